@@ -1,0 +1,79 @@
+"""`chainatlas chain check|show`: validate and print chain files."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+
+import typer
+
+from chainatlas.domain.chain import Chain, ChainFileError, load_chain
+
+chain_app = typer.Typer(help="产业链文件 (chain files): 校验与查看 (check and show).", no_args_is_help=True)
+
+
+class ShowFormat(str, Enum):
+    tree = "tree"
+    json = "json"
+
+
+@chain_app.command("check")
+def check(path: str = typer.Argument(..., help="产业链 YAML 文件路径或内置 id (chain file path or built-in id)")) -> None:
+    """校验产业链文件：id 唯一、上级存在、无环、节点可达 (validate a chain file)."""
+    try:
+        chain = load_chain(path)
+    except ChainFileError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"✓ {chain.name_zh} ({chain.id}) 校验通过：{len(chain.segments())} 个环节，{len(chain.nodes)} 个节点")
+
+
+@chain_app.command("show")
+def show(
+    chain_id: str = typer.Argument("nev-icv", help="产业链 id 或文件路径 (chain id or file)"),
+    format: ShowFormat = typer.Option(ShowFormat.tree, "--format", help="tree 或 json"),
+) -> None:
+    """打印产业链结构 (print the chain as a tree, or every node as JSON)."""
+    try:
+        chain = load_chain(chain_id)
+    except ChainFileError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    if format is ShowFormat.json:
+        rows = [
+            {
+                "id": n.id,
+                "parent_id": n.parent,
+                "stage": n.stage,
+                "name_zh": n.name_zh,
+                "name_en": n.name_en,
+                "core": n.core,
+                "gbt4754": list(n.gbt4754),
+            }
+            for n in chain.nodes.values()
+        ]
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    typer.echo(render_tree(chain))
+
+
+def render_tree(chain: Chain) -> str:
+    lines = [f"{chain.name_zh} ({chain.name_en})"]
+    for stage in chain.stages:
+        lines.append(f"├─ {stage.name_zh} {stage.name_en}")
+        for segment in chain.by_stage(stage.id):
+            lines.extend(_subtree(chain, segment.id, "│  "))
+    return "\n".join(lines)
+
+
+def _subtree(chain: Chain, node_id: str, indent: str) -> list[str]:
+    node = chain.node(node_id)
+    mark = " ★核心" if node.core else ""
+    out = [f"{indent}├─ {node.name_zh} {node.name_en} [{node.id}]{mark}"]
+    for child in chain.children(node_id):
+        out.extend(_subtree(chain, child.id, indent + "│  "))
+    return out
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(chain_app, name="chain")

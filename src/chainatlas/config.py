@@ -1,0 +1,52 @@
+"""Settings read from environment variables, each with a documented default.
+
+| variable | default | meaning |
+| --- | --- | --- |
+| CHAINATLAS_DATABASE_URL | sqlite:///./chainatlas.db | SQLAlchemy URL; postgresql+psycopg://… for PostgreSQL |
+| CHAINATLAS_CHAIN | nev-icv | the chain shown by default |
+| CHAINATLAS_ZONE | wuhan-edz | the zone analysed by default |
+| CHAINATLAS_SECRET_KEY | (generated and kept in CHAINATLAS_HOME/secret_key) | signs session cookies |
+| CHAINATLAS_HOME | ./.chainatlas | instance folder: secret key, uploads, exports |
+| CHAINATLAS_CONFIG | (none) | YAML file overriding analysis settings (thresholds, weights) |
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+DEFAULT_DATABASE_URL = "sqlite:///./chainatlas.db"
+
+
+def database_url() -> str:
+    return os.environ.get("CHAINATLAS_DATABASE_URL", DEFAULT_DATABASE_URL)
+
+
+def default_chain() -> str:
+    return os.environ.get("CHAINATLAS_CHAIN", "nev-icv")
+
+
+def default_zone() -> str:
+    return os.environ.get("CHAINATLAS_ZONE", "wuhan-edz")
+
+
+def home() -> Path:
+    path = Path(os.environ.get("CHAINATLAS_HOME", "./.chainatlas"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def secret_key() -> str:
+    """The cookie-signing key: from the environment, else a random key kept in the instance folder.
+
+    Never a constant in code: a key in the repository would let anyone forge sessions.
+    """
+    key = os.environ.get("CHAINATLAS_SECRET_KEY")
+    if key:
+        return key
+    path = home() / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()

@@ -1,0 +1,256 @@
+"""The industrial chain as data: stages, segments and nodes loaded from a YAML chain file.
+
+Nothing about a particular chain lives in Python; `chains/nev-icv.yaml` is one such file.
+Errors name the file and the line, because the people who edit chain files are analysts, not programmers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+STAGE_IDS = ("upstream", "midstream", "downstream")
+NODE_FIELDS = {
+    "id", "parent", "stage", "name_zh", "name_en", "core", "weight", "keywords", "weak_keywords",
+    "exclude", "gbt4754", "supplies", "description",
+}
+
+
+class ChainFileError(ValueError):
+    """A chain file that cannot be used; `problems` lists (line, message) pairs."""
+
+    def __init__(self, path: str, problems: list[tuple[int, str]]):
+        self.path = path
+        self.problems = problems
+        lines = "\n".join(f"{path}:{line}: {msg}" for line, msg in problems)
+        super().__init__(f"产业链文件有 {len(problems)} 处错误 (chain file has errors):\n{lines}")
+
+
+@dataclass(frozen=True)
+class Stage:
+    id: str
+    name_zh: str
+    name_en: str
+
+
+@dataclass(frozen=True)
+class Node:
+    id: str
+    stage: str
+    name_zh: str
+    name_en: str
+    parent: str | None = None
+    core: bool = False
+    weight: float = 1.0
+    keywords: tuple[str, ...] = ()
+    weak_keywords: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    gbt4754: tuple[str, ...] = ()
+    supplies: tuple[str, ...] = ()
+    description: str = ""
+    line: int = 0
+
+    def fingerprint(self) -> str:
+        """Hash of everything that decides placements on this node: re-classify only when it changes."""
+        payload = json.dumps(
+            [self.keywords, self.weak_keywords, self.exclude, self.gbt4754, self.parent], ensure_ascii=False
+        )
+        return hashlib.sha1(payload.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass
+class Chain:
+    id: str
+    name_zh: str
+    name_en: str
+    version: str
+    stages: list[Stage]
+    nodes: dict[str, Node]
+    source: str = ""
+    path: str = ""
+    _children: dict[str | None, list[str]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for node in self.nodes.values():
+            self._children.setdefault(node.parent, []).append(node.id)
+
+    def node(self, node_id: str) -> Node:
+        return self.nodes[node_id]
+
+    def children(self, node_id: str | None) -> list[Node]:
+        return [self.nodes[c] for c in self._children.get(node_id, [])]
+
+    def segments(self) -> list[Node]:
+        """Top-level nodes (segments), in file order."""
+        return self.children(None)
+
+    def segment_of(self, node_id: str) -> Node:
+        node = self.nodes[node_id]
+        while node.parent is not None:
+            node = self.nodes[node.parent]
+        return node
+
+    def descendants(self, node_id: str) -> list[Node]:
+        out: list[Node] = []
+        stack = [node_id]
+        while stack:
+            for child in self.children(stack.pop()):
+                out.append(child)
+                stack.append(child.id)
+        return out
+
+    def neighbours(self, node_id: str) -> set[str]:
+        """Parent, children and supply-edge neighbours both ways: the nodes a 延链 gap is adjacent to."""
+        node = self.nodes[node_id]
+        out = {c.id for c in self.children(node_id)} | set(node.supplies)
+        if node.parent:
+            out.add(node.parent)
+        out |= {n.id for n in self.nodes.values() if node_id in n.supplies}
+        out.discard(node_id)
+        return out
+
+    def by_stage(self, stage_id: str) -> list[Node]:
+        return [n for n in self.segments() if n.stage == stage_id]
+
+    def stage_name(self, stage_id: str) -> str:
+        return next(s.name_zh for s in self.stages if s.id == stage_id)
+
+
+def builtin_chain_path(chain_id: str) -> Path:
+    return Path(str(resources.files("chainatlas") / "chains" / f"{chain_id}.yaml"))
+
+
+def builtin_chain_ids() -> list[str]:
+    folder = Path(str(resources.files("chainatlas") / "chains"))
+    return sorted(p.stem for p in folder.glob("*.yaml"))
+
+
+_CACHE: dict[tuple[str, float], Chain] = {}
+
+
+def load_chain(name_or_path: str | Path) -> Chain:
+    """Load a chain by built-in id (`nev-icv`) or by path to a YAML file, validated; cached per file version."""
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = builtin_chain_path(str(name_or_path))
+    if not path.exists():
+        raise ChainFileError(str(name_or_path), [(0, f"找不到产业链文件；内置产业链有：{', '.join(builtin_chain_ids())}")])
+    key = (str(path.resolve()), path.stat().st_mtime)
+    if key not in _CACHE:
+        _CACHE[key] = parse_chain(path.read_text(encoding="utf-8"), str(path))
+    return _CACHE[key]
+
+
+def _line(node: yaml.Node) -> int:
+    return node.start_mark.line + 1
+
+
+def _str_list(value: object) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, (str, int)):
+        return (str(value),)
+    return tuple(str(v) for v in value)  # type: ignore[union-attr]
+
+
+def parse_chain(text: str, path: str = "<chain>") -> Chain:
+    """Parse and check a chain file; raise ChainFileError listing every problem with its line."""
+    problems: list[tuple[int, str]] = []
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ChainFileError(path, [((mark.line + 1) if mark else 0, f"YAML 语法错误：{exc}")]) from exc
+    if not isinstance(root, yaml.MappingNode):
+        raise ChainFileError(path, [(1, "文件顶层应为映射 (id, name_zh, stages, nodes)")])
+    top = {k.value: v for k, v in root.value}
+    data = yaml.safe_load(text)
+    for key in ("id", "name_zh", "name_en", "stages", "nodes"):
+        if key not in top:
+            problems.append((1, f"缺少顶层字段 “{key}”"))
+    if problems:
+        raise ChainFileError(path, problems)
+
+    stages = [Stage(str(s["id"]), str(s["name_zh"]), str(s.get("name_en", ""))) for s in data["stages"]]
+    stage_ids = {s.id for s in stages}
+    node_yaml = top["nodes"]
+    if not isinstance(node_yaml, yaml.SequenceNode):
+        raise ChainFileError(path, [(_line(node_yaml), "“nodes” 应为列表")])
+
+    nodes: dict[str, Node] = {}
+    for ynode, raw in zip(node_yaml.value, data["nodes"]):
+        line = _line(ynode)
+        if not isinstance(raw, dict):
+            problems.append((line, "节点应为映射"))
+            continue
+        unknown = set(raw) - NODE_FIELDS
+        if unknown:
+            problems.append((line, f"未知字段 {sorted(unknown)}；允许的字段：{sorted(NODE_FIELDS)}"))
+        node_id = raw.get("id")
+        if not node_id:
+            problems.append((line, "节点缺少 id"))
+            continue
+        node_id = str(node_id)
+        if node_id in nodes:
+            problems.append((line, f"节点 id “{node_id}” 重复（第一次出现在第 {nodes[node_id].line} 行）"))
+            continue
+        for key in ("name_zh", "stage"):
+            if not raw.get(key):
+                problems.append((line, f"节点 “{node_id}” 缺少 {key}"))
+        if raw.get("stage") and raw["stage"] not in stage_ids:
+            problems.append((line, f"节点 “{node_id}” 的 stage “{raw['stage']}” 不在 stages 中：{sorted(stage_ids)}"))
+        nodes[node_id] = Node(
+            id=node_id,
+            stage=str(raw.get("stage", "")),
+            name_zh=str(raw.get("name_zh", "")),
+            name_en=str(raw.get("name_en", "")),
+            parent=str(raw["parent"]) if raw.get("parent") else None,
+            core=bool(raw.get("core", False)),
+            weight=float(raw.get("weight", 1.0)),
+            keywords=_str_list(raw.get("keywords")),
+            weak_keywords=_str_list(raw.get("weak_keywords")),
+            exclude=_str_list(raw.get("exclude")),
+            gbt4754=_str_list(raw.get("gbt4754")),
+            supplies=_str_list(raw.get("supplies")),
+            description=str(raw.get("description", "")),
+            line=line,
+        )
+
+    for node in nodes.values():
+        if node.parent is not None and node.parent not in nodes:
+            problems.append((node.line, f"节点 “{node.id}” 的上级 “{node.parent}” 不存在"))
+        for target in node.supplies:
+            if target not in nodes:
+                problems.append((node.line, f"节点 “{node.id}” 的 supplies 指向不存在的节点 “{target}”"))
+        for code in node.gbt4754:
+            if not (code.isdigit() and 1 <= len(code) <= 4):
+                problems.append((node.line, f"节点 “{node.id}” 的国民经济行业代码 “{code}” 应为 1–4 位数字"))
+    # A parent cycle makes nodes unreachable from any segment: report each node on a cycle once.
+    for node in nodes.values():
+        seen: list[str] = []
+        current: Node | None = node
+        while current is not None and current.parent is not None and current.parent in nodes:
+            if current.id in seen:
+                break
+            seen.append(current.id)
+            current = nodes[current.parent]
+        if current is not None and current.id in seen and node.id == min(seen[seen.index(current.id):]):
+            cycle = " → ".join(seen[seen.index(current.id):] + [current.id])
+            problems.append((node.line, f"上级关系成环，节点无法从任何环节到达：{cycle}"))
+    if problems:
+        raise ChainFileError(path, sorted(problems))
+    return Chain(
+        id=str(data["id"]),
+        name_zh=str(data["name_zh"]),
+        name_en=str(data["name_en"]),
+        version=str(data.get("version", "1")),
+        stages=stages,
+        nodes=nodes,
+        source=str(data.get("source", "")),
+        path=path,
+    )

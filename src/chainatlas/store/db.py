@@ -1,0 +1,114 @@
+"""Engine, sessions and migrations for the database at CHAINATLAS_DATABASE_URL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from chainatlas import config
+from chainatlas.store.models import AuditEntry
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def normalize_url(url: str) -> str:
+    # Users paste the URL psql understands; SQLAlchemy needs the driver named.
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+@lru_cache(maxsize=8)
+def get_engine(url: str | None = None) -> Engine:
+    url = normalize_url(url or config.database_url())
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def session_factory(url: str | None = None) -> sessionmaker[Session]:
+    return sessionmaker(bind=get_engine(url), expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(url: str | None = None) -> Iterator[Session]:
+    """One unit of work: commit at the end, roll back everything on any error or interrupt."""
+    session = session_factory(url)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def alembic_config(url: str | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", normalize_url(url or config.database_url()).replace("%", "%%"))
+    return cfg
+
+
+def migrate(url: str | None = None) -> str:
+    """Create or upgrade the schema to the newest migration; returns the revision now in force."""
+    cfg = alembic_config(url)
+    engine = get_engine(url)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        # "heads": feature branches of the schema may sit side by side until they are chained.
+        command.upgrade(cfg, "heads")
+    return current_revision(url) or ""
+
+
+def current_revision(url: str | None = None) -> str | None:
+    with get_engine(url).connect() as conn:
+        heads = MigrationContext.configure(conn).get_current_heads()
+    return ",".join(sorted(heads)) or None
+
+
+def head_revision() -> str:
+    return ",".join(sorted(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()))
+
+
+def audit(
+    session: Session,
+    username: str,
+    action: str,
+    entity_type: str,
+    entity_id: object = "",
+    before: dict | None = None,
+    after: dict | None = None,
+) -> None:
+    """Record a write in the audit log, inside the caller's transaction so both land or neither does."""
+    session.add(
+        AuditEntry(
+            username=username,
+            action=action,
+            entity_type=entity_type,
+            entity_id=str(entity_id),
+            before=before,
+            after=after,
+        )
+    )

@@ -1,0 +1,75 @@
+"""Shared fixtures: real database files (SQLite, and PostgreSQL when the test script started one), shared data."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+from chainatlas.store import db
+
+SHARED_DATA = Path(os.environ.get("CHAINATLAS_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real public data beside the project (../shared/data); tests that need it skip where it is absent."""
+    if not (SHARED_DATA / "SOURCES.md").exists():
+        pytest.skip(f"shared data not present at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+def _pg_admin_url() -> str | None:
+    return os.environ.get("CHAINATLAS_TEST_PG_URL")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A freshly migrated, empty database: a SQLite file, then a throwaway PostgreSQL database.
+
+    scripts/test.sh starts PostgreSQL on loopback and sets CHAINATLAS_TEST_PG_URL; CI sets
+    CHAINATLAS_REQUIRE_PG=1 so a missing server fails instead of skipping.
+    """
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'chainatlas.db'}"
+        db.migrate(url)
+        yield url
+        db.get_engine(url).dispose()
+        return
+    admin = _pg_admin_url()
+    if not admin:
+        if os.environ.get("CHAINATLAS_REQUIRE_PG") == "1":
+            pytest.fail("CHAINATLAS_REQUIRE_PG=1 but CHAINATLAS_TEST_PG_URL is not set")
+        pytest.skip("no PostgreSQL server (run scripts/test.sh, which starts one)")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin_engine = create_engine(db.normalize_url(admin), isolation_level="AUTOCOMMIT")
+    with admin_engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = db.normalize_url(admin).rsplit("/", 1)[0] + f"/{name}"
+    db.migrate(url)
+    yield url
+    db.get_engine(url).dispose()
+    with admin_engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin_engine.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> Iterator[str]:
+    """A migrated SQLite file only, for tests whose behaviour does not depend on the database engine."""
+    url = f"sqlite:///{tmp_path / 'chainatlas.db'}"
+    db.migrate(url)
+    yield url
+    db.get_engine(url).dispose()
+
+
+@pytest.fixture
+def session(db_url: str) -> Iterator[Session]:
+    factory = db.session_factory(db_url)
+    with factory() as s:
+        yield s
