@@ -183,27 +183,30 @@ def parse_chain(text: str, path: str = "<chain>") -> Chain:
         raise ChainFileError(path, [(_line(node_yaml), "“nodes” 应为列表")])
 
     nodes: dict[str, Node] = {}
+    field_lines: dict[str, dict[str, int]] = {}
     for ynode, raw in zip(node_yaml.value, data["nodes"]):
         line = _line(ynode)
+        fields = {k.value: _line(k) for k, _ in ynode.value} if isinstance(ynode, yaml.MappingNode) else {}
         if not isinstance(raw, dict):
             problems.append((line, "节点应为映射"))
             continue
         unknown = set(raw) - NODE_FIELDS
         if unknown:
-            problems.append((line, f"未知字段 {sorted(unknown)}；允许的字段：{sorted(NODE_FIELDS)}"))
+            problems.append((min(fields.get(k, line) for k in unknown), f"未知字段 {sorted(unknown)}；允许的字段：{sorted(NODE_FIELDS)}"))
         node_id = raw.get("id")
         if not node_id:
             problems.append((line, "节点缺少 id"))
             continue
         node_id = str(node_id)
         if node_id in nodes:
-            problems.append((line, f"节点 id “{node_id}” 重复（第一次出现在第 {nodes[node_id].line} 行）"))
+            problems.append((fields.get("id", line), f"节点 id “{node_id}” 重复（第一次出现在第 {nodes[node_id].line} 行）"))
             continue
         for key in ("name_zh", "stage"):
             if not raw.get(key):
                 problems.append((line, f"节点 “{node_id}” 缺少 {key}"))
         if raw.get("stage") and raw["stage"] not in stage_ids:
-            problems.append((line, f"节点 “{node_id}” 的 stage “{raw['stage']}” 不在 stages 中：{sorted(stage_ids)}"))
+            problems.append((fields.get("stage", line), f"节点 “{node_id}” 的 stage “{raw['stage']}” 不在 stages 中：{sorted(stage_ids)}"))
+        field_lines[node_id] = fields
         nodes[node_id] = Node(
             id=node_id,
             stage=str(raw.get("stage", "")),
@@ -222,14 +225,15 @@ def parse_chain(text: str, path: str = "<chain>") -> Chain:
         )
 
     for node in nodes.values():
+        at = field_lines[node.id]
         if node.parent is not None and node.parent not in nodes:
-            problems.append((node.line, f"节点 “{node.id}” 的上级 “{node.parent}” 不存在"))
+            problems.append((at.get("parent", node.line), f"节点 “{node.id}” 的上级 “{node.parent}” 不存在"))
         for target in node.supplies:
             if target not in nodes:
-                problems.append((node.line, f"节点 “{node.id}” 的 supplies 指向不存在的节点 “{target}”"))
+                problems.append((at.get("supplies", node.line), f"节点 “{node.id}” 的 supplies 指向不存在的节点 “{target}”"))
         for code in node.gbt4754:
             if not (code.isdigit() and 1 <= len(code) <= 4):
-                problems.append((node.line, f"节点 “{node.id}” 的国民经济行业代码 “{code}” 应为 1–4 位数字"))
+                problems.append((at.get("gbt4754", node.line), f"节点 “{node.id}” 的国民经济行业代码 “{code}” 应为 1–4 位数字"))
     # A parent cycle makes nodes unreachable from any segment: report each node on a cycle once.
     for node in nodes.values():
         seen: list[str] = []

@@ -1,0 +1,232 @@
+"""The demo zone: 武汉经开区 with well-known real companies of the chain (public facts) and generated firms.
+
+Everything loaded here has source = "demo"; generated firms also say 程序生成 in their notes, and the
+UI and reports label demo data. Deterministic: the same seed gives the same demo every time.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date
+from importlib import resources
+from pathlib import Path
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from chainatlas.domain.chain import Chain, load_chain
+from chainatlas.domain.uscc import ALPHABET, check_digit
+from chainatlas.services.chains import sync_chain
+from chainatlas.services.zones import load_zone
+from chainatlas.store.db import audit
+from chainatlas.store.models import (
+    Designation,
+    Enterprise,
+    EnterpriseAlias,
+    EnterpriseProduct,
+    Region,
+    Relation,
+    Zone,
+)
+
+DEMO = "demo"
+GENERATED_NOTE = "演示数据（程序生成，非真实企业）"
+
+
+def _demo_file(name: str) -> dict:
+    path = Path(str(resources.files("chainatlas") / "data" / "demo" / name))
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+@dataclass
+class DemoSummary:
+    enterprises: int
+    local: int
+    relations: int
+    placements: int
+    projects: int
+
+
+def _uscc(rng: random.Random, division: str) -> str:
+    body = "91" + division + "".join(rng.choice(ALPHABET) for _ in range(9))
+    return body + check_digit(body)
+
+
+def _load_regions(session: Session, companies: dict, zone: Zone) -> None:
+    for code, name in companies["provinces"].items():
+        session.merge(Region(code=code, name=name, level="province", parent_code=None))
+    for code, name in companies["cities"].items():
+        session.merge(Region(code=code, name=name, level="city", parent_code=code[:2]))
+    for m in zone.members:
+        level = "county" if m.kind == "county" else "street"
+        parent = m.region_code[:4] if level == "county" else m.region_code[:6]
+        session.merge(Region(code=m.region_code, name=m.name, level=level, parent_code=parent))
+    session.merge(Region(code="420114", name="蔡甸区", level="county", parent_code="4201"))
+    session.flush()
+
+
+def _real_companies(session: Session, companies: dict, zone: Zone) -> list[Enterprise]:
+    out = []
+    for group in ("oems", "suppliers"):
+        for c in companies[group]:
+            in_zone = bool(c.get("in_zone"))
+            ent = Enterprise(
+                name=c["name"],
+                short_name=c.get("short", ""),
+                name_en=c.get("name_en", ""),
+                province_code=c["city"][:2],
+                city_code=c["city"],
+                district_code="420114" if in_zone else "",
+                address="湖北省武汉市武汉经济技术开发区" if in_zone else companies["cities"][c["city"]],
+                zone_id=zone.id if in_zone else None,
+                listing_code=c.get("listing", ""),
+                is_leader=bool(c.get("leader")),
+                industry_code="3612" if group == "oems" else "",
+                source=DEMO,
+            )
+            ent.products = [EnterpriseProduct(product=p) for p in c["products"]]
+            aliases = [(c.get("short"), "short"), (c.get("name_en"), "english")]
+            ent.aliases = [EnterpriseAlias(alias=a, kind=k, source=DEMO) for a, k in aliases if a]
+            session.add(ent)
+            out.append(ent)
+    session.flush()
+    return out
+
+
+def _node_words(chain: Chain, node_id: str) -> list[str]:
+    words = list(chain.node(node_id).keywords)
+    for child in chain.descendants(node_id):
+        words.extend(child.keywords)
+    return [w for w in words if len(w) >= 2 and w.isascii() is False] or [chain.node(node_id).name_zh]
+
+
+def _generated_firm(
+    rng: random.Random, chain: Chain, node_id: str, profile: dict, city: str, city_name: str, zone: Zone | None
+) -> Enterprise:
+    node = chain.node(node_id)
+    words = _node_words(chain, node_id)
+    products = rng.sample(words, k=min(len(words), rng.randint(1, 3)))
+    brand = "".join(rng.sample(profile["brands"], 2))
+    place = "武汉" if zone else city_name.removesuffix("市")
+    suffix = rng.choice(["科技有限公司", "汽车零部件有限公司", "股份有限公司", "新能源科技有限公司", "智能科技有限公司"])
+    name = f"{place}{brand}{suffix}"
+    capital = rng.choice([500, 1000, 2000, 3000, 5000, 8000, 10000, 20000, 50000]) * 10_000
+    ent = Enterprise(
+        name=name,
+        province_code=city[:2],
+        city_code=city,
+        capital_currency="CNY",
+        registered_capital=capital,
+        registered_capital_yuan=capital,
+        founded_on=date(rng.randint(1995, 2022), rng.randint(1, 12), rng.randint(1, 28)),
+        industry_code=node.gbt4754[0] if node.gbt4754 else "3670",
+        business_scope=f"{'、'.join(products)}的研发、生产、销售；技术服务；货物进出口。",
+        employees=rng.randint(30, 3000),
+        revenue_yuan=capital * rng.randint(1, 12) if rng.random() < 0.7 else None,
+        source=DEMO,
+        status="存续",
+    )
+    ent.products = [EnterpriseProduct(product=p, revenue_share=round(1 / len(products), 2)) for p in products]
+    if zone is not None:
+        street = rng.choices(list(profile["local_street_weights"]), weights=list(profile["local_street_weights"].values()))[0]
+        ent.zone_id = zone.id
+        ent.district_code = "420113" if street == "纱帽街道" else "420114"
+        ent.address = f"湖北省武汉市武汉经济技术开发区{street}{rng.choice(profile['roads'])}{rng.randint(1, 888)}号"
+        ent.uscc = _uscc(rng, ent.district_code)
+    else:
+        ent.address = f"{city_name}{rng.choice(['高新区', '经开区', '工业园区'])}{rng.choice(['创新', '科技', '工业'])}大道{rng.randint(1, 999)}号"
+        ent.uscc = _uscc(rng, city + "00")
+    ent.aliases = [EnterpriseAlias(alias=GENERATED_NOTE, kind="other", source=DEMO)]
+    for name_, level, p in (("高新技术企业", "国家级", 0.4), ("专精特新", "省级", 0.15), ("专精特新小巨人", "国家级", 0.05)):
+        if rng.random() < p:
+            ent.designations.append(Designation(name=name_, level=level, year=rng.randint(2019, 2023)))
+    if rng.random() < 0.08:
+        ent.foreign_invested, ent.ownership = True, "外商投资企业"
+    if zone is None and rng.random() < 0.03:
+        ent.risk_flags = ["经营异常"]
+    return ent
+
+
+def load_demo(session: Session, zone_id: str = "wuhan-edz", chain_id: str = "nev-icv", by_user: str = "system") -> DemoSummary:
+    """Load the chain, the zone, the demo enterprises, generated relations and placements, and the demo ledger."""
+    if session.scalar(select(Enterprise.id).where(Enterprise.source == DEMO).limit(1)) is not None:
+        raise RuntimeError("演示数据已加载过；如需重建，请换一个新的数据库文件 (demo data is already loaded)")
+    chain = load_chain(chain_id)
+    sync_chain(session, chain)
+    zone = load_zone(session, zone_id, chain_id=chain.id)
+    companies = _demo_file("companies.yaml")
+    profile = _demo_file("zone_profile.yaml")
+    rng = random.Random(profile["seed"])
+    _load_regions(session, companies, zone)
+
+    real = _real_companies(session, companies, zone)
+    generated: list[Enterprise] = []
+    other_cities = [c for c in companies["cities"] if c != "4201"]
+    for node_id, count in profile["local"].items():
+        generated += [_generated_firm(rng, chain, node_id, profile, "4201", "武汉市", zone) for _ in range(count)]
+    for node in chain.segments():
+        for _ in range(profile["elsewhere_per_node"]):
+            city = rng.choice(other_cities)
+            generated.append(_generated_firm(rng, chain, node.id, profile, city, companies["cities"][city], None))
+    session.add_all(generated)
+    session.flush()
+
+    from chainatlas.services.placement import classify_enterprises  # the classifier places every demo firm
+
+    placed = classify_enterprises(session, chain)
+    relations = _generated_relations(session, rng, real + generated, zone)
+    projects = _demo_ledger(session, zone.id)
+    audit(session, by_user, "demo.load", "zone", zone.id, None, {"enterprises": len(real) + len(generated)})
+    local = sum(1 for e in real + generated if e.zone_id == zone.id)
+    return DemoSummary(len(real) + len(generated), local, relations, placed, projects)
+
+
+def _generated_relations(session: Session, rng: random.Random, firms: list[Enterprise], zone: Zone) -> int:
+    """Generated supply relations (演示): OEMs buy each node from a few suppliers, local ones when there are any."""
+    from chainatlas.services.placement import effective_placements
+
+    oems = [e for e in firms if e.industry_code == "3612" and e.source == DEMO and e.products]
+    placements = effective_placements(session, "nev-icv", [e.id for e in firms])
+    by_node: dict[str, list[Enterprise]] = {}
+    for ent in firms:
+        if ent.industry_code == "3612":
+            continue
+        for p in placements.get(ent.id, []):
+            by_node.setdefault(p.node_id, []).append(ent)
+    seen: set[tuple[int, int]] = set()
+    for oem in oems:
+        for node_id, suppliers in sorted(by_node.items()):
+            if rng.random() < 0.35:
+                continue
+            local = [s for s in suppliers if s.zone_id == zone.id]
+            outside = [s for s in suppliers if s.zone_id != zone.id]
+            pool = (rng.sample(local, min(2, len(local))) if local and oem.zone_id == zone.id else []) + rng.sample(
+                outside, min(rng.randint(1, 2), len(outside))
+            )
+            for supplier in pool:
+                if (supplier.id, oem.id) in seen or supplier.id == oem.id:
+                    continue
+                seen.add((supplier.id, oem.id))
+                session.add(
+                    Relation(
+                        supplier_id=supplier.id,
+                        customer_id=oem.id,
+                        node_id=node_id,
+                        product=supplier.products[0].product if supplier.products else "",
+                        year=rng.choice([2022, 2023]),
+                        value_yuan=rng.randint(2, 400) * 1_000_000 if rng.random() < 0.6 else None,
+                        source="demo:generated",
+                    )
+                )
+    session.flush()
+    return len(seen)
+
+
+def _demo_ledger(session: Session, zone_id: str) -> int:
+    try:
+        from chainatlas.services.demo_ledger import load_demo_ledger
+    except ImportError:  # the pipeline module is optional while it is being built
+        return 0
+    return len(load_demo_ledger(session, zone_id=zone_id))
