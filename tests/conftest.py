@@ -73,3 +73,39 @@ def session(db_url: str) -> Iterator[Session]:
     factory = db.session_factory(db_url)
     with factory() as s:
         yield s
+
+
+@pytest.fixture
+def zone_session(session: Session) -> Session:
+    """A session on a fresh database holding the built-in 武汉经开区 zone (parks, article targets)."""
+    from chainatlas.services.zones import load_zone
+
+    load_zone(session, "wuhan-edz")
+    session.flush()
+    return session
+
+
+@pytest.fixture(scope="session")
+def demo_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file with the shipped chain and the demo zone loaded, built once per test session."""
+    from chainatlas.services.demo import load_demo
+
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    url = f"sqlite:///{path}"
+    db.migrate(url)
+    with db.session_scope(url) as s:
+        load_demo(s)
+    db.get_engine(url).dispose()
+    return path
+
+
+@pytest.fixture
+def demo_db_url(demo_db_template: Path, tmp_path: Path) -> Iterator[str]:
+    """A private copy of the demo database that a test may change freely."""
+    import shutil
+
+    path = tmp_path / "demo.db"
+    shutil.copyfile(demo_db_template, path)
+    url = f"sqlite:///{path}"
+    yield url
+    db.get_engine(url).dispose()

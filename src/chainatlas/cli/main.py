@@ -15,6 +15,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
+    # Local variables in a traceback can hold passwords or confidential rows: never print them.
+    pretty_exceptions_show_locals=False,
 )
 
 
