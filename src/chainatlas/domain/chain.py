@@ -21,6 +21,10 @@ NODE_FIELDS = {
 }
 
 
+# libyaml when present: the pure-Python parser takes seconds over a chain file of this size.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 class ChainFileError(ValueError):
     """A chain file that cannot be used; `problems` lists (line, message) pairs."""
 
@@ -162,14 +166,14 @@ def parse_chain(text: str, path: str = "<chain>") -> Chain:
     """Parse and check a chain file; raise ChainFileError listing every problem with its line."""
     problems: list[tuple[int, str]] = []
     try:
-        root = yaml.compose(text)
+        root = yaml.compose(text, Loader=_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise ChainFileError(path, [((mark.line + 1) if mark else 0, f"YAML 语法错误：{exc}")]) from exc
     if not isinstance(root, yaml.MappingNode):
         raise ChainFileError(path, [(1, "文件顶层应为映射 (id, name_zh, stages, nodes)")])
     top = {k.value: v for k, v in root.value}
-    data = yaml.safe_load(text)
+    data = yaml.load(text, Loader=_LOADER)
     for key in ("id", "name_zh", "name_en", "stages", "nodes"):
         if key not in top:
             problems.append((1, f"缺少顶层字段 “{key}”"))

@@ -175,7 +175,7 @@ def load_demo(session: Session, zone_id: str = "wuhan-edz", chain_id: str = "nev
 
     from chainatlas.services.placement import classify_enterprises  # the classifier places every demo firm
 
-    placed = classify_enterprises(session, chain)
+    placed = classify_enterprises(session, chain).inserted
     relations = _generated_relations(session, rng, real + generated, zone)
     projects = _demo_ledger(session, zone.id)
     audit(session, by_user, "demo.load", "zone", zone.id, None, {"enterprises": len(real) + len(generated)})

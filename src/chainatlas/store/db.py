@@ -28,9 +28,13 @@ def normalize_url(url: str) -> str:
     return url
 
 
-@lru_cache(maxsize=8)
 def get_engine(url: str | None = None) -> Engine:
-    url = normalize_url(url or config.database_url())
+    """The engine for a URL (default: CHAINATLAS_DATABASE_URL as it is now), one per URL per process."""
+    return _engine_for(normalize_url(url or config.database_url()))
+
+
+@lru_cache(maxsize=32)
+def _engine_for(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 

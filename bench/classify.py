@@ -1,0 +1,142 @@
+"""Benchmark `chainatlas classify` on 1,000,000 generated records against `grep -F -o -f <all keywords>`.
+
+Run: .venv/bin/python bench/classify.py [--records 1000000] [--append-results]
+Input: `chainatlas demo generate` (realistic registry rows with Chinese headers, noise, on- and off-chain firms;
+--source demo, the default) or a simple generator over the chain vocabulary (--source simple, ~40% of firms
+on the chain, several chain words in every scope: a worst case for hit density). Times grep over the same
+file as a floor, then the whole classify command end to end (process start, read, classify, write) with
+1 and 2 workers. Prints figures; --append-results adds them to bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import platform
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from chainatlas.domain.chain import load_chain
+from chainatlas.engines.classify import Classifier
+
+ROOT = Path(__file__).resolve().parents[1]
+CLI = str(Path(sys.executable).parent / "chainatlas")
+
+PLACES = ["武汉", "湖北", "上海", "苏州", "宁波", "深圳", "广州", "合肥", "重庆", "长沙", "天津", "青岛", "襄阳", "十堰"]
+BRANDS = ["华", "鑫", "瑞", "恒", "博", "远", "达", "晟", "锐", "宏", "智", "丰", "安", "盛", "诚", "联", "科", "新"]
+SUFFIXES = ["有限公司", "股份有限公司", "科技有限公司", "集团有限公司"]
+OFF_CHAIN = ["饼干", "白酒", "中药饮片", "住宅开发", "物业管理", "服装", "家具", "水泥", "光伏组件", "手机摄像头模组",
+             "消费类锂电池", "光伏逆变器", "家电电机", "航空发动机零部件", "工业机器人", "医疗器械", "饲料",
+             "钢材贸易", "软件开发", "广告服务", "印刷品", "陶瓷", "玻璃制品", "塑料管材", "涂料", "化肥",
+             "空调压缩机", "安防摄像机", "电力电缆", "LED照明", "教育培训", "餐饮服务", "乳制品", "造纸"]
+SCOPE_TAIL = ["的研发、生产和销售", "的技术开发、技术咨询", "的批发与零售", "；货物进出口", "；普通机械设备制造"]
+CODES_ON = ["3670", "3612", "3841", "3812", "3962", "3973", "3831", "7452", "8111"]
+CODES_OFF = ["1419", "1512", "7010", "1810", "3021", "2710", "3851", "3874", "6513", "4411"]
+
+
+def generate(path: Path, n: int, seed: int = 2024) -> None:
+    rng = random.Random(seed)
+    chain = load_chain("nev-icv")
+    vocab = [w for node in chain.nodes.values() for w in node.keywords]
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "name", "uscc", "products", "business_scope", "industry_code"])
+        for i in range(n):
+            on = rng.random() < 0.4
+            pool = vocab if on else OFF_CHAIN
+            k = rng.randint(1, 4)
+            shares = sorted((rng.random() for _ in range(k)), reverse=True)
+            total = sum(shares)
+            items = [(rng.choice(pool), s / total) for s in shares]
+            products = ";".join(f"{p}:{s:.2f}" if rng.random() < 0.7 else p for p, s in items)
+            scope = "、".join(rng.choice(pool) for _ in range(rng.randint(2, 5))) + rng.choice(SCOPE_TAIL)
+            name = rng.choice(PLACES) + "".join(rng.sample(BRANDS, 2)) + (items[0][0] if rng.random() < 0.3 else "") + rng.choice(SUFFIXES)
+            code = rng.choice(CODES_ON if on else CODES_OFF) if rng.random() < 0.6 else ""
+            w.writerow([f"E{i:07d}", name, "", products, scope, code])
+
+
+def timed(cmd: str) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the command and all its children) — CPU time is what a busy machine
+    distorts least, so the ratios below are given in CPU time too."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(cmd, shell=True, check=True, executable="/bin/bash")
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def cpu_model() -> str:
+    for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
+        if line.startswith("Model name:"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--records", type=int, default=1_000_000)
+    ap.add_argument("--append-results", action="store_true")
+    ap.add_argument("--source", choices=["demo", "simple"], default="demo")
+    args = ap.parse_args()
+    load = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        data, words, out = folder / "firms.csv", folder / "keywords.txt", folder / "placements.csv"
+        t = time.perf_counter()
+        if args.source == "demo":
+            subprocess.run([CLI, "demo", "generate", "-n", str(args.records), "--out", str(data)], check=True,
+                           capture_output=True)
+        else:
+            generate(data, args.records)
+        size_mb = data.stat().st_size / 1e6
+        print(f"generated {args.records:,} records, {size_mb:.0f} MB in {time.perf_counter() - t:.1f} s")
+        classifier = Classifier(load_chain("nev-icv"))
+        words.write_text("\n".join(classifier.all_words()) + "\n", encoding="utf-8")
+        print(f"{len(classifier.all_words())} keywords / weak keywords / exclusion words")
+        # grep writes every match (-o); count them so grep cannot stop early on a /dev/null stdout.
+        grep_c = timed(f"LC_ALL=C grep -F -o -f {words} {data} | wc -l > {folder / 'n'}")
+        grep_u = timed(f"LC_ALL=C.UTF-8 grep -F -o -f {words} {data} | wc -l > {folder / 'n'}")
+        matches = int((folder / "n").read_text().strip())
+        runs = {}
+        for workers in (1, 2):
+            runs[workers] = timed(f"{CLI} classify {data} --chain nev-icv --out {out} --workers {workers} 2> /dev/null")
+        placements = sum(1 for _ in open(out, encoding="utf-8-sig")) - 1
+    (w1, c1), (w2, c2) = runs[1], runs[2]
+    lines = [
+        f"- machine: {os.cpu_count()} cores, {cpu_model()}; Python {platform.python_version()}; "
+        f"{datetime.now(timezone.utc):%Y-%m-%d}; load average at start {load:.1f}",
+        f"- input: {args.records:,} records from the {args.source} generator ({size_mb:.0f} MB CSV), {len(classifier.all_words())} patterns; "
+        f"grep finds {matches:,} matches; classify writes {placements:,} placements",
+        f"- `grep -F -o -f keywords` LC_ALL=C: {grep_c[0]:.1f} s wall / {grep_c[1]:.1f} s CPU; "
+        f"C.UTF-8: {grep_u[0]:.1f} s wall / {grep_u[1]:.1f} s CPU",
+        f"- `chainatlas classify` 1 worker: {w1:.1f} s wall / {c1:.1f} s CPU "
+        f"({args.records / c1:,.0f} records per CPU-second) = {c1 / grep_c[1]:.1f}× grep CPU (C locale), "
+        f"{c1 / grep_u[1]:.1f}× (UTF-8 locale); wall {w1 / grep_c[0]:.1f}× / {w1 / grep_u[0]:.1f}×",
+        f"- `chainatlas classify --workers 2`: {w2:.1f} s wall / {c2:.1f} s CPU; wall speed-up {w1 / w2:.2f}× over 1 worker",
+    ]
+    print("\n".join(lines))
+    if args.append_results:
+        results = ROOT / "bench" / "RESULTS.md"
+        existing = results.read_text(encoding="utf-8") if results.exists() else "# Benchmark results\n"
+        heading = "## classify (issue 4)"
+        block = "\n".join(lines) + "\n"
+        if heading in existing:  # add this run at the end of the section, keeping earlier runs
+            before, _, after = existing.partition(heading)
+            section, sep, rest = after.partition("\n## ")
+            existing = before + heading + section.rstrip("\n") + "\n\n" + block + (sep + rest if sep else "")
+        else:
+            existing = existing.rstrip("\n") + "\n\n" + heading + "\n\n" + block
+        results.write_text(existing, encoding="utf-8")
+        print(f"appended to {results}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+"""Placement quality on the hand-labelled A-share set: per-segment precision/recall, top-1 precision, leakage.
+
+Run: .venv/bin/python bench/classify_quality.py [--errors] [--split dev|holdout|all]
+The holdout split is the acceptance-like set the vocabulary was NOT tuned on; both are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from chainatlas.domain.chain import load_chain
+from chainatlas.engines.classify import Classifier
+from chainatlas.engines.placement_quality import Quality, evaluate, load_labelled
+
+ROOT = Path(__file__).resolve().parents[1]
+LABELS = ROOT / "tests" / "data" / "labels" / "nev_icv_companies.csv"
+SHARED = Path(os.environ.get("CHAINATLAS_SHARED_DATA", ROOT.parent / "shared" / "data"))
+
+
+def report(name: str, q: Quality, show_errors: bool) -> None:
+    print(f"\n== {name}: {q.n_on} on-chain firms, {q.n_off} off-chain firms")
+    print(f"top-1 precision on placed on-chain firms: {q.top1_precision:.3f} ({q.top1_correct}/{q.on_placed})  goal ≥ 0.90")
+    print(f"on-chain firms placed at all (coverage):  {q.on_coverage:.3f} ({q.on_placed}/{q.n_on})")
+    print(f"off-chain firms placed anywhere:          {q.off_placed_share:.3f} ({q.off_placed}/{q.n_off})  goal ≤ 0.05")
+    print(f"{'segment':28} {'prec':>6} {'recall':>6}   tp  fp  fn")
+    for seg, (tp, fp, fn) in q.per_segment.items():
+        p = tp / (tp + fp) if tp + fp else float("nan")
+        r = tp / (tp + fn) if tp + fn else float("nan")
+        print(f"{seg:28} {p:6.2f} {r:6.2f} {tp:4d} {fp:3d} {fn:3d}")
+    if show_errors:
+        print("\n".join(q.errors))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--errors", action="store_true", help="list every wrong, missed and leaked firm")
+    ap.add_argument("--split", choices=["dev", "holdout", "all"], default="all")
+    args = ap.parse_args()
+    chain = load_chain("nev-icv")
+    classifier = Classifier(chain)
+    items = load_labelled(SHARED, chain, LABELS)
+    for split in ("dev", "holdout"):
+        if args.split in (split, "all"):
+            report(split, evaluate(classifier, [i for i in items if i.split == split]), args.errors)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+"""`chainatlas targets | suppliers | backtest`: ranked targets per node, chain-leader attraction, and the
+backtest of the supply-network prediction."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from chainatlas import config
+from chainatlas.domain.chain import ChainFileError, load_chain
+from chainatlas.services.zones import ZoneNotFound
+from chainatlas.store import db
+
+DEMO_NOTE = "[bold yellow]注意：结果含演示数据（demo），不代表真实情况。[/]"
+
+
+def _fail(message: str) -> None:
+    typer.echo(message, err=True)
+    raise typer.Exit(1)
+
+
+def _run(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+    """One unit of work; errors a user can fix come out as their Chinese message and exit code 1."""
+    db.migrate()
+    try:
+        with db.session_scope() as session:
+            return fn(session, *args, **kwargs)
+    except (ZoneNotFound, LookupError, ValueError, ChainFileError) as exc:
+        _fail(str(exc))
+
+
+def _parse_weights(specs: list[str]) -> dict[str, float] | None:
+    if not specs:
+        return None
+    out: dict[str, float] = {}
+    for spec in specs:
+        key, sep, value = spec.partition("=")
+        if not sep:
+            _fail(f"--weight “{spec}” 应写成 分项=权重，例如 distance=0.3")
+        try:
+            out[key.strip()] = float(value)
+        except ValueError:
+            _fail(f"--weight “{spec}” 的权重“{value}”不是数字")
+    return out
+
+
+def targets_cmd(
+    node: list[str] = typer.Option(..., "--node", help="环节编码，可重复 (node id; repeatable)"),
+    zone: str = typer.Option(None, "--zone", help="开发区 id 或名称，默认 CHAINATLAS_ZONE (zone)"),
+    chain: str = typer.Option(None, "--chain", help="产业链 id，默认 CHAINATLAS_CHAIN (chain id)"),
+    limit: int = typer.Option(50, "--limit", help="每个环节列出前几名 (targets per node)"),
+    xlsx: Path = typer.Option(None, "--xlsx", help="导出 Excel 文件 .xlsx，每个环节一页 (export to Excel)"),
+    to_pipeline: int = typer.Option(None, "--to-pipeline", help="把该企业编号作为线索转入项目台账 (enterprise id → pipeline)"),
+    user: str = typer.Option(None, "--user", help="用户名：读取/保存该用户的权重 (user whose weights apply)"),
+    weight: list[str] = typer.Option([], "--weight", help="临时权重 分项=值，可重复，如 distance=0.3 (weights)"),
+    save: bool = typer.Option(False, "--save-weights", help="把 --weight 保存为该用户的权重 (save for --user)"),
+) -> None:
+    """目标企业排序：区外、位于该环节的企业，按契合度、链主关系、规模、资质、区位等打分并说明理由 (ranked targets)."""
+    from chainatlas.services import targets as svc
+
+    zone_id = zone or config.default_zone()
+    chain_id = chain or config.default_chain()
+    username = user or getpass.getuser() or "cli"
+    weights = _parse_weights(weight)
+    if save:
+        if weights is None:
+            _fail("--save-weights 需要同时给出 --weight 分项=值")
+        saved = _run(svc.save_weights, username, weights)
+        typer.echo(f"已保存用户 {username} 的权重：" + "，".join(f"{svc.COMPONENT_LABELS[k]} {v:g}" for k, v in saved.items()))
+        weights = None
+    if to_pipeline is not None:
+        if len(node) != 1:
+            _fail("--to-pipeline 时请只给一个 --node（项目所属环节）")
+        project = _run(svc.target_to_project, zone_id, to_pipeline, node[0], by_user=username, chain_id=chain_id)
+        typer.echo(f"已登记项目 {project.code}「{project.name}」，阶段：{project.stage}。来源说明：{project.source_detail}")
+        return
+    if xlsx is not None:
+        from chainatlas.services.target_export import export_targets_xlsx
+
+        n = _run(export_targets_xlsx, zone_id, node, xlsx, chain_id=chain_id, limit=limit, weights=weights,
+                 username=username)
+        typer.echo(f"已导出 {n} 家目标企业 → {xlsx}")
+        return
+    console = Console()
+    try:
+        chain_obj = load_chain(chain_id)
+    except ChainFileError as exc:
+        _fail(str(exc))
+    for node_id in node:
+        rows = _run(svc.rank_targets, zone_id, node_id, chain_id, limit=limit, weights=weights, username=username)
+        name = chain_obj.nodes[node_id].name_zh if node_id in chain_obj.nodes else node_id
+        table = Table(title=f"{name}（{node_id}）目标企业，前 {limit} 名", show_lines=False)
+        for col in ("#", "企业", "城市", "得分", "理由", "编号"):
+            table.add_column(col, overflow="fold")
+        rank = 0
+        for r in rows:
+            rank += 0 if r.vetoed else 1
+            style = "dim red" if r.vetoed else None
+            table.add_row("否决" if r.vetoed else str(rank), r.name, r.city_name, f"{r.score:.1f}", r.reason_zh,
+                          str(r.enterprise_id), style=style)
+        console.print(table)
+        if not rows:
+            console.print("该环节没有区外候选企业（请先导入企业并完成链上归类）。")
+
+
+def suppliers_cmd(
+    leader: str = typer.Option(..., "--leader", help="链主企业：名称、简称、英文名或编号 (chain leader)"),
+    zone: str = typer.Option(None, "--zone", help="开发区 id 或名称 (zone)"),
+    chain: str = typer.Option(None, "--chain", help="产业链 id (chain id)"),
+    limit: int = typer.Option(30, "--limit", help="潜在配套企业列出前几名 (potential suppliers to list)"),
+) -> None:
+    """链主招商：链主的区外已知供应商（按环节），及供应链网络预测的潜在供应商与本地引荐关系 (leader's suppliers)."""
+    from chainatlas.services.targets import suppliers_for_leader
+
+    view = _run(suppliers_for_leader, zone or config.default_zone(), leader, chain or config.default_chain(), limit=limit)
+    console = Console()
+    console.print(f"[bold]{view.leader_name}[/] 已知供应商：区内 {view.local_known} 家，区外 {view.outside_known} 家")
+    known = Table(title="区外已知供应商（按环节）— 首要招引对象")
+    for col in ("环节", "企业", "城市", "产品", "本地引荐"):
+        known.add_column(col, overflow="fold")
+    for rows in view.known_by_node.values():
+        for x in rows:
+            known.add_row(x.node_name, x.name, x.city_name, "、".join(x.products), "、".join(x.warm_paths))
+    console.print(known)
+    pot = Table(title="潜在供应商（为相近整车厂配套）— 网络预测")
+    for col in ("#", "企业", "城市", "环节", "预测分", "配套的相近整车厂", "本地引荐（已与区内企业往来）"):
+        pot.add_column(col, overflow="fold")
+    for i, x in enumerate(view.potential, 1):
+        pot.add_row(str(i), x.name, x.city_name, x.node_name, f"{x.score:.2f}", "、".join(x.via), "、".join(x.warm_paths))
+    console.print(pot)
+    if not view.potential:
+        console.print("没有可预测的潜在供应商：需要该链主及其他整车厂的配套关系数据。")
+
+
+def backtest_cmd(
+    file: Path = typer.Option(None, "--file", help="MarkLines 格式 CSV（component, maker, model_year, supplier）"),
+    groups: Path = typer.Option(None, "--groups", help="整车厂—集团对照 CSV（maker_name, year, maker_group），可选"),
+    use_db: bool = typer.Option(False, "--db", help="使用数据库中的配套关系 (use Relation rows)"),
+    split: str = typer.Option("year:2021", "--split", help="year:2021（≤2021 训练）或 random:0.2（随机隐藏 20%）"),
+    k: list[int] = typer.Option([10, 20], "--k", help="hit@k 的 k，可重复 (k for hit@k)"),
+    seed: int = typer.Option(7, "--seed", help="random 划分的随机种子 (seed)"),
+) -> None:
+    """回测：隐藏部分已知配套关系，检验网络预测能否找回，并与热门基线对比 (backtest link prediction)."""
+    from chainatlas.services import backtest as bt
+
+    if (file is None) == (not use_db):
+        _fail("请二选一：--file 某.csv（直接读取文件）或 --db（使用数据库中的配套关系）")
+    try:
+        parsed = bt.Split.parse(split, seed=seed)
+        if file is not None:
+            if groups is None and (file.parent / "marklines_maker_group.csv").exists():
+                groups = file.parent / "marklines_maker_group.csv"
+            data = bt.read_marklines(file, groups)
+            report = bt.run_backtest(data, parsed, ks=k)
+        else:
+            report = _run(lambda s: bt.run_backtest(bt.relations_from_db(s), parsed, ks=k))
+    except bt.BacktestInputError as exc:
+        _fail(str(exc))
+    typer.echo(report.table_zh())
+
+
+def register(app: typer.Typer) -> None:
+    app.command("targets", help="目标企业排序与导出、转入项目台账 (ranked targets per node)")(targets_cmd)
+    app.command("suppliers", help="链主招商：链主的供应商与潜在供应商 (chain-leader suppliers)")(suppliers_cmd)
+    app.command("backtest", help="供应链网络预测回测 (backtest supplier prediction)")(backtest_cmd)

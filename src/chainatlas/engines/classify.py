@@ -1,0 +1,455 @@
+"""Placement engine: put firms on chain nodes from their name, main products, business scope and industry.
+
+Driven only by the chain file. One Aho-Corasick automaton holds every keyword, weak keyword and exclusion word
+of the chain plus the phrase separators, so each record is scanned once (in C), keeping maximal matches.
+
+How evidence becomes a placement (why each rule exists):
+- Text is cut into *phrases* at punctuation and at the conjunctions 及/和/与/或, because a negative context
+  (手机摄像头, 光伏逆变器) or a modifier only speaks for its own phrase: "手机及车载摄像头" keeps 车载摄像头.
+- A word inside a longer matched word does not count: "电机" inside "驱动电机" is the motor, not any motor.
+- Head rule: in a Chinese compound the last noun is the thing made ("新能源汽车高压线束" is a harness, not a
+  car), so within one phrase only the hits of the node that ends last count.
+- An exclusion word of a node (inherited by its sub-nodes) cancels that node's hits in the same phrase.
+- Weak keywords count only in a segment whose strong words alone already score WEAK_GATE.
+- Main products are weighted by revenue share where known; a word in a 3% product line does not place a firm.
+- A GB/T 4754 code listed on a node adds a prior, but never places a firm on its own.
+- A generic head word qualified by another chain word ("乘用车齿轮") counts as strong.
+- A firm placed on a supplier segment at least as strongly as on the segment it supplies is a supplier: the
+  customer segment named in its product lines ("乘用车", "新能源汽车") is context, not a placement.
+- Sub-node evidence rolls up to its segment; the placement is reported on the most specific node the
+  evidence supports. A firm may be placed on several segments; below the threshold it is placed nowhere.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+import ahocorasick
+
+from chainatlas.domain.chain import STAGE_IDS, Chain, load_chain
+
+FIELDS = ("name", "products", "scope", "industry")
+# How much a full-strength hit in each field is worth; products are what a firm makes, the scope is a wish list.
+FIELD_WEIGHT = {"name": 0.8, "products": 2.0, "scope": 0.6, "industry": 0.8}
+# Caps on the summed hit strength per field, so ten scope words do not outweigh one main product.
+FIELD_CAP = {"name": 1.0, "products": 1.5, "scope": 2.0, "industry": 1.0}
+STRONG, WEAK = 1.0, 0.35
+PRIOR_4, PRIOR_3 = 0.4, 0.2  # GB/T 4754 class match / group (3-digit) match
+THRESHOLD = 1.0  # a segment needs at least this score to be placed
+WEAK_GATE = 0.6  # weak words count only once strong words alone score this much in the segment
+RELATIVE_CUT = 0.25  # secondary placements must reach this share of the best one
+FULL_SHARE = 0.4  # product lines matching a node that add up to this revenue share count in full
+# Revenue share assumed for a product line without one: a listed main product when no line has a share;
+# a minor line (annual-report extracts put 0.001 there) when other lines carry shares.
+UNKNOWN_SHARE_ALONE, UNKNOWN_SHARE_AMONG_KNOWN = 0.25, 0.005
+
+PHRASE_SEPARATORS = ("、", "，", ",", "；", ";", "。", "：", ":", "|", "\n", "及", "和", "与", "或")
+_KIND_SEP, _KIND_WORD = 0, 1
+
+
+@dataclass(slots=True)
+class Record:
+    """One firm to place.
+
+    products: (product, revenue share 0..1 or None when unknown); industry_code: GB/T 4754 digits (a prior);
+    industry: industry name as text (matched like the other fields). A non-numeric industry_code counts as text.
+    """
+
+    id: str
+    name: str = ""
+    products: Sequence[tuple[str, float | None]] = ()
+    scope: str = ""
+    industry_code: str = ""
+    industry: str = ""
+
+
+@dataclass
+class Placement:
+    id: str
+    node_id: str
+    node_name: str
+    score: float
+    confidence: float
+    evidence: list[dict] = field(default_factory=list)  # [{"field", "word", "kind", "node"[, "share"]}]
+
+
+_ITEM_SPLIT = re.compile(r"[;；、，,\n|]+")
+# "动力电池:0.82", "动力电池：82%", "动力电池(82%)", "动力电池 82%"; a bare trailing number is part of the name.
+_SHARE = re.compile(r"^(.+?)\s*(?:[:：]\s*(\d+(?:\.\d+)?)\s*(%?)|[(（]\s*(\d+(?:\.\d+)?)\s*%\s*[)）]|\s(\d+(?:\.\d+)?)%)$")
+
+
+def parse_products(text: str) -> list[tuple[str, float | None]]:
+    """'动力电池:0.82；储能系统(6%)、BMS' → [('动力电池', 0.82), ('储能系统', 0.06), ('BMS', None)]."""
+    out: list[tuple[str, float | None]] = []
+    for item in _ITEM_SPLIT.split(text or ""):
+        item = item.strip()
+        if not item:
+            continue
+        m = _SHARE.match(item)
+        if not m:
+            out.append((item, None))
+            continue
+        number = m.group(2) or m.group(4) or m.group(5)
+        share = float(number)
+        if m.group(3) or m.group(4) or m.group(5) or share > 1:
+            share /= 100
+        out.append((m.group(1), min(share, 1.0)))
+    return out
+
+
+def _is_latin(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+def effective_shares(products: Sequence[tuple[str, float | None]]) -> list[float]:
+    """Revenue share of each product line, with the unknown ones filled in (see UNKNOWN_SHARE_*)."""
+
+    def known(share: float | None) -> bool:
+        return share is not None and not math.isnan(share) and share > 0.001
+
+    any_known = any(known(s) for _, s in products)
+    fill = UNKNOWN_SHARE_AMONG_KNOWN if any_known else UNKNOWN_SHARE_ALONE
+    return [float(s) if known(s) else fill for _, s in products]  # type: ignore[arg-type]
+
+
+class Classifier:
+    """Compiled form of one chain: build once per process, then `classify` / `classify_batch` many records."""
+
+    def __init__(self, chain: Chain):
+        self.chain = chain
+        nodes = chain.nodes
+        self.node_ids = list(nodes)
+        index = {nid: i for i, nid in enumerate(self.node_ids)}
+        self.segment_index = [index[chain.segment_of(nid).id] for nid in self.node_ids]
+        self.depth = []
+        for nid in self.node_ids:
+            d, n = 0, nodes[nid]
+            while n.parent:
+                d, n = d + 1, nodes[n.parent]
+            self.depth.append(d)
+        self.names = [nodes[nid].name_zh for nid in self.node_ids]
+        # Supply edges between segments (sub-node edges count for their segments).
+        self.supplies: dict[int, set[int]] = {}
+        for nid, node in nodes.items():
+            seg = self.segment_index[index[nid]]
+            self.supplies.setdefault(seg, set()).update(self.segment_index[index[t]] for t in node.supplies)
+        # Exclusion words apply to the node that lists them and to all its descendants.
+        applies: dict[int, set[int]] = {}
+        for nid in self.node_ids:
+            applies[index[nid]] = {index[nid]} | {index[d.id] for d in chain.descendants(nid)}
+        # pattern -> (strong node indexes, weak node indexes, excluded node indexes)
+        words: dict[str, tuple[set[int], set[int], set[int]]] = {}
+        spelled: dict[str, str] = {}  # matching is case-blind; evidence shows the word as the chain file spells it
+        for nid, node in nodes.items():
+            i = index[nid]
+            for w in (*node.keywords, *node.weak_keywords, *node.exclude):
+                spelled.setdefault(w.lower(), w)
+            for w in node.keywords:
+                words.setdefault(w.lower(), (set(), set(), set()))[0].add(i)
+            for w in node.weak_keywords:
+                words.setdefault(w.lower(), (set(), set(), set()))[1].add(i)
+            for w in node.exclude:
+                words.setdefault(w.lower(), (set(), set(), set()))[2].update(applies[i])
+        self.words: list[tuple[str, tuple[int, ...], tuple[int, ...], frozenset[int]]] = []
+        automaton = ahocorasick.Automaton()
+        for sep in PHRASE_SEPARATORS:
+            automaton.add_word(sep, (_KIND_SEP, -1))
+        for w, (strong, weak, excl) in words.items():
+            if any(sep in w for sep in PHRASE_SEPARATORS):
+                # A keyword spanning a separator could never match inside one phrase; the chain file is wrong.
+                raise ValueError(f"关键词 “{w}” 含有分隔符，无法匹配 (keyword contains a phrase separator)")
+            # A word both strong and weak for a node counts as strong.
+            self.words.append((w, tuple(sorted(strong)), tuple(sorted(weak - strong)), frozenset(excl)))
+            automaton.add_word(w, (_KIND_WORD, len(self.words) - 1))
+        automaton.make_automaton()
+        self.automaton = automaton
+        # Words that can qualify a generic head word with vehicle context: any word naming a downstream
+        # (vehicle, service) node, or a strong word of a midstream (system) node — not upstream components.
+        downstream = {index[nid] for nid, node in nodes.items() if node.stage == STAGE_IDS[-1]}
+        midstream = {index[nid] for nid, node in nodes.items() if node.stage == STAGE_IDS[1]}
+        self.word_nodes = [set(strong) | set(weak) for _, strong, weak, _ in self.words]
+        self.qualifier = [
+            bool((set(strong) | set(weak)) & downstream) or bool(set(strong) & midstream)
+            for _, strong, weak, _ in self.words
+        ]
+        self.lengths = [len(w) for w, *_ in self.words]
+        self.spelling = [spelled[w] for w, *_ in self.words]
+        self._cache: dict[str, tuple[tuple[int, int, int], ...]] = {}
+        # Latin keywords (SiC, ABS, BMS) must stand alone: "asic" is not SiC.
+        self.latin_edges = [(w[0].isascii() and w[0].isalnum(), w[-1].isascii() and w[-1].isalnum())
+                            for w, *_ in self.words]
+        # GB/T 4754 priors: 4-digit class → nodes, 3-digit group → nodes.
+        self.prior4: dict[str, list[int]] = {}
+        self.prior3: dict[str, list[int]] = {}
+        for nid, node in nodes.items():
+            for code in node.gbt4754:
+                self.prior4.setdefault(code, []).append(index[nid])
+                self.prior3.setdefault(code[:3], []).append(index[nid])
+
+    def all_words(self) -> list[str]:
+        """Every keyword, weak keyword and exclusion word (the pattern list a grep baseline would use)."""
+        return list(self.spelling)
+
+    # ------------------------------------------------------------------ scanning
+
+    def _scan(self, text: str) -> tuple[tuple[int, int, int], ...]:
+        """Hits in one field text that survive the phrase rules: (word index, node index, strong 1/0).
+
+        Cached per text: product lines, scopes and industry names repeat across a million firms.
+        """
+        cached = self._cache.get(text)
+        if cached is not None:
+            return cached
+        out: list[tuple[int, int, int]] = []
+        phrase: list[tuple[int, int]] = []  # (end, word index) of the current phrase, maximal matches only
+        lengths, latin = self.lengths, self.latin_edges
+        key = text
+        # Full-width letters and digits (ＢＭＳ, ＳｉＣ) and compatibility forms read as their plain forms.
+        text = unicodedata.normalize("NFKC", text).lower()
+        for end, (kind, wi) in self.automaton.iter(text):
+            if kind == _KIND_WORD:
+                n = lengths[wi]
+                left, right = latin[wi]
+                if (left and end >= n and _is_latin(text[end - n])) or (
+                    right and end + 1 < len(text) and _is_latin(text[end + 1])
+                ):
+                    continue
+                # Keep maximal matches only: a word inside a longer one ("电机" in "驱动电机") is dropped, while
+                # overlapping words both stay ("动力电池" + "电池管理系统") for the head rule to decide.
+                start = end - n
+                while phrase and phrase[-1][0] - lengths[phrase[-1][1]] >= start:
+                    phrase.pop()
+                if phrase and phrase[-1][0] - lengths[phrase[-1][1]] <= start and phrase[-1][0] >= end:
+                    continue
+                phrase.append((end, wi))
+            elif phrase:
+                self._phrase(phrase, out)
+                phrase = []
+        if phrase:
+            self._phrase(phrase, out)
+        result = tuple(sorted(out, key=lambda h: -h[2]))  # strong hits first: classify checks the first one
+        if len(self._cache) > 500_000:  # bound memory on endless distinct texts
+            self._cache.clear()
+        self._cache[key] = result
+        return result
+
+    def _phrase(self, phrase: list[tuple[int, int]], out: list[tuple[int, int, int]]) -> None:
+        words = self.words
+        # Head rule: the node(s) of the last positive hit of the phrase speak for it.
+        last = -1
+        for _, wi in reversed(phrase):
+            if self.word_nodes[wi]:
+                last = wi
+                break
+        if last < 0:
+            return
+        head = self.word_nodes[last]
+        excluded: frozenset[int] | set[int] = frozenset()
+        for _, wi in phrase:
+            if words[wi][3]:
+                excluded = excluded | words[wi][3]
+        # A generic head word qualified by another chain word ("乘用车齿轮", "汽车热交换器") names a part
+        # of this chain, so the qualifier upgrades a weak head to strong.
+        qualified = len(phrase) > 1 and any(
+            wi != last and self.qualifier[wi] and not self.word_nodes[wi] <= head for _, wi in phrase
+        )
+        for _, wi in phrase:
+            _, strong, weak, _ = words[wi]
+            for n in strong:
+                if n in head and n not in excluded:
+                    out.append((wi, n, 1))
+            for n in weak:
+                if n in head and n not in excluded:
+                    out.append((wi, n, 1 if qualified and wi == last else 0))
+
+    # ------------------------------------------------------------------ scoring
+
+    def classify(self, record: Record) -> list[Placement]:
+        products = record.products
+        code = (record.industry_code or "").strip()
+        industry_text = record.industry or ""
+        if code and not code.isdigit():
+            industry_text, code = f"{industry_text} {code}".strip(), ""
+        scan = self._scan
+        name_hits = scan(record.name) if record.name else ()
+        product_hits = [scan(product) for product, _ in products]
+        scope_hits = scan(record.scope) if record.scope else ()
+        industry_hits = scan(industry_text) if industry_text else ()
+        # The common case for a registry: no strong word of the chain. Weak words and priors never place alone.
+        if not (
+            (name_hits and name_hits[0][2]) or (scope_hits and scope_hits[0][2])
+            or (industry_hits and industry_hits[0][2]) or any(h and h[0][2] for h in product_hits)
+        ):
+            return []
+        hits: list[tuple[int, int, int, int, int]] = [(0, 0, wi, n, st) for wi, n, st in name_hits]
+        for item, found in enumerate(product_hits):
+            hits.extend((1, item, wi, n, st) for wi, n, st in found)
+        hits.extend((2, 0, wi, n, st) for wi, n, st in scope_hits)
+        hits.extend((3, 0, wi, n, st) for wi, n, st in industry_hits)
+        priors: dict[int, float] = {}
+        if code.isdigit():
+            for n in self.prior4.get(code[:4], ()) if len(code) >= 4 else ():
+                priors[n] = PRIOR_4
+            for n in self.prior3.get(code[:3], ()):
+                priors.setdefault(n, PRIOR_3)
+        return self._score(record.id, hits, list(products), priors, code)
+
+    def _segment_score(self, seg_hits: list[tuple[int, int, int, int, int]], shares: list[float]) -> tuple[float, float]:
+        """(strong words only, strong and weak words) score of one segment or node from its hits.
+
+        Products count once per product line (its best word) weighted by revenue share; other fields count
+        distinct words, each field capped.
+        """
+        strong_items: dict[int, float] = {}
+        all_items: dict[int, float] = {}
+        strong_other = [0.0, 0.0, 0.0, 0.0]
+        all_other = [0.0, 0.0, 0.0, 0.0]
+        seen: set[tuple[int, int]] = set()
+        for fld, item, wi, _, strong in seg_hits:
+            v = STRONG if strong else WEAK
+            if fld == 1:
+                if strong:
+                    strong_items[item] = STRONG
+                if v > all_items.get(item, 0.0):
+                    all_items[item] = v
+            elif (fld, wi) not in seen:
+                seen.add((fld, wi))
+                all_other[fld] += v
+                if strong:
+                    strong_other[fld] += v
+        result = []
+        for items, other in ((strong_items, strong_other), (all_items, all_other)):
+            score = 0.0
+            if items:
+                total = sum(v * shares[i] for i, v in items.items()) / FULL_SHARE
+                score += FIELD_WEIGHT["products"] * min(FIELD_CAP["products"], total)
+            for fld in (0, 2, 3):
+                if other[fld]:
+                    name = FIELDS[fld]
+                    score += FIELD_WEIGHT[name] * min(FIELD_CAP[name], other[fld])
+            result.append(score)
+        return result[0], result[1]
+
+    def _score(
+        self,
+        rid: str,
+        hits: list[tuple[int, int, int, int, int]],
+        products: list[tuple[str, float | None]],
+        priors: dict[int, float],
+        code: str,
+    ) -> list[Placement]:
+        seg_of = self.segment_index
+        shares = effective_shares(products)
+        by_seg: dict[int, list[tuple[int, int, int, int, int]]] = {}
+        for h in hits:
+            by_seg.setdefault(seg_of[h[3]], []).append(h)
+        prior_of: dict[int, float] = {}
+        for n, p in priors.items():
+            prior_of[seg_of[n]] = max(prior_of.get(seg_of[n], 0.0), p)
+        seg_score: dict[int, float] = {}
+        used_weak: dict[int, bool] = {}
+        for seg, seg_hits in by_seg.items():
+            strong_only, with_weak = self._segment_score(seg_hits, shares)
+            # Weak words only add to a segment that strong words already make likely.
+            used_weak[seg] = strong_only >= WEAK_GATE
+            score = with_weak if used_weak[seg] else strong_only
+            if score > 0:
+                seg_score[seg] = score + prior_of.get(seg, 0.0)
+        placed = [(s, seg) for seg, s in seg_score.items() if s >= THRESHOLD]
+        if not placed:
+            return []
+        # A firm placed on a supplier segment at least as strongly as on the segment it supplies names its
+        # customers' segment only as context ("乘用车" among a gear maker's product lines): drop the customer.
+        if len(placed) > 1:
+            scores = {seg: s for s, seg in placed}
+            placed = [
+                (s, seg) for s, seg in placed
+                if not any(seg in self.supplies[a] and sa >= s for a, sa in scores.items() if a != seg)
+            ]
+        placed.sort(key=lambda t: (-t[0], t[1]))
+        best = placed[0][0]
+        out: list[Placement] = []
+        for s, seg in placed:
+            if s < RELATIVE_CUT * best:
+                continue
+            seg_hits = [h for h in by_seg[seg] if h[4] or used_weak[seg]]
+            # Report the most specific node with strong evidence of its own (deepest, then highest own score).
+            strong_nodes = {h[3] for h in seg_hits if h[4]}
+            target = next(iter(strong_nodes)) if len(strong_nodes) == 1 else max(
+                strong_nodes,
+                key=lambda n: (self.depth[n], self._segment_score([h for h in seg_hits if h[3] == n], shares)[0]),
+            )
+            ev: list[dict] = []
+            for fld, item, wi, n, strong in sorted(seg_hits, key=lambda h: (-h[4], h[0], h[1])):
+                e = {"field": FIELDS[fld], "word": self.spelling[wi], "kind": "strong" if strong else "weak",
+                     "node": self.node_ids[n]}
+                if fld == 1:
+                    e["product"] = products[item][0]
+                    share = products[item][1]
+                    if share is not None and not math.isnan(share):
+                        e["share"] = round(float(share), 4)
+                if e not in ev:
+                    ev.append(e)
+            if seg in prior_of:
+                ev.append({"field": "industry_code", "word": code, "kind": "prior", "node": self.node_ids[seg]})
+            out.append(
+                Placement(
+                    id=rid,
+                    node_id=self.node_ids[target],
+                    node_name=self.names[target],
+                    score=round(s, 3),
+                    confidence=round(1.0 - math.exp(-s), 3),
+                    evidence=ev,
+                )
+            )
+        return out
+
+    def classify_batch(self, records: Iterable[Record]) -> list[Placement]:
+        out: list[Placement] = []
+        for r in records:
+            out.extend(self.classify(r))
+        return out
+
+
+# ---------------------------------------------------------------------- several cores
+
+_WORKER: Classifier | None = None
+_SHARED: Sequence[Record] = ()  # the input, inherited by forked workers so it is never pickled
+
+
+def _init_worker(chain_path: str) -> None:
+    global _WORKER
+    _WORKER = Classifier(load_chain(chain_path))
+
+
+def _work(task: tuple[int, int] | list[Record]) -> list[Placement]:
+    assert _WORKER is not None
+    records = _SHARED[task[0]:task[1]] if isinstance(task, tuple) else task
+    return _WORKER.classify_batch(records)
+
+
+def classify_parallel(
+    chain: Chain, records: Sequence[Record], workers: int = 1, chunk_size: int = 20_000
+) -> Iterator[list[Placement]]:
+    """Placements chunk by chunk, in input order; workers > 1 spreads chunks over that many processes."""
+    bounds = [(i, min(i + chunk_size, len(records))) for i in range(0, len(records), chunk_size)]
+    if workers <= 1:
+        classifier = Classifier(chain)
+        for start, end in bounds:
+            yield classifier.classify_batch(records[start:end])
+        return
+    global _SHARED
+    fork = "fork" in multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if fork else "spawn")
+    _SHARED = records
+    try:
+        with ctx.Pool(workers, initializer=_init_worker, initargs=(chain.path,)) as pool:
+            tasks = bounds if fork else [list(records[a:b]) for a, b in bounds]
+            yield from pool.imap(_work, tasks)  # type: ignore[arg-type]
+    finally:
+        _SHARED = ()

@@ -1,0 +1,200 @@
+"""Entity resolution: which incoming records are firms we already know.
+
+Deterministic keys first (USCC, stock code, normalised name — see services/imports.py); what remains is scored
+here with splink (Fellegi–Sunter) on DuckDB. The m/u probabilities are set from domain knowledge rather than
+trained, so the model behaves the same on a 10-row file as on a million rows and needs no labelled data; the
+same settings run on Spark (splink's SparkAPI) for national-scale data.
+
+Input is one Arrow table of records, each marked `is_new` (from the file) or not (already in the database);
+only pairs with at least one new record are scored.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from duckdb.sqltypes import BIGINT, DOUBLE, VARCHAR
+from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
+
+MERGE_THRESHOLD = 0.95  # at or above: the same firm, merged automatically (and reversibly)
+REVIEW_THRESHOLD = 0.5  # between the two: a doubtful pair for an analyst's review queue
+
+COLUMNS = ("id", "is_new", "name_core", "is_branch", "district_code", "city_code", "address", "uscc", "founded",
+           "listing")
+
+
+@dataclass(frozen=True)
+class Match:
+    left_id: int
+    right_id: int
+    probability: float
+    evidence: dict[str, str]
+
+
+def _level(sql: str, label: str, m: float, u: float) -> dict:
+    return {"sql_condition": sql, "label_for_charts": label, "m_probability": m, "u_probability": u}
+
+
+def _null(col: str, label: str = "缺失") -> dict:
+    return {"sql_condition": f"{col}_l IS NULL OR {col}_r IS NULL", "label_for_charts": label, "is_null_level": True}
+
+
+# Each comparison: (output column, Chinese label per level). Probabilities: m = P(level | same firm),
+# u = P(level | different firms among blocked pairs).
+SETTINGS: dict = {
+    "link_type": "dedupe_only",
+    "unique_id_column_name": "id",
+    "probability_two_random_records_match": 1e-4,
+    "retain_matching_columns": False,
+    "retain_intermediate_calculation_columns": True,  # mw_* columns become the evidence
+    "blocking_rules_to_generate_predictions": [
+        # every rule also asks that one side is new: pairs of known firms were resolved before
+        {"blocking_rule": "l.name_core = r.name_core AND (l.is_new OR r.is_new)"},
+        {"blocking_rule": "l.core_head = r.core_head AND l.city_code = r.city_code AND (l.is_new OR r.is_new)"},
+        {"blocking_rule": "l.core_tail = r.core_tail AND l.district_code = r.district_code AND (l.is_new OR r.is_new)"},
+        # a typo anywhere in the name, at the same street address (the usual shape of a re-typed list)
+        {"blocking_rule": "l.address = r.address AND l.district_code = r.district_code AND (l.is_new OR r.is_new)"},
+    ],
+    "comparisons": [
+        {
+            "output_column_name": "name_core",
+            "comparison_levels": [
+                _null("name_core"),
+                _level("name_core_l = name_core_r", "核心名称相同", 0.70, 0.00005),
+                # one character apart: a typo (华创/华刨) — or a neighbour with a similar 字号, hence the other fields
+                _level("length(name_core_l) >= 4 AND zh_edit_distance(name_core_l, name_core_r) <= 1",
+                       "核心名称仅差一字", 0.20, 0.0005),
+                _level("zh_jaro_winkler(name_core_l, name_core_r) >= 0.9", "核心名称相似", 0.06, 0.005),
+                _level("ELSE", "名称不同", 0.04, 0.99445),
+            ],
+        },
+        {
+            "output_column_name": "is_branch",
+            "comparison_levels": [
+                _null("is_branch"),
+                _level("is_branch_l = is_branch_r", "同为总部或同为分支", 0.99, 0.9),
+                _level("ELSE", "一方为分公司", 0.01, 0.1),
+            ],
+        },
+        {
+            "output_column_name": "place",
+            "comparison_levels": [
+                {"sql_condition": "(district_code_l IS NULL OR district_code_r IS NULL) AND "
+                                  "(city_code_l IS NULL OR city_code_r IS NULL)",
+                 "label_for_charts": "地区缺失", "is_null_level": True},
+                _level("district_code_l = district_code_r", "区县相同", 0.85, 0.01),
+                _level("city_code_l = city_code_r", "城市相同", 0.12, 0.05),
+                _level("ELSE", "地区不同", 0.03, 0.94),
+            ],
+        },
+        {
+            # the address after its province/city/county part: road, number, building
+            "output_column_name": "address",
+            "comparison_levels": [
+                _null("address"),
+                _level("address_l = address_r", "地址相同", 0.60, 0.0005),
+                _level("zh_jaro_winkler(address_l, address_r) >= 0.9", "地址相近", 0.20, 0.01),
+                _level("ELSE", "地址不同", 0.20, 0.9895),
+            ],
+        },
+        {
+            "output_column_name": "uscc",
+            "comparison_levels": [
+                _null("uscc"),
+                _level("uscc_l = uscc_r", "信用代码相同", 0.99, 0.00001),
+                # two valid, different codes are two legal persons: this level outweighs any name and address
+                _level("ELSE", "信用代码不同", 0.000001, 0.99999),
+            ],
+        },
+        {
+            "output_column_name": "founded",
+            "comparison_levels": [
+                _null("founded"),
+                _level("founded_l = founded_r", "成立日期相同", 0.85, 0.001),
+                _level("ELSE", "成立日期不同", 0.15, 0.999),
+            ],
+        },
+        {
+            "output_column_name": "listing",
+            "comparison_levels": [
+                _null("listing"),
+                _level("listing_l = listing_r", "股票代码相同", 0.97, 0.0001),
+                # two stock codes are two listed companies (三维股份 is two firms with one short name)
+                _level("ELSE", "股票代码不同", 0.000001, 0.9999),
+            ],
+        },
+    ],
+}
+
+# splink reports a match weight per comparison (mw_<name>); each level has its own weight log2(m/u),
+# which names the level the pair fell into — that is the evidence shown to the analyst.
+_LABELS = {
+    c["output_column_name"]: {
+        round(math.log2(lv["m_probability"] / lv["u_probability"]), 3): lv["label_for_charts"]
+        for lv in c["comparison_levels"] if not lv.get("is_null_level")
+    }
+    for c in SETTINGS["comparisons"]
+}
+
+
+def _pairwise(metric: Any) -> Any:
+    """An Arrow UDF over two string columns. DuckDB's own edit distances count UTF-8 bytes, so 盛/晟 would be
+    three edits apart; rapidfuzz counts characters."""
+
+    def udf(left: pa.Array, right: pa.Array) -> pa.Array:
+        return pa.array([None if a is None or b is None else metric(a, b)
+                         for a, b in zip(left.to_pylist(), right.to_pylist())])
+
+    return udf
+
+
+def _register_functions(con: duckdb.DuckDBPyConnection) -> None:
+    con.create_function("zh_edit_distance", _pairwise(DamerauLevenshtein.distance), [VARCHAR, VARCHAR], BIGINT,
+                        type="arrow")
+    con.create_function("zh_jaro_winkler", _pairwise(JaroWinkler.similarity), [VARCHAR, VARCHAR], DOUBLE,
+                        type="arrow")
+
+
+def _prepare(records: pa.Table) -> pa.Table:
+    """Blocking keys: the first two and last three characters of the core name."""
+    cores = records.column("name_core").to_pylist()
+    head = [c[:2] if c else None for c in cores]
+    tail = [c[-3:] if c and len(c) >= 4 else None for c in cores]
+    table = records.append_column("core_head", pa.array(head, pa.string()))
+    return table.append_column("core_tail", pa.array(tail, pa.string()))
+
+
+def find_matches(records: pa.Table, threshold: float = REVIEW_THRESHOLD) -> list[Match]:
+    """Scored pairs (at least one side new) with probability ≥ threshold, best first."""
+    if records.num_rows < 2 or not any(records.column("is_new").to_pylist()):
+        return []
+    from splink import DuckDBAPI, Linker
+
+    con = duckdb.connect()
+    try:
+        con.execute("SET threads TO 2")
+        _register_functions(con)
+        db_api = DuckDBAPI(con)
+        sdf = db_api.register(_prepare(records), table_name="ca_records")
+        linker = Linker(sdf, SETTINGS, log_level=logging.WARNING, validate_settings=False)
+        logging.getLogger("splink").setLevel(logging.WARNING)
+        result = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
+        rows = result.as_pyarrow_table().to_pylist()
+    finally:
+        con.close()
+    matches = []
+    for row in rows:
+        evidence = {}
+        for col, labels in _LABELS.items():
+            weight = row.get(f"mw_{col}")
+            if weight:  # 0 for a null level: nothing to say
+                evidence[col] = labels.get(round(weight, 3), f"{weight:+.1f}")
+        left, right = sorted((int(row["id_l"]), int(row["id_r"])))
+        matches.append(Match(left, right, float(row["match_probability"]), evidence))
+    matches.sort(key=lambda m: -m.probability)
+    return matches

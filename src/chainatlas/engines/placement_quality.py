@@ -1,0 +1,110 @@
+"""Measure placement quality against a hand-labelled set of firms (precision, recall, off-chain leakage).
+
+The labelled set lists only company codes, names and gold node ids; the firms' products and SW industry are
+joined at run time from the public A-share chain graph in the shared data folder (never copied into the repo).
+Scoring is at segment level: a placement on a sub-node counts for its segment.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from chainatlas.domain.chain import Chain
+from chainatlas.engines.classify import Classifier, Record
+
+@dataclass
+class Labelled:
+    record: Record
+    gold: set[str]  # gold segment ids; empty = off the chain
+    split: str
+    note: str = ""
+
+
+@dataclass
+class Quality:
+    n_on: int
+    n_off: int
+    on_placed: int  # on-chain firms with at least one placement
+    top1_correct: int  # ... whose best placement is on a gold segment
+    off_placed: int  # off-chain firms placed anywhere
+    per_segment: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # seg -> (tp, fp, fn)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def top1_precision(self) -> float:
+        return self.top1_correct / self.on_placed if self.on_placed else 0.0
+
+    @property
+    def on_coverage(self) -> float:
+        return self.on_placed / self.n_on if self.n_on else 0.0
+
+    @property
+    def off_placed_share(self) -> float:
+        return self.off_placed / self.n_off if self.n_off else 0.0
+
+
+def load_labelled(shared_data: Path, chain: Chain, labels: Path) -> list[Labelled]:
+    """Join the label file to the shared company/product/industry tables."""
+    folder = shared_data / "industry_chain"
+    fullname: dict[str, str] = {}
+    with open(folder / "ckg_company.csv", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            fullname[row["code"].split(".")[0]] = row["fullname"]
+    industry: dict[str, str] = {}
+    with open(folder / "ckg_company_sw_industry.csv", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            industry[row["company_code"]] = row["industry_name"]
+    products: dict[str, list[tuple[str, float | None]]] = defaultdict(list)
+    with open(folder / "ckg_company_product.csv", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            products[row["company_code"]].append((row["product"], float(row["weight"])))
+    out: list[Labelled] = []
+    with open(labels, encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            code = row["company_code"]
+            gold = {chain.segment_of(g).id for g in row["gold_nodes"].split(";") if g}
+            record = Record(
+                id=code,
+                name=fullname.get(code.split(".")[0], row["name"]),
+                products=products.get(code, []),
+                industry_code=industry.get(code, ""),
+            )
+            out.append(Labelled(record, gold, row["split"], row["note"]))
+    return out
+
+
+def evaluate(classifier: Classifier, items: list[Labelled]) -> Quality:
+    chain = classifier.chain
+    q = Quality(n_on=0, n_off=0, on_placed=0, top1_correct=0, off_placed=0)
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for item in items:
+        placements = classifier.classify(item.record)
+        predicted = [chain.segment_of(p.node_id).id for p in placements]
+        if item.gold:
+            q.n_on += 1
+            if placements:
+                q.on_placed += 1
+                if predicted[0] in item.gold:
+                    q.top1_correct += 1
+                else:
+                    q.errors.append(f"WRONG {item.record.id} {item.record.name}: {predicted} gold {sorted(item.gold)}")
+            else:
+                q.errors.append(f"MISS  {item.record.id} {item.record.name}: gold {sorted(item.gold)}")
+        else:
+            q.n_off += 1
+            if placements:
+                q.off_placed += 1
+                q.errors.append(f"OFF   {item.record.id} {item.record.name}: placed {predicted}")
+        for seg in set(predicted) | item.gold:
+            c = counts[seg]
+            if seg in predicted and seg in item.gold:
+                c[0] += 1
+            elif seg in predicted:
+                c[1] += 1
+            else:
+                c[2] += 1
+    q.per_segment = {seg: (c[0], c[1], c[2]) for seg, c in sorted(counts.items())}
+    return q

@@ -1,0 +1,216 @@
+"""Header mapping: the many Chinese and English column names users have → our canonical fields.
+
+A header may carry its unit ("注册资本(万元)", "营业收入（亿元）"); the unit becomes the multiplier for bare
+numbers in that column. A mapping file (YAML or JSON) overrides the automatic guess:
+
+    columns:
+      公司全称: name              # header → field
+      reg_capital: {field: registered_capital, unit: 万元}
+      备注: null                  # ignore this column
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+
+_UNIT_MULTIPLIERS = {"元": 1, "万元": 10_000, "亿元": 100_000_000, "千元": 1_000, "百万元": 1_000_000,
+                     "万": 10_000, "亿": 100_000_000, "千": 1_000, "百万": 1_000_000, "万人": 10_000, "人": 1}
+_UNIT_IN_HEADER = re.compile(r"[(（\[]\s*(?:单位[:：])?\s*(元|万元|亿元|千元|百万元|万|亿|千|百万|人|万人)"
+                             r"(?:人民币)?\s*[)）\]]")
+_CURRENCY_IN_HEADER = {"美元": "USD", "港元": "HKD", "港币": "HKD", "欧元": "EUR", "日元": "JPY"}
+
+
+def _norm(header: str) -> str:
+    text = unicodedata.normalize("NFKC", str(header or "")).lower()
+    text = _UNIT_IN_HEADER.sub("", text)
+    return re.sub(r"[\s_\-:：*#.·、]+", "", text)
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    id: str
+    label_zh: str
+    synonyms: tuple[str, ...]  # normalised (see _norm): lower case, no blanks or punctuation
+    kind: str = "text"  # text / uscc / date / money / count / amount / list / designations / bool
+
+
+def _f(id: str, label: str, synonyms: str, kind: str = "text") -> FieldSpec:
+    return FieldSpec(id, label, tuple(_norm(s) for s in synonyms.split("|")), kind)
+
+
+ENTERPRISE_FIELDS: tuple[FieldSpec, ...] = (
+    _f("name", "企业名称", "企业名称|公司名称|名称|企业全称|公司全称|单位名称|企业名|公司名|全称|name|"
+       "companyname|enterprisename|company|fullname|企业(机构)名称|纳税人名称|市场主体名称"),
+    _f("uscc", "统一社会信用代码", "统一社会信用代码|信用代码|社会信用代码|统一代码|uscc|creditcode|"
+       "统一社会信用代码/注册号|社会统一信用代码|组织机构代码|税号|纳税人识别号", "uscc"),
+    _f("name_en", "英文名称", "英文名称|英文名|英文全称|ename|englishname|nameen|companynameen"),
+    _f("short_name", "简称", "简称|企业简称|公司简称|股票简称|证券简称|sname|shortname|abbr"),
+    _f("former_names", "曾用名", "曾用名|曾用名称|原名|formername|formernames|usedname", "list"),
+    _f("address", "注册地址", "注册地址|地址|企业地址|公司地址|住所|注册地|经营地址|通讯地址|办公地址|详细地址|"
+       "联系地址|address|addr|addrreg|registeredaddress|住所地|地址(住所)"),
+    _f("province", "省份", "省份|省|所在省份|所属省份|province|省份名称"),
+    _f("city", "城市", "城市|市|所在城市|所属城市|地市|city|所在地市"),
+    _f("district", "区县", "区县|区|县|所在区县|所属区县|district|county|区/县"),
+    _f("street", "街道", "街道|所属街道|街道办|乡镇街道|乡镇|street"),
+    _f("park", "园区", "园区|所属园区|所在园区|产业园|park"),
+    _f("business_scope", "经营范围", "经营范围|经营范围描述|业务范围|scope|businessscope"),
+    _f("products", "主营产品", "主营产品|主要产品|产品|主营业务|主要业务|主营|products|mainproducts|"
+       "mainbusiness|主营业务/产品|产品名称", "list"),
+    _f("industry_code", "行业代码", "行业代码|国民经济行业代码|国标行业代码|行业分类代码|industrycode|gbt4754"),
+    _f("industry", "所属行业", "所属行业|行业|国民经济行业|行业名称|行业类别|industry|industryname|行业门类"),
+    _f("registered_capital", "注册资本", "注册资本|注册资金|注册资本金|regcapital|registeredcapital|capital", "money"),
+    _f("founded_on", "成立日期", "成立日期|成立时间|注册日期|成立|设立日期|核准日期|establishdate|setupdate|"
+       "founded|foundeddate|registerdate|incorporationdate", "date"),
+    _f("ownership", "企业类型", "企业类型|企业性质|公司类型|类型|所有制|经济类型|企业(机构)类型|ownership|"
+       "enttype|actenttype|companytype|登记注册类型|企业控股情况"),
+    _f("foreign_invested", "是否外资", "是否外资|外资企业|外资|是否外商投资|foreigninvested", "bool"),
+    _f("listing_code", "股票代码", "股票代码|证券代码|上市代码|股票号|stockcode|tscode|ticker|symbol|code"),
+    _f("employees", "员工人数", "员工人数|从业人员|员工数|职工人数|人数|从业人数|参保人数|员工|人员规模|"
+       "employees|staff|employee", "count"),
+    _f("revenue_yuan", "营业收入", "营业收入|营收|主营业务收入|销售收入|年营业收入|营业总收入|revenue|sales|"
+       "operatingrevenue", "amount"),
+    _f("output_yuan", "产值", "产值|工业总产值|年产值|总产值|工业产值|output|outputvalue", "amount"),
+    _f("status", "经营状态", "经营状态|登记状态|企业状态|状态|status"),
+    _f("designations", "企业资质", "企业资质|资质|荣誉|资质荣誉|认定|企业标签|标签|designations|称号", "designations"),
+    _f("is_leader", "是否链主", "是否链主|链主|链主企业", "bool"),
+    _f("parent_group", "所属集团", "所属集团|集团|母公司|控股股东|parentgroup|parent"),
+    _f("website", "网址", "网址|官网|网站|website|url|web|website_url|官方网站"),
+    _f("source_note", "数据来源", "数据来源|来源|source|datasource"),
+)
+
+RELATION_FIELDS: tuple[FieldSpec, ...] = (
+    _f("supplier_name", "供应商名称", "供应商名称|供应商|供方|供货商|supplier|suppliername|卖方"),
+    _f("supplier_uscc", "供应商信用代码", "供应商统一社会信用代码|供应商信用代码|供应商代码|supplieruscc", "uscc"),
+    _f("customer_name", "客户名称", "客户名称|客户|需方|采购方|买方|customer|customername|maker|整车厂|主机厂"),
+    _f("customer_uscc", "客户信用代码", "客户统一社会信用代码|客户信用代码|客户代码|customeruscc", "uscc"),
+    _f("product", "产品", "产品|供货产品|配套产品|零部件|部件|product|component|配套零部件"),
+    _f("year", "年份", "年份|年度|年|year|modelyear|配套年份", "count"),
+    _f("value_yuan", "金额", "金额|采购金额|供货金额|交易金额|配套金额|value|amount", "amount"),
+    _f("source_note", "数据来源", "数据来源|来源|source|datasource"),
+)
+
+@dataclass
+class ColumnMap:
+    index: int
+    header: str
+    field: str | None
+    how: str  # auto / override / ignored / unmapped
+    multiplier: int = 1
+    currency: str | None = None
+
+
+@dataclass
+class HeaderMapping:
+    columns: list[ColumnMap]
+    fields: tuple[FieldSpec, ...]
+
+    def column_of(self, field_id: str) -> ColumnMap | None:
+        return next((c for c in self.columns if c.field == field_id), None)
+
+    def as_dict(self) -> dict:
+        return {c.header: {"field": c.field, "how": c.how, "unit": c.multiplier} for c in self.columns}
+
+    @property
+    def mapped(self) -> list[ColumnMap]:
+        return [c for c in self.columns if c.field]
+
+
+class MappingError(ValueError):
+    pass
+
+
+def _unit_of(header: str) -> tuple[int, str | None]:
+    text = unicodedata.normalize("NFKC", str(header or ""))
+    m = _UNIT_IN_HEADER.search(text)
+    multiplier = _UNIT_MULTIPLIERS[m.group(1)] if m else 1
+    if m is None:  # "注册资本(万美元)"
+        m2 = re.search(r"[(（](万|亿)?(美元|港元|港币|欧元|日元)[)）]", text)
+        if m2:
+            return (_UNIT_MULTIPLIERS.get(m2.group(1) or "", 1), _CURRENCY_IN_HEADER[m2.group(2)])
+    return multiplier, None
+
+
+def unit_text(header: str) -> str:
+    """The unit a header names in brackets, e.g. "(万元)" of "财务数据(万元)", or ''."""
+    m = _UNIT_IN_HEADER.search(unicodedata.normalize("NFKC", str(header or "")))
+    return m.group(0) if m else ""
+
+
+def guess_field(header: str, fields: tuple[FieldSpec, ...]) -> str | None:
+    key = _norm(header)
+    if not key:
+        return None
+    for spec in fields:
+        if key in spec.synonyms:
+            return spec.id
+    # "企业名称（全称）", "注册地址及邮编": the longest synonym contained in the header wins.
+    best, best_len = None, 1
+    for spec in fields:
+        for syn in spec.synonyms:
+            if len(syn) > best_len and syn in key and not syn.isascii():
+                best, best_len = spec.id, len(syn)
+    return best
+
+
+def header_score(cells: list[str], fields: tuple[FieldSpec, ...]) -> int:
+    """How many cells of a row read as known headers — the header row is the row that scores best."""
+    return len({f for f in (guess_field(c, fields) for c in cells if c) if f})
+
+
+def map_headers(headers: list[str], fields: tuple[FieldSpec, ...], override: dict | None = None) -> HeaderMapping:
+    """Guess each column's field; an override {header: field | {field, unit} | None} wins. First column wins ties."""
+    override = override or {}
+    columns: list[ColumnMap] = []
+    taken: set[str] = set()
+    known = {f.id for f in fields}
+    overridden = {v if isinstance(v, str) else (v or {}).get("field") for v in override.values()}
+    for i, header in enumerate(headers):
+        multiplier, currency = _unit_of(header)
+        if header in override:
+            spec = override[header]
+            field_id = spec.get("field") if isinstance(spec, dict) else spec
+            if field_id is not None and field_id not in known:
+                raise MappingError(f"映射文件中列“{header}”对应的字段“{field_id}”不存在。可用字段：{'、'.join(sorted(known))}")
+            if isinstance(spec, dict) and spec.get("unit"):
+                unit = str(spec["unit"])
+                multiplier = _UNIT_MULTIPLIERS.get(unit.replace("人民币", ""), multiplier)
+                currency = next((c for w, c in _CURRENCY_IN_HEADER.items() if w in unit), currency)
+            how = "override" if field_id else "ignored"
+        else:
+            field_id = guess_field(header, fields)
+            if field_id in overridden:
+                field_id = None
+            how = "auto" if field_id else "unmapped"
+        if field_id and field_id in taken:  # a second 地址 column (办公地址 beside 注册地址): keep the first
+            field_id, how = None, "unmapped"
+        if field_id:
+            taken.add(field_id)
+        columns.append(ColumnMap(i, str(header), field_id, how, multiplier, currency))
+    return HeaderMapping(columns, fields)
+
+
+def load_mapping_file(path: Path) -> dict:
+    """Read a YAML or JSON mapping file → {header: field | {field, unit} | None}."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except FileNotFoundError:
+        raise MappingError(f"找不到映射文件 {path}") from None
+    except (yaml.YAMLError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise MappingError(f"映射文件 {path} 格式有误：{exc}。请使用 YAML 或 JSON，形如 columns: {{公司全称: name}}") from None
+    if isinstance(data, dict) and isinstance(data.get("columns"), dict):
+        data = data["columns"]
+    if not isinstance(data, dict):
+        raise MappingError(f"映射文件 {path} 应为“表头: 字段”的对照表，例如 columns: {{公司全称: name}}")
+    return {str(k): v for k, v in data.items()}
+
+
+def field_labels(fields: tuple[FieldSpec, ...]) -> dict[str, str]:
+    return {f.id: f.label_zh for f in fields}

@@ -1,0 +1,866 @@
+"""Chain diagnosis for a zone: node strength and verdicts, gaps, relatedness, chain-leader supply, opportunity, what-if.
+
+Everything is read with SELECTs and computed in memory (numpy/polars); nothing here writes to the database, so
+the what-if variant (hypothetical firms, a pipeline project) is the same computation on modified copies.
+
+How the numbers are built (why):
+- A firm on a sub-node also counts on its ancestors (a battery-cell maker is in the battery segment); counts are
+  of distinct firms, so a firm placed on two children is one firm on the parent.
+- Location quotient (LQ) = zone share of its firms on the node ÷ benchmark share (all firms in the database, or a
+  peer group of cities/provinces). Denominators are *all* enterprises, so LQ measures specialisation.
+- Relatedness uses the city × node matrix of every city in the database; the zone is scored as an extra row
+  against that world (it is part of a city, not a city).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+
+import numpy as np
+import polars as pl
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from chainatlas.domain.chain import Chain, load_chain
+from chainatlas.domain.money import format_yuan
+from chainatlas.engines import relatedness as rel
+from chainatlas.services.placement import MANUAL, RULE
+from chainatlas.services.settings import AnalysisSettings, load_settings
+from chainatlas.services.zones import resolve_zone
+from chainatlas.store.models import Designation, Enterprise, Placement, Project, Relation, Zone
+
+VERDICT_RANK = {"未知": -1, "缺": 0, "弱": 1, "较强": 2, "强": 3}
+QUADRANTS = {
+    (True, True): "优势且关联强",
+    (True, False): "优势但关联弱",
+    (False, True): "潜力：关联强未形成",
+    (False, False): "远期：关联弱",
+}
+
+
+# ---------------------------------------------------------------- public types
+
+
+@dataclass
+class HypotheticalFirm:
+    """A firm that does not exist (yet): a target being courted or a pipeline project, for what-if only.
+
+    serves_leaders: the new local firm is assumed to take over the zone leaders' outside purchases on its nodes.
+    """
+
+    node_ids: tuple[str, ...]
+    count: int = 1
+    name: str = "假设企业"
+    capital_yuan: int | None = None
+    revenue_yuan: int | None = None
+    output_yuan: int | None = None
+    is_leader: bool = False
+    listed: bool = False
+    serves_leaders: bool = True
+
+
+@dataclass
+class NodeStrength:
+    node_id: str
+    name_zh: str
+    name_en: str
+    stage: str
+    parent_id: str | None
+    core: bool
+    firm_count: int
+    capital_yuan: int | None
+    revenue_yuan: int | None
+    output_yuan: int | None
+    listed_count: int
+    designated_count: int
+    leader_count: int
+    lq: float | None
+    density: float | None
+    verdict: str  # 强 较强 弱 缺 未知
+    reasons: list[str]
+    enterprise_ids: list[int]
+    # beyond the contract: relatedness detail and what-if bookkeeping
+    rca: float | None = None
+    present: bool | None = None
+    peer_density: float | None = None
+    quadrant: str = ""
+    cog: float | None = None
+    benchmark_count: int = 0
+    hypothetical_count: int = 0
+
+
+@dataclass
+class Gap:
+    node_id: str
+    name_zh: str
+    gap_type: str  # 补链 强链 延链
+    opportunity: float
+    components: dict[str, float]
+    reasons: list[str]
+
+
+@dataclass
+class Diagnosis:
+    zone_id: str
+    chain_id: str
+    nodes: dict[str, NodeStrength]
+    gaps: list[Gap]
+    generated_at: datetime
+    is_demo: bool
+    zone_name: str = ""
+    zone_firm_count: int = 0
+    zone_chain_firm_count: int = 0
+    benchmark: str = ""
+    region_count: int = 0
+    coi: float | None = None
+    settings_source: str = ""
+    hypothetical: list[HypotheticalFirm] = field(default_factory=list)
+
+
+@dataclass
+class SupplierLink:
+    enterprise_id: int | None  # None for a hypothetical firm
+    name: str
+    city_code: str
+    node_id: str | None
+    node_name: str
+    local: bool
+    value_yuan: int | None
+    product: str = ""
+    hypothetical: bool = False
+
+
+@dataclass
+class OutsideNode:
+    node_id: str
+    name_zh: str
+    supplier_count: int
+    value_yuan: int | None
+    local_firm_count: int  # zone firms already on the node (could be courted as local suppliers)
+
+
+@dataclass
+class LeaderView:
+    leader_id: int
+    leader_name: str
+    zone_id: str
+    suppliers_by_node: dict[str, list[SupplierLink]]
+    local_ratio_count: float | None
+    local_ratio_value: float | None
+    outside_nodes: list[OutsideNode]
+    supplier_count: int = 0
+    value_known_count: int = 0
+    reasons: list[str] = field(default_factory=list)
+    is_demo: bool = False
+    chain_id: str = "nev-icv"
+
+
+@dataclass
+class NodeChange:
+    node_id: str
+    name_zh: str
+    verdict_before: str
+    verdict_after: str
+    firms_before: int
+    firms_after: int
+    lq_before: float | None
+    lq_after: float | None
+    opportunity_before: float | None
+    opportunity_after: float | None
+
+
+@dataclass
+class WhatIf:
+    before: Diagnosis
+    after: Diagnosis
+    changes: list[NodeChange]
+    leaders: list[tuple[LeaderView, LeaderView]]
+
+
+# ---------------------------------------------------------------- reading the database (SELECT only)
+
+
+@dataclass
+class _World:
+    chain: Chain
+    node_ids: list[str]
+    rollup: pl.DataFrame  # node -> rolled (self and every ancestor)
+    placed: pl.DataFrame  # firm, node (rolled up), city — effective placements of live firms
+    zone_placed: pl.DataFrame  # the rows of `placed` whose firm is in the zone
+    zone_stats: dict[str, dict]  # node -> ids, money sums and known counts, listed/leader/designated/anchor counts
+    zone_chain_total: int
+    regions: list[str]  # city codes with chain firms, sorted
+    x: np.ndarray  # regions × nodes, distinct firms
+    row_totals: np.ndarray  # distinct chain firms per region
+    node_all: np.ndarray  # distinct firms per node in the whole database (with or without a city)
+    city_totals: dict[str, int]  # all live enterprises per city code
+    all_total: int
+    zone: Zone
+    zone_firms: pl.DataFrame  # id, name, capital, revenue, output, listed, leader, designated, demo
+    is_demo: bool
+
+
+def _rollup_frame(chain: Chain) -> pl.DataFrame:
+    rows: list[tuple[str, str]] = []
+    for node in chain.nodes.values():
+        current: str | None = node.id
+        while current is not None:
+            rows.append((node.id, current))
+            current = chain.nodes[current].parent
+    return pl.DataFrame(rows, schema={"node": pl.String, "rolled": pl.String}, orient="row")
+
+
+def _fetch(session: Session, stmt: Select) -> list[tuple]:
+    """Rows of a SELECT straight from the DBAPI cursor: at a million rows, the Result layer costs a third more.
+
+    Values are rendered as escaped SQL literals by SQLAlchemy's compiler, so no paramstyle differs by backend.
+    """
+    sql = str(stmt.compile(dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}))
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.execute(sql)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+def _vetoes(session: Session, chain: Chain) -> pl.DataFrame:
+    """Analysts' rejections as (firm, node); node None = "not on this chain"; a node covers its sub-nodes."""
+    rows = session.execute(
+        select(Placement.enterprise_id, Placement.node_id).where(
+            Placement.chain_id == chain.id, Placement.rejected.is_(True), Placement.method == MANUAL)
+    ).all()
+    expanded = [
+        (firm, node_id)
+        for firm, node in rows
+        for node_id in ([node] if node is None or node not in chain.nodes else [node, *(d.id for d in chain.descendants(node))])
+    ]
+    return pl.DataFrame(expanded, schema={"firm": pl.Int64, "node": pl.String}, orient="row")
+
+
+def _apply_vetoes(pairs: pl.DataFrame, vetoes: pl.DataFrame) -> pl.DataFrame:
+    """The rule of services/placement.effective_placements, on a frame: "not on this chain" drops every row of the
+    firm; "not on node X" drops *rule* rows on X and below (an analyst's own placement there stands).
+    effective_placements itself builds an object per row, too slow for a million firms; a test keeps both equal."""
+    if not vetoes.height:
+        return pairs
+    pairs = pairs.join(vetoes.filter(pl.col("node").is_null()).select("firm"), on="firm", how="anti")
+    node_vetoes = vetoes.filter(pl.col("node").is_not_null()).with_columns(pl.lit(True).alias("rule"))
+    return pairs.join(node_vetoes, on=["firm", "node", "rule"], how="anti")
+
+
+def _effective_pairs(session: Session, chain_id: str, vetoes: pl.DataFrame, zone_id: str | None) -> pl.DataFrame:
+    """(firm, node, city, rule) for the effective placements of live (not merged) firms, of one zone or of all."""
+    stmt = (
+        select(Placement.enterprise_id, Placement.node_id, Enterprise.city_code, Placement.method == RULE)
+        .join(Enterprise, Enterprise.id == Placement.enterprise_id)
+        .where(Placement.chain_id == chain_id, Placement.rejected.is_(False), Placement.node_id.is_not(None),
+               Enterprise.merged_into_id.is_(None))
+    )
+    if zone_id is not None:
+        stmt = stmt.where(Enterprise.zone_id == zone_id)
+    pairs = pl.DataFrame(
+        _fetch(session, stmt),
+        schema={"firm": pl.Int64, "node": pl.String, "city": pl.String, "rule": pl.Boolean},
+        orient="row",
+    )
+    return _apply_vetoes(pairs, vetoes)
+
+
+def _load_world(session: Session, zone_id: str, chain_id: str, zone_only: bool = False) -> _World:
+    """Read what the diagnosis needs; zone_only skips the other regions (enough for a leader's view)."""
+    chain = load_chain(chain_id)
+    zone = resolve_zone(session, zone_id)
+    rollup = _rollup_frame(chain)
+    vetoes = _vetoes(session, chain)
+    placed = (
+        _effective_pairs(session, chain.id, vetoes, zone.id if zone_only else None)
+        .join(rollup, on="node", how="inner")  # nodes no longer in the chain file drop out here
+        .select("firm", pl.col("rolled").alias("node"), "city")
+        .unique()
+    )
+    # All firms per city minus merged ones, as two index-only reads: filtering merged rows in the count would
+    # visit every table row (6 s at a million firms on SQLite), and "merged_into_id > 0" (ids are positive) uses
+    # the index where IS NOT NULL makes SQLite scan the table.
+    city_totals: dict[str, int] = {}
+    if not zone_only:
+        for code, n in session.execute(select(Enterprise.city_code, func.count()).group_by(Enterprise.city_code)).all():
+            city_totals[code or ""] = int(n)
+        for (code,) in session.execute(select(Enterprise.city_code).where(Enterprise.merged_into_id > 0)).all():
+            city_totals[code or ""] -= 1
+    designated = select(Designation.enterprise_id)
+    zrows = session.execute(
+        select(
+            Enterprise.id, Enterprise.name, Enterprise.registered_capital_yuan, Enterprise.revenue_yuan,
+            Enterprise.output_yuan, Enterprise.listing_code != "", Enterprise.is_leader,
+            Enterprise.id.in_(designated), Enterprise.source == "demo",
+        ).where(Enterprise.zone_id == zone.id, Enterprise.merged_into_id.is_(None))
+    ).all()
+    zone_firms = pl.DataFrame(
+        zrows,
+        schema={
+            "id": pl.Int64, "name": pl.String, "capital": pl.Int64, "revenue": pl.Int64, "output": pl.Int64,
+            "listed": pl.Boolean, "leader": pl.Boolean, "designated": pl.Boolean, "demo": pl.Boolean,
+        },
+        orient="row",
+    )
+    # Demo rows anywhere shape the benchmark, so the full diagnosis looks at the whole table.
+    is_demo = bool(zone_firms["demo"].any()) or (
+        not zone_only and session.scalar(select(Enterprise.id).where(Enterprise.source == "demo").limit(1)) is not None
+    )
+    nodes = list(chain.nodes)
+    # World matrix: cities × nodes of distinct firms (rows of `placed` are unique (firm, node) pairs already);
+    # firms without a city code count in the benchmark but stay out of relatedness.
+    with_city = placed.filter(pl.col("city").is_not_null() & (pl.col("city") != ""))
+    by_city = with_city.group_by("city").agg(pl.col("firm").n_unique().alias("n")).sort("city")
+    regions = by_city["city"].to_list()
+    node_all = np.zeros(len(nodes))
+    node_index = {n: j for j, n in enumerate(nodes)}
+    for node_id, n in placed.group_by("node").len().iter_rows():
+        node_all[node_index[node_id]] = n
+    zone_placed = placed.filter(pl.col("firm").is_in(zone_firms["id"].implode()))
+    zone_stats = (
+        zone_placed.join(zone_firms, left_on="firm", right_on="id")
+        .group_by("node")
+        .agg(
+            pl.col("firm").sort().alias("ids"),
+            *(pl.col(k).sum().alias(k) for k in ("capital", "revenue", "output")),
+            *(pl.col(k).count().alias(f"{k}_known") for k in ("capital", "revenue", "output")),
+            *(pl.col(k).sum().alias(k) for k in ("listed", "leader", "designated")),
+            (pl.col("listed") | pl.col("leader")).sum().alias("anchors"),
+        )
+    )
+    return _World(
+        chain=chain, node_ids=nodes, rollup=rollup, placed=placed, zone_placed=zone_placed,
+        zone_stats={row["node"]: row for row in zone_stats.iter_rows(named=True)},
+        zone_chain_total=zone_placed["firm"].n_unique(), regions=regions,
+        x=rel.count_matrix(with_city, regions, nodes, region_col="city", firm_col="firm", distinct=False),
+        row_totals=by_city["n"].to_numpy().astype(float), node_all=node_all, city_totals=city_totals,
+        all_total=sum(city_totals.values()), zone=zone, zone_firms=zone_firms, is_demo=is_demo,
+    )
+
+
+# ---------------------------------------------------------------- diagnosis
+
+
+def _hyp_nodes(chain: Chain, firm: HypotheticalFirm) -> set[str]:
+    """The firm's nodes and their ancestors (distinct, as for real firms)."""
+    out: set[str] = set()
+    for node_id in firm.node_ids:
+        if node_id not in chain.nodes:
+            raise ValueError(f"假设企业“{firm.name}”的环节 “{node_id}” 不在产业链 {chain.id} 中；请用 chainatlas chain show 查看环节 id。")
+        current: str | None = node_id
+        while current is not None:
+            out.add(current)
+            current = chain.nodes[current].parent
+    return out
+
+
+def _money_reason(label: str, total: int | None, known: int, count: int) -> str:
+    if total is None:
+        return f"{label}：数据不足（{count} 家企业都没有这项数据）"
+    return f"{label}合计 {format_yuan(total)}（{known}/{count} 家有数据）"
+
+
+def _verdict(
+    count: int, lq: float | None, anchors: int, db_count: int, settings: AnalysisSettings
+) -> tuple[str, list[str]]:
+    th = settings.verdict
+    if db_count == 0:
+        return "未知", ["全库没有任何企业落在该环节（名录或分类词表可能未覆盖），无法判断强弱"]
+    if count == 0:
+        return "缺", [f"本区没有企业落在该环节（全库有 {db_count} 家）→ 缺"]
+    lq_text = "区位商无法计算" if lq is None else f"区位商 {lq:.2f}"
+    if count >= th.strong_min_firms and (lq is None or lq >= th.strong_lq):
+        verdict, why = "强", f"{lq_text} ≥ {th.strong_lq} 且企业 {count} 家 ≥ {th.strong_min_firms} 家 → 强"
+    elif count >= th.fairly_strong_min_firms and (lq is None or lq >= th.fairly_strong_lq):
+        verdict, why = "较强", f"{lq_text} ≥ {th.fairly_strong_lq} 且企业 {count} 家 ≥ {th.fairly_strong_min_firms} 家 → 较强"
+    else:
+        verdict = "弱"
+        why = (
+            f"{lq_text}（较强须 ≥ {th.fairly_strong_lq}）、企业 {count} 家（较强须 ≥ {th.fairly_strong_min_firms} 家）→ 弱"
+        )
+    reasons = [why]
+    floor = th.anchor_min_verdict
+    if anchors and floor and VERDICT_RANK[verdict] < VERDICT_RANK[floor]:
+        reasons.append(f"有链主或上市企业 {anchors} 家，按设置至少判为 {floor}")
+        verdict = floor
+    return verdict, reasons
+
+
+def diagnose(
+    session: Session,
+    zone_id: str,
+    chain_id: str = "nev-icv",
+    settings: AnalysisSettings | None = None,
+    extra_firms: list[HypotheticalFirm] | None = None,
+) -> Diagnosis:
+    """Node strength, verdicts, relatedness and ranked gaps for a zone; extra_firms are added in memory only."""
+    settings = settings or load_settings()
+    world = _load_world(session, zone_id, chain_id)
+    return _diagnose(session, world, settings, list(extra_firms or []))
+
+
+def _diagnose(session: Session, world: _World, settings: AnalysisSettings, extra: list[HypotheticalFirm]) -> Diagnosis:
+    chain, nodes, zone = world.chain, world.node_ids, world.zone
+    n_nodes = len(nodes)
+    node_index = {n: j for j, n in enumerate(nodes)}
+    regions = list(world.regions)
+    region_index = {r: i for i, r in enumerate(regions)}
+    x, row_totals, node_all = world.x.copy(), world.row_totals.copy(), world.node_all.copy()
+    city_totals = dict(world.city_totals)
+    all_total = world.all_total
+    zone_chain_total = world.zone_chain_total
+    zone_total = world.zone_firms.height
+    zf = world.zone_firms
+    stats = world.zone_stats
+
+    # What-if: hypothetical firms join the zone, its city row and the benchmark — on copies only.
+    hyp_count = np.zeros(n_nodes, dtype=int)
+    hyp_money = {k: np.zeros(n_nodes, dtype=np.int64) for k in ("capital", "revenue", "output")}
+    hyp_known = {k: np.zeros(n_nodes, dtype=int) for k in ("capital", "revenue", "output")}
+    hyp_anchor = np.zeros(n_nodes, dtype=int)
+    hyp_leader = np.zeros(n_nodes, dtype=int)
+    hyp_listed = np.zeros(n_nodes, dtype=int)
+    for firm in extra:
+        cols = [node_index[n] for n in _hyp_nodes(chain, firm)]
+        hyp_count[cols] += firm.count
+        for key, value in (("capital", firm.capital_yuan), ("revenue", firm.revenue_yuan), ("output", firm.output_yuan)):
+            if value is not None:
+                hyp_money[key][cols] += value * firm.count
+                hyp_known[key][cols] += firm.count
+        hyp_anchor[cols] += firm.count * int(firm.is_leader or firm.listed)
+        hyp_leader[cols] += firm.count * int(firm.is_leader)
+        hyp_listed[cols] += firm.count * int(firm.listed)
+        zone_chain_total += firm.count
+        zone_total += firm.count
+        all_total += firm.count
+        node_all[cols] += firm.count
+        if zone.city_code:
+            city_totals[zone.city_code] = city_totals.get(zone.city_code, 0) + firm.count
+            if zone.city_code not in region_index:
+                region_index[zone.city_code] = len(regions)
+                regions.append(zone.city_code)
+                x = np.vstack([x, np.zeros(n_nodes)])
+                row_totals = np.append(row_totals, 0.0)
+            x[region_index[zone.city_code], cols] += firm.count
+            row_totals[region_index[zone.city_code]] += firm.count
+
+    zone_counts = np.array([len(stats[n]["ids"]) if n in stats else 0 for n in nodes]) + hyp_count
+
+    # Benchmark for LQ.
+    bench = settings.benchmark
+    if bench.kind == "all":
+        bench_nodes, bench_total = node_all, float(all_total)
+        peer_rows = np.ones(len(regions), dtype=bool)
+    else:
+        peer_rows = np.array([r.startswith(bench.peers) for r in regions], dtype=bool)
+        bench_nodes = x[peer_rows].sum(axis=0) if peer_rows.any() else np.zeros(n_nodes)
+        bench_total = float(sum(n for c, n in city_totals.items() if c and c.startswith(bench.peers)))
+    lq = rel.location_quotient(zone_counts, zone_total, bench_nodes, bench_total)
+
+    # Relatedness against every city in the database; the zone is an extra row.
+    dens = cog = rca_zone = m_zone = peer_density = None
+    coi = None
+    if len(regions) >= 2 and row_totals.sum() > 0:
+        world_rel = rel.relatedness(x, regions, nodes, settings.presence_rca, row_totals=row_totals)
+        scored = world_rel.score_row(zone_counts.astype(float), float(zone_chain_total), settings.presence_rca)
+        dens, cog, rca_zone, m_zone = scored["density"], scored["cog"], scored["rca"], scored["m"]
+        coi = float(scored["coi"][0])
+        active = peer_rows & (row_totals > 0)
+        peer_density = world_rel.density[active].mean(axis=0) if active.any() else np.zeros(n_nodes)
+
+    # Node strength and verdicts.
+    result: dict[str, NodeStrength] = {}
+    for j, node_id in enumerate(nodes):
+        node = chain.nodes[node_id]
+        st = stats.get(node_id, {})
+        ids = st.get("ids", [])
+        count = int(zone_counts[j])
+        money: dict[str, tuple[int | None, int]] = {}
+        for key in ("capital", "revenue", "output"):
+            known = int(st.get(f"{key}_known", 0)) + int(hyp_known[key][j])
+            total = int(st.get(key) or 0) + int(hyp_money[key][j])
+            money[key] = (total if known else None, known)
+        listed = int(st.get("listed", 0)) + int(hyp_listed[j])
+        leaders = int(st.get("leader", 0)) + int(hyp_leader[j])
+        designated = int(st.get("designated", 0))
+        anchors = int(st.get("anchors", 0)) + int(hyp_anchor[j])
+        lq_j = None if np.isnan(lq[j]) else float(lq[j])
+        verdict, why = _verdict(count, lq_j, anchors, int(node_all[j]), settings)
+        reasons: list[str] = []
+        if count:
+            extra_text = f"，其中假设企业 {hyp_count[j]} 家" if hyp_count[j] else ""
+            reasons.append(
+                f"本区该环节企业 {count} 家{extra_text}（上市 {listed} 家、获评称号 {designated} 家、链主 {leaders} 家）"
+            )
+            reasons.append(_money_reason("注册资本", money["capital"][0], money["capital"][1], count))
+            reasons.append(_money_reason("营业收入", money["revenue"][0], money["revenue"][1], count))
+            reasons.append(_money_reason("产值", money["output"][0], money["output"][1], count))
+        if lq_j is not None and zone_total:
+            reasons.append(
+                f"区位商 {lq_j:.2f} = 本区占比 {count / zone_total:.2%}（{count}/{zone_total}）÷ "
+                f"基准占比 {bench_nodes[j] / bench_total:.2%}（{int(bench_nodes[j])}/{int(bench_total)}，{bench.describe()}）"
+            )
+        elif node_all[j]:
+            reasons.append(f"区位商无法计算：基准（{bench.describe()}）中该环节无企业，或本区无企业名录")
+        reasons.extend(why)
+        quadrant, dens_j, peer_j = "", None, None
+        # A node no firm anywhere is on has no relatedness to speak of (its density is 0 by construction).
+        if dens is not None and peer_density is not None and m_zone is not None and node_all[j] > 0:
+            dens_j, peer_j = float(dens[j]), float(peer_density[j])
+            quadrant = QUADRANTS[(bool(m_zone[j]), dens_j >= peer_j)]
+            reasons.append(
+                f"关联密度 {dens_j:.2f}（对标城市平均 {peer_j:.2f}），本区 RCA {float(rca_zone[j]):.2f} → {quadrant}"
+            )
+        result[node_id] = NodeStrength(
+            node_id=node_id, name_zh=node.name_zh, name_en=node.name_en, stage=node.stage, parent_id=node.parent,
+            core=node.core, firm_count=count, capital_yuan=money["capital"][0], revenue_yuan=money["revenue"][0],
+            output_yuan=money["output"][0], listed_count=listed, designated_count=designated, leader_count=leaders,
+            lq=lq_j, density=dens_j, verdict=verdict, reasons=reasons, enterprise_ids=[int(i) for i in ids],
+            rca=None if rca_zone is None else float(rca_zone[j]), present=None if m_zone is None else bool(m_zone[j]),
+            peer_density=peer_j, quadrant=quadrant, cog=None if cog is None else float(cog[j]),
+            benchmark_count=int(bench_nodes[j]), hypothetical_count=int(hyp_count[j]),
+        )
+
+    demand = _leader_demand(session, world, extra)
+    gaps = _gaps(chain, result, demand, settings)
+    return Diagnosis(
+        zone_id=zone.id, chain_id=chain.id, nodes=result, gaps=gaps, generated_at=datetime.now(timezone.utc),
+        is_demo=world.is_demo or bool(zf["demo"].any()), zone_name=zone.name, zone_firm_count=zone_total,
+        zone_chain_firm_count=zone_chain_total, benchmark=bench.describe(), region_count=len(regions), coi=coi,
+        settings_source=settings.source, hypothetical=extra,
+    )
+
+
+def _gaps(
+    chain: Chain, nodes: dict[str, NodeStrength], demand: dict[str, tuple[int, int | None]], settings: AnalysisSettings
+) -> list[Gap]:
+    th = settings.verdict
+    weights = settings.opportunity_weights
+    max_weight = max(n.weight for n in chain.nodes.values()) or 1.0
+    max_demand = max((c for c, _ in demand.values()), default=0)
+    # Feasibility is density scaled by the zone's best density on the chain: raw densities of a sparse world sit
+    # near 0 everywhere, which would silence this component; the scaling keeps their order and the raw value shows.
+    max_density = max((n.density for n in nodes.values() if n.density is not None), default=0.0)
+    gaps: list[Gap] = []
+    for node_id, ns in nodes.items():
+        if ns.verdict == "缺":
+            strong = sorted(
+                n for n in chain.neighbours(node_id) if nodes[n].verdict in settings.extend_from
+            )
+            if strong:
+                gap_type = "延链"
+                why = [f"本区无该环节企业，但相邻环节较强：{'、'.join(nodes[n].name_zh + '(' + nodes[n].verdict + ')' for n in strong)} → 延链"]
+            else:
+                gap_type, why = "补链", ["本区无该环节企业，相邻环节也不强 → 补链"]
+            gap_size = 1.0
+        elif ns.verdict == "弱":
+            gap_type = "强链"
+            by_lq = 0.5 if ns.lq is None else max(0.0, 1.0 - min(ns.lq, th.fairly_strong_lq) / th.fairly_strong_lq)
+            by_count = max(0.0, 1.0 - min(ns.firm_count, th.fairly_strong_min_firms) / th.fairly_strong_min_firms)
+            gap_size = max(by_lq, by_count)
+            why = [f"本区有 {ns.firm_count} 家但判为弱 → 强链"]
+        else:
+            continue
+        node = chain.nodes[node_id]
+        importance = _importance(node.core, node.weight, max_weight, settings.importance_core_share)
+        feasibility = ns.density / max_density if ns.density is not None and max_density > 0 else 0.0
+        outside_count, outside_value = demand.get(node_id, (0, None))
+        demand_c = outside_count / max_demand if max_demand else 0.0
+        components = {
+            "importance": round(importance, 4),
+            "gap": round(gap_size, 4),
+            "feasibility": round(feasibility, 4),
+            "demand": round(demand_c, 4),
+        }
+        score = sum(weights[k] * components[k] for k in components) / sum(weights.values())
+        reasons = why + [
+            f"重要性 {importance:.2f}（{'核心环节' if node.core else '非核心环节'}，权重 {node.weight:g}/最高 {max_weight:g}）",
+            f"缺口大小 {gap_size:.2f}",
+            "可行性 " + (
+                f"{feasibility:.2f}（关联密度 {ns.density:.3f} ÷ 本区各环节最高密度 {max_density:.3f}）"
+                if ns.density is not None else "0（无关联密度数据：全库城市不足两个）"
+            ),
+            f"需求 {demand_c:.2f}（本区链主从区外采购该环节 {outside_count} 笔"
+            + (f"，金额 {format_yuan(outside_value)}" if outside_value is not None else "")
+            + "）",
+            "机会分 = " + " + ".join(f"{weights[k]:g}×{components[k]:.2f}" for k in components)
+            + (f" ÷ {sum(weights.values()):g}" if abs(sum(weights.values()) - 1) > 1e-9 else "")
+            + f" = {score:.3f}",
+        ]
+        gaps.append(Gap(node_id, ns.name_zh, gap_type, round(score, 4), components, reasons))
+    gaps.sort(key=lambda g: (-g.opportunity, g.node_id))
+    return gaps
+
+
+def _importance(core: bool, weight: float, max_weight: float, core_share: float) -> float:
+    return core_share * float(core) + (1.0 - core_share) * (weight / max_weight if max_weight else 0.0)
+
+
+# ---------------------------------------------------------------- chain leaders
+
+
+@dataclass
+class _Purchase:
+    leader_id: int
+    supplier_id: int
+    supplier_name: str
+    supplier_city: str
+    local: bool
+    node_id: str | None
+    value_yuan: int | None
+    product: str
+
+
+def _purchases(session: Session, world: _World, leader_ids: Sequence[int]) -> list[_Purchase]:
+    """Relations into the given customers, each with its node (relation's own, else supplier's best placement)."""
+    if not leader_ids:
+        return []
+    rows = session.execute(
+        select(
+            Relation.customer_id, Relation.supplier_id, Enterprise.name, Enterprise.city_code, Enterprise.zone_id,
+            Relation.node_id, Relation.value_yuan, Relation.product,
+        )
+        .join(Enterprise, Enterprise.id == Relation.supplier_id)
+        .where(Relation.customer_id.in_(list(leader_ids)))
+        .order_by(Relation.id)
+    ).all()
+    # A supplier without a node on the relation is put on its first effective placement (manual first, then best
+    # score), the order services/placement.effective_placements uses.
+    supplier_ids = sorted({r[1] for r in rows})
+    found = session.execute(
+        select(Placement.enterprise_id, Placement.node_id, Placement.method == RULE, Placement.score).where(
+            Placement.chain_id == world.chain.id, Placement.rejected.is_(False),
+            Placement.enterprise_id.in_(supplier_ids), Placement.node_id.in_(world.node_ids))
+    ).all()
+    frame = pl.DataFrame(found, schema={"firm": pl.Int64, "node": pl.String, "rule": pl.Boolean, "score": pl.Float64},
+                         orient="row")
+    best = (
+        _apply_vetoes(frame, _vetoes(session, world.chain))
+        .sort(["firm", "rule", "score", "node"], descending=[False, False, True, False])
+        .unique("firm", keep="first")
+    )
+    best_node = dict(zip(best["firm"].to_list(), best["node"].to_list()))
+    out = []
+    for cust, sup, name, city, zone_id, node_id, value, product in rows:
+        node = node_id if node_id in world.chain.nodes else best_node.get(sup)
+        out.append(_Purchase(cust, sup, name, city or "", zone_id == world.zone.id, node, value, product or ""))
+    return out
+
+
+def _localised_nodes(chain: Chain, extra: Iterable[HypotheticalFirm]) -> set[str]:
+    """Nodes whose outside purchases a hypothetical local firm would take over (its nodes and their sub-nodes)."""
+    out: set[str] = set()
+    for firm in extra:
+        if firm.serves_leaders:
+            for node_id in firm.node_ids:
+                out.add(node_id)
+                out |= {d.id for d in chain.descendants(node_id)}
+    return out
+
+
+def _leader_demand(session: Session, world: _World, extra: list[HypotheticalFirm]) -> dict[str, tuple[int, int | None]]:
+    """Per node (rolled up): how many purchases the zone's leaders make outside the zone, and their known value."""
+    leaders = world.zone_firms.filter(pl.col("leader"))["id"].to_list()
+    localised = _localised_nodes(world.chain, extra)
+    demand: dict[str, tuple[int, int | None]] = {}
+    for p in _purchases(session, world, leaders):
+        if p.local or p.node_id is None or p.node_id in localised:
+            continue
+        current: str | None = p.node_id
+        while current is not None:
+            count, value = demand.get(current, (0, None))
+            if p.value_yuan is not None:
+                value = (value or 0) + p.value_yuan
+            demand[current] = (count + 1, value)
+            current = world.chain.nodes[current].parent
+    return demand
+
+
+def _find_leader(session: Session, zone: Zone, leader_id_or_name: str | int) -> Enterprise:
+    key = str(leader_id_or_name).strip()
+    if key.isdigit() and (firm := session.get(Enterprise, int(key))) is not None:
+        return firm
+    exact = session.scalars(
+        select(Enterprise).where((Enterprise.name == key) | (Enterprise.short_name == key)).order_by(
+            (Enterprise.zone_id == zone.id).desc(), Enterprise.is_leader.desc(), Enterprise.id
+        )
+    ).first()
+    if exact is not None:
+        return exact
+    like = session.scalars(
+        select(Enterprise).where(Enterprise.name.contains(key)).order_by(
+            (Enterprise.zone_id == zone.id).desc(), Enterprise.is_leader.desc(), Enterprise.id
+        ).limit(2)
+    ).all()
+    if len(like) == 1 or (like and like[0].is_leader and not like[1].is_leader):
+        return like[0]
+    leaders = session.scalars(
+        select(Enterprise.name).where(Enterprise.zone_id == zone.id, Enterprise.is_leader).order_by(Enterprise.name)
+    ).all()
+    hint = "、".join(leaders) or "（本区尚未标记链主企业）"
+    found = "名称不唯一" if like else "找不到"
+    raise LookupError(f"链主企业“{key}”{found}。请输入企业全称、简称或 id；本区链主：{hint}")
+
+
+def leader_view(
+    session: Session,
+    zone_id: str,
+    leader_id_or_name: str | int,
+    chain_id: str = "nev-icv",
+    extra_firms: list[HypotheticalFirm] | None = None,
+) -> LeaderView:
+    """A leader's suppliers by node, local supply ratio (by count and by value), and nodes bought from outside."""
+    world = _load_world(session, zone_id, chain_id, zone_only=True)
+    leader = _find_leader(session, world.zone, leader_id_or_name)
+    return _leader_view(session, world, leader, list(extra_firms or []))
+
+
+def _leader_view(session: Session, world: _World, leader: Enterprise, extra: list[HypotheticalFirm]) -> LeaderView:
+    chain = world.chain
+    localised = _localised_nodes(chain, extra)
+    purchases = _purchases(session, world, [leader.id])
+    by_node: dict[str, list[SupplierLink]] = {}
+    seen: set[tuple[int, str | None]] = set()
+    for p in purchases:
+        local = p.local or (p.node_id is not None and p.node_id in localised)
+        link = SupplierLink(
+            p.supplier_id, p.supplier_name, p.supplier_city, p.node_id,
+            chain.nodes[p.node_id].name_zh if p.node_id else "未定环节", local, p.value_yuan, p.product,
+        )
+        key = p.node_id or ""
+        if (p.supplier_id, p.node_id) in seen:
+            # Several products or years from the same supplier on one node: one supplier, values added.
+            for existing in by_node[key]:
+                if existing.enterprise_id == p.supplier_id and p.value_yuan is not None:
+                    existing.value_yuan = (existing.value_yuan or 0) + p.value_yuan
+            continue
+        seen.add((p.supplier_id, p.node_id))
+        by_node.setdefault(key, []).append(link)
+    links = [link for group in by_node.values() for link in group]
+    n_links = len(links)
+    n_local = sum(link.local for link in links)
+    valued = [link for link in links if link.value_yuan is not None]
+    total_value = sum(link.value_yuan or 0 for link in valued)
+    local_value = sum(link.value_yuan or 0 for link in valued if link.local)
+    ratio_count = n_local / n_links if n_links else None
+    ratio_value = local_value / total_value if valued and total_value else None
+
+    zone_on_node = (
+        world.zone_placed.group_by("node").agg(pl.col("firm").n_unique())
+    )
+    zone_counts = dict(zone_on_node.iter_rows())
+    outside: list[OutsideNode] = []
+    for node_id, group in by_node.items():
+        away = [link for link in group if not link.local]
+        if not away or not node_id:
+            continue
+        values = [link.value_yuan for link in away if link.value_yuan is not None]
+        outside.append(
+            OutsideNode(node_id, chain.nodes[node_id].name_zh, len(away), sum(values) if values else None,
+                        int(zone_counts.get(node_id, 0)))
+        )
+    outside.sort(key=lambda o: (-o.supplier_count, -(o.value_yuan or 0), o.node_id))
+
+    reasons = []
+    if not n_links:
+        reasons.append("库中没有该企业的供应商关系（relations 表无记录），无法计算本地配套率")
+    else:
+        reasons.append(f"按家数：本地供应商 {n_local}/{n_links} = {ratio_count:.1%}")
+        if ratio_value is None:
+            reasons.append("按金额：数据不足（供应关系均无金额）")
+        else:
+            reasons.append(
+                f"按金额：本地 {format_yuan(local_value)} / 已知金额 {format_yuan(total_value)} = {ratio_value:.1%}"
+                f"（{len(valued)}/{n_links} 条有金额）"
+            )
+        if localised:
+            reasons.append(f"假设情形：本地新增企业承接 {'、'.join(sorted(chain.nodes[n].name_zh for n in localised))} 的区外采购")
+    return LeaderView(
+        leader_id=leader.id, leader_name=leader.name, zone_id=world.zone.id, suppliers_by_node=by_node,
+        local_ratio_count=ratio_count, local_ratio_value=ratio_value, outside_nodes=outside,
+        supplier_count=n_links, value_known_count=len(valued), reasons=reasons,
+        is_demo=world.is_demo or leader.source == "demo", chain_id=chain.id,
+    )
+
+
+# ---------------------------------------------------------------- what-if
+
+
+def firms_from_project(session: Session, project_id: int) -> list[HypotheticalFirm]:
+    """A pipeline project as the firm it would bring (its nodes, planned output), for what-if."""
+    project = session.get(Project, project_id)
+    if project is None:
+        raise LookupError(f"找不到项目 id={project_id}；请用项目台账中的 id。")
+    if not project.node_ids:
+        raise ValueError(f"项目“{project.name}”（{project.code}）未指定产业链环节，无法推演；请先在台账中填写环节。")
+    return [HypotheticalFirm(
+        node_ids=tuple(project.node_ids), name=project.investor_name or project.name,
+        output_yuan=project.expected_output_yuan,
+    )]
+
+
+def what_if(
+    session: Session,
+    zone_id: str,
+    firms: list[HypotheticalFirm],
+    chain_id: str = "nev-icv",
+    settings: AnalysisSettings | None = None,
+) -> WhatIf:
+    """Diagnosis and leader views before and after adding hypothetical firms; the database is only read."""
+    settings = settings or load_settings()
+    world = _load_world(session, zone_id, chain_id)
+    before = _diagnose(session, world, settings, [])
+    after = _diagnose(session, world, settings, list(firms))
+    before_gap = {g.node_id: g.opportunity for g in before.gaps}
+    after_gap = {g.node_id: g.opportunity for g in after.gaps}
+    changes = []
+    for node_id, b in before.nodes.items():
+        a = after.nodes[node_id]
+        if (b.verdict, b.firm_count, before_gap.get(node_id)) != (a.verdict, a.firm_count, after_gap.get(node_id)):
+            changes.append(NodeChange(node_id, b.name_zh, b.verdict, a.verdict, b.firm_count, a.firm_count, b.lq, a.lq,
+                                      before_gap.get(node_id), after_gap.get(node_id)))
+    leaders = session.scalars(
+        select(Enterprise).where(Enterprise.zone_id == world.zone.id, Enterprise.is_leader,
+                                 Enterprise.merged_into_id.is_(None)).order_by(Enterprise.id)
+    ).all()
+    views = [(_leader_view(session, world, ld, []), _leader_view(session, world, ld, list(firms))) for ld in leaders]
+    return WhatIf(before, after, changes, views)
+
+
+# ---------------------------------------------------------------- export
+
+
+def diagnosis_to_dict(diagnosis: Diagnosis) -> dict:
+    data = asdict(diagnosis)
+    data["generated_at"] = diagnosis.generated_at.isoformat()
+    return data
+
+
+NODE_CSV_COLUMNS = (
+    "node_id", "name_zh", "stage", "core", "verdict", "firm_count", "capital_yuan", "revenue_yuan", "output_yuan",
+    "listed_count", "designated_count", "leader_count", "lq", "density", "peer_density", "quadrant", "gap_type",
+    "opportunity", "reasons",
+)
+
+
+def diagnosis_to_csv(diagnosis: Diagnosis) -> str:
+    gaps = {g.node_id: g for g in diagnosis.gaps}
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(NODE_CSV_COLUMNS)
+    for ns in diagnosis.nodes.values():
+        gap = gaps.get(ns.node_id)
+        writer.writerow([
+            ns.node_id, ns.name_zh, ns.stage, int(ns.core), ns.verdict, ns.firm_count, ns.capital_yuan, ns.revenue_yuan,
+            ns.output_yuan, ns.listed_count, ns.designated_count, ns.leader_count,
+            "" if ns.lq is None else round(ns.lq, 4), "" if ns.density is None else round(ns.density, 4),
+            "" if ns.peer_density is None else round(ns.peer_density, 4), ns.quadrant,
+            gap.gap_type if gap else "", gap.opportunity if gap else "", "；".join(ns.reasons),
+        ])
+    return buf.getvalue()

@@ -1,0 +1,245 @@
+"""Rule placements in the database: classify enterprises onto a chain, with evidence, never over an analyst.
+
+- Manual rows win: an analyst's "not on this chain" (method=manual, node_id NULL, rejected) keeps every rule
+  placement off the firm; a manual rejection of a node keeps rule placements off that node and its sub-nodes;
+  a manual or imported placement on a node makes a rule row there redundant, so none is written.
+- Each rule row stores the fingerprint of its node (keywords, exclusions, codes) as used.
+- Re-classification after a chain-file change rewrites only what changed: a firm's rule rows are left exactly
+  as they are (same ids, same timestamps) unless its placements under the new chain differ — a node whose
+  fingerprint changed, a node added or lost, or a different score.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from chainatlas.domain.chain import Chain, load_chain
+from chainatlas.engines.classify import Classifier, Placement as RulePlacement, Record
+from chainatlas.store.db import audit
+from chainatlas.store.models import Enterprise, Placement
+
+RULE, MANUAL, IMPORTED = "rule", "manual", "imported"
+BATCH = 2_000
+
+
+@dataclass
+class ClassifySummary:
+    chain_id: str
+    enterprises: int = 0  # examined
+    changed: int = 0  # firms whose rule placements were rewritten
+    inserted: int = 0
+    updated: int = 0
+    deleted: int = 0
+    skipped_manual: int = 0  # rule placements held back by an analyst's decision
+
+
+def _record(e: Enterprise) -> Record:
+    return Record(
+        id=str(e.id),
+        name=e.name or "",
+        products=[(p.product, p.revenue_share) for p in e.products],
+        scope=e.business_scope or "",
+        industry_code=e.industry_code or "",
+    )
+
+
+def _blocked(chain: Chain, decisions: list[Placement]) -> tuple[bool, set[str]]:
+    """(firm ruled off the chain, nodes a rule may not use) from the firm's manual and imported rows."""
+    off_chain = any(d.method == MANUAL and d.rejected and d.node_id is None for d in decisions)
+    blocked: set[str] = set()
+    for d in decisions:
+        if d.node_id is None or d.node_id not in chain.nodes:
+            continue
+        blocked.add(d.node_id)
+        if d.method == MANUAL and d.rejected:  # "not on X" covers X's sub-nodes too
+            blocked.update(n.id for n in chain.descendants(d.node_id))
+    return off_chain, blocked
+
+
+def _same(row: Placement, new: RulePlacement, fingerprint: str) -> bool:
+    return row.node_fingerprint == fingerprint and abs(row.score - new.score) < 1e-9 and row.evidence == new.evidence
+
+
+def classify_enterprises(
+    session: Session, chain: Chain | str, enterprise_ids: Iterable[int] | None = None, by_user: str = "classifier"
+) -> ClassifySummary:
+    """Store rule placements for the given enterprises (default: all live ones); returns what was written."""
+    if isinstance(chain, str):
+        chain = load_chain(chain)
+    classifier = Classifier(chain)
+    fingerprints = {nid: node.fingerprint() for nid, node in chain.nodes.items()}
+    summary = ClassifySummary(chain.id)
+    query = select(Enterprise.id).where(Enterprise.merged_into_id.is_(None)).order_by(Enterprise.id)
+    ids = list(session.scalars(query)) if enterprise_ids is None else sorted(set(enterprise_ids))
+    for start in range(0, len(ids), BATCH):
+        batch = ids[start:start + BATCH]
+        firms = session.scalars(
+            select(Enterprise).where(Enterprise.id.in_(batch)).options(selectinload(Enterprise.products))
+        ).all()
+        existing: dict[int, list[Placement]] = defaultdict(list)
+        for row in session.scalars(
+            select(Placement).where(Placement.chain_id == chain.id, Placement.enterprise_id.in_(batch))
+        ):
+            existing[row.enterprise_id].append(row)
+        for firm in firms:
+            summary.enterprises += 1
+            rows = existing.get(firm.id, [])
+            rule_rows = {r.node_id: r for r in rows if r.method == RULE}
+            off_chain, blocked = _blocked(chain, [r for r in rows if r.method != RULE])
+            wanted: dict[str, RulePlacement] = {}
+            for p in classifier.classify(_record(firm)):
+                if off_chain or p.node_id in blocked:
+                    summary.skipped_manual += 1
+                    continue
+                wanted[p.node_id] = p
+            changed = False
+            for node_id, row in rule_rows.items():
+                if node_id not in wanted:
+                    session.delete(row)
+                    summary.deleted += 1
+                    changed = True
+            for node_id, p in wanted.items():
+                row = rule_rows.get(node_id)
+                fingerprint = fingerprints[node_id]
+                if row is not None and _same(row, p, fingerprint):
+                    continue
+                changed = True
+                if row is None:
+                    row = Placement(enterprise_id=firm.id, chain_id=chain.id, node_id=node_id, method=RULE)
+                    session.add(row)
+                    summary.inserted += 1
+                else:
+                    summary.updated += 1
+                row.score, row.confidence, row.evidence = p.score, p.confidence, p.evidence
+                row.node_fingerprint, row.created_by, row.rejected = fingerprint, by_user, False
+            summary.changed += changed
+        session.flush()
+    audit(session, by_user, "classify", "chain", chain.id, after=asdict(summary))
+    return summary
+
+
+# ---------------------------------------------------------------- reading and correcting placements
+
+
+@dataclass(frozen=True)
+class EffectivePlacement:
+    """A placement as the rest of the system sees it: after manual decisions have overruled the rules."""
+
+    node_id: str
+    score: float
+    confidence: float
+    method: str
+    evidence: list
+    placement_id: int
+    created_by: str
+    note: str
+
+
+def effective_placements(
+    session: Session, chain: Chain | str, enterprise_ids: Iterable[int] | None = None
+) -> dict[int, list[EffectivePlacement]]:
+    """Enterprise id → its placements on the chain, manual first then best score; vetoed rows left out."""
+    if isinstance(chain, str):
+        chain = load_chain(chain)
+    query = select(Placement).where(Placement.chain_id == chain.id)
+    rows_by_firm: dict[int, list[Placement]] = defaultdict(list)
+    if enterprise_ids is None:
+        for row in session.scalars(query):
+            rows_by_firm[row.enterprise_id].append(row)
+    else:
+        ids = sorted(set(enterprise_ids))
+        for start in range(0, len(ids), BATCH):
+            for row in session.scalars(query.where(Placement.enterprise_id.in_(ids[start:start + BATCH]))):
+                rows_by_firm[row.enterprise_id].append(row)
+    out: dict[int, list[EffectivePlacement]] = {}
+    for firm_id, rows in rows_by_firm.items():
+        off_chain, blocked = _blocked(chain, [r for r in rows if r.method == MANUAL and r.rejected])
+        if off_chain:
+            continue
+        kept = [
+            r for r in rows
+            if not r.rejected and r.node_id in chain.nodes and (r.method != RULE or r.node_id not in blocked)
+        ]
+        kept.sort(key=lambda r: (r.method == RULE, -r.score))
+        seen: set[str] = set()
+        result = []
+        for r in kept:
+            if r.node_id in seen:
+                continue
+            seen.add(r.node_id)
+            result.append(
+                EffectivePlacement(r.node_id, r.score, r.confidence, r.method, r.evidence or [], r.id, r.created_by, r.note)
+            )
+        if result:
+            out[firm_id] = result
+    return out
+
+
+class PlacementError(ValueError):
+    """A correction that cannot be made; the message is Chinese and says what to do."""
+
+
+def correct_placement(
+    session: Session,
+    enterprise_id: int,
+    chain_id: str,
+    *,
+    action: str,
+    node_id: str | None = None,
+    by_user: str,
+    note: str = "",
+) -> Placement:
+    """An analyst's decision, stored as a manual row that every later re-classification respects.
+
+    action: "place" (on node_id), "reject" (not on node_id), "off_chain" (not on this chain at all),
+    "clear" (withdraw the analyst's earlier decisions on node_id, or all of them when node_id is None).
+    """
+    chain = load_chain(chain_id)
+    if session.get(Enterprise, enterprise_id) is None:
+        raise PlacementError(f"企业 {enterprise_id} 不存在")
+    if action in {"place", "reject"} and node_id not in chain.nodes:
+        raise PlacementError(f"产业链“{chain.name_zh}”中没有节点“{node_id}”：请从节点列表中选择")
+    manual = list(
+        session.scalars(
+            select(Placement).where(
+                Placement.enterprise_id == enterprise_id, Placement.chain_id == chain_id, Placement.method == MANUAL
+            )
+        )
+    )
+    before = [{"node_id": r.node_id, "rejected": r.rejected} for r in manual]
+    if action == "clear":
+        for row in manual:
+            if node_id is None or row.node_id == node_id:
+                session.delete(row)
+        result = Placement(enterprise_id=enterprise_id, chain_id=chain_id, node_id=node_id, method=MANUAL)
+    elif action in {"place", "reject", "off_chain"}:
+        target = None if action == "off_chain" else node_id
+        for row in manual:  # the newest decision on a node replaces the older one
+            if row.node_id == target or (action == "place" and row.node_id is None):
+                session.delete(row)
+        result = Placement(
+            enterprise_id=enterprise_id,
+            chain_id=chain_id,
+            node_id=target,
+            method=MANUAL,
+            rejected=action != "place",
+            score=1.0 if action == "place" else 0.0,
+            confidence=1.0,
+            evidence=[{"field": "manual", "by": by_user, "note": note}],
+            created_by=by_user,
+            note=note,
+        )
+        session.add(result)
+    else:
+        raise PlacementError(f"未知操作“{action}”：可用 place、reject、off_chain、clear")
+    session.flush()
+    audit(
+        session, by_user, f"placement.{action}", "enterprise", enterprise_id,
+        before={"manual": before}, after={"node_id": node_id, "action": action, "note": note},
+    )
+    return result

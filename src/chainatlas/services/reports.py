@@ -1,0 +1,280 @@
+"""Excel exports (企业名录、缺口与机会、目标企业、项目台账、年度目标) for people who work in spreadsheets.
+
+Every sheet: a title row, a note row (date, and 演示数据 when any demo row is in it), then one row of Chinese
+headers frozen in place; numbers are numeric cells (money in 亿元, the unit in the header), never text.
+The ledger is the pipeline's own export (services/ledger.py), so its import reads back what is written here;
+the target lists are the targets engineer's workbook (services/target_export.py) for every gap node.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from chainatlas.domain.chain import load_chain
+from chainatlas.domain.money import yi
+from chainatlas.services.zones import resolve_zone
+from chainatlas.store.models import Enterprise, Park
+
+EXPORT_KINDS = ("firms", "gaps", "targets", "ledger", "kpi")
+EXPORT_TITLES = {"firms": "链上企业名录", "gaps": "节点强弱与缺口", "targets": "目标企业", "ledger": "招商项目台账",
+                 "kpi": "年度目标完成情况"}
+TARGETS_PER_GAP = 10
+HEADER_ROW = 2  # 0-based: title, note, header
+
+
+@dataclass(frozen=True)
+class Col:
+    header: str
+    width: float
+    kind: str = "text"  # text / int / yi (亿元) / float / pct / date / bool
+
+
+def export(
+    session: Session, kind: str, zone_id: str, out: Path | str, *, chain_id: str = "nev-icv",
+    year: int | None = None, as_of: date | None = None,
+) -> int:
+    """Write one export to `out` (.xlsx); returns the number of data rows. Used by the CLI and the web app."""
+    if kind not in EXPORT_KINDS:
+        raise ValueError(f"未知的导出类型“{kind}”，可选：{'、'.join(EXPORT_KINDS)}")
+    out = Path(out)
+    if out.suffix.lower() != ".xlsx":
+        raise ValueError(f"输出文件“{out}”的扩展名应为 .xlsx")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    zone = resolve_zone(session, zone_id)
+    as_of = as_of or date.today()
+    if kind == "ledger":
+        from chainatlas.services.ledger import export_ledger
+
+        return export_ledger(session, out, zone.id, chain_id=chain_id, year=year or as_of.year, as_of=as_of)
+    if kind == "targets":
+        return _targets(session, zone.id, chain_id, out)
+    with xlsxwriter.Workbook(str(out)) as wb:
+        return _BUILDERS[kind](wb, session, zone.id, chain_id, year or as_of.year, as_of)
+
+
+def export_bytes(session: Session, kind: str, zone_id: str, **options: Any) -> bytes:
+    """The same workbook as bytes, for a web download."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"{kind}.xlsx"
+        export(session, kind, zone_id, path, **options)
+        return path.read_bytes()
+
+
+# ---------------------------------------------------------------- sheet writer
+
+
+class _Sheet:
+    def __init__(self, wb: xlsxwriter.Workbook, name: str, title: str, note: str, cols: Sequence[Col], demo: bool):
+        self.ws = wb.add_worksheet(name)
+        self.cols, self.row = list(cols), HEADER_ROW + 1
+        f = wb.add_format
+        self.fmt = {
+            "text": f({"valign": "top", "text_wrap": False}),
+            "int": f({"num_format": "#,##0"}),
+            "yi": f({"num_format": "#,##0.00"}),
+            "float": f({"num_format": "0.00"}),
+            "pct": f({"num_format": "0.0"}),
+            "date": f({"num_format": "yyyy-mm-dd"}),
+            "bool": f({"align": "center"}),
+        }
+        self.ws.write(0, 0, title, f({"bold": True, "font_size": 14}))
+        demo_note = "　【演示数据】本表含程序生成的虚构企业或项目，仅供演示，不是真实统计。" if demo else ""
+        self.ws.write(1, 0, note + demo_note, f({"font_color": "#c00000" if demo else "#555555"}))
+        head = f({"bold": True, "bg_color": "#dde4ec", "border": 1, "text_wrap": True, "valign": "vcenter"})
+        for j, c in enumerate(self.cols):
+            self.ws.write(HEADER_ROW, j, c.header, head)
+            self.ws.set_column(j, j, c.width)
+        self.ws.set_row(HEADER_ROW, 30)
+        self.ws.freeze_panes(HEADER_ROW + 1, 0)
+
+    def append(self, values: Sequence[Any]) -> None:
+        for j, (c, v) in enumerate(zip(self.cols, values)):
+            if v is None or v == "":
+                continue
+            if c.kind == "date" and isinstance(v, (date, datetime)):
+                self.ws.write_datetime(self.row, j, datetime(v.year, v.month, v.day), self.fmt["date"])
+            elif c.kind == "bool":
+                self.ws.write_string(self.row, j, "是" if v else "", self.fmt["bool"])
+            elif c.kind in ("int", "yi", "float", "pct"):
+                self.ws.write_number(self.row, j, v, self.fmt[c.kind])
+            else:
+                self.ws.write_string(self.row, j, str(v), self.fmt["text"])
+        self.row += 1
+
+    def finish(self) -> int:
+        if self.row > HEADER_ROW + 1:
+            self.ws.autofilter(HEADER_ROW, 0, self.row - 1, len(self.cols) - 1)
+        return self.row - HEADER_ROW - 1
+
+
+def _note(as_of: date, extra: str = "") -> str:
+    return f"截至 {as_of:%Y-%m-%d}　导出时间 {datetime.now():%Y-%m-%d %H:%M}" + (f"　{extra}" if extra else "")
+
+
+# ---------------------------------------------------------------- builders
+
+FIRM_COLS = (
+    Col("环节", 8), Col("一级环节", 16), Col("节点", 18), Col("节点编码", 18), Col("节点判定", 8),
+    Col("企业名称", 36), Col("统一社会信用代码", 21), Col("链主企业", 8, "bool"), Col("上市代码", 10),
+    Col("认定（专精特新等）", 22), Col("注册资本（亿元）", 12, "yi"), Col("营业收入（亿元）", 12, "yi"),
+    Col("产值（亿元）", 12, "yi"), Col("成立日期", 12, "date"), Col("园区", 20), Col("地址", 36),
+    Col("归类方式", 9), Col("置信度", 8, "float"), Col("归类依据", 36), Col("数据来源", 14),
+)
+METHOD_ZH = {"rule": "规则", "manual": "人工", "imported": "导入"}
+
+
+def _firms(wb: xlsxwriter.Workbook, session: Session, zone_id: str, chain_id: str, year: int, as_of: date) -> int:
+    from chainatlas.services.diagnosis import diagnose
+    from chainatlas.services.placement import effective_placements
+
+    zone = resolve_zone(session, zone_id)
+    chain = load_chain(chain_id)
+    diagnosis = diagnose(session, zone.id, chain.id)
+    firms = {
+        e.id: e for e in session.scalars(
+            select(Enterprise).where(Enterprise.zone_id == zone.id, Enterprise.merged_into_id.is_(None))
+            .options(selectinload(Enterprise.designations))
+        )
+    }
+    placements = effective_placements(session, chain.id, enterprise_ids=list(firms))
+    parks = {p.id: p.name for p in session.scalars(select(Park).where(Park.zone_id == zone.id))}
+    by_node: dict[str, list[tuple[Enterprise, Any]]] = {}
+    for eid, rows in placements.items():
+        for p in rows:
+            if eid in firms and p.node_id in chain.nodes:
+                by_node.setdefault(p.node_id, []).append((firms[eid], p))
+    demo = any(e.source == "demo" for node in by_node.values() for e, _ in node)
+    sheet = _Sheet(wb, "企业名录", f"{zone.name}{chain.name_zh}产业链企业名录（按节点）",
+                   _note(as_of, "一家企业可在多个节点"), FIRM_COLS, demo)
+    for node in chain.nodes.values():
+        segment = chain.segment_of(node.id)
+        verdict = diagnosis.nodes[node.id].verdict if node.id in diagnosis.nodes else ""
+        rows = sorted(by_node.get(node.id, []), key=lambda r: (not r[0].is_leader, -(r[0].registered_capital_yuan or 0)))
+        for e, p in rows:
+            sheet.append([
+                chain.stage_name(node.stage), segment.name_zh, node.name_zh, node.id, verdict, e.name, e.uscc or "",
+                e.is_leader, e.listing_code, "、".join(f"{d.level}{d.name}" for d in e.designations),
+                yi(e.registered_capital_yuan), yi(e.revenue_yuan), yi(e.output_yuan), e.founded_on,
+                parks.get(e.park_id or "", ""), e.address, METHOD_ZH.get(p.method, p.method), p.confidence,
+                _evidence_text(p.evidence), "演示数据" if e.source == "demo" else e.source,
+            ])
+    return sheet.finish()
+
+
+def _evidence_text(evidence: Any) -> str:
+    if isinstance(evidence, (list, tuple)):
+        return "；".join(_evidence_text(e) for e in evidence[:6])
+    if isinstance(evidence, dict):
+        return "、".join(str(v) for v in evidence.values() if v not in (None, ""))
+    return str(evidence or "")
+
+
+NODE_COLS = (
+    Col("环节", 8), Col("节点", 18), Col("上级", 14), Col("核心", 6, "bool"), Col("判定", 8), Col("企业数", 8, "int"),
+    Col("注册资本（亿元）", 12, "yi"), Col("营业收入（亿元）", 12, "yi"), Col("产值（亿元）", 12, "yi"),
+    Col("上市企业数", 9, "int"), Col("认定企业数", 9, "int"), Col("链主企业数", 9, "int"), Col("区位熵 LQ", 9, "float"),
+    Col("关联密度", 9, "float"), Col("判定依据", 80),
+)
+GAP_COLS = (Col("排序", 6, "int"), Col("节点", 18), Col("节点编码", 20), Col("缺口类型", 9), Col("机会分", 9, "float"))
+COMPONENT_ZH = {"importance": "重要性", "gap": "缺口大小", "feasibility": "可行性", "demand": "需求"}
+
+
+def _gaps(wb: xlsxwriter.Workbook, session: Session, zone_id: str, chain_id: str, year: int, as_of: date) -> int:
+    from chainatlas.services.diagnosis import diagnose
+
+    zone = resolve_zone(session, zone_id)
+    chain = load_chain(chain_id)
+    d = diagnose(session, zone.id, chain.id)
+    keys = list(dict.fromkeys(k for g in d.gaps for k in g.components))
+    cols = [*GAP_COLS, *(Col(f"分项：{COMPONENT_ZH.get(k, k)}", 10, "float") for k in keys), Col("理由", 90)]
+    gaps = _Sheet(wb, "缺口与机会", f"{zone.name}{chain.name_zh}产业链缺口与招商机会",
+                  _note(as_of, "机会分越高越优先；各分项 0–1"), cols, d.is_demo)
+    for i, g in enumerate(d.gaps, 1):
+        gaps.append([i, g.name_zh, g.node_id, g.gap_type, g.opportunity, *(g.components.get(k) for k in keys),
+                     "；".join(g.reasons)])
+    nodes = _Sheet(wb, "节点强弱", f"{zone.name}{chain.name_zh}产业链节点强弱诊断", _note(as_of), NODE_COLS, d.is_demo)
+    for node in chain.nodes.values():
+        ns = d.nodes.get(node.id)
+        if ns is None:
+            continue
+        parent = chain.nodes[ns.parent_id].name_zh if ns.parent_id in chain.nodes else ""
+        nodes.append([
+            chain.stage_name(ns.stage), ns.name_zh, parent, ns.core, ns.verdict, ns.firm_count, yi(ns.capital_yuan),
+            yi(ns.revenue_yuan), yi(ns.output_yuan), ns.listed_count, ns.designated_count, ns.leader_count, ns.lq,
+            ns.density, "；".join(ns.reasons),
+        ])
+    nodes.finish()
+    return gaps.finish()
+
+
+def _targets(session: Session, zone_id: str, chain_id: str, out: Path) -> int:
+    """The target lists of every gap node, best gap first: the targets engineer's workbook (one sheet a node)."""
+    from chainatlas.services.diagnosis import diagnose
+    from chainatlas.services.target_export import export_targets_xlsx
+
+    gaps = diagnose(session, zone_id, chain_id).gaps
+    if not gaps:
+        raise ValueError("诊断未发现缺口节点，没有目标企业可导出；可用 chainatlas targets 指定环节导出")
+    return export_targets_xlsx(session, zone_id, [g.node_id for g in gaps], out, chain_id=chain_id,
+                               limit=TARGETS_PER_GAP)
+
+
+def _any_demo(session: Session, ids: Sequence[int]) -> bool:
+    if not ids:
+        return False
+    return session.scalar(select(Enterprise.id).where(Enterprise.id.in_(list(ids)[:900]), Enterprise.source == "demo")
+                          .limit(1)) is not None
+
+
+def kpi_columns() -> tuple[Col, ...]:
+    return (
+        Col("指标", 24), Col("单位", 8), Col("年度目标", 12, "float"), Col("累计完成", 12, "float"),
+        Col("完成率（%）", 10, "pct"), Col("时序目标", 12, "float"), Col("是否超时序", 10), Col("预计全年", 12, "float"),
+        Col("预计缺口", 8), *(Col(f"{m}月", 8, "float") for m in range(1, 13)), Col("说明", 40),
+    )
+
+
+def kpi_value(unit: str, value: int | None) -> float | None:
+    """Counts stay counts; money goes to 亿元 so the cell is a number a leader reads."""
+    if value is None:
+        return None
+    return yi(value) if unit == "元" else float(value)
+
+
+def kpi_unit(unit: str) -> str:
+    return "亿元" if unit == "元" else unit
+
+
+def _kpi(wb: xlsxwriter.Workbook, session: Session, zone_id: str, chain_id: str, year: int, as_of: date) -> int:
+    from chainatlas.services.kpi import kpi_report
+
+    zone = resolve_zone(session, zone_id)
+    report = kpi_report(session, zone.id, year, as_of=as_of, chain_id=chain_id)
+    sheet = _Sheet(wb, "年度目标", f"{zone.name}{year}年招商目标完成情况",
+                   _note(report.as_of, f"预测方法：{report.method_zh}；金额单位亿元"), kpi_columns(), report.has_demo)
+    for r in report.rows:
+        sheet.append([
+            r.label_zh, kpi_unit(r.unit), kpi_value(r.unit, r.target), kpi_value(r.unit, r.actual), r.pct,
+            kpi_value(r.unit, r.time_target), "" if r.ahead is None else ("超时序" if r.ahead else "滞后"),
+            kpi_value(r.unit, r.projection), "有缺口" if r.at_risk else "", *(kpi_value(r.unit, v) for v in r.monthly),
+            r.note_zh,
+        ])
+    alerts = _Sheet(wb, "预警", f"{zone.name}{year}年招商预警", _note(report.as_of),
+                    (Col("类型", 10), Col("项目编号", 14), Col("天数", 8, "int"), Col("内容", 100)), report.has_demo)
+    kinds = {"stalled": "停滞", "overdue": "逾期", "target_at_risk": "目标风险", "unknown_measure": "指标不明"}
+    for a in report.alerts:
+        alerts.append([kinds.get(a.kind, a.kind), a.project_code, a.days, a.message_zh])
+    alerts.finish()
+    return sheet.finish()
+
+
+_BUILDERS: dict[str, Callable[..., int]] = {"firms": _firms, "gaps": _gaps, "kpi": _kpi}

@@ -1,0 +1,82 @@
+"""The writes the web app offers, each a thin call into the service that owns it (which audits it).
+
+Service errors are turned into ActionError with the service's Chinese message, so pages show it as is
+and the API returns it as 422 detail.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from chainatlas.domain.chain import Chain
+from chainatlas.domain.stages import StageError
+from chainatlas.services import pipeline
+from chainatlas.services.auth import UserInfo
+from chainatlas.store.models import Enterprise, Project, Zone
+from chainatlas.web.available import require
+
+
+class ActionError(ValueError):
+    """A refused write; the message is Chinese and says what to do."""
+
+
+def _parse_day(text: str) -> date:
+    if not text:
+        return date.today()
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ActionError(f"日期“{text}”无法识别，请按 年-月-日 填写，例如 2024-05-20。") from None
+
+
+WEB_ACTIONS = {"add": "place", "remove": "reject", "off_chain": "off_chain", "clear": "clear"}
+
+
+def correct_placement(
+    session: Session, chain: Chain, enterprise_id: int, action: str, node_id: str | None, note: str, by_user: str
+) -> str:
+    """add: on this node; remove: not on this node; off_chain: not on this chain; clear: withdraw manual decisions."""
+    placement = require("placement", "企业归链修正")
+    ent = session.get(Enterprise, enterprise_id)
+    if ent is None:
+        raise ActionError(f"找不到编号为 {enterprise_id} 的企业。")
+    if action not in WEB_ACTIONS:
+        raise ActionError(f"未知操作“{action}”：可选 add（归入节点）、remove（不属于该节点）、off_chain（不在本链）、clear（撤销人工判断）。")
+    if action in ("add", "remove") and (not node_id or node_id not in chain.nodes):
+        raise ActionError(f"请选择产业链“{chain.name_zh}”中的一个节点（收到：“{node_id or '空'}”）。")
+    try:
+        placement.correct_placement(session, enterprise_id, chain.id, action=WEB_ACTIONS[action],
+                                    node_id=node_id if action != "off_chain" else None, by_user=by_user, note=note)
+    except ValueError as exc:
+        raise ActionError(str(exc)) from None
+    node_name = chain.nodes[node_id].name_zh if node_id in chain.nodes else ""
+    return {
+        "add": f"已将“{ent.name}”归入“{node_name}”（人工确认）。",
+        "remove": f"已确认“{ent.name}”不属于“{node_name}”。",
+        "off_chain": f"已确认“{ent.name}”不在“{chain.name_zh}”产业链上。",
+        "clear": f"已撤销对“{ent.name}”的人工归链判断，恢复按规则归链。",
+    }[action]
+
+
+def target_to_project(session: Session, zone: Zone, enterprise_id: int, node_id: str, by_user: str) -> Project:
+    targets = require("targets", "目标企业")
+    if session.get(Enterprise, enterprise_id) is None:
+        raise ActionError(f"找不到编号为 {enterprise_id} 的企业。")
+    try:
+        return targets.target_to_project(session, zone.id, enterprise_id, node_id, by_user)
+    except ValueError as exc:
+        raise ActionError(str(exc)) from None
+
+
+def change_stage(session: Session, project_id: int, to_stage: str, on: str, reason: str, user: UserInfo) -> Project:
+    if session.get(Project, project_id) is None:
+        raise ActionError(f"找不到编号为 {project_id} 的项目。")
+    try:
+        return pipeline.change_stage(
+            session, project_id, to_stage, on=_parse_day(on), by_user=user.username, reason=reason,
+            as_admin=user.role == "admin",
+        )
+    except (StageError, pipeline.ProjectError) as exc:
+        raise ActionError(str(exc)) from None

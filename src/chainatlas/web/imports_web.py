@@ -1,0 +1,198 @@
+"""Uploads and import jobs for the 数据导入 page: save the file, preview its mapping, run the import in a
+background thread (progress shown while it runs), then classify the new firms onto the chain.
+
+The import itself is services/imports.py (one transaction, audited); this module only keeps the upload on
+disk and the job's progress in memory (a restart forgets running jobs; the import either committed or not).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import HTTPException, UploadFile
+
+from chainatlas import config
+from chainatlas.store import db
+from chainatlas.web.available import require, service
+
+MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+SUFFIXES = (".xlsx", ".xlsm", ".csv", ".tsv", ".txt", ".parquet")
+KINDS = {"enterprises": "企业名单", "relations": "供应关系"}
+
+
+def upload_dir() -> Path:
+    path = config.home() / "uploads"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _safe_name(name: str) -> str:
+    # Keep the user's file name (reports cite it) but never a path.
+    base = re.split(r"[\\/]", name or "")[-1].strip().lstrip(".")
+    base = re.sub(r"[\x00-\x1f<>:\"|?*]", "_", base)
+    return base[:150] or "upload"
+
+
+async def save_upload(upload: UploadFile) -> tuple[str, Path]:
+    name = _safe_name(upload.filename or "")
+    if not name.lower().endswith(SUFFIXES):
+        raise HTTPException(422, f"文件“{name}”的类型不支持。请上传 {'、'.join(SUFFIXES)} 文件（.xls 请先另存为 .xlsx）。")
+    token = secrets.token_hex(8)
+    folder = upload_dir() / token
+    folder.mkdir()
+    path = folder / name
+    size = 0
+    with open(path, "wb") as out:
+        while chunk := await upload.read(1 << 20):
+            size += len(chunk)
+            if size > MAX_UPLOAD_BYTES:
+                out.close()
+                path.unlink()
+                folder.rmdir()
+                raise HTTPException(413, f"文件超过 {MAX_UPLOAD_BYTES // 1024 // 1024} MB，请拆分后分批导入，或用命令行 chainatlas import。")
+            out.write(chunk)
+    if size == 0:
+        path.unlink()
+        folder.rmdir()
+        raise HTTPException(422, f"文件“{name}”是空的。")
+    return token, path
+
+
+def uploaded(token: str) -> Path:
+    if not re.fullmatch(r"[0-9a-f]{16}", token):
+        raise HTTPException(404, "找不到该上传文件。")
+    folder = upload_dir() / token
+    files = list(folder.iterdir()) if folder.is_dir() else []
+    if not files:
+        raise HTTPException(404, "找不到该上传文件（可能已被清理），请重新上传。")
+    return files[0]
+
+
+def preview(path: Path, kind: str, mapping: dict | None = None) -> dict:
+    imports = require("imports", "数据导入")
+    from chainatlas.ingest.mapping import ENTERPRISE_FIELDS, RELATION_FIELDS
+
+    try:
+        p = imports.preview(path, kind=kind, mapping=mapping)
+    except ValueError as exc:  # ReadError, MappingError, ImportProblem: Chinese messages naming the file
+        return {"error": str(exc), "file_name": path.name, "kind": kind}
+    fields = ENTERPRISE_FIELDS if kind == "enterprises" else RELATION_FIELDS
+    return {
+        "file_name": path.name, "kind": kind, "kind_zh": KINDS[kind], "error": None,
+        "header_row": p.table.header_row, "rows": len(p.table), "encoding": p.table.encoding, "sheet": p.table.sheet,
+        "columns": [{"index": c.index, "header": c.header, "field": c.field, "how": c.how,
+                     "unit": c.multiplier, "currency": c.currency} for c in p.mapping.columns],
+        "fields": [{"id": f.id, "label_zh": f.label_zh} for f in fields],
+        "sample": p.sample,
+    }
+
+
+def mapping_from_form(columns: list[dict], form: dict[str, Any]) -> dict:
+    """Form fields map_<index> = field id, '' (ignore) or '@auto'; only the columns the user changed are overrides."""
+    override: dict[str, Any] = {}
+    for c in columns:
+        chosen = form.get(f"map_{c['index']}")
+        if chosen is None or chosen == "@auto" or chosen == (c["field"] or ""):
+            continue
+        override[c["header"]] = chosen or None
+    return override
+
+
+@dataclass
+class Job:
+    id: str
+    kind: str
+    file_name: str
+    by_user: str
+    stage: str = "排队"
+    done: int = 0
+    total: int = 0
+    status: str = "running"  # running / done / failed
+    summary: dict | None = None
+    problems: list[dict] = field(default_factory=list)
+    classified: dict | None = None
+    error: str = ""
+    started: float = field(default_factory=time.time)
+    finished: float | None = None
+
+    def as_dict(self) -> dict:
+        return {"id": self.id, "kind": self.kind, "kind_zh": KINDS.get(self.kind, self.kind),
+                "file_name": self.file_name, "by_user": self.by_user, "stage": self.stage, "done": self.done,
+                "total": self.total, "status": self.status, "summary": self.summary, "problems": self.problems[:500],
+                "problem_count": len(self.problems), "classified": self.classified, "error": self.error,
+                "seconds": round((self.finished or time.time()) - self.started, 1),
+                "percent": self.percent}
+
+    @property
+    def percent(self) -> int:
+        if self.status != "running":
+            return 100
+        return int(100 * self.done / self.total) if self.total else 0
+
+
+class Jobs:
+    def __init__(self, on_change: Callable[[], None] = lambda: None) -> None:
+        self.on_change = on_change  # called after an import committed (clears cached API answers)
+        self._jobs: dict[str, Job] = {}
+        self._lock = threading.Lock()
+
+    def get(self, job_id: str) -> Job:
+        with self._lock:
+            job = self._jobs.get(job_id)
+        if job is None:
+            raise HTTPException(404, "找不到该导入任务（服务重启后任务记录会清空；导入结果见“导入批次”）。")
+        return job
+
+    def recent(self, n: int = 10) -> list[Job]:
+        with self._lock:
+            return sorted(self._jobs.values(), key=lambda j: j.started, reverse=True)[:n]
+
+    def start(self, database_url: str, path: Path, kind: str, mapping: dict | None, zone_id: str, chain_id: str,
+              by_user: str) -> Job:
+        job = Job(secrets.token_hex(6), kind, path.name, by_user)
+        with self._lock:
+            self._jobs[job.id] = job
+        threading.Thread(target=self._run, args=(job, database_url, path, mapping, zone_id, chain_id, self.on_change),
+                         daemon=True, name=f"import-{job.id}").start()
+        return job
+
+    @staticmethod
+    def _run(job: Job, url: str, path: Path, mapping: dict | None, zone_id: str, chain_id: str,
+             on_change: Callable[[], None]) -> None:
+        imports = require("imports", "数据导入")
+
+        def progress(stage: str, done: int, total: int) -> None:
+            job.stage, job.done, job.total = stage, done, total
+
+        try:
+            with db.session_scope(url) as session:
+                if job.kind == "enterprises":
+                    summary = imports.import_enterprises(session, path, zone_id=zone_id, mapping=mapping,
+                                                         by_user=job.by_user, progress=progress)
+                else:
+                    summary = imports.import_relations(session, path, mapping=mapping, by_user=job.by_user,
+                                                       progress=progress)
+                placement = service("placement")
+                if job.kind == "enterprises" and placement is not None and not summary.already_imported:
+                    job.stage = "归链"
+                    from chainatlas.domain.chain import load_chain
+
+                    # All firms, not just the new ones: known firms may have gained products or a scope.
+                    # The classifier rewrites only placements that change.
+                    result = placement.classify_enterprises(session, load_chain(chain_id), by_user=job.by_user)
+                    job.classified = {"enterprises": result.enterprises, "inserted": result.inserted}
+            job.summary = {k: v for k, v in vars(summary).items() if k != "problems"}
+            job.problems = [p.as_dict() for p in summary.problems]
+            job.status = "done"
+            on_change()
+        except Exception as exc:  # shown on the page; the transaction was rolled back
+            job.status, job.error = "failed", f"导入失败，数据库未作任何修改：{exc}"
+        finally:
+            job.finished = time.time()

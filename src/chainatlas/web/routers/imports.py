@@ -1,0 +1,159 @@
+"""数据导入: upload → mapping preview → run with progress → validation report; the merge-review queue."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from chainatlas.services.auth import UserInfo
+from chainatlas.store.models import HeldRow, ImportBatch
+from chainatlas.web import imports_web, views
+from chainatlas.web.available import require
+from chainatlas.web.routers.pages import flash, render
+from chainatlas.web.security import commit, current_user, get_session, writer
+
+router = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api", tags=["imports"])
+
+
+def _jobs(request: Request) -> imports_web.Jobs:
+    return request.app.state.import_jobs
+
+
+def overview(session: Session, jobs: imports_web.Jobs) -> dict:
+    review = require("review", "合并审核")
+    batches = session.scalars(select(ImportBatch).order_by(ImportBatch.id.desc()).limit(20)).all()
+    return {
+        "batches": [{"id": b.id, "kind": b.kind, "kind_zh": imports_web.KINDS.get(b.kind, b.kind),
+                     "file_name": b.file_name, "rows_total": b.rows_total, "rows_inserted": b.rows_inserted,
+                     "rows_merged": b.rows_merged, "rows_held": b.rows_held, "by_user": b.by_user, "at": b.at}
+                    for b in batches],
+        "review_pending": review.count_pending(session),
+        "review": [views.jsonable(item) for item in review.list_candidates(session, "pending", limit=50)],
+        "jobs": [j.as_dict() for j in jobs.recent()],
+    }
+
+
+@router.get("/imports")
+def imports_page(request: Request, user: UserInfo = Depends(current_user), session: Session = Depends(get_session)):
+    data = overview(session, _jobs(request))
+    return render(request, "imports.html", user, "imports", data=data, title="数据导入")
+
+
+@router.post("/imports/upload")
+async def upload(request: Request, file: UploadFile = File(...), kind: str = Form("enterprises"),
+                 user: UserInfo = Depends(writer)):
+    if kind not in imports_web.KINDS:
+        raise HTTPException(422, f"导入类型“{kind}”无效，可选：enterprises（企业名单）、relations（供应关系）。")
+    token, _ = await imports_web.save_upload(file)
+    return RedirectResponse(f"/imports/{token}/preview?kind={kind}", status_code=303)
+
+
+@router.get("/imports/{token}/preview")
+def preview_page(token: str, request: Request, kind: str = "enterprises", user: UserInfo = Depends(writer)):
+    if kind not in imports_web.KINDS:
+        raise HTTPException(422, f"导入类型“{kind}”无效。")
+    data = imports_web.preview(imports_web.uploaded(token), kind)
+    return render(request, "import_preview.html", user, "imports", data=data, token=token, title="导入预览")
+
+
+@router.post("/imports/{token}/run")
+async def run_import(token: str, request: Request, user: UserInfo = Depends(writer),
+                     session: Session = Depends(get_session)):
+    form = dict(await request.form())
+    kind = str(form.get("kind", "enterprises"))
+    if kind not in imports_web.KINDS:
+        raise HTTPException(422, f"导入类型“{kind}”无效。")
+    path = imports_web.uploaded(token)
+    data = imports_web.preview(path, kind)
+    if data["error"]:
+        flash(request, "error", data["error"])
+        return RedirectResponse(f"/imports/{token}/preview?kind={kind}", status_code=303)
+    zone, chain = views.zone_and_chain(session)
+    mapping = imports_web.mapping_from_form(data["columns"], form) or None
+    job = _jobs(request).start(request.app.state.database_url, path, kind, mapping, zone.id, chain.id, user.username)
+    return RedirectResponse(f"/imports/jobs/{job.id}", status_code=303)
+
+
+@router.get("/imports/jobs/{job_id}")
+def job_page(job_id: str, request: Request, user: UserInfo = Depends(current_user)):
+    job = _jobs(request).get(job_id).as_dict()
+    if request.headers.get("hx-request"):
+        return render(request, "_import_job.html", user, job=job)
+    return render(request, "import_job.html", user, "imports", job=job, title="导入进度")
+
+
+@router.get("/imports/batches/{batch_id}")
+def batch_page(batch_id: int, request: Request, user: UserInfo = Depends(current_user),
+               session: Session = Depends(get_session)):
+    batch = session.get(ImportBatch, batch_id)
+    if batch is None:
+        raise HTTPException(404, f"找不到导入批次 #{batch_id}。")
+    held = session.scalars(select(HeldRow).where(HeldRow.batch_id == batch_id).order_by(HeldRow.row_number)
+                           .limit(500)).all()
+    return render(request, "import_batch.html", user, "imports", batch=batch, held=held, title=f"导入批次 #{batch_id}")
+
+
+@router.post("/imports/review/{candidate_id}/{decision}")
+def decide(candidate_id: int, decision: str, request: Request, user: UserInfo = Depends(writer),
+           session: Session = Depends(get_session)):
+    review = require("review", "合并审核")
+    if decision not in ("accept", "reject"):
+        raise HTTPException(404, "未知的审核操作。")
+    try:
+        getattr(review, decision)(session, candidate_id, user.username)
+    except review.ReviewError as exc:
+        session.rollback()
+        flash(request, "error", str(exc))
+    else:
+        commit(request, session)
+        flash(request, "success", f"#{candidate_id} 已{'合并' if decision == 'accept' else '确认为不同企业'}。")
+    return RedirectResponse("/imports#review", status_code=303)
+
+
+# ---------------------------------------------------------------- JSON
+
+
+@api.get("/imports", summary="导入批次、任务与合并审核队列 (batches, jobs, review queue)")
+def imports_json(request: Request, user: UserInfo = Depends(current_user), session: Session = Depends(get_session)):
+    return views.jsonable(overview(session, _jobs(request)))
+
+
+@api.post("/imports", summary="上传并导入文件 (upload a file and start the import)")
+async def import_json(request: Request, file: UploadFile = File(...), kind: str = Form("enterprises"),
+                      mapping: str = Form("", description='可选：JSON {"表头": "字段"}'),
+                      user: UserInfo = Depends(writer), session: Session = Depends(get_session)) -> dict:
+    if kind not in imports_web.KINDS:
+        raise HTTPException(422, f"导入类型“{kind}”无效，可选：enterprises、relations。")
+    try:
+        override = json.loads(mapping) if mapping else None
+    except json.JSONDecodeError as exc:
+        raise HTTPException(422, f"mapping 不是合法的 JSON：{exc}") from None
+    _, path = await imports_web.save_upload(file)
+    zone, chain = views.zone_and_chain(session)
+    job = _jobs(request).start(request.app.state.database_url, path, kind, override, zone.id, chain.id, user.username)
+    return job.as_dict()
+
+
+@api.get("/imports/jobs/{job_id}", summary="导入任务进度与校验报告 (job progress and report)")
+def job_json(job_id: str, request: Request, user: UserInfo = Depends(current_user)) -> dict:
+    return _jobs(request).get(job_id).as_dict()
+
+
+@api.post("/review/{candidate_id}/{decision}", summary="合并审核：accept 合并 / reject 不是同一企业")
+def decide_json(candidate_id: int, decision: str, request: Request, user: UserInfo = Depends(writer),
+                session: Session = Depends(get_session)) -> Response:
+    review = require("review", "合并审核")
+    if decision not in ("accept", "reject"):
+        raise HTTPException(404, "未知的审核操作。")
+    try:
+        c = getattr(review, decision)(session, candidate_id, user.username)
+    except review.ReviewError as exc:
+        session.rollback()
+        raise HTTPException(422, str(exc)) from None
+    commit(request, session)
+    return Response(json.dumps({"id": c.id, "status": c.status}), media_type="application/json")

@@ -1,0 +1,293 @@
+/* 链图 ChainAtlas page scripts. Page data arrives in <script type="application/json" id="page-data">;
+   no inline scripts (the CSP forbids them). Each page sets <body data-page="..."> and gets its renderer. */
+(function () {
+  "use strict";
+
+  var FONT = '"WenQuanYi Micro Hei", "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif';
+
+  function pageData() {
+    var el = document.getElementById("page-data");
+    return el ? JSON.parse(el.textContent) : null;
+  }
+
+  function csrf() {
+    var m = document.querySelector('meta[name="csrf-token"]');
+    return m ? m.getAttribute("content") : "";
+  }
+
+  // htmx settings (no eval, error answers swapped in) are in <meta name="htmx-config"> in base.html.
+  document.addEventListener("DOMContentLoaded", function () {
+    // Confirmation for forms that ask for it (data-confirm), without inline handlers.
+    document.querySelectorAll("form[data-confirm]").forEach(function (f) {
+      f.addEventListener("submit", function (ev) {
+        if (!window.confirm(f.getAttribute("data-confirm"))) ev.preventDefault();
+      });
+    });
+    document.querySelectorAll("select[data-autosubmit]").forEach(function (s) {
+      s.addEventListener("change", function () { s.form.submit(); });
+    });
+    var page = document.body.getAttribute("data-page");
+    if (page && RENDER[page]) RENDER[page](pageData());
+  });
+
+  function markReady(chart) {
+    var done = false;
+    function ready() {
+      if (done) return;
+      done = true;
+      window.__chartReady = true;
+      window.__chartReadyAt = performance.now();  // ms since navigation start, read by bench/web_bench.py
+      document.body.setAttribute("data-chart-ready", "1");
+    }
+    chart.on("finished", ready);
+  }
+
+  function init(id, dark) {
+    var el = document.getElementById(id);
+    if (!el || !window.echarts) return null;
+    var chart = echarts.init(el, dark ? "dark" : null, { renderer: "canvas" });
+    window.addEventListener("resize", function () { chart.resize(); });
+    if (el.hasAttribute("data-ready-flag")) markReady(chart);  // before setOption: never miss 'finished'
+    return chart;
+  }
+
+  function textStyle(extra) {
+    var s = { fontFamily: FONT };
+    for (var k in extra || {}) s[k] = extra[k];
+    return s;
+  }
+
+  // ------------------------------------------------------------ chain map layout
+  // Three stage columns; in each, two lanes; a segment box with its sub-nodes stacked under it.
+  function chainLayout(data, width, opts) {
+    opts = opts || {};
+    var colGap = 28, lanes = 2, laneGap = 12;
+    var colW = (width - colGap * 2) / 3;
+    var laneW = (colW - laneGap * (lanes - 1)) / lanes;
+    var segH = opts.segH || 46, childH = opts.childH || 32, gap = opts.gap || 10, top = opts.top || 52;
+    var nodes = [], maxY = 0;
+    data.stages.forEach(function (stage, si) {
+      var x0 = si * (colW + colGap);
+      nodes.push({ id: "stage:" + stage.id, name: stage.name_zh, kind: "stage", x: x0 + colW / 2, y: 18,
+        w: colW, h: 34 });
+      var laneY = [];
+      for (var l = 0; l < lanes; l++) laneY.push(top);
+      stage.segments.forEach(function (seg) {
+        var lane = laneY.indexOf(Math.min.apply(null, laneY));
+        var lx = x0 + lane * (laneW + laneGap);
+        var y = laneY[lane];
+        nodes.push({ node: seg, kind: "segment", x: lx + laneW / 2, y: y + segH / 2, w: laneW, h: segH });
+        y += segH + 4;
+        seg.children.forEach(function (child) {
+          nodes.push({ node: child, kind: "child", x: lx + laneW / 2 + 8, y: y + childH / 2, w: laneW - 16, h: childH });
+          y += childH + 4;
+        });
+        laneY[lane] = y + gap;
+      });
+      maxY = Math.max(maxY, Math.max.apply(null, laneY));
+    });
+    return { items: nodes, height: maxY + 10 };
+  }
+
+  function renderChainMap(elId, data, dark) {
+    var el = document.getElementById(elId);
+    if (!el || !window.echarts) return null;
+    var width = el.clientWidth || 1200;
+    var layout = chainLayout(data, width, dark ? { segH: 40, childH: 26, gap: 6, top: 46 } : null);
+    if (!dark) el.style.height = layout.height + "px";
+    var chart = init(elId, false);
+    var bounds = { minX: Infinity, maxX: -Infinity, minY: Infinity, maxY: -Infinity };
+    layout.items.forEach(function (it) {
+      bounds.minX = Math.min(bounds.minX, it.x); bounds.maxX = Math.max(bounds.maxX, it.x);
+      bounds.minY = Math.min(bounds.minY, it.y); bounds.maxY = Math.max(bounds.maxY, it.y);
+    });
+    var seriesData = layout.items.map(function (it) {
+      if (it.kind === "stage") {
+        return { name: it.name, id: it.id, x: it.x, y: it.y, symbol: "rect", symbolSize: [it.w, it.h],
+          itemStyle: { color: dark ? "rgba(60,120,220,.35)" : "#0f3d7a", borderRadius: 6 },
+          label: { show: true, formatter: it.name, color: "#fff", fontSize: dark ? 17 : 16, fontWeight: "bold", fontFamily: FONT },
+          tooltip: { show: false }, stage: true };
+      }
+      var n = it.node;
+      var name = (n.core ? "★" : "") + n.name_zh;
+      return {
+        name: name, id: n.id, x: it.x, y: it.y, symbol: "roundRect", symbolSize: [it.w, it.h],
+        value: n.firm_count, verdict: n.verdict, raw: n,
+        itemStyle: { color: n.color, borderColor: dark ? "rgba(158,197,255,.6)" : "rgba(15,61,122,.35)",
+          borderWidth: it.kind === "segment" ? 1 : 0, opacity: it.kind === "segment" ? 1 : 0.9,
+          shadowBlur: it.kind === "segment" ? 4 : 0, shadowColor: "rgba(15,40,80,.18)", shadowOffsetY: 1 },
+        label: { show: true, color: n.verdict === "较强" || n.verdict === "未知" ? "#10243f" : "#fff",
+          fontFamily: FONT, fontSize: it.kind === "segment" ? (dark ? 13 : 13) : 12,
+          fontWeight: it.kind === "segment" ? "bold" : "normal", width: it.w - 10, overflow: "truncate",
+          formatter: name + "  " + n.firm_count + "家" }
+      };
+    });
+    chart.setOption({
+      animation: false,
+      textStyle: textStyle(),
+      tooltip: {
+        formatter: function (p) {
+          var n = p.data.raw;
+          if (!n) return "";
+          return "<b>" + n.name_zh + "</b> " + (n.name_en || "") + "<br>强弱判断：" + n.verdict +
+            "<br>区内企业：" + n.firm_count + " 家" + (n.leader_count ? "（链主 " + n.leader_count + "）" : "") +
+            "<br>产值：" + n.output_zh + (n.lq != null ? "<br>区位商 LQ：" + n.lq.toFixed(2) : "") +
+            "<br><span style='color:#888'>点击查看节点详情</span>";
+        }
+      },
+      series: [{
+        type: "graph", layout: "none", roam: false, silent: false, data: seriesData, links: [],
+        // The view rect is the bounding box of the node centres, so layout pixels map 1:1 to screen pixels.
+        left: bounds.minX, top: bounds.minY, width: bounds.maxX - bounds.minX, height: bounds.maxY - bounds.minY,
+        cursor: "pointer",
+        emphasis: { scale: false, itemStyle: { shadowBlur: 10, shadowColor: "rgba(0,0,0,.3)" } }
+      }]
+    });
+    chart.on("click", function (p) {
+      if (p.data && p.data.raw) window.location.href = "/nodes/" + encodeURIComponent(p.data.raw.id);
+    });
+    return chart;
+  }
+
+  // ------------------------------------------------------------ other charts
+
+  function renderQuadrant(elId, data, dark) {
+    var chart = init(elId, dark);
+    if (!chart) return;
+    var pts = data.gaps.map(function (g) {
+      return { name: g.name_zh, value: [g.density == null ? 0 : g.density, g.opportunity], id: g.node_id,
+        gap: g.gap_type, verdict: g.verdict, symbolSize: g.core ? 22 : 14,
+        itemStyle: { color: data.colors[g.verdict] || data.colors["未知"], borderColor: "#fff", borderWidth: 1 } };
+    });
+    function median(a) { a = a.slice().sort(function (x, y) { return x - y; }); return a.length ? a[Math.floor(a.length / 2)] : 0; }
+    var mx = median(pts.map(function (p) { return p.value[0]; })), my = median(pts.map(function (p) { return p.value[1]; }));
+    chart.setOption({
+      textStyle: textStyle(), backgroundColor: "transparent",
+      grid: { left: 60, right: 30, top: 30, bottom: 50 },
+      tooltip: { formatter: function (p) { return "<b>" + p.data.name + "</b>（" + p.data.gap + "）<br>可行性（关联密度）：" +
+        p.data.value[0].toFixed(2) + "<br>机会得分：" + p.data.value[1].toFixed(2) + "<br>强弱：" + p.data.verdict; } },
+      xAxis: { name: "可行性（关联密度）", nameLocation: "middle", nameGap: 30, splitLine: { show: false } },
+      yAxis: { name: "机会得分", splitLine: { show: false } },
+      series: [{ type: "scatter", data: pts, labelLayout: { hideOverlap: true },
+        label: { show: true, position: "right", formatter: "{b}", fontFamily: FONT, fontSize: 11 },
+        markLine: { silent: true, symbol: "none", lineStyle: { type: "dashed", color: "#9aa6b8" },
+          label: { show: false }, data: [{ xAxis: mx }, { yAxis: my }] },
+        markArea: { silent: true, label: { color: "#8a96a8", fontFamily: FONT, fontSize: 12 }, itemStyle: { color: "transparent" },
+          data: [[{ name: "优先招引：机会大且可行", coord: [mx, my] }, { coord: ["max", "max"] }]] } }]
+    });
+    chart.on("click", function (p) { if (p.data && p.data.id) window.location.href = "/nodes/" + encodeURIComponent(p.data.id); });
+  }
+
+  function renderRelations(elId, data) {
+    var chart = init(elId);
+    if (!chart || !data.relations.length) return;
+    var me = data.enterprise;
+    var nodes = [{ id: "e" + me.id, name: me.short_name || me.name, symbolSize: 46, itemStyle: { color: "#1756a9" },
+      label: { show: true, fontWeight: "bold" } }];
+    var links = [], seen = {};
+    data.relations.forEach(function (r) {
+      var o = r.other, key = "e" + o.id;
+      if (!seen[key]) {
+        seen[key] = true;
+        nodes.push({ id: key, name: o.short_name || o.name, symbolSize: 22, firm: o.id,
+          itemStyle: { color: r.direction === "supplier" ? "#6cbf6a" : "#f2a33a" } });
+      }
+      links.push(r.direction === "supplier" ? { source: key, target: "e" + me.id, product: r.product }
+                                           : { source: "e" + me.id, target: key, product: r.product });
+    });
+    chart.setOption({
+      textStyle: textStyle(),
+      tooltip: { formatter: function (p) { return p.dataType === "edge" ? (p.data.product || "供货") : p.name; } },
+      legend: { data: [] },
+      series: [{ type: "graph", layout: "force", roam: true, draggable: true, data: nodes, links: links,
+        force: { repulsion: 220, edgeLength: 110 }, edgeSymbol: ["none", "arrow"], edgeSymbolSize: 7,
+        label: { show: true, position: "bottom", fontFamily: FONT, fontSize: 11 },
+        lineStyle: { color: "#9aa6b8", curveness: 0.1 } }]
+    });
+    chart.on("click", function (p) { if (p.data && p.data.firm) window.location.href = "/enterprises/" + p.data.firm; });
+  }
+
+  function renderKpi(data) {
+    data.rows.forEach(function (r, i) {
+      var chart = init("kpi-chart-" + i);
+      if (!chart) return;
+      var scale = r.chart_scale;
+      var months = ["1月", "2月", "3月", "4月", "5月", "6月", "7月", "8月", "9月", "10月", "11月", "12月"];
+      var series = [
+        { name: "当月", type: "bar", data: r.monthly.map(function (v) { return +(v * scale).toFixed(2); }), itemStyle: { color: "#9cc0ef" } },
+        { name: "累计", type: "line", data: r.cumulative.map(function (v) { return +(v * scale).toFixed(2); }), itemStyle: { color: "#1756a9" }, smooth: false }
+      ];
+      if (r.target != null) {
+        series.push({ name: "年度目标", type: "line", symbol: "none", lineStyle: { type: "dashed", color: "#d8423a" },
+          data: months.map(function () { return +(r.target * scale).toFixed(2); }) });
+        series.push({ name: "序时进度", type: "line", symbol: "none", lineStyle: { type: "dotted", color: "#f2a33a" },
+          data: months.map(function (_, m) { return +(r.target * scale * (m + 1) / 12).toFixed(2); }) });
+      }
+      chart.setOption({
+        textStyle: textStyle(), animation: false,
+        grid: { left: 50, right: 16, top: 36, bottom: 28 },
+        legend: { top: 0, textStyle: textStyle({ fontSize: 11 }) },
+        tooltip: { trigger: "axis" },
+        xAxis: { type: "category", data: months },
+        yAxis: { type: "value", name: r.chart_unit, nameTextStyle: textStyle({ fontSize: 11 }) },
+        series: series
+      });
+    });
+  }
+
+  function renderLeader(data) {
+    if (!data.view) return;
+    var chart = init("leader-chart");
+    if (!chart) return;
+    var rows = data.view.by_node || [];
+    chart.setOption({
+      textStyle: textStyle(), animation: false,
+      grid: { left: 130, right: 20, top: 30, bottom: 20 },
+      legend: { top: 0 }, tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      yAxis: { type: "category", data: rows.map(function (r) { return r.name_zh; }), inverse: true },
+      xAxis: { type: "value", name: "供应商数" },
+      series: [
+        { name: "区内", type: "bar", stack: "n", data: rows.map(function (r) { return r.local; }), itemStyle: { color: "#1b7f4c" } },
+        { name: "区外", type: "bar", stack: "n", data: rows.map(function (r) { return r.outside; }), itemStyle: { color: "#f2a33a" } }
+      ]
+    });
+  }
+
+  function renderScreen(data) {
+    if (data.map) renderChainMap("screen-map", data.map, true);
+    var funnel = init("screen-funnel", true);
+    if (funnel) {
+      funnel.setOption({
+        backgroundColor: "transparent", textStyle: textStyle(), animation: false,
+        grid: { left: 60, right: 30, top: 10, bottom: 24 },
+        xAxis: { type: "value", splitLine: { lineStyle: { color: "rgba(120,170,255,.12)" } } },
+        yAxis: { type: "category", inverse: true, data: data.funnel.map(function (f) { return f.stage; }) },
+        series: [{ type: "bar", data: data.funnel.map(function (f) { return f.count; }), barWidth: 16,
+          label: { show: true, position: "right", color: "#dbe7ff" },
+          itemStyle: { color: new echarts.graphic.LinearGradient(0, 0, 1, 0, [{ offset: 0, color: "#1e5fbf" }, { offset: 1, color: "#46b3ff" }]), borderRadius: [0, 4, 4, 0] } }]
+      });
+    }
+    var gaps = init("screen-gaps", true);
+    if (gaps && data.gaps) {
+      gaps.setOption({
+        backgroundColor: "transparent", textStyle: textStyle(), animation: false,
+        grid: { left: 130, right: 40, top: 10, bottom: 24 },
+        xAxis: { type: "value", splitLine: { lineStyle: { color: "rgba(120,170,255,.12)" } } },
+        yAxis: { type: "category", inverse: true, data: data.gaps.map(function (g) { return g.name_zh + "·" + g.gap_type; }) },
+        series: [{ type: "bar", barWidth: 14, data: data.gaps.map(function (g) {
+          return { value: +g.opportunity.toFixed(2), itemStyle: { color: data.colors[g.verdict] || "#a3abb8", borderRadius: [0, 4, 4, 0] } };
+        }), label: { show: true, position: "right", color: "#dbe7ff" } }]
+      });
+    }
+    if (!data.map) { window.__chartReady = true; document.body.setAttribute("data-chart-ready", "1"); }
+  }
+
+  var RENDER = {
+    chain: function (d) { renderChainMap("chain-chart", d); },
+    gaps: function (d) { renderQuadrant("quadrant-chart", d); },
+    enterprise: function (d) { renderRelations("relations-chart", d); },
+    kpi: renderKpi,
+    leaders: renderLeader,
+    screen: renderScreen
+  };
+})();

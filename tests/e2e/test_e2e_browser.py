@@ -1,0 +1,250 @@
+"""End to end in Debian's headless Chromium: the real app under uvicorn on a loopback port, the demo loaded.
+
+An analyst logs in, imports a file, sees the chain map render, clicks a node on the map, corrects a placement,
+adds a target to the pipeline, moves its stage (a refused move shows its Chinese reason) and sees the year's
+progress change; a viewer is refused a write. Screenshots land in tests/e2e/screenshots/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+SHOTS = Path(__file__).parent / "screenshots"
+PASSWORDS = {"analyst": "analyst-pass-123", "viewer": "viewer-pass-123"}
+
+sync_api = pytest.importorskip("playwright.sync_api")
+if not Path(CHROMIUM).exists():
+    pytest.skip("Debian chromium is not installed at /usr/bin/chromium", allow_module_level=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    from chainatlas.services import auth
+    from chainatlas.services.demo import load_demo
+    from chainatlas.store import db
+
+    base = tmp_path_factory.mktemp("e2e")
+    url = f"sqlite:///{base / 'chainatlas.db'}"
+    db.migrate(url)
+    with db.session_scope(url) as s:
+        load_demo(s)
+        for role, password in PASSWORDS.items():
+            auth.create_user(s, role, password, role)
+    db.get_engine(url).dispose()
+    port = _free_port()
+    env = dict(os.environ, CHAINATLAS_DATABASE_URL=url, CHAINATLAS_HOME=str(base / "home"),
+               CHAINATLAS_SECRET_KEY="e2e-secret-key-0123456789")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "chainatlas.web.app:create_app", "--factory", "--host", "127.0.0.1",
+         "--port", str(port), "--log-level", "warning"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    root = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{root}/login", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail(f"server did not start: {proc.stdout.read().decode(errors='replace')[-2000:]}")
+    yield {"root": root, "url": url, "base": base}
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    SHOTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def _login(page, root: str, role: str) -> None:
+    page.goto(f"{root}/login")
+    page.fill("input[name=username]", role)
+    page.fill("input[name=password]", PASSWORDS[role])
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert "/login" not in page.url, page.content()[:500]
+
+
+def _import_file(tmp: Path) -> Path:
+    """A small enterprise list as an officer would get it: Chinese headers, money in 万元, one bad row."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["企业名称", "统一社会信用代码", "注册地址", "注册资本(万元)", "经营范围"])
+    ws.append(["武汉星测激光雷达科技有限公司", "", "武汉经济技术开发区车城大道88号",
+               5000, "激光雷达、车载激光雷达的研发、生产与销售"])
+    ws.append(["武汉沌口热管理系统有限公司", "", "武汉市蔡甸区沌口街道东风大道1号", 3000, "汽车热管理系统、热泵空调研发制造"])
+    ws.append(["错误代码测试有限公司", "91420100ABCDEFGHIJ", "武汉经开区", "一千万", "软件开发"])
+    path = tmp / "新增企业名单.xlsx"
+    wb.save(path)
+    return path
+
+
+def _kpi_actual(page, root: str, year: int, measure: str) -> str:
+    page.goto(f"{root}/kpi?year={year}")
+    return page.inner_text(f"#kpi-table tr[data-measure={measure}] td.actual").strip()
+
+
+def test_analyst_journey(server, browser):
+    root = server["root"]
+    ctx = browser.new_context(viewport={"width": 1600, "height": 1000}, locale="zh-CN")
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    _login(page, root, "analyst")
+
+    # --- import a file: mapping preview, run, validation report
+    page.goto(f"{root}/imports")
+    page.set_input_files("#upload-form input[type=file]", str(_import_file(server["base"])))
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_selector("#mapping-table")
+    assert page.locator("#mapping-table select[name=map_0]").input_value() == "name"
+    page.screenshot(path=str(SHOTS / "import-preview.png"), full_page=True)
+    page.click("#start-import")
+    page.wait_for_selector("#job-card[data-status=done]", timeout=120_000)
+    assert page.inner_text("#rows-inserted").strip() == "2"
+    report = page.inner_text("#problem-table")
+    assert "91420100ABCDEFGHIJ" in report  # the bad row is held with its problem, not dropped
+    page.screenshot(path=str(SHOTS / "import-report.png"), full_page=True)
+
+    # --- the chain map renders with its nodes
+    page.goto(f"{root}/")
+    try:
+        page.wait_for_selector("body[data-chart-ready=\"1\"]", state="attached", timeout=30_000)
+    except Exception:
+        page.screenshot(path=str(SHOTS / "FAILED-chain-map.png"), full_page=True)
+        raise AssertionError(f"chain map did not finish rendering; page errors: {errors}") from None
+    n_nodes = page.evaluate("echarts.getInstanceByDom(document.getElementById('chain-chart'))"
+                            ".getOption().series[0].data.filter(d => d.raw).length")
+    assert n_nodes == page.locator("#node-list a.node-link").count() >= 40
+    page.screenshot(path=str(SHOTS / "chain-map.png"), full_page=True)
+
+    # --- click the 激光雷达 node on the map itself
+    xy = page.evaluate("""() => {
+        const el = document.getElementById('chain-chart');
+        const chart = echarts.getInstanceByDom(el);
+        const item = chart.getOption().series[0].data.find(d => d.raw && d.raw.id === 'lidar');
+        const p = chart.convertToPixel({seriesIndex: 0}, [item.x, item.y]);
+        const r = el.getBoundingClientRect();
+        return [p[0] + r.left + window.scrollX, p[1] + r.top + window.scrollY];
+    }""")
+    page.mouse.click(xy[0] - page.evaluate("window.scrollX"), xy[1] - page.evaluate("window.scrollY"))
+    page.wait_for_url(re.compile(r"/nodes/lidar$"))
+    assert "武汉星测激光雷达科技有限公司" in page.inner_text("#firm-table")  # the imported firm, classified
+    page.screenshot(path=str(SHOTS / "node-lidar.png"), full_page=True)
+
+    # --- correct a placement on the enterprise page
+    page.click("#firm-table >> text=武汉星测激光雷达科技有限公司")
+    page.wait_for_selector("#placements")
+    page.select_option("#add-placement select[name=node_id]", "radar")
+    page.fill("#add-placement input[name=note]", "企业官网：亦生产毫米波雷达")
+    page.click("#add-placement button[type=submit]")
+    page.wait_for_selector(".alert-success")
+    row = page.locator("#effective-placements tr[data-node=radar]")
+    assert "人工确认" in row.inner_text()
+    page.screenshot(path=str(SHOTS / "enterprise.png"), full_page=True)
+
+    # --- add a target to the pipeline in one click (htmx)
+    page.goto(f"{root}/targets?node=lidar")
+    first = page.locator("#target-table tbody tr").first
+    name = first.locator("td").nth(1).inner_text().replace("演示", "").strip()
+    first.locator("button.add-to-pipeline").click()
+    done = first.locator("a.btn-done")
+    done.wait_for()
+    page.screenshot(path=str(SHOTS / "targets.png"), full_page=True)
+    done.click()
+    page.wait_for_url(re.compile(r"/projects/\d+$"))
+    assert page.inner_text("#project-stage") == "线索"
+    assert name[:4] in page.inner_text("h1")
+
+    # --- stage rules: a refused move explains itself in Chinese; a valid one moves the year's count
+    year = date.today().year
+    before = _kpi_actual(page, root, year, "signed_projects")
+    page.go_back()
+    page.select_option(".stage-form select[name=to_stage]", "开工")
+    page.click(".stage-form button[type=submit]")
+    assert "项目尚未签约，不能进入“开工”阶段" in page.inner_text(".alert-error")
+    page.select_option(".stage-form select[name=to_stage]", "签约")
+    page.click(".stage-form button[type=submit]")
+    page.wait_for_selector(".alert-success")
+    assert page.inner_text("#project-stage") == "签约"
+    page.screenshot(path=str(SHOTS / "project.png"), full_page=True)
+    after = _kpi_actual(page, root, year, "signed_projects")
+    assert int(after.rstrip("个")) == int(before.rstrip("个")) + 1
+    page.wait_for_selector("body[data-chart-ready=\"1\"]", state="attached")
+    page.screenshot(path=str(SHOTS / "kpi.png"), full_page=True)
+
+    # --- the pipeline board and the gaps quadrant render too
+    page.goto(f"{root}/pipeline")
+    assert page.locator(".board-col[data-stage=签约] .board-card").count() >= 1
+    page.screenshot(path=str(SHOTS / "pipeline.png"), full_page=True)
+    page.goto(f"{root}/gaps")
+    page.wait_for_selector("body[data-chart-ready=\"1\"]", state="attached")
+    page.screenshot(path=str(SHOTS / "gaps.png"), full_page=True)
+    assert not errors, errors
+    ctx.close()
+
+
+def test_viewer_is_refused_a_write(server, browser):
+    root = server["root"]
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+    page = ctx.new_page()
+    _login(page, root, "viewer")
+    page.goto(f"{root}/pipeline")
+    assert page.locator("form.stage-form").count() == 0  # no write controls for a viewer
+    project_id = page.locator("#project-table tbody tr").first.get_attribute("data-project")
+    answer = page.evaluate("""async (id) => {
+        const token = document.querySelector('meta[name=csrf-token]').content;
+        const r = await fetch('/api/projects/' + id + '/stage', {method: 'POST',
+            headers: {'Content-Type': 'application/json', 'X-CSRF-Token': token},
+            body: JSON.stringify({to_stage: '终止', reason: '测试'})});
+        return [r.status, (await r.json()).detail];
+    }""", project_id)
+    assert answer[0] == 403 and "只能查看，无权修改数据" in answer[1]
+    page.goto(f"{root}/projects/{project_id}")
+    assert "只能查看" in page.inner_text(".readonly-note")
+    page.screenshot(path=str(SHOTS / "viewer-project.png"), full_page=True)
+    ctx.close()
+
+
+def test_big_screen_fits_1920x1080(server, browser):
+    ctx = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
+    page = ctx.new_page()
+    _login(page, server["root"], "viewer")
+    page.goto(f"{server['root']}/screen")
+    page.wait_for_selector("body[data-chart-ready=\"1\"]", state="attached", timeout=30_000)
+    size = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
+    assert size == [1920, 1080]
+    page.screenshot(path=str(SHOTS / "screen-1920x1080.png"))
+    ctx.close()

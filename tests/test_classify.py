@@ -1,0 +1,267 @@
+"""Placement engine and `chainatlas classify`: crafted firms, real CSV/XLSX/Parquet files, the labelled dev set."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from chainatlas.cli.main import app
+from chainatlas.domain.chain import load_chain
+from chainatlas.engines.classify import Classifier, Record, classify_parallel, parse_products
+from chainatlas.engines.placement_quality import evaluate, load_labelled
+
+LABELS = Path(__file__).parent / "data" / "labels" / "nev_icv_companies.csv"
+
+
+@pytest.fixture(scope="module")
+def clf() -> Classifier:
+    return Classifier(load_chain("nev-icv"))
+
+
+def place(clf: Classifier, *products: tuple[str, float | None], name: str = "", scope: str = "",
+          code: str = "") -> list[tuple[str, float]]:
+    return [(p.node_id, p.score) for p in clf.classify(Record("x", name, list(products), scope, code))]
+
+
+def nodes(clf: Classifier, *products: tuple[str, float | None], **kw: str) -> list[str]:
+    return [n for n, _ in place(clf, *products, **kw)]
+
+
+# ---------------------------------------------------------------- negative contexts and near misses
+
+
+def test_phone_camera_is_not_a_vehicle_camera(clf: Classifier) -> None:
+    assert nodes(clf, ("手机摄像头模组", 0.9)) == []
+    assert nodes(clf, ("安防监控摄像头", 0.9)) == []
+    assert nodes(clf, ("车载摄像头模组", 0.9)) == ["cameras"]
+    # the negative context speaks only for its own phrase
+    assert nodes(clf, ("手机及车载摄像头模组", 0.9)) == ["cameras"]
+
+
+def test_consumer_batteries_solar_inverters_appliance_motors_aviation(clf: Classifier) -> None:
+    assert nodes(clf, ("消费类锂电池", 0.9)) == []
+    assert nodes(clf, ("3C锂电池", 0.9)) == []
+    assert nodes(clf, ("动力锂电池", 0.9)) == ["battery-cells-packs"]
+    assert nodes(clf, ("光伏逆变器", 0.9)) == []
+    assert nodes(clf, ("组串式逆变器", 0.9)) == []
+    assert nodes(clf, ("电机控制器", 0.9)) == ["motor-controller"]
+    assert nodes(clf, ("家电电机", 0.9)) == []
+    assert nodes(clf, ("空调电机", 0.9)) == []
+    assert nodes(clf, ("航空发动机零部件", 0.9)) == []
+    assert nodes(clf, ("飞机制动器", 0.9)) == []
+    assert nodes(clf, ("工业机器人", 0.9)) == []
+
+
+def test_latin_keywords_stand_alone(clf: Classifier) -> None:
+    assert nodes(clf, ("ASIC芯片", 0.9)) == []  # not SiC
+    assert nodes(clf, ("SiC MOSFET", 0.9)) == ["power-semiconductors"]
+    assert nodes(clf, ("ｂｍｓ主板", 0.9)) == ["bms"]  # full-width letters read as plain ones
+    [p] = clf.classify(Record("x", "", [("bms主板", 0.9)]))
+    assert p.evidence[0]["word"] == "BMS主板"  # shown as the chain file spells it
+    assert nodes(clf, ("改性ABS类", 0.9)) == []  # the plastic, not anti-lock brakes
+
+
+# ---------------------------------------------------------------- phrase rules
+
+
+def test_head_word_decides_and_longer_words_win(clf: Classifier) -> None:
+    assert nodes(clf, ("新能源汽车高压线束", 0.9)) == ["connectors-harness"]
+    assert nodes(clf, ("新能源汽车驱动电机控制器", 0.9)) == ["motor-controller"]
+    assert nodes(clf, ("动力电池管理系统", 0.9)) == ["bms"]
+    assert nodes(clf, ("新能源汽车充电桩", 0.9)) == ["charging-swapping"]
+
+
+def test_vehicle_qualifier_upgrades_a_generic_part(clf: Classifier) -> None:
+    assert nodes(clf, ("齿轮", 0.9)) == []  # weak on its own
+    assert nodes(clf, ("乘用车齿轮", 0.9)) == ["chassis-parts"]
+
+
+def test_weak_words_need_strong_evidence(clf: Classifier) -> None:
+    assert nodes(clf, ("锂离子电池", 0.9)) == []
+    assert nodes(clf, ("汽车零部件", 0.9)) == []
+    alone = place(clf, ("动力电池", 0.3))
+    corroborated = place(clf, ("动力电池", 0.3), ("锂离子电池", 0.3))
+    assert alone[0][0] == corroborated[0][0] == "battery-cells-packs"
+    assert corroborated[0][1] > alone[0][1]
+
+
+def test_most_specific_node_is_reported(clf: Classifier) -> None:
+    assert nodes(clf, ("动力电池模组", 0.9)) == ["battery-modules-packs"]
+    assert nodes(clf, ("AR-HUD", 0.9)) == ["hud"]
+
+
+# ---------------------------------------------------------------- scores, shares, priors, several placements
+
+
+def test_several_placements_best_first(clf: Classifier) -> None:
+    result = place(clf, ("电池管理系统", 0.3), ("动力电池", 0.6))
+    assert [n for n, _ in result] == ["battery-cells-packs", "bms"]
+    assert result[0][1] > result[1][1]
+
+
+def test_no_placement_for_off_chain_firm(clf: Classifier) -> None:
+    assert place(clf, ("饼干", 0.7), ("糖果", 0.3), name="某某食品有限公司", scope="食品生产、销售", code="1419") == []
+
+
+def test_revenue_share_weights_products(clf: Classifier) -> None:
+    assert nodes(clf, ("手机摄像头模组", 0.95), ("车载镜头", 0.03)) == []  # a 3% line does not place the firm
+    assert nodes(clf, ("手机摄像头模组", 0.5), ("车载镜头", 0.45)) == ["cameras"]
+    small, big = place(clf, ("车载镜头", 0.25)), place(clf, ("车载镜头", 0.6))
+    assert small and big and big[0][1] > small[0][1]
+    # no shares at all: each listed product is a main product
+    assert nodes(clf, ("车载镜头", None)) == ["cameras"]
+
+
+def test_gbt_prior_corroborates_but_never_places_alone(clf: Classifier) -> None:
+    assert nodes(clf, ("车载镜头", 0.15)) == []
+    assert nodes(clf, ("车载镜头", 0.15), code="3962") == ["cameras"]
+    assert nodes(clf, code="3841") == []
+    assert nodes(clf, ("饼干", 1.0), code="3612") == []
+
+
+def test_supplier_is_not_placed_on_its_customers_vehicle_segment(clf: Classifier) -> None:
+    # a gear maker listing "乘用车" as a product line sells to car makers; it does not make cars
+    assert nodes(clf, ("乘用车", 0.5), ("乘用车齿轮", 0.5)) == ["chassis-parts"]
+
+
+def test_scope_name_and_industry_text_count(clf: Classifier) -> None:
+    r = clf.classify(Record("1", "武汉某汽车有限公司", [], "汽车整车及零部件的研发、生产和销售", "3612"))
+    assert [p.node_id for p in r] == ["passenger-nev"]
+    assert place(clf, name="某某激光雷达科技有限公司") == []  # a name alone is not enough
+    r = clf.classify(Record("2", "某某激光雷达科技有限公司", [], "车载激光雷达、固态激光雷达的研发", ""))
+    assert [p.node_id for p in r] == ["lidar"]
+
+
+def test_evidence_is_structured_and_serialisable(clf: Classifier) -> None:
+    [p] = clf.classify(Record("E1", "", [("动力电池系统", 0.8), ("储能电池", 0.1)], "", "3841"))
+    assert p.id == "E1" and p.node_id == "battery-cells-packs" and p.node_name == "动力电池"
+    assert 0 < p.confidence < 1 and p.score >= 1
+    first = p.evidence[0]
+    assert first == {"field": "products", "word": "动力电池系统", "kind": "strong", "node": "battery-cells-packs",
+                     "product": "动力电池系统", "share": 0.8}
+    assert {"field": "industry_code", "word": "3841", "kind": "prior", "node": "battery-cells-packs"} in p.evidence
+    assert json.loads(json.dumps(p.evidence, ensure_ascii=False)) == p.evidence
+
+
+def test_parse_products() -> None:
+    assert parse_products("动力电池:0.82；储能系统(6%)、BMS,DC/DC变换器 30%,4680电池") == [
+        ("动力电池", 0.82), ("储能系统", 0.06), ("BMS", None), ("DC/DC变换器", 0.3), ("4680电池", None)
+    ]
+
+
+def test_engine_is_driven_only_by_the_chain_file(tmp_path: Path) -> None:
+    path = tmp_path / "tea.yaml"
+    path.write_text(
+        "id: tea\nname_zh: 茶产业链\nname_en: Tea\nstages:\n"
+        "  - {id: upstream, name_zh: 上游}\n  - {id: midstream, name_zh: 中游}\n  - {id: downstream, name_zh: 下游}\n"
+        "nodes:\n"
+        "  - {id: leaf, stage: upstream, name_zh: 茶叶种植, keywords: [茶园, 鲜叶], exclude: [茶园观光]}\n"
+        "  - {id: drinks, stage: downstream, name_zh: 茶饮, keywords: [奶茶, 茶饮料]}\n",
+        encoding="utf-8",
+    )
+    tea = Classifier(load_chain(path))
+    assert [p.node_id for p in tea.classify(Record("1", "", [("鲜叶", 0.9)]))] == ["leaf"]
+    assert tea.classify(Record("2", "", [("茶园观光", 0.9)])) == []
+    assert tea.classify(Record("3", "", [("动力电池", 0.9)])) == []
+
+
+def test_parallel_matches_serial(clf: Classifier) -> None:
+    records = [Record(str(i), "", [(w, 0.6)]) for i, w in enumerate(["动力电池", "饼干", "车载摄像头", "电机控制器"] * 50)]
+    serial = [p for chunk in classify_parallel(clf.chain, records, workers=1, chunk_size=30) for p in chunk]
+    parallel = [p for chunk in classify_parallel(clf.chain, records, workers=2, chunk_size=30) for p in chunk]
+    assert serial == parallel
+    assert len(serial) == 150
+
+
+# ---------------------------------------------------------------- the command on real files
+
+HEADERS = ["编号", "企业名称", "统一社会信用代码", "主营产品", "经营范围", "行业代码"]
+ROWS = [
+    ["A1", "宁德时代新能源科技股份有限公司", "", "动力电池系统:83%;储能系统:5%", "锂离子电池、动力电池的研发、生产", "3841"],
+    ["A2", "某某食品有限公司", "", "饼干;糖果", "食品生产", "1419"],
+    ["A3", "某某汽车电子有限公司", "", "电池管理系统:0.3;动力电池:0.6", "", "C3670"],
+    ["A4", "某某光学有限公司", "", "手机摄像头模组", "光学镜头", "3976"],
+]
+
+
+def _check_output(out: Path) -> list[dict[str, str]]:
+    text = out.read_text(encoding="utf-8-sig")
+    assert text.splitlines()[0] == "id,node_id,node_name,score,evidence"
+    rows = list(csv.DictReader(text.splitlines()))
+    assert [(r["id"], r["node_id"]) for r in rows] == [
+        ("A1", "battery-cells-packs"), ("A3", "battery-cells-packs"), ("A3", "bms"),
+    ]
+    assert float(rows[1]["score"]) >= float(rows[2]["score"])
+    assert rows[0]["node_name"] == "动力电池"
+    evidence = json.loads(rows[0]["evidence"])
+    assert {"field": "products", "word": "动力电池系统", "kind": "strong", "node": "battery-cells-packs",
+            "product": "动力电池系统", "share": 0.83} in evidence
+    return rows
+
+
+def test_cli_csv(tmp_path: Path) -> None:
+    src, out = tmp_path / "企业名单.csv", tmp_path / "out.csv"
+    with open(src, "w", newline="", encoding="gb18030") as fh:  # a GBK file, as bureaus send them
+        w = csv.writer(fh)
+        w.writerow(["2024年经开区企业名单"])
+        w.writerow(HEADERS)
+        w.writerows(ROWS)
+    result = CliRunner().invoke(app, ["classify", str(src), "--chain", "nev-icv", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    _check_output(out)
+    result = CliRunner().invoke(app, ["classify", str(src), "--out", str(tmp_path / "o2.csv"), "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "o2.csv").read_bytes() == out.read_bytes()
+
+
+def test_cli_xlsx(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    src, out = tmp_path / "企业名单.xlsx", tmp_path / "out.csv"
+    wb = Workbook()
+    ws = wb.active
+    ws.append(HEADERS)
+    for row in ROWS:
+        ws.append(row)
+    wb.save(src)
+    result = CliRunner().invoke(app, ["classify", str(src), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    _check_output(out)
+
+
+def test_cli_parquet_with_canonical_columns(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    src, out = tmp_path / "firms.parquet", tmp_path / "out.csv"
+    columns = ["id", "name", "uscc", "products", "business_scope", "industry_code"]
+    pq.write_table(pa.table({c: [r[i] for r in ROWS] for i, c in enumerate(columns)}), src)
+    result = CliRunner().invoke(app, ["classify", str(src), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    _check_output(out)
+
+
+def test_cli_explains_a_file_without_usable_columns(tmp_path: Path) -> None:
+    src = tmp_path / "bad.csv"
+    src.write_text("序号,备注\n1,乙\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["classify", str(src), "--out", str(tmp_path / "o.csv")])
+    assert result.exit_code == 1
+    assert "bad.csv" in result.output and "主营产品" in result.output and "--mapping" in result.output
+
+
+# ---------------------------------------------------------------- quality on the hand-labelled dev set
+
+
+def test_quality_goals_on_dev_set(shared_data: Path) -> None:
+    chain = load_chain("nev-icv")
+    items = [i for i in load_labelled(shared_data, chain, LABELS) if i.split == "dev"]
+    assert len(items) >= 300
+    q = evaluate(Classifier(chain), items)
+    assert q.n_on >= 100 and q.n_off >= 100
+    assert q.top1_precision >= 0.90, "\n".join(q.errors)
+    assert q.off_placed_share <= 0.05, "\n".join(q.errors)
+    assert q.on_coverage >= 0.70, "\n".join(q.errors)

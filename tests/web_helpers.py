@@ -1,0 +1,55 @@
+"""Helpers shared by the web tests: an app on a fresh SQLite file, users of every role, logged-in clients."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from chainatlas.services import auth
+from chainatlas.store import db
+
+PASSWORDS = {"admin": "admin-pass-123", "analyst": "analyst-pass-123", "viewer": "viewer-pass-123",
+             "leader": "leader-pass-123"}
+
+
+def add_users(url: str) -> None:
+    with db.session_scope(url) as s:
+        for role, password in PASSWORDS.items():
+            auth.create_user(s, role, password, role)
+
+
+def csrf_from(html: str) -> str:
+    return re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+
+
+def login(client: TestClient, role: str, password: str | None = None) -> str:
+    """Log in through the form like a browser; returns the session's CSRF token."""
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    r = client.post("/login", data={"username": role, "password": password or PASSWORDS[role], "csrf_token": token,
+                                    "next": "/"}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    return client.get("/api/me").json()["csrf_token"]
+
+
+def users_db(tmp_path_factory, name: str = "users") -> "Path":
+    """A migrated SQLite file with one user per role, made once per test session (argon2 is slow on purpose)."""
+    from pathlib import Path
+
+    path = Path(tmp_path_factory.getbasetemp()) / f"template-{name}.db"
+    if not path.exists():
+        url = f"sqlite:///{path}"
+        db.migrate(url)
+        add_users(url)
+        db.get_engine(url).dispose()
+    return path
+
+
+def copy_db(template, tmp_path) -> str:
+    """A private copy of a template database for one test."""
+    import shutil
+
+    target = tmp_path / "chainatlas.db"
+    shutil.copy(template, target)
+    return f"sqlite:///{target}"
