@@ -167,6 +167,22 @@ def import_relations_cmd(
     _print_summary(summary, errors_out)
 
 
+@import_app.command("errors")
+def import_errors_cmd(
+    batch: int = typer.Argument(..., help="导入批次号，见导入完成时的提示 (batch id)"),
+    out: Path = typer.Option(..., "--out", help="输出 Excel 文件 (.xlsx)"),
+) -> None:
+    """导出某次导入暂未导入的问题行 (export the held-back rows of an import batch as Excel)。"""
+    from chainatlas.services.imports import held_problems, write_error_report
+
+    problems = _run(lambda session: held_problems(session, batch), None)
+    if not problems:
+        console.print(f"批次 #{batch} 没有问题行（或批次不存在）。", highlight=False)
+        return
+    write_error_report(problems, out)
+    console.print(f"批次 #{batch} 的 {len(problems)} 条问题已保存到 {out}", highlight=False)
+
+
 @review_app.command("list")
 def review_list(
     status: str = typer.Option("pending", "--status", help="pending/accepted/rejected/split"),

@@ -65,7 +65,12 @@ class Parsed:
         return None if col is None else col[i]
 
     def raw_row(self, i: int) -> dict[str, str]:
-        return {h: clean_text(col[i]) for h, col in zip(self.table.headers, self.table.columns)}
+        return raw_row(self.table, i)
+
+
+def raw_row(table: Table, i: int) -> dict[str, str]:
+    """A data row as the user typed it, by header (what a held row keeps)."""
+    return {h: clean_text(col[i]) for h, col in zip(table.headers, table.columns)}
 
 
 def _uscc(value: Any) -> str | None:

@@ -7,7 +7,8 @@ column name; missing columns take the column's Python-side default, so callers w
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Table, func, select, text
@@ -87,6 +88,34 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     finally:
         cursor.close()
     return len(rows)
+
+
+@contextmanager
+def indexes_deferred(session: Session, tables: Sequence[Table], enabled: bool = True) -> Iterator[None]:
+    """On SQLite, drop the tables' secondary indexes for a bulk load and rebuild them at the end.
+
+    Inserting a million rows into eight random-order B-trees costs far more than sorting once to rebuild
+    them. SQLite DDL is transactional, so this stays inside the caller's transaction: a crash or an error
+    rolls the drop back with the rows (the indexes are rebuilt only when the block succeeds). Unique
+    constraints are automatic indexes without SQL and are never dropped, so their checks still apply.
+    PostgreSQL loads with COPY and keeps its indexes.
+    """
+    if not enabled or session.get_bind().dialect.name != "sqlite" or not tables:
+        yield
+        return
+    conn = session.connection()
+    names = [t.name for t in tables]
+    marks = ", ".join(f":t{i}" for i in range(len(names)))
+    found = conn.execute(
+        text(f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({marks})"),
+        {f"t{i}": n for i, n in enumerate(names)},
+    ).all()
+    quote = conn.dialect.identifier_preparer.quote
+    for name, _ in found:
+        conn.execute(text(f"DROP INDEX {quote(name)}"))
+    yield
+    for _, sql in found:
+        conn.execute(text(sql))
 
 
 def _json_text(value: Any) -> str:

@@ -9,7 +9,9 @@ it was. A file whose SHA-256 was imported before is not imported again.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import multiprocessing
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,7 +36,7 @@ from chainatlas.ingest.mapping import (
 )
 from chainatlas.ingest.names import is_latin, looks_like_full_name, name_key
 from chainatlas.ingest.reader import ReadError, Table, read_table
-from chainatlas.ingest.records import Parsed, Problem, parse_table
+from chainatlas.ingest.records import Parsed, Problem, parse_table, raw_row
 from chainatlas.ingest.values import is_foreign_invested
 from chainatlas.services import bulk
 from chainatlas.services.zones import resolve_zone, zone_address_keywords
@@ -53,6 +55,12 @@ from chainatlas.store.models import (
 
 Progress = Callable[[str, int, int], None]
 DEMO_MARK = "演示"  # a 数据来源 cell containing this marks generated demo data (source = "demo")
+# From this many new firms (and at least half as many as are stored) SQLite rebuilds the indexes after the load
+# instead of updating them row by row (see bulk.indexes_deferred).
+DEFER_INDEXES_ROWS = 50_000
+# From this many rows validation and normalisation (pure per-row Python, ~100 µs a row) run in two processes:
+# this one and one forked child, each on half of the rows; below it the fork and the pickling do not pay.
+PARALLEL_ROWS = 100_000
 
 # Columns filled from a file, in the order the summary and audit show them.
 VALUE_COLUMNS = (
@@ -183,8 +191,10 @@ class _Record:
     designations: list[tuple[str, str, int | None]]
 
 
-def _records(p: Parsed, specs: list[ZoneSpec], source: str, bad: set[int]) -> list[_Record]:
-    """Valid rows → Enterprise column values plus names, products and designations; column-wise for speed."""
+def _records(p: Parsed, specs: list[ZoneSpec], bad: set[int]) -> list[_Record]:
+    """Valid rows → Enterprise column values plus names, products and designations; column-wise for speed.
+
+    The source is "demo" for generated demo rows and None for the others (the caller names the batch)."""
     table = divisions()
     n = len(p)
     empty: list[Any] = [None] * n
@@ -253,7 +263,7 @@ def _records(p: Parsed, specs: list[ZoneSpec], source: str, bad: set[int]) -> li
                     v["park_id"] = hit.park_id
                 if hit.street_code:
                     v["street_code"] = hit.street_code
-        v["source"] = "demo" if notes[i] and DEMO_MARK in notes[i] else source
+        v["source"] = "demo" if notes[i] and DEMO_MARK in notes[i] else None
         aliases = []
         if v.get("short_name") and v["short_name"] != name:
             aliases.append((v["short_name"], "short"))
@@ -265,6 +275,52 @@ def _records(p: Parsed, specs: list[ZoneSpec], source: str, bad: set[int]) -> li
         records.append(_Record(i, v, name, key.norm, key.core, key.is_branch, aliases, products,
                                designations_col[i] or []))
     return records
+
+
+Validated = tuple[dict[int, list[Problem]], list[_Record]]
+_JOB: tuple[Table, HeaderMapping, str, list[ZoneSpec]] | None = None  # what a forked child validates a part of
+
+
+def _validate_part(table: Table, hmap: HeaderMapping, file_name: str, specs: list[ZoneSpec],
+                   lo: int, hi: int) -> Validated:
+    """Rows lo..hi: their problems and the records of the valid ones, indexed as in the whole table."""
+    part = table if (lo, hi) == (0, len(table)) else dataclasses.replace(
+        table, columns=[c[lo:hi] for c in table.columns], row_numbers=table.row_numbers[lo:hi])
+    parsed = parse_table(part, hmap, file_name)
+    records = _records(parsed, specs, set(parsed.problems))
+    if not lo:
+        return parsed.problems, records
+    for rec in records:
+        rec.row += lo
+    return {i + lo: found for i, found in parsed.problems.items()}, records
+
+
+def _validate_job(lo: int, hi: int) -> Validated:
+    assert _JOB is not None
+    return _validate_part(*_JOB, lo, hi)
+
+
+def _validate(table: Table, hmap: HeaderMapping, file_name: str, specs: list[ZoneSpec]) -> Validated:
+    """Parse, validate and normalise every row; on a large file the second half runs in a forked child.
+
+    Each row's result depends on that row alone, so the halves give exactly what one pass gives. The child
+    inherits the table by fork (no copy) and only computes: it never touches the database connection."""
+    global _JOB
+    n = len(table)
+    if n < PARALLEL_ROWS or "fork" not in multiprocessing.get_all_start_methods():
+        return _validate_part(table, hmap, file_name, specs, 0, n)
+    mid = n // 2
+    _JOB = (table, hmap, file_name, specs)
+    try:
+        with multiprocessing.get_context("fork").Pool(1) as pool:
+            second = pool.apply_async(_validate_job, (mid, n))
+            problems, records = _validate_part(table, hmap, file_name, specs, 0, mid)
+            more_problems, more_records = second.get()
+    finally:
+        _JOB = None
+    problems.update(more_problems)
+    records.extend(more_records)
+    return problems, records
 
 
 def _listing_key(code: str | None) -> str | None:
@@ -333,7 +389,7 @@ class _Index:
         return None
 
 
-def _load_index(session: Session) -> tuple[_Index, dict[int, int]]:
+def _load_index(session: Session) -> _Index:
     index = _Index()
     merged: dict[int, int] = {}
     rows = session.execute(
@@ -348,7 +404,7 @@ def _load_index(session: Session) -> tuple[_Index, dict[int, int]]:
         select(EnterpriseAlias.enterprise_id, EnterpriseAlias.alias).where(EnterpriseAlias.kind.in_(("english", "former")))
     ):
         index.add(_survivor(eid, merged), None, None, [name_key(alias).norm])
-    return index, merged
+    return index
 
 
 def _survivor(eid: int, merged: dict[int, int]) -> int:
@@ -387,8 +443,7 @@ def import_enterprises(
     summary.rows_total, summary.blank_rows = len(table), table.blank_rows
     summary.mapping = {c.header: c.field for c in hmap.columns}
     report("校验", 0, len(table))
-    parsed = parse_table(table, hmap, path.name)
-    bad = set(parsed.problems)
+    problems, records = _validate(table, hmap, path.name, specs)
 
     batch = ImportBatch(kind="enterprises", file_name=path.name[:300], sha256=digest, mapping=hmap.as_dict(),
                         by_user=by_user, rows_total=len(table))
@@ -399,11 +454,13 @@ def import_enterprises(
         # a large page cache keeps the index B-trees of a million-row insert in memory (this connection only)
         session.execute(text("PRAGMA cache_size = -400000"))
     source = f"import:{batch.id}"
-    records = _records(parsed, specs, source, bad)
+    for rec in records:
+        if rec.values["source"] is None:
+            rec.values["source"] = source
     report("校验", len(table), len(table))
 
     # ---- deterministic resolution
-    index, _merged = _load_index(session)
+    index = _load_index(session)
     new: list[_Record] = []
     into_existing: dict[int, list[_Record]] = {}
     for n, rec in enumerate(records):
@@ -429,7 +486,10 @@ def import_enterprises(
     # ---- new firms: bulk insert with ids allocated up front
     ids = bulk.allocate_ids(session, Enterprise.__table__, len(new))
     report("写入", 0, len(new))
-    _insert_new(session, new, ids, report)
+    known = ids[0] - 1 if ids else 0  # on SQLite ids continue max(id), so this is about the firms already stored
+    tables = [Enterprise.__table__, EnterpriseAlias.__table__, EnterpriseProduct.__table__, Designation.__table__]
+    with bulk.indexes_deferred(session, tables, enabled=len(new) >= DEFER_INDEXES_ROWS and len(new) * 2 >= known):
+        _insert_new(session, new, ids, report)
     summary.rows_inserted = len(new)
 
     # ---- probabilistic linkage of the new firms against each other and the known ones
@@ -443,11 +503,10 @@ def import_enterprises(
 
     # ---- held rows
     held = []
-    for i in sorted(parsed.problems):
-        problems = parsed.problems[i]
-        summary.problems.extend(problems)
-        held.append({"batch_id": batch.id, "row_number": table.row_numbers[i], "values": parsed.raw_row(i),
-                     "problems": [pr.as_dict() for pr in problems]})
+    for i in sorted(problems):
+        summary.problems.extend(problems[i])
+        held.append({"batch_id": batch.id, "row_number": table.row_numbers[i], "values": raw_row(table, i),
+                     "problems": [pr.as_dict() for pr in problems[i]]})
     bulk.insert_rows(session, HeldRow.__table__, held)
     summary.rows_held = len(held)
 
@@ -459,6 +518,8 @@ def import_enterprises(
         summary.rows_inserted, summary.rows_merged + summary.rows_linked, summary.rows_held)
     audit(session, by_user, "import.enterprises", "import_batch", batch.id, None, _summary_dict(summary))
     session.flush()
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("PRAGMA cache_size = -2000"))  # back to SQLite's default for a pooled connection
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -704,7 +765,7 @@ def import_relations(
     session.flush()
     summary.batch_id = batch.id
     source = f"import:{batch.id}:relation"
-    index, _ = _load_index(session)
+    index = _load_index(session)
     existing = {
         (s, c, p, y) for s, c, p, y in session.execute(
             select(Relation.supplier_id, Relation.customer_id, Relation.product, Relation.year))
