@@ -12,6 +12,7 @@ from pathlib import Path
 
 from chainatlas.domain.chain import load_chain
 from chainatlas.engines.classify import Classifier
+from chainatlas.engines.classify_batch import BatchClassifier
 from chainatlas.engines.placement_quality import Quality, evaluate, load_labelled
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,6 +45,12 @@ def main() -> None:
     for split in ("dev", "holdout"):
         if args.split in (split, "all"):
             report(split, evaluate(classifier, [i for i in items if i.split == split]), args.errors)
+    # `chainatlas classify` runs the batch engine: it must place every labelled firm exactly as the engine does.
+    records = [i.record for i in items]
+    expected = [(p.id, p.node_id, p.score, p.evidence) for r in records for p in classifier.classify(r)]
+    batch = [(p.id, p.node_id, p.score, p.evidence) for p in BatchClassifier(chain).classify_records(records)]
+    print(f"\nbatch engine (chainatlas classify): {len(batch)} placements, "
+          f"{'identical to' if batch == expected else 'DIFFERENT FROM'} the engine's {len(expected)}")
 
 
 if __name__ == "__main__":

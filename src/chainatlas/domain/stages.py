@@ -88,7 +88,7 @@ def check_transition(facts: StageFacts, to_stage: str, reason: str = "") -> Tran
         if not facts.is_admin:
             raise StageError("项目已终止（退库），只有管理员可以重新启用，并须填写原因")
         if not has_reason:
-            raise StageError("重新启用已终止的项目须填写原因（--reason）")
+            raise StageError("重新启用已终止的项目须填写原因")
         return _back_to_resume_stage(facts, to, "reopen")
 
     if cur == HOLD:
@@ -103,7 +103,7 @@ def check_transition(facts: StageFacts, to_stage: str, reason: str = "") -> Tran
 
     if rank(to) < rank(cur):
         if not has_reason:
-            raise StageError(f"从“{cur}”退回“{to}”须填写原因（--reason），例如协议解除、注册撤销")
+            raise StageError(f"从“{cur}”退回“{to}”须填写原因，例如协议解除、注册撤销")
         return Transition("back", cur, to)
 
     needed = PREREQUISITE.get(to)
@@ -118,7 +118,7 @@ def check_transition(facts: StageFacts, to_stage: str, reason: str = "") -> Tran
 def _stop(cur: str, to: str, has_reason: bool) -> Transition:
     if not has_reason:
         what = "搁置" if to == HOLD else "终止（退库）"
-        raise StageError(f"{what}项目须填写原因（--reason），例如企业投资计划调整、用地条件不具备")
+        raise StageError(f"{what}项目须填写原因，例如企业投资计划调整、用地条件不具备")
     return Transition("hold" if to == HOLD else "drop", cur, to)
 
 

@@ -1,0 +1,174 @@
+"""The columnar batch engine gives exactly the engine's placements: labelled firms, crafted edge cases, 50,000
+generated registry rows, and the command's output file byte for byte."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from chainatlas.cli.cmd_classify import read_frame
+from chainatlas.cli.main import app
+from chainatlas.domain.chain import load_chain
+from chainatlas.engines.classify import Classifier, Placement, Record, parse_products
+from chainatlas.engines.classify_batch import BatchClassifier, classify_frame_parallel, placements_of
+from chainatlas.engines.placement_quality import load_labelled
+
+LABELS = Path(__file__).parent / "data" / "labels" / "nev_icv_companies.csv"
+
+
+@pytest.fixture(scope="module")
+def chain():
+    return load_chain("nev-icv")
+
+
+def assert_same(expected: list[Placement], got: list[Placement]) -> None:
+    assert len(got) == len(expected)
+    for e, g in zip(expected, got):
+        assert (g.id, g.node_id, g.node_name, g.evidence) == (e.id, e.node_id, e.node_name, e.evidence)
+        assert math.isclose(g.score, e.score, abs_tol=1e-9) and math.isclose(g.confidence, e.confidence, abs_tol=1e-9)
+
+
+def engine(chain, records: list[Record]) -> list[Placement]:
+    clf = Classifier(chain)
+    return [p for r in records for p in clf.classify(r)]
+
+
+EDGE_CASES = [
+    # negative contexts, phrase rules, Latin words, full-width letters, qualifiers, weak words, shares, priors
+    [("手机摄像头模组", 0.9)], [("安防监控摄像头", 0.9)], [("车载摄像头模组", 0.9)], [("手机及车载摄像头模组", 0.9)],
+    [("消费类锂电池", 0.9)], [("3C锂电池", 0.9)], [("动力锂电池", 0.9)], [("光伏逆变器", 0.9)], [("组串式逆变器", 0.9)],
+    [("电机控制器", 0.9)], [("家电电机", 0.9)], [("空调电机", 0.9)], [("航空发动机零部件", 0.9)], [("飞机制动器", 0.9)],
+    [("工业机器人", 0.9)], [("ASIC芯片", 0.9)], [("SiC MOSFET", 0.9)], [("ｂｍｓ主板", 0.9)], [("bms主板", 0.9)],
+    [("改性ABS类", 0.9)], [("新能源汽车高压线束", 0.9)], [("新能源汽车驱动电机控制器", 0.9)], [("动力电池管理系统", 0.9)],
+    [("新能源汽车充电桩", 0.9)], [("齿轮", 0.9)], [("乘用车齿轮", 0.9)], [("锂离子电池", 0.9)], [("汽车零部件", 0.9)],
+    [("动力电池", 0.3)], [("动力电池", 0.3), ("锂离子电池", 0.3)], [("动力电池模组", 0.9)], [("AR-HUD", 0.9)],
+    [("电池管理系统", 0.3), ("动力电池", 0.6)], [("饼干", 0.7), ("糖果", 0.3)], [("手机摄像头模组", 0.95), ("车载镜头", 0.03)],
+    [("手机摄像头模组", 0.5), ("车载镜头", 0.45)], [("车载镜头", 0.25)], [("车载镜头", 0.6)], [("车载镜头", None)],
+    [("车载镜头", 0.15)], [("乘用车", 0.5), ("乘用车齿轮", 0.5)], [("动力电池系统", 0.8), ("储能电池", 0.1)],
+    [("车载镜头", float("nan")), ("动力电池", 0.0005)], [], [("", None)],
+]
+
+
+def edge_records() -> list[Record]:
+    records = []
+    for i, products in enumerate(EDGE_CASES):
+        records.append(Record(f"p{i}", "", products))
+        records.append(Record(f"c{i}", "", products, "", "3962"))
+        records.append(Record(f"t{i}", "", products, "", "汽车零部件及配件制造"))  # a code that is text
+    records += [
+        Record("n1", "某某食品有限公司", [("饼干", 0.7)], "食品生产、销售", "1419"),
+        Record("n2", "武汉某汽车有限公司", [], "汽车整车及零部件的研发、生产和销售", "3612"),
+        Record("n3", "某某激光雷达科技有限公司"),
+        Record("n4", "某某激光雷达科技有限公司", [], "车载激光雷达、固态激光雷达的研发", ""),
+        Record("n5", "", [], "", "3841"),
+        Record("n6", "", [], "", "C3670", "汽车制造业"),
+        Record("n7", "ＢＭＳ科技", [("BMS", None)], "ＳｉＣ功率器件", " 3670 "),
+        Record("n4", "某某激光雷达科技有限公司", [], "车载激光雷达、固态激光雷达的研发", ""),  # repeated id and firm
+    ]
+    return records
+
+
+def test_crafted_edge_cases_match_the_engine(chain) -> None:
+    records = edge_records()
+    expected = engine(chain, records)
+    assert len(expected) > 20  # the cases place firms, not only reject them
+    assert_same(expected, BatchClassifier(chain).classify_records(records))
+
+
+def test_labelled_firms_match_the_engine(chain, shared_data: Path) -> None:
+    records = [item.record for item in load_labelled(shared_data, chain, LABELS)]
+    assert len(records) >= 500
+    assert_same(engine(chain, records), BatchClassifier(chain).classify_records(records))
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from chainatlas.services.demo_generate import generate_enterprises
+
+    path = tmp_path_factory.mktemp("gen") / "firms.csv"
+    generate_enterprises(50_000, seed=11, out=path)
+    return path
+
+
+def test_50k_generated_firms_match_the_engine(chain, generated: Path) -> None:
+    frame = read_frame(generated)
+    assert frame.height >= 50_000
+    records = [
+        Record(i, name, parse_products(products), scope, code, industry)
+        for i, name, products, scope, code, industry in frame.iter_rows()
+    ]
+    expected = engine(chain, records)
+    assert len(expected) > 10_000
+    assert_same(expected, placements_of(BatchClassifier(chain).classify_frame(frame)))
+    # split over two processes: the same rows in the same order
+    assert_same(expected, placements_of(classify_frame_parallel(chain, frame, workers=2)))
+
+
+def test_command_output_is_what_the_engine_writes(tmp_path: Path) -> None:
+    """The file written by `chainatlas classify` holds the engine's placements, row for row, in the format
+    csv.writer gives (CRLF, minimal quoting), including ids that need quoting."""
+    import csv
+    import json
+
+    src, out = tmp_path / "firms.csv", tmp_path / "out.csv"
+    rows = [
+        ["编号", "企业名称", "主营产品", "经营范围", "行业代码", "所属行业"],
+        ['A,1', "某某汽车电子有限公司", "电池管理系统:0.3;动力电池:0.6", "", "C3670", ""],
+        ['B"2', "某某光学有限公司", "手机摄像头模组", "光学镜头", "3976", ""],
+        ["", "某某科技有限公司", "车载镜头", "车载摄像头的研发", "汽车零部件及配件制造", "汽车制造业"],
+        ["", "", "", "", "", ""],
+        ["C 3", "武汉某汽车有限公司", "", "汽车整车及零部件的研发、生产和销售", "3612", ""],
+    ]
+    with open(src, "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(rows)
+    result = CliRunner().invoke(app, ["classify", str(src), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    clf = Classifier(load_chain("nev-icv"))
+    records = [
+        Record("A,1", "某某汽车电子有限公司", parse_products("电池管理系统:0.3;动力电池:0.6"), "", "3670"),
+        Record('B"2', "某某光学有限公司", parse_products("手机摄像头模组"), "光学镜头", "3976"),
+        Record("第4行", "某某科技有限公司", parse_products("车载镜头"), "车载摄像头的研发", "",
+               "汽车制造业 汽车零部件及配件制造"),
+        Record("C 3", "武汉某汽车有限公司", [], "汽车整车及零部件的研发、生产和销售", "3612"),
+    ]
+    expected = [p for r in records for p in clf.classify(r)]
+    assert {p.id for p in expected} == {"A,1", "第4行", "C 3"}
+    lines = ["id,node_id,node_name,score,evidence"]
+    for p in expected:
+        with_csv = []
+        for value in (p.id, p.node_id, p.node_name, f"{p.score:.3f}",
+                      json.dumps(p.evidence, ensure_ascii=False, separators=(",", ":"))):
+            needs = any(ch in value for ch in ',"\r\n')
+            with_csv.append('"' + value.replace('"', '""') + '"' if needs else value)
+        lines.append(",".join(with_csv))
+    assert out.read_bytes() == ("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8")
+
+
+def test_columnar_cleaning_is_clean_text() -> None:
+    import polars as pl
+
+    from chainatlas.cli.cmd_classify import _WHITESPACE, _clean
+    from chainatlas.ingest.values import clean_text
+
+    assert _WHITESPACE == "".join(ch for ch in map(chr, range(0x110000)) if ch.isspace())
+    values = ["NaN", " None ", "\u3000动力\xa0电池\u3000", "N/A", "暂无", "—", "\x1f y\x1c", "", None, "nUll", "--",
+              " 无 ", "\u2028车载镜头\u2029", "无锡", "-1"]
+    got = pl.DataFrame({"v": values}, schema={"v": pl.String}).select(_clean(pl.col("v")).alias("v"))["v"].to_list()
+    assert got == [clean_text(v) for v in values]
+
+
+def test_fast_reader_rows_match_the_ingest_reader(tmp_path: Path) -> None:
+    """A UTF-8 CSV with a title row, a blank line and an empty row: same firms, same "第N行" ids as ingest."""
+    src = tmp_path / "firms.csv"
+    src.write_text(
+        "2024年经开区企业名单\n企业名称,主营产品,经营范围,行业代码\n某某汽车电子有限公司,动力电池:0.6,,C3670\n\n"
+        ",,,\n\"某某,科技有限公司\",\"车载镜头\n激光雷达\",,汽车零部件及配件制造\n",
+        encoding="utf-8",
+    )
+    frame = read_frame(src)
+    assert frame["id"].to_list() == ["第3行", "第6行"]
+    assert frame.row(1) == ("第6行", "某某,科技有限公司", "车载镜头\n激光雷达", "", "", "汽车零部件及配件制造")
+    assert frame.row(0)[4] == "3670"
