@@ -225,10 +225,11 @@ class ZoneHit:
 # A park keyword this long is specific enough to place a firm on its own (智能网联和电动汽车产业园);
 # shorter ones (软件园) only pick the park once the address is already in the zone.
 _SPECIFIC_KEYWORD = 5
+_BLANKS = re.compile(r"\s+")  # compiled once: match_zone runs for every distinct address
 
 
 def match_zone(address: str, place: Place, specs: list[ZoneSpec]) -> ZoneHit | None:
-    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", address or ""))
+    text = _BLANKS.sub("", unicodedata.normalize("NFKC", address or ""))
     if not text and not place.district_code:
         return None
     for spec in specs:

@@ -206,11 +206,15 @@ def parse_table(table: Table, mapping: HeaderMapping, file_name: str,
                     Problem(file_name, table.row_numbers[i], col.header if col else labels.get(field_id, field_id), "",
                             f"{labels.get(field_id, field_id)}为空", f"请补全{labels.get(field_id, field_id)}，或删除该行")
                 )
-    if "name" in parsed.values:
+    name_col = mapping.column_of("name")
+    if "name" in parsed.values and name_col is not None:
+        raw = table.columns[name_col.index]
+        limit = MAX_LENGTHS["name"]
         for i, value in enumerate(parsed.values["name"]):
-            if value and len(clean_text(table.columns[mapping.column_of('name').index][i])) > MAX_LENGTHS["name"]:
+            # cleaning never lengthens a text cell, so only longer raw texts (or non-text cells) need it
+            if value and (len(raw[i]) > limit if isinstance(raw[i], str) else True) and len(clean_text(raw[i])) > limit:
                 problems.setdefault(i, []).append(
-                    Problem(file_name, table.row_numbers[i], mapping.column_of("name").header, value[:40] + "…",
+                    Problem(file_name, table.row_numbers[i], name_col.header, value[:40] + "…",
                             "企业名称超过200字", "请核对是否把多列内容粘贴到了名称列")
                 )
     return parsed

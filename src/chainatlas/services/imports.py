@@ -9,9 +9,7 @@ it was. A file whose SHA-256 was imported before is not imported again.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-import multiprocessing
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -58,9 +56,6 @@ DEMO_MARK = "演示"  # a 数据来源 cell containing this marks generated demo
 # From this many new firms (and at least half as many as are stored) SQLite rebuilds the indexes after the load
 # instead of updating them row by row (see bulk.indexes_deferred).
 DEFER_INDEXES_ROWS = 50_000
-# From this many rows validation and normalisation (pure per-row Python, ~100 µs a row) run in two processes:
-# this one and one forked child, each on half of the rows; below it the fork and the pickling do not pay.
-PARALLEL_ROWS = 100_000
 
 # Columns filled from a file, in the order the summary and audit show them.
 VALUE_COLUMNS = (
@@ -277,50 +272,11 @@ def _records(p: Parsed, specs: list[ZoneSpec], bad: set[int]) -> list[_Record]:
     return records
 
 
-Validated = tuple[dict[int, list[Problem]], list[_Record]]
-_JOB: tuple[Table, HeaderMapping, str, list[ZoneSpec]] | None = None  # what a forked child validates a part of
-
-
-def _validate_part(table: Table, hmap: HeaderMapping, file_name: str, specs: list[ZoneSpec],
-                   lo: int, hi: int) -> Validated:
-    """Rows lo..hi: their problems and the records of the valid ones, indexed as in the whole table."""
-    part = table if (lo, hi) == (0, len(table)) else dataclasses.replace(
-        table, columns=[c[lo:hi] for c in table.columns], row_numbers=table.row_numbers[lo:hi])
-    parsed = parse_table(part, hmap, file_name)
-    records = _records(parsed, specs, set(parsed.problems))
-    if not lo:
-        return parsed.problems, records
-    for rec in records:
-        rec.row += lo
-    return {i + lo: found for i, found in parsed.problems.items()}, records
-
-
-def _validate_job(lo: int, hi: int) -> Validated:
-    assert _JOB is not None
-    return _validate_part(*_JOB, lo, hi)
-
-
-def _validate(table: Table, hmap: HeaderMapping, file_name: str, specs: list[ZoneSpec]) -> Validated:
-    """Parse, validate and normalise every row; on a large file the second half runs in a forked child.
-
-    Each row's result depends on that row alone, so the halves give exactly what one pass gives. The child
-    inherits the table by fork (no copy) and only computes: it never touches the database connection."""
-    global _JOB
-    n = len(table)
-    if n < PARALLEL_ROWS or "fork" not in multiprocessing.get_all_start_methods():
-        return _validate_part(table, hmap, file_name, specs, 0, n)
-    mid = n // 2
-    _JOB = (table, hmap, file_name, specs)
-    try:
-        with multiprocessing.get_context("fork").Pool(1) as pool:
-            second = pool.apply_async(_validate_job, (mid, n))
-            problems, records = _validate_part(table, hmap, file_name, specs, 0, mid)
-            more_problems, more_records = second.get()
-    finally:
-        _JOB = None
-    problems.update(more_problems)
-    records.extend(more_records)
-    return problems, records
+def _validate(table: Table, hmap: HeaderMapping, file_name: str,
+              specs: list[ZoneSpec]) -> tuple[dict[int, list[Problem]], list[_Record]]:
+    """Parse, validate and normalise every row: the problems by row, and the records of the valid rows."""
+    parsed = parse_table(table, hmap, file_name)
+    return parsed.problems, _records(parsed, specs, set(parsed.problems))
 
 
 def _listing_key(code: str | None) -> str | None:
