@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 from chainatlas.domain.chain import Chain, load_chain
 from chainatlas.domain.uscc import ALPHABET, check_digit
 from chainatlas.services.chains import sync_chain
+from chainatlas.services.demo_ledger import load_demo_ledger
+from chainatlas.services.placement import classify_enterprises, effective_placements
 from chainatlas.services.zones import load_zone
 from chainatlas.store.db import audit
 from chainatlas.store.models import (
@@ -173,11 +175,9 @@ def load_demo(session: Session, zone_id: str = "wuhan-edz", chain_id: str = "nev
     session.add_all(generated)
     session.flush()
 
-    from chainatlas.services.placement import classify_enterprises  # the classifier places every demo firm
-
     placed = classify_enterprises(session, chain).inserted
     relations = _generated_relations(session, rng, real + generated, zone)
-    projects = _demo_ledger(session, zone.id)
+    projects = len(load_demo_ledger(session, zone_id=zone.id))
     audit(session, by_user, "demo.load", "zone", zone.id, None, {"enterprises": len(real) + len(generated)})
     local = sum(1 for e in real + generated if e.zone_id == zone.id)
     return DemoSummary(len(real) + len(generated), local, relations, placed, projects)
@@ -185,8 +185,6 @@ def load_demo(session: Session, zone_id: str = "wuhan-edz", chain_id: str = "nev
 
 def _generated_relations(session: Session, rng: random.Random, firms: list[Enterprise], zone: Zone) -> int:
     """Generated supply relations (演示): OEMs buy each node from a few suppliers, local ones when there are any."""
-    from chainatlas.services.placement import effective_placements
-
     oems = [e for e in firms if e.industry_code == "3612" and e.source == DEMO and e.products]
     placements = effective_placements(session, "nev-icv", [e.id for e in firms])
     by_node: dict[str, list[Enterprise]] = {}
@@ -222,11 +220,3 @@ def _generated_relations(session: Session, rng: random.Random, firms: list[Enter
                 )
     session.flush()
     return len(seen)
-
-
-def _demo_ledger(session: Session, zone_id: str) -> int:
-    try:
-        from chainatlas.services.demo_ledger import load_demo_ledger
-    except ImportError:  # the pipeline module is optional while it is being built
-        return 0
-    return len(load_demo_ledger(session, zone_id=zone_id))
