@@ -22,20 +22,15 @@ import numpy as np
 
 from chainatlas.domain.chain import load_chain
 from chainatlas.services.diagnosis import HypotheticalFirm, diagnose, leader_view, what_if
-from chainatlas.services.zones import load_zone
 from chainatlas.store import db
+
+from _common import fresh_zone_db
 
 ZONE_CITY = "4201"
 
 
 def build(path: Path, n_firms: int, n_regions: int, seed: int = 5) -> dict[str, int]:
-    if path.exists():
-        path.unlink()
-    url = f"sqlite:///{path}"
-    db.migrate(url)
-    with db.session_scope(url) as s:
-        load_zone(s, "wuhan-edz")
-    db.get_engine(url).dispose()
+    url = fresh_zone_db(path)
 
     rng = np.random.default_rng(seed)
     chain = load_chain("nev-icv")

@@ -23,22 +23,11 @@ import sys
 import time
 from pathlib import Path
 
+from _common import fresh_zone_db
+
 
 def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _fresh_db(path: Path) -> str:
-    from chainatlas.services.zones import load_zone
-    from chainatlas.store import db
-
-    for suffix in ("", "-wal", "-shm"):
-        Path(str(path) + suffix).unlink(missing_ok=True)
-    url = f"sqlite:///{path}"
-    db.migrate(url)
-    with db.session_scope(url) as s:
-        load_zone(s, "wuhan-edz")
-    return url
 
 
 def _import(url: str, path: Path, fuzzy: bool) -> dict:
@@ -69,7 +58,7 @@ def phase_csv1m(work: Path, rows: int) -> dict:
     if not src.exists():
         generate_enterprises(rows, seed=11, out=src)
     gen = round(time.perf_counter() - t, 1)
-    url = _fresh_db(work / "bench1m.db")
+    url = fresh_zone_db(work / "bench1m.db")
     result = _import(url, src, fuzzy=False)
     return {"phase": "csv1m", "generate_s": gen, "file_mib": round(src.stat().st_size / 2**20, 1), **result,
             "peak_mib": round(_peak_mib())}
@@ -83,7 +72,7 @@ def phase_xlsx100k(work: Path, rows: int) -> dict:
     if not src.exists():
         generate_enterprises(rows, seed=12, out=src, fmt="xlsx")
     gen = round(time.perf_counter() - t, 1)
-    url = _fresh_db(work / "bench_xlsx.db")
+    url = fresh_zone_db(work / "bench_xlsx.db")
     result = _import(url, src, fuzzy=True)
     return {"phase": "xlsx100k", "generate_s": gen, "file_mib": round(src.stat().st_size / 2**20, 1), **result,
             "peak_mib": round(_peak_mib())}

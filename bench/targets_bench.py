@@ -26,8 +26,9 @@ import numpy as np
 
 from chainatlas.services import backtest as bt
 from chainatlas.services import targets
-from chainatlas.services.zones import load_zone
 from chainatlas.store import db
+
+from _common import fresh_zone_db
 from chainatlas.store.models import Designation, Project
 
 NODE = "thermal-management"
@@ -35,13 +36,7 @@ MARKLINES = Path(__file__).resolve().parents[2] / "shared" / "data" / "supply_ch
 
 
 def build(path: Path, n: int, seed: int = 11) -> None:
-    if path.exists():
-        path.unlink()
-    url = f"sqlite:///{path}"
-    db.migrate(url)
-    with db.session_scope(url) as s:
-        load_zone(s, "wuhan-edz")
-    db.get_engine(url).dispose()
+    url = fresh_zone_db(path)
     rng = np.random.default_rng(seed)
     now = datetime.now(timezone.utc).isoformat()
     provinces = ["42", "43", "36", "34", "41", "50", "61", "44", "32", "33", "31", "11", "37", "51", "65"]

@@ -6,17 +6,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from chainatlas import config
 from chainatlas.store.models import AuditEntry
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -68,7 +67,11 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
         session.close()
 
 
+# Alembic is imported inside the functions that migrate: it costs ~0.6 s of start-up, and every command
+# and web worker imports this module while only `init`/`demo load` and tests migrate.
 def alembic_config(url: str | None = None) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", normalize_url(url or config.database_url()).replace("%", "%%"))
@@ -77,6 +80,8 @@ def alembic_config(url: str | None = None) -> Config:
 
 def migrate(url: str | None = None) -> str:
     """Create or upgrade the schema to the newest migration; returns the revision now in force."""
+    from alembic import command
+
     cfg = alembic_config(url)
     engine = get_engine(url)
     with engine.begin() as conn:
@@ -87,12 +92,16 @@ def migrate(url: str | None = None) -> str:
 
 
 def current_revision(url: str | None = None) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with get_engine(url).connect() as conn:
         heads = MigrationContext.configure(conn).get_current_heads()
     return ",".join(sorted(heads)) or None
 
 
 def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
     return ",".join(sorted(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()))
 
 
