@@ -18,3 +18,20 @@ def fresh_zone_db(path: Path, zone_id: str = "wuhan-edz") -> str:
         load_zone(s, zone_id)
     db.get_engine(url).dispose()
     return url
+
+
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+
+
+def record_results(heading: str, block: str) -> None:
+    """Add one run's figures at the end of its `## heading` section of bench/RESULTS.md (made if missing),
+    keeping earlier runs: the file is a log of measurements, each with its machine and date."""
+    existing = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
+    block = block.strip("\n") + "\n"
+    if heading in existing:
+        before, _, after = existing.partition(heading)
+        section, sep, rest = after.partition("\n## ")
+        existing = before + heading + section.rstrip("\n") + "\n\n" + block + (sep + rest if sep else "")
+    else:
+        existing = existing.rstrip("\n") + "\n\n" + heading + "\n\n" + block
+    RESULTS.write_text(existing, encoding="utf-8")

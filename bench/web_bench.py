@@ -42,7 +42,8 @@ from chainatlas.services.demo import load_demo
 from chainatlas.store import db
 from chainatlas.store.models import Enterprise, Placement
 
-HERE = Path(__file__).parent
+from _common import record_results
+
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
@@ -262,7 +263,6 @@ def main() -> None:
     print(summary)
     print("\n".join(lines))
     report = "\n".join([
-        "", "## web (issue 8)", "",
         f"`bench/web_bench.py --firms {args.firms} --clients {args.clients} --seconds {args.seconds:g} "
         f"--workers {args.workers} --client {args.client}` — {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC", "",
         f"Machine: {machine()}; load average at the end {os.getloadavg()[0]:.1f} (other jobs share the machine). "
@@ -274,8 +274,7 @@ def main() -> None:
         "| endpoint (alone, same clients) | requests | req/s | p50 ms | p95 ms | p99 ms |",
         "| --- | --- | --- | --- | --- | --- |", *lines, "",
     ])
-    with open(HERE / "RESULTS.md", "a", encoding="utf-8") as fh:
-        fh.write(report)
+    record_results("## web (issue 8)", report)
 
 
 if __name__ == "__main__":

@@ -72,7 +72,10 @@ def export_bytes(session: Session, kind: str, zone_id: str, **options: Any) -> b
 # ---------------------------------------------------------------- sheet writer
 
 
-class _Sheet:
+class Sheet:
+    """One worksheet as bureaus lay out a ledger table: title row, note row (as-of date, demo warning), frozen
+    Chinese header with a filter, then the rows (money as numeric 亿元 cells)."""
+
     def __init__(self, wb: xlsxwriter.Workbook, name: str, title: str, note: str, cols: Sequence[Col], demo: bool):
         self.ws = wb.add_worksheet(name)
         self.cols, self.row = list(cols), HEADER_ROW + 1
@@ -116,7 +119,7 @@ class _Sheet:
         return self.row - HEADER_ROW - 1
 
 
-def _note(as_of: date, extra: str = "") -> str:
+def sheet_note(as_of: date, extra: str = "") -> str:
     return f"截至 {as_of:%Y-%m-%d}　导出时间 {datetime.now():%Y-%m-%d %H:%M}" + (f"　{extra}" if extra else "")
 
 
@@ -153,8 +156,8 @@ def _firms(wb: xlsxwriter.Workbook, session: Session, zone_id: str, chain_id: st
             if eid in firms and p.node_id in chain.nodes:
                 by_node.setdefault(p.node_id, []).append((firms[eid], p))
     demo = any(e.source == "demo" for node in by_node.values() for e, _ in node)
-    sheet = _Sheet(wb, "企业名录", f"{zone.name}{chain.name_zh}产业链企业名录（按节点）",
-                   _note(as_of, "一家企业可在多个节点"), FIRM_COLS, demo)
+    sheet = Sheet(wb, "企业名录", f"{zone.name}{chain.name_zh}产业链企业名录（按节点）",
+                   sheet_note(as_of, "一家企业可在多个节点"), FIRM_COLS, demo)
     for node in chain.nodes.values():
         segment = chain.segment_of(node.id)
         verdict = diagnosis.nodes[node.id].verdict if node.id in diagnosis.nodes else ""
@@ -196,12 +199,12 @@ def _gaps(wb: xlsxwriter.Workbook, session: Session, zone_id: str, chain_id: str
     d = diagnose(session, zone.id, chain.id)
     keys = list(dict.fromkeys(k for g in d.gaps for k in g.components))
     cols = [*GAP_COLS, *(Col(f"分项：{COMPONENT_ZH.get(k, k)}", 10, "float") for k in keys), Col("理由", 90)]
-    gaps = _Sheet(wb, "缺口与机会", f"{zone.name}{chain.name_zh}产业链缺口与招商机会",
-                  _note(as_of, "机会分越高越优先；各分项 0–1"), cols, d.is_demo)
+    gaps = Sheet(wb, "缺口与机会", f"{zone.name}{chain.name_zh}产业链缺口与招商机会",
+                  sheet_note(as_of, "机会分越高越优先；各分项 0–1"), cols, d.is_demo)
     for i, g in enumerate(d.gaps, 1):
         gaps.append([i, g.name_zh, g.node_id, g.gap_type, g.opportunity, *(g.components.get(k) for k in keys),
                      "；".join(g.reasons)])
-    nodes = _Sheet(wb, "节点强弱", f"{zone.name}{chain.name_zh}产业链节点强弱诊断", _note(as_of), NODE_COLS, d.is_demo)
+    nodes = Sheet(wb, "节点强弱", f"{zone.name}{chain.name_zh}产业链节点强弱诊断", sheet_note(as_of), NODE_COLS, d.is_demo)
     for node in chain.nodes.values():
         ns = d.nodes.get(node.id)
         if ns is None:
@@ -228,7 +231,7 @@ def _targets(session: Session, zone_id: str, chain_id: str, out: Path) -> int:
                                limit=TARGETS_PER_GAP)
 
 
-def _any_demo(session: Session, ids: Sequence[int]) -> bool:
+def any_demo(session: Session, ids: Sequence[int]) -> bool:
     if not ids:
         return False
     return session.scalar(select(Enterprise.id).where(Enterprise.id.in_(list(ids)[:900]), Enterprise.source == "demo")
@@ -259,8 +262,8 @@ def _kpi(wb: xlsxwriter.Workbook, session: Session, zone_id: str, chain_id: str,
 
     zone = resolve_zone(session, zone_id)
     report = kpi_report(session, zone.id, year, as_of=as_of, chain_id=chain_id)
-    sheet = _Sheet(wb, "年度目标", f"{zone.name}{year}年招商目标完成情况",
-                   _note(report.as_of, f"预测方法：{report.method_zh}；金额单位亿元"), kpi_columns(), report.has_demo)
+    sheet = Sheet(wb, "年度目标", f"{zone.name}{year}年招商目标完成情况",
+                   sheet_note(report.as_of, f"预测方法：{report.method_zh}；金额单位亿元"), kpi_columns(), report.has_demo)
     for r in report.rows:
         sheet.append([
             r.label_zh, kpi_unit(r.unit), kpi_value(r.unit, r.target), kpi_value(r.unit, r.actual), r.pct,
@@ -268,7 +271,7 @@ def _kpi(wb: xlsxwriter.Workbook, session: Session, zone_id: str, chain_id: str,
             kpi_value(r.unit, r.projection), "有缺口" if r.at_risk else "", *(kpi_value(r.unit, v) for v in r.monthly),
             r.note_zh,
         ])
-    alerts = _Sheet(wb, "预警", f"{zone.name}{year}年招商预警", _note(report.as_of),
+    alerts = Sheet(wb, "预警", f"{zone.name}{year}年招商预警", sheet_note(report.as_of),
                     (Col("类型", 10), Col("项目编号", 14), Col("天数", 8, "int"), Col("内容", 100)), report.has_demo)
     kinds = {"stalled": "停滞", "overdue": "逾期", "target_at_risk": "目标风险", "unknown_measure": "指标不明"}
     for a in report.alerts:

@@ -13,7 +13,7 @@ import xlsxwriter
 from sqlalchemy.orm import Session
 
 from chainatlas.domain.chain import load_chain
-from chainatlas.services.reports import Col, _any_demo, _note, _Sheet
+from chainatlas.services.reports import Col, Sheet, any_demo, sheet_note
 from chainatlas.services.targets import (
     COMPONENT_LABELS,
     COMPONENTS,
@@ -66,22 +66,22 @@ def export_targets_xlsx(
     lists: list[tuple[str, list[TargetRow]]] = [
         (n, rank_targets(session, zone.id, n, chain.id, limit=limit, weights=w)) for n in node_ids
     ]
-    demo = _any_demo(session, [r.enterprise_id for _, rows in lists for r in rows])
+    demo = any_demo(session, [r.enterprise_id for _, rows in lists for r in rows])
     out.parent.mkdir(parents=True, exist_ok=True)
     total = 0
     with xlsxwriter.Workbook(str(out)) as wb:
         used: set[str] = set()
-        wsheet = _Sheet(wb, _sheet_name("权重与说明", used), f"{zone.name}{chain.name_zh}产业链目标企业名单",
-                        _note(date.today(), f"每个环节一页，前{limit}名；得分 = Σ 权重 × 分项 ÷ Σ 权重 × 100"),
+        wsheet = Sheet(wb, _sheet_name("权重与说明", used), f"{zone.name}{chain.name_zh}产业链目标企业名单",
+                        sheet_note(date.today(), f"每个环节一页，前{limit}名；得分 = Σ 权重 × 分项 ÷ Σ 权重 × 100"),
                         (Col("分项", 22), Col("权重", 8, "float"), Col("含义", 70)), demo)
         for k in COMPONENTS:
             wsheet.append([COMPONENT_LABELS[k], w[k], _MEANING[k]])
         wsheet.finish()
         for node_id, rows in lists:
             node = chain.nodes[node_id]
-            sheet = _Sheet(
+            sheet = Sheet(
                 wb, _sheet_name(node.name_zh, used), f"{node.name_zh}（{node.id}）目标企业",
-                _note(date.today(), "已在区内、已在项目台账中的企业不列入；一票否决的企业列在名单之后并注明原因"),
+                sheet_note(date.today(), "已在区内、已在项目台账中的企业不列入；一票否决的企业列在名单之后并注明原因"),
                 TARGET_COLS, demo,
             )
             rank = 0
