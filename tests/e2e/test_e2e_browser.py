@@ -2,7 +2,7 @@
 
 An analyst logs in, imports a file, sees the chain map render, clicks a node on the map, corrects a placement,
 adds a target to the pipeline, moves its stage (a refused move shows its Chinese reason) and sees the year's
-progress change; a viewer is refused a write. Screenshots land in tests/e2e/screenshots/.
+progress change; a viewer is refused a write; an admin adds a colleague on 用户管理. Screenshots land in tests/e2e/screenshots/.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
 SHOTS = Path(__file__).parent / "screenshots"
-PASSWORDS = {"analyst": "analyst-pass-123", "viewer": "viewer-pass-123"}
+PASSWORDS = {"analyst": "analyst-pass-123", "viewer": "viewer-pass-123", "admin": "admin-pass-123"}
 
 sync_api = pytest.importorskip("playwright.sync_api")
 if not Path(CHROMIUM).exists():
@@ -235,6 +235,24 @@ def test_viewer_is_refused_a_write(server, browser):
     page.goto(f"{root}/projects/{project_id}")
     assert "只能查看" in page.inner_text(".readonly-note")
     page.screenshot(path=str(SHOTS / "viewer-project.png"), full_page=True)
+    ctx.close()
+
+
+def test_admin_adds_a_colleague(server, browser):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+    page = ctx.new_page()
+    _login(page, server["root"], "admin")
+    page.click("nav.mainnav >> text=用户管理")
+    page.fill("#add-user input[name=username]", "zhao")
+    page.fill("#add-user input[name=display_name]", "赵科员")
+    page.select_option("#add-user select[name=role]", "analyst")
+    page.fill("#add-user input[name=password]", "zhao-pass-2024")
+    page.fill("#add-user input[name=password2]", "zhao-pass-2024")
+    page.click("#add-user button[type=submit]")
+    assert "已添加用户“zhao”（分析员）" in page.inner_text(".alert-success")
+    assert "赵科员" in page.inner_text("#user-table tr[data-username=zhao]")
+    page.click("#user-table tr[data-username=zhao] summary")  # the row's role / password / disable controls
+    page.screenshot(path=str(SHOTS / "users.png"), full_page=True)
     ctx.close()
 
 

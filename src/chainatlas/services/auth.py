@@ -2,7 +2,8 @@
 
 Roles: admin (everything, incl. users), analyst (imports, placement corrections, projects),
 viewer (reads everything, changes nothing), leader (dashboards, read only).
-The first admin is created from the command line (`chainatlas users add NAME --role admin`).
+The first admin is created from the command line (`chainatlas users add NAME --role admin`); after that an admin
+adds colleagues, resets passwords, changes roles and disables accounts on the web page 用户管理 (web/routers/users.py).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from chainatlas.store.db import audit
@@ -149,4 +150,71 @@ def authenticate(session: Session, username: str, password: str, *, now: datetim
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.failed_logins, user.locked_until = 0, None
+    return _info(user)
+
+
+# ---------------------------------------------------------------- administration (the web page 用户管理)
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    """One row of the administrator's user list: UserInfo plus the account's state."""
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+    active: bool
+    locked_until: datetime | None  # set only while a lockout is in force
+    created_at: datetime | None
+
+    @property
+    def role_zh(self) -> str:
+        return ROLE_NAMES.get(self.role, self.role)
+
+
+def user_records(session: Session, *, now: datetime | None = None) -> list[UserRecord]:
+    now = now or datetime.now(timezone.utc)
+    rows = []
+    for u in session.scalars(select(User).order_by(User.username)):
+        locked = _aware(u.locked_until)
+        rows.append(UserRecord(u.id, u.username, u.display_name or "", u.role, u.active,
+                               locked if locked is not None and locked > now else None, _aware(u.created_at)))
+    return rows
+
+
+def _keep_an_admin(session: Session, user: User) -> None:
+    """Refuse a change that would leave no active administrator: nobody could manage users from the browser."""
+    if user.role != "admin" or not user.active:
+        return
+    others = session.scalar(
+        select(func.count(User.id)).where(User.role == "admin", User.active.is_(True), User.id != user.id)
+    )
+    if not others:
+        raise AuthError(f"“{user.username}”是唯一可用的管理员账号，不能停用或改为其他角色。请先添加（或启用）另一个管理员账号。")
+
+
+def set_role(session: Session, username: str, role: str, *, by_user: str) -> UserInfo:
+    user = _get(session, username)
+    if role not in ROLES:
+        raise AuthError(f"角色“{role}”无效；可选：{', '.join(f'{r}（{ROLE_NAMES[r]}）' for r in ROLES)}。")
+    if role == user.role:
+        return _info(user)
+    if role != "admin":
+        _keep_an_admin(session, user)
+    audit(session, by_user, "user.role", "user", user.id, {"role": user.role}, {"role": role})
+    user.role = role
+    return _info(user)
+
+
+def set_active(session: Session, username: str, active: bool, *, by_user: str) -> UserInfo:
+    """Disable (active=False) or re-enable an account; a disabled account cannot log in and its sessions end."""
+    user = _get(session, username)
+    if user.active == active:
+        return _info(user)
+    if not active:
+        _keep_an_admin(session, user)
+    audit(session, by_user, "user.enable" if active else "user.disable", "user", user.id,
+          {"active": user.active}, {"active": active})
+    user.active = active
     return _info(user)

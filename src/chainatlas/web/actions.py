@@ -12,10 +12,9 @@ from sqlalchemy.orm import Session
 
 from chainatlas.domain.chain import Chain
 from chainatlas.domain.stages import StageError
-from chainatlas.services import pipeline
+from chainatlas.services import auth, pipeline, placement, targets
 from chainatlas.services.auth import UserInfo
-from chainatlas.store.models import Enterprise, Project, Zone
-from chainatlas.web.available import require
+from chainatlas.store.models import Enterprise, Project, User, Zone
 
 
 class ActionError(ValueError):
@@ -38,7 +37,6 @@ def correct_placement(
     session: Session, chain: Chain, enterprise_id: int, action: str, node_id: str | None, note: str, by_user: str
 ) -> str:
     """add: on this node; remove: not on this node; off_chain: not on this chain; clear: withdraw manual decisions."""
-    placement = require("placement", "企业归链修正")
     ent = session.get(Enterprise, enterprise_id)
     if ent is None:
         raise ActionError(f"找不到编号为 {enterprise_id} 的企业。")
@@ -61,7 +59,6 @@ def correct_placement(
 
 
 def target_to_project(session: Session, zone: Zone, enterprise_id: int, node_id: str, by_user: str) -> Project:
-    targets = require("targets", "目标企业")
     if session.get(Enterprise, enterprise_id) is None:
         raise ActionError(f"找不到编号为 {enterprise_id} 的企业。")
     try:
@@ -80,3 +77,52 @@ def change_stage(session: Session, project_id: int, to_stage: str, on: str, reas
         )
     except (StageError, pipeline.ProjectError) as exc:
         raise ActionError(str(exc)) from None
+
+
+# ---------------------------------------------------------------- 用户管理 (admins only; the routes check the role)
+
+
+def confirm_password(password: str, again: str) -> None:
+    """The page asks twice so a typo does not lock a colleague out; the API sends the password once."""
+    if password != again:
+        raise ActionError("两次输入的密码不一致，请重新输入。")
+
+
+def _username(session: Session, user_id: int) -> str:
+    user = session.get(User, user_id)
+    if user is None:
+        raise ActionError(f"找不到编号为 {user_id} 的用户。")
+    return user.username
+
+
+def add_user(session: Session, username: str, display_name: str, role: str, password: str, by_user: str) -> UserInfo:
+    try:
+        return auth.create_user(session, username, password, role, display_name=display_name.strip(),
+                                by_user=by_user)
+    except auth.AuthError as exc:
+        raise ActionError(str(exc)) from None
+
+
+def reset_password(session: Session, user_id: int, password: str, by_user: str) -> str:
+    username = _username(session, user_id)
+    try:
+        auth.set_password(session, username, password, by_user=by_user)
+    except auth.AuthError as exc:
+        raise ActionError(str(exc)) from None
+    return f"已重置用户“{username}”的密码（如曾被锁定，已同时解除）。请把新密码当面或电话告知本人。"
+
+
+def change_role(session: Session, user_id: int, role: str, by_user: str) -> str:
+    try:
+        user = auth.set_role(session, _username(session, user_id), role, by_user=by_user)
+    except auth.AuthError as exc:
+        raise ActionError(str(exc)) from None
+    return f"用户“{user.username}”的角色已改为{user.role_zh}。"
+
+
+def set_active(session: Session, user_id: int, active: bool, by_user: str) -> str:
+    try:
+        user = auth.set_active(session, _username(session, user_id), active, by_user=by_user)
+    except auth.AuthError as exc:
+        raise ActionError(str(exc)) from None
+    return f"已{'启用' if active else '停用'}用户“{user.username}”。"

@@ -26,7 +26,6 @@ from chainatlas.domain.money import format_yuan
 from chainatlas.store import db
 from chainatlas.web import theme
 from chainatlas.services import auth
-from chainatlas.web.available import Unavailable
 from chainatlas.web.cache import ApiCache, UserCache
 from chainatlas.web.imports_web import Jobs
 from chainatlas.web.views import evidence_label, jsonable
@@ -146,15 +145,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
             request, "error.html", {"message": detail, "status": exc.status_code}, status_code=exc.status_code
         )
 
-    @app.exception_handler(Unavailable)
-    async def _unavailable(request: Request, exc: Unavailable) -> Response:
-        if _is_api(request):
-            return JSONResponse({"detail": str(exc), "unavailable": exc.module}, status_code=503)
-        return app.state.templates.TemplateResponse(
-            request, "unavailable.html", {"feature": exc.feature_zh, "module": exc.module}, status_code=200
-        )
-
-    from chainatlas.web.routers import api, downloads, imports, pages, session_routes
+    from chainatlas.web.routers import api, downloads, imports, pages, session_routes, users
 
     app.include_router(session_routes.router)
     app.include_router(pages.router)
@@ -162,6 +153,8 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.include_router(downloads.router)
     app.include_router(imports.router)
     app.include_router(imports.api)
+    app.include_router(users.router)
+    app.include_router(users.api)
     return app
 
 

@@ -19,11 +19,13 @@ from typing import Any
 from fastapi import HTTPException, UploadFile
 
 from chainatlas import config
+from chainatlas.domain.chain import load_chain
+from chainatlas.ingest.mapping import ENTERPRISE_FIELDS, RELATION_FIELDS
+from chainatlas.ingest.reader import SUPPORTED
+from chainatlas.services import imports, placement
 from chainatlas.store import db
-from chainatlas.web.available import require, service
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
-SUFFIXES = (".xlsx", ".xlsm", ".csv", ".tsv", ".txt", ".parquet")
 KINDS = {"enterprises": "企业名单", "relations": "供应关系"}
 
 
@@ -42,8 +44,8 @@ def _safe_name(name: str) -> str:
 
 async def save_upload(upload: UploadFile) -> tuple[str, Path]:
     name = _safe_name(upload.filename or "")
-    if not name.lower().endswith(SUFFIXES):
-        raise HTTPException(422, f"文件“{name}”的类型不支持。请上传 {'、'.join(SUFFIXES)} 文件（.xls 请先另存为 .xlsx）。")
+    if not name.lower().endswith(SUPPORTED):
+        raise HTTPException(422, f"文件“{name}”的类型不支持。请上传 {'、'.join(SUPPORTED)} 文件。")
     token = secrets.token_hex(8)
     folder = upload_dir() / token
     folder.mkdir()
@@ -76,9 +78,6 @@ def uploaded(token: str) -> Path:
 
 
 def preview(path: Path, kind: str, mapping: dict | None = None) -> dict:
-    imports = require("imports", "数据导入")
-    from chainatlas.ingest.mapping import ENTERPRISE_FIELDS, RELATION_FIELDS
-
     try:
         p = imports.preview(path, kind=kind, mapping=mapping)
     except ValueError as exc:  # ReadError, MappingError, ImportProblem: Chinese messages naming the file
@@ -166,8 +165,6 @@ class Jobs:
     @staticmethod
     def _run(job: Job, url: str, path: Path, mapping: dict | None, zone_id: str, chain_id: str,
              on_change: Callable[[], None]) -> None:
-        imports = require("imports", "数据导入")
-
         def progress(stage: str, done: int, total: int) -> None:
             job.stage, job.done, job.total = stage, done, total
 
@@ -179,11 +176,8 @@ class Jobs:
                 else:
                     summary = imports.import_relations(session, path, mapping=mapping, by_user=job.by_user,
                                                        progress=progress)
-                placement = service("placement")
-                if job.kind == "enterprises" and placement is not None and not summary.already_imported:
+                if job.kind == "enterprises" and not summary.already_imported:
                     job.stage = "归链"
-                    from chainatlas.domain.chain import load_chain
-
                     # All firms, not just the new ones: known firms may have gained products or a scope.
                     # The classifier rewrites only placements that change.
                     result = placement.classify_enterprises(session, load_chain(chain_id), by_user=job.by_user)

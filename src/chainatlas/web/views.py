@@ -18,6 +18,8 @@ from chainatlas import config
 from chainatlas.domain.chain import Chain, load_chain
 from chainatlas.domain.money import format_yuan
 from chainatlas.domain.uscc import normalize as normalize_uscc
+from chainatlas.services import diagnosis, kpi as kpi_service, pipeline as pipeline_service, placement
+from chainatlas.services import targets as targets_service
 from chainatlas.services.zones import ZoneNotFound, resolve_zone
 from chainatlas.store.models import (
     AuditEntry,
@@ -26,10 +28,10 @@ from chainatlas.store.models import (
     Project,
     Region,
     Relation,
+    YearlyTarget,
     Zone,
 )
 from chainatlas.web import theme
-from chainatlas.web.available import require, service
 
 
 def jsonable(value: Any) -> Any:
@@ -70,7 +72,6 @@ class _DiagnosisCache:
         self.size = size
 
     def get(self, session: Session, zone_id: str, chain_id: str) -> Any:
-        diagnosis = require("diagnosis", "强弱诊断")
         bind = session.get_bind()
         key = (str(bind.url), zone_id, chain_id, data_version(session))
         with self._lock:
@@ -93,7 +94,6 @@ def diagnose(session: Session, zone: Zone, chain: Chain) -> Any:
 
 
 def effective(session: Session, chain_id: str, enterprise_ids: list[int] | None) -> dict[int, list]:
-    placement = require("placement", "企业归链")
     return placement.effective_placements(session, chain_id, enterprise_ids)
 
 
@@ -203,10 +203,7 @@ def node_page(session: Session, zone: Zone, chain: Chain, node_id: str, target_l
                       key=lambda p: (family.index(p.node_id), -p.score))
         p = here[0] if here else None
         rows.append(dict(firm_brief(e), placement=dict(jsonable(p), node=node_ref(chain, p.node_id)) if p else None))
-    targets_mod = service("targets")
-    targets = None
-    if targets_mod is not None:
-        targets = jsonable(targets_mod.rank_targets(session, zone.id, node_id, chain.id, limit=target_limit))
+    targets = jsonable(targets_service.rank_targets(session, zone.id, node_id, chain.id, limit=target_limit))
     gap = next((g for g in diag.gaps if g.node_id == node_id), None)
     return {
         "zone": {"id": zone.id, "name": zone.name}, "chain": {"id": chain.id, "name_zh": chain.name_zh},
@@ -223,7 +220,7 @@ def node_page(session: Session, zone: Zone, chain: Chain, node_id: str, target_l
             "output": format_yuan(s.output_yuan),
         } if s else None,
         "gap": jsonable(gap) if gap else None,
-        "firms": rows, "targets": targets, "targets_available": targets_mod is not None,
+        "firms": rows, "targets": targets,
         "is_demo": bool(diag.is_demo) or any(r["is_demo"] for r in rows),
     }
 
@@ -243,8 +240,7 @@ def enterprise_page(session: Session, chain: Chain, enterprise_id: int) -> dict:
     region_names = dict(session.execute(
         select(Region.code, Region.name).where(Region.code.in_([e.province_code, e.city_code, e.district_code]))
     ).all())
-    eff = service("placement")
-    effective_rows = eff.effective_placements(session, chain.id, [e.id]).get(e.id, []) if eff else []
+    effective_rows = placement.effective_placements(session, chain.id, [e.id]).get(e.id, [])
     raw = [
         {"id": p.id, "node": node_ref(chain, p.node_id), "method": p.method, "rejected": p.rejected,
          "score": p.score, "confidence": p.confidence, "evidence": p.evidence, "created_by": p.created_by,
@@ -288,7 +284,7 @@ def enterprise_page(session: Session, chain: Chain, enterprise_id: int) -> dict:
         "designations": [{"name": d.name, "level": d.level, "year": d.year} for d in e.designations],
         "products": [p.product for p in e.products],
         "effective": [dict(jsonable(p), node=node_ref(chain, p.node_id)) for p in effective_rows],
-        "placement_rows": raw, "off_chain": off_chain, "placement_available": eff is not None,
+        "placement_rows": raw, "off_chain": off_chain,
         "relations": relations,
         "projects": [project_dict(p, chain) for p in projects],
         "chain": {"id": chain.id, "name_zh": chain.name_zh},
@@ -381,7 +377,6 @@ def gaps(session: Session, zone: Zone, chain: Chain) -> dict:
 
 def targets(session: Session, zone: Zone, chain: Chain, node_id: str | None, username: str | None = None,
             limit: int = 50) -> dict:
-    targets_mod = require("targets", "目标企业推荐")
     diag = diagnose(session, zone, chain)
     choices = [{"id": g.node_id, "label": f"{g.name_zh}（{g.gap_type}）"} for g in diag.gaps if g.node_id in chain.nodes]
     listed = {c["id"] for c in choices}
@@ -389,7 +384,7 @@ def targets(session: Session, zone: Zone, chain: Chain, node_id: str | None, use
     node_id = node_id or (choices[0]["id"] if choices else None)
     if node_id and node_id not in chain.nodes:
         raise HTTPException(404, f"产业链“{chain.name_zh}”中没有节点“{node_id}”。")
-    rows = jsonable(targets_mod.rank_targets(session, zone.id, node_id, chain.id, limit=limit, username=username)) \
+    rows = jsonable(targets_service.rank_targets(session, zone.id, node_id, chain.id, limit=limit, username=username)) \
         if node_id else []
     demo_ids = set(session.scalars(select(Enterprise.id).where(
         Enterprise.id.in_([r["enterprise_id"] for r in rows]), Enterprise.source == "demo"))) if rows else set()
@@ -401,7 +396,7 @@ def targets(session: Session, zone: Zone, chain: Chain, node_id: str | None, use
     component_keys = list(dict.fromkeys(k for r in rows for k in r.get("components", {})))
     return {"zone": {"id": zone.id, "name": zone.name}, "chain": {"id": chain.id, "name_zh": chain.name_zh},
             "node": node_ref(chain, node_id), "node_choices": choices, "targets": rows,
-            "component_keys": component_keys, "component_names": dict(targets_mod.COMPONENT_LABELS),
+            "component_keys": component_keys, "component_names": dict(targets_service.COMPONENT_LABELS),
             "is_demo": bool(diag.is_demo) or bool(demo_ids)}
 
 
@@ -409,7 +404,6 @@ def targets(session: Session, zone: Zone, chain: Chain, node_id: str | None, use
 
 
 def leaders(session: Session, zone: Zone, chain: Chain, leader: str | None) -> dict:
-    diagnosis = require("diagnosis", "链主企业分析")
     firms = session.scalars(select(Enterprise).where(
         Enterprise.zone_id == zone.id, Enterprise.is_leader.is_(True), Enterprise.merged_into_id.is_(None)
     ).order_by(Enterprise.name)).all()
@@ -452,8 +446,6 @@ def _leader_view(session: Session, chain: Chain, view: Any) -> dict:
 
 
 def pipeline(session: Session, zone: Zone, chain: Chain) -> dict:
-    from chainatlas.services import pipeline as pipeline_service
-
     board = pipeline_service.board(session, zone.id, chain.id)
     columns = [{"stage": stage, "projects": [project_dict(p, chain) for p in projects]}
                for stage, projects in board.items()]
@@ -466,8 +458,6 @@ def pipeline(session: Session, zone: Zone, chain: Chain) -> dict:
 
 
 def project_page(session: Session, chain: Chain, project_id: int) -> dict:
-    from chainatlas.services import pipeline as pipeline_service
-
     p = session.get(Project, project_id)
     if p is None:
         raise HTTPException(404, f"找不到编号为 {project_id} 的项目。")
@@ -484,9 +474,6 @@ def project_page(session: Session, chain: Chain, project_id: int) -> dict:
 
 
 def kpi(session: Session, zone: Zone, chain: Chain, year: int | None, as_of: date | None = None) -> dict:
-    from chainatlas.services import kpi as kpi_service
-    from chainatlas.store.models import YearlyTarget
-
     years = sorted(set(session.scalars(select(YearlyTarget.year).where(YearlyTarget.zone_id == zone.id))))
     this_year = date.today().year
     if year is None:
@@ -530,11 +517,10 @@ def screen(session: Session, zone: Zone, chain: Chain) -> dict:
     out: dict[str, Any] = {"zone": {"id": zone.id, "name": zone.name},
                            "chain": {"id": chain.id, "name_zh": chain.name_zh}, "colors": theme.VERDICT_COLORS}
     demo = False
-    if service("diagnosis") is not None:
-        cmap = chain_map(session, zone, chain)
-        out["map"] = cmap
-        out["gaps"] = gaps(session, zone, chain)["gaps"][:8]
-        demo |= cmap["is_demo"]
+    cmap = chain_map(session, zone, chain)
+    out["map"] = cmap
+    out["gaps"] = gaps(session, zone, chain)["gaps"][:8]
+    demo |= cmap["is_demo"]
     board = pipeline(session, zone, chain)
     out["funnel"] = [{"stage": c["stage"], "count": len(c["projects"])} for c in board["columns"]]
     out["pipeline_total"], out["pipeline_investment_zh"] = board["total"], board["total_investment_zh"]

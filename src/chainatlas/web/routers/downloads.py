@@ -13,20 +13,14 @@ from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from chainatlas.services import brief as brief_service, reports, wallchart as wallchart_service
 from chainatlas.services.auth import UserInfo
 from chainatlas.web import views
-from chainatlas.web.available import require, service
 from chainatlas.web.security import current_user, get_session
 
 router = APIRouter(prefix="/downloads", tags=["downloads"])
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def available() -> dict[str, bool]:
-    """Which download links the pages show."""
-    return {"wallchart": service("wallchart") is not None, "excel": service("reports") is not None,
-            "brief": service("brief") is not None}
 
 
 def _file(body: bytes, media: str, filename: str) -> Response:
@@ -37,31 +31,28 @@ def _file(body: bytes, media: str, filename: str) -> Response:
 
 @router.get("/wallchart", summary="产业链挂图 PDF (wall chart)")
 def wallchart(size: str = "A0", user: UserInfo = Depends(current_user), session: Session = Depends(get_session)):
-    mod = require("wallchart", "产业链挂图")
     zone, chain = views.zone_and_chain(session)
     if size not in ("A0", "A1", "A2", "A3", "A4"):
         raise HTTPException(422, f"纸张尺寸“{size}”无效，可选 A0–A4。")
-    return _file(mod.wallchart_pdf(session, zone.id, chain.id, size), "application/pdf",
+    return _file(wallchart_service.wallchart_pdf(session, zone.id, chain.id, size), "application/pdf",
                  f"{zone.name}{chain.name_zh}产业链挂图_{size}.pdf")
 
 
 @router.get("/excel/{kind}", summary="Excel 导出 (firms / gaps / targets / ledger / kpi)")
 def excel(kind: str, year: int | None = None, user: UserInfo = Depends(current_user),
           session: Session = Depends(get_session)):
-    mod = require("reports", "Excel 导出")
     zone, chain = views.zone_and_chain(session)
-    if kind not in mod.EXPORT_KINDS:
-        raise HTTPException(404, f"没有“{kind}”这种导出，可选：{'、'.join(mod.EXPORT_KINDS)}。")
-    body = mod.export_bytes(session, kind, zone.id, chain_id=chain.id, year=year)
-    return _file(body, XLSX, f"{zone.name}_{mod.EXPORT_TITLES[kind]}_{date.today().isoformat()}.xlsx")
+    if kind not in reports.EXPORT_KINDS:
+        raise HTTPException(404, f"没有“{kind}”这种导出，可选：{'、'.join(reports.EXPORT_KINDS)}。")
+    body = reports.export_bytes(session, kind, zone.id, chain_id=chain.id, year=year)
+    return _file(body, XLSX, f"{zone.name}_{reports.EXPORT_TITLES[kind]}_{date.today().isoformat()}.xlsx")
 
 
 @router.get("/brief", summary="月度招商简报 PDF (monthly brief)")
 def brief(month: str = "", user: UserInfo = Depends(current_user), session: Session = Depends(get_session)):
-    mod = require("brief", "月度简报")
     zone, chain = views.zone_and_chain(session)
     month = month or date.today().strftime("%Y-%m")
     if not re.fullmatch(r"\d{4}-\d{1,2}", month):
         raise HTTPException(422, f"月份“{month}”无效，请按 年-月 填写，例如 2024-06。")
-    return _file(mod.brief_pdf(session, zone.id, month, chain.id), "application/pdf",
+    return _file(brief_service.brief_pdf(session, zone.id, month, chain.id), "application/pdf",
                  f"{zone.name}招商月报_{month}.pdf")

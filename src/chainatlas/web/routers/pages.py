@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from chainatlas.services.auth import UserInfo
 from chainatlas.web import actions, views
-from chainatlas.web.routers import downloads
 from chainatlas.web.security import commit, current_user, get_session, writer
 
 router = APIRouter(include_in_schema=False)
@@ -20,7 +19,7 @@ router = APIRouter(include_in_schema=False)
 
 def render(request: Request, template: str, user: UserInfo, active: str = "", **ctx: Any) -> Response:
     return request.app.state.templates.TemplateResponse(
-        request, template, dict(ctx, user=user, active=active, downloads=downloads.available())
+        request, template, dict(ctx, user=user, active=active)
     )
 
 

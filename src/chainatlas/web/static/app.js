@@ -254,7 +254,7 @@
   }
 
   function renderScreen(data) {
-    if (data.map) renderChainMap("screen-map", data.map, true);
+    renderChainMap("screen-map", data.map, true);
     var funnel = init("screen-funnel", true);
     if (funnel) {
       funnel.setOption({
@@ -279,7 +279,6 @@
         }), label: { show: true, position: "right", color: "#dbe7ff" } }]
       });
     }
-    if (!data.map) { window.__chartReady = true; document.body.setAttribute("data-chart-ready", "1"); }
   }
 
   var RENDER = {
