@@ -8,6 +8,7 @@
 | CHAINATLAS_SECRET_KEY | (generated and kept in CHAINATLAS_HOME/secret_key) | signs session cookies |
 | CHAINATLAS_HOME | ./.chainatlas | instance folder: secret key, uploads, exports |
 | CHAINATLAS_CONFIG | (none) | YAML file overriding analysis settings (thresholds, weights) |
+| CHAINATLAS_UPLOAD_TTL_HOURS | 24 | web uploads never imported are deleted at start-up once older than this (imported ones at once) |
 """
 
 from __future__ import annotations
@@ -35,6 +36,18 @@ def home() -> Path:
     path = Path(os.environ.get("CHAINATLAS_HOME", "./.chainatlas"))
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def upload_ttl_hours() -> float:
+    """How long an uploaded file that was previewed but never imported may stay on disk (they are confidential)."""
+    text = os.environ.get("CHAINATLAS_UPLOAD_TTL_HOURS", "24").strip()
+    try:
+        hours = float(text)
+    except ValueError:
+        hours = -1.0
+    if not 0 <= hours < float("inf"):  # also refuses nan
+        raise ValueError(f"环境变量 CHAINATLAS_UPLOAD_TTL_HOURS 应为不小于 0 的小时数（例如 24），现为“{text}”。")
+    return hours
 
 
 def secret_key() -> str:

@@ -40,9 +40,10 @@ class Col:
 
 def export(
     session: Session, kind: str, zone_id: str, out: Path | str, *, chain_id: str = "nev-icv",
-    year: int | None = None, as_of: date | None = None,
+    year: int | None = None, as_of: date | None = None, username: str | None = None,
 ) -> int:
-    """Write one export to `out` (.xlsx); returns the number of data rows. Used by the CLI and the web app."""
+    """Write one export to `out` (.xlsx); returns the number of data rows. Used by the CLI and the web app.
+    `username`: the target lists are ranked with that user's saved weights, as the 目标企业 page shows them."""
     if kind not in EXPORT_KINDS:
         raise ValueError(f"未知的导出类型“{kind}”，可选：{'、'.join(EXPORT_KINDS)}")
     out = Path(out)
@@ -56,7 +57,7 @@ def export(
 
         return export_ledger(session, out, zone.id, chain_id=chain_id, year=year or as_of.year, as_of=as_of)
     if kind == "targets":
-        return _targets(session, zone.id, chain_id, out)
+        return _targets(session, zone.id, chain_id, out, username)
     with xlsxwriter.Workbook(str(out)) as wb:
         return _BUILDERS[kind](wb, session, zone.id, chain_id, year or as_of.year, as_of)
 
@@ -219,7 +220,7 @@ def _gaps(wb: xlsxwriter.Workbook, session: Session, zone_id: str, chain_id: str
     return gaps.finish()
 
 
-def _targets(session: Session, zone_id: str, chain_id: str, out: Path) -> int:
+def _targets(session: Session, zone_id: str, chain_id: str, out: Path, username: str | None) -> int:
     """The target lists of every gap node, best gap first: the targets engineer's workbook (one sheet a node)."""
     from chainatlas.services.diagnosis import diagnose
     from chainatlas.services.target_export import export_targets_xlsx
@@ -228,7 +229,7 @@ def _targets(session: Session, zone_id: str, chain_id: str, out: Path) -> int:
     if not gaps:
         raise ValueError("诊断未发现缺口节点，没有目标企业可导出；可用 chainatlas targets 指定环节导出")
     return export_targets_xlsx(session, zone_id, [g.node_id for g in gaps], out, chain_id=chain_id,
-                               limit=TARGETS_PER_GAP)
+                               limit=TARGETS_PER_GAP, username=username)
 
 
 def any_demo(session: Session, ids: Sequence[int]) -> bool:

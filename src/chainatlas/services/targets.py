@@ -144,6 +144,12 @@ def user_weights(session: Session, username: str | None) -> dict[str, float]:
     return default_weights()
 
 
+def weights_in_force(session: Session, username: str | None) -> tuple[dict[str, float], bool]:
+    """The weights rank_targets uses for this user, and whether they are the user's own saved set."""
+    row = session.get(TargetWeights, username) if username else None
+    return user_weights(session, username), row is not None and bool(row.weights)
+
+
 def save_weights(session: Session, username: str, weights: dict[str, Any], by_user: str | None = None) -> dict[str, float]:
     """Validate and store a user's weights (audited); returns what was stored."""
     if not username:

@@ -6,7 +6,9 @@ and the API returns it as 422 detail.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -65,6 +67,54 @@ def target_to_project(session: Session, zone: Zone, enterprise_id: int, node_id:
         return targets.target_to_project(session, zone.id, enterprise_id, node_id, by_user)
     except ValueError as exc:
         raise ActionError(str(exc)) from None
+
+
+class WeightsError(ActionError):
+    """The weights form had bad boxes; `fields` maps each component to its Chinese message (shown beside it)."""
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__("；".join(fields.values()))
+        self.fields = fields
+
+
+def parse_weights(values: Mapping[str, Any]) -> dict[str, float]:
+    """One box per component of the target score; every bad box is reported at once, by its Chinese name."""
+    if set(values) - set(targets.COMPONENTS):
+        try:
+            targets.validate_weights(dict(values))  # the service names the unknown keys and lists the known ones
+        except targets.TargetError as exc:
+            raise ActionError(str(exc)) from None
+    defaults = targets.default_weights()
+    out: dict[str, float] = {}
+    errors: dict[str, str] = {}
+    for key in targets.COMPONENTS:
+        raw = values.get(key)
+        text = "" if raw is None else str(raw).strip()
+        if not text:
+            errors[key] = (f"权重“{targets.COMPONENT_LABELS[key]}”未填写：请填一个不小于 0 的数"
+                           f"（默认 {defaults[key]:g}）。")
+            continue
+        try:
+            out[key] = targets.validate_weights({key: text})[key]  # the service's own message names the field
+        except targets.TargetError as exc:
+            errors[key] = str(exc)
+    if errors:
+        raise WeightsError(errors)
+    return out
+
+
+def save_target_weights(session: Session, values: Mapping[str, Any], by_user: str) -> str:
+    weights = parse_weights(values)
+    try:
+        targets.save_weights(session, by_user, weights, by_user=by_user)
+    except targets.TargetError as exc:  # all zero
+        raise ActionError(str(exc)) from None
+    return "已保存为我的权重，下表已按新权重重新排序（只影响您本人看到的排名）。"
+
+
+def reset_target_weights(session: Session, by_user: str) -> str:
+    targets.reset_weights(session, by_user, by_user=by_user)
+    return "已恢复默认权重，下表已按默认权重重新排序。"
 
 
 def change_stage(session: Session, project_id: int, to_stage: str, on: str, reason: str, user: UserInfo) -> Project:

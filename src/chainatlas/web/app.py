@@ -27,7 +27,7 @@ from chainatlas.store import db
 from chainatlas.web import theme
 from chainatlas.services import auth
 from chainatlas.web.cache import ApiCache, UserCache
-from chainatlas.web.imports_web import Jobs
+from chainatlas.web.imports_web import Jobs, sweep_uploads
 from chainatlas.web.views import evidence_label, jsonable
 from chainatlas.web.security import LoginRequired, LoginThrottle, csrf_token, verify_csrf
 
@@ -105,6 +105,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.state.login_throttle = LoginThrottle()
     app.state.api_cache = ApiCache(app.state.sessions)
     app.state.import_jobs = Jobs(on_change=app.state.api_cache.clear)
+    sweep_uploads()  # confidential lists left by earlier runs (previewed, never imported) go after the TTL
 
     def load_user(user_id: int) -> auth.UserInfo | None:
         with app.state.sessions() as s:
@@ -145,7 +146,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
             request, "error.html", {"message": detail, "status": exc.status_code}, status_code=exc.status_code
         )
 
-    from chainatlas.web.routers import api, downloads, imports, pages, session_routes, users
+    from chainatlas.web.routers import api, downloads, imports, pages, session_routes, target_weights, users
 
     app.include_router(session_routes.router)
     app.include_router(pages.router)
@@ -155,6 +156,8 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.include_router(imports.api)
     app.include_router(users.router)
     app.include_router(users.api)
+    app.include_router(target_weights.router)
+    app.include_router(target_weights.api)
     return app
 
 

@@ -3,12 +3,15 @@ background thread (progress shown while it runs), then classify the new firms on
 
 The import itself is services/imports.py (one transaction, audited); this module only keeps the upload on
 disk and the job's progress in memory (a restart forgets running jobs; the import either committed or not).
+An upload is kept from the preview until its import has committed or failed, then deleted; folders left
+behind (previewed but never imported) are swept at start-up once older than CHAINATLAS_UPLOAD_TTL_HOURS.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
+import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -29,10 +32,33 @@ MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 KINDS = {"enterprises": "企业名单", "relations": "供应关系"}
 
 
+TOKEN = re.compile(r"[0-9a-f]{16}")  # one folder per upload, named by a random token
+
+
 def upload_dir() -> Path:
     path = config.home() / "uploads"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def discard_upload(path: Path) -> None:
+    """Delete an upload's folder: enterprise lists are confidential, so nothing stays once its import is over."""
+    folder = path.parent
+    if folder.parent.resolve() == upload_dir().resolve() and TOKEN.fullmatch(folder.name):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def sweep_uploads(max_age_hours: float | None = None) -> int:
+    """At start-up: delete upload folders older than CHAINATLAS_UPLOAD_TTL_HOURS (uploads previewed but never
+    imported, or left by a process that stopped mid-import). Returns how many were deleted."""
+    hours = config.upload_ttl_hours() if max_age_hours is None else max_age_hours
+    cutoff = time.time() - hours * 3600
+    swept = 0
+    for folder in upload_dir().iterdir():
+        if folder.is_dir() and TOKEN.fullmatch(folder.name) and folder.stat().st_mtime < cutoff:
+            shutil.rmtree(folder, ignore_errors=True)
+            swept += 1
+    return swept
 
 
 def _safe_name(name: str) -> str:
@@ -68,7 +94,7 @@ async def save_upload(upload: UploadFile) -> tuple[str, Path]:
 
 
 def uploaded(token: str) -> Path:
-    if not re.fullmatch(r"[0-9a-f]{16}", token):
+    if not TOKEN.fullmatch(token):
         raise HTTPException(404, "找不到该上传文件。")
     folder = upload_dir() / token
     files = list(folder.iterdir()) if folder.is_dir() else []
@@ -184,9 +210,11 @@ class Jobs:
                     job.classified = {"enterprises": result.enterprises, "inserted": result.inserted}
             job.summary = {k: v for k, v in vars(summary).items() if k != "problems"}
             job.problems = [p.as_dict() for p in summary.problems]
-            job.status = "done"
             on_change()
+            outcome = ("done", "")
         except Exception as exc:  # shown on the page; the transaction was rolled back
-            job.status, job.error = "failed", f"导入失败，数据库未作任何修改：{exc}"
+            outcome = ("failed", f"导入失败，数据库未作任何修改：{exc}")
         finally:
+            discard_upload(path)  # committed or failed: the file is no longer needed (a retry uploads it again)
             job.finished = time.time()
+        job.status, job.error = outcome  # last: whoever sees the job finished also sees its upload gone

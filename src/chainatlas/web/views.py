@@ -397,7 +397,16 @@ def targets(session: Session, zone: Zone, chain: Chain, node_id: str | None, use
     return {"zone": {"id": zone.id, "name": zone.name}, "chain": {"id": chain.id, "name_zh": chain.name_zh},
             "node": node_ref(chain, node_id), "node_choices": choices, "targets": rows,
             "component_keys": component_keys, "component_names": dict(targets_service.COMPONENT_LABELS),
-            "is_demo": bool(diag.is_demo) or bool(demo_ids)}
+            "weights": target_weights(session, username), "is_demo": bool(diag.is_demo) or bool(demo_ids)}
+
+
+def target_weights(session: Session, username: str | None) -> dict:
+    """The ranking weights in force for this user, each beside its default (the 目标企业 weights form)."""
+    in_force, mine = targets_service.weights_in_force(session, username)
+    defaults = targets_service.default_weights()
+    return {"mine": mine, "label": "我的权重" if mine else "默认",
+            "fields": [{"key": k, "name_zh": targets_service.COMPONENT_LABELS[k], "value": in_force[k],
+                       "default": defaults[k]} for k in targets_service.COMPONENTS]}
 
 
 # ---------------------------------------------------------------- 链主企业

@@ -44,7 +44,7 @@ def excel(kind: str, year: int | None = None, user: UserInfo = Depends(current_u
     zone, chain = views.zone_and_chain(session)
     if kind not in reports.EXPORT_KINDS:
         raise HTTPException(404, f"没有“{kind}”这种导出，可选：{'、'.join(reports.EXPORT_KINDS)}。")
-    body = reports.export_bytes(session, kind, zone.id, chain_id=chain.id, year=year)
+    body = reports.export_bytes(session, kind, zone.id, chain_id=chain.id, year=year, username=user.username)
     return _file(body, XLSX, f"{zone.name}_{reports.EXPORT_TITLES[kind]}_{date.today().isoformat()}.xlsx")
 
 

@@ -131,8 +131,8 @@ async def import_json(request: Request, file: UploadFile = File(...), kind: str 
         override = json.loads(mapping) if mapping else None
     except json.JSONDecodeError as exc:
         raise HTTPException(422, f"mapping 不是合法的 JSON：{exc}") from None
+    zone, chain = views.zone_and_chain(session)  # before saving: a refused request leaves no file behind
     _, path = await imports_web.save_upload(file)
-    zone, chain = views.zone_and_chain(session)
     job = _jobs(request).start(request.app.state.database_url, path, kind, override, zone.id, chain.id, user.username)
     return job.as_dict()
 

@@ -17,9 +17,10 @@ from chainatlas.web.security import commit, current_user, get_session, writer
 router = APIRouter(include_in_schema=False)
 
 
-def render(request: Request, template: str, user: UserInfo, active: str = "", **ctx: Any) -> Response:
+def render(request: Request, template: str, user: UserInfo, active: str = "", status_code: int = 200,
+           **ctx: Any) -> Response:
     return request.app.state.templates.TemplateResponse(
-        request, template, dict(ctx, user=user, active=active)
+        request, template, dict(ctx, user=user, active=active), status_code=status_code
     )
 
 
