@@ -1,11 +1,12 @@
 """Benchmark `chainatlas classify` on 1,000,000 generated records against `grep -F -o -f <all keywords>`.
 
-Run: .venv/bin/python bench/classify.py [--records 1000000] [--append-results]
+Run: .venv/bin/python bench/classify.py [--records 1000000] [--input FILE] [--append-results]
 Input: `chainatlas demo generate` (realistic registry rows with Chinese headers, noise, on- and off-chain firms;
 --source demo, the default) or a simple generator over the chain vocabulary (--source simple, ~40% of firms
 on the chain, several chain words in every scope: a worst case for hit density). Times grep over the same
 file as a floor, then the whole classify command end to end (process start, read, classify, write) with
-1 and 2 workers. Prints figures; --append-results adds them to bench/RESULTS.md.
+1 and 2 workers. Prints figures; --append-results adds them to bench/RESULTS.md. --input reuses a file made
+earlier by `chainatlas demo generate` (generating a million records takes longer than classifying them).
 """
 
 from __future__ import annotations
@@ -85,19 +86,24 @@ def main() -> None:
     ap.add_argument("--records", type=int, default=1_000_000)
     ap.add_argument("--append-results", action="store_true")
     ap.add_argument("--source", choices=["demo", "simple"], default="demo")
+    ap.add_argument("--input", type=Path, help="an existing input file instead of a generated one")
     args = ap.parse_args()
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        data, words, out = folder / "firms.csv", folder / "keywords.txt", folder / "placements.csv"
+        data, words = folder / "firms.csv", folder / "keywords.txt"
         t = time.perf_counter()
-        if args.source == "demo":
+        if args.input:
+            data = args.input
+            args.records = sum(1 for _ in open(data, "rb")) - 1
+        elif args.source == "demo":
             subprocess.run([CLI, "demo", "generate", "-n", str(args.records), "--out", str(data)], check=True,
                            capture_output=True)
         else:
             generate(data, args.records)
         size_mb = data.stat().st_size / 1e6
-        print(f"generated {args.records:,} records, {size_mb:.0f} MB in {time.perf_counter() - t:.1f} s")
+        print(f"{'read' if args.input else 'generated'} {args.records:,} records, {size_mb:.0f} MB "
+              f"in {time.perf_counter() - t:.1f} s")
         classifier = Classifier(load_chain("nev-icv"))
         words.write_text("\n".join(classifier.all_words()) + "\n", encoding="utf-8")
         print(f"{len(classifier.all_words())} keywords / weak keywords / exclusion words")
@@ -105,22 +111,28 @@ def main() -> None:
         grep_c = timed(f"LC_ALL=C grep -F -o -f {words} {data} | wc -l > {folder / 'n'}")
         grep_u = timed(f"LC_ALL=C.UTF-8 grep -F -o -f {words} {data} | wc -l > {folder / 'n'}")
         matches = int((folder / "n").read_text().strip())
-        runs = {}
+        runs, outputs = {}, {}
         for workers in (1, 2):
-            runs[workers] = timed(f"{CLI} classify {data} --chain nev-icv --out {out} --workers {workers} 2> /dev/null")
-        placements = sum(1 for _ in open(out, encoding="utf-8-sig")) - 1
+            outputs[workers] = folder / f"placements{workers}.csv"
+            runs[workers] = timed(f"{CLI} classify {data} --chain nev-icv --out {outputs[workers]} --workers {workers} "
+                                  "2> /dev/null")
+        placements = sum(1 for _ in open(outputs[1], encoding="utf-8-sig")) - 1
+        same = outputs[1].read_bytes() == outputs[2].read_bytes()
+    load_end = os.getloadavg()[0]
     (w1, c1), (w2, c2) = runs[1], runs[2]
     lines = [
         f"- machine: {os.cpu_count()} cores, {cpu_model()}; Python {platform.python_version()}; "
-        f"{datetime.now(timezone.utc):%Y-%m-%d}; load average at start {load:.1f}",
-        f"- input: {args.records:,} records from the {args.source} generator ({size_mb:.0f} MB CSV), {len(classifier.all_words())} patterns; "
+        f"{datetime.now(timezone.utc):%Y-%m-%d}; load average at start {load:.1f}, at the end {load_end:.1f}",
+        f"- input: {args.records:,} records from {args.input or f'the {args.source} generator'} ({size_mb:.0f} MB CSV), "
+        f"{len(classifier.all_words())} patterns; "
         f"grep finds {matches:,} matches; classify writes {placements:,} placements",
         f"- `grep -F -o -f keywords` LC_ALL=C: {grep_c[0]:.1f} s wall / {grep_c[1]:.1f} s CPU; "
         f"C.UTF-8: {grep_u[0]:.1f} s wall / {grep_u[1]:.1f} s CPU",
         f"- `chainatlas classify` 1 worker: {w1:.1f} s wall / {c1:.1f} s CPU "
         f"({args.records / c1:,.0f} records per CPU-second) = {c1 / grep_c[1]:.1f}× grep CPU (C locale), "
         f"{c1 / grep_u[1]:.1f}× (UTF-8 locale); wall {w1 / grep_c[0]:.1f}× / {w1 / grep_u[0]:.1f}×",
-        f"- `chainatlas classify --workers 2`: {w2:.1f} s wall / {c2:.1f} s CPU; wall speed-up {w1 / w2:.2f}× over 1 worker",
+        f"- `chainatlas classify --workers 2`: {w2:.1f} s wall / {c2:.1f} s CPU; wall speed-up {w1 / w2:.2f}× over 1 worker; "
+        f"output {'byte for byte the 1-worker file' if same else 'DIFFERENT from the 1-worker file'}",
     ]
     print("\n".join(lines))
     if args.append_results:

@@ -265,3 +265,35 @@ def test_quality_goals_on_dev_set(shared_data: Path) -> None:
     assert q.top1_precision >= 0.90, "\n".join(q.errors)
     assert q.off_placed_share <= 0.05, "\n".join(q.errors)
     assert q.on_coverage >= 0.70, "\n".join(q.errors)
+
+
+def test_charwise_texts_are_normalised_character_by_character() -> None:
+    """`_scan` cuts a text of these characters into phrases before normalising it, which is only right if NFKC and
+    lower() map each of them alone to one character that combines with nothing."""
+    import unicodedata
+
+    from chainatlas.engines.classify import _CHARWISE
+
+    for a, b in _CHARWISE:
+        for ch in map(chr, range(a, b + 1)):
+            plain = unicodedata.normalize("NFKC", ch).lower()
+            assert len(plain) == 1 and not unicodedata.combining(ch) and not unicodedata.combining(plain), hex(ord(ch))
+
+
+def test_scan_equals_scanning_the_normalised_text(clf: Classifier) -> None:
+    """The phrase-cached `_scan` against the plain rule: normalise the whole text, cut it at the separators, scan
+    each phrase — on random texts of chain words, separators, full-width and Latin letters, stray characters."""
+    import random
+    import unicodedata
+
+    from chainatlas.engines.classify import _SEPARATOR, _STRENGTH
+
+    rng = random.Random(7)
+    words = [w for w, *_ in clf.words]
+    bits = [*words, *words, "、", "，", ",", "；", "：", "｜", "|", "及", "和", "\n", " ", "\u3000", "ＢＭＳ", "ｓｉｃ",
+            "Ａ", "x", "9", "（", "）", "①", "ﬁ", "e\u0301", "手机", "的研发", "İ"]
+    for _ in range(3000):
+        text = "".join(rng.choice(bits) for _ in range(rng.randint(1, 8)))
+        out = [h for p in _SEPARATOR.split(unicodedata.normalize("NFKC", text).lower()) if p
+               for h in clf._scan_phrase(p)]
+        assert clf._scan(text) == tuple(sorted(out, key=_STRENGTH, reverse=True)), text

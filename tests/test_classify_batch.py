@@ -172,3 +172,101 @@ def test_fast_reader_rows_match_the_ingest_reader(tmp_path: Path) -> None:
     assert frame["id"].to_list() == ["第3行", "第6行"]
     assert frame.row(1) == ("第6行", "某某,科技有限公司", "车载镜头\n激光雷达", "", "", "汽车零部件及配件制造")
     assert frame.row(0)[4] == "3670"
+
+
+def test_texts_outside_the_nfkc_unstable_class_are_left_as_they_are_by_nfkc() -> None:
+    """The batch prefilter normalises only texts with a character NFKC may change; every other character has no
+    decomposition and combines with nothing, so a text made of them is its own NFKC form."""
+    import re
+    import unicodedata
+
+    from chainatlas.engines.classify_batch import NFKC_UNSTABLE
+
+    stable = [chr(c) for c in (*range(0x80), *range(0x4E00, 0xA000))]
+    unstable = re.compile(NFKC_UNSTABLE.replace(r"\x{4E00}", "\u4e00").replace(r"\x{9FFF}", "\u9fff"))
+    assert not any(unstable.match(ch) for ch in stable)
+    assert all(unicodedata.decomposition(ch) == "" and not unicodedata.combining(ch) for ch in stable)
+    assert all(unicodedata.normalize("NFKC", ch) == ch for ch in stable)
+    assert unstable.match("Ｂ") and unstable.match("（") and unstable.match("\u3000")
+
+
+def test_prefilter_is_the_nfkc_contains_any(chain) -> None:
+    import polars as pl
+
+    batch = BatchClassifier(chain)
+    texts = ["ＢＭＳ主板", "bms", "ＳｉＣ功率器件", "sic", "饼干", "", None, "（武汉）动力电池有限公司", "动力电池",
+             "车载摄像头\u3000模组", "ＡＲ－ＨＵＤ", "新能源汽车", "Ⅱ型驱动电机", "武汉某某科技有限公司"]
+    values = pl.Series(texts, dtype=pl.String)
+    expected = values.str.normalize("NFKC").str.contains_any(batch._positive, ascii_case_insensitive=True)
+    assert batch._may_hit(values).to_list() == expected.fill_null(False).to_list()
+    assert sum(batch._may_hit(values).to_list()) >= 6
+
+
+def _messy_csv(path: Path, n: int) -> None:
+    """A CSV as registries export it: CRLF, cells quoted for their commas, rows without id or USCC (so the id is
+    the row number), blank lines and rows of empty cells, full-width and off-chain text."""
+    import csv
+    import random
+
+    from chainatlas.services.demo_generate import generate_enterprises
+
+    generate_enterprises(n, seed=5, out=path)
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        rows = list(csv.reader(fh))
+    rng = random.Random(3)
+    uscc = rows[0].index("统一社会信用代码")
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh, lineterminator="\r\n")
+        w.writerow(rows[0])
+        for row in rows[1:]:
+            if rng.random() < 0.3:
+                row[uscc] = ""
+            if rng.random() < 0.05:
+                row[1] = row[1] + ",（ＢＭＳ）"
+            w.writerow(row)
+            if rng.random() < 0.01:
+                fh.write("\r\n" if rng.random() < 0.5 else "," * (len(row) - 1) + "\r\n")
+
+
+def test_workers_reading_their_own_byte_ranges_write_the_one_process_file(tmp_path: Path, monkeypatch) -> None:
+    from chainatlas.cli import cmd_classify
+    from chainatlas.cli.cmd_classify import _classify_in_parts, write_placements
+
+    src = tmp_path / "firms.csv"
+    _messy_csv(src, 3000)
+    one = tmp_path / "one.csv"
+    frame = read_frame(src)
+    rows, firms = write_placements(one, BatchClassifier(load_chain("nev-icv")).classify_frame(frame))
+    assert frame.height >= 3000 and rows > 500 and firms > 500
+    assert sum(i.startswith("第") for i in frame["id"].to_list()) > 500  # ids from row numbers, after blank lines
+    monkeypatch.setattr(cmd_classify, "_MIN_PART_BYTES", 0)
+    for workers in (2, 3):
+        out = tmp_path / f"w{workers}.csv"
+        assert _classify_in_parts(src, load_chain("nev-icv").path, out, workers, None) == (frame.height, firms, rows)
+        assert out.read_bytes() == one.read_bytes()
+
+
+def test_a_quoted_cell_across_a_cut_falls_back_to_one_reader(tmp_path: Path, monkeypatch) -> None:
+    from chainatlas.cli import cmd_classify
+    from chainatlas.cli.cmd_classify import _classify_in_parts
+
+    src = tmp_path / "firms.csv"
+    lines = "\n".join(f"动力电池{i}；车载镜头" for i in range(2000))  # one cell over many lines, across the middle
+    src.write_text(f'企业名称,主营产品\n某某科技有限公司,"{lines}"\n某某汽车电子有限公司,电池管理系统\n', encoding="utf-8")
+    monkeypatch.setattr(cmd_classify, "_MIN_PART_BYTES", 0)
+    assert _classify_in_parts(src, load_chain("nev-icv").path, tmp_path / "x.csv", 2, None) is None
+    one, two = tmp_path / "one.csv", tmp_path / "two.csv"
+    for out, workers in ((one, "1"), (two, "2")):
+        result = CliRunner().invoke(app, ["classify", str(src), "--out", str(out), "--workers", workers])
+        assert result.exit_code == 0, result.output
+    assert two.read_bytes() == one.read_bytes() and "第3行" in one.read_text(encoding="utf-8-sig")
+
+
+def test_the_classify_command_starts_without_the_database_stack() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from chainatlas.cli.main import app; app(['classify', '--help'], standalone_mode=False); "
+            "print(sorted(m for m in ('sqlalchemy', 'alembic', 'openpyxl', 'fastapi') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip().endswith("[]"), result.stdout

@@ -261,12 +261,34 @@ def test_demo_generated_file_is_marked_and_imports_as_demo(zone_db: str, tmp_pat
     assert sources == {"demo"}
 
 
+def test_a_repeated_row_adds_only_to_its_own_firm(zone_db: str, tmp_path: Path) -> None:
+    """Cells with the same text parse to one shared value; a later row of firm A adding a designation, a product
+    or a former name must not reach firm B, whose cells only read the same."""
+    path = tmp_path / "资质.csv"
+    path.write_text("企业名称,统一社会信用代码,企业资质,主营产品,曾用名\n"
+                    f"武汉华创智能科技有限公司,{HUACHUANG},高新技术企业,电池,华创老厂\n"
+                    f"东风智联汽车零部件有限公司,{DONGFENG},高新技术企业,电池,华创老厂\n"
+                    f"武汉华创智能科技有限公司,{HUACHUANG},国家级专精特新小巨人（2022）,电机,华创旧厂\n", encoding="utf-8")
+    with db.session_scope(zone_db) as s:
+        summary = import_enterprises(s, path, fuzzy=False)
+    assert (summary.rows_inserted, summary.rows_merged) == (2, 1)
+    with db.session_scope(zone_db) as s:
+        def marks(name: str) -> tuple:
+            e = _by_name(s, name)
+            return (sorted(d.name for d in e.designations), sorted(p.product for p in e.products),
+                    sorted(a.alias for a in e.aliases))
+        assert marks("武汉华创智能科技有限公司") == (["专精特新小巨人", "高新技术企业"], ["电机", "电池"], ["华创旧厂", "华创老厂"])
+        assert marks("东风智联汽车零部件有限公司") == (["高新技术企业"], ["电池"], ["华创老厂"])
+
+
 def _landed(url: str) -> list[tuple]:
     """Every firm with its aliases and products, in a form that does not depend on ids or timestamps."""
     with db.session_scope(url) as s:
-        return [(e.name, e.name_norm, e.uscc, e.address, e.district_code, e.zone_id, e.registered_capital_yuan,
-                 e.founded_on, e.merged_into_id is None, sorted(a.alias for a in e.aliases),
-                 sorted(p.product for p in e.products))
+        return [(e.name, e.name_norm, e.uscc, e.address, e.province_code, e.city_code, e.district_code, e.zone_id,
+                 e.park_id, e.street_code, e.registered_capital, e.capital_currency, e.registered_capital_yuan,
+                 e.founded_on, e.foreign_invested, e.employees, e.revenue_yuan, e.status, e.source,
+                 e.merged_into_id is None, sorted((a.alias, a.kind) for a in e.aliases),
+                 sorted(p.product for p in e.products), sorted((d.name, d.level, d.year) for d in e.designations))
                 for e in s.scalars(select(Enterprise).order_by(Enterprise.id))]
 
 

@@ -3,6 +3,8 @@
 INPUT is CSV / XLSX / Parquet read with the import's header mapping (企业名称, 主营产品, 经营范围, 行业代码 …).
 OUTPUT has the columns id,node_id,node_name,score,evidence: one row per placement, best first within each id,
 no row for a firm placed nowhere. evidence is JSON: which words matched in which field.
+With --workers N a UTF-8 CSV is cut into N byte ranges at line starts and each worker process reads, places and
+writes its own range; the parts are joined in order, byte for byte the one-process file.
 """
 
 from __future__ import annotations
@@ -10,16 +12,23 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import json
 import re
+import shutil
+import subprocess
+import sys
+import tempfile
 import time
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 import typer
 
 from chainatlas.domain.chain import ChainFileError, load_chain
-from chainatlas.engines.classify_batch import classify_frame_parallel
+from chainatlas.engines.classify_batch import BatchClassifier, classify_frame_parallel
+from chainatlas.ingest.columnar import WHITESPACE as _WHITESPACE, clean as _clean
 from chainatlas.ingest.mapping import ENTERPRISE_FIELDS, FieldSpec, MappingError, load_mapping_file, map_headers
 from chainatlas.ingest.reader import HEADER_SCAN_ROWS, ReadError, _find_header, _headers, detect_encoding, read_table
 from chainatlas.ingest.values import clean_text
@@ -31,23 +40,24 @@ FIELDS = (ID_FIELD, *ENTERPRISE_FIELDS)
 _GBT_CODE = re.compile(r"[A-T]?(\d{2,4})")
 
 
-# Python's str.strip() whitespace (every ch with ch.isspace()), so the columnar clean-up strips what clean_text strips.
-_WHITESPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
-# clean_text's empty cells, in every spelling whose str.lower() is one of them (is_in is far cheaper than lowering).
-_BLANK_CELLS = sorted({"".join(p) for w in ("nan", "none", "null", "-", "--", "—", "/", "无", "暂无", "n/a")
-                       for p in itertools.product(*({ch, ch.upper()} for ch in w))})
+# A cell is blank when stripping _WHITESPACE leaves nothing, i.e. when no other character is in it.
+_NOT_WHITESPACE = "[^" + "".join(f"\\x{{{ord(ch):X}}}" for ch in _WHITESPACE) + "]"
 _HEAD_BYTES = 1 << 16
 
 
-def _clean(col: pl.Expr) -> pl.Expr:
-    """clean_text over a string column, vectorised."""
-    text = col.fill_null("").str.replace_all("[\u3000\xa0]", " ").str.strip_chars(_WHITESPACE)
-    return pl.when(text.is_in(_BLANK_CELLS)).then(pl.lit("")).otherwise(text)
+@dataclass(frozen=True)
+class _CsvLayout:
+    """Where the firms are in a well-formed UTF-8 CSV: what `_csv_layout` found in its first 64 KiB."""
+
+    headers: list[str]
+    header_row: int  # 0-based record index of the header row
+    delimiter: str
+    wanted: list[int]  # the mapped columns: only these are parsed
+    data_start: int | None  # byte offset of the first data row when the header is a plain first line, else None
 
 
-def _read_csv_fast(path: Path, mapping_file: Path | None) -> tuple[list[str], pl.DataFrame, int] | None:
-    """(headers, string columns c0…cN — only the mapped ones filled —, 1-based row of the first data row) of a
-    well-formed UTF-8 CSV read by polars; None when the file needs the ingest reader (other encodings, odd
+def _csv_layout(path: Path, mapping_file: Path | None) -> _CsvLayout | None:
+    """The layout of a CSV polars can read; None when the file needs the ingest reader (other encodings, odd
     quoting), which reads anything."""
     if path.suffix.lower() not in (".csv", ".txt"):
         return None
@@ -71,14 +81,55 @@ def _read_csv_fast(path: Path, mapping_file: Path | None) -> tuple[list[str], pl
         wanted = sorted({c.index for c in mapping.columns if c.field})
         width = pl.read_csv(path, has_header=True, skip_rows=h, separator=delimiter, infer_schema=False,
                             truncate_ragged_lines=True, n_rows=0).width
-        if width != len(headers) or not wanted:
-            return None
-        raw = pl.read_csv(path, has_header=True, skip_rows=h, separator=delimiter, infer_schema=False,
-                          truncate_ragged_lines=True, empty_string_is_null=False, encoding="utf8", columns=wanted)
     except (pl.exceptions.PolarsError, ReadError, MappingError):
         return None
-    raw = raw.rename(dict(zip(raw.columns, (f"c{j}" for j in wanted))))
-    return headers, raw.with_columns(pl.lit("").alias(f"c{j}") for j in range(width) if j not in wanted), h + 2
+    if width != len(headers) or not wanted:
+        return None
+    first_line = head.find(b"\n")
+    plain = h == 0 and first_line >= 0 and b'"' not in head[:first_line]
+    return _CsvLayout(headers, h, delimiter, wanted, first_line + 1 if plain else None)
+
+
+def _raw_columns(raw: pl.DataFrame, layout: _CsvLayout) -> pl.DataFrame:
+    """The wanted columns named cJ (J = the column's index), as `_input_frame` takes them."""
+    return raw.rename(dict(zip(raw.columns, (f"c{j}" for j in layout.wanted))))
+
+
+def _read_csv_fast(path: Path, layout: _CsvLayout) -> pl.DataFrame | None:
+    """The whole file's data rows (see `_raw_columns`); None when polars cannot read it."""
+    try:
+        raw = pl.read_csv(path, has_header=True, skip_rows=layout.header_row, separator=layout.delimiter,
+                          infer_schema=False, truncate_ragged_lines=True, empty_string_is_null=False,
+                          encoding="utf8", columns=layout.wanted)
+    except pl.exceptions.PolarsError:
+        return None
+    return _raw_columns(raw, layout)
+
+
+def _read_csv_part(path: Path, layout: _CsvLayout, start: int, end: int) -> tuple[pl.DataFrame, int]:
+    """(the data rows in bytes [start, end) of the file, which begin and end at line starts; how many double
+    quotes those bytes hold — an odd count means a quoted cell spans the range's end). The header line is read
+    with them, so that polars sees the same columns as in the whole file."""
+    assert layout.data_start is not None
+    with open(path, "rb") as fh:
+        header = fh.read(layout.data_start)
+        fh.seek(start)
+        part = fh.read(end - start)
+    quotes = part.count(b'"') if b'"' in part else 0
+    raw = pl.read_csv(header + part, has_header=True, separator=layout.delimiter, infer_schema=False,
+                      truncate_ragged_lines=True, empty_string_is_null=False, encoding="utf8", columns=layout.wanted)
+    return _raw_columns(raw, layout), quotes
+
+
+def _drop_blank_rows(raw: pl.DataFrame, layout: _CsvLayout) -> pl.DataFrame:
+    """A row of empty cells is not a firm (as the ingest reader skips it), though it keeps its row number.
+    Only the parsed columns can hold text; each is looked at only in the rows blank in the ones before."""
+    blank = raw.with_row_index("_i")
+    for j in layout.wanted:
+        blank = blank.filter(~pl.col(f"c{j}").str.contains(_NOT_WHITESPACE).fill_null(False))
+        if blank.height == 0:
+            return raw
+    return raw.with_row_index("_i").filter(~pl.col("_i").is_in(blank["_i"].implode())).drop("_i")
 
 
 def read_frame(path: Path, mapping_file: Path | None = None) -> pl.DataFrame:
@@ -86,19 +137,23 @@ def read_frame(path: Path, mapping_file: Path | None = None) -> pl.DataFrame:
 
     The id is the id column, else the USCC, else "第N行" (N = the row in the file, as Excel shows it).
     """
-    fast = _read_csv_fast(Path(path), mapping_file)
-    if fast:
-        headers, raw, first_row = fast
-        row_number = pl.int_range(pl.len(), dtype=pl.Int64) + first_row
-        raw = raw.with_columns(row=row_number)
-        # A row of empty cells is not a firm (as the ingest reader skips it), though it keeps its row number.
-        raw = raw.filter(pl.any_horizontal(pl.col(c).fill_null("").str.strip_chars(_WHITESPACE) != ""
-                                           for c in raw.columns if c != "row"))
+    path = Path(path)
+    layout = _csv_layout(path, mapping_file)
+    raw = _read_csv_fast(path, layout) if layout else None
+    if layout and raw is not None:
+        headers = layout.headers
+        raw = _drop_blank_rows(raw.with_columns(row=pl.int_range(pl.len(), dtype=pl.Int64) + layout.header_row + 2),
+                               layout)
     else:
         table = read_table(path, FIELDS)
         headers = table.headers
         raw = pl.DataFrame({f"c{j}": [clean_text(v) for v in col] for j, col in enumerate(table.columns)}
                            | {"row": table.row_numbers}, schema_overrides={"row": pl.Int64})
+    return _input_frame(path, headers, raw, mapping_file)
+
+
+def _input_frame(path: Path, headers: list[str], raw: pl.DataFrame, mapping_file: Path | None) -> pl.DataFrame:
+    """The batch classifier's input frame from raw cells c0…cN and each row's number in the file."""
     override = load_mapping_file(mapping_file) if mapping_file else None
     mapping = map_headers(headers, FIELDS, override)
 
@@ -132,14 +187,120 @@ def read_frame(path: Path, mapping_file: Path | None = None) -> pl.DataFrame:
     )
 
 
+def _placement_rows(result: pl.DataFrame) -> pl.DataFrame:
+    return result.with_columns(score=pl.col("score_text")).select(OUTPUT_COLUMNS)
+
+
+def _firms(result: pl.DataFrame) -> int:
+    """Firms placed: a firm's placements are consecutive rows with its id."""
+    return int(result["id"].ne_missing(result["id"].shift(1)).sum()) if result.height else 0
+
+
 def write_placements(out: Path, result: pl.DataFrame) -> tuple[int, int]:
     """Write the placements as CSV (UTF-8 with BOM so Excel opens it, CRLF as csv.writer writes);
     returns (rows, firms placed)."""
-    result.with_columns(score=pl.col("score_text")).select(OUTPUT_COLUMNS).write_csv(
-        out, include_bom=True, line_terminator="\r\n", quote_style="necessary"
-    )
-    firms = int(result["id"].ne_missing(result["id"].shift(1)).sum()) if result.height else 0
-    return result.height, firms
+    _placement_rows(result).write_csv(out, include_bom=True, line_terminator="\r\n", quote_style="necessary")
+    return result.height, _firms(result)
+
+
+# ---------------------------------------------------------------------- several cores
+
+_MIN_PART_BYTES = 4 << 20  # below this a second process costs more than it saves
+
+
+def _cuts(path: Path, start: int, parts: int) -> list[tuple[int, int]]:
+    """[start, end) byte ranges of about equal size covering the file from `start`, cut at line starts."""
+    size = path.stat().st_size
+    cuts = [start]
+    with open(path, "rb") as fh:
+        for k in range(1, parts):
+            fh.seek(max(start + (size - start) * k // parts - 1, cuts[-1]))
+            fh.readline()
+            if fh.tell() >= size:
+                break
+            if fh.tell() > cuts[-1]:
+                cuts.append(fh.tell())
+    return list(zip(cuts, [*cuts[1:], size]))
+
+
+def _classify_in_parts(path: Path, chain_path: Path, out: Path, workers: int, mapping_file: Path | None
+                       ) -> tuple[int, int, int] | None:
+    """(firms read, firms placed, placement rows) of a UTF-8 CSV classified by `workers` processes that each
+    read, clean, place and write their own byte range of the file; the parts are joined in order, so the output
+    is byte for byte the one-process output. None (nothing written) when the file cannot be split safely: the
+    header is not a plain first line, a quoted cell spans a cut, or a worker could not read its range.
+
+    Row numbers ("第N行" ids) need the rows before each range: every worker reports its row count once read and
+    waits for its first row number before going on.
+    """
+    layout = _csv_layout(path, mapping_file)
+    if layout is None or layout.data_start is None or path.stat().st_size < _MIN_PART_BYTES:
+        return None
+    ranges = _cuts(path, layout.data_start, workers)
+    if len(ranges) < 2:
+        return None
+    with tempfile.TemporaryDirectory(prefix="chainatlas-classify-") as tmp:
+        running = []
+        for k, (start, end) in enumerate(ranges):
+            part = Path(tmp) / f"part{k}.csv"
+            command = [sys.executable, "-m", __name__, str(chain_path), str(path), str(mapping_file or ""),
+                       str(start), str(end), str(part)]
+            running.append((subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True),
+                            part))
+        read = [process.stdout.readline().split() for process, _ in running]  # type: ignore[union-attr]
+        quotes = 0
+        ok = True
+        for k, report in enumerate(read):
+            ok = ok and len(report) == 2 and (k == 0 or quotes % 2 == 0)
+            quotes += int(report[1]) if len(report) == 2 else 0
+        first_row = layout.header_row + 2
+        for (process, _), report in zip(running, read):
+            try:
+                process.stdin.write(f"{first_row if ok else -1}\n")  # type: ignore[union-attr]
+                process.stdin.close()  # type: ignore[union-attr]
+            except BrokenPipeError:
+                ok = False
+            first_row += int(report[0]) if ok else 0
+        stats = [json.loads(process.stdout.read() or "null") for process, _ in running]  # type: ignore[union-attr]
+        failed = [process.wait() for process, _ in running]
+        if not ok:
+            return None
+        if any(failed) or None in stats:
+            raise RuntimeError(f"挂链子进程失败，退出码 {max(failed)} (classify worker failed)")
+        pl.DataFrame(schema=dict.fromkeys(OUTPUT_COLUMNS, pl.String)).write_csv(
+            out, include_bom=True, line_terminator="\r\n", quote_style="necessary")
+        with open(out, "ab") as target:
+            for _, part in running:
+                with open(part, "rb") as source:
+                    shutil.copyfileobj(source, target, 1 << 22)
+    placed = [s for s in stats if s["rows"]]
+    # A firm whose rows end one part and start the next (the same id on both sides) counts once, as in one part.
+    firms = sum(s["firms"] for s in placed) - sum(a["last"] == b["first"] for a, b in zip(placed, placed[1:]))
+    return sum(s["height"] for s in stats), firms, sum(s["rows"] for s in stats)
+
+
+def _part_worker(chain_path: str, path: str, mapping: str, start: str, end: str, target: str) -> None:
+    """One worker of `_classify_in_parts`: read the range, report "rows quotes", wait for the first row number
+    (-1: give up), place and write the part without header; print the part's figures as JSON."""
+    mapping_file = Path(mapping) if mapping else None
+    layout = _csv_layout(Path(path), mapping_file)
+    if layout is None:
+        return
+    try:
+        raw, quotes = _read_csv_part(Path(path), layout, int(start), int(end))
+    except pl.exceptions.PolarsError:  # a range cut inside a quoted cell may not parse: the parent reads alone
+        return
+    print(raw.height, quotes % 2, flush=True)
+    first_row = int(sys.stdin.readline() or -1)
+    if first_row < 0:
+        return
+    raw = _drop_blank_rows(raw.with_columns(row=pl.int_range(pl.len(), dtype=pl.Int64) + first_row), layout)
+    frame = _input_frame(Path(path), layout.headers, raw, mapping_file)
+    result = BatchClassifier(load_chain(chain_path)).classify_frame(frame)
+    _placement_rows(result).write_csv(target, include_header=False, line_terminator="\r\n", quote_style="necessary")
+    ids = result["id"]
+    print(json.dumps({"height": frame.height, "rows": result.height, "firms": _firms(result),
+                      "first": ids[0] if result.height else None, "last": ids[-1] if result.height else None}))
 
 
 def classify_command(
@@ -153,14 +314,20 @@ def classify_command(
     started = time.perf_counter()
     try:
         chain_obj = load_chain(chain)
-        frame = read_frame(input, mapping)
+        done = _classify_in_parts(Path(input), chain_obj.path, out, workers, mapping) if workers > 1 else None
+        if done:
+            height, firms, rows = done
+        else:
+            frame = read_frame(input, mapping)
+            height = frame.height
     except (ChainFileError, ReadError, MappingError) as exc:
         typer.echo(f"错误：{exc}", err=True)
         raise typer.Exit(1) from exc
-    rows, firms = write_placements(out, classify_frame_parallel(chain_obj, frame, workers))
+    if not done:
+        rows, firms = write_placements(out, classify_frame_parallel(chain_obj, frame, workers))
     seconds = time.perf_counter() - started
     typer.echo(
-        f"✓ {frame.height} 家企业，{firms} 家挂链，共 {rows} 条挂链记录 → {out}（{seconds:.1f} 秒，{workers} 进程）",
+        f"✓ {height} 家企业，{firms} 家挂链，共 {rows} 条挂链记录 → {out}（{seconds:.1f} 秒，{workers} 进程）",
         err=True,
     )
 
@@ -169,3 +336,7 @@ def register(app: typer.Typer) -> None:
     app.command("classify", help="企业挂链：按产业链把企业放到环节上，附匹配证据 (place firms on a chain, with evidence)")(
         classify_command
     )
+
+
+if __name__ == "__main__":
+    _part_worker(*sys.argv[1:7])

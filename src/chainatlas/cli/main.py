@@ -1,32 +1,96 @@
-"""The `chainatlas` command. Each `cli/cmd_<topic>.py` module adds its commands through `register(app)`."""
+"""The `chainatlas` command. Each `cli/cmd_<topic>.py` module adds its commands through `register(app)`.
+
+Modules are imported on use, not at start-up: the database, web and Excel stacks cost ~2 s to import, which a
+batch command such as `chainatlas classify` never needs. A command named like its module (`classify` in
+cmd_classify.py) loads that module alone; any other name, and any listing (help, completion, tests walking
+the commands), registers every module as before, in the same order.
+"""
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Iterator, MutableMapping
 
+import click
 import typer
+from typer.core import TyperGroup
+from typer.main import get_group
 
 import chainatlas.cli as cli_package
 
+_SETTINGS = {"rich_markup_mode": None}
+
+
+def _modules() -> list[str]:
+    return sorted(m.name for m in pkgutil.iter_modules(cli_package.__path__) if m.name.startswith("cmd_"))
+
+
+def _commands_of(modules: list[str]) -> dict[str, click.Command]:
+    """The click commands and groups that `register` of these modules adds to an app (commands first, then
+    groups, as Typer orders them)."""
+    app = typer.Typer(**_SETTINGS)  # type: ignore[arg-type]
+    for name in modules:
+        importlib.import_module(f"{cli_package.__name__}.{name}").register(app)
+    return dict(get_group(app).commands)
+
+
+class _LazyCommands(MutableMapping[str, click.Command]):
+    """The root group's commands, imported when first asked for."""
+
+    def __init__(self) -> None:
+        self._some: dict[str, click.Command] = {}
+        self._all: dict[str, click.Command] | None = None
+
+    def _everything(self) -> dict[str, click.Command]:
+        if self._all is None:
+            self._all = _commands_of(_modules())
+        return self._all
+
+    def __getitem__(self, name: str) -> click.Command:
+        if self._all is None:
+            module = f"cmd_{name}"
+            if name not in self._some and module in _modules():
+                self._some.update(_commands_of([module]))
+            if name in self._some:
+                return self._some[name]
+        return self._everything()[name]
+
+    def __setitem__(self, name: str, command: click.Command) -> None:
+        self._everything()[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._everything()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._everything())
+
+    def __len__(self) -> int:
+        return len(self._everything())
+
+
+class _LazyGroup(TyperGroup):
+    def __init__(self, **attrs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(**attrs)
+        self.commands = _LazyCommands()
+
+
 app = typer.Typer(
     name="chainatlas",
+    cls=_LazyGroup,
     help="链图 ChainAtlas：产业链精准招商系统 (industrial-chain precision investment attraction).",
     no_args_is_help=True,
     add_completion=False,
-    rich_markup_mode=None,
     # Local variables in a traceback can hold passwords or confidential rows: never print them.
     pretty_exceptions_show_locals=False,
+    **_SETTINGS,  # type: ignore[arg-type]
 )
 
 
-def _register_all() -> None:
-    for info in sorted(pkgutil.iter_modules(cli_package.__path__), key=lambda m: m.name):
-        if info.name.startswith("cmd_"):
-            importlib.import_module(f"chainatlas.cli.{info.name}").register(app)
+@app.callback()
+def _root() -> None:
+    """Root of the command tree; its commands come from `_LazyCommands`."""
 
-
-_register_all()
 
 if __name__ == "__main__":
     app()

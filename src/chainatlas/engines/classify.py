@@ -1,7 +1,8 @@
 """Placement engine: put firms on chain nodes from their name, main products, business scope and industry.
 
 Driven only by the chain file. One Aho-Corasick automaton holds every keyword, weak keyword and exclusion word
-of the chain plus the phrase separators, so each record is scanned once (in C), keeping maximal matches.
+of the chain, so each phrase is scanned once (in C), keeping maximal matches; phrases recur across firms and
+are scanned once per process.
 
 How evidence becomes a placement (why each rule exists):
 - Text is cut into *phrases* at punctuation and at the conjunctions 及/和/与/或, because a negative context
@@ -24,10 +25,12 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+import operator
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import ahocorasick
 
@@ -48,8 +51,23 @@ FULL_SHARE = 0.4  # product lines matching a node that add up to this revenue sh
 # a minor line (annual-report extracts put 0.001 there) when other lines carry shares.
 UNKNOWN_SHARE_ALONE, UNKNOWN_SHARE_AMONG_KNOWN = 0.25, 0.005
 
+_PRODUCTS_WEIGHT, _PRODUCTS_CAP = FIELD_WEIGHT["products"], FIELD_CAP["products"]
+_FIELD_WEIGHT_CAP = tuple((FIELD_WEIGHT[f], FIELD_CAP[f]) for f in FIELDS)
+
 PHRASE_SEPARATORS = ("、", "，", ",", "；", ";", "。", "：", ":", "|", "\n", "及", "和", "与", "或")
-_KIND_SEP, _KIND_WORD = 0, 1
+_STRENGTH = operator.itemgetter(2)  # of a scanned hit (word, node, strong)
+_HIT_STRENGTH = operator.itemgetter(4)  # of a `Hit`
+_SEPARATOR = re.compile("|".join(map(re.escape, PHRASE_SEPARATORS)))
+# Characters that NFKC and lower() map one by one, each to one character that combines with nothing: ASCII, the
+# ideographic space and 、。, the CJK Unified Ideographs, the full-width forms of ASCII (tests check this). A text of
+# them is normalised character by character, so it can be cut into phrases before it is normalised.
+_CHARWISE = ((0x00, 0x7F), (0x3000, 0x3002), (0x4E00, 0x9FFF), (0xFF01, 0xFF5E))
+_NOT_CHARWISE = re.compile("[^" + "".join(f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in _CHARWISE) + "]")
+# Among them, the characters that read as a phrase separator once normalised (，and ,; ｜ and |).
+_RAW_SEPARATOR = re.compile("[" + re.escape("".join(
+    ch for a, b in _CHARWISE for ch in map(chr, range(a, b + 1))
+    if unicodedata.normalize("NFKC", ch).lower() in PHRASE_SEPARATORS
+)) + "]")
 
 
 @dataclass(slots=True)
@@ -106,15 +124,97 @@ def _is_latin(ch: str) -> bool:
     return ch.isascii() and ch.isalnum()
 
 
+def _known(share: float | None) -> bool:
+    return share is not None and not math.isnan(share) and share > 0.001
+
+
 def effective_shares(products: Sequence[tuple[str, float | None]]) -> list[float]:
     """Revenue share of each product line, with the unknown ones filled in (see UNKNOWN_SHARE_*)."""
+    shares = [s for _, s in products]
+    if all(s is None for s in shares):  # the common case: a list of products without shares
+        return [UNKNOWN_SHARE_ALONE] * len(shares)
+    fill = UNKNOWN_SHARE_AMONG_KNOWN if any(map(_known, shares)) else UNKNOWN_SHARE_ALONE
+    return [float(s) if _known(s) else fill for s in shares]  # type: ignore[arg-type]
 
-    def known(share: float | None) -> bool:
-        return share is not None and not math.isnan(share) and share > 0.001
 
-    any_known = any(known(s) for _, s in products)
-    fill = UNKNOWN_SHARE_AMONG_KNOWN if any_known else UNKNOWN_SHARE_ALONE
-    return [float(s) if known(s) else fill for _, s in products]  # type: ignore[arg-type]
+Hit = tuple[int, int, int, int, int]  # (field, product line, word index, node index, strong 1/0)
+
+
+class Part(NamedTuple):
+    """One field's hits on one segment (or node), scored as the rules score a field.
+
+    Products count once per product line (its best word) weighted by revenue share, as a share of FULL_SHARE;
+    other fields count distinct words. Each field's sum is weighted and capped: that is its term of the segment
+    score, with strong words only (`strong`) and with strong and weak words (`all`); 0.0 when nothing counts.
+    """
+
+    hits: tuple[Hit, ...]  # in hit order
+    strong: float
+    all: float
+    any_weak: bool  # a weak word adds to `all`
+    strong_hit: bool  # some hit is strong
+
+
+def _part(fld: int, hits: Sequence[Hit], shares: Sequence[float]) -> Part:
+    if fld == 1:
+        strong_items: dict[int, float] = {}
+        all_items: dict[int, float] = {}
+        any_weak = False
+        for _, item, _, _, strong in hits:
+            if strong:
+                strong_items[item] = STRONG
+                all_items[item] = STRONG
+            elif item not in all_items:
+                all_items[item] = WEAK
+                any_weak = True
+        s = _PRODUCTS_WEIGHT * min(_PRODUCTS_CAP, sum(v * shares[i] for i, v in strong_items.items()) / FULL_SHARE
+                                   ) if strong_items else 0.0
+        # Without a weak line, both sums run over the same values in the same order.
+        a = _PRODUCTS_WEIGHT * min(_PRODUCTS_CAP, sum(v * shares[i] for i, v in all_items.items()) / FULL_SHARE
+                                   ) if any_weak else s
+        return Part(tuple(hits), s, a, any_weak, bool(strong_items))
+    seen: set[int] = set()
+    s = a = 0.0
+    any_weak = strong_hit = False
+    for _, _, wi, _, strong in hits:
+        if strong:
+            strong_hit = True
+        if wi not in seen:
+            seen.add(wi)
+            if strong:
+                a += STRONG
+                s += STRONG
+            else:
+                a += WEAK
+                any_weak = True
+    weight, cap = _FIELD_WEIGHT_CAP[fld]
+    return Part(tuple(hits), weight * min(cap, s) if s else 0.0, weight * min(cap, a) if a else 0.0, any_weak,
+                strong_hit)
+
+
+def _any_weak(parts: Sequence[Part | None]) -> bool:
+    for p in parts:
+        if p is not None and p.any_weak:
+            return True
+    return False
+
+
+def _combine(parts: Sequence[Part | None], weak: bool) -> float:
+    """Score of one segment (or node) from its field parts (name, products, scope, industry): the fields'
+    terms added products first, then name, scope, industry — float sums depend on the order — (adding 0.0 for a
+    field without one changes nothing)."""
+    score = 0.0
+    name, products, scope, industry = parts
+    # unrolled: this runs for every segment of every firm
+    if products is not None:
+        score += products.all if weak else products.strong
+    if name is not None:
+        score += name.all if weak else name.strong
+    if scope is not None:
+        score += scope.all if weak else scope.strong
+    if industry is not None:
+        score += industry.all if weak else industry.strong
+    return score
 
 
 class Classifier:
@@ -157,17 +257,15 @@ class Classifier:
                 words.setdefault(w.lower(), (set(), set(), set()))[2].update(applies[i])
         self.words: list[tuple[str, tuple[int, ...], tuple[int, ...], frozenset[int]]] = []
         automaton = ahocorasick.Automaton()
-        for sep in PHRASE_SEPARATORS:
-            automaton.add_word(sep, (_KIND_SEP, -1))
         for w, (strong, weak, excl) in words.items():
             if any(sep in w for sep in PHRASE_SEPARATORS):
                 # A keyword spanning a separator could never match inside one phrase; the chain file is wrong.
                 raise ValueError(f"关键词 “{w}” 含有分隔符，无法匹配 (keyword contains a phrase separator)")
             # A word both strong and weak for a node counts as strong.
             self.words.append((w, tuple(sorted(strong)), tuple(sorted(weak - strong)), frozenset(excl)))
-            automaton.add_word(w, (_KIND_WORD, len(self.words) - 1))
+            automaton.add_word(w, len(self.words) - 1)
         automaton.make_automaton()
-        self.automaton = automaton
+        self.automaton = automaton if self.words else None  # pyahocorasick cannot search with no word
         # Words that can qualify a generic head word with vehicle context: any word naming a downstream
         # (vehicle, service) node, or a strong word of a midstream (system) node — not upstream components.
         downstream = {index[nid] for nid, node in nodes.items() if node.stage == STAGE_IDS[-1]}
@@ -180,6 +278,9 @@ class Classifier:
         self.lengths = [len(w) for w, *_ in self.words]
         self.spelling = [spelled[w] for w, *_ in self.words]
         self._cache: dict[str, tuple[tuple[int, int, int], ...]] = {}
+        self._priors: dict[str, dict[int, float]] = {}
+        self._phrases: dict[str, tuple[tuple[int, int, int], ...]] = {}  # normalised phrase → hits
+        self._raw_phrases: dict[str, tuple[tuple[int, int, int], ...]] = {}  # phrase of a charwise text → hits
         # Latin keywords (SiC, ABS, BMS) must stand alone: "asic" is not SiC.
         self.latin_edges = [(w[0].isascii() and w[0].isalnum(), w[-1].isascii() and w[-1].isalnum())
                             for w, *_ in self.words]
@@ -200,43 +301,60 @@ class Classifier:
     def _scan(self, text: str) -> tuple[tuple[int, int, int], ...]:
         """Hits in one field text that survive the phrase rules: (word index, node index, strong 1/0).
 
-        Cached per text: product lines, scopes and industry names repeat across a million firms.
+        Cached per text, and each phrase per phrase text: scopes repeat their phrases ("技术咨询", "货物进出口")
+        across a million firms. No word contains a separator, so a phrase scanned alone gives the hits it gives
+        inside the text (its neighbours are separators, never Latin letters).
         """
         cached = self._cache.get(text)
         if cached is not None:
             return cached
         out: list[tuple[int, int, int]] = []
-        phrase: list[tuple[int, int]] = []  # (end, word index) of the current phrase, maximal matches only
+        # Full-width letters and digits (ＢＭＳ, ＳｉＣ) and compatibility forms read as their plain forms. A text
+        # normalised character by character is cut first, and each phrase is normalised only when first seen.
+        charwise = _NOT_CHARWISE.search(text) is None
+        phrases = self._raw_phrases if charwise else self._phrases
+        for phrase in (_RAW_SEPARATOR if charwise else _SEPARATOR).split(
+            text if charwise else unicodedata.normalize("NFKC", text).lower()
+        ):
+            if phrase:
+                found = phrases.get(phrase)
+                if found is None:
+                    found = self._scan_phrase(unicodedata.normalize("NFKC", phrase).lower() if charwise else phrase)
+                    if len(phrases) > 500_000:  # bound memory on endless distinct texts
+                        phrases.clear()
+                    phrases[phrase] = found
+                out.extend(found)
+        result = tuple(sorted(out, key=_STRENGTH, reverse=True))  # strong hits first, a stable sort
+        if len(self._cache) > 500_000:
+            self._cache.clear()
+        self._cache[text] = result
+        return result
+
+    def _scan_phrase(self, text: str) -> tuple[tuple[int, int, int], ...]:
+        """Hits in one phrase (normalised text without separators), in the order the phrase rules give them."""
+        if self.automaton is None:
+            return ()
+        phrase: list[tuple[int, int]] = []  # (end, word index), maximal matches only
         lengths, latin = self.lengths, self.latin_edges
-        key = text
-        # Full-width letters and digits (ＢＭＳ, ＳｉＣ) and compatibility forms read as their plain forms.
-        text = unicodedata.normalize("NFKC", text).lower()
-        for end, (kind, wi) in self.automaton.iter(text):
-            if kind == _KIND_WORD:
-                n = lengths[wi]
-                left, right = latin[wi]
-                if (left and end >= n and _is_latin(text[end - n])) or (
-                    right and end + 1 < len(text) and _is_latin(text[end + 1])
-                ):
-                    continue
-                # Keep maximal matches only: a word inside a longer one ("电机" in "驱动电机") is dropped, while
-                # overlapping words both stay ("动力电池" + "电池管理系统") for the head rule to decide.
-                start = end - n
-                while phrase and phrase[-1][0] - lengths[phrase[-1][1]] >= start:
-                    phrase.pop()
-                if phrase and phrase[-1][0] - lengths[phrase[-1][1]] <= start and phrase[-1][0] >= end:
-                    continue
-                phrase.append((end, wi))
-            elif phrase:
-                self._phrase(phrase, out)
-                phrase = []
+        for end, wi in self.automaton.iter(text):
+            n = lengths[wi]
+            left, right = latin[wi]
+            if (left and end >= n and _is_latin(text[end - n])) or (
+                right and end + 1 < len(text) and _is_latin(text[end + 1])
+            ):
+                continue
+            # Keep maximal matches only: a word inside a longer one ("电机" in "驱动电机") is dropped, while
+            # overlapping words both stay ("动力电池" + "电池管理系统") for the head rule to decide.
+            start = end - n
+            while phrase and phrase[-1][0] - lengths[phrase[-1][1]] >= start:
+                phrase.pop()
+            if phrase and phrase[-1][0] - lengths[phrase[-1][1]] <= start and phrase[-1][0] >= end:
+                continue
+            phrase.append((end, wi))
+        out: list[tuple[int, int, int]] = []
         if phrase:
             self._phrase(phrase, out)
-        result = tuple(sorted(out, key=lambda h: -h[2]))  # strong hits first: classify checks the first one
-        if len(self._cache) > 500_000:  # bound memory on endless distinct texts
-            self._cache.clear()
-        self._cache[key] = result
-        return result
+        return tuple(out)
 
     def _phrase(self, phrase: list[tuple[int, int]], out: list[tuple[int, int, int]]) -> None:
         words = self.words
@@ -276,88 +394,102 @@ class Classifier:
         if code and not code.isdigit():
             industry_text, code = f"{industry_text} {code}".strip(), ""
         scan = self._scan
-        name_hits = scan(record.name) if record.name else ()
-        product_hits = [scan(product) for product, _ in products]
-        scope_hits = scan(record.scope) if record.scope else ()
-        industry_hits = scan(industry_text) if industry_text else ()
-        # The common case for a registry: no strong word of the chain. Weak words and priors never place alone.
-        if not (
-            (name_hits and name_hits[0][2]) or (scope_hits and scope_hits[0][2])
-            or (industry_hits and industry_hits[0][2]) or any(h and h[0][2] for h in product_hits)
-        ):
-            return []
-        hits: list[tuple[int, int, int, int, int]] = [(0, 0, wi, n, st) for wi, n, st in name_hits]
-        for item, found in enumerate(product_hits):
-            hits.extend((1, item, wi, n, st) for wi, n, st in found)
-        hits.extend((2, 0, wi, n, st) for wi, n, st in scope_hits)
-        hits.extend((3, 0, wi, n, st) for wi, n, st in industry_hits)
-        priors: dict[int, float] = {}
-        if code.isdigit():
-            for n in self.prior4.get(code[:4], ()) if len(code) >= 4 else ():
-                priors[n] = PRIOR_4
-            for n in self.prior3.get(code[:3], ()):
-                priors.setdefault(n, PRIOR_3)
-        return self._score(record.id, hits, list(products), priors, code)
-
-    def _segment_score(self, seg_hits: list[tuple[int, int, int, int, int]], shares: list[float]) -> tuple[float, float]:
-        """(strong words only, strong and weak words) score of one segment or node from its hits.
-
-        Products count once per product line (its best word) weighted by revenue share; other fields count
-        distinct words, each field capped.
-        """
-        strong_items: dict[int, float] = {}
-        all_items: dict[int, float] = {}
-        strong_other = [0.0, 0.0, 0.0, 0.0]
-        all_other = [0.0, 0.0, 0.0, 0.0]
-        seen: set[tuple[int, int]] = set()
-        for fld, item, wi, _, strong in seg_hits:
-            v = STRONG if strong else WEAK
-            if fld == 1:
-                if strong:
-                    strong_items[item] = STRONG
-                if v > all_items.get(item, 0.0):
-                    all_items[item] = v
-            elif (fld, wi) not in seen:
-                seen.add((fld, wi))
-                all_other[fld] += v
-                if strong:
-                    strong_other[fld] += v
-        result = []
-        for items, other in ((strong_items, strong_other), (all_items, all_other)):
-            score = 0.0
-            if items:
-                total = sum(v * shares[i] for i, v in items.items()) / FULL_SHARE
-                score += FIELD_WEIGHT["products"] * min(FIELD_CAP["products"], total)
-            for fld in (0, 2, 3):
-                if other[fld]:
-                    name = FIELDS[fld]
-                    score += FIELD_WEIGHT[name] * min(FIELD_CAP[name], other[fld])
-            result.append(score)
-        return result[0], result[1]
-
-    def _score(
-        self,
-        rid: str,
-        hits: list[tuple[int, int, int, int, int]],
-        products: list[tuple[str, float | None]],
-        priors: dict[int, float],
-        code: str,
-    ) -> list[Placement]:
-        seg_of = self.segment_index
         shares = effective_shares(products)
-        by_seg: dict[int, list[tuple[int, int, int, int, int]]] = {}
-        for h in hits:
-            by_seg.setdefault(seg_of[h[3]], []).append(h)
-        prior_of: dict[int, float] = {}
-        for n, p in priors.items():
-            prior_of[seg_of[n]] = max(prior_of.get(seg_of[n], 0.0), p)
+        placed = self.place((
+            self.field_parts(0, (scan(record.name),) if record.name else (), shares),
+            self.field_parts(1, [scan(product) for product, _ in products], shares),
+            self.field_parts(2, (scan(record.scope),) if record.scope else (), shares),
+            self.field_parts(3, (scan(industry_text),) if industry_text else (), shares),
+        ), shares, code)
+        out: list[Placement] = []
+        for s, seg, target, evidence in placed:
+            ev: list[dict] = []
+            for fld, item, wi, n, strong in evidence:
+                e = self.evidence_entry(fld, wi, n, strong, products[item] if fld == 1 else None)
+                if e not in ev:
+                    ev.append(e)
+            if seg in self.priors(code):
+                ev.append(self.prior_entry(code, seg))
+            out.append(Placement(id=record.id, node_id=self.node_ids[target], node_name=self.names[target],
+                                 score=round(s, 3), confidence=round(1.0 - math.exp(-s), 3), evidence=ev))
+        return out
+
+    def evidence_entry(self, fld: int, wi: int, n: int, strong: int, line: tuple[str, float | None] | None) -> dict:
+        """One evidence entry: which word matched in which field for which node (for a product line: the line
+        and its revenue share when given)."""
+        e: dict = {"field": FIELDS[fld], "word": self.spelling[wi], "kind": "strong" if strong else "weak",
+                   "node": self.node_ids[n]}
+        if line is not None:
+            e["product"] = line[0]
+            share = line[1]
+            if share is not None and not math.isnan(share):
+                e["share"] = round(float(share), 4)
+        return e
+
+    def prior_entry(self, code: str, seg: int) -> dict:
+        return {"field": "industry_code", "word": code, "kind": "prior", "node": self.node_ids[seg]}
+
+    def priors(self, code: str) -> dict[int, float]:
+        """GB/T 4754 prior per segment for an industry code of digits ("" for none); cached per code."""
+        cached = self._priors.get(code)
+        if cached is None:
+            priors: dict[int, float] = {}
+            if code.isdigit():
+                for n in self.prior4.get(code[:4], ()) if len(code) >= 4 else ():
+                    priors[n] = PRIOR_4
+                for n in self.prior3.get(code[:3], ()):
+                    priors.setdefault(n, PRIOR_3)
+            cached = {}
+            for n, p in priors.items():
+                seg = self.segment_index[n]
+                cached[seg] = max(cached.get(seg, 0.0), p)
+            self._priors[code] = cached
+        return cached
+
+    def field_parts(
+        self, fld: int, hits_by_item: Sequence[Sequence[tuple[int, int, int]]], shares: Sequence[float]
+    ) -> dict[int, Part]:
+        """One field's scanned hits (per product line for products, else one list) as a `Part` per segment.
+        A pure function of its arguments: the batch engine computes it once per distinct field text."""
+        seg_of = self.segment_index
+        grouped: dict[int, list[Hit]] = {}
+        for item, found in enumerate(hits_by_item):
+            for wi, n, strong in found:
+                seg = seg_of[n]
+                if seg in grouped:
+                    grouped[seg].append((fld, item, wi, n, strong))
+                else:
+                    grouped[seg] = [(fld, item, wi, n, strong)]
+        return {seg: _part(fld, hits, shares) for seg, hits in grouped.items()}
+
+    def place(
+        self, fields: Sequence[dict[int, Part]], shares: Sequence[float], code: str
+    ) -> list[tuple[float, int, int, list[Hit]]]:
+        """The placement rules on the field parts of one firm (name, products, scope, industry — see
+        `field_parts`), the effective shares of its product lines and its GB/T code: (score, segment, target
+        node, evidence hits in evidence order, not yet deduplicated) per placement, best first. `classify`
+        renders them as `Placement`s; the batch engine renders the same hits from cached JSON."""
+        by_seg: dict[int, list[Part | None]] = {}
+        strong_hit = False
+        for fld, parts in enumerate(fields):
+            for seg, p in parts.items():
+                seg_parts = by_seg.get(seg)
+                if seg_parts is None:
+                    seg_parts = by_seg[seg] = [None, None, None, None]
+                seg_parts[fld] = p
+                if p.strong_hit:
+                    strong_hit = True
+        # The common case for a registry: no strong word of the chain. Weak words and priors never place alone.
+        if not strong_hit:
+            return []
+        prior_of = self.priors(code)
         seg_score: dict[int, float] = {}
         used_weak: dict[int, bool] = {}
-        for seg, seg_hits in by_seg.items():
-            strong_only, with_weak = self._segment_score(seg_hits, shares)
+        for seg, seg_parts in by_seg.items():
+            strong_only = _combine(seg_parts, False)
             # Weak words only add to a segment that strong words already make likely.
-            used_weak[seg] = strong_only >= WEAK_GATE
-            score = with_weak if used_weak[seg] else strong_only
+            weak = used_weak[seg] = strong_only >= WEAK_GATE
+            score = _combine(seg_parts, True) if weak and _any_weak(seg_parts) else strong_only
             if score > 0:
                 seg_score[seg] = score + prior_of.get(seg, 0.0)
         placed = [(s, seg) for seg, s in seg_score.items() if s >= THRESHOLD]
@@ -373,41 +505,33 @@ class Classifier:
             ]
         placed.sort(key=lambda t: (-t[0], t[1]))
         best = placed[0][0]
-        out: list[Placement] = []
+        out = []
         for s, seg in placed:
             if s < RELATIVE_CUT * best:
                 continue
-            seg_hits = [h for h in by_seg[seg] if h[4] or used_weak[seg]]
+            seg_hits = [h for p in by_seg[seg] if p is not None for h in p.hits if h[4] or used_weak[seg]]
             # Report the most specific node with strong evidence of its own (deepest, then highest own score).
-            strong_nodes = {h[3] for h in seg_hits if h[4]}
-            target = next(iter(strong_nodes)) if len(strong_nodes) == 1 else max(
-                strong_nodes,
-                key=lambda n: (self.depth[n], self._segment_score([h for h in seg_hits if h[3] == n], shares)[0]),
+            strong_nodes = list({h[3] for h in seg_hits if h[4]})
+            if len(strong_nodes) > 1:  # the deepest nodes, in set order; their own scores only break a tie
+                deepest = max(self.depth[n] for n in strong_nodes)
+                strong_nodes = [n for n in strong_nodes if self.depth[n] == deepest]
+            target = strong_nodes[0] if len(strong_nodes) == 1 else max(
+                strong_nodes, key=lambda n: self._node_score([h for h in seg_hits if h[3] == n], shares)
             )
-            ev: list[dict] = []
-            for fld, item, wi, n, strong in sorted(seg_hits, key=lambda h: (-h[4], h[0], h[1])):
-                e = {"field": FIELDS[fld], "word": self.spelling[wi], "kind": "strong" if strong else "weak",
-                     "node": self.node_ids[n]}
-                if fld == 1:
-                    e["product"] = products[item][0]
-                    share = products[item][1]
-                    if share is not None and not math.isnan(share):
-                        e["share"] = round(float(share), 4)
-                if e not in ev:
-                    ev.append(e)
-            if seg in prior_of:
-                ev.append({"field": "industry_code", "word": code, "kind": "prior", "node": self.node_ids[seg]})
-            out.append(
-                Placement(
-                    id=rid,
-                    node_id=self.node_ids[target],
-                    node_name=self.names[target],
-                    score=round(s, 3),
-                    confidence=round(1.0 - math.exp(-s), 3),
-                    evidence=ev,
-                )
-            )
+            # Evidence lists strong words first, then by field and product line: seg_hits is in field and line
+            # order already, so a stable sort on strength alone gives that order.
+            out.append((s, seg, target, sorted(seg_hits, key=_HIT_STRENGTH, reverse=True)))
         return out
+
+    @staticmethod
+    def _node_score(hits: list[Hit], shares: Sequence[float]) -> float:
+        """Strong-word score of one node from its hits, summed like a segment's."""
+        parts: list[Part | None] = [None, None, None, None]
+        for fld in range(4):
+            mine = [h for h in hits if h[0] == fld]
+            if mine:
+                parts[fld] = _part(fld, mine, shares)
+        return _combine(parts, False)
 
     def classify_batch(self, records: Iterable[Record]) -> list[Placement]:
         out: list[Placement] = []

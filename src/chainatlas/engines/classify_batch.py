@@ -3,29 +3,32 @@
 Why it is fast and still exact:
 - A registry repeats itself: scopes, product lists and industries recur, and most names carry no chain word.
   Each *distinct* field text is handled once, and only texts that contain a chain word at all (a Rust
-  Aho-Corasick pass over the whole column, `str.contains_any`) are scanned by the engine's own `_scan`.
+  Aho-Corasick pass over the whole column, `str.contains_any`) are scanned by the engine's own `_scan`; its
+  field parts (`Classifier.field_parts`: the field's hits summed per segment) are computed once per text too.
 - `Classifier.classify` is a pure function of (name hits, product list, scope hits, industry hits, GB/T code)
   — the name and scope texts matter only through their hits, a product list only when one of its lines has a
-  hit. Firms sharing that *signature* get the same placements, so the engine's own `classify` runs once per
-  distinct signature (on one representative firm) and the result is joined back to every firm carrying it.
-  Firms with no strong hit in any field are placed nowhere, exactly as the engine's early exit decides.
+  hit. Firms sharing that *signature* get the same placements, so the engine's own rules (`Classifier.place`)
+  run once per distinct signature and the result is joined back to every firm carrying it. Firms with no
+  strong hit in any field are placed nowhere, exactly as the engine's early exit decides.
+- Evidence JSON is joined from cached per-entry JSON texts of the engine's own entries (`evidence_entry`).
 - No rule is re-implemented here, so the placements (nodes, scores, evidence) cannot drift from the engine's.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
-import numpy as np
 import polars as pl
 
 from chainatlas.domain.chain import Chain, load_chain
-from chainatlas.engines.classify import Classifier, Placement, Record, parse_products
+from chainatlas.engines.classify import Classifier, Part, Placement, Record, effective_shares, parse_products
 
 # Columns of the frame `classify_frame` takes: the fields of `Record`, every column a string (nulls read as "");
 # products is the raw cell text ("动力电池:0.82；储能系统(6%)"), or any key that `products_of` turns into the list.
@@ -35,6 +38,10 @@ INPUT_COLUMNS = ("id", "name", "products", "scope", "industry_code", "industry")
 RESULT_COLUMNS = ("row", "id", "node_id", "node_name", "score", "confidence", "evidence", "score_text")
 ProductsOf = Callable[[str], Sequence[tuple[str, float | None]]]
 _SIGNATURE = ("name_hid", "products_key", "scope_hid", "industry_hid", "code_key")
+_SAMPLE = 10_000  # rows looked at to tell a column of distinct texts from a repetitive one
+# A character NFKC may change: anything but ASCII and the CJK Unified Ideographs (none of which has a
+# decomposition or combines with a neighbour; tests/test_classify_batch.py checks that).
+NFKC_UNSTABLE = r"[^\x00-\x7F\x{4E00}-\x{9FFF}]"
 
 
 class BatchClassifier:
@@ -44,46 +51,85 @@ class BatchClassifier:
         self.classifier = Classifier(chain)
         # Words that can yield a hit (a node's keyword or weak keyword); a text with none of them has no hits.
         self._positive = sorted({w for w, strong, weak, _ in self.classifier.words if strong or weak})
+        # Words without which a text has no strong hit: strong words, and qualifiers (which make a weak head strong).
+        self._may_be_strong = sorted({w for (w, strong, _, _), qualifier in zip(self.classifier.words,
+                                                                                 self.classifier.qualifier)
+                                      if strong or qualifier})
         self._hit_id: dict[tuple[tuple[int, int, int], ...], int] = {(): 0}  # interned scan results; 0 = no hit
+        self._hits: list[tuple[tuple[int, int, int], ...]] = [()]  # by hit id
         self._strong: list[bool] = [False]  # by hit id: has a strong hit
+        self._fragments: dict[tuple, str] = {}  # evidence entry → its JSON text
+        self._field_parts: dict[tuple[int, int], dict[int, Part]] = {}  # (field, hit id) → its field parts
 
     # ------------------------------------------------------------------ per distinct text
 
-    def _may_hit(self, values: pl.Series) -> pl.Series:
-        """False where a text certainly has no hit: it contains no positive word once read as `_scan` reads it
-        (NFKC; case-blind for Latin letters, the only cased letters in a chain file's words)."""
-        return values.str.normalize("NFKC").str.contains_any(self._positive, ascii_case_insensitive=True).fill_null(False)
+    def _may_hit(self, values: pl.Series, words: list[str] | None = None) -> pl.Series:
+        """False where a text certainly has no hit: it contains none of `words` (default: the positive words)
+        once read as `_scan` reads it (NFKC; case-blind for Latin letters, the only cased letters in a chain
+        file's words). Only texts with a character outside ASCII and the CJK Unified Ideographs are normalised:
+        NFKC leaves the others as they are."""
+        words = self._positive if words is None else words
+        if not words:
+            return pl.repeat(False, values.len(), dtype=pl.Boolean, eager=True)
+        found = values.str.contains_any(words, ascii_case_insensitive=True).fill_null(False)
+        unstable = values.str.contains(NFKC_UNSTABLE).fill_null(False).arg_true()
+        if unstable.len():
+            normalised = values.gather(unstable).str.normalize("NFKC")
+            found = found.scatter(unstable, normalised.str.contains_any(words, ascii_case_insensitive=True))
+        return found
 
     def _intern(self, hits: tuple[tuple[int, int, int], ...]) -> int:
         hid = self._hit_id.get(hits)
         if hid is None:
-            hid = self._hit_id[hits] = len(self._hit_id)
+            hid = self._hit_id[hits] = len(self._hits)
+            self._hits.append(hits)
             self._strong.append(bool(hits) and bool(hits[0][2]))  # `_scan` puts strong hits first
         return hid
 
-    def _hit_ids(self, values: pl.Series) -> pl.Series:
-        """Interned hit-list id of each text (0 for none)."""
-        distinct = values.unique()
-        texts = distinct.filter(self._may_hit(distinct)).to_list()
+    def _hit_ids(self, values: pl.Series, placed_by_others: pl.Series | None = None) -> pl.Series:
+        """Interned hit-list id of each text (0 for none).
+
+        A column of mostly distinct texts (firm names) is filtered before it is deduplicated, since only a few
+        of its texts contain a chain word; a repetitive one (scopes, industries) the other way round. Where
+        `placed_by_others` is False (no strong hit in the firm's other fields) the hits matter only if some are
+        strong, so a text there without a strong word or qualifier is not scanned (its id is 0)."""
         scan = self.classifier._scan
-        ids = [self._intern(scan(t)) for t in texts]
+        if values.head(_SAMPLE).n_unique() > _SAMPLE // 2:
+            may_hit = self._may_hit(values)
+            if placed_by_others is not None:
+                unsure = (may_hit & ~placed_by_others).arg_true()
+                may_hit = may_hit.scatter(unsure, self._may_hit(values.gather(unsure), self._may_be_strong))
+            hitting = values.filter(may_hit)
+            texts = hitting.unique()
+            ids = pl.Series([self._intern(scan(t)) for t in texts.to_list()], dtype=pl.UInt32)
+            found = hitting.replace_strict(texts, ids, return_dtype=pl.UInt32)
+            return pl.zeros(values.len(), dtype=pl.UInt32, eager=True).scatter(may_hit.arg_true(), found)
+        distinct = values.unique()
+        texts = distinct.filter(self._may_hit(distinct))
+        ids = pl.Series([self._intern(scan(t)) for t in texts.to_list()], dtype=pl.UInt32)
         return values.replace_strict(texts, ids, default=0, return_dtype=pl.UInt32)
 
-    def _product_keys(self, cells: pl.Series, products_of: ProductsOf | None) -> tuple[pl.Series, pl.Series]:
-        """(key, any strong hit) per product cell; key 0 when no product line has a hit, since such a list
-        changes nothing in `classify` (shares only weigh lines with hits, evidence only names those)."""
+    def _product_keys(self, cells: pl.Series, products_of: ProductsOf | None) -> tuple[pl.Series, list[_Products]]:
+        """(key per product cell, the scanned product list of each key). Key 0 (no product line has a hit)
+        stands for every such list, since it changes nothing in `classify`: shares only weigh lines with hits,
+        evidence only names those."""
         distinct = cells.unique()
         if products_of is None:  # cell text: its lines are pieces of it, so a cell without a chain word has no hit
             distinct = distinct.filter(self._may_hit(distinct))
-        texts = distinct.to_list()
         parse, scan = products_of or parse_products, self.classifier._scan
-        keys, strong = [], []
-        for cell in texts:
-            found = [scan(product) for product, _ in parse(cell)]
-            keys.append(len(keys) + 1 if any(found) else 0)
-            strong.append(any(h and h[0][2] for h in found))
-        return (cells.replace_strict(texts, keys, default=0, return_dtype=pl.UInt32),
-                cells.replace_strict(texts, strong, default=False, return_dtype=pl.Boolean))
+        field_parts = self.classifier.field_parts
+        lists, keys = [_Products({}, (), (), False)], []
+        for cell in distinct.to_list():
+            products = parse(cell)
+            found = [scan(product) for product, _ in products]
+            if any(found):
+                keys.append(len(lists))
+                shares = effective_shares(products)
+                lists.append(_Products(field_parts(1, found, shares), tuple(shares), tuple(products),
+                                       any(h and h[0][2] for h in found)))
+            else:
+                keys.append(0)
+        return cells.replace_strict(distinct, pl.Series(keys, dtype=pl.UInt32), default=0, return_dtype=pl.UInt32), lists
 
     def _industry(self, frame: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
         """(industry hit id, GB/T code as `classify` uses it) per row, from its industry and industry_code:
@@ -103,46 +149,77 @@ class BatchClassifier:
                                                                  maintain_order="left")
         return joined["industry_hid"], joined["code_key"]
 
+    def _parts(self, fld: int, hid: int) -> dict[int, Part]:
+        """The field parts of a name, scope or industry text by its hit id, computed once per process."""
+        key = (fld, hid)
+        found = self._field_parts.get(key)
+        if found is None:
+            found = self._field_parts[key] = self.classifier.field_parts(fld, (self._hits[hid],), ())
+        return found
+
+    # ------------------------------------------------------------------ evidence as JSON
+
+    def _evidence_json(self, evidence: list[tuple[int, int, int, int, int]], products: _Products, prior: tuple | None) -> str:
+        """The JSON `classify` would give for these evidence hits (json.dumps of its list of entries, duplicates
+        dropped), joined from cached per-entry texts: a list's JSON is its entries' JSON joined by commas."""
+        cache, entries = self._fragments, []
+        for fld, item, wi, n, strong in evidence:
+            key = (fld, wi, n, strong, *products.lines[item]) if fld == 1 else (fld, wi, n, strong)
+            text = cache.get(key)
+            if text is None:
+                entry = self.classifier.evidence_entry(fld, wi, n, strong, products.lines[item] if fld == 1 else None)
+                text = cache[key] = _json(entry)
+            if text not in entries:  # `classify` drops equal entries; equal entries have equal JSON
+                entries.append(text)
+        if prior is not None:
+            text = cache.get(prior)
+            if text is None:
+                text = cache[prior] = _json(self.classifier.prior_entry(*prior))
+            entries.append(text)
+        return "[" + ",".join(entries) + "]"
+
     # ------------------------------------------------------------------ batch
 
     def classify_frame(self, frame: pl.DataFrame, products_of: ProductsOf | None = None) -> pl.DataFrame:
         """Placements of every row of `frame` (INPUT_COLUMNS), as a frame of RESULT_COLUMNS; products cells are
         parsed with `parse_products` unless `products_of` maps them to product lists."""
         frame = frame.select(pl.col(c).cast(pl.String).fill_null("") for c in INPUT_COLUMNS)
-        products_key, products_strong = self._product_keys(frame["products"], products_of)
+        products_key, lists = self._product_keys(frame["products"], products_of)
         industry_hid, code_key = self._industry(frame)
         keys = pl.DataFrame({
             "row": pl.int_range(frame.height, eager=True, dtype=pl.UInt32),
-            "name_hid": self._hit_ids(frame["name"]),
             "products_key": products_key,
             "scope_hid": self._hit_ids(frame["scope"]),
             "industry_hid": industry_hid,
             "code_key": code_key,
         })
-        strong = np.asarray(self._strong, dtype=bool)
-        # The engine's early exit: no strong hit in any field, no placement.
-        candidate = (
-            strong[keys["name_hid"].to_numpy()] | strong[keys["scope_hid"].to_numpy()]
-            | strong[keys["industry_hid"].to_numpy()] | products_strong.to_numpy()
+        strong = pl.Series(self._strong, dtype=pl.Boolean)
+        others = (
+            strong.gather(keys["scope_hid"]) | strong.gather(keys["industry_hid"])
+            | pl.Series([p.strong for p in lists], dtype=pl.Boolean).gather(keys["products_key"])
         )
-        keys = keys.filter(pl.Series(candidate))
-        signatures = keys.group_by(_SIGNATURE).agg(pl.col("row").min().alias("example"))
-        classify = self.classifier.classify
+        keys = keys.with_columns(name_hid=self._hit_ids(frame["name"], others))
+        # The engine's early exit: no strong hit in any field, no placement.
+        candidate = others | pl.Series(self._strong, dtype=pl.Boolean).gather(keys["name_hid"])
+        keys = keys.filter(candidate)
+        signatures = keys.select(_SIGNATURE).unique()
+        place, priors, parts, node_ids, names = (self.classifier.place, self.classifier.priors, self._parts,
+                                                 self.classifier.node_ids, self.classifier.names)
         rows: dict[str, list] = {c: [] for c in ("sig", "rank", *RESULT_COLUMNS[2:])}
-        examples = frame[signatures["example"]]
-        for sig, (name, products, scope, code, industry) in enumerate(
-            examples.select("name", "products", "scope", "industry_code", "industry").iter_rows()
-        ):
-            record = Record("", name, (products_of or parse_products)(products), scope, code, industry)
-            for rank, p in enumerate(classify(record)):
+        for sig, (name, products_key, scope, industry, code) in enumerate(signatures.iter_rows()):
+            products = lists[products_key]
+            prior_of = priors(code)
+            fields = (parts(0, name), products.parts, parts(2, scope), parts(3, industry))
+            for rank, (s, seg, target, evidence) in enumerate(place(fields, products.shares, code)):
+                score = round(s, 3)  # as `classify` rounds
                 rows["sig"].append(sig)
                 rows["rank"].append(rank)
-                rows["node_id"].append(p.node_id)
-                rows["node_name"].append(p.node_name)
-                rows["score"].append(p.score)
-                rows["confidence"].append(p.confidence)
-                rows["evidence"].append(json.dumps(p.evidence, ensure_ascii=False, separators=(",", ":")))
-                rows["score_text"].append(f"{p.score:.3f}")
+                rows["node_id"].append(node_ids[target])
+                rows["node_name"].append(names[target])
+                rows["score"].append(score)
+                rows["confidence"].append(round(1.0 - math.exp(-s), 3))
+                rows["evidence"].append(self._evidence_json(evidence, products, (code, seg) if seg in prior_of else None))
+                rows["score_text"].append(f"{score:.3f}")
         placements = pl.DataFrame(rows, schema={
             "sig": pl.UInt32, "rank": pl.UInt32, "node_id": pl.String, "node_name": pl.String,
             "score": pl.Float64, "confidence": pl.Float64, "evidence": pl.String, "score_text": pl.String,
@@ -171,6 +248,19 @@ class BatchClassifier:
         return placements_of(self.classify_frame(frame, lists.__getitem__))
 
 
+class _Products(NamedTuple):
+    """One distinct product list as `Classifier.place` takes it, with what its evidence names."""
+
+    parts: dict[int, Part]  # its field parts
+    shares: tuple[float, ...]  # effective revenue share of each line
+    lines: tuple[tuple[str, float | None], ...]  # (product, share as given)
+    strong: bool  # some line has a strong hit
+
+
+def _json(entry: dict) -> str:
+    return json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
+
+
 def placements_of(result: pl.DataFrame) -> list[Placement]:
     """The result frame as `Placement`s (for comparisons and small callers)."""
     return [
@@ -189,6 +279,8 @@ def classify_frame_parallel(chain: Chain, frame: pl.DataFrame, workers: int = 1)
     distinct signatures) then fall to the same worker, so no signature is placed twice. Each worker is a fresh
     `python -m` process that loads only this module (polars' thread pool does not survive a fork, and a spawned
     multiprocessing child would re-import the whole CLI); parts and results travel as Arrow IPC files.
+    `chainatlas classify` uses this for inputs it cannot split by byte range (XLSX, Parquet, other encodings, a
+    title above the header, a quoted cell across a cut); a plain CSV is read by the workers themselves.
     """
     if workers <= 1 or frame.height < 2 * workers:
         return BatchClassifier(chain).classify_frame(frame)

@@ -1,19 +1,21 @@
 """Turn a read table and its header mapping into parsed columns plus the problems of each row.
 
-Column-wise with a cache per distinct value: a million-row file has far fewer distinct dates, amounts and
-addresses than rows, and this keeps the bulk path in plain Python fast enough.
+Column-wise: text columns (CSV) go through ingest/columnar.py — polars expressions for clean text and
+well-formed USCCs, the per-value parser once per distinct cell for the rest (a million-row file has far fewer
+distinct dates and amounts than rows); other cells (Excel, Parquet) through the per-value parsers with a cache.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from chainatlas.domain import uscc as uscc_rules
 from chainatlas.domain.money import MoneyError, parse_money
+from chainatlas.ingest import columnar
 from chainatlas.ingest.mapping import ColumnMap, HeaderMapping
 from chainatlas.ingest.reader import Table
 from chainatlas.ingest.values import (
@@ -163,6 +165,50 @@ def parser_for(col: ColumnMap, kind: str) -> Callable[[Any], Any]:
     return _text_parser(field_id)
 
 
+def _parse_cells(source: Sequence[Any], parse: Callable[[Any], Any]) -> tuple[list[Any], columnar.Rejected]:
+    """The per-value path (Excel and Parquet cells of any type), with a cache per distinct value."""
+    cache: dict[Any, Any] = {}
+    out: list[Any] = []
+    append = out.append
+    rejected: columnar.Rejected = []
+    for i, value in enumerate(source):
+        try:
+            result = cache.get(value, _MISSING)
+        except TypeError:  # unhashable cell
+            result = _MISSING
+        if result is _MISSING:
+            try:
+                result = parse(value)
+            except ValueProblem as exc:
+                result = exc
+            try:
+                cache[value] = result
+            except TypeError:
+                pass
+        if isinstance(result, ValueProblem):
+            rejected.append((i, value, result))
+            result = None
+        append(result)
+    return out, rejected
+
+
+def parse_column(source: Sequence[Any], col: ColumnMap, kind: str) -> tuple[list[Any], columnar.Rejected]:
+    """One column's values and rejected cells. Text columns (CSV) are parsed whole with polars; the per-value
+    parsers decide every cell the columnar path does not, so both give the same values and messages."""
+    parse = parser_for(col, kind)
+    series = columnar.series_of(source)
+    if series is None:
+        return _parse_cells(source, parse)
+    field_id = col.field or ""
+    if field_id in ("listing_code", "industry_code", "website"):  # own parsers / NFKC: few distinct values
+        return columnar.parse_distinct(series, parse)
+    if kind == "uscc":
+        return columnar.parse_uscc(series, parse)
+    if kind == "text" and not columnar.repetitive(series):  # names, addresses: clean them as a column
+        return columnar.parse_text(source, series, parse, MAX_LENGTHS.get(field_id)), []
+    return columnar.parse_distinct(series, parse)
+
+
 def parse_table(table: Table, mapping: HeaderMapping, file_name: str,
                 required: tuple[str, ...] = ("name",)) -> Parsed:
     kinds = {f.id: f.kind for f in mapping.fields}
@@ -171,31 +217,11 @@ def parse_table(table: Table, mapping: HeaderMapping, file_name: str,
     problems = parsed.problems
     for col in mapping.mapped:
         assert col.field is not None
-        parse = parser_for(col, kinds[col.field])
-        cache: dict[Any, Any] = {}
-        out: list[Any] = []
-        append = out.append
-        source = table.columns[col.index]
-        for i, value in enumerate(source):
-            try:
-                result = cache.get(value, _MISSING)
-            except TypeError:  # unhashable cell
-                result = _MISSING
-            if result is _MISSING:
-                try:
-                    result = parse(value)
-                except ValueProblem as exc:
-                    result = exc
-                try:
-                    cache[value] = result
-                except TypeError:
-                    pass
-            if isinstance(result, ValueProblem):
-                problems.setdefault(i, []).append(
-                    Problem(file_name, table.row_numbers[i], col.header, clean_text(value), result.message, result.action)
-                )
-                result = None
-            append(result)
+        out, rejected = parse_column(table.columns[col.index], col, kinds[col.field])
+        for i, value, exc in rejected:
+            problems.setdefault(i, []).append(
+                Problem(file_name, table.row_numbers[i], col.header, clean_text(value), exc.message, exc.action)
+            )
         parsed.values[col.field] = out
     for field_id in required:
         col = mapping.column_of(field_id)
@@ -208,13 +234,22 @@ def parse_table(table: Table, mapping: HeaderMapping, file_name: str,
                 )
     name_col = mapping.column_of("name")
     if "name" in parsed.values and name_col is not None:
-        raw = table.columns[name_col.index]
         limit = MAX_LENGTHS["name"]
-        for i, value in enumerate(parsed.values["name"]):
+        values = parsed.values["name"]
+        raw = table.columns[name_col.index]
+        for i, cell in _longer_than(raw, limit):
             # cleaning never lengthens a text cell, so only longer raw texts (or non-text cells) need it
-            if value and (len(raw[i]) > limit if isinstance(raw[i], str) else True) and len(clean_text(raw[i])) > limit:
+            if values[i] and len(clean_text(cell)) > limit:
                 problems.setdefault(i, []).append(
-                    Problem(file_name, table.row_numbers[i], name_col.header, value[:40] + "…",
+                    Problem(file_name, table.row_numbers[i], name_col.header, values[i][:40] + "…",
                             "企业名称超过200字", "请核对是否把多列内容粘贴到了名称列")
                 )
     return parsed
+
+
+def _longer_than(raw: Sequence[Any], limit: int) -> list[tuple[int, Any]]:
+    """(row, cell) of the cells that are not text or are texts longer than limit."""
+    if isinstance(raw, columnar.LazyColumn):
+        rows = (raw.series.str.len_chars() > limit).arg_true()
+        return list(zip(rows.to_list(), raw.series.gather(rows).to_list()))
+    return [(i, v) for i, v in enumerate(raw) if not isinstance(v, str) or len(v) > limit]

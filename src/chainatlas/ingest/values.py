@@ -125,8 +125,7 @@ _LIST_SPLIT = re.compile(r"[、，,;；/|\n]+")
 
 def split_list(value: object) -> list[str]:
     """'动力电池、储能电池;BMS' → ['动力电池', '储能电池', 'BMS'] (order kept, duplicates dropped)."""
-    items = [item.strip() for item in _LIST_SPLIT.split(clean_text(value))]
-    return list(dict.fromkeys(item for item in items if item))
+    return list(dict.fromkeys(filter(None, map(str.strip, _LIST_SPLIT.split(clean_text(value))))))
 
 
 DESIGNATIONS = ("专精特新小巨人", "专精特新", "高新技术企业", "科技型中小企业", "独角兽", "瞪羚", "单项冠军",

@@ -13,10 +13,14 @@ import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, selectinload
 
@@ -32,6 +36,8 @@ from chainatlas.ingest.mapping import (
     load_mapping_file,
     map_headers,
 )
+from chainatlas.ingest.columnar import WHITESPACE
+from chainatlas.ingest.name_place_columns import name_keys, places
 from chainatlas.ingest.names import is_latin, looks_like_full_name, name_key
 from chainatlas.ingest.reader import ReadError, Table, read_table
 from chainatlas.ingest.records import Parsed, Problem, parse_table, raw_row
@@ -186,95 +192,179 @@ class _Record:
     designations: list[tuple[str, str, int | None]]
 
 
-def _records(p: Parsed, specs: list[ZoneSpec], bad: set[int]) -> list[_Record]:
-    """Valid rows → Enterprise column values plus names, products and designations; column-wise for speed.
+@dataclass
+class _Rows:
+    """The valid rows of a file, column by column: a dict per row costs seconds on a million rows, so a row
+    becomes a _Record only where it folds into another row or a known firm (or goes to splink)."""
+
+    index: list[int]  # parsed-table row of each valid row
+    cols: dict[str, list[Any]]  # Enterprise column → value per valid row; None: the file gives none
+    norm: list[str]
+    core: list[str]
+    branch: list[bool]
+    aliases: list[list[tuple[str, str]]]
+    products: list[list[str]]  # as parsed; a product is cut to 200 characters where it is stored
+    designations: list[list[tuple[str, str, int | None]]]
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def record(self, j: int) -> _Record:
+        values = {c: col[j] for c, col in self.cols.items() if col[j] is not None}
+        return _Record(self.index[j], values, values["name"], self.norm[j], self.core[j], self.branch[j],
+                       list(self.aliases[j]), [x[:200] for x in self.products[j]], list(self.designations[j]))
+
+
+def _take(column: list[Any], rows: list[int], n: int) -> list[Any]:
+    if len(rows) == n:
+        return list(column)
+    if len(rows) > 1:
+        return list(itemgetter(*rows)(column))
+    return [column[i] for i in rows]
+
+
+def _records(p: Parsed, specs: list[ZoneSpec], bad: set[int]) -> _Rows:
+    """Valid rows → Enterprise column values plus names, products and designations, column by column: each
+    distinct name, address and zone text is normalised once, the common shapes with polars.
 
     The source is "demo" for generated demo rows and None for the others (the caller names the batch)."""
-    table = divisions()
     n = len(p)
-    empty: list[Any] = [None] * n
+    rows = [i for i in range(n) if i not in bad] if bad else list(range(n))
+    m = len(rows)
+    empty: list[Any] = [None] * m
 
     def column(field_id: str) -> list[Any]:
-        return p.values.get(field_id) or empty
+        values = p.values.get(field_id)
+        return empty if values is None else _take(values, rows, n)
 
-    direct = [(col, p.values[col]) for col in _DIRECT if col in p.values]
-    names, capital, foreign_col, leader = column("name"), column("registered_capital"), column("foreign_invested"), column("is_leader")
-    provinces, cities, districts = column("province"), column("city"), column("district")
-    streets, parks, notes = column("street"), column("park"), column("source_note")
-    former, products_col, designations_col = column("former_names"), column("products"), column("designations")
-    place_cache: dict[str, Place] = {}
-    zone_cache: dict[tuple, Any] = {}
-    key_cache: dict[str, Any] = {}
-    foreign_cache: dict[str, bool] = {}
-    records = []
-    for i in range(n):
-        if i in bad:
+    cols: dict[str, list[Any]] = {}
+    names = column("name")
+    for j in pl.Series(names, dtype=pl.String).str.contains(_UNSPACED).arg_true().to_list():
+        names[j] = " ".join(names[j].split())
+    distinct, at = _distinct(names)
+    keys = name_keys(distinct)
+    norm = _spread(keys.norm, at)
+    cols["name"] = names
+    cols["name_norm"] = _spread([x[:200] for x in keys.norm], at)
+    for col in _DIRECT:
+        if col in p.values:
+            cols[col] = column(col)
+    if any(keys.latin):  # an English name is also the English name, unless the file gives one
+        name_en = cols.setdefault("name_en", list(empty))
+        for j in np.flatnonzero(np.array(keys.latin, dtype=bool)[at]).tolist():
+            if name_en[j] is None:
+                name_en[j] = names[j]
+    if "registered_capital" in p.values:
+        money = column("registered_capital")
+        cols["registered_capital"] = [x.amount if x is not None else None for x in money]
+        cols["capital_currency"] = [x.currency if x is not None else None for x in money]
+        cols["registered_capital_yuan"] = [x.amount_yuan if x is not None else None for x in money]
+    ownership = cols.get("ownership", empty)
+    foreign_of = {o: is_foreign_invested(o) for o in set(ownership) if o}
+    if "foreign_invested" in p.values or foreign_of:
+        foreign = column("foreign_invested")
+        cols["foreign_invested"] = [True if (f if f is not None else foreign_of.get(o)) else None
+                                    for f, o in zip(foreign, ownership)]
+    if "is_leader" in p.values:
+        cols["is_leader"] = [True if x else None for x in column("is_leader")]
+
+    # the address, else the province/city/district columns, else the USCC's registering authority
+    address = cols.get("address", empty)
+    if any(f in p.values for f in ("province", "city", "district")):
+        parts = zip(column("province"), column("city"), column("district"))
+        texts = [a or "".join(x for x in ps if x) for a, ps in zip(address, parts)]
+    else:
+        texts = [a or "" for a in address]
+    distinct, spot = _distinct(texts)
+    found = places(distinct)
+    row_places = np.empty(len(found), dtype=object)
+    row_places[:] = found
+    row_places = row_places[spot]
+    province = _spread([x.province_code or None for x in found], spot)
+    city = _spread([x.city_code if x.province_code else None for x in found], spot)
+    district = _spread([x.district_code if x.province_code else None for x in found], spot)
+    usccs = cols.get("uscc", empty)
+    if usccs is not empty:
+        for j in np.flatnonzero(np.array([not x.province_code for x in found], dtype=bool)[spot]).tolist():
+            if usccs[j]:
+                place = row_places[j] = place_from_division_code(division_code(usccs[j]))
+                province[j] = place.province_code or None
+                city[j] = place.city_code if place.province_code else None
+                district[j] = place.district_code if place.province_code else None
+    cols["province_code"], cols["city_code"], cols["district_code"] = province, city, district
+    if specs:
+        _zones(cols, address, column("street"), column("park"), row_places, specs)
+    notes = column("source_note")
+    cols["source"] = ["demo" if x and DEMO_MARK in x else None for x in notes]
+
+    # short, English and former names become aliases
+    short_names, english, former = cols.get("short_name", empty), cols.get("name_en", empty), column("former_names")
+    aliases: list[Any] = [()] * m
+    if short_names is not empty or english is not empty or former is not empty:
+        aliases = [_aliases(*row) for row in zip(names, short_names, english, former)]
+    products = [x or () for x in column("products")]
+    designations = [x or () for x in column("designations")]
+    return _Rows(rows, cols, norm, _spread(keys.core, at), _spread(keys.is_branch, at), aliases, products,
+                 designations)
+
+
+# a name " ".join(name.split()) changes: a blank other than a single space between two other characters
+_UNSPACED = "[" + "".join(f"\\x{{{ord(ch):x}}}" for ch in WHITESPACE if ch != " ") + "]|  |^ | $"
+
+
+def _distinct(values: list[str]) -> tuple[list[str], np.ndarray]:
+    """The distinct values in first-seen order, and where each value is among them."""
+    encoded = pc.dictionary_encode(pa.array(values, pa.large_string()))
+    return encoded.dictionary.to_pylist(), pl.Series(encoded.indices).to_numpy()
+
+
+def _spread(values: list[Any], at: np.ndarray) -> list[Any]:
+    """values[k] for each k in at."""
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array[at].tolist()
+
+
+def _aliases(name: str, short: str | None, english: str | None, former: list[str] | None) -> list[tuple[str, str]]:
+    found = []
+    if short and short != name:
+        found.append((short, "short"))
+    if english and english != name:
+        found.append((english[:300], "english"))
+    if former:
+        found += [(a[:300], "former") for a in former if a != name]
+    return found
+
+
+def _zones(cols: dict[str, list[Any]], address: list[Any], streets: list[Any], parks: list[Any],
+           row_places: list[Place], specs: list[ZoneSpec]) -> None:
+    """Zone, park and street of each row, matched once per distinct address text and place; a place in a city
+    that no zone is in cannot match (match_zone skips every zone for it), so it is not even looked at."""
+    m = len(address)
+    zone_ids: list[Any] = [None] * m
+    park_ids: list[Any] = [None] * m
+    street_codes: list[Any] = [None] * m
+    cities = {spec.city_code for spec in specs}
+    some_zone_in_any_city = not all(cities)
+    cache: dict[tuple, Any] = {}
+    for j, place in enumerate(row_places):
+        if place.city_code and not some_zone_in_any_city and place.city_code not in cities:
             continue
-        name = " ".join(names[i].split())
-        key = key_cache.get(name)
-        if key is None:
-            key = key_cache[name] = name_key(name)
-        v: dict[str, Any] = {"name": name, "name_norm": key.norm[:200]}
-        for col, values in direct:
-            value = values[i]
-            if value is not None:
-                v[col] = value
-        if key.latin and "name_en" not in v:
-            v["name_en"] = name
-        money = capital[i]
-        if money is not None:
-            v["registered_capital"], v["capital_currency"], v["registered_capital_yuan"] = (
-                money.amount, money.currency, money.amount_yuan)
-        foreign = foreign_col[i]
-        ownership = v.get("ownership")
-        if foreign is None and ownership:
-            foreign = foreign_cache.get(ownership)
-            if foreign is None:
-                foreign = foreign_cache[ownership] = is_foreign_invested(ownership)
-        if foreign:
-            v["foreign_invested"] = True
-        if leader[i]:
-            v["is_leader"] = True
-        address = v.get("address", "")
-        # the address, else the province/city/district columns, else the USCC's registering authority
-        text = address or "".join(x for x in (provinces[i], cities[i], districts[i]) if x)
-        place = place_cache.get(text) if text else Place()
-        if place is None:
-            place = place_cache[text] = table.resolve(text)
-        if not place.province_code and v.get("uscc"):
-            place = place_from_division_code(division_code(v["uscc"]))
-        if place.province_code:
-            v["province_code"], v["city_code"], v["district_code"] = (
-                place.province_code, place.city_code, place.district_code)
-        if specs:
-            zone_text = "".join(x for x in (address, streets[i], parks[i]) if x)
-            zkey = (zone_text, place)
-            hit = zone_cache.get(zkey, 0)
-            if hit == 0:
-                hit = zone_cache[zkey] = match_zone(zone_text, place, specs)
-            if hit is not None:
-                v["zone_id"] = hit.zone_id
-                if hit.park_id:
-                    v["park_id"] = hit.park_id
-                if hit.street_code:
-                    v["street_code"] = hit.street_code
-        v["source"] = "demo" if notes[i] and DEMO_MARK in notes[i] else None
-        aliases = []
-        if v.get("short_name") and v["short_name"] != name:
-            aliases.append((v["short_name"], "short"))
-        if v.get("name_en") and v["name_en"] != name:
-            aliases.append((v["name_en"][:300], "english"))
-        if former[i]:
-            aliases += [(a[:300], "former") for a in former[i] if a != name]
-        products = [x[:200] for x in products_col[i]] if products_col[i] else []
-        records.append(_Record(i, v, name, key.norm, key.core, key.is_branch, aliases, products,
-                               designations_col[i] or []))
-    return records
+        text = "".join(x for x in (address[j], streets[j], parks[j]) if x)
+        key = (text, place)
+        hit = cache.get(key, 0)
+        if hit == 0:
+            hit = cache[key] = match_zone(text, place, specs)
+        if hit is not None:
+            zone_ids[j] = hit.zone_id
+            park_ids[j] = hit.park_id or None
+            street_codes[j] = hit.street_code or None
+    cols["zone_id"], cols["park_id"], cols["street_code"] = zone_ids, park_ids, street_codes
 
 
 def _validate(table: Table, hmap: HeaderMapping, file_name: str,
-              specs: list[ZoneSpec]) -> tuple[dict[int, list[Problem]], list[_Record]]:
-    """Parse, validate and normalise every row: the problems by row, and the records of the valid rows."""
+              specs: list[ZoneSpec]) -> tuple[dict[int, list[Problem]], _Rows]:
+    """Parse, validate and normalise every row: the problems by row, and the valid rows."""
     parsed = parse_table(table, hmap, file_name)
     return parsed.problems, _records(parsed, specs, set(parsed.problems))
 
@@ -303,7 +393,7 @@ def _fill(target: dict[str, Any], incoming: dict[str, Any]) -> dict[str, Any]:
 
 
 class _Index:
-    """Deterministic keys → enterprise id (an int for a known firm, ('n', k) for the k-th new record)."""
+    """Deterministic keys → enterprise id (a known firm's id, or -1 - k for the k-th new record of a file)."""
 
     def __init__(self) -> None:
         self.by_uscc: dict[str, Any] = {}
@@ -317,9 +407,12 @@ class _Index:
             self.by_uscc.setdefault(uscc, ref)
         if listing:
             self.by_listing.setdefault(listing, ref)
+        by_norm = self.by_norm
         for norm in norms:
-            refs = self.by_norm.setdefault(norm, [])
-            if ref not in refs:
+            refs = by_norm.get(norm)
+            if refs is None:
+                by_norm[norm] = [ref]
+            elif ref not in refs:
                 refs.append(ref)
         if uscc or ref not in self.uscc_of:
             self.uscc_of[ref] = uscc
@@ -383,8 +476,13 @@ def import_enterprises(
     fuzzy: bool = True,
 ) -> ImportSummary:
     """Import an enterprise list into the caller's transaction; see the module docstring."""
+    with bulk.gc_paused():
+        return _import_enterprises(session, Path(path), zone_id, mapping, by_user, progress, sheet, fuzzy)
+
+
+def _import_enterprises(session: Session, path: Path, zone_id: str | None, mapping: Path | dict | None,
+                        by_user: str, progress: Progress | None, sheet: str | None, fuzzy: bool) -> ImportSummary:
     started = time.perf_counter()
-    path = Path(path)
     report = progress or (lambda stage, done, total: None)
     digest = file_sha256(path)
     summary = ImportSummary("enterprises", path.name, digest)
@@ -399,7 +497,7 @@ def import_enterprises(
     summary.rows_total, summary.blank_rows = len(table), table.blank_rows
     summary.mapping = {c.header: c.field for c in hmap.columns}
     report("校验", 0, len(table))
-    problems, records = _validate(table, hmap, path.name, specs)
+    problems, rows = _validate(table, hmap, path.name, specs)
 
     batch = ImportBatch(kind="enterprises", file_name=path.name[:300], sha256=digest, mapping=hmap.as_dict(),
                         by_user=by_user, rows_total=len(table))
@@ -407,34 +505,15 @@ def import_enterprises(
     session.flush()  # the batch id names the source of every row; on SQLite this also takes the write lock
     summary.batch_id = batch.id
     if session.get_bind().dialect.name == "sqlite":
-        # a large page cache keeps the index B-trees of a million-row insert in memory (this connection only)
-        session.execute(text("PRAGMA cache_size = -400000"))
+        # A page cache as large as a million-row load (a limit, used only as pages are touched; this connection
+        # only): the rows never spill to the WAL mid-load, and rebuilding each index reads the table from memory.
+        session.execute(text("PRAGMA cache_size = -1200000"))
     source = f"import:{batch.id}"
-    for rec in records:
-        if rec.values["source"] is None:
-            rec.values["source"] = source
+    rows.cols["source"] = [x if x is not None else source for x in rows.cols["source"]]
     report("校验", len(table), len(table))
 
     # ---- deterministic resolution
-    index = _load_index(session)
-    new: list[_Record] = []
-    into_existing: dict[int, list[_Record]] = {}
-    for n, rec in enumerate(records):
-        v = rec.values
-        listing = _listing_key(v.get("listing_code"))
-        ref = index.find(v.get("uscc"), listing, rec.norm)
-        if ref is None:
-            ref = ("n", len(new))
-            new.append(rec)
-        elif isinstance(ref, tuple):
-            _fold_record(new[ref[1]], rec)
-            summary.rows_merged += 1
-        else:
-            into_existing.setdefault(ref, []).append(rec)
-            summary.rows_merged += 1
-        index.add(ref, v.get("uscc"), listing, [rec.norm] + [name_key(a).norm for a, k in rec.aliases if k == "english"])
-        if n % 50_000 == 0:
-            report("比对", n, len(records))
+    new, into_existing, summary.rows_merged = _resolve(_load_index(session), rows, report)
 
     # ---- known firms: fill their blanks, add names, products and designations
     summary.enterprises_updated = _update_existing(session, into_existing, source, by_user)
@@ -445,14 +524,15 @@ def import_enterprises(
     known = ids[0] - 1 if ids else 0  # on SQLite ids continue max(id), so this is about the firms already stored
     tables = [Enterprise.__table__, EnterpriseAlias.__table__, EnterpriseProduct.__table__, Designation.__table__]
     with bulk.indexes_deferred(session, tables, enabled=len(new) >= DEFER_INDEXES_ROWS and len(new) * 2 >= known):
-        _insert_new(session, new, ids, report)
+        _insert_new(session, rows, new, ids, report)
     summary.rows_inserted = len(new)
 
     # ---- probabilistic linkage of the new firms against each other and the known ones
     linked_ids: set[int] = set()
     if fuzzy and new:
         report("实体匹配", 0, 1)
-        linked_ids, queued = _link(session, new, ids, batch.id, by_user)
+        records = [ref if isinstance(ref, _Record) else rows.record(ref) for ref in new]
+        linked_ids, queued = _link(session, records, ids, batch.id, by_user)
         summary.rows_linked, summary.rows_review = len(linked_ids), queued
         summary.rows_inserted -= len(linked_ids)
         report("实体匹配", 1, 1)
@@ -466,8 +546,9 @@ def import_enterprises(
     bulk.insert_rows(session, HeldRow.__table__, held)
     summary.rows_held = len(held)
 
-    for rec, eid in zip(new, ids):
-        zid = rec.values.get("zone_id")
+    zones = rows.cols.get("zone_id")
+    for ref, eid in zip(new, ids) if zones else ():
+        zid = ref.values.get("zone_id") if isinstance(ref, _Record) else zones[ref]
         if zid and eid not in linked_ids:
             summary.zone_counts[zid] = summary.zone_counts.get(zid, 0) + 1
     batch.rows_inserted, batch.rows_merged, batch.rows_held = (
@@ -478,6 +559,86 @@ def import_enterprises(
         session.execute(text("PRAGMA cache_size = -2000"))  # back to SQLite's default for a pooled connection
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _resolve(index: _Index, rows: _Rows,
+             report: Progress) -> tuple[list[int | _Record], dict[int, list[_Record]], int]:
+    """Each valid row → a known firm, an earlier row of the file, or a new firm. New firms are row numbers of
+    `rows`, or a _Record once a later row folded into them; returns them, the rows for known firms, and how
+    many rows merged.
+
+    A row none of whose keys (USCC, stock code, name norms) another row or a known firm shares can only be a
+    new firm, and no other row can find it: only the other rows go through the index, in file order."""
+    n = len(rows)
+    empty: list[Any] = [None] * n
+    usccs = rows.cols.get("uscc", empty)
+    listing_of = {code: _listing_key(code) for code in set(rows.cols.get("listing_code", ())) if code}
+    listings = [listing_of.get(code) for code in rows.cols["listing_code"]] if listing_of else empty
+    english: dict[str, str] = {}  # the English names' norms, which find a firm as its own name does
+    extra: dict[int, list[str]] = {}
+    for j in (j for j, found in enumerate(rows.aliases) if found):
+        for alias, kind in rows.aliases[j]:
+            if kind == "english":
+                key = english.get(alias)
+                if key is None:
+                    key = english[alias] = name_key(alias).norm
+                extra.setdefault(j, []).append(key)
+    shared = _shared_keys(index, rows.norm, None if usccs is empty else usccs,
+                          None if listings is empty else listings, extra)
+    is_new = np.ones(n, dtype=bool)
+    folded: dict[int, _Record] = {}  # a new firm's row → its record, once a later row folded into it
+    into_existing: dict[int, list[_Record]] = {}
+    merged = 0
+    find, add = index.find, index.add
+    todo = np.flatnonzero(shared).tolist()
+    for done, j in enumerate(todo):
+        uscc, listing, norm = usccs[j], listings[j], rows.norm[j]
+        ref = find(uscc, listing, norm)
+        if ref is None:
+            ref = -1 - j
+        elif ref < 0:
+            target = folded.get(-1 - ref)
+            if target is None:
+                target = folded[-1 - ref] = rows.record(-1 - ref)
+            _fold_record(target, rows.record(j))
+            is_new[j] = False
+            merged += 1
+        else:
+            into_existing.setdefault(ref, []).append(rows.record(j))
+            is_new[j] = False
+            merged += 1
+        add(ref, uscc, listing, [norm, *extra.get(j, ())])
+        if done % 50_000 == 0:
+            report("比对", done, len(todo))
+    new_rows = np.flatnonzero(is_new)
+    new: list[int | _Record] = new_rows.tolist()
+    for j, rec in folded.items():
+        new[int(np.searchsorted(new_rows, j))] = rec
+    return new, into_existing, merged
+
+
+def _shared_keys(index: _Index, norms: list[str], usccs: list[Any] | None, listings: list[Any] | None,
+                 extra: dict[int, list[str]]) -> np.ndarray:
+    """Whether each row has a key that another row or a known firm has too (norms: its name's and its English
+    names'; a row naming one norm twice counts as sharing it, which only sends it the long way)."""
+    n = len(norms)
+    shared = np.zeros(n, dtype=bool)
+    for values, known in ((usccs, index.by_uscc), (listings, index.by_listing)):
+        if values is None:  # the file has no such column
+            continue
+        s = pl.Series(values, dtype=pl.String)
+        hit = (s.is_duplicated() | s.is_in(list(known))) if known else s.is_duplicated()
+        shared |= (hit & s.is_not_null()).fill_null(False).to_numpy()
+    owner = list(range(n))
+    keys = list(norms)
+    for j, more in extra.items():
+        owner += [j] * len(more)
+        keys += more
+    s = pl.Series(keys, dtype=pl.String)
+    hit = (s.is_duplicated() | s.is_in(list(index.by_norm))) if index.by_norm else s.is_duplicated()
+    rows = np.asarray(owner)[hit.to_numpy()] if extra else np.flatnonzero(hit.to_numpy())
+    shared[rows] = True
+    return shared
 
 
 def _summary_dict(s: ImportSummary) -> dict:
@@ -559,26 +720,52 @@ def _update_existing(session: Session, into: dict[int, list[_Record]], source: s
     return updated
 
 
-def _insert_new(session: Session, new: list[_Record], ids: list[int], report: Progress) -> None:
-    rows, aliases, products, designations = [], [], [], []
-    for rec, eid in zip(new, ids):
-        row = dict(rec.values)
-        row["id"] = eid
-        rows.append(row)
-        seen = {rec.name}
-        for alias, kind in rec.aliases:
+def _insert_new(session: Session, rows: _Rows, new: list[int | _Record], ids: list[int], report: Progress) -> None:
+    """Write the new firms column by column (a _Record where later rows folded into one), then their names,
+    products and designations."""
+    n = len(new)
+    folded = [(k, ref) for k, ref in enumerate(new) if isinstance(ref, _Record)]
+    plain = [0 if isinstance(ref, _Record) else ref for ref in new]
+    columns: dict[str, list[Any]] = {"id": ids}
+    for col in ("name", "name_norm", *VALUE_COLUMNS, "source"):
+        values = rows.cols.get(col)
+        if values is None and not folded:
+            continue  # the column's default for every row
+        values = _take(values, plain, len(rows)) if values is not None else [None] * n
+        for k, rec in folded:
+            values[k] = rec.values.get(col)
+        columns[col] = values
+    step = 100_000
+    for start in range(0, n, step):
+        bulk.insert_columns(session, Enterprise.__table__, {c: v[start:start + step] for c, v in columns.items()},
+                            default_marker=None)
+        report("写入", min(start + step, n), n)
+
+    # names, products and designations: the rows' lists, a folded record's own where later rows added to it
+    names = _take(rows.aliases, plain, len(rows))
+    made = _take(rows.products, plain, len(rows))
+    marks = _take(rows.designations, plain, len(rows))
+    firm_names, sources = columns["name"], columns["source"]
+    for k, rec in folded:
+        names[k], made[k], marks[k] = rec.aliases, rec.products, rec.designations
+    aliases: dict[str, list[Any]] = {"enterprise_id": [], "alias": [], "kind": [], "source": []}
+    for k in (k for k, found in enumerate(names) if found):
+        seen = {firm_names[k]}
+        for alias, kind in names[k]:
             if alias not in seen:
                 seen.add(alias)
-                aliases.append({"enterprise_id": eid, "alias": alias, "kind": kind, "source": row["source"]})
-        products.extend({"enterprise_id": eid, "product": p, "revenue_share": None} for p in rec.products)
-        designations.extend({"enterprise_id": eid, "name": d[0], "level": d[1], "year": d[2]} for d in rec.designations)
-    step = 100_000
-    for start in range(0, len(rows), step):
-        bulk.insert_rows(session, Enterprise.__table__, rows[start:start + step])
-        report("写入", min(start + step, len(rows)), len(rows))
-    bulk.insert_rows(session, EnterpriseAlias.__table__, aliases)
-    bulk.insert_rows(session, EnterpriseProduct.__table__, products)
-    bulk.insert_rows(session, Designation.__table__, designations)
+                for col, value in zip(aliases.values(), (ids[k], alias, kind, sources[k])):
+                    col.append(value)
+    products = {"enterprise_id": [eid for eid, found in zip(ids, made) for _ in found],
+                "product": [x[:200] for found in made for x in found]}  # a folded record's are cut already
+    designations: dict[str, list[Any]] = {"enterprise_id": [], "name": [], "level": [], "year": []}
+    for k in (k for k, found in enumerate(marks) if found):
+        for mark in marks[k]:
+            for col, value in zip(designations.values(), (ids[k], *mark)):
+                col.append(value)
+    bulk.insert_columns(session, EnterpriseAlias.__table__, aliases)
+    bulk.insert_columns(session, EnterpriseProduct.__table__, products)
+    bulk.insert_columns(session, Designation.__table__, designations)
 
 
 # ---------------------------------------------------------------- probabilistic linkage
@@ -618,16 +805,15 @@ def linkage_table(session: Session, new: list[_Record], ids: list[int]) -> pa.Ta
                Enterprise.uscc, Enterprise.founded_on, Enterprise.listing_code)
         .where(Enterprise.merged_into_id.is_(None))
     )
-    key_cache: dict[str, Any] = {}
+    known = [row for row in known if row[0] not in new_ids]
+    norms = list(dict.fromkeys(row[1] for row in known))  # each stored name's key once, column-wise
+    keys = name_keys(norms)
+    key_of = dict(zip(norms, zip(keys.core, keys.is_branch)))
     for eid, norm, district, city, address, uscc, founded, listing in known:
-        if eid in new_ids:
-            continue
-        key = key_cache.get(norm) or key_cache.setdefault(norm, name_key(norm))
-        core = key.core
+        core, branch = key_of[norm]
         rest = table.split(address)[1] if address and district else ""
         if core in cores or (core[:2], city) in heads or (core[-3:], district) in tails or (rest, district) in rests:
-            add(eid, False, core, key.is_branch, district, city, rest or table.split(address)[1], uscc, founded,
-                listing)
+            add(eid, False, core, branch, district, city, rest or table.split(address)[1], uscc, founded, listing)
     return pa.table({
         "id": pa.array(cols["id"], pa.int64()), "is_new": pa.array(cols["is_new"], pa.bool_()),
         **{c: pa.array(cols[c], pa.bool_() if c == "is_branch" else pa.string())

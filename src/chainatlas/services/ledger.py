@@ -20,7 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -40,7 +40,8 @@ from chainatlas.domain.stages import (
 )
 from chainatlas.ingest.mapping import ColumnMap, FieldSpec, map_headers
 from chainatlas.ingest.mapping import _f as field_spec  # the mapper's own normaliser for header names
-from chainatlas.ingest.reader import ReadError, Table, read_table
+from chainatlas.ingest.reader import EXCEL_SUFFIXES, ReadError, Table, read_table
+from chainatlas.ingest.xlsx import sheet_names
 from chainatlas.ingest.values import ValueProblem, clean_text, parse_amount_yuan, parse_bool, parse_date, split_list
 from chainatlas.services.kpi import kpi_report
 from chainatlas.services.pipeline import (
@@ -335,16 +336,7 @@ class _Reader:
 
 
 def _sheet_names(path: Path) -> list[str]:
-    if path.suffix.lower() not in (".xlsx", ".xlsm"):
-        return []
-    try:
-        wb = load_workbook(str(path), read_only=True)
-    except Exception:  # noqa: BLE001 — read_table reports an unreadable file with the right message
-        return []
-    try:
-        return list(wb.sheetnames)
-    finally:
-        wb.close()
+    return sheet_names(path) if path.suffix.lower() in EXCEL_SUFFIXES else []
 
 
 def _read(path: Path, fields: tuple[FieldSpec, ...], sheet: str | None) -> tuple[Table, dict[str, ColumnMap]]:

@@ -1,0 +1,188 @@
+"""Name keys and address places for a whole column at once: the same results as `names.name_key` and
+`Divisions.resolve`, value by value, at the speed a million-row import needs.
+
+The common shapes are computed with polars string expressions (a regex over every division name read at the
+start of a text, one over the legal suffixes at its end); anything else — Latin names, branches, blanks,
+addresses whose opening does not name a county — goes through the per-value functions, so those stay the one
+definition. tests/test_ingest_name_place_columns.py checks both paths give the same answers.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import polars as pl
+
+from chainatlas.ingest.address import _NOT_AFTER_SHORT, Divisions, Place, _pick, _place, divisions
+from chainatlas.ingest.names import _BRACKETED, _GENERIC_PLACES, LEGAL_SUFFIXES, _is_place, name_key
+
+# A name with any of these (a branch, or blanks) takes the per-value path, as does one without a Chinese
+# character (a Latin name). Python's str.isspace, which `split` and re's \s use, also counts \x1c-\x1f; Rust's
+# \s does not.
+_NAME_FALLBACK = r"[\s\x1c-\x1f]|分公司|分厂|办事处|营业部"
+_HAN = r"[\u4e00-\u9fff]"
+
+
+def nfkc_all(texts: list[str]) -> list[str]:
+    """NFKC of every text. A text of ASCII and CJK unified ideographs (U+4E00–U+9FFF) only is already in NFKC
+    (no decomposition, and nothing composes with them); one that adds only full-width ASCII (U+FF01–U+FF5E,
+    each one character's compatibility form) is in NFKC once those are mapped; the rest take unicodedata."""
+    t = pl.col("t")
+    frame = pl.Series(texts, dtype=pl.String).to_frame("t").select(
+        t.str.contains(r"[^\x00-\x7f\x{4e00}-\x{9fff}\x{ff01}-\x{ff5e}]").alias("other"),
+        t.str.replace_many(_FULL_WIDTH, _HALF_WIDTH))
+    out = frame["t"].to_list()
+    for i in frame["other"].arg_true().to_list():
+        out[i] = unicodedata.normalize("NFKC", texts[i])
+    return out
+
+
+_FULL_WIDTH = [chr(c) for c in range(0xFF01, 0xFF5F)]
+_HALF_WIDTH = [chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)]
+
+
+@lru_cache(maxsize=2)
+def _place_pattern(generic: bool = False) -> str:
+    """The longest division name (full or short) a text starts with — with `generic`, else a generic place
+    (中国, 华中 …): alternatives longest first, because the regex engine prefers the earliest alternative that
+    matches at a position (and a division name over a generic one, as names._strip_place_prefix does)."""
+    names = sorted(divisions().place_names, key=lambda s: (-len(s), s))
+    if generic:
+        names += sorted(_GENERIC_PLACES)
+    return "^(?:" + "|".join(re.escape(n) for n in names) + ")"
+
+
+@dataclass
+class NameKeys:
+    """name_key of each name, column by column."""
+
+    norm: list[str]
+    core: list[str]
+    is_branch: list[bool]
+    latin: list[bool]
+
+
+def name_keys(names: list[str]) -> NameKeys:
+    """`name_key(n)` for every n in names (each name once: callers pass distinct names)."""
+    basic = nfkc_all(names)
+    fast = (pl.DataFrame({"text": basic}, schema={"text": pl.String})
+            .select(~pl.col("text").str.contains(_NAME_FALLBACK) & pl.col("text").str.contains(_HAN))
+            .to_series())
+    picked = [t for t, ok in zip(basic, fast.to_list()) if ok]
+    # names.basic's brackets, then lower() and 有限责任公司 → 有限公司, on one joined string (nothing crosses "\n")
+    joined = "\n".join(picked)
+    for a, b in (("【", "("), ("】", ")"), ("[", "("), ("]", ")")):
+        joined = joined.replace(a, b)
+    norms = joined.lower().replace("有限责任公司", "有限公司").split("\n") if picked else []
+    cores = [_BRACKETED.sub(_place_in_brackets, n) if "(" in n else n for n in norms]
+    cores = _strip_places(_strip_suffix(cores))
+    if len(picked) == len(names):
+        return NameKeys(norms, cores, [False] * len(names), [False] * len(names))
+    out = NameKeys([""] * len(names), [""] * len(names), [False] * len(names), [False] * len(names))
+    for i, norm, core in zip(fast.arg_true().to_list(), norms, cores):
+        out.norm[i], out.core[i] = norm, core
+    for i in (~fast).arg_true().to_list():
+        key = name_key(names[i])
+        out.norm[i], out.core[i], out.is_branch[i], out.latin[i] = key.norm, key.core, key.is_branch, key.latin
+    return out
+
+
+@lru_cache(maxsize=4096)
+def _is_place_cached(inner: str) -> bool:
+    return _is_place(inner)
+
+
+def _place_in_brackets(m: re.Match) -> str:
+    """names.name_key's bracket step: （武汉） is dropped from the core, （集团） is kept."""
+    return "" if _is_place_cached(m.group(1)) else m.group(0)
+
+
+_SUFFIX = re.compile("(" + "|".join(re.escape(x) for x in LEGAL_SUFFIXES) + ")$")
+
+
+def _strip_suffix(cores: list[str]) -> list[str]:
+    """names.name_key's loop: the first legal suffix (in list order) the core ends with and is more than one
+    character longer than, removed. Suffixes a text can end with together are listed longest first, so that is
+    the longest such suffix: the regex's leftmost match, unless the core is too short for it (then per value)."""
+    frame = pl.DataFrame({"core": cores}, schema={"core": pl.String})
+    c = pl.col("core")
+    cut = c.str.extract(_SUFFIX.pattern, 1).str.len_chars()
+    frame = frame.select(c, (c.str.len_chars() > cut + 1).alias("ok"), cut.is_not_null().alias("hit"),
+                         c.str.slice(0, c.str.len_chars() - cut).alias("cut"))
+    out = frame.select(pl.when(pl.col("ok")).then(pl.col("cut")).otherwise(c)).to_series().to_list()
+    for i in frame.select((pl.col("hit") & ~pl.col("ok")).arg_true()).to_series().to_list():
+        out[i] = _strip_suffix_one(cores[i])
+    return out
+
+
+def _strip_suffix_one(core: str) -> str:
+    for suffix in LEGAL_SUFFIXES:
+        if core.endswith(suffix) and len(core) > len(suffix) + 1:
+            return core[: -len(suffix)]
+    return core
+
+
+def _strip_places(cores: list[str]) -> list[str]:
+    """names._strip_place_prefix: drop leading division (or generic place) names while two characters remain;
+    each round works on the cores the last one shortened."""
+    out = list(cores)
+    pattern = _place_pattern(generic=True)
+    c = pl.col("core")
+    frame = pl.DataFrame({"i": range(len(cores)), "core": cores}, schema={"i": pl.Int64, "core": pl.String})
+    while len(frame):
+        frame = (frame.with_columns(c.str.extract(pattern, 0).str.len_chars().alias("cut"))
+                 .filter(pl.col("cut").is_not_null() & (c.str.len_chars() - pl.col("cut") >= 2))
+                 .select("i", c.str.slice(pl.col("cut"))))
+        for i, core in zip(frame["i"].to_list(), frame["core"].to_list()):
+            out[i] = core
+    return out
+
+
+def places(addresses: list[str]) -> list[Place]:
+    """`divisions().resolve(a)` for every a in addresses (each address once: callers pass distinct ones)."""
+    table = divisions()
+    texts = [t.replace(" ", "") for t in nfkc_all(addresses)]
+    # The fast path of Divisions.split reads up to three division names off the front (each success fills a
+    # slot of province / city / county, so a fourth never succeeds): the longest name at the start, the
+    # longest after it, and so on, with whether the character after the last is one a short name may not
+    # precede (区县镇乡路街大). What the fast path makes of such a sequence is decided once per distinct one.
+    pattern = _place_pattern()
+    frame = pl.DataFrame({"rest": texts}, schema={"rest": pl.String})
+    rest = pl.col("rest")
+    for k in range(3):
+        frame = frame.with_columns(rest.str.extract(pattern, 0).alias(f"n{k}"))
+        frame = frame.with_columns(rest.str.slice(pl.col(f"n{k}").str.len_chars().fill_null(0)).alias("rest"))
+    keys = frame.select(pl.concat_str(
+        pl.col("n0").fill_null(""), pl.col("n1").fill_null(""), pl.col("n2").fill_null(""),
+        rest.str.slice(0, 1).is_in(list(_NOT_AFTER_SHORT)).cast(pl.String), separator="|").alias("key"))["key"]
+    found: dict[str, Place | None] = {}
+    for key in keys.unique().to_list():
+        *names, after = key.split("|")
+        found[key] = _fast_path(table, [n for n in names if n], after == "true")
+    out: list[Place] = []
+    for address, text, key in zip(addresses, texts, keys.to_list()):
+        if not text:
+            out.append(Place())
+        else:
+            place = found[key]
+            # no county in the opening: the slow path scans the whole address
+            out.append(place if place is not None else table.resolve(address))
+    return out
+
+
+def _fast_path(table: Divisions, names: list[str], after_blocks: bool) -> Place | None:
+    """Divisions.split's fast path over the names read off the front; None when it finds no county."""
+    found = ("", "", "")
+    for i, name in enumerate(names):
+        divs, short = table._names[name]
+        blocks = names[i + 1][0] in _NOT_AFTER_SHORT if i + 1 < len(names) else after_blocks
+        if short and blocks:
+            break
+        step = _pick(divs, found)
+        if step is None:
+            break
+        found = step
+    return _place(found) if found[2] else None
