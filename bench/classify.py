@@ -27,7 +27,8 @@ from pathlib import Path
 from chainatlas.domain.chain import load_chain
 from chainatlas.engines.classify import Classifier
 
-ROOT = Path(__file__).resolve().parents[1]
+from _common import record_results
+
 CLI = str(Path(sys.executable).parent / "chainatlas")
 
 PLACES = ["武汉", "湖北", "上海", "苏州", "宁波", "深圳", "广州", "合肥", "重庆", "长沙", "天津", "青岛", "襄阳", "十堰"]
@@ -136,18 +137,8 @@ def main() -> None:
     ]
     print("\n".join(lines))
     if args.append_results:
-        results = ROOT / "bench" / "RESULTS.md"
-        existing = results.read_text(encoding="utf-8") if results.exists() else "# Benchmark results\n"
-        heading = "## classify (issue 4)"
-        block = "\n".join(lines) + "\n"
-        if heading in existing:  # add this run at the end of the section, keeping earlier runs
-            before, _, after = existing.partition(heading)
-            section, sep, rest = after.partition("\n## ")
-            existing = before + heading + section.rstrip("\n") + "\n\n" + block + (sep + rest if sep else "")
-        else:
-            existing = existing.rstrip("\n") + "\n\n" + heading + "\n\n" + block
-        results.write_text(existing, encoding="utf-8")
-        print(f"appended to {results}")
+        record_results("## classify (issue 4)", "\n".join(lines))
+        print("appended to bench/RESULTS.md")
 
 
 if __name__ == "__main__":

@@ -12,23 +12,9 @@ from sqlalchemy import func, select
 from chainatlas.store import db
 from chainatlas.store.models import AuditEntry
 from chainatlas.web.app import create_app
-from web_helpers import copy_db, csrf_from, login, users_db
+from web_helpers import app_url, csrf_from, login, template  # noqa: F401 (fixtures)
 
 WEB = Path(__file__).resolve().parents[1] / "src" / "chainatlas" / "web"
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    return users_db(tmp_path_factory)
-
-
-@pytest.fixture
-def app_url(template, monkeypatch, tmp_path):
-    monkeypatch.setenv("CHAINATLAS_SECRET_KEY", "test-secret-key-for-signing-cookies")
-    monkeypatch.setenv("CHAINATLAS_HOME", str(tmp_path / "home"))
-    url = copy_db(template, tmp_path)
-    yield url
-    db.get_engine(url).dispose()
 
 
 @pytest.fixture

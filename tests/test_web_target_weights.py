@@ -18,20 +18,14 @@ from chainatlas.store import db
 from chainatlas.store.models import AuditEntry, TargetWeights
 from chainatlas.web.app import create_app
 from test_targets import NODE, _build
-from web_helpers import copy_db, csrf_from, login, users_db
+from web_helpers import copy_db, csrf_from, login, template, web_env  # noqa: F401 (fixtures)
 
 ONLY_DISTANCE = {k: "0" for k in targets.COMPONENTS} | {"distance": "1"}
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    return users_db(tmp_path_factory)
-
-
 @pytest.fixture
 def world(template, monkeypatch, tmp_path):
-    monkeypatch.setenv("CHAINATLAS_SECRET_KEY", "test-secret-key-for-signing-cookies")
-    monkeypatch.setenv("CHAINATLAS_HOME", str(tmp_path / "home"))
+    web_env(monkeypatch, tmp_path)
     targets.clear_cache()
     w = _build(copy_db(template, tmp_path))
     yield w

@@ -15,21 +15,15 @@ from chainatlas.services.zones import load_zone
 from chainatlas.store import db
 from chainatlas.web import imports_web
 from chainatlas.web.app import create_app
-from web_helpers import copy_db, login, users_db
+from web_helpers import copy_db, login, template, web_env  # noqa: F401 (fixtures)
 
 CSV = ("企业名称,统一社会信用代码,注册地址,经营范围\n"
        "武汉保密测试激光雷达有限公司,,武汉经济技术开发区车城大道1号,激光雷达研发制造\n").encode("utf-8")
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    return users_db(tmp_path_factory)
-
-
 @pytest.fixture
 def home(monkeypatch, tmp_path):
-    monkeypatch.setenv("CHAINATLAS_SECRET_KEY", "test-secret-key-for-signing-cookies")
-    monkeypatch.setenv("CHAINATLAS_HOME", str(tmp_path / "home"))
+    web_env(monkeypatch, tmp_path)
     monkeypatch.delenv("CHAINATLAS_UPLOAD_TTL_HOURS", raising=False)
     return tmp_path / "home"
 

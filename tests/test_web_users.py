@@ -13,21 +13,7 @@ from chainatlas.services import auth
 from chainatlas.store import db
 from chainatlas.store.models import AuditEntry, User
 from chainatlas.web.app import create_app
-from web_helpers import PASSWORDS, copy_db, csrf_from, login, users_db
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    return users_db(tmp_path_factory)
-
-
-@pytest.fixture
-def app_url(template, monkeypatch, tmp_path):
-    monkeypatch.setenv("CHAINATLAS_SECRET_KEY", "test-secret-key-for-signing-cookies")
-    monkeypatch.setenv("CHAINATLAS_HOME", str(tmp_path / "home"))
-    url = copy_db(template, tmp_path)
-    yield url
-    db.get_engine(url).dispose()
+from web_helpers import PASSWORDS, app_url, csrf_from, login, template  # noqa: F401 (fixtures)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 
 from chainatlas.services import auth
@@ -53,3 +54,25 @@ def copy_db(template, tmp_path) -> str:
     target = tmp_path / "chainatlas.db"
     shutil.copy(template, target)
     return f"sqlite:///{target}"
+
+
+def web_env(monkeypatch, tmp_path) -> None:
+    """What an app under test needs: a signing key made up for the test and a CHAINATLAS_HOME of its own."""
+    monkeypatch.setenv("CHAINATLAS_SECRET_KEY", "test-secret-key-for-signing-cookies")
+    monkeypatch.setenv("CHAINATLAS_HOME", str(tmp_path / "home"))
+
+
+# Fixtures shared by the web test modules (imported there by name, as pytest finds fixtures in a module's namespace).
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    return users_db(tmp_path_factory)
+
+
+@pytest.fixture
+def app_url(template, monkeypatch, tmp_path):
+    web_env(monkeypatch, tmp_path)
+    url = copy_db(template, tmp_path)
+    yield url
+    db.get_engine(url).dispose()

@@ -6,7 +6,8 @@ and the API returns it as 422 detail.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
@@ -138,6 +139,15 @@ def confirm_password(password: str, again: str) -> None:
         raise ActionError("两次输入的密码不一致，请重新输入。")
 
 
+@contextmanager
+def _auth_refusal() -> Iterator[None]:
+    """auth's refusals (weak password, last admin, …) carry their Chinese message to the page."""
+    try:
+        yield
+    except auth.AuthError as exc:
+        raise ActionError(str(exc)) from None
+
+
 def _username(session: Session, user_id: int) -> str:
     user = session.get(User, user_id)
     if user is None:
@@ -146,33 +156,25 @@ def _username(session: Session, user_id: int) -> str:
 
 
 def add_user(session: Session, username: str, display_name: str, role: str, password: str, by_user: str) -> UserInfo:
-    try:
+    with _auth_refusal():
         return auth.create_user(session, username, password, role, display_name=display_name.strip(),
                                 by_user=by_user)
-    except auth.AuthError as exc:
-        raise ActionError(str(exc)) from None
 
 
 def reset_password(session: Session, user_id: int, password: str, by_user: str) -> str:
     username = _username(session, user_id)
-    try:
+    with _auth_refusal():
         auth.set_password(session, username, password, by_user=by_user)
-    except auth.AuthError as exc:
-        raise ActionError(str(exc)) from None
     return f"已重置用户“{username}”的密码（如曾被锁定，已同时解除）。请把新密码当面或电话告知本人。"
 
 
 def change_role(session: Session, user_id: int, role: str, by_user: str) -> str:
-    try:
+    with _auth_refusal():
         user = auth.set_role(session, _username(session, user_id), role, by_user=by_user)
-    except auth.AuthError as exc:
-        raise ActionError(str(exc)) from None
     return f"用户“{user.username}”的角色已改为{user.role_zh}。"
 
 
 def set_active(session: Session, user_id: int, active: bool, by_user: str) -> str:
-    try:
+    with _auth_refusal():
         user = auth.set_active(session, _username(session, user_id), active, by_user=by_user)
-    except auth.AuthError as exc:
-        raise ActionError(str(exc)) from None
     return f"已{'启用' if active else '停用'}用户“{user.username}”。"
