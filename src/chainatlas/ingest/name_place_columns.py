@@ -14,7 +14,9 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 import polars as pl
+import pyarrow.compute as pc
 
 from chainatlas.ingest.address import _NOT_AFTER_SHORT, Divisions, Place, _pick, _place, divisions
 from chainatlas.ingest.names import _BRACKETED, _GENERIC_PLACES, LEGAL_SUFFIXES, _is_place, name_key
@@ -30,13 +32,19 @@ def nfkc_all(texts: list[str]) -> list[str]:
     """NFKC of every text. A text of ASCII and CJK unified ideographs (U+4E00–U+9FFF) only is already in NFKC
     (no decomposition, and nothing composes with them); one that adds only full-width ASCII (U+FF01–U+FF5E,
     each one character's compatibility form) is in NFKC once those are mapped; the rest take unicodedata."""
+    return nfkc_series(texts).to_list()
+
+
+def nfkc_series(texts: list[str]) -> pl.Series:
+    """nfkc_all as a String Series, for callers that go on with polars."""
     t = pl.col("t")
     frame = pl.Series(texts, dtype=pl.String).to_frame("t").select(
         t.str.contains(r"[^\x00-\x7f\x{4e00}-\x{9fff}\x{ff01}-\x{ff5e}]").alias("other"),
         t.str.replace_many(_FULL_WIDTH, _HALF_WIDTH))
-    out = frame["t"].to_list()
-    for i in frame["other"].arg_true().to_list():
-        out[i] = unicodedata.normalize("NFKC", texts[i])
+    out = frame["t"]
+    other = frame["other"].arg_true()
+    if len(other):
+        out = out.scatter(other, [unicodedata.normalize("NFKC", texts[i]) for i in other.to_list()])
     return out
 
 
@@ -67,23 +75,27 @@ class NameKeys:
 
 def name_keys(names: list[str]) -> NameKeys:
     """`name_key(n)` for every n in names (each name once: callers pass distinct names)."""
-    basic = nfkc_all(names)
-    fast = (pl.DataFrame({"text": basic}, schema={"text": pl.String})
-            .select(~pl.col("text").str.contains(_NAME_FALLBACK) & pl.col("text").str.contains(_HAN))
-            .to_series())
-    picked = [t for t, ok in zip(basic, fast.to_list()) if ok]
+    basic = nfkc_series(names)
+    fast = basic.to_frame("text").select(
+        ~pl.col("text").str.contains(_NAME_FALLBACK) & pl.col("text").str.contains(_HAN)).to_series()
+    picked = int(fast.sum())
     # names.basic's brackets, then lower() and 有限责任公司 → 有限公司, on one joined string (nothing crosses "\n")
-    joined = "\n".join(picked)
+    joined = basic.filter(fast).str.join("\n").item() if picked else ""
     for a, b in (("【", "("), ("】", ")"), ("[", "("), ("]", ")")):
         joined = joined.replace(a, b)
     norms = joined.lower().replace("有限责任公司", "有限公司").split("\n") if picked else []
     cores = [_BRACKETED.sub(_place_in_brackets, n) if "(" in n else n for n in norms]
     cores = _strip_places(_strip_suffix(cores))
-    if len(picked) == len(names):
-        return NameKeys(norms, cores, [False] * len(names), [False] * len(names))
-    out = NameKeys([""] * len(names), [""] * len(names), [False] * len(names), [False] * len(names))
-    for i, norm, core in zip(fast.arg_true().to_list(), norms, cores):
-        out.norm[i], out.core[i] = norm, core
+    n = len(names)
+    if picked == n:
+        return NameKeys(norms, cores, [False] * n, [False] * n)
+    rows = fast.arg_true().to_numpy()
+    columns = []
+    for values in (norms, cores):
+        column = np.full(n, "", dtype=object)
+        column[rows] = np.fromiter(values, dtype=object, count=len(values))
+        columns.append(column.tolist())
+    out = NameKeys(columns[0], columns[1], [False] * n, [False] * n)
     for i in (~fast).arg_true().to_list():
         key = name_key(names[i])
         out.norm[i], out.core[i], out.is_branch[i], out.latin[i] = key.norm, key.core, key.is_branch, key.latin
@@ -128,7 +140,7 @@ def _strip_suffix_one(core: str) -> str:
 def _strip_places(cores: list[str]) -> list[str]:
     """names._strip_place_prefix: drop leading division (or generic place) names while two characters remain;
     each round works on the cores the last one shortened."""
-    out = list(cores)
+    out = np.fromiter(cores, dtype=object, count=len(cores))
     pattern = _place_pattern(generic=True)
     c = pl.col("core")
     frame = pl.DataFrame({"i": range(len(cores)), "core": cores}, schema={"i": pl.Int64, "core": pl.String})
@@ -136,21 +148,20 @@ def _strip_places(cores: list[str]) -> list[str]:
         frame = (frame.with_columns(c.str.extract(pattern, 0).str.len_chars().alias("cut"))
                  .filter(pl.col("cut").is_not_null() & (c.str.len_chars() - pl.col("cut") >= 2))
                  .select("i", c.str.slice(pl.col("cut"))))
-        for i, core in zip(frame["i"].to_list(), frame["core"].to_list()):
-            out[i] = core
-    return out
+        out[frame["i"].to_numpy()] = np.fromiter(frame["core"].to_list(), dtype=object, count=len(frame))
+    return out.tolist()
 
 
 def places(addresses: list[str]) -> list[Place]:
     """`divisions().resolve(a)` for every a in addresses (each address once: callers pass distinct ones)."""
     table = divisions()
-    texts = [t.replace(" ", "") for t in nfkc_all(addresses)]
+    texts = nfkc_series(addresses).str.replace_all(" ", "", literal=True)
     # The fast path of Divisions.split reads up to three division names off the front (each success fills a
     # slot of province / city / county, so a fourth never succeeds): the longest name at the start, the
     # longest after it, and so on, with whether the character after the last is one a short name may not
     # precede (区县镇乡路街大). What the fast path makes of such a sequence is decided once per distinct one.
     pattern = _place_pattern()
-    frame = pl.DataFrame({"rest": texts}, schema={"rest": pl.String})
+    frame = texts.to_frame("rest")
     rest = pl.col("rest")
     for k in range(3):
         frame = frame.with_columns(rest.str.extract(pattern, 0).alias(f"n{k}"))
@@ -158,18 +169,22 @@ def places(addresses: list[str]) -> list[Place]:
     keys = frame.select(pl.concat_str(
         pl.col("n0").fill_null(""), pl.col("n1").fill_null(""), pl.col("n2").fill_null(""),
         rest.str.slice(0, 1).is_in(list(_NOT_AFTER_SHORT)).cast(pl.String), separator="|").alias("key"))["key"]
-    found: dict[str, Place | None] = {}
-    for key in keys.unique().to_list():
+    encoded = pc.dictionary_encode(keys.to_arrow())
+    at = pl.Series(encoded.indices).to_numpy()
+    found: list[Place | None] = []
+    for key in pl.Series(encoded.dictionary).to_list():
         *names, after = key.split("|")
-        found[key] = _fast_path(table, [n for n in names if n], after == "true")
-    out: list[Place] = []
-    for address, text, key in zip(addresses, texts, keys.to_list()):
-        if not text:
-            out.append(Place())
-        else:
-            place = found[key]
-            # no county in the opening: the slow path scans the whole address
-            out.append(place if place is not None else table.resolve(address))
+        found.append(_fast_path(table, [n for n in names if n], after == "true"))
+    spread = np.empty(len(found), dtype=object)
+    spread[:] = found
+    out: list[Place] = spread[at].tolist()
+    blank = (texts == "").to_numpy()
+    for i in np.flatnonzero(blank).tolist():
+        out[i] = Place()
+    # no county in the opening: the slow path scans the whole address
+    missed = np.array([place is None for place in found], dtype=bool)[at] & ~blank if len(found) else blank
+    for i in np.flatnonzero(missed).tolist():
+        out[i] = table.resolve(addresses[i])
     return out
 
 

@@ -132,7 +132,7 @@ def _converted(values: Sequence[Any], convert: Any) -> list[Any]:
         done = {v: convert(v) for v in set(values) if v is not None}
     except TypeError:  # lists and dicts for JSON columns
         return [None if v is None else convert(v) for v in values]
-    return [done.get(v) for v in values]
+    return list(map(done.get, values))
 
 
 @contextmanager

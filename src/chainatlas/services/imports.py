@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -210,7 +211,7 @@ class _Rows:
         return len(self.index)
 
     def record(self, j: int) -> _Record:
-        values = {c: col[j] for c, col in self.cols.items() if col[j] is not None}
+        values = {c: v for c, v in zip(self.cols, [col[j] for col in self.cols.values()]) if v is not None}
         return _Record(self.index[j], values, values["name"], self.norm[j], self.core[j], self.branch[j],
                        list(self.aliases[j]), [x[:200] for x in self.products[j]], list(self.designations[j]))
 
@@ -239,7 +240,8 @@ def _records(p: Parsed, specs: list[ZoneSpec], bad: set[int]) -> _Rows:
 
     cols: dict[str, list[Any]] = {}
     names = column("name")
-    for j in pl.Series(names, dtype=pl.String).str.contains(_UNSPACED).arg_true().to_list():
+    spaced = pl.Series(names, dtype=pl.String).str.contains(_UNSPACED).arg_true().to_list()
+    for j in spaced:
         names[j] = " ".join(names[j].split())
     distinct, at = _distinct(names)
     keys = name_keys(distinct)
@@ -261,10 +263,11 @@ def _records(p: Parsed, specs: list[ZoneSpec], bad: set[int]) -> _Rows:
         cols["registered_capital_yuan"] = [x.amount_yuan if x is not None else None for x in money]
     ownership = cols.get("ownership", empty)
     foreign_of = {o: is_foreign_invested(o) for o in set(ownership) if o}
-    if "foreign_invested" in p.values or foreign_of:
-        foreign = column("foreign_invested")
+    if "foreign_invested" in p.values:
         cols["foreign_invested"] = [True if (f if f is not None else foreign_of.get(o)) else None
-                                    for f, o in zip(foreign, ownership)]
+                                    for f, o in zip(column("foreign_invested"), ownership)]
+    elif foreign_of:
+        cols["foreign_invested"] = list(map({o: True if f else None for o, f in foreign_of.items()}.get, ownership))
     if "is_leader" in p.values:
         cols["is_leader"] = [True if x else None for x in column("is_leader")]
 
@@ -284,6 +287,7 @@ def _records(p: Parsed, specs: list[ZoneSpec], bad: set[int]) -> _Rows:
     city = _spread([x.city_code if x.province_code else None for x in found], spot)
     district = _spread([x.district_code if x.province_code else None for x in found], spot)
     usccs = cols.get("uscc", empty)
+    moved = []
     if usccs is not empty:
         for j in np.flatnonzero(np.array([not x.province_code for x in found], dtype=bool)[spot]).tolist():
             if usccs[j]:
@@ -291,9 +295,17 @@ def _records(p: Parsed, specs: list[ZoneSpec], bad: set[int]) -> _Rows:
                 province[j] = place.province_code or None
                 city[j] = place.city_code if place.province_code else None
                 district[j] = place.district_code if place.province_code else None
+                moved.append(j)
     cols["province_code"], cols["city_code"], cols["district_code"] = province, city, district
     if specs:
-        _zones(cols, address, column("street"), column("park"), row_places, specs)
+        # a place in a city that no zone is in cannot match (match_zone skips every zone for it)
+        cities = {spec.city_code for spec in specs}
+        cities_known = all(cities)
+        look = np.array([not (cities_known and x.city_code and x.city_code not in cities) for x in found],
+                        dtype=bool)[spot]
+        for j in moved:
+            look[j] = not (cities_known and row_places[j].city_code and row_places[j].city_code not in cities)
+        _zones(cols, address, column("street"), column("park"), row_places, np.flatnonzero(look).tolist(), specs)
     notes = column("source_note")
     cols["source"] = ["demo" if x and DEMO_MARK in x else None for x in notes]
 
@@ -313,13 +325,20 @@ _UNSPACED = "[" + "".join(f"\\x{{{ord(ch):x}}}" for ch in WHITESPACE if ch != " 
 
 
 def _distinct(values: list[str]) -> tuple[list[str], np.ndarray]:
-    """The distinct values in first-seen order, and where each value is among them."""
-    encoded = pc.dictionary_encode(pa.array(values, pa.large_string()))
-    return encoded.dictionary.to_pylist(), pl.Series(encoded.indices).to_numpy()
+    """The distinct values in first-seen order, and where each value is among them. Names and addresses are
+    mostly distinct: there, finding the few repeats costs more than working out a repeat again, so each value
+    counts as distinct."""
+    series = pl.Series(values, dtype=pl.String)
+    if series.approx_n_unique() * 5 >= len(series) * 4:
+        return values, np.arange(len(values))
+    encoded = pc.dictionary_encode(series.to_arrow())
+    return pl.Series(encoded.dictionary).to_list(), pl.Series(encoded.indices).to_numpy()
 
 
 def _spread(values: list[Any], at: np.ndarray) -> list[Any]:
-    """values[k] for each k in at."""
+    """values[k] for each k in at (as many distinct values as rows: each row's own)."""
+    if len(values) == len(at):
+        return values if isinstance(values, list) else list(values)
     array = np.empty(len(values), dtype=object)
     array[:] = values
     return array[at].tolist()
@@ -337,19 +356,16 @@ def _aliases(name: str, short: str | None, english: str | None, former: list[str
 
 
 def _zones(cols: dict[str, list[Any]], address: list[Any], streets: list[Any], parks: list[Any],
-           row_places: list[Place], specs: list[ZoneSpec]) -> None:
-    """Zone, park and street of each row, matched once per distinct address text and place; a place in a city
-    that no zone is in cannot match (match_zone skips every zone for it), so it is not even looked at."""
+           row_places: Sequence[Place], look: list[int], specs: list[ZoneSpec]) -> None:
+    """Zone, park and street of each row, matched once per distinct address text and place, for the rows in
+    `look` (the others are in no zone's city)."""
     m = len(address)
     zone_ids: list[Any] = [None] * m
     park_ids: list[Any] = [None] * m
     street_codes: list[Any] = [None] * m
-    cities = {spec.city_code for spec in specs}
-    some_zone_in_any_city = not all(cities)
     cache: dict[tuple, Any] = {}
-    for j, place in enumerate(row_places):
-        if place.city_code and not some_zone_in_any_city and place.city_code not in cities:
-            continue
+    for j in look:
+        place = row_places[j]
         text = "".join(x for x in (address[j], streets[j], parks[j]) if x)
         key = (text, place)
         hit = cache.get(key, 0)
@@ -727,13 +743,14 @@ def _insert_new(session: Session, rows: _Rows, new: list[int | _Record], ids: li
     folded = [(k, ref) for k, ref in enumerate(new) if isinstance(ref, _Record)]
     plain = [0 if isinstance(ref, _Record) else ref for ref in new]
     columns: dict[str, list[Any]] = {"id": ids}
+    at = [k for k, _ in folded]
     for col in ("name", "name_norm", *VALUE_COLUMNS, "source"):
         values = rows.cols.get(col)
         if values is None and not folded:
             continue  # the column's default for every row
         values = _take(values, plain, len(rows)) if values is not None else [None] * n
-        for k, rec in folded:
-            values[k] = rec.values.get(col)
+        for k, value in zip(at, [rec.values.get(col) for _, rec in folded]):
+            values[k] = value
         columns[col] = values
     step = 100_000
     for start in range(0, n, step):
@@ -756,8 +773,11 @@ def _insert_new(session: Session, rows: _Rows, new: list[int | _Record], ids: li
                 seen.add(alias)
                 for col, value in zip(aliases.values(), (ids[k], alias, kind, sources[k])):
                     col.append(value)
-    products = {"enterprise_id": [eid for eid, found in zip(ids, made) for _ in found],
-                "product": [x[:200] for found in made for x in found]}  # a folded record's are cut already
+    made_by = np.repeat(np.asarray(ids, dtype=np.int64), np.fromiter(map(len, made), dtype=np.int64, count=n))
+    product_names = list(chain.from_iterable(made))
+    if max(map(len, product_names), default=0) > 200:  # a folded record's are cut already
+        product_names = [x[:200] for x in product_names]
+    products = {"enterprise_id": made_by.tolist(), "product": product_names}
     designations: dict[str, list[Any]] = {"enterprise_id": [], "name": [], "level": [], "year": []}
     for k in (k for k, found in enumerate(marks) if found):
         for mark in marks[k]:
