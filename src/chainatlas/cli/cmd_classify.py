@@ -30,7 +30,7 @@ from chainatlas.domain.chain import ChainFileError, load_chain
 from chainatlas.engines.classify_batch import BatchClassifier, classify_frame_parallel
 from chainatlas.ingest.columnar import WHITESPACE as _WHITESPACE, clean as _clean
 from chainatlas.ingest.mapping import ENTERPRISE_FIELDS, FieldSpec, MappingError, load_mapping_file, map_headers
-from chainatlas.ingest.reader import HEADER_SCAN_ROWS, ReadError, _find_header, _headers, detect_encoding, read_table
+from chainatlas.ingest.reader import HEADER_SCAN_ROWS, ReadError, detect_encoding, locate_header, read_table
 from chainatlas.ingest.values import clean_text
 
 OUTPUT_COLUMNS = ("id", "node_id", "node_name", "score", "evidence")
@@ -73,8 +73,7 @@ def _csv_layout(path: Path, mapping_file: Path | None) -> _CsvLayout | None:
     if len(rows) < 2 and len(head) == _HEAD_BYTES:  # a header row longer than the sample: let ingest read it
         return None
     try:
-        h = _find_header(rows, FIELDS, path)
-        headers = _headers(rows[h], rows[h - 1] if h > 0 else None, FIELDS)
+        h, headers = locate_header(rows, FIELDS, path)
         mapping = map_headers(headers, FIELDS, load_mapping_file(mapping_file) if mapping_file else None)
         # Only the mapped columns are parsed (the rest stay empty), so a row with text only in unmapped columns
         # counts as blank: it has nothing to place.

@@ -41,59 +41,60 @@ class FieldSpec:
     kind: str = "text"  # text / uscc / date / money / count / amount / list / designations / bool
 
 
-def _f(id: str, label: str, synonyms: str, kind: str = "text") -> FieldSpec:
+def field_spec(id: str, label: str, synonyms: str, kind: str = "text") -> FieldSpec:
+    """A field the header mapper knows: its id, Chinese label and the header names (| separated) that mean it."""
     return FieldSpec(id, label, tuple(_norm(s) for s in synonyms.split("|")), kind)
 
 
 ENTERPRISE_FIELDS: tuple[FieldSpec, ...] = (
-    _f("name", "企业名称", "企业名称|公司名称|名称|企业全称|公司全称|单位名称|企业名|公司名|全称|name|"
+    field_spec("name", "企业名称", "企业名称|公司名称|名称|企业全称|公司全称|单位名称|企业名|公司名|全称|name|"
        "companyname|enterprisename|company|fullname|企业(机构)名称|纳税人名称|市场主体名称"),
-    _f("uscc", "统一社会信用代码", "统一社会信用代码|信用代码|社会信用代码|统一代码|uscc|creditcode|"
+    field_spec("uscc", "统一社会信用代码", "统一社会信用代码|信用代码|社会信用代码|统一代码|uscc|creditcode|"
        "统一社会信用代码/注册号|社会统一信用代码|组织机构代码|税号|纳税人识别号", "uscc"),
-    _f("name_en", "英文名称", "英文名称|英文名|英文全称|ename|englishname|nameen|companynameen"),
-    _f("short_name", "简称", "简称|企业简称|公司简称|股票简称|证券简称|sname|shortname|abbr"),
-    _f("former_names", "曾用名", "曾用名|曾用名称|原名|formername|formernames|usedname", "list"),
-    _f("address", "注册地址", "注册地址|地址|企业地址|公司地址|住所|注册地|经营地址|通讯地址|办公地址|详细地址|"
+    field_spec("name_en", "英文名称", "英文名称|英文名|英文全称|ename|englishname|nameen|companynameen"),
+    field_spec("short_name", "简称", "简称|企业简称|公司简称|股票简称|证券简称|sname|shortname|abbr"),
+    field_spec("former_names", "曾用名", "曾用名|曾用名称|原名|formername|formernames|usedname", "list"),
+    field_spec("address", "注册地址", "注册地址|地址|企业地址|公司地址|住所|注册地|经营地址|通讯地址|办公地址|详细地址|"
        "联系地址|address|addr|addrreg|registeredaddress|住所地|地址(住所)"),
-    _f("province", "省份", "省份|省|所在省份|所属省份|province|省份名称"),
-    _f("city", "城市", "城市|市|所在城市|所属城市|地市|city|所在地市"),
-    _f("district", "区县", "区县|区|县|所在区县|所属区县|district|county|区/县"),
-    _f("street", "街道", "街道|所属街道|街道办|乡镇街道|乡镇|street"),
-    _f("park", "园区", "园区|所属园区|所在园区|产业园|park"),
-    _f("business_scope", "经营范围", "经营范围|经营范围描述|业务范围|scope|businessscope"),
-    _f("products", "主营产品", "主营产品|主要产品|产品|主营业务|主要业务|主营|products|mainproducts|"
+    field_spec("province", "省份", "省份|省|所在省份|所属省份|province|省份名称"),
+    field_spec("city", "城市", "城市|市|所在城市|所属城市|地市|city|所在地市"),
+    field_spec("district", "区县", "区县|区|县|所在区县|所属区县|district|county|区/县"),
+    field_spec("street", "街道", "街道|所属街道|街道办|乡镇街道|乡镇|street"),
+    field_spec("park", "园区", "园区|所属园区|所在园区|产业园|park"),
+    field_spec("business_scope", "经营范围", "经营范围|经营范围描述|业务范围|scope|businessscope"),
+    field_spec("products", "主营产品", "主营产品|主要产品|产品|主营业务|主要业务|主营|products|mainproducts|"
        "mainbusiness|主营业务/产品|产品名称", "list"),
-    _f("industry_code", "行业代码", "行业代码|国民经济行业代码|国标行业代码|行业分类代码|industrycode|gbt4754"),
-    _f("industry", "所属行业", "所属行业|行业|国民经济行业|行业名称|行业类别|industry|industryname|行业门类"),
-    _f("registered_capital", "注册资本", "注册资本|注册资金|注册资本金|regcapital|registeredcapital|capital", "money"),
-    _f("founded_on", "成立日期", "成立日期|成立时间|注册日期|成立|设立日期|核准日期|establishdate|setupdate|"
+    field_spec("industry_code", "行业代码", "行业代码|国民经济行业代码|国标行业代码|行业分类代码|industrycode|gbt4754"),
+    field_spec("industry", "所属行业", "所属行业|行业|国民经济行业|行业名称|行业类别|industry|industryname|行业门类"),
+    field_spec("registered_capital", "注册资本", "注册资本|注册资金|注册资本金|regcapital|registeredcapital|capital", "money"),
+    field_spec("founded_on", "成立日期", "成立日期|成立时间|注册日期|成立|设立日期|核准日期|establishdate|setupdate|"
        "founded|foundeddate|registerdate|incorporationdate", "date"),
-    _f("ownership", "企业类型", "企业类型|企业性质|公司类型|类型|所有制|经济类型|企业(机构)类型|ownership|"
+    field_spec("ownership", "企业类型", "企业类型|企业性质|公司类型|类型|所有制|经济类型|企业(机构)类型|ownership|"
        "enttype|actenttype|companytype|登记注册类型|企业控股情况"),
-    _f("foreign_invested", "是否外资", "是否外资|外资企业|外资|是否外商投资|foreigninvested", "bool"),
-    _f("listing_code", "股票代码", "股票代码|证券代码|上市代码|股票号|stockcode|tscode|ticker|symbol|code"),
-    _f("employees", "员工人数", "员工人数|从业人员|员工数|职工人数|人数|从业人数|参保人数|员工|人员规模|"
+    field_spec("foreign_invested", "是否外资", "是否外资|外资企业|外资|是否外商投资|foreigninvested", "bool"),
+    field_spec("listing_code", "股票代码", "股票代码|证券代码|上市代码|股票号|stockcode|tscode|ticker|symbol|code"),
+    field_spec("employees", "员工人数", "员工人数|从业人员|员工数|职工人数|人数|从业人数|参保人数|员工|人员规模|"
        "employees|staff|employee", "count"),
-    _f("revenue_yuan", "营业收入", "营业收入|营收|主营业务收入|销售收入|年营业收入|营业总收入|revenue|sales|"
+    field_spec("revenue_yuan", "营业收入", "营业收入|营收|主营业务收入|销售收入|年营业收入|营业总收入|revenue|sales|"
        "operatingrevenue", "amount"),
-    _f("output_yuan", "产值", "产值|工业总产值|年产值|总产值|工业产值|output|outputvalue", "amount"),
-    _f("status", "经营状态", "经营状态|登记状态|企业状态|状态|status"),
-    _f("designations", "企业资质", "企业资质|资质|荣誉|资质荣誉|认定|企业标签|标签|designations|称号", "designations"),
-    _f("is_leader", "是否链主", "是否链主|链主|链主企业", "bool"),
-    _f("parent_group", "所属集团", "所属集团|集团|母公司|控股股东|parentgroup|parent"),
-    _f("website", "网址", "网址|官网|网站|website|url|web|website_url|官方网站"),
-    _f("source_note", "数据来源", "数据来源|来源|source|datasource"),
+    field_spec("output_yuan", "产值", "产值|工业总产值|年产值|总产值|工业产值|output|outputvalue", "amount"),
+    field_spec("status", "经营状态", "经营状态|登记状态|企业状态|状态|status"),
+    field_spec("designations", "企业资质", "企业资质|资质|荣誉|资质荣誉|认定|企业标签|标签|designations|称号", "designations"),
+    field_spec("is_leader", "是否链主", "是否链主|链主|链主企业", "bool"),
+    field_spec("parent_group", "所属集团", "所属集团|集团|母公司|控股股东|parentgroup|parent"),
+    field_spec("website", "网址", "网址|官网|网站|website|url|web|website_url|官方网站"),
+    field_spec("source_note", "数据来源", "数据来源|来源|source|datasource"),
 )
 
 RELATION_FIELDS: tuple[FieldSpec, ...] = (
-    _f("supplier_name", "供应商名称", "供应商名称|供应商|供方|供货商|supplier|suppliername|卖方"),
-    _f("supplier_uscc", "供应商信用代码", "供应商统一社会信用代码|供应商信用代码|供应商代码|supplieruscc", "uscc"),
-    _f("customer_name", "客户名称", "客户名称|客户|需方|采购方|买方|customer|customername|maker|整车厂|主机厂"),
-    _f("customer_uscc", "客户信用代码", "客户统一社会信用代码|客户信用代码|客户代码|customeruscc", "uscc"),
-    _f("product", "产品", "产品|供货产品|配套产品|零部件|部件|product|component|配套零部件"),
-    _f("year", "年份", "年份|年度|年|year|modelyear|配套年份", "count"),
-    _f("value_yuan", "金额", "金额|采购金额|供货金额|交易金额|配套金额|value|amount", "amount"),
-    _f("source_note", "数据来源", "数据来源|来源|source|datasource"),
+    field_spec("supplier_name", "供应商名称", "供应商名称|供应商|供方|供货商|supplier|suppliername|卖方"),
+    field_spec("supplier_uscc", "供应商信用代码", "供应商统一社会信用代码|供应商信用代码|供应商代码|supplieruscc", "uscc"),
+    field_spec("customer_name", "客户名称", "客户名称|客户|需方|采购方|买方|customer|customername|maker|整车厂|主机厂"),
+    field_spec("customer_uscc", "客户信用代码", "客户统一社会信用代码|客户信用代码|客户代码|customeruscc", "uscc"),
+    field_spec("product", "产品", "产品|供货产品|配套产品|零部件|部件|product|component|配套零部件"),
+    field_spec("year", "年份", "年份|年度|年|year|modelyear|配套年份", "count"),
+    field_spec("value_yuan", "金额", "金额|采购金额|供货金额|交易金额|配套金额|value|amount", "amount"),
+    field_spec("source_note", "数据来源", "数据来源|来源|source|datasource"),
 )
 
 @dataclass

@@ -101,6 +101,12 @@ def _find_header(rows: list[list[Any]], fields: tuple[FieldSpec, ...], path: Pat
     return scores.index(max(scores))
 
 
+def locate_header(rows: list[list[Any]], fields: tuple[FieldSpec, ...], path: Path) -> tuple[int, list[str]]:
+    """(index of the header row among the first rows, its column names) — title rows above it are skipped."""
+    h = _find_header(rows, fields, path)
+    return h, _headers(rows[h], rows[h - 1] if h > 0 else None, fields)
+
+
 def _headers(header: list[Any], parent: list[Any] | None, fields: tuple[FieldSpec, ...]) -> list[str]:
     """The header texts; under a merged group header ("财务数据" over "金额") use "group-child" when only that maps."""
     result = []
@@ -152,8 +158,7 @@ def _read_csv_module(path: Path, raw: bytes, fields: tuple[FieldSpec, ...], deli
         head.append(row)
         if len(head) >= HEADER_SCAN_ROWS:
             break
-    h = _find_header(head, fields, path)
-    headers = _headers(head[h], head[h - 1] if h > 0 else None, fields)
+    h, headers = locate_header(head, fields, path)
     width = len(headers)
     columns: list[list[Any]] = [[] for _ in range(width)]
     row_numbers: list[int] = []
@@ -225,8 +230,7 @@ def _read_csv_polars(path: Path, raw: bytes, fields: tuple[FieldSpec, ...], deli
             break
     if not whole and len(head) <= HEADER_SCAN_ROWS:  # the head may go on past head_text
         return None
-    h = _find_header(head[:HEADER_SCAN_ROWS], fields, path)
-    headers = _headers(head[h], head[h - 1] if h > 0 else None, fields)
+    h, headers = locate_header(head[:HEADER_SCAN_ROWS], fields, path)
     header_end = head_text[:ends[h]]
     if header_end.count("\r") != header_end.count("\r\n"):  # polars counts lines by LF only
         return None
@@ -319,8 +323,7 @@ def _read_xlsx(path: Path, fields: tuple[FieldSpec, ...], sheet: str | None) -> 
             head[r].extend([None] * (c2 + 1 - len(head[r])))
             for c in range(c1, c2 + 1):
                 head[r][c] = value
-    h = _find_header(head, fields, path)
-    headers = _headers(head[h], head[h - 1] if h > 0 else None, fields)
+    h, headers = locate_header(head, fields, path)
     width = len(headers)
     columns: list[list[Any]] = [[] for _ in range(width)]
     row_numbers: list[int] = []

@@ -39,7 +39,7 @@ from chainatlas.domain.stages import (
     rank,
 )
 from chainatlas.ingest.mapping import ColumnMap, FieldSpec, map_headers
-from chainatlas.ingest.mapping import _f as field_spec  # the mapper's own normaliser for header names
+from chainatlas.ingest.mapping import field_spec  # the mapper's own normaliser for header names
 from chainatlas.ingest.reader import EXCEL_SUFFIXES, ReadError, Table, read_table
 from chainatlas.ingest.xlsx import sheet_names
 from chainatlas.ingest.values import ValueProblem, clean_text, parse_amount_yuan, parse_bool, parse_date, split_list
