@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import polars as pl
 
 from chainatlas.ingest import columnar
@@ -194,6 +193,8 @@ def _read_csv_polars(path: Path, raw: bytes, fields: tuple[FieldSpec, ...], deli
     cells with line breaks or stray quotes, bare CR line ends, NUL bytes, rows wider than the header, empty
     lines, or text that is neither UTF-8 nor GB18030 throughout.
     """
+    import numpy as np  # only for files read here, not for every command that imports the reader
+
     start = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
     whole = len(raw) - start <= _HEAD_BYTES
     cut = len(raw) if whole else raw.rfind(b"\n", start, start + _HEAD_BYTES) + 1

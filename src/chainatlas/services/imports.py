@@ -121,6 +121,17 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def _summary_or_prior(session: Session, kind: str, path: Path) -> ImportSummary:
+    """The summary of this import, marked already_imported (with the earlier batch) when this very file — same
+    bytes — was imported before: importing a file twice changes nothing the second time."""
+    digest = file_sha256(path)
+    summary = ImportSummary(kind, path.name, digest)
+    prior = session.scalar(select(ImportBatch).where(ImportBatch.kind == kind, ImportBatch.sha256 == digest))
+    if prior is not None:
+        summary.batch_id, summary.already_imported = prior.id, True
+    return summary
+
+
 def _override(mapping: Path | dict | None) -> dict | None:
     if mapping is None or isinstance(mapping, dict):
         return mapping
@@ -500,11 +511,8 @@ def _import_enterprises(session: Session, path: Path, zone_id: str | None, mappi
                         by_user: str, progress: Progress | None, sheet: str | None, fuzzy: bool) -> ImportSummary:
     started = time.perf_counter()
     report = progress or (lambda stage, done, total: None)
-    digest = file_sha256(path)
-    summary = ImportSummary("enterprises", path.name, digest)
-    prior = session.scalar(select(ImportBatch).where(ImportBatch.kind == "enterprises", ImportBatch.sha256 == digest))
-    if prior is not None:
-        summary.batch_id, summary.already_imported = prior.id, True
+    summary = _summary_or_prior(session, "enterprises", path)
+    if summary.already_imported:
         return summary
     specs = zone_specs(session, zone_id)
     report("读取", 0, 1)
@@ -515,7 +523,8 @@ def _import_enterprises(session: Session, path: Path, zone_id: str | None, mappi
     report("校验", 0, len(table))
     problems, rows = _validate(table, hmap, path.name, specs)
 
-    batch = ImportBatch(kind="enterprises", file_name=path.name[:300], sha256=digest, mapping=hmap.as_dict(),
+    batch = ImportBatch(kind="enterprises", file_name=path.name[:300], sha256=summary.sha256,
+                        mapping=hmap.as_dict(),
                         by_user=by_user, rows_total=len(table))
     session.add(batch)
     session.flush()  # the batch id names the source of every row; on SQLite this also takes the write lock
@@ -909,11 +918,8 @@ def import_relations(
     started = time.perf_counter()
     path = Path(path)
     report = progress or (lambda stage, done, total: None)
-    digest = file_sha256(path)
-    summary = ImportSummary("relations", path.name, digest)
-    prior = session.scalar(select(ImportBatch).where(ImportBatch.kind == "relations", ImportBatch.sha256 == digest))
-    if prior is not None:
-        summary.batch_id, summary.already_imported = prior.id, True
+    summary = _summary_or_prior(session, "relations", path)
+    if summary.already_imported:
         return summary
     table, hmap = _read(path, RELATION_FIELDS, mapping, sheet, ("supplier_name", "customer_name"))
     summary.encoding, summary.header_row, summary.sheet = table.encoding, table.header_row, table.sheet
@@ -921,7 +927,8 @@ def import_relations(
     summary.mapping = {c.header: c.field for c in hmap.columns}
     parsed = parse_table(table, hmap, path.name, required=())
     _require_party(parsed, hmap, path.name)
-    batch = ImportBatch(kind="relations", file_name=path.name[:300], sha256=digest, mapping=hmap.as_dict(),
+    batch = ImportBatch(kind="relations", file_name=path.name[:300], sha256=summary.sha256,
+                        mapping=hmap.as_dict(),
                         by_user=by_user, rows_total=len(table))
     session.add(batch)
     session.flush()
