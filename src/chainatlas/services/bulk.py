@@ -14,10 +14,11 @@ from contextlib import contextmanager
 from itertools import repeat
 from typing import Any
 
-from sqlalchemy import Table, func, select, text
+from sqlalchemy import Connection, Table, func, select, text
 from sqlalchemy.orm import Session
 
 _UNMARKED = object()
+_CONSTANT_CHECK_ROWS = 1000  # from this many rows on, a column with one value throughout is written as a literal
 
 
 def _defaults(table: Table) -> dict[str, Any]:
@@ -92,10 +93,17 @@ def insert_columns(session: Session, table: Table, columns: dict[str, Sequence[A
         if marked and (raw is not None or default_marker is not None):
             given = [raw if v is default_marker else v for v in given]
         values = given if convert is None else _converted(given, convert)
+        # A text the same in every row (the batch's source, a blank website) is written once as a literal.
+        # Only None and str qualify: equal values of them are of one type, while True == 1 == 1.0.
+        first = values[0] if not postgres and n >= _CONSTANT_CHECK_ROWS and isinstance(values, list) else 0
+        literal = _literal(first) if (first is None or type(first) is str) and values.count(first) == n else None
+        if literal is not None:
+            marks.append(literal)
+            continue
         marks.append("?")
         lists.append(values)
     quoted = ", ".join(dialect.identifier_preparer.quote(name) for name in names)  # "values" is a keyword
-    rows = zip(*lists)
+    rows = zip(*lists) if lists else repeat((), n)  # every column a literal: n rows of no parameters
     if postgres:
         raw = conn.connection.driver_connection
         with raw.cursor() as cur:
@@ -141,14 +149,16 @@ def indexes_deferred(session: Session, tables: Sequence[Table], enabled: bool = 
 
     Inserting a million rows into eight random-order B-trees costs far more than sorting once to rebuild
     them. SQLite DDL is transactional, so this stays inside the caller's transaction: a crash or an error
-    rolls the drop back with the rows (the indexes are rebuilt only when the block succeeds). Unique
-    constraints are automatic indexes without SQL and are never dropped, so their checks still apply.
-    PostgreSQL loads with COPY and keeps its indexes.
+    rolls the drop back with the rows (the indexes are rebuilt only when the block succeeds). A unique index is
+    dropped too: its rebuild fails on a duplicate, which fails the block, so uniqueness still holds at the end
+    (a table's UNIQUE constraint is an index without SQL and is never dropped). PostgreSQL loads with COPY and
+    keeps its indexes.
     """
     if not enabled or session.get_bind().dialect.name != "sqlite" or not tables:
         yield
         return
     conn = session.connection()
+    begin_ddl(conn)
     names = [t.name for t in tables]
     marks = ", ".join(f":t{i}" for i in range(len(names)))
     found = conn.execute(
@@ -161,6 +171,14 @@ def indexes_deferred(session: Session, tables: Sequence[Table], enabled: bool = 
     yield
     for _, sql in found:
         conn.execute(text(sql))
+
+
+def begin_ddl(conn: Connection) -> None:
+    """Open SQLite's transaction now if it is not open yet. Python's sqlite3 opens one only before INSERT, UPDATE
+    or DELETE, so a DROP or CREATE issued first would commit on its own and survive a rollback."""
+    driver = conn.connection.driver_connection
+    if conn.dialect.name == "sqlite" and not driver.in_transaction:
+        driver.execute("BEGIN")
 
 
 @contextmanager

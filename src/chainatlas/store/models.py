@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -111,8 +112,14 @@ class Park(Base):
 
 class Enterprise(Base):
     __tablename__ = "enterprises"
+    # Most firms are outside the zone and never merged; every query asks for a value, so only rows with one.
+    __table_args__ = tuple(
+        Index(f"ix_enterprises_{column}", column, sqlite_where=text(f"{column} IS NOT NULL"),
+              postgresql_where=text(f"{column} IS NOT NULL"))
+        for column in ("zone_id", "merged_into_id")
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    uscc: Mapped[str | None] = mapped_column(String(18), unique=True)
+    uscc: Mapped[str | None] = mapped_column(String(18), index=True, unique=True)  # an index: imports rebuild it
     name: Mapped[str] = mapped_column(String(200), index=True)
     name_norm: Mapped[str] = mapped_column(String(200), index=True, default="")
     name_en: Mapped[str] = mapped_column(String(300), default="")
@@ -122,7 +129,7 @@ class Enterprise(Base):
     city_code: Mapped[str] = mapped_column(String(4), default="")
     district_code: Mapped[str] = mapped_column(String(6), default="")
     street_code: Mapped[str] = mapped_column(String(12), default="")
-    zone_id: Mapped[str | None] = mapped_column(ForeignKey("zones.id"), index=True)
+    zone_id: Mapped[str | None] = mapped_column(ForeignKey("zones.id"))  # indexed where set (__table_args__)
     park_id: Mapped[str | None] = mapped_column(ForeignKey("parks.id"))
     registered_capital: Mapped[int | None] = mapped_column(BigInteger)  # in units of the currency below
     capital_currency: Mapped[str] = mapped_column(String(3), default="CNY")
@@ -142,7 +149,7 @@ class Enterprise(Base):
     parent_group: Mapped[str] = mapped_column(String(200), default="")
     website: Mapped[str] = mapped_column(String(200), default="")
     source: Mapped[str] = mapped_column(String(200), default="")  # demo / import:<batch> / manual / public
-    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"))  # indexed where set
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
