@@ -751,28 +751,38 @@ def _insert_new(session: Session, rows: _Rows, new: list[int | _Record], ids: li
     n = len(new)
     folded = [(k, ref) for k, ref in enumerate(new) if isinstance(ref, _Record)]
     plain = [0 if isinstance(ref, _Record) else ref for ref in new]
-    columns: dict[str, list[Any]] = {"id": ids}
-    at = [k for k, _ in folded]
-    for col in ("name", "name_norm", *VALUE_COLUMNS, "source"):
-        values = rows.cols.get(col)
-        if values is None and not folded:
-            continue  # the column's default for every row
-        values = _take(values, plain, len(rows)) if values is not None else [None] * n
-        for k, value in zip(at, [rec.values.get(col) for _, rec in folded]):
-            values[k] = value
-        columns[col] = values
+    cols = [c for c in ("name", "name_norm", *VALUE_COLUMNS, "source") if c in rows.cols]
+    # The new firms are written in file order straight from the file's columns, chunk by chunk, skipping the rows
+    # merged away (no copy of each column without them); a firm a later row folded into takes its record's values
+    # at its own row (each record read once, firm by firm).
+    keep = np.zeros(len(rows), dtype=bool)
+    row_ids = np.zeros(len(rows), dtype=np.int64)
+    # a folded record's row among the valid rows, from its row in the parsed table
+    row_of = np.searchsorted(np.asarray(rows.index), [rec.row for _, rec in folded]).tolist()
+    at_row = np.asarray(plain, dtype=np.int64)
+    at_row[[k for k, _ in folded]] = row_of
+    keep[at_row] = True
+    row_ids[at_row] = ids
+    row_ids = row_ids.tolist()
+    own = {row: tuple(map(rec.values.get, cols)) for row, (_, rec) in zip(row_of, folded)}
     step = 100_000
-    for start in range(0, n, step):
-        bulk.insert_columns(session, Enterprise.__table__, {c: v[start:start + step] for c, v in columns.items()},
-                            default_marker=None)
-        report("写入", min(start + step, n), n)
+    done = 0
+    for start in range(0, len(rows), step):
+        columns = {c: rows.cols[c][start:start + step] for c in cols}
+        for row in (r for r in own if start <= r < start + step):
+            for values, value in zip(columns.values(), own[row]):
+                values[row - start] = value
+        done += bulk.insert_columns(session, Enterprise.__table__, {"id": row_ids[start:start + step], **columns},
+                                    default_marker=None, keep=keep[start:start + step].tolist())
+        report("写入", done, n)
 
     # names, products and designations: the rows' lists, a folded record's own where later rows added to it
     names = _take(rows.aliases, plain, len(rows))
     made = _take(rows.products, plain, len(rows))
     marks = _take(rows.designations, plain, len(rows))
-    firm_names, sources = columns["name"], columns["source"]
+    firm_names, sources = _take(rows.cols["name"], plain, len(rows)), _take(rows.cols["source"], plain, len(rows))
     for k, rec in folded:
+        firm_names[k], sources[k] = rec.values["name"], rec.values.get("source")
         names[k], made[k], marks[k] = rec.aliases, rec.products, rec.designations
     aliases: dict[str, list[Any]] = {"enterprise_id": [], "alias": [], "kind": [], "source": []}
     for k in (k for k, found in enumerate(names) if found):
