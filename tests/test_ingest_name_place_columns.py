@@ -6,7 +6,7 @@ import csv
 from pathlib import Path
 
 from chainatlas.ingest.address import divisions
-from chainatlas.ingest.name_place_columns import name_keys, nfkc_all, places
+from chainatlas.ingest.name_place_columns import address_rests, name_keys, nfkc_all, places
 from chainatlas.ingest.names import name_key
 from chainatlas.services.demo_generate import generate_enterprises
 
@@ -51,6 +51,16 @@ def test_places_equal_resolve_value_by_value(tmp_path: Path) -> None:
     distinct = list(dict.fromkeys(EDGE_ADDRESSES + addresses))
     table = divisions()
     assert places(distinct) == [table.resolve(a) for a in distinct]
+
+
+def test_address_rests_equal_split_value_by_value(tmp_path: Path) -> None:
+    """What record linkage compares of an address: the part after the divisions, as Divisions.split cuts it
+    (fast path, slow path, blank and full-width addresses alike)."""
+    _, addresses = _generated(tmp_path, 4000, seed=5)
+    distinct = list(dict.fromkeys(EDGE_ADDRESSES + addresses + ["", "  ", "湖北省武汉市蔡甸区 沌口街道 １２号"]))
+    table = divisions()
+    assert address_rests(distinct) == [table.split(a)[1] for a in distinct]
+    assert any(rest for rest in address_rests(distinct))
 
 
 def test_nfkc_all_is_unicodedata_nfkc() -> None:

@@ -154,6 +154,16 @@ def _strip_places(cores: list[str]) -> list[str]:
 
 def places(addresses: list[str]) -> list[Place]:
     """`divisions().resolve(a)` for every a in addresses (each address once: callers pass distinct ones)."""
+    return _read_places(addresses, False)[0]
+
+
+def address_rests(addresses: list[str]) -> list[str]:
+    """`divisions().split(a)[1]` for every a in addresses: what follows the divisions it names (road, number,
+    building), as record linkage compares it."""
+    return _read_places(addresses, True)[1]
+
+
+def _read_places(addresses: list[str], with_rest: bool) -> tuple[list[Place], list[str]]:
     table = divisions()
     texts = nfkc_series(addresses).str.replace_all(" ", "", literal=True)
     # The fast path of Divisions.split reads up to three division names off the front (each success fills a
@@ -172,25 +182,39 @@ def places(addresses: list[str]) -> list[Place]:
     encoded = pc.dictionary_encode(keys.to_arrow())
     at = pl.Series(encoded.indices).to_numpy()
     found: list[Place | None] = []
+    used: list[int] = []  # names the fast path read, of each distinct sequence
     for key in pl.Series(encoded.dictionary).to_list():
         *names, after = key.split("|")
-        found.append(_fast_path(table, [n for n in names if n], after == "true"))
+        place, n = _fast_path(table, [n for n in names if n], after == "true")
+        found.append(place)
+        used.append(n)
     spread = np.empty(len(found), dtype=object)
     spread[:] = found
     out: list[Place] = spread[at].tolist()
+    rests: list[str] = []
+    if with_rest:
+        # the address after the names read: n0, n1, n2 are consecutive, so skip the lengths of those used
+        row_used = np.asarray(used, dtype=np.int64)[at] if used else np.zeros(len(at), dtype=np.int64)
+        skip = sum(frame[f"n{k}"].str.len_chars().fill_null(0).to_numpy().astype(np.int64) * (row_used > k)
+                   for k in range(3))
+        rests = texts.str.slice(pl.Series(skip, dtype=pl.Int64)).to_list()
     blank = (texts == "").to_numpy()
     for i in np.flatnonzero(blank).tolist():
         out[i] = Place()
     # no county in the opening: the slow path scans the whole address
     missed = np.array([place is None for place in found], dtype=bool)[at] & ~blank if len(found) else blank
     for i in np.flatnonzero(missed).tolist():
-        out[i] = table.resolve(addresses[i])
-    return out
+        out[i], rest_i = table.split(addresses[i])
+        if with_rest:
+            rests[i] = rest_i
+    return out, rests
 
 
-def _fast_path(table: Divisions, names: list[str], after_blocks: bool) -> Place | None:
-    """Divisions.split's fast path over the names read off the front; None when it finds no county."""
+def _fast_path(table: Divisions, names: list[str], after_blocks: bool) -> tuple[Place | None, int]:
+    """Divisions.split's fast path over the names read off the front: the place (None when it finds no county)
+    and how many of the names it used."""
     found = ("", "", "")
+    used = 0
     for i, name in enumerate(names):
         divs, short = table._names[name]
         blocks = names[i + 1][0] in _NOT_AFTER_SHORT if i + 1 < len(names) else after_blocks
@@ -199,5 +223,5 @@ def _fast_path(table: Divisions, names: list[str], after_blocks: bool) -> Place 
         step = _pick(divs, found)
         if step is None:
             break
-        found = step
-    return _place(found) if found[2] else None
+        found, used = step, i + 1
+    return (_place(found) if found[2] else None), used

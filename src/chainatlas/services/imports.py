@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from chainatlas.domain.uscc import division_code
 from chainatlas.engines.linkage import MERGE_THRESHOLD, REVIEW_THRESHOLD, find_matches
-from chainatlas.ingest.address import Place, ZoneSpec, divisions, match_zone, place_from_division_code
+from chainatlas.ingest.address import Place, ZoneSpec, match_zone, place_from_division_code
 from chainatlas.ingest.mapping import (
     ENTERPRISE_FIELDS,
     RELATION_FIELDS,
@@ -38,7 +38,7 @@ from chainatlas.ingest.mapping import (
     map_headers,
 )
 from chainatlas.ingest.columnar import WHITESPACE
-from chainatlas.ingest.name_place_columns import name_keys, places
+from chainatlas.ingest.name_place_columns import address_rests, name_keys, places
 from chainatlas.ingest.names import is_latin, looks_like_full_name, name_key
 from chainatlas.ingest.reader import ReadError, Table, read_table
 from chainatlas.ingest.records import Parsed, Problem, parse_table, raw_row
@@ -815,8 +815,10 @@ def linkage_table(session: Session, new: list[_Record], ids: list[int]) -> pa.Ta
     cores = {rec.core for rec in new}
     heads = {(rec.core[:2], rec.values.get("city_code")) for rec in new}
     tails = {(rec.core[-3:], rec.values.get("district_code")) for rec in new if len(rec.core) >= 4}
-    table = divisions()
-    rests = {(table.split(rec.values["address"])[1], rec.values.get("district_code"))
+    # what follows the divisions in each address (road, number, building), column-wise, each address once
+    new_addresses = list(dict.fromkeys(rec.values.get("address") or "" for rec in new))
+    rest_of = dict(zip(new_addresses, address_rests(new_addresses)))
+    rests = {(rest_of[rec.values["address"]], rec.values.get("district_code"))
              for rec in new if rec.values.get("address")}
     new_ids = set(ids)
     cols: dict[str, list] = {c: [] for c in ("id", "is_new", "name_core", "is_branch", "district_code", "city_code",
@@ -838,7 +840,7 @@ def linkage_table(session: Session, new: list[_Record], ids: list[int]) -> pa.Ta
     for rec, eid in zip(new, ids):
         v = rec.values
         add(eid, True, rec.core, rec.is_branch, v.get("district_code"), v.get("city_code"),
-            table.split(v.get("address", ""))[1], v.get("uscc"), v.get("founded_on"), v.get("listing_code"))
+            rest_of[v.get("address") or ""], v.get("uscc"), v.get("founded_on"), v.get("listing_code"))
     known = session.execute(
         select(Enterprise.id, Enterprise.name_norm, Enterprise.district_code, Enterprise.city_code, Enterprise.address,
                Enterprise.uscc, Enterprise.founded_on, Enterprise.listing_code)
@@ -848,11 +850,14 @@ def linkage_table(session: Session, new: list[_Record], ids: list[int]) -> pa.Ta
     norms = list(dict.fromkeys(row[1] for row in known))  # each stored name's key once, column-wise
     keys = name_keys(norms)
     key_of = dict(zip(norms, zip(keys.core, keys.is_branch)))
+    addresses = [a for a in dict.fromkeys(row[4] for row in known) if a and a not in rest_of]
+    rest_of.update(zip(addresses, address_rests(addresses)))
     for eid, norm, district, city, address, uscc, founded, listing in known:
         core, branch = key_of[norm]
-        rest = table.split(address)[1] if address and district else ""
-        if core in cores or (core[:2], city) in heads or (core[-3:], district) in tails or (rest, district) in rests:
-            add(eid, False, core, branch, district, city, rest or table.split(address)[1], uscc, founded, listing)
+        rest = rest_of[address] if address else ""
+        if core in cores or (core[:2], city) in heads or (core[-3:], district) in tails or (
+                (rest if district else "", district) in rests):
+            add(eid, False, core, branch, district, city, rest, uscc, founded, listing)
     return pa.table({
         "id": pa.array(cols["id"], pa.int64()), "is_new": pa.array(cols["is_new"], pa.bool_()),
         **{c: pa.array(cols[c], pa.bool_() if c == "is_branch" else pa.string())
