@@ -131,3 +131,35 @@ def test_review_reject_and_automatic_merge_can_be_split(zone_db: str, tmp_path: 
     with db.session_scope(zone_db) as s:
         assert s.get(MergeCandidate, pending.id).status == "rejected"
         assert s.scalars(select(AuditEntry.action).order_by(AuditEntry.id.desc())).first() == "enterprise.merge_rejected"
+
+
+@pytest.mark.db
+def test_known_firms_block_by_each_key_with_their_stored_values(zone_db: str, tmp_path: Path) -> None:
+    """The known side of the linkage table (read column-wise from the database): a stored firm comes in when its
+    name core, the core's head with its city, its tail with its district, or its address rest with its district
+    meets a new record's — compared as exact pairs — and carries its stored values (dates as ISO text)."""
+    from chainatlas.services.imports import _known_blocking
+
+    with db.session_scope(zone_db) as s:
+        import_enterprises(s, _write(tmp_path / "known.csv",
+            "企业名称,统一社会信用代码,注册地址,成立日期,股票代码\n"
+            "武汉华创智能科技有限公司,,湖北省武汉市汉南区通航大道18号,2019-01-02,600001.SH\n"
+            "武汉东风零部件有限公司,,湖北省武汉市蔡甸区沌口路5号,,\n"
+            "深圳鹏程电子有限公司,,广东省深圳市南山区科技园1号,,\n"), fuzzy=False)
+    with db.session_scope(zone_db) as s:
+        ids = {e.name: e.id for e in s.scalars(select(Enterprise))}
+
+        def block(**keys: set) -> list[dict]:
+            sets = {"cores": set(), "heads": set(), "tails": set(), "rests": set()} | keys
+            return _known_blocking(s, set(), sets["cores"], sets["heads"], sets["tails"], sets["rests"], {}).to_pylist()
+
+        [row] = block(cores={"华创智能科技"})
+        assert row == {"id": ids["武汉华创智能科技有限公司"], "is_new": False, "name_core": "华创智能科技",
+                       "is_branch": False, "district_code": "420113", "city_code": "4201", "address": "通航大道18号",
+                       "uscc": None, "founded": "2019-01-02", "listing": "600001"}
+        assert [r["id"] for r in block(heads={("东风", "4201")})] == [ids["武汉东风零部件有限公司"]]
+        assert block(heads={("东风", None)}) == [] and block(heads={("东风", "4403")}) == []
+        assert [r["id"] for r in block(tails={("零部件", "420114")})] == [ids["武汉东风零部件有限公司"]]
+        assert [r["id"] for r in block(rests={("科技园1号", "440305")})] == [ids["深圳鹏程电子有限公司"]]
+        assert block(rests={("科技园1号", "420113")}) == []
+        assert _known_blocking(s, {ids["深圳鹏程电子有限公司"]}, {"鹏程电子"}, set(), set(), set(), {}).num_rows == 0

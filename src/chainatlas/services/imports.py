@@ -841,28 +841,63 @@ def linkage_table(session: Session, new: list[_Record], ids: list[int]) -> pa.Ta
         v = rec.values
         add(eid, True, rec.core, rec.is_branch, v.get("district_code"), v.get("city_code"),
             rest_of[v.get("address") or ""], v.get("uscc"), v.get("founded_on"), v.get("listing_code"))
-    known = session.execute(
-        select(Enterprise.id, Enterprise.name_norm, Enterprise.district_code, Enterprise.city_code, Enterprise.address,
-               Enterprise.uscc, Enterprise.founded_on, Enterprise.listing_code)
-        .where(Enterprise.merged_into_id.is_(None))
-    )
-    known = [row for row in known if row[0] not in new_ids]
-    norms = list(dict.fromkeys(row[1] for row in known))  # each stored name's key once, column-wise
-    keys = name_keys(norms)
-    key_of = dict(zip(norms, zip(keys.core, keys.is_branch)))
-    addresses = [a for a in dict.fromkeys(row[4] for row in known) if a and a not in rest_of]
-    rest_of.update(zip(addresses, address_rests(addresses)))
-    for eid, norm, district, city, address, uscc, founded, listing in known:
-        core, branch = key_of[norm]
-        rest = rest_of[address] if address else ""
-        if core in cores or (core[:2], city) in heads or (core[-3:], district) in tails or (
-                (rest if district else "", district) in rests):
-            add(eid, False, core, branch, district, city, rest, uscc, founded, listing)
-    return pa.table({
+    new_part = pa.table({
         "id": pa.array(cols["id"], pa.int64()), "is_new": pa.array(cols["is_new"], pa.bool_()),
         **{c: pa.array(cols[c], pa.bool_() if c == "is_branch" else pa.string())
            for c in cols if c not in ("id", "is_new")},
     })
+    known = _known_blocking(session, new_ids, cores, heads, tails, rests, rest_of)
+    return pa.concat_tables([new_part, known.cast(new_part.schema)])
+
+
+def _known_blocking(session: Session, new_ids: set[int], cores: set[str], heads: set[tuple], tails: set[tuple],
+                    rests: set[tuple], rest_of: dict[str, str]) -> pa.Table:
+    """The known firms (not merged away, not among the new) that share a blocking key with a new record: its name
+    core, the core's head with the city, its tail with the district, or the address rest with the district —
+    column by column over the whole table (a million firms), with the keys compared as tuples are."""
+    # the driver's own rows: a million firms through the ORM's result processing cost seconds more
+    cursor = session.connection().connection.driver_connection.cursor()
+    try:
+        cursor.execute("SELECT id, name_norm, district_code, city_code, address, uscc, founded_on, listing_code "
+                       "FROM enterprises WHERE merged_into_id IS NULL")
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    names = ("id", "norm", "district", "city", "address", "uscc", "founded", "listing")
+    known = pl.DataFrame(dict(zip(names, map(list, zip(*rows)))) if rows else {n: [] for n in names},
+                         schema_overrides={"id": pl.Int64, **{n: pl.String for n in names[1:6]}, "listing": pl.String},
+                         strict=False)
+    known = known.with_columns(pl.col("founded").cast(pl.String)).filter(~pl.col("id").is_in(list(new_ids)))
+    norms = known["norm"].unique(maintain_order=True).to_list()  # each stored name's key once, column-wise
+    keys = name_keys(norms)
+    addresses = [a for a in known["address"].unique(maintain_order=True).to_list() if a and a not in rest_of]
+    rest_of.update(zip(addresses, address_rests(addresses)))
+    address_keys = [a for a in rest_of if a]
+    known = known.with_columns(
+        core=pl.col("norm").replace_strict(norms, keys.core, return_dtype=pl.String),
+        is_branch=pl.col("norm").replace_strict(norms, keys.is_branch, return_dtype=pl.Boolean),
+        rest=pl.col("address").replace_strict(address_keys, [rest_of[a] for a in address_keys], default="",
+                                              return_dtype=pl.String),
+    )
+    known = known.with_columns(head=pl.col("core").str.slice(0, 2), tail=pl.col("core").str.slice(-3),
+                               district_rest=pl.when(pl.col("district") != "").then("rest").otherwise(pl.lit("")))
+    hit = pl.col("core").is_in(list(cores))
+    for (left, right), pairs in (((("head", "city")), heads), (("tail", "district"), tails),
+                                 (("district_rest", "district"), rests)):
+        # a join matches equal keys exactly as the tuples would (a None never meets a stored text: none is NULL)
+        found = pl.DataFrame([(a, b) for a, b in pairs if a is not None and b is not None],
+                             schema={left: pl.String, right: pl.String}, orient="row").unique().with_columns(
+            **{f"_{left}": pl.lit(True)})
+        known = known.join(found, on=[left, right], how="left", maintain_order="left")
+        hit = hit | pl.col(f"_{left}").fill_null(False)
+    listing_of = {code: _listing_key(code) for code in known["listing"].unique().to_list() if code}
+    blank = {c: pl.when(pl.col(c) != "").then(c) for c in ("core", "district", "city", "rest", "uscc", "founded")}
+    return known.filter(hit).select(
+        id="id", is_new=pl.lit(False), name_core=blank["core"], is_branch="is_branch",
+        district_code=blank["district"], city_code=blank["city"], address=blank["rest"], uscc=blank["uscc"],
+        founded=blank["founded"], listing=pl.col("listing").replace_strict(
+            list(listing_of), list(listing_of.values()), default=None, return_dtype=pl.String),
+    ).to_arrow()
 
 
 def _link(session: Session, new: list[_Record], ids: list[int], batch_id: int, by_user: str) -> tuple[set[int], int]:
