@@ -11,8 +11,9 @@ import codecs
 import csv
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +133,11 @@ def _is_blank(row: list[Any]) -> bool:
     return all(clean_text(c) == "" for c in row)
 
 
+def _is_blank_text(row: list[str]) -> bool:
+    """A CSV row of nothing but whitespace (the csv path's own test, kept as it was)."""
+    return not row or not any(c.strip() for c in row)
+
+
 def _sniff(text: str) -> str:
     sample = "\n".join(text[:20000].splitlines()[:HEADER_SCAN_ROWS])
     return max((",", "\t", ";", "|"), key=sample.count)
@@ -158,27 +164,7 @@ def _read_csv_module(path: Path, raw: bytes, fields: tuple[FieldSpec, ...], deli
         if len(head) >= HEADER_SCAN_ROWS:
             break
     h, headers = locate_header(head, fields, path)
-    width = len(headers)
-    columns: list[list[Any]] = [[] for _ in range(width)]
-    row_numbers: list[int] = []
-    blank = 0
-    number = h + 1
-
-    def take(row: list[str], number: int) -> None:
-        nonlocal blank
-        if not row or not any(c.strip() for c in row):
-            blank += 1
-            return
-        row_numbers.append(number)
-        for j in range(width):
-            columns[j].append(row[j] if j < len(row) else "")
-
-    for row in head[h + 1:]:
-        number += 1
-        take(row, number)
-    for row in reader:
-        number += 1
-        take(row, number)
+    columns, row_numbers, blank = _data_columns(head, reader, h, len(headers), _is_blank_text, "")
     return Table(path, "tsv" if delimiter == "\t" else "csv", encoding, "", h + 1, headers, columns, row_numbers, blank)
 
 
@@ -325,28 +311,29 @@ def _read_xlsx(path: Path, fields: tuple[FieldSpec, ...], sheet: str | None) -> 
             for c in range(c1, c2 + 1):
                 head[r][c] = value
     h, headers = locate_header(head, fields, path)
-    width = len(headers)
-    columns: list[list[Any]] = [[] for _ in range(width)]
-    row_numbers: list[int] = []
-    blank = 0
-    number = h + 1
-    for row in _chain(head[h + 1:], rows):
-        number += 1
-        if _is_blank(row):
-            blank += 1
-            continue
-        row_numbers.append(number)
-        for j in range(width):
-            columns[j].append(row[j] if j < len(row) else None)
+    columns, row_numbers, blank = _data_columns(head, rows, h, len(headers), _is_blank, None)
     # calamine's sheet ends at the last cell holding a value, so empty rows Excel keeps formatted below the
     # data are not counted as blank rows (openpyxl's read-only mode counted them, up to the sheet's dimension)
     kind = "xls" if path.suffix.lower() == ".xls" else "xlsx"
     return Table(path, kind, "", ws.name, h + 1, headers, columns, row_numbers, blank)
 
 
-def _chain(first: list, rest: Any) -> Any:
-    yield from first
-    yield from rest
+def _data_columns(head: list[list[Any]], rest: Iterable[list[Any]], h: int, width: int,
+                  is_blank: Callable[[list[Any]], bool], fill: Any) -> tuple[list[list[Any]], list[int], int]:
+    """The rows under header row h — the rest of the scanned head, then the rest of the file — as `width` columns
+    (a short row filled with `fill`), each kept row's number as the spreadsheet shows it, and how many blank rows
+    were skipped."""
+    columns: list[list[Any]] = [[] for _ in range(width)]
+    row_numbers: list[int] = []
+    blank = 0
+    for number, row in enumerate(chain(head[h + 1:], rest), start=h + 2):
+        if is_blank(row):
+            blank += 1
+            continue
+        row_numbers.append(number)
+        for j in range(width):
+            columns[j].append(row[j] if j < len(row) else fill)
+    return columns, row_numbers, blank
 
 
 def _read_parquet(path: Path) -> Table:

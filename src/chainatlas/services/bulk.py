@@ -15,8 +15,10 @@ from contextlib import contextmanager
 from itertools import compress, repeat
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, select, text
+from sqlalchemy import Table, func, select, text
 from sqlalchemy.orm import Session
+
+from chainatlas.store.db import begin_ddl
 
 _UNMARKED = object()
 _PARTIAL = re.compile(r"\bWHERE\b", re.IGNORECASE)
@@ -165,7 +167,7 @@ def indexes_deferred(session: Session, tables: Sequence[Table], enabled: bool = 
         yield
         return
     conn = session.connection()
-    begin_ddl(conn)
+    begin_ddl(conn)  # the drops below must roll back with the load
     names = [t.name for t in tables]
     marks = ", ".join(f":t{i}" for i in range(len(names)))
     found = conn.execute(
@@ -181,14 +183,6 @@ def indexes_deferred(session: Session, tables: Sequence[Table], enabled: bool = 
     yield
     for _, sql in found:
         conn.execute(text(sql))
-
-
-def begin_ddl(conn: Connection) -> None:
-    """Open SQLite's transaction now if it is not open yet. Python's sqlite3 opens one only before INSERT, UPDATE
-    or DELETE, so a DROP or CREATE issued first would commit on its own and survive a rollback."""
-    driver = conn.connection.driver_connection
-    if conn.dialect.name == "sqlite" and not driver.in_transaction:
-        driver.execute("BEGIN")
 
 
 @contextmanager

@@ -764,13 +764,15 @@ def _insert_new(session: Session, rows: _Rows, new: list[int | _Record], ids: li
     keep[at_row] = True
     row_ids[at_row] = ids
     row_ids = row_ids.tolist()
-    own = {row: tuple(map(rec.values.get, cols)) for row, (_, rec) in zip(row_of, folded)}
     step = 100_000
+    own: dict[int, list[tuple[int, tuple]]] = {}  # chunk start → (row, the record's values)
+    for row, (_, rec) in zip(row_of, folded):
+        own.setdefault(row - row % step, []).append((row, tuple(map(rec.values.get, cols))))
     done = 0
     for start in range(0, len(rows), step):
         columns = {c: rows.cols[c][start:start + step] for c in cols}
-        for row in (r for r in own if start <= r < start + step):
-            for values, value in zip(columns.values(), own[row]):
+        for row, record_values in own.get(start, ()):
+            for values, value in zip(columns.values(), record_values):
                 values[row - start] = value
         done += bulk.insert_columns(session, Enterprise.__table__, {"id": row_ids[start:start + step], **columns},
                                     default_marker=None, keep=keep[start:start + step].tolist())
@@ -884,7 +886,7 @@ def _known_blocking(session: Session, new_ids: set[int], cores: set[str], heads:
     known = known.with_columns(head=pl.col("core").str.slice(0, 2), tail=pl.col("core").str.slice(-3),
                                district_rest=pl.when(pl.col("district") != "").then("rest").otherwise(pl.lit("")))
     hit = pl.col("core").is_in(list(cores))
-    for (left, right), pairs in (((("head", "city")), heads), (("tail", "district"), tails),
+    for (left, right), pairs in ((("head", "city"), heads), (("tail", "district"), tails),
                                  (("district_rest", "district"), rests)):
         # a join matches equal keys exactly as the tuples would (a None never meets a stored text: none is NULL)
         found = pl.DataFrame([(a, b) for a, b in pairs if a is not None and b is not None],

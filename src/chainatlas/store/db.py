@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from chainatlas import config
@@ -99,8 +99,7 @@ def migrate(url: str | None = None) -> str:
             conn.commit()  # ends SQLAlchemy's autobegun transaction; SQLite had none open (no BEGIN for a PRAGMA)
         try:
             with conn.begin():
-                if sqlite:  # so that the schema changes commit or roll back together
-                    conn.exec_driver_sql("BEGIN")
+                begin_ddl(conn)  # so that the schema changes commit or roll back together
                 cfg.attributes["connection"] = conn
                 # "heads": feature branches of the schema may sit side by side until they are chained.
                 command.upgrade(cfg, "heads")
@@ -111,6 +110,14 @@ def migrate(url: str | None = None) -> str:
                 conn.exec_driver_sql("PRAGMA foreign_keys=ON")
                 conn.commit()
     return current_revision(url) or ""
+
+
+def begin_ddl(conn: Connection) -> None:
+    """Open SQLite's transaction now if it is not open yet. Python's sqlite3 opens one only before INSERT, UPDATE
+    or DELETE, so a DROP or CREATE issued first would commit on its own and survive a rollback."""
+    driver = conn.connection.driver_connection
+    if conn.dialect.name == "sqlite" and not driver.in_transaction:
+        driver.execute("BEGIN")
 
 
 def current_revision(url: str | None = None) -> str | None:
