@@ -24,6 +24,16 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+@pytest.fixture(scope="session")
+def generated_firms(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """50,000 generated registry rows (`chainatlas demo generate`), written once per test session."""
+    from chainatlas.services.demo_generate import generate_enterprises
+
+    path = tmp_path_factory.mktemp("gen") / "firms.csv"
+    generate_enterprises(50_000, seed=11, out=path)
+    return path
+
+
 def _pg_admin_url() -> str | None:
     return os.environ.get("CHAINATLAS_TEST_PG_URL")
 

@@ -84,17 +84,8 @@ def test_labelled_firms_match_the_engine(chain, shared_data: Path) -> None:
     assert_same(engine(chain, records), BatchClassifier(chain).classify_records(records))
 
 
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from chainatlas.services.demo_generate import generate_enterprises
-
-    path = tmp_path_factory.mktemp("gen") / "firms.csv"
-    generate_enterprises(50_000, seed=11, out=path)
-    return path
-
-
-def test_50k_generated_firms_match_the_engine(chain, generated: Path) -> None:
-    frame = read_frame(generated)
+def test_50k_generated_firms_match_the_engine(chain, generated_firms: Path) -> None:
+    frame = read_frame(generated_firms)
     assert frame.height >= 50_000
     records = [
         Record(i, name, parse_products(products), scope, code, industry)
@@ -172,6 +163,17 @@ def test_fast_reader_rows_match_the_ingest_reader(tmp_path: Path) -> None:
     assert frame["id"].to_list() == ["第3行", "第6行"]
     assert frame.row(1) == ("第6行", "某某,科技有限公司", "车载镜头\n激光雷达", "", "", "汽车零部件及配件制造")
     assert frame.row(0)[4] == "3670"
+
+
+def test_a_row_with_text_only_in_columns_the_classifier_does_not_read_is_no_firm(tmp_path: Path) -> None:
+    """The fast reader parses only the columns the classifier reads: a row with nothing but an address has nothing
+    to place and is skipped like a row of empty cells (not counted); the rows after it keep their numbers."""
+    src = tmp_path / "firms.csv"
+    src.write_text("企业名称,注册地址,主营产品\n某某汽车电子有限公司,武汉市,动力电池\n,武汉市经开区,\n,,车载镜头\n",
+                   encoding="utf-8")
+    frame = read_frame(src)
+    assert frame["id"].to_list() == ["第2行", "第4行"]
+    assert frame["products"].to_list() == ["动力电池", "车载镜头"]
 
 
 def test_texts_outside_the_nfkc_unstable_class_are_left_as_they_are_by_nfkc() -> None:

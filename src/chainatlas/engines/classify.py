@@ -99,16 +99,19 @@ class Placement:
 _ITEM_SPLIT = re.compile(r"[;；、，,\n|]+")
 # "动力电池:0.82", "动力电池：82%", "动力电池(82%)", "动力电池 82%"; a bare trailing number is part of the name.
 _SHARE = re.compile(r"^(.+?)\s*(?:[:：]\s*(\d+(?:\.\d+)?)\s*(%?)|[(（]\s*(\d+(?:\.\d+)?)\s*%\s*[)）]|\s(\d+(?:\.\d+)?)%)$")
+_SHARE_MARKS = ":：(（%"
 
 
 def parse_products(text: str) -> list[tuple[str, float | None]]:
     """'动力电池:0.82；储能系统(6%)、BMS' → [('动力电池', 0.82), ('储能系统', 0.06), ('BMS', None)]."""
     out: list[tuple[str, float | None]] = []
+    # Every share spelling has one of these characters; most cells have none, and then no line needs the regex.
+    shares = any(ch in (text or "") for ch in _SHARE_MARKS)
     for item in _ITEM_SPLIT.split(text or ""):
         item = item.strip()
         if not item:
             continue
-        m = _SHARE.match(item)
+        m = _SHARE.match(item) if shares else None
         if not m:
             out.append((item, None))
             continue
@@ -510,18 +513,21 @@ class Classifier:
             if s < RELATIVE_CUT * best:
                 continue
             seg_hits = [h for p in by_seg[seg] if p is not None for h in p.hits if h[4] or used_weak[seg]]
-            # Report the most specific node with strong evidence of its own (deepest, then highest own score).
-            strong_nodes = list({h[3] for h in seg_hits if h[4]})
-            if len(strong_nodes) > 1:  # the deepest nodes, in set order; their own scores only break a tie
-                deepest = max(self.depth[n] for n in strong_nodes)
-                strong_nodes = [n for n in strong_nodes if self.depth[n] == deepest]
-            target = strong_nodes[0] if len(strong_nodes) == 1 else max(
-                strong_nodes, key=lambda n: self._node_score([h for h in seg_hits if h[3] == n], shares)
-            )
             # Evidence lists strong words first, then by field and product line: seg_hits is in field and line
             # order already, so a stable sort on strength alone gives that order.
-            out.append((s, seg, target, sorted(seg_hits, key=_HIT_STRENGTH, reverse=True)))
+            out.append((s, seg, self.target(seg_hits, shares), sorted(seg_hits, key=_HIT_STRENGTH, reverse=True)))
         return out
+
+    def target(self, seg_hits: Sequence[Hit], shares: Sequence[float]) -> int:
+        """The node a segment's placement is reported on: the most specific node with strong evidence of its own
+        (deepest, then highest own score), from the segment's evidence hits in field and line order."""
+        strong_nodes = list({h[3] for h in seg_hits if h[4]})
+        if len(strong_nodes) > 1:  # the deepest nodes, in set order; their own scores only break a tie
+            deepest = max(self.depth[n] for n in strong_nodes)
+            strong_nodes = [n for n in strong_nodes if self.depth[n] == deepest]
+        return strong_nodes[0] if len(strong_nodes) == 1 else max(
+            strong_nodes, key=lambda n: self._node_score([h for h in seg_hits if h[3] == n], shares)
+        )
 
     @staticmethod
     def _node_score(hits: list[Hit], shares: Sequence[float]) -> float:

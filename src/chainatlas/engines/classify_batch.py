@@ -3,39 +3,42 @@
 Why it is fast and still exact:
 - A registry repeats itself: scopes, product lists and industries recur, and most names carry no chain word.
   Each *distinct* field text is handled once, and only texts that contain a chain word at all (a Rust
-  Aho-Corasick pass over the whole column, `str.contains_any`) are scanned by the engine's own `_scan`; its
-  field parts (`Classifier.field_parts`: the field's hits summed per segment) are computed once per text too.
+  Aho-Corasick pass over the whole column, `str.contains_any`) are scanned, by the compiled kernel
+  (placement_kernel.pyx: the engine's `_scan` and `place` on C arrays, equal to them bit for bit).
 - `Classifier.classify` is a pure function of (name hits, product list, scope hits, industry hits, GB/T code)
   — the name and scope texts matter only through their hits, a product list only when one of its lines has a
-  hit. Firms sharing that *signature* get the same placements, so the engine's own rules (`Classifier.place`)
-  run once per distinct signature and the result is joined back to every firm carrying it. Firms with no
-  strong hit in any field are placed nowhere, exactly as the engine's early exit decides.
+  hit. Firms sharing that *signature* get the same placements, so the placement rules run once per distinct
+  signature and the result is joined back to every firm carrying it. Firms with no strong hit in any field are
+  placed nowhere, exactly as the engine's early exit decides.
 - Evidence JSON is joined from cached per-entry JSON texts of the engine's own entries (`evidence_entry`).
-- No rule is re-implemented here, so the placements (nodes, scores, evidence) cannot drift from the engine's.
 """
 
 from __future__ import annotations
 
+import gc
 import json
-import math
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
 import polars as pl
 
 from chainatlas.domain.chain import Chain, load_chain
-from chainatlas.engines.classify import Classifier, Part, Placement, Record, effective_shares, parse_products
+from chainatlas.engines.classify import Classifier, Placement, Record, effective_shares, parse_products
+from chainatlas.engines.placement_kernel import Kernel
 
 # Columns of the frame `classify_frame` takes: the fields of `Record`, every column a string (nulls read as "");
 # products is the raw cell text ("动力电池:0.82；储能系统(6%)"), or any key that `products_of` turns into the list.
 INPUT_COLUMNS = ("id", "name", "products", "scope", "industry_code", "industry")
 # Columns it returns: one row per placement, in input order, best first within each firm (as `classify`);
-# row is the firm's 0-based row in the input frame.
-RESULT_COLUMNS = ("row", "id", "node_id", "node_name", "score", "confidence", "evidence", "score_text")
+# row is the firm's 0-based row in the input frame; evidence_csv is the evidence as a CSV writer with minimal
+# quoting writes it (it always holds quotes and commas), escaped once per distinct placement, not once per row.
+RESULT_COLUMNS = ("row", "id", "node_id", "node_name", "score", "confidence", "evidence", "score_text",
+                  "evidence_csv")
 ProductsOf = Callable[[str], Sequence[tuple[str, float | None]]]
 _SIGNATURE = ("name_hid", "products_key", "scope_hid", "industry_hid", "code_key")
 _SAMPLE = 10_000  # rows looked at to tell a column of distinct texts from a repetitive one
@@ -49,6 +52,7 @@ class BatchClassifier:
 
     def __init__(self, chain: Chain):
         self.classifier = Classifier(chain)
+        self.kernel = Kernel(self.classifier)
         # Words that can yield a hit (a node's keyword or weak keyword); a text with none of them has no hits.
         self._positive = sorted({w for w, strong, weak, _ in self.classifier.words if strong or weak})
         # Words without which a text has no strong hit: strong words, and qualifiers (which make a weak head strong).
@@ -58,14 +62,12 @@ class BatchClassifier:
         self._hit_id: dict[tuple[tuple[int, int, int], ...], int] = {(): 0}  # interned scan results; 0 = no hit
         self._hits: list[tuple[tuple[int, int, int], ...]] = [()]  # by hit id
         self._strong: list[bool] = [False]  # by hit id: has a strong hit
-        self._fragments: dict[tuple, str] = {}  # evidence entry → its JSON text
-        self._field_parts: dict[tuple[int, int], dict[int, Part]] = {}  # (field, hit id) → its field parts
 
     # ------------------------------------------------------------------ per distinct text
 
     def _may_hit(self, values: pl.Series, words: list[str] | None = None) -> pl.Series:
         """False where a text certainly has no hit: it contains none of `words` (default: the positive words)
-        once read as `_scan` reads it (NFKC; case-blind for Latin letters, the only cased letters in a chain
+        once read as the scan reads it (NFKC; case-blind for Latin letters, the only cased letters in a chain
         file's words). Only texts with a character outside ASCII and the CJK Unified Ideographs are normalised:
         NFKC leaves the others as they are."""
         words = self._positive if words is None else words
@@ -93,7 +95,7 @@ class BatchClassifier:
         of its texts contain a chain word; a repetitive one (scopes, industries) the other way round. Where
         `placed_by_others` is False (no strong hit in the firm's other fields) the hits matter only if some are
         strong, so a text there without a strong word or qualifier is not scanned (its id is 0)."""
-        scan = self.classifier._scan
+        scan = self.kernel.scan_many
         if values.head(_SAMPLE).n_unique() > _SAMPLE // 2:
             may_hit = self._may_hit(values)
             if placed_by_others is not None:
@@ -101,12 +103,12 @@ class BatchClassifier:
                 may_hit = may_hit.scatter(unsure, self._may_hit(values.gather(unsure), self._may_be_strong))
             hitting = values.filter(may_hit)
             texts = hitting.unique()
-            ids = pl.Series([self._intern(scan(t)) for t in texts.to_list()], dtype=pl.UInt32)
+            ids = pl.Series([self._intern(h) for h in scan(texts.to_list())], dtype=pl.UInt32)
             found = hitting.replace_strict(texts, ids, return_dtype=pl.UInt32)
             return pl.zeros(values.len(), dtype=pl.UInt32, eager=True).scatter(may_hit.arg_true(), found)
         distinct = values.unique()
         texts = distinct.filter(self._may_hit(distinct))
-        ids = pl.Series([self._intern(scan(t)) for t in texts.to_list()], dtype=pl.UInt32)
+        ids = pl.Series([self._intern(h) for h in scan(texts.to_list())], dtype=pl.UInt32)
         return values.replace_strict(texts, ids, default=0, return_dtype=pl.UInt32)
 
     def _product_keys(self, cells: pl.Series, products_of: ProductsOf | None) -> tuple[pl.Series, list[_Products]]:
@@ -116,16 +118,15 @@ class BatchClassifier:
         distinct = cells.unique()
         if products_of is None:  # cell text: its lines are pieces of it, so a cell without a chain word has no hit
             distinct = distinct.filter(self._may_hit(distinct))
-        parse, scan = products_of or parse_products, self.classifier._scan
-        field_parts = self.classifier.field_parts
-        lists, keys = [_Products({}, (), (), False)], []
-        for cell in distinct.to_list():
-            products = parse(cell)
-            found = [scan(product) for product, _ in products]
+        parsed = list(map(products_of or parse_products, distinct.to_list()))
+        lines = list({product for products in parsed for product, _ in products})  # lines recur across lists
+        found_of = dict(zip(lines, self.kernel.scan_many(lines)))
+        lists, keys = [_Products((), (), (), False)], []
+        for products in parsed:
+            found = [found_of[product] for product, _ in products]
             if any(found):
                 keys.append(len(lists))
-                shares = effective_shares(products)
-                lists.append(_Products(field_parts(1, found, shares), tuple(shares), tuple(products),
+                lists.append(_Products(tuple(found), tuple(effective_shares(products)), tuple(products),
                                        any(h and h[0][2] for h in found)))
             else:
                 keys.append(0)
@@ -149,40 +150,15 @@ class BatchClassifier:
                                                                  maintain_order="left")
         return joined["industry_hid"], joined["code_key"]
 
-    def _parts(self, fld: int, hid: int) -> dict[int, Part]:
-        """The field parts of a name, scope or industry text by its hit id, computed once per process."""
-        key = (fld, hid)
-        found = self._field_parts.get(key)
-        if found is None:
-            found = self._field_parts[key] = self.classifier.field_parts(fld, (self._hits[hid],), ())
-        return found
-
-    # ------------------------------------------------------------------ evidence as JSON
-
-    def _evidence_json(self, evidence: list[tuple[int, int, int, int, int]], products: _Products, prior: tuple | None) -> str:
-        """The JSON `classify` would give for these evidence hits (json.dumps of its list of entries, duplicates
-        dropped), joined from cached per-entry texts: a list's JSON is its entries' JSON joined by commas."""
-        cache, entries = self._fragments, []
-        for fld, item, wi, n, strong in evidence:
-            key = (fld, wi, n, strong, *products.lines[item]) if fld == 1 else (fld, wi, n, strong)
-            text = cache.get(key)
-            if text is None:
-                entry = self.classifier.evidence_entry(fld, wi, n, strong, products.lines[item] if fld == 1 else None)
-                text = cache[key] = _json(entry)
-            if text not in entries:  # `classify` drops equal entries; equal entries have equal JSON
-                entries.append(text)
-        if prior is not None:
-            text = cache.get(prior)
-            if text is None:
-                text = cache[prior] = _json(self.classifier.prior_entry(*prior))
-            entries.append(text)
-        return "[" + ",".join(entries) + "]"
-
     # ------------------------------------------------------------------ batch
 
     def classify_frame(self, frame: pl.DataFrame, products_of: ProductsOf | None = None) -> pl.DataFrame:
         """Placements of every row of `frame` (INPUT_COLUMNS), as a frame of RESULT_COLUMNS; products cells are
         parsed with `parse_products` unless `products_of` maps them to product lists."""
+        with _collector_paused():
+            return self._classify_frame(frame, products_of)
+
+    def _classify_frame(self, frame: pl.DataFrame, products_of: ProductsOf | None) -> pl.DataFrame:
         frame = frame.select(pl.col(c).cast(pl.String).fill_null("") for c in INPUT_COLUMNS)
         products_key, lists = self._product_keys(frame["products"], products_of)
         industry_hid, code_key = self._industry(frame)
@@ -203,27 +179,12 @@ class BatchClassifier:
         candidate = others | pl.Series(self._strong, dtype=pl.Boolean).gather(keys["name_hid"])
         keys = keys.filter(candidate)
         signatures = keys.select(_SIGNATURE).unique()
-        place, priors, parts, node_ids, names = (self.classifier.place, self.classifier.priors, self._parts,
-                                                 self.classifier.node_ids, self.classifier.names)
-        rows: dict[str, list] = {c: [] for c in ("sig", "rank", *RESULT_COLUMNS[2:])}
-        for sig, (name, products_key, scope, industry, code) in enumerate(signatures.iter_rows()):
-            products = lists[products_key]
-            prior_of = priors(code)
-            fields = (parts(0, name), products.parts, parts(2, scope), parts(3, industry))
-            for rank, (s, seg, target, evidence) in enumerate(place(fields, products.shares, code)):
-                score = round(s, 3)  # as `classify` rounds
-                rows["sig"].append(sig)
-                rows["rank"].append(rank)
-                rows["node_id"].append(node_ids[target])
-                rows["node_name"].append(names[target])
-                rows["score"].append(score)
-                rows["confidence"].append(round(1.0 - math.exp(-s), 3))
-                rows["evidence"].append(self._evidence_json(evidence, products, (code, seg) if seg in prior_of else None))
-                rows["score_text"].append(f"{score:.3f}")
-        placements = pl.DataFrame(rows, schema={
-            "sig": pl.UInt32, "rank": pl.UInt32, "node_id": pl.String, "node_name": pl.String,
-            "score": pl.Float64, "confidence": pl.Float64, "evidence": pl.String, "score_text": pl.String,
-        })
+        placements = pl.DataFrame(
+            self.kernel.place_signatures(
+                *(signatures[c].to_list() for c in _SIGNATURE), self._hits, lists),
+            schema={"sig": pl.UInt32, "rank": pl.UInt32, "node_id": pl.String, "node_name": pl.String,
+                    "score": pl.Float64, "confidence": pl.Float64, "evidence": pl.String, "score_text": pl.String},
+        ).with_columns(evidence_csv=pl.format('"{}"', pl.col("evidence").str.replace_all('"', '""', literal=True)))
         signatures = signatures.with_columns(sig=pl.int_range(signatures.height, dtype=pl.UInt32))
         placed = (
             keys.join(signatures, on=list(_SIGNATURE), how="inner")
@@ -248,17 +209,26 @@ class BatchClassifier:
         return placements_of(self.classify_frame(frame, lists.__getitem__))
 
 
-class _Products(NamedTuple):
-    """One distinct product list as `Classifier.place` takes it, with what its evidence names."""
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """A batch builds hundreds of thousands of hit tuples and lists that form no reference cycles; the cyclic
+    collector's passes over them cost a tenth of the run and free nothing."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
-    parts: dict[int, Part]  # its field parts
+
+class _Products(NamedTuple):
+    """One distinct product list as the kernel places it, with what its evidence names."""
+
+    found: tuple[tuple[tuple[int, int, int], ...], ...]  # the scanned hits of each line
     shares: tuple[float, ...]  # effective revenue share of each line
     lines: tuple[tuple[str, float | None], ...]  # (product, share as given)
     strong: bool  # some line has a strong hit
-
-
-def _json(entry: dict) -> str:
-    return json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
 
 
 def placements_of(result: pl.DataFrame) -> list[Placement]:

@@ -1,0 +1,895 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""Compiled kernel of the placement engine: the scan and the placement rules of `classify.Classifier`, on C
+arrays, for the batch engine's million-firm runs.
+
+`Classifier` (classify.py) stays the definition: this module reads its compiled tables (words, nodes, supply
+edges, constants) and computes exactly what `Classifier._scan` and `Classifier.place` compute, with the same
+float operations in the same order, so scores and evidence are equal bit for bit (tests/test_classify_kernel.py
+compares both on every text and firm of the test sets). The only rule left to Python is the rare tie between
+several equally deep nodes (`Classifier.target`, which depends on set order).
+
+Node sets (a word's nodes, exclusions, supply edges) are bitsets of `nw` 64-bit words per set.
+"""
+
+from libc.stdint cimport int32_t, uint32_t, uint64_t
+from libc.stdlib cimport free, malloc, realloc
+
+import json
+import math
+import unicodedata
+from collections import deque
+
+from array import array
+
+from chainatlas.engines import classify as _rules
+
+cdef double STRONG = _rules.STRONG
+cdef double WEAK = _rules.WEAK
+cdef double THRESHOLD = _rules.THRESHOLD
+cdef double WEAK_GATE = _rules.WEAK_GATE
+cdef double RELATIVE_CUT = _rules.RELATIVE_CUT
+cdef double FULL_SHARE = _rules.FULL_SHARE
+cdef double[4] FIELD_WEIGHT
+cdef double[4] FIELD_CAP
+for _f, _name in enumerate(_rules.FIELDS):
+    FIELD_WEIGHT[_f] = _rules.FIELD_WEIGHT[_name]
+    FIELD_CAP[_f] = _rules.FIELD_CAP[_name]
+# `_combine` adds the fields' terms products first, then name, scope, industry.
+cdef int[4] COMBINE_ORDER = [1, 0, 2, 3]
+
+
+cdef inline bint _charwise(uint32_t c) noexcept nogil:
+    """Characters `Classifier._scan` normalises one by one (its _CHARWISE ranges)."""
+    return c < 0x80 or 0x3000 <= c <= 0x3002 or 0x4E00 <= c <= 0x9FFF or 0xFF01 <= c <= 0xFF5E
+
+
+cdef inline uint32_t _normal(uint32_t c) noexcept nogil:
+    """NFKC then lower() of one charwise character (full-width forms are ASCII shifted by 0xFEE0)."""
+    if 0xFF01 <= c <= 0xFF5E:
+        c -= 0xFEE0
+    elif c == 0x3000:
+        return 0x20
+    if 0x41 <= c <= 0x5A:
+        return c + 0x20
+    return c
+
+
+cdef inline bint _latin(uint32_t c) noexcept nogil:
+    return (0x30 <= c <= 0x39) or (0x41 <= c <= 0x5A) or (0x61 <= c <= 0x7A)
+
+
+cdef struct Hit:
+    int fld, item, wi, n, strong, seg
+    int line  # product lines: the line's id in `Kernel.lines` (for evidence), else -1
+
+
+cdef struct Slot:
+    # one segment a firm has hits on: its hits are bucket[lo:hi]; its field parts (`classify.Part`) by field
+    int seg, lo, hi
+    double strong[4]
+    double all[4]
+    bint weak[4]
+    bint present[4]
+    bint strong_hit[4]
+    double score
+    bint used_weak, placed
+
+
+cdef class Kernel:
+    """The compiled tables of one `Classifier`, and reusable buffers (one kernel per process and thread)."""
+
+    cdef readonly object classifier
+    cdef int n_nodes, n_words, nw
+    # automaton: BMP codepoint -> state from the root; per state its sorted edges; failure and output links
+    cdef int32_t[::1] root, edge_lo, edge_hi, edge_next, fail, out_word, out_link
+    cdef uint32_t[::1] edge_char
+    cdef unsigned char[::1] separator  # BMP codepoint -> 1 for a phrase separator
+    cdef object separators  # the set, for characters beyond the BMP
+    # words
+    cdef int32_t[::1] length, strong_lo, strong_hi, strong_nodes, weak_lo, weak_hi, weak_nodes
+    cdef unsigned char[::1] latin_left, latin_right, qualifier, positive
+    cdef uint64_t[::1] word_nodes, excluded
+    # nodes
+    cdef int32_t[::1] seg_of
+    cdef int32_t[::1] depth
+    cdef uint64_t[::1] supplies
+    # buffers grown on demand
+    cdef uint32_t* text
+    cdef int text_cap
+    cdef int32_t* stack_end
+    cdef int32_t* stack_wi
+    cdef int stack_cap
+    cdef int32_t* found  # (wi, n, strong) triples of the text being scanned
+    cdef int found_len, found_cap
+    cdef Hit* hits
+    cdef int hits_len, hits_cap
+    # the hits by segment (see Slot, _bucket); these buffers are sized with `hits`
+    cdef Slot* slots
+    cdef int n_slots
+    cdef int* hit_slot
+    cdef int* bucket
+    cdef uint64_t* excl_buf
+    cdef double* prior  # by node index: the GB/T prior of the firm being placed (0.0 for none)
+    cdef double* share_buf
+    cdef int share_cap
+    cdef int* placed_slots  # the slots placed, best first (see _place)
+    cdef int* ev  # evidence of one placement: hit indexes (see _evidence)
+    cdef int ev_len
+    cdef int* node_buf
+    # signatures' inputs flattened (see _flatten): hit lists by hit id, product lines by product key
+    cdef int32_t[::1] hid_lo, hid_hits, key_lo, line_lo, line_hits, line_id
+    cdef double[::1] line_share
+    # evidence JSON: one text per distinct entry; product lines (product, share as given) by id
+    cdef dict fragments, line_ids
+    cdef list lines
+
+    def __dealloc__(self):
+        # (C attributes of an extension type start zeroed: every pointer is NULL until its first realloc)
+        free(self.text)
+        free(self.stack_end)
+        free(self.stack_wi)
+        free(self.found)
+        free(self.hits)
+        free(self.slots)
+        free(self.hit_slot)
+        free(self.bucket)
+        free(self.placed_slots)
+        free(self.ev)
+        free(self.node_buf)
+        free(self.excl_buf)
+        free(self.prior)
+        free(self.share_buf)
+
+    def __init__(self, classifier):
+        clf = classifier
+        self.classifier = clf
+        self.fragments, self.line_ids, self.lines = {}, {}, []
+        self.n_nodes = len(clf.node_ids)
+        self.n_words = len(clf.words)
+        nw = self.nw = max(1, (self.n_nodes + 63) // 64)
+        self._build_automaton([w for w, *_ in clf.words])
+        sep = _zeros("B", 0x10000)
+        for ch in _rules.PHRASE_SEPARATORS:
+            if ord(ch) < 0x10000:
+                sep[ord(ch)] = 1
+        self.separator = sep
+        self.separators = set(_rules.PHRASE_SEPARATORS)
+
+        def bits(nodes, out, row):
+            for n in nodes:
+                out[row * nw + n // 64] |= 1 << (n % 64)
+
+        n_words = self.n_words
+        length = _zeros("i", n_words)
+        left = _zeros("B", n_words)
+        right = _zeros("B", n_words)
+        qualifier = _zeros("B", n_words)
+        positive = _zeros("B", n_words)
+        word_nodes = _zeros("Q", n_words * nw)
+        excluded = _zeros("Q", n_words * nw)
+        strong_lo, strong_hi, weak_lo, weak_hi = (_zeros("i", n_words) for _ in range(4))
+        strong_nodes, weak_nodes = [], []
+        for wi, (w, strong, weak, excl) in enumerate(clf.words):
+            length[wi] = clf.lengths[wi]
+            left[wi], right[wi] = clf.latin_edges[wi]
+            qualifier[wi] = clf.qualifier[wi]
+            positive[wi] = bool(clf.word_nodes[wi])
+            bits(clf.word_nodes[wi], word_nodes, wi)
+            bits(excl, excluded, wi)
+            strong_lo[wi] = len(strong_nodes)
+            strong_nodes.extend(strong)
+            strong_hi[wi] = len(strong_nodes)
+            weak_lo[wi] = len(weak_nodes)
+            weak_nodes.extend(weak)
+            weak_hi[wi] = len(weak_nodes)
+        self.length, self.latin_left, self.latin_right = length, left, right
+        self.qualifier, self.positive, self.word_nodes, self.excluded = qualifier, positive, word_nodes, excluded
+        self.strong_lo, self.strong_hi, self.weak_lo, self.weak_hi = strong_lo, strong_hi, weak_lo, weak_hi
+        self.strong_nodes = array("i", strong_nodes or [0])
+        self.weak_nodes = array("i", weak_nodes or [0])
+        self.seg_of = array("i", clf.segment_index or [0])
+        self.depth = array("i", clf.depth or [0])
+        supplies = _zeros("Q", max(1, self.n_nodes) * nw)
+        for seg, targets in clf.supplies.items():
+            bits(targets, supplies, seg)
+        self.supplies = supplies
+        self.excl_buf = <uint64_t*>malloc(nw * sizeof(uint64_t))
+        self.prior = <double*>malloc(max(1, self.n_nodes) * sizeof(double))
+        if self.excl_buf == NULL or self.prior == NULL:
+            raise MemoryError()
+        for n in range(self.n_nodes):
+            self.prior[n] = 0.0
+
+    def _build_automaton(self, words):
+        """Aho-Corasick over the (lower-cased) words: every occurrence of every word, as pyahocorasick's iter."""
+        goto = [{}]
+        out = [-1]
+        for wi, w in enumerate(words):
+            s = 0
+            for ch in w:
+                nxt = goto[s].get(ch)
+                if nxt is None:
+                    nxt = goto[s][ch] = len(goto)
+                    goto.append({})
+                    out.append(-1)
+                s = nxt
+            out[s] = wi
+        n = len(goto)
+        fail = [0] * n
+        link = [-1] * n  # nearest state on the failure chain that ends a word
+        queue = deque(goto[0].values())
+        while queue:
+            r = queue.popleft()
+            for ch, s in goto[r].items():
+                queue.append(s)
+                f = fail[r]
+                while f and ch not in goto[f]:
+                    f = fail[f]
+                fail[s] = goto[f].get(ch, 0) if r else 0
+                f = fail[s]
+                link[s] = f if out[f] >= 0 else link[f]
+        root = array("i", [-1]) * 0x10000
+        lo, hi, chars, nexts = [], [], [], []
+        for s, edges in enumerate(goto):
+            lo.append(len(chars))
+            for ch in sorted(edges):
+                chars.append(ord(ch))
+                nexts.append(edges[ch])
+                if s == 0 and ord(ch) < 0x10000:
+                    root[ord(ch)] = edges[ch]
+            hi.append(len(chars))
+        self.root = root
+        self.edge_lo = array("i", lo)
+        self.edge_hi = array("i", hi)
+        self.edge_char = array("I", chars or [0])
+        self.edge_next = array("i", nexts or [0])
+        self.fail = array("i", fail)
+        self.out_word = array("i", out)
+        self.out_link = array("i", link)
+
+    # ------------------------------------------------------------------ buffers
+
+    cdef int _grow_found(self, int need) except -1:
+        cdef int cap
+        if need > self.found_cap:
+            cap = max(need, 2 * self.found_cap, 256)
+            self.found = <int32_t*>realloc(self.found, 3 * cap * sizeof(int32_t))
+            if self.found == NULL:
+                raise MemoryError()
+            self.found_cap = cap
+        return 0
+
+    cdef int _grow_hits(self, int need) except -1:
+        cdef int cap
+        if need > self.hits_cap:
+            cap = max(need, 2 * self.hits_cap, 256)
+            self.hits = <Hit*>realloc(self.hits, cap * sizeof(Hit))
+            self.slots = <Slot*>realloc(self.slots, cap * sizeof(Slot))
+            self.hit_slot = <int*>realloc(self.hit_slot, cap * sizeof(int))
+            self.bucket = <int*>realloc(self.bucket, cap * sizeof(int))
+            self.placed_slots = <int*>realloc(self.placed_slots, cap * sizeof(int))
+            self.ev = <int*>realloc(self.ev, cap * sizeof(int))
+            self.node_buf = <int*>realloc(self.node_buf, cap * sizeof(int))
+            if (self.hits == NULL or self.slots == NULL or self.hit_slot == NULL or self.bucket == NULL
+                    or self.placed_slots == NULL or self.ev == NULL or self.node_buf == NULL):
+                raise MemoryError()
+            self.hits_cap = cap
+        return 0
+
+    # ------------------------------------------------------------------ scanning
+
+    cdef inline int _step(self, int state, uint32_t c) noexcept nogil:
+        cdef int lo, hi, mid
+        if state == 0 and c < 0x10000:
+            return self.root[c]
+        lo = self.edge_lo[state]
+        hi = self.edge_hi[state]
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if self.edge_char[mid] < c:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo < self.edge_hi[state] and self.edge_char[lo] == c:
+            return self.edge_next[lo]
+        return -1
+
+    cdef int _phrase(self, int p0, int p1) except -1:
+        """Hits of the normalised phrase text[p0:p1] into `found`, as `Classifier._scan_phrase`."""
+        cdef int state = 0, nxt, pos, s, wi, n, end, start, top = 0, k, j, last, w, node
+        cdef int nw = self.nw
+        cdef bint qualified, head_ok
+        cdef uint64_t* head
+        cdef Py_UCS4 c
+        if p1 - p0 > self.stack_cap:
+            self.stack_cap = p1 - p0
+            self.stack_end = <int32_t*>realloc(self.stack_end, self.stack_cap * sizeof(int32_t))
+            self.stack_wi = <int32_t*>realloc(self.stack_wi, self.stack_cap * sizeof(int32_t))
+            if self.stack_end == NULL or self.stack_wi == NULL:
+                raise MemoryError()
+        for pos in range(p0, p1):
+            c = self.text[pos]
+            while True:
+                nxt = self._step(state, c)
+                if nxt >= 0:
+                    state = nxt
+                    break
+                if state == 0:
+                    break
+                state = self.fail[state]
+            s = state if self.out_word[state] >= 0 else self.out_link[state]
+            while s >= 0:
+                wi = self.out_word[s]
+                s = self.out_link[s]
+                n = self.length[wi]
+                end = pos - p0
+                if (self.latin_left[wi] and end >= n and _latin(self.text[pos - n])) or (
+                        self.latin_right[wi] and pos + 1 < p1 and _latin(self.text[pos + 1])):
+                    continue
+                # maximal matches only: drop kept words inside this one, skip this one inside a kept word
+                start = end - n
+                while top and self.stack_end[top - 1] - self.length[self.stack_wi[top - 1]] >= start:
+                    top -= 1
+                if top and self.stack_end[top - 1] - self.length[self.stack_wi[top - 1]] <= start \
+                        and self.stack_end[top - 1] >= end:
+                    continue
+                self.stack_end[top] = end
+                self.stack_wi[top] = wi
+                top += 1
+        if not top:
+            return 0
+        # head rule: the nodes of the last positive word speak for the phrase
+        last = -1
+        for k in range(top - 1, -1, -1):
+            if self.positive[self.stack_wi[k]]:
+                last = self.stack_wi[k]
+                break
+        if last < 0:
+            return 0
+        head = &self.word_nodes[last * nw]
+        for j in range(nw):
+            self.excl_buf[j] = 0
+        for k in range(top):
+            w = self.stack_wi[k]
+            for j in range(nw):
+                self.excl_buf[j] |= self.excluded[w * nw + j]
+        qualified = False
+        if top > 1:
+            for k in range(top):
+                w = self.stack_wi[k]
+                if w != last and self.qualifier[w]:
+                    for j in range(nw):
+                        if self.word_nodes[w * nw + j] & ~head[j]:
+                            qualified = True
+                            break
+                    if qualified:
+                        break
+        for k in range(top):
+            w = self.stack_wi[k]
+            for j in range(self.strong_lo[w], self.strong_hi[w]):
+                node = self.strong_nodes[j]
+                if (head[node >> 6] >> (node & 63)) & 1 and not (self.excl_buf[node >> 6] >> (node & 63)) & 1:
+                    self._grow_found(self.found_len + 1)
+                    self.found[3 * self.found_len] = w
+                    self.found[3 * self.found_len + 1] = node
+                    self.found[3 * self.found_len + 2] = 1
+                    self.found_len += 1
+            for j in range(self.weak_lo[w], self.weak_hi[w]):
+                node = self.weak_nodes[j]
+                if (head[node >> 6] >> (node & 63)) & 1 and not (self.excl_buf[node >> 6] >> (node & 63)) & 1:
+                    self._grow_found(self.found_len + 1)
+                    self.found[3 * self.found_len] = w
+                    self.found[3 * self.found_len + 1] = node
+                    self.found[3 * self.found_len + 2] = 1 if qualified and w == last else 0
+                    self.found_len += 1
+        return 0
+
+    cdef int _scan_into(self, str text) except -1:
+        """The hits of one field text into `found` (phrase order, not yet strong-first)."""
+        cdef Py_ssize_t i, size
+        cdef int p0
+        cdef Py_UCS4 c
+        cdef bint charwise = True
+        self.found_len = 0
+        if self.n_words == 0:
+            return 0
+        for c in text:
+            if not _charwise(c):
+                charwise = False
+                break
+        if not charwise:
+            text = unicodedata.normalize("NFKC", text).lower()
+        size = len(text)
+        if size > self.text_cap:
+            self.text = <uint32_t*>realloc(self.text, size * sizeof(uint32_t))
+            if self.text == NULL:
+                raise MemoryError()
+            self.text_cap = size
+        # After NFKC and lower() every character maps to itself, so one loop serves both kinds of text.
+        i = 0
+        for c in text:
+            self.text[i] = _normal(c) if charwise else c
+            i += 1
+        p0 = 0
+        for i in range(size):
+            c = self.text[i]
+            if (c < 0x10000 and self.separator[c]) or (c >= 0x10000 and chr(c) in self.separators):
+                if i > p0:
+                    self._phrase(p0, i)
+                p0 = i + 1
+        if size > p0:
+            self._phrase(p0, size)
+        return 0
+
+    cdef tuple _found_tuple(self):
+        """`found` as `_scan` returns it: strong hits first, each kind in phrase order."""
+        cdef int k, want
+        cdef list out = []
+        for want in (1, 0):
+            for k in range(self.found_len):
+                if self.found[3 * k + 2] == want:
+                    out.append((self.found[3 * k], self.found[3 * k + 1], want))
+        return tuple(out)
+
+    def scan(self, str text):
+        """Exactly `Classifier._scan(text)`: ((word index, node index, strong 1/0), ...), strong hits first."""
+        self._scan_into(text)
+        return self._found_tuple()
+
+    def scan_many(self, list texts):
+        """`scan` of each text, as a list."""
+        cdef str t
+        out = []
+        for t in texts:
+            self._scan_into(t)
+            out.append(self._found_tuple())
+        return out
+
+    # ------------------------------------------------------------------ placement rules
+
+    cdef int _add_hits(self, int fld, int item, tuple found) except -1:
+        cdef tuple h
+        cdef Hit* hit
+        self._grow_hits(self.hits_len + len(found))
+        for h in found:
+            hit = &self.hits[self.hits_len]
+            hit.fld = fld
+            hit.item = item
+            hit.wi = h[0]
+            hit.n = h[1]
+            hit.strong = h[2]
+            hit.seg = self.seg_of[hit.n]
+            hit.line = -1
+            self.hits_len += 1
+        return 0
+
+    cdef int _gather(self, tuple name, tuple lines, tuple scope, tuple industry, tuple shares) except -1:
+        """The firm's hits in field and line order (as `Classifier.place` sees them through its parts)."""
+        cdef int item
+        self.hits_len = 0
+        self._add_hits(0, 0, name)
+        for item in range(len(lines)):
+            self._add_hits(1, item, <tuple>lines[item])
+        self._add_hits(2, 0, scope)
+        self._add_hits(3, 0, industry)
+        if len(shares) > self.share_cap:
+            self.share_cap = len(shares)
+            self.share_buf = <double*>realloc(self.share_buf, self.share_cap * sizeof(double))
+            if self.share_buf == NULL:
+                raise MemoryError()
+        for item in range(len(shares)):
+            self.share_buf[item] = shares[item]
+        return 0
+
+    cdef void _bucket(self) noexcept:
+        """Group the gathered hits by segment: slots in first-hit order, hits in hit order within a slot."""
+        cdef int i, k, seg
+        cdef Slot* slot
+        self.n_slots = 0
+        for i in range(self.hits_len):
+            seg = self.hits[i].seg
+            for k in range(self.n_slots):
+                if self.slots[k].seg == seg:
+                    break
+            else:
+                k = self.n_slots
+                self.slots[k].seg = seg
+                self.slots[k].hi = 0
+                self.n_slots += 1
+            self.hit_slot[i] = k
+            self.slots[k].hi += 1  # a count until the next loop
+        i = 0
+        for k in range(self.n_slots):
+            slot = &self.slots[k]
+            slot.lo = i
+            i += slot.hi
+            slot.hi = slot.lo
+        for i in range(self.hits_len):
+            slot = &self.slots[self.hit_slot[i]]
+            self.bucket[slot.hi] = i
+            slot.hi += 1
+
+    cdef void _parts(self, Slot* slot) noexcept:
+        """`classify._part` of each field's hits on the slot's segment."""
+        cdef int b, c, f, lo = slot.lo, hi = slot.hi
+        cdef double[4] s
+        cdef double[4] a
+        cdef bint seen, line_strong, strong_items = False
+        cdef double w, cap
+        cdef Hit* h
+        cdef Hit* g
+        for f in range(4):
+            s[f] = a[f] = 0.0
+            slot.weak[f] = slot.strong_hit[f] = slot.present[f] = False
+        for b in range(lo, hi):
+            h = &self.hits[self.bucket[b]]
+            f = h.fld
+            slot.present[f] = True
+            seen = False
+            if f == 1:
+                # a product line counts once, at its first hit here: STRONG if any of its hits is, by its share
+                for c in range(lo, b):
+                    g = &self.hits[self.bucket[c]]
+                    if g.fld == 1 and g.item == h.item:
+                        seen = True
+                        break
+                if h.strong:
+                    strong_items = True
+                elif not seen:
+                    slot.weak[1] = True
+                if not seen:
+                    line_strong = False
+                    for c in range(b, hi):
+                        g = &self.hits[self.bucket[c]]
+                        if g.fld == 1 and g.item == h.item and g.strong:
+                            line_strong = True
+                            break
+                    if line_strong:
+                        s[1] += STRONG * self.share_buf[h.item]
+                        a[1] += STRONG * self.share_buf[h.item]
+                    else:
+                        a[1] += WEAK * self.share_buf[h.item]
+                continue
+            # other fields count distinct words, each by its first hit here
+            if h.strong:
+                slot.strong_hit[f] = True
+            for c in range(lo, b):
+                g = &self.hits[self.bucket[c]]
+                if g.fld == f and g.wi == h.wi:
+                    seen = True
+                    break
+            if not seen:
+                if h.strong:
+                    a[f] += STRONG
+                    s[f] += STRONG
+                else:
+                    a[f] += WEAK
+                    slot.weak[f] = True
+        for f in range(4):
+            if not slot.present[f]:
+                continue
+            w, cap = FIELD_WEIGHT[f], FIELD_CAP[f]
+            if f == 1:
+                slot.strong[1] = w * _min(cap, s[1] / FULL_SHARE) if strong_items else 0.0
+                slot.all[1] = w * _min(cap, a[1] / FULL_SHARE) if slot.weak[1] else slot.strong[1]
+                slot.strong_hit[1] = strong_items
+            else:
+                slot.strong[f] = w * _min(cap, s[f]) if s[f] else 0.0
+                slot.all[f] = w * _min(cap, a[f]) if a[f] else 0.0
+
+    cdef int _place(self, const double* prior) except -1:
+        """`Classifier.place` on the gathered hits with these GB/T priors (by node): the placed slots, best first,
+        into `placed_slots`; returns how many."""
+        cdef int i, j, k, a, f, m = 0, c = 0, kept = 0
+        cdef bint any_strong = False, anyw
+        cdef double strong_only, score, best
+        cdef Slot* slot
+        if self.hits_len == 0:
+            return 0
+        self._bucket()
+        for k in range(self.n_slots):
+            slot = &self.slots[k]
+            self._parts(slot)
+            for f in range(4):
+                if slot.present[f] and slot.strong_hit[f]:
+                    any_strong = True
+        if not any_strong:  # weak words and priors never place alone
+            return 0
+        for k in range(self.n_slots):
+            slot = &self.slots[k]
+            strong_only = 0.0
+            anyw = False
+            for i in range(4):
+                f = COMBINE_ORDER[i]
+                if slot.present[f]:
+                    strong_only += slot.strong[f]
+                    anyw = anyw or slot.weak[f]
+            # weak words only add to a segment that strong words already make likely
+            slot.used_weak = strong_only >= WEAK_GATE
+            score = strong_only
+            if slot.used_weak and anyw:
+                score = 0.0
+                for i in range(4):
+                    f = COMBINE_ORDER[i]
+                    if slot.present[f]:
+                        score += slot.all[f]
+            slot.placed = False
+            if score > 0:
+                slot.score = score + prior[slot.seg]
+                slot.placed = slot.score >= THRESHOLD
+                m += slot.placed
+        if m == 0:
+            return 0
+        for k in range(self.n_slots):
+            slot = &self.slots[k]
+            if not slot.placed:
+                continue
+            if m > 1:
+                # a supplier placed at least as strongly as its customer segment: the customer is context
+                for a in range(self.n_slots):
+                    if a != k and self.slots[a].placed and self.slots[a].score >= slot.score and \
+                            self._supplies(self.slots[a].seg, slot.seg):
+                        break
+                else:
+                    a = -1
+                if a >= 0:
+                    continue
+            # best first: score descending, then segment index
+            j = c
+            while j > 0 and self._before(slot, &self.slots[self.placed_slots[j - 1]]):
+                self.placed_slots[j] = self.placed_slots[j - 1]
+                j -= 1
+            self.placed_slots[j] = k
+            c += 1
+        best = self.slots[self.placed_slots[0]].score
+        for j in range(c):
+            k = self.placed_slots[j]
+            if self.slots[k].score < RELATIVE_CUT * best:
+                continue
+            self.placed_slots[kept] = k
+            kept += 1
+        return kept
+
+    cdef inline bint _before(self, Slot* x, Slot* y) noexcept:
+        return x.score > y.score or (x.score == y.score and x.seg < y.seg)
+
+    cdef inline bint _supplies(self, int a, int b) noexcept:
+        return (self.supplies[a * self.nw + (b >> 6)] >> (b & 63)) & 1
+
+    cdef int _evidence(self, Slot* slot) noexcept:
+        """The evidence of the placement on this slot into `ev` (hit indexes, strong first, as `Classifier.place`
+        orders them); returns its target node, or -1 for a tie among the deepest nodes (`Classifier.target`
+        decides it by set order)."""
+        cdef int b, i, j, n, deepest = -1, count = 0, node = -1, n_nodes = 0
+        self.ev_len = 0
+        for b in range(slot.lo, slot.hi):
+            i = self.bucket[b]
+            if self.hits[i].strong:
+                self.ev[self.ev_len] = i
+                self.ev_len += 1
+                n = self.hits[i].n
+                for j in range(n_nodes):
+                    if self.node_buf[j] == n:
+                        break
+                else:
+                    self.node_buf[n_nodes] = n
+                    n_nodes += 1
+        if slot.used_weak:
+            for b in range(slot.lo, slot.hi):
+                i = self.bucket[b]
+                if not self.hits[i].strong:
+                    self.ev[self.ev_len] = i
+                    self.ev_len += 1
+        if n_nodes == 1:
+            return self.node_buf[0]
+        for j in range(n_nodes):
+            n = self.node_buf[j]
+            if self.depth[n] > deepest:
+                deepest, count, node = self.depth[n], 1, n
+            elif self.depth[n] == deepest:
+                count += 1
+        return node if count == 1 else -1
+
+    cdef int _target(self, Slot* slot, object shares) except -1:
+        """The target node of the placement on this slot, its evidence in `ev`."""
+        cdef int node = self._evidence(slot)
+        cdef int b
+        cdef Hit* h
+        if node >= 0:
+            return node
+        seg_hits = []
+        for b in range(slot.lo, slot.hi):
+            h = &self.hits[self.bucket[b]]
+            if h.strong or slot.used_weak:
+                seg_hits.append((h.fld, h.item, h.wi, h.n, h.strong))
+        return self.classifier.target(seg_hits, shares)
+
+    def place(self, tuple name, tuple lines, tuple scope, tuple industry, tuple shares, dict prior_of):
+        """Exactly `Classifier.place` for a firm given by its scanned hits (name, per product line, scope,
+        industry), its effective shares and its GB/T priors: [(score, segment, target, evidence hits)]."""
+        cdef int j, e, m, target
+        cdef Hit* h
+        cdef Slot* slot
+        self._gather(name, lines, scope, industry, shares)
+        for seg, p in prior_of.items():
+            self.prior[seg] = p
+        try:
+            m = self._place(self.prior)
+        finally:
+            for seg in prior_of:
+                self.prior[seg] = 0.0
+        out = []
+        for j in range(m):
+            slot = &self.slots[self.placed_slots[j]]
+            target = self._target(slot, shares)
+            evidence = []
+            for e in range(self.ev_len):
+                h = &self.hits[self.ev[e]]
+                evidence.append((h.fld, h.item, h.wi, h.n, h.strong))
+            out.append((slot.score, slot.seg, target, evidence))
+        return out
+
+    # ------------------------------------------------------------------ batch
+
+    def place_signatures(self, list name_hids, list products_keys, list scope_hids, list industry_hids,
+                         list codes, list hits, list products):
+        """Placements of each signature (the five lists side by side), as columns: sig, rank, node_id,
+        node_name, score, confidence, evidence (JSON as `classify` gives it), score_text.
+
+        hits: scanned hits by hit id; products: by product key, (hits per line, effective shares, lines, ...)."""
+        cdef list nh = name_hids, pk = products_keys, sh = scope_hids, ih = industry_hids
+        cdef Py_ssize_t sig, n = len(codes)
+        cdef int m, rank, target, code_index, width
+        cdef double s
+        cdef Slot* slot
+        cdef double[::1] prior_table
+        cdef unsigned char[::1] prior_listed
+        clf = self.classifier
+        self._flatten(hits, products)
+        # GB/T priors of each distinct code, by node (0.0 and not listed where the code gives none)
+        code_of = {}
+        code_index_of = [code_of.setdefault(code, len(code_of)) for code in codes]
+        width = max(1, self.n_nodes)
+        prior_table = _zeros("d", max(1, len(code_of)) * width)
+        prior_listed = _zeros("B", max(1, len(code_of)) * width)
+        for code, code_index in code_of.items():
+            for seg, p in clf.priors(code).items():
+                prior_table[code_index * width + seg] = p
+                prior_listed[code_index * width + seg] = 1
+        node_ids, names = clf.node_ids, clf.names
+        cols = {c: [] for c in ("sig", "rank", "node_id", "node_name", "score", "confidence", "evidence",
+                                "score_text")}
+        c_sig, c_rank, c_node, c_name = cols["sig"], cols["rank"], cols["node_id"], cols["node_name"]
+        c_score, c_conf, c_ev, c_text = cols["score"], cols["confidence"], cols["evidence"], cols["score_text"]
+        texts = {}
+        for sig in range(n):
+            code_index = code_index_of[sig]
+            self._gather_flat(nh[sig], pk[sig], sh[sig], ih[sig])
+            m = self._place(&prior_table[code_index * width])
+            for rank in range(m):
+                slot = &self.slots[self.placed_slots[rank]]
+                target = self._target(slot, products[pk[sig]][1])
+                s = slot.score
+                score = round(s, 3)  # as `classify` rounds
+                c_sig.append(sig)
+                c_rank.append(rank)
+                c_node.append(node_ids[target])
+                c_name.append(names[target])
+                c_score.append(score)
+                c_conf.append(round(1.0 - math.exp(-s), 3))
+                c_ev.append(self._evidence_json(
+                    (codes[sig], slot.seg) if prior_listed[code_index * width + slot.seg] else None))
+                text = texts.get(score)
+                if text is None:
+                    text = texts[score] = f"{score:.3f}"
+                c_text.append(text)
+        return cols
+
+    cdef int _flatten(self, list hits, list products) except -1:
+        """Hit lists by hit id and product lists by key as C arrays, for `_gather_flat`."""
+        cdef int i, j, item
+        cdef tuple found, h
+        lo, flat = [0], []
+        for found in hits:
+            for h in found:
+                flat.extend(h)
+            lo.append(len(flat) // 3)
+        self.hid_lo = array("i", lo)
+        self.hid_hits = array("i", flat or [0])
+        key_lo, line_lo, line_flat, line_share, line_id = [0], [0], [], [], []
+        ids = self.line_ids
+        for listed in products:
+            found_lines, shares, lines = listed[0], listed[1], listed[2]
+            for item in range(len(found_lines)):
+                for h in found_lines[item]:
+                    line_flat.extend(h)
+                line_lo.append(len(line_flat) // 3)
+                line_share.append(shares[item])
+                line = lines[item]
+                i = ids.get(line, -1)
+                if i < 0:
+                    i = ids[line] = len(self.lines)
+                    self.lines.append(line)
+                line_id.append(i)
+            key_lo.append(len(line_share))
+        self.key_lo = array("i", key_lo)
+        self.line_lo = array("i", line_lo)
+        self.line_hits = array("i", line_flat or [0])
+        self.line_share = array("d", line_share or [0.0])
+        self.line_id = array("i", line_id or [0])
+        return 0
+
+    cdef int _add_flat(self, int fld, int item, const int32_t[::1] flat, int lo, int hi) except -1:
+        cdef int j
+        cdef Hit* hit
+        self._grow_hits(self.hits_len + hi - lo)
+        for j in range(lo, hi):
+            hit = &self.hits[self.hits_len]
+            hit.fld = fld
+            hit.item = item
+            hit.wi = flat[3 * j]
+            hit.n = flat[3 * j + 1]
+            hit.strong = flat[3 * j + 2]
+            hit.seg = self.seg_of[hit.n]
+            hit.line = -1
+            self.hits_len += 1
+        return 0
+
+    cdef int _gather_flat(self, int name, int key, int scope, int industry) except -1:
+        """`_gather` from the flattened tables: the hits of a signature in field and line order."""
+        cdef int j, first = self.key_lo[key], lines = self.key_lo[key + 1] - first, start
+        self.hits_len = 0
+        self._add_flat(0, 0, self.hid_hits, self.hid_lo[name], self.hid_lo[name + 1])
+        if lines > self.share_cap:
+            self.share_cap = lines
+            self.share_buf = <double*>realloc(self.share_buf, self.share_cap * sizeof(double))
+            if self.share_buf == NULL:
+                raise MemoryError()
+        for j in range(lines):
+            start = self.hits_len
+            self._add_flat(1, j, self.line_hits, self.line_lo[first + j], self.line_lo[first + j + 1])
+            for start in range(start, self.hits_len):
+                self.hits[start].line = self.line_id[first + j]
+            self.share_buf[j] = self.line_share[first + j]
+        self._add_flat(2, 0, self.hid_hits, self.hid_lo[scope], self.hid_lo[scope + 1])
+        self._add_flat(3, 0, self.hid_hits, self.hid_lo[industry], self.hid_lo[industry + 1])
+        return 0
+
+    cdef str _evidence_json(self, tuple prior):
+        """The JSON `classify` gives for the evidence in `ev` (json.dumps of its entries, equal ones once),
+        joined from one cached text per distinct entry: a list's JSON is its entries' JSON joined by commas."""
+        cdef int e
+        cdef long long key
+        cdef Hit* h
+        cdef list entries = []
+        cache = self.fragments
+        for e in range(self.ev_len):
+            h = &self.hits[self.ev[e]]
+            # one integer per distinct entry: (line or field, word, node, strength); lines below zero
+            key = (((h.line if h.fld == 1 else -1 - h.fld) * <long long>self.n_words + h.wi) * self.n_nodes
+                   + h.n) * 2 + h.strong
+            text = cache.get(key)
+            if text is None:
+                text = cache[key] = _json(self.classifier.evidence_entry(
+                    h.fld, h.wi, h.n, h.strong, self.lines[h.line] if h.fld == 1 else None))
+            if text not in entries:  # `classify` drops equal entries; equal entries have equal JSON
+                entries.append(text)
+        if prior is not None:
+            text = cache.get(prior)
+            if text is None:
+                text = cache[prior] = _json(self.classifier.prior_entry(*prior))
+            entries.append(text)
+        return "[" + ",".join(entries) + "]"
+
+
+def _zeros(str typecode, Py_ssize_t n):
+    return array(typecode, [0]) * n
+
+
+cdef inline double _min(double cap, double x) noexcept:
+    """Python's min(cap, x): x only when it is smaller."""
+    return x if x < cap else cap
+
+
+def _json(entry):
+    return json.dumps(entry, ensure_ascii=False, separators=(",", ":"))

@@ -1,0 +1,137 @@
+"""The compiled kernel computes exactly what the Python engine computes: `Kernel.scan` is `Classifier._scan` and
+`Kernel.place` is `Classifier.place` (scores bit for bit, evidence in the same order), on crafted texts,
+random texts over the chain's own words, 50,000 generated registry rows, and a chain of more than 64 nodes."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from chainatlas.cli.cmd_classify import read_frame
+from chainatlas.domain.chain import load_chain
+from chainatlas.engines.classify import Classifier, effective_shares, parse_products
+from chainatlas.engines.placement_kernel import Kernel
+
+CRAFTED = [
+    "", "、", "及和与或", "手机摄像头模组", "手机及车载摄像头模组", "车载摄像头模组，手机摄像头", "消费类锂电池", "动力锂电池",
+    "光伏逆变器", "电机控制器", "家电电机", "新能源汽车驱动电机控制器", "ASIC芯片", "SiC MOSFET", "SiCMOSFET", "ｂｍｓ主板",
+    "ＢＭＳ主板", "BMS", "xbms", "bms1", "改性ABS类", "AR-HUD", "乘用车齿轮", "汽车热交换器", "齿轮", "动力电池管理系统",
+    "动力电池：0.8；储能", "新能源汽车\u3000高压线束", "车载镜头\n激光雷达", "激光雷达|毫米波雷达", "𠀀激光雷达𠀀", "Ⅱ型动力电池",
+    "İ动力电池", "ｅｖ充电桩（直流）", "动力电池,电池管理系统;电机",
+]
+
+
+@pytest.fixture(scope="module")
+def chain():
+    return load_chain("nev-icv")
+
+
+def firm_inputs(clf: Classifier, name: str, products: str, scope: str, code: str, industry: str):
+    """What `Classifier.place` and `Kernel.place` take for one firm, from the Python engine's own scan."""
+    lines = parse_products(products)
+    shares = effective_shares(lines)
+    found = tuple(clf._scan(p) for p, _ in lines)
+    name_hits, scope_hits, industry_hits = (clf._scan(t) if t else () for t in (name, scope, industry))
+    parts = (
+        clf.field_parts(0, (name_hits,) if name else (), shares), clf.field_parts(1, found, shares),
+        clf.field_parts(2, (scope_hits,) if scope else (), shares),
+        clf.field_parts(3, (industry_hits,) if industry else (), shares),
+    )
+    return parts, shares, (name_hits, found, scope_hits, industry_hits, tuple(shares), clf.priors(code))
+
+
+def random_texts(clf: Classifier, n: int, seed: int) -> list[str]:
+    """Texts made of the chain's words glued together, with separators, Latin letters, full-width forms and
+    filler: overlapping, nested and excluded words in one phrase, which is where the rules get subtle."""
+    rng = random.Random(seed)
+    words = clf.all_words()
+    pieces = ["、", "，", "及", "和", "；", " ", "a", "1", "Ｘ", "\u3000", "汽车", "用", "的", "手机", "(", "x"]
+    texts = []
+    for _ in range(n):
+        parts = [rng.choice(words) if rng.random() < 0.6 else rng.choice(pieces) for _ in range(rng.randint(1, 8))]
+        text = "".join(parts)
+        if rng.random() < 0.2:  # full-width Latin letters and digits
+            text = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" and rng.random() < 0.5 else c for c in text)
+        if rng.random() < 0.1:
+            text = text.upper()
+        texts.append(text)
+    return texts
+
+
+def test_scan_is_the_engines_scan_on_crafted_and_random_texts(chain) -> None:
+    clf = Classifier(chain)
+    kernel = Kernel(clf)
+    texts = CRAFTED + random_texts(clf, 30_000, seed=1)
+    expected = [clf._scan(t) for t in texts]
+    assert sum(1 for hits in expected if hits) > 20_000  # the texts hit, with weak and strong words
+    assert any(h[2] == 0 for hits in expected for h in hits)
+    assert kernel.scan_many(texts) == expected
+    assert [kernel.scan(t) for t in CRAFTED] == expected[: len(CRAFTED)]
+
+
+def test_scan_and_place_are_the_engines_on_generated_firms(chain, generated_firms: Path) -> None:
+    clf = Classifier(chain)
+    kernel = Kernel(clf)
+    rows = list(read_frame(generated_firms).select("name", "products", "scope", "industry_code", "industry").iter_rows())
+    texts = sorted({t for row in rows for t in (row[0], row[2], row[4])} | {
+        p for row in rows for p, _ in parse_products(row[1])})
+    assert kernel.scan_many(texts) == [clf._scan(t) for t in texts]
+    placed = ties = 0
+    for name, products, scope, code, industry in rows:
+        parts, shares, kernel_args = firm_inputs(clf, name, products, scope, code, industry)
+        expected = clf.place(parts, shares, code)
+        assert kernel.place(*kernel_args) == expected, (name, products, scope, code)
+        placed += bool(expected)
+        for _, _, _, evidence in expected:
+            strong = {h[3] for h in evidence if h[4]}
+            deepest = max(clf.depth[n] for n in strong)
+            ties += sum(clf.depth[n] == deepest for n in strong) > 1
+    assert placed > 5_000
+    assert ties > 0  # the tie between equally deep nodes, which the kernel hands back to the engine, occurs
+
+
+def test_a_chain_of_more_than_64_nodes(tmp_path: Path) -> None:
+    """Node sets are bitsets of 64-bit words: a chain with 90 nodes needs two words per set."""
+    rng = random.Random(7)
+    alphabet = "电机池控器车载雷达芯片材料模组"
+    stages = ("upstream", "midstream", "downstream")
+    lines = ["id: big", "name_zh: 大链", "name_en: Big chain", "stages:"]
+    lines += [f"  - {{id: {s}, name_zh: 环节{i}}}" for i, s in enumerate(stages)]
+    lines.append("nodes:")
+    used: set[str] = set()
+
+    def words(k: int, size: int) -> str:
+        out = []
+        while len(out) < k:
+            w = "".join(rng.choice(alphabet) for _ in range(size))
+            if w not in used:
+                used.add(w)
+                out.append(w)
+        return ", ".join(out)
+
+    for i in range(45):
+        stage = stages[i % 3]
+        supplies = f"[s{i + 1}]" if i % 3 != 2 and i + 1 < 45 else "[]"
+        lines += [f"  - id: s{i}", f"    stage: {stage}", f"    name_zh: 段{i}", f"    keywords: [{words(3, 3)}]",
+                  f"    weak_keywords: [{words(2, 2)}]", f"    exclude: [{words(1, 4)}]",
+                  f'    gbt4754: ["{3600 + i}"]', f"    supplies: {supplies}",
+                  f"  - id: s{i}-sub", f"    parent: s{i}", f"    stage: {stage}", f"    name_zh: 子{i}",
+                  f"    keywords: [{words(2, 4)}]"]
+    path = tmp_path / "big.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    clf = Classifier(load_chain(str(path)))
+    assert len(clf.node_ids) == 90
+    kernel = Kernel(clf)
+    texts = random_texts(clf, 5_000, seed=3)
+    assert kernel.scan_many(texts) == [clf._scan(t) for t in texts]
+    assert any(n >= 64 for hits in map(clf._scan, texts) for _, n, _ in hits)
+    placed = 0
+    for k in range(0, len(texts) - 3, 3):
+        parts, shares, kernel_args = firm_inputs(clf, texts[k], "、".join(texts[k + 1:k + 3]), texts[k + 2],
+                                                 str(3600 + k % 45), "")
+        expected = clf.place(parts, shares, str(3600 + k % 45))
+        assert kernel.place(*kernel_args) == expected
+        placed += bool(expected)
+    assert placed > 100
