@@ -176,20 +176,29 @@ def test_a_row_with_text_only_in_columns_the_classifier_does_not_read_is_no_firm
     assert frame["products"].to_list() == ["动力电池", "车载镜头"]
 
 
-def test_texts_outside_the_nfkc_unstable_class_are_left_as_they_are_by_nfkc() -> None:
-    """The batch prefilter normalises only texts with a character NFKC may change; every other character has no
-    decomposition and combines with nothing, so a text made of them is its own NFKC form."""
+def test_texts_outside_the_nfkc_unstable_class_are_left_as_they_are_by_nfkc(chain) -> None:
+    """The batch prefilter normalises only texts with a character NFKC may change into part of a chain word; every
+    stable character has no decomposition and combines with nothing, so a text of them is its own NFKC form, and
+    an inert full-width form becomes one ASCII character that, like itself, is in no chain word."""
     import re
     import unicodedata
 
-    from chainatlas.engines.classify_batch import NFKC_UNSTABLE
+    from chainatlas.engines.classify_batch import NFKC_STABLE
 
-    stable = [chr(c) for c in (*range(0x80), *range(0x4E00, 0xA000))]
-    unstable = re.compile(NFKC_UNSTABLE.replace(r"\x{4E00}", "\u4e00").replace(r"\x{9FFF}", "\u9fff"))
-    assert not any(unstable.match(ch) for ch in stable)
+    stable = [chr(c) for c in (*range(0x80), 0x3001, 0x3002, *range(0x4E00, 0xA000))]
+    assert all(re.fullmatch(f"[{NFKC_STABLE}]", ch) for ch in stable)
     assert all(unicodedata.decomposition(ch) == "" and not unicodedata.combining(ch) for ch in stable)
     assert all(unicodedata.normalize("NFKC", ch) == ch for ch in stable)
-    assert unstable.match("Ｂ") and unstable.match("（") and unstable.match("\u3000")
+    batch = BatchClassifier(chain)
+    unstable = re.compile(batch._unstable)
+    words = "".join(w for w, *_ in batch.classifier.words)
+    inert = [chr(c) for c in range(0xFF01, 0xFF5F) if not unstable.match(chr(c))]
+    assert "（" in inert and "）" in inert and "Ｂ" not in inert and "－" not in inert  # AR-HUD has a hyphen
+    for ch in inert:
+        image = unicodedata.normalize("NFKC", ch)
+        assert len(image) == 1 and ch not in words and image.lower() not in words
+    assert not any(unstable.match(ch) for ch in stable)
+    assert unstable.match("Ｂ") and unstable.match("\u3000") and unstable.match("Ⅱ")
 
 
 def test_prefilter_is_the_nfkc_contains_any(chain) -> None:

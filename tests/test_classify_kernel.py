@@ -67,8 +67,14 @@ def test_scan_is_the_engines_scan_on_crafted_and_random_texts(chain) -> None:
     expected = [clf._scan(t) for t in texts]
     assert sum(1 for hits in expected if hits) > 20_000  # the texts hit, with weak and strong words
     assert any(h[2] == 0 for hits in expected for h in hits)
-    assert kernel.scan_many(texts) == expected
-    assert [kernel.scan(t) for t in CRAFTED] == expected[: len(CRAFTED)]
+    assert [kernel.scan(t) for t in texts] == expected
+    # interned ids: equal hit lists share an id, different ones do not; id 0 is no hit
+    ids = kernel.scan_ids(texts)
+    first_id: dict[tuple, int] = {}
+    assert all(first_id.setdefault(hits, i) == i for hits, i in zip(expected, ids))
+    assert len(set(first_id.values())) == len(first_id) and first_id.get((), 0) == 0
+    strong = kernel.strong_flags()
+    assert all(strong[i] == bool(hits and hits[0][2]) for hits, i in zip(expected, ids))
 
 
 def test_scan_and_place_are_the_engines_on_generated_firms(chain, generated_firms: Path) -> None:
@@ -77,7 +83,7 @@ def test_scan_and_place_are_the_engines_on_generated_firms(chain, generated_firm
     rows = list(read_frame(generated_firms).select("name", "products", "scope", "industry_code", "industry").iter_rows())
     texts = sorted({t for row in rows for t in (row[0], row[2], row[4])} | {
         p for row in rows for p, _ in parse_products(row[1])})
-    assert kernel.scan_many(texts) == [clf._scan(t) for t in texts]
+    assert [kernel.scan(t) for t in texts] == [clf._scan(t) for t in texts]
     placed = ties = 0
     for name, products, scope, code, industry in rows:
         parts, shares, kernel_args = firm_inputs(clf, name, products, scope, code, industry)
@@ -125,7 +131,7 @@ def test_a_chain_of_more_than_64_nodes(tmp_path: Path) -> None:
     assert len(clf.node_ids) == 90
     kernel = Kernel(clf)
     texts = random_texts(clf, 5_000, seed=3)
-    assert kernel.scan_many(texts) == [clf._scan(t) for t in texts]
+    assert [kernel.scan(t) for t in texts] == [clf._scan(t) for t in texts]
     assert any(n >= 64 for hits in map(clf._scan, texts) for _, n, _ in hits)
     placed = 0
     for k in range(0, len(texts) - 3, 3):

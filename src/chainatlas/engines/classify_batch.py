@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gc
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -42,9 +43,9 @@ RESULT_COLUMNS = ("row", "id", "node_id", "node_name", "score", "confidence", "e
 ProductsOf = Callable[[str], Sequence[tuple[str, float | None]]]
 _SIGNATURE = ("name_hid", "products_key", "scope_hid", "industry_hid", "code_key")
 _SAMPLE = 10_000  # rows looked at to tell a column of distinct texts from a repetitive one
-# A character NFKC may change: anything but ASCII and the CJK Unified Ideographs (none of which has a
+# Characters NFKC leaves as they are: ASCII, 、。 and the CJK Unified Ideographs (none of which has a
 # decomposition or combines with a neighbour; tests/test_classify_batch.py checks that).
-NFKC_UNSTABLE = r"[^\x00-\x7F\x{4E00}-\x{9FFF}]"
+NFKC_STABLE = "\x00-\x7F\u3001\u3002\u4E00-\u9FFF"
 
 
 class BatchClassifier:
@@ -59,43 +60,42 @@ class BatchClassifier:
         self._may_be_strong = sorted({w for (w, strong, _, _), qualifier in zip(self.classifier.words,
                                                                                  self.classifier.qualifier)
                                       if strong or qualifier})
-        self._hit_id: dict[tuple[tuple[int, int, int], ...], int] = {(): 0}  # interned scan results; 0 = no hit
-        self._hits: list[tuple[tuple[int, int, int], ...]] = [()]  # by hit id
-        self._strong: list[bool] = [False]  # by hit id: has a strong hit
+        # A text needs NFKC before the prefilter only if it has a character outside NFKC_STABLE that can matter:
+        # a full-width form (Ｂ, （) becomes one ASCII character, and where neither it nor that character is in
+        # any chain word, it is outside every match either way (（武汉） in firm names).
+        spelled = "".join(w for w, *_ in self.classifier.words)  # lower case, as matched
+        inert = [ch for c in range(0xFF01, 0xFF5F)
+                 if (ch := chr(c)) not in spelled and chr(c - 0xFEE0).lower() not in spelled]
+        self._unstable = "[^" + NFKC_STABLE + "".join(re.escape(ch) for ch in inert) + "]"
 
     # ------------------------------------------------------------------ per distinct text
 
     def _may_hit(self, values: pl.Series, words: list[str] | None = None) -> pl.Series:
         """False where a text certainly has no hit: it contains none of `words` (default: the positive words)
         once read as the scan reads it (NFKC; case-blind for Latin letters, the only cased letters in a chain
-        file's words). Only texts with a character outside ASCII and the CJK Unified Ideographs are normalised:
-        NFKC leaves the others as they are."""
+        file's words). Only texts with a character that NFKC may change into part of a word are normalised."""
         words = self._positive if words is None else words
         if not words:
             return pl.repeat(False, values.len(), dtype=pl.Boolean, eager=True)
         found = values.str.contains_any(words, ascii_case_insensitive=True).fill_null(False)
-        unstable = values.str.contains(NFKC_UNSTABLE).fill_null(False).arg_true()
+        unstable = values.str.contains(self._unstable).fill_null(False).arg_true()
         if unstable.len():
             normalised = values.gather(unstable).str.normalize("NFKC")
             found = found.scatter(unstable, normalised.str.contains_any(words, ascii_case_insensitive=True))
         return found
 
-    def _intern(self, hits: tuple[tuple[int, int, int], ...]) -> int:
-        hid = self._hit_id.get(hits)
-        if hid is None:
-            hid = self._hit_id[hits] = len(self._hits)
-            self._hits.append(hits)
-            self._strong.append(bool(hits) and bool(hits[0][2]))  # `_scan` puts strong hits first
-        return hid
+    def _strong(self) -> pl.Series:
+        """By hit list id: whether the list has a strong hit."""
+        return pl.Series(self.kernel.strong_flags(), dtype=pl.UInt8).cast(pl.Boolean)
 
     def _hit_ids(self, values: pl.Series, placed_by_others: pl.Series | None = None) -> pl.Series:
-        """Interned hit-list id of each text (0 for none).
+        """Interned hit list id of each text (`Kernel.scan_ids`; 0 for none).
 
         A column of mostly distinct texts (firm names) is filtered before it is deduplicated, since only a few
         of its texts contain a chain word; a repetitive one (scopes, industries) the other way round. Where
         `placed_by_others` is False (no strong hit in the firm's other fields) the hits matter only if some are
         strong, so a text there without a strong word or qualifier is not scanned (its id is 0)."""
-        scan = self.kernel.scan_many
+        scan = self.kernel.scan_ids
         if values.head(_SAMPLE).n_unique() > _SAMPLE // 2:
             may_hit = self._may_hit(values)
             if placed_by_others is not None:
@@ -103,12 +103,12 @@ class BatchClassifier:
                 may_hit = may_hit.scatter(unsure, self._may_hit(values.gather(unsure), self._may_be_strong))
             hitting = values.filter(may_hit)
             texts = hitting.unique()
-            ids = pl.Series([self._intern(h) for h in scan(texts.to_list())], dtype=pl.UInt32)
+            ids = pl.Series(scan(texts.to_list()), dtype=pl.UInt32)
             found = hitting.replace_strict(texts, ids, return_dtype=pl.UInt32)
             return pl.zeros(values.len(), dtype=pl.UInt32, eager=True).scatter(may_hit.arg_true(), found)
         distinct = values.unique()
         texts = distinct.filter(self._may_hit(distinct))
-        ids = pl.Series([self._intern(h) for h in scan(texts.to_list())], dtype=pl.UInt32)
+        ids = pl.Series(scan(texts.to_list()), dtype=pl.UInt32)
         return values.replace_strict(texts, ids, default=0, return_dtype=pl.UInt32)
 
     def _product_keys(self, cells: pl.Series, products_of: ProductsOf | None) -> tuple[pl.Series, list[_Products]]:
@@ -120,14 +120,15 @@ class BatchClassifier:
             distinct = distinct.filter(self._may_hit(distinct))
         parsed = list(map(products_of or parse_products, distinct.to_list()))
         lines = list({product for products in parsed for product, _ in products})  # lines recur across lists
-        found_of = dict(zip(lines, self.kernel.scan_many(lines)))
+        found_of = dict(zip(lines, self.kernel.scan_ids(lines)))
+        strong = self.kernel.strong_flags()
         lists, keys = [_Products((), (), (), False)], []
         for products in parsed:
             found = [found_of[product] for product, _ in products]
             if any(found):
                 keys.append(len(lists))
                 lists.append(_Products(tuple(found), tuple(effective_shares(products)), tuple(products),
-                                       any(h and h[0][2] for h in found)))
+                                       any(strong[h] for h in found)))
             else:
                 keys.append(0)
         return cells.replace_strict(distinct, pl.Series(keys, dtype=pl.UInt32), default=0, return_dtype=pl.UInt32), lists
@@ -169,19 +170,19 @@ class BatchClassifier:
             "industry_hid": industry_hid,
             "code_key": code_key,
         })
-        strong = pl.Series(self._strong, dtype=pl.Boolean)
+        strong = self._strong()
         others = (
             strong.gather(keys["scope_hid"]) | strong.gather(keys["industry_hid"])
             | pl.Series([p.strong for p in lists], dtype=pl.Boolean).gather(keys["products_key"])
         )
         keys = keys.with_columns(name_hid=self._hit_ids(frame["name"], others))
         # The engine's early exit: no strong hit in any field, no placement.
-        candidate = others | pl.Series(self._strong, dtype=pl.Boolean).gather(keys["name_hid"])
+        candidate = others | self._strong().gather(keys["name_hid"])
         keys = keys.filter(candidate)
         signatures = keys.select(_SIGNATURE).unique()
         placements = pl.DataFrame(
             self.kernel.place_signatures(
-                *(signatures[c].to_list() for c in _SIGNATURE), self._hits, lists),
+                *(signatures[c].to_list() for c in _SIGNATURE), lists),
             schema={"sig": pl.UInt32, "rank": pl.UInt32, "node_id": pl.String, "node_name": pl.String,
                     "score": pl.Float64, "confidence": pl.Float64, "evidence": pl.String, "score_text": pl.String},
         ).with_columns(evidence_csv=pl.format('"{}"', pl.col("evidence").str.replace_all('"', '""', literal=True)))
@@ -225,7 +226,7 @@ def _collector_paused() -> Iterator[None]:
 class _Products(NamedTuple):
     """One distinct product list as the kernel places it, with what its evidence names."""
 
-    found: tuple[tuple[tuple[int, int, int], ...], ...]  # the scanned hits of each line
+    found: tuple[int, ...]  # the hit list id of each line (`Kernel.scan_ids`)
     shares: tuple[float, ...]  # effective revenue share of each line
     lines: tuple[tuple[str, float | None], ...]  # (product, share as given)
     strong: bool  # some line has a strong hit

@@ -12,6 +12,7 @@ Node sets (a word's nodes, exclusions, supply edges) are bitsets of `nw` 64-bit 
 """
 
 from libc.stdint cimport int32_t, uint32_t, uint64_t
+from cpython.bytes cimport PyBytes_FromStringAndSize
 from libc.stdlib cimport free, malloc, realloc
 
 import json
@@ -116,8 +117,14 @@ cdef class Kernel:
     cdef int* ev  # evidence of one placement: hit indexes (see _evidence)
     cdef int ev_len
     cdef int* node_buf
-    # signatures' inputs flattened (see _flatten): hit lists by hit id, product lines by product key
-    cdef int32_t[::1] hid_lo, hid_hits, key_lo, line_lo, line_hits, line_id
+    # interned hit lists (see scan_ids): a list's (word, node, strong) triples, strong first, are
+    # hit_flat[3 * hit_lo[id] : 3 * hit_lo[id + 1]]; id 0 is the empty list
+    cdef dict hit_ids
+    cdef object hit_lo, hit_flat, hit_strong
+    cdef int32_t* order  # a text's hits in `found`, strong first, as interned
+    cdef int order_cap
+    # while placing signatures (see place_signatures): views of the interned lists, product lines by product key
+    cdef int32_t[::1] hid_lo, hid_hits, key_lo, line_hid, line_id
     cdef double[::1] line_share
     # evidence JSON: one text per distinct entry; product lines (product, share as given) by id
     cdef dict fragments, line_ids
@@ -139,11 +146,13 @@ cdef class Kernel:
         free(self.excl_buf)
         free(self.prior)
         free(self.share_buf)
+        free(self.order)
 
     def __init__(self, classifier):
         clf = classifier
         self.classifier = clf
         self.fragments, self.line_ids, self.lines = {}, {}, []
+        self.hit_ids, self.hit_lo, self.hit_flat, self.hit_strong = {b"": 0}, array("i", [0, 0]), array("i"), array("B", [0])
         self.n_nodes = len(clf.node_ids)
         self.n_words = len(clf.words)
         nw = self.nw = max(1, (self.n_nodes + 63) // 64)
@@ -436,14 +445,40 @@ cdef class Kernel:
         self._scan_into(text)
         return self._found_tuple()
 
-    def scan_many(self, list texts):
-        """`scan` of each text, as a list."""
+    def scan_ids(self, list texts):
+        """The interned hit list id of each text's `scan` (equal lists, equal ids; 0 for no hit)."""
         cdef str t
-        out = []
+        cdef int k, m, want
+        cdef bytes key
+        ids = []
         for t in texts:
             self._scan_into(t)
-            out.append(self._found_tuple())
-        return out
+            if self.found_len * 3 > self.order_cap:
+                self.order_cap = self.found_len * 3
+                self.order = <int32_t*>realloc(self.order, self.order_cap * sizeof(int32_t))
+                if self.order == NULL:
+                    raise MemoryError()
+            m = 0
+            for want in (1, 0):
+                for k in range(self.found_len):
+                    if self.found[3 * k + 2] == want:
+                        self.order[m] = self.found[3 * k]
+                        self.order[m + 1] = self.found[3 * k + 1]
+                        self.order[m + 2] = want
+                        m += 3
+            key = PyBytes_FromStringAndSize(<char*>self.order, m * sizeof(int32_t))
+            hid = self.hit_ids.get(key)
+            if hid is None:
+                hid = self.hit_ids[key] = len(self.hit_strong)
+                self.hit_flat.frombytes(key)
+                self.hit_lo.append(len(self.hit_flat) // 3)
+                self.hit_strong.append(1 if m and self.order[2] else 0)
+            ids.append(hid)
+        return ids
+
+    def strong_flags(self):
+        """By hit list id: whether the list has a strong hit (strong hits come first)."""
+        return self.hit_strong.tolist()
 
     # ------------------------------------------------------------------ placement rules
 
@@ -732,11 +767,19 @@ cdef class Kernel:
     # ------------------------------------------------------------------ batch
 
     def place_signatures(self, list name_hids, list products_keys, list scope_hids, list industry_hids,
-                         list codes, list hits, list products):
-        """Placements of each signature (the five lists side by side), as columns: sig, rank, node_id,
-        node_name, score, confidence, evidence (JSON as `classify` gives it), score_text.
+                         list codes, list products):
+        """Placements of each signature (the five lists side by side; hit list ids from `scan_ids`), as columns:
+        sig, rank, node_id, node_name, score, confidence, evidence (JSON as `classify` gives it), score_text.
 
-        hits: scanned hits by hit id; products: by product key, (hits per line, effective shares, lines, ...)."""
+        products: by product key, (hit list id of each line, effective shares, lines as (product, share), ...)."""
+        self._flatten(products)
+        try:
+            return self._place_signatures(name_hids, products_keys, scope_hids, industry_hids, codes, products)
+        finally:  # the interned lists may grow again once no view holds them
+            self.hid_lo = self.hid_hits = None
+
+    def _place_signatures(self, list name_hids, list products_keys, list scope_hids, list industry_hids,
+                          list codes, list products):
         cdef list nh = name_hids, pk = products_keys, sh = scope_hids, ih = industry_hids
         cdef Py_ssize_t sig, n = len(codes)
         cdef int m, rank, target, code_index, width
@@ -745,7 +788,6 @@ cdef class Kernel:
         cdef double[::1] prior_table
         cdef unsigned char[::1] prior_listed
         clf = self.classifier
-        self._flatten(hits, products)
         # GB/T priors of each distinct code, by node (0.0 and not listed where the code gives none)
         code_of = {}
         code_index_of = [code_of.setdefault(code, len(code_of)) for code in codes]
@@ -785,25 +827,17 @@ cdef class Kernel:
                 c_text.append(text)
         return cols
 
-    cdef int _flatten(self, list hits, list products) except -1:
-        """Hit lists by hit id and product lists by key as C arrays, for `_gather_flat`."""
-        cdef int i, j, item
-        cdef tuple found, h
-        lo, flat = [0], []
-        for found in hits:
-            for h in found:
-                flat.extend(h)
-            lo.append(len(flat) // 3)
-        self.hid_lo = array("i", lo)
-        self.hid_hits = array("i", flat or [0])
-        key_lo, line_lo, line_flat, line_share, line_id = [0], [0], [], [], []
+    cdef int _flatten(self, list products) except -1:
+        """Views of the interned hit lists, and the product lists by key as C arrays, for `_gather_flat`."""
+        cdef int i, item
+        self.hid_lo = self.hit_lo
+        self.hid_hits = self.hit_flat if len(self.hit_flat) else array("i", [0])
+        key_lo, line_hid, line_share, line_id = [0], [], [], []
         ids = self.line_ids
         for listed in products:
             found_lines, shares, lines = listed[0], listed[1], listed[2]
             for item in range(len(found_lines)):
-                for h in found_lines[item]:
-                    line_flat.extend(h)
-                line_lo.append(len(line_flat) // 3)
+                line_hid.append(found_lines[item])
                 line_share.append(shares[item])
                 line = lines[item]
                 i = ids.get(line, -1)
@@ -813,8 +847,7 @@ cdef class Kernel:
                 line_id.append(i)
             key_lo.append(len(line_share))
         self.key_lo = array("i", key_lo)
-        self.line_lo = array("i", line_lo)
-        self.line_hits = array("i", line_flat or [0])
+        self.line_hid = array("i", line_hid or [0])
         self.line_share = array("d", line_share or [0.0])
         self.line_id = array("i", line_id or [0])
         return 0
@@ -837,7 +870,7 @@ cdef class Kernel:
 
     cdef int _gather_flat(self, int name, int key, int scope, int industry) except -1:
         """`_gather` from the flattened tables: the hits of a signature in field and line order."""
-        cdef int j, first = self.key_lo[key], lines = self.key_lo[key + 1] - first, start
+        cdef int j, first = self.key_lo[key], lines = self.key_lo[key + 1] - first, start, line
         self.hits_len = 0
         self._add_flat(0, 0, self.hid_hits, self.hid_lo[name], self.hid_lo[name + 1])
         if lines > self.share_cap:
@@ -847,7 +880,8 @@ cdef class Kernel:
                 raise MemoryError()
         for j in range(lines):
             start = self.hits_len
-            self._add_flat(1, j, self.line_hits, self.line_lo[first + j], self.line_lo[first + j + 1])
+            line = self.line_hid[first + j]
+            self._add_flat(1, j, self.hid_hits, self.hid_lo[line], self.hid_lo[line + 1])
             for start in range(start, self.hits_len):
                 self.hits[start].line = self.line_id[first + j]
             self.share_buf[j] = self.line_share[first + j]
