@@ -281,3 +281,18 @@ def test_the_classify_command_starts_without_the_database_stack() -> None:
             "print(sorted(m for m in ('sqlalchemy', 'alembic', 'openpyxl', 'fastapi') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip().endswith("[]"), result.stdout
+
+
+def test_distinct_rows_group_by_value_even_when_hashes_collide() -> None:
+    """Rows are grouped by a hash of their values; a collision (forced here: every hash equal, or two different
+    rows sharing one) must not merge different rows."""
+    import polars as pl
+
+    from chainatlas.engines.classify_batch import distinct_rows
+
+    frame = pl.DataFrame({"text": ["动力电池", "车载镜头", "动力电池", "", "车载镜头", "动力电池"],
+                          "code": ["3841", "3670", "3841", "", "3670", "3670"]})
+    for hashes in (None, pl.Series([7] * 6, dtype=pl.UInt64), pl.Series([1, 2, 1, 3, 2, 3], dtype=pl.UInt64)):
+        distinct, index = distinct_rows(frame, hashes)
+        assert sorted(distinct.rows()) == [("", ""), ("动力电池", "3670"), ("动力电池", "3841"), ("车载镜头", "3670")]
+        assert distinct[index].rows() == frame.rows()

@@ -101,24 +101,20 @@ class BatchClassifier:
             if placed_by_others is not None:
                 unsure = (may_hit & ~placed_by_others).arg_true()
                 may_hit = may_hit.scatter(unsure, self._may_hit(values.gather(unsure), self._may_be_strong))
-            hitting = values.filter(may_hit)
-            texts = hitting.unique()
-            ids = pl.Series(scan(texts.to_list()), dtype=pl.UInt32)
-            found = hitting.replace_strict(texts, ids, return_dtype=pl.UInt32)
-            return pl.zeros(values.len(), dtype=pl.UInt32, eager=True).scatter(may_hit.arg_true(), found)
-        distinct = values.unique()
-        texts = distinct.filter(self._may_hit(distinct))
-        ids = pl.Series(scan(texts.to_list()), dtype=pl.UInt32)
-        return values.replace_strict(texts, ids, default=0, return_dtype=pl.UInt32)
+            texts, index = distinct_texts(values.filter(may_hit))
+            return _spread(may_hit, pl.Series(scan(texts.to_list()), dtype=pl.UInt32).gather(index))
+        distinct, index = distinct_texts(values)
+        may_hit = self._may_hit(distinct)
+        return _spread(may_hit, pl.Series(scan(distinct.filter(may_hit).to_list()), dtype=pl.UInt32)).gather(index)
 
     def _product_keys(self, cells: pl.Series, products_of: ProductsOf | None) -> tuple[pl.Series, list[_Products]]:
         """(key per product cell, the scanned product list of each key). Key 0 (no product line has a hit)
         stands for every such list, since it changes nothing in `classify`: shares only weigh lines with hits,
         evidence only names those."""
-        distinct = cells.unique()
-        if products_of is None:  # cell text: its lines are pieces of it, so a cell without a chain word has no hit
-            distinct = distinct.filter(self._may_hit(distinct))
-        parsed = list(map(products_of or parse_products, distinct.to_list()))
+        distinct, index = distinct_texts(cells)
+        # cell text: its lines are pieces of it, so a cell without a chain word has no hit
+        may_hit = self._may_hit(distinct) if products_of is None else pl.repeat(True, distinct.len(), eager=True)
+        parsed = list(map(products_of or parse_products, distinct.filter(may_hit).to_list()))
         lines = list({product for products in parsed for product, _ in products})  # lines recur across lists
         found_of = dict(zip(lines, self.kernel.scan_ids(lines)))
         strong = self.kernel.strong_flags()
@@ -131,12 +127,12 @@ class BatchClassifier:
                                        any(strong[h] for h in found)))
             else:
                 keys.append(0)
-        return cells.replace_strict(distinct, pl.Series(keys, dtype=pl.UInt32), default=0, return_dtype=pl.UInt32), lists
+        return _spread(may_hit, pl.Series(keys, dtype=pl.UInt32)).gather(index), lists
 
     def _industry(self, frame: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
         """(industry hit id, GB/T code as `classify` uses it) per row, from its industry and industry_code:
         a non-numeric code is read as industry text, as `classify` does."""
-        pairs = frame.select("industry", "industry_code").unique()
+        pairs, index = distinct_rows(frame.select("industry", "industry_code"))
         texts, codes = [], []
         for industry, raw in pairs.iter_rows():
             code = raw.strip()
@@ -144,12 +140,8 @@ class BatchClassifier:
                 industry, code = f"{industry} {code}".strip(), ""
             texts.append(industry)
             codes.append(code)
-        pairs = pairs.with_columns(
-            industry_hid=self._hit_ids(pl.Series(texts, dtype=pl.String)), code_key=pl.Series(codes, dtype=pl.String)
-        )
-        joined = frame.select("industry", "industry_code").join(pairs, on=["industry", "industry_code"], how="left",
-                                                                 maintain_order="left")
-        return joined["industry_hid"], joined["code_key"]
+        industry_hid = self._hit_ids(pl.Series(texts, dtype=pl.String))
+        return industry_hid.gather(index), pl.Series(codes, dtype=pl.String).gather(index)
 
     # ------------------------------------------------------------------ batch
 
@@ -179,19 +171,14 @@ class BatchClassifier:
         # The engine's early exit: no strong hit in any field, no placement.
         candidate = others | self._strong().gather(keys["name_hid"])
         keys = keys.filter(candidate)
-        signatures = keys.select(_SIGNATURE).unique()
+        signatures, sig = distinct_rows(keys.select(_SIGNATURE))
         placements = pl.DataFrame(
             self.kernel.place_signatures(
                 *(signatures[c].to_list() for c in _SIGNATURE), lists),
             schema={"sig": pl.UInt32, "rank": pl.UInt32, "node_id": pl.String, "node_name": pl.String,
                     "score": pl.Float64, "confidence": pl.Float64, "evidence": pl.String, "score_text": pl.String},
         ).with_columns(evidence_csv=pl.format('"{}"', pl.col("evidence").str.replace_all('"', '""', literal=True)))
-        signatures = signatures.with_columns(sig=pl.int_range(signatures.height, dtype=pl.UInt32))
-        placed = (
-            keys.join(signatures, on=list(_SIGNATURE), how="inner")
-            .join(placements, on="sig", how="inner")
-            .sort("row", "rank")
-        )
+        placed = keys.select("row", sig=sig).join(placements, on="sig", how="inner").sort("row", "rank")
         return placed.with_columns(id=frame["id"].gather(placed["row"])).select(RESULT_COLUMNS)
 
     def classify_records(self, records: Sequence[Record]) -> list[Placement]:
@@ -208,6 +195,35 @@ class BatchClassifier:
             "industry": [r.industry for r in records],
         }, schema=dict.fromkeys(INPUT_COLUMNS, pl.String))
         return placements_of(self.classify_frame(frame, lists.__getitem__))
+
+
+def distinct_rows(frame: pl.DataFrame, hashes: pl.Series | None = None) -> tuple[pl.DataFrame, pl.Series]:
+    """(the distinct rows of a frame, each row's index into them). Grouping rows by a 64-bit hash of their values
+    costs half of a hash table of the values themselves; every row is then compared with its group's first one,
+    and only if a collision put two different rows together are they grouped by value (`hashes`: given by a
+    test)."""
+    hashes = frame.hash_rows(seed=0) if hashes is None else hashes
+    groups = hashes.to_frame("h").with_row_index("i").group_by("h", maintain_order=True).agg(pl.col("i").first())
+    index = hashes.replace_strict(groups["h"], pl.int_range(groups.height, dtype=pl.UInt32, eager=True),
+                                  return_dtype=pl.UInt32)
+    distinct = frame[groups["i"]]
+    if distinct[index].equals(frame):
+        return distinct, index
+    distinct = frame.unique(maintain_order=True)
+    index = frame.join(distinct.with_row_index("_index"), on=frame.columns, how="left", maintain_order="left",
+                       nulls_equal=True)["_index"]
+    return distinct, index
+
+
+def _spread(mask: pl.Series, values: pl.Series) -> pl.Series:
+    """`values` at the rows where `mask` holds, in order, and 0 at the others."""
+    return pl.zeros(mask.len(), dtype=values.dtype, eager=True).scatter(mask.arg_true(), values)
+
+
+def distinct_texts(values: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """`distinct_rows` of one text column."""
+    distinct, index = distinct_rows(values.to_frame())
+    return distinct.to_series(), index
 
 
 @contextmanager
