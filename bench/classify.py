@@ -20,10 +20,11 @@ import argparse
 import compileall
 import csv
 import os
-import statistics
 import platform
 import random
 import resource
+import shlex
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -120,11 +121,16 @@ def main() -> None:
         print(f"{len(classifier.all_words())} keywords / weak keywords / exclusion words")
         outputs = {w: folder / f"placements{w}.csv" for w in (1, 2)}
         # grep writes every match (-o); count them so grep cannot stop early on a /dev/null stdout.
+        grep = f"LC_ALL=C grep -F -o -f {words} {data} | wc -l > {folder / 'n'}"
+        classify = f"{CLI} classify {data} --chain nev-icv --out {outputs[1]} 2> /dev/null"
         commands = {
-            "grep C": f"LC_ALL=C grep -F -o -f {words} {data} | wc -l > {folder / 'n'}",
-            "grep UTF-8": f"LC_ALL=C.UTF-8 grep -F -o -f {words} {data} | wc -l > {folder / 'n'}",
+            "grep C": grep,
+            "grep UTF-8": grep.replace("LC_ALL=C ", "LC_ALL=C.UTF-8 "),
             **{f"classify {w}": f"{CLI} classify {data} --chain nev-icv --out {outputs[w]} --workers {w} 2> /dev/null"
                for w in (1, 2)},
+            # "on one core", literally: both pinned to CPU 0 (polars then sizes its thread pool to one thread)
+            "grep C, one core": f"taskset -c 0 bash -c {shlex.quote(grep)}",
+            "classify, one core": f"taskset -c 0 {classify}",
         }
         runs: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
         for _ in range(args.repeat):
@@ -136,8 +142,8 @@ def main() -> None:
     load_end = os.getloadavg()[0]
     best = {name: (min(w for w, _ in r), min(c for _, c in r)) for name, r in runs.items()}
     median = {name: (statistics.median(w for w, _ in r), statistics.median(c for _, c in r)) for name, r in runs.items()}
-    (gw, gc), (uw, uc), (w1, c1), (w2, c2) = (best[n] for n in commands)
-    (mgw, mgc), (muw, muc), (mw1, mc1), (mw2, mc2) = (median[n] for n in commands)
+    (gw, gc), (uw, uc), (w1, c1), (w2, c2), (g0, _), (k0, _) = (best[n] for n in commands)
+    (mgw, mgc), (muw, muc), (mw1, mc1), (mw2, mc2), (mg0, _), (mk0, _) = (median[n] for n in commands)
     lines = [
         f"- machine: {os.cpu_count()} cores, {cpu_model()}; Python {platform.python_version()}; "
         f"{datetime.now(timezone.utc):%Y-%m-%d}; load average at start {load:.1f}, at the end {load_end:.1f}; "
@@ -150,6 +156,8 @@ def main() -> None:
         f"- `chainatlas classify` 1 worker: {w1:.1f} s wall / {c1:.1f} s CPU ({mw1:.1f} / {mc1:.1f}; "
         f"{args.records / c1:,.0f} records per CPU-second) = {c1 / gc:.2f}× grep CPU in the C locale "
         f"({mc1 / mgc:.2f}× by medians), {c1 / uc:.2f}× in UTF-8; wall {w1 / gw:.2f}× / {w1 / uw:.2f}×",
+        f"- on one core (both pinned to CPU 0 with taskset): grep {g0:.1f} s ({mg0:.1f}), classify {k0:.1f} s "
+        f"({mk0:.1f}) wall = {k0 / g0:.2f}× ({mk0 / mg0:.2f}× by medians)",
         f"- `chainatlas classify --workers 2`: {w2:.1f} s wall / {c2:.1f} s CPU ({mw2:.1f} / {mc2:.1f}); "
         f"wall speed-up {w1 / w2:.2f}× over 1 worker ({mw1 / mw2:.2f}× by medians); "
         f"output {'byte for byte the 1-worker file' if same else 'DIFFERENT from the 1-worker file'}",

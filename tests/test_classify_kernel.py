@@ -23,6 +23,21 @@ CRAFTED = [
 ]
 
 
+def test_the_kernel_reads_text_as_the_engine_does(chain) -> None:
+    """Characters the engine normalises one by one (ASCII, 　、。, CJK ideographs, full-width forms) map as NFKC then
+    lower() map them; any other text is normalised whole."""
+    import unicodedata
+
+    from chainatlas.engines.classify import _CHARWISE
+
+    kernel = Kernel(Classifier(chain))
+    for a, b in _CHARWISE:
+        for ch in map(chr, range(a, b + 1)):
+            assert kernel.normalised(ch) == unicodedata.normalize("NFKC", ch).lower(), hex(ord(ch))
+    for text in ("Ⅱ型ＢＭＳ", "İstanbul", "ＳｉＣ①", "𠀀车载"):
+        assert kernel.normalised(text) == unicodedata.normalize("NFKC", text).lower()
+
+
 @pytest.fixture(scope="module")
 def chain():
     return load_chain("nev-icv")

@@ -2,7 +2,8 @@
 
 Driven only by the chain file. One Aho-Corasick automaton holds every keyword, weak keyword and exclusion word
 of the chain, so each phrase is scanned once (in C), keeping maximal matches; phrases recur across firms and
-are scanned once per process.
+are scanned once per process. This module defines the rules and places single firms (services, web); batches
+run them compiled (placement_kernel.pyx through classify_batch.py), bit for bit the same.
 
 How evidence becomes a placement (why each rule exists):
 - Text is cut into *phrases* at punctuation and at the conjunctions 及/和/与/或, because a negative context
@@ -453,7 +454,7 @@ class Classifier:
         self, fld: int, hits_by_item: Sequence[Sequence[tuple[int, int, int]]], shares: Sequence[float]
     ) -> dict[int, Part]:
         """One field's scanned hits (per product line for products, else one list) as a `Part` per segment.
-        A pure function of its arguments: the batch engine computes it once per distinct field text."""
+        A pure function of its arguments (the compiled kernel, placement_kernel.pyx, computes the same parts)."""
         seg_of = self.segment_index
         grouped: dict[int, list[Hit]] = {}
         for item, found in enumerate(hits_by_item):
@@ -471,7 +472,7 @@ class Classifier:
         """The placement rules on the field parts of one firm (name, products, scope, industry — see
         `field_parts`), the effective shares of its product lines and its GB/T code: (score, segment, target
         node, evidence hits in evidence order, not yet deduplicated) per placement, best first. `classify`
-        renders them as `Placement`s; the batch engine renders the same hits from cached JSON."""
+        renders them as `Placement`s. placement_kernel.pyx computes exactly this, on C arrays, for batches."""
         by_seg: dict[int, list[Part | None]] = {}
         strong_hit = False
         for fld, parts in enumerate(fields):

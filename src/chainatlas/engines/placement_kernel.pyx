@@ -95,8 +95,8 @@ cdef class Kernel:
     cdef int32_t[::1] depth
     cdef uint64_t[::1] supplies
     # buffers grown on demand
-    cdef uint32_t* text
-    cdef int text_cap
+    cdef uint32_t* text  # the field text being scanned, normalised
+    cdef int text_len, text_cap
     cdef int32_t* stack_end
     cdef int32_t* stack_wi
     cdef int stack_cap
@@ -176,9 +176,9 @@ cdef class Kernel:
         positive = _zeros("B", n_words)
         word_nodes = _zeros("Q", n_words * nw)
         excluded = _zeros("Q", n_words * nw)
-        strong_lo, strong_hi, weak_lo, weak_hi = (_zeros("i", n_words) for _ in range(4))
+        strong_lo, strong_hi, weak_lo, weak_hi = [_zeros("i", n_words) for _ in range(4)]
         strong_nodes, weak_nodes = [], []
-        for wi, (w, strong, weak, excl) in enumerate(clf.words):
+        for wi, (_, strong, weak, excl) in enumerate(clf.words):
             length[wi] = clf.lengths[wi]
             left[wi], right[wi] = clf.latin_edges[wi]
             qualifier[wi] = clf.qualifier[wi]
@@ -307,9 +307,9 @@ cdef class Kernel:
         """Hits of the normalised phrase text[p0:p1] into `found`, as `Classifier._scan_phrase`."""
         cdef int state = 0, nxt, pos, s, wi, n, end, start, top = 0, k, j, last, w, node
         cdef int nw = self.nw
-        cdef bint qualified, head_ok
+        cdef bint qualified
         cdef uint64_t* head
-        cdef Py_UCS4 c
+        cdef uint32_t c
         if p1 - p0 > self.stack_cap:
             self.stack_cap = p1 - p0
             self.stack_end = <int32_t*>realloc(self.stack_end, self.stack_cap * sizeof(int32_t))
@@ -399,7 +399,7 @@ cdef class Kernel:
         cdef int p0
         cdef Py_UCS4 c
         cdef bint charwise = True
-        self.found_len = 0
+        self.found_len = self.text_len = 0
         if self.n_words == 0:
             return 0
         for c in text:
@@ -408,7 +408,7 @@ cdef class Kernel:
                 break
         if not charwise:
             text = unicodedata.normalize("NFKC", text).lower()
-        size = len(text)
+        size = self.text_len = len(text)
         if size > self.text_cap:
             self.text = <uint32_t*>realloc(self.text, size * sizeof(uint32_t))
             if self.text == NULL:
@@ -439,6 +439,11 @@ cdef class Kernel:
                 if self.found[3 * k + 2] == want:
                     out.append((self.found[3 * k], self.found[3 * k + 1], want))
         return tuple(out)
+
+    def normalised(self, str text):
+        """The text as the scan reads it (NFKC, lower case)."""
+        self._scan_into(text)
+        return "".join(map(chr, [self.text[i] for i in range(self.text_len)]))
 
     def scan(self, str text):
         """Exactly `Classifier._scan(text)`: ((word index, node index, strong 1/0), ...), strong hits first."""
