@@ -231,6 +231,10 @@ def test_cli_xlsx(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["classify", str(src), "--out", str(out)])
     assert result.exit_code == 0, result.output
     _check_output(out)
+    # an XLSX cannot be cut in byte ranges: read once, the rows dealt out to worker processes
+    result = CliRunner().invoke(app, ["classify", str(src), "--out", str(tmp_path / "o2.csv"), "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "o2.csv").read_bytes() == out.read_bytes()
 
 
 def test_cli_parquet_with_canonical_columns(tmp_path: Path) -> None:

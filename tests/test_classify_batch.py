@@ -247,7 +247,7 @@ def test_workers_reading_their_own_byte_ranges_write_the_one_process_file(tmp_pa
     _messy_csv(src, 3000)
     one = tmp_path / "one.csv"
     frame = read_frame(src)
-    rows, firms = write_placements(one, BatchClassifier(load_chain("nev-icv")).classify_frame(frame))
+    rows, firms = write_placements(one, BatchClassifier(load_chain("nev-icv"), csv_evidence=True).classify_frame(frame))
     assert frame.height >= 3000 and rows > 500 and firms > 500
     assert sum(i.startswith("第") for i in frame["id"].to_list()) > 500  # ids from row numbers, after blank lines
     monkeypatch.setattr(cmd_classify, "_MIN_PART_BYTES", 0)

@@ -212,9 +212,9 @@ def _csv_field(values: pl.Series) -> pl.Series:
 
 def _write_rows(result: pl.DataFrame, target: Path, header: bool) -> None:
     """The placement rows as CSV (CRLF, as csv.writer writes; with a BOM when there is a header, so Excel opens
-    it), each field quoted as minimal quoting quotes it; the evidence comes escaped from the engine."""
+    it), each field quoted as minimal quoting quotes it; the evidence comes as CSV fields from the engine."""
     rows = pl.DataFrame([_csv_field(result["id"]), _csv_field(result["node_id"]), _csv_field(result["node_name"]),
-                         result["score_text"].alias("score"), result["evidence_csv"].alias("evidence")])
+                         result["score_text"].alias("score"), result["evidence"]])
     rows.write_csv(target, include_header=header, include_bom=header, line_terminator="\r\n", quote_style="never")
 
 
@@ -224,8 +224,8 @@ def _firms(result: pl.DataFrame) -> int:
 
 
 def write_placements(out: Path, result: pl.DataFrame) -> tuple[int, int]:
-    """Write the placements as CSV (UTF-8 with BOM so Excel opens it, CRLF as csv.writer writes);
-    returns (rows, firms placed)."""
+    """Write the placements (of a `BatchClassifier` with csv_evidence) as CSV (UTF-8 with BOM so Excel opens it,
+    CRLF as csv.writer writes); returns (rows, firms placed)."""
     _write_rows(result, out, header=True)
     return result.height, _firms(result)
 
@@ -316,7 +316,7 @@ def _place_part(path: Path, layout: _CsvLayout, raw: pl.DataFrame, first_row: in
     `target`; the part's figures."""
     raw = _drop_blank_rows(raw.with_columns(row=pl.int_range(pl.len(), dtype=pl.Int64) + first_row), layout)
     frame = _input_frame(path, layout.headers, raw, mapping_file)
-    result = BatchClassifier(load_chain(chain_path)).classify_frame(frame)
+    result = BatchClassifier(load_chain(chain_path), csv_evidence=True).classify_frame(frame)
     _write_rows(result, target, header=header)
     ids = result["id"]
     return {"height": frame.height, "rows": result.height, "firms": _firms(result),
@@ -366,7 +366,7 @@ def classify_command(
         typer.echo(f"错误：{exc}", err=True)
         raise typer.Exit(1) from exc
     if not done:
-        rows, firms = write_placements(out, classify_frame_parallel(chain_obj, frame, workers))
+        rows, firms = write_placements(out, classify_frame_parallel(chain_obj, frame, workers, csv_evidence=True))
     seconds = time.perf_counter() - started
     typer.echo(
         f"✓ {height} 家企业，{firms} 家挂链，共 {rows} 条挂链记录 → {out}（{seconds:.1f} 秒，{workers} 进程）",

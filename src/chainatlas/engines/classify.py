@@ -100,14 +100,14 @@ class Placement:
 _ITEM_SPLIT = re.compile(r"[;；、，,\n|]+")
 # "动力电池:0.82", "动力电池：82%", "动力电池(82%)", "动力电池 82%"; a bare trailing number is part of the name.
 _SHARE = re.compile(r"^(.+?)\s*(?:[:：]\s*(\d+(?:\.\d+)?)\s*(%?)|[(（]\s*(\d+(?:\.\d+)?)\s*%\s*[)）]|\s(\d+(?:\.\d+)?)%)$")
-_SHARE_MARKS = ":：(（%"
+_SHARE_MARK = re.compile("[:：(（%]")
 
 
 def parse_products(text: str) -> list[tuple[str, float | None]]:
     """'动力电池:0.82；储能系统(6%)、BMS' → [('动力电池', 0.82), ('储能系统', 0.06), ('BMS', None)]."""
     out: list[tuple[str, float | None]] = []
     # Every share spelling has one of these characters; most cells have none, and then no line needs the regex.
-    shares = any(ch in (text or "") for ch in _SHARE_MARKS)
+    shares = _SHARE_MARK.search(text or "") is not None
     for item in _ITEM_SPLIT.split(text or ""):
         item = item.strip()
         if not item:
@@ -135,7 +135,7 @@ def _known(share: float | None) -> bool:
 def effective_shares(products: Sequence[tuple[str, float | None]]) -> list[float]:
     """Revenue share of each product line, with the unknown ones filled in (see UNKNOWN_SHARE_*)."""
     shares = [s for _, s in products]
-    if all(s is None for s in shares):  # the common case: a list of products without shares
+    if shares.count(None) == len(shares):  # the common case: a list of products without shares
         return [UNKNOWN_SHARE_ALONE] * len(shares)
     fill = UNKNOWN_SHARE_AMONG_KNOWN if any(map(_known, shares)) else UNKNOWN_SHARE_ALONE
     return [float(s) if _known(s) else fill for s in shares]  # type: ignore[arg-type]

@@ -36,10 +36,8 @@ from chainatlas.engines.placement_kernel import Kernel
 # products is the raw cell text ("动力电池:0.82；储能系统(6%)"), or any key that `products_of` turns into the list.
 INPUT_COLUMNS = ("id", "name", "products", "scope", "industry_code", "industry")
 # Columns it returns: one row per placement, in input order, best first within each firm (as `classify`);
-# row is the firm's 0-based row in the input frame; evidence_csv is the evidence as a CSV writer with minimal
-# quoting writes it (it always holds quotes and commas), escaped once per distinct placement, not once per row.
-RESULT_COLUMNS = ("row", "id", "node_id", "node_name", "score", "confidence", "evidence", "score_text",
-                  "evidence_csv")
+# row is the firm's 0-based row in the input frame; evidence is JSON, or its CSV field (see `Kernel`).
+RESULT_COLUMNS = ("row", "id", "node_id", "node_name", "score", "confidence", "evidence", "score_text")
 ProductsOf = Callable[[str], Sequence[tuple[str, float | None]]]
 _SIGNATURE = ("name_hid", "products_key", "scope_hid", "industry_hid", "code_key")
 _SAMPLE = 10_000  # rows looked at to tell a column of distinct texts from a repetitive one
@@ -51,9 +49,11 @@ NFKC_STABLE = "\x00-\x7F\u3001\u3002\u4E00-\u9FFF"
 class BatchClassifier:
     """Compiled chain plus the per-distinct-text memory that makes large batches cheap; one per process."""
 
-    def __init__(self, chain: Chain):
+    def __init__(self, chain: Chain, csv_evidence: bool = False):
+        """csv_evidence: the evidence column holds each placement's evidence as the CSV field minimal quoting
+        writes (for a CSV writer with no quoting of its own), not as JSON."""
         self.classifier = Classifier(chain)
-        self.kernel = Kernel(self.classifier)
+        self.kernel = Kernel(self.classifier, csv_evidence)
         # Words that can yield a hit (a node's keyword or weak keyword); a text with none of them has no hits.
         self._positive = sorted({w for w, strong, weak, _ in self.classifier.words if strong or weak})
         # Words without which a text has no strong hit: strong words, and qualifiers (which make a weak head strong).
@@ -177,7 +177,7 @@ class BatchClassifier:
                 *(signatures[c].to_list() for c in _SIGNATURE), lists),
             schema={"sig": pl.UInt32, "rank": pl.UInt32, "node_id": pl.String, "node_name": pl.String,
                     "score": pl.Float64, "confidence": pl.Float64, "evidence": pl.String, "score_text": pl.String},
-        ).with_columns(evidence_csv=pl.format('"{}"', pl.col("evidence").str.replace_all('"', '""', literal=True)))
+        )
         placed = keys.select("row", sig=sig).join(placements, on="sig", how="inner").sort("row", "rank")
         return placed.with_columns(id=frame["id"].gather(placed["row"])).select(RESULT_COLUMNS)
 
@@ -259,8 +259,10 @@ def placements_of(result: pl.DataFrame) -> list[Placement]:
 # ---------------------------------------------------------------------- several cores
 
 
-def classify_frame_parallel(chain: Chain, frame: pl.DataFrame, workers: int = 1) -> pl.DataFrame:
-    """`classify_frame` spread over `workers` processes, results in input order.
+def classify_frame_parallel(chain: Chain, frame: pl.DataFrame, workers: int = 1, csv_evidence: bool = False
+                            ) -> pl.DataFrame:
+    """`classify_frame` spread over `workers` processes, results in input order (csv_evidence: as for
+    `BatchClassifier`).
 
     Rows are dealt out by their product cell, not in ranges: firms sharing a product list (the bulk of the
     distinct signatures) then fall to the same worker, so no signature is placed twice. Each worker is a fresh
@@ -270,7 +272,7 @@ def classify_frame_parallel(chain: Chain, frame: pl.DataFrame, workers: int = 1)
     title above the header, a quoted cell across a cut); a plain CSV is read by the workers themselves.
     """
     if workers <= 1 or frame.height < 2 * workers:
-        return BatchClassifier(chain).classify_frame(frame)
+        return BatchClassifier(chain, csv_evidence).classify_frame(frame)
     parts = (
         frame.select(INPUT_COLUMNS).with_row_index("input_row")
         .with_columns(part=pl.col("products").hash(seed=0) % workers)
@@ -281,7 +283,7 @@ def classify_frame_parallel(chain: Chain, frame: pl.DataFrame, workers: int = 1)
         for k, part in enumerate(parts):
             source, target = Path(tmp) / f"part{k}.arrow", Path(tmp) / f"placed{k}.arrow"
             part.write_ipc(source)
-            command = [sys.executable, "-m", __name__, str(chain.path), str(source), str(target)]
+            command = [sys.executable, "-m", __name__, str(chain.path), str(source), str(target), str(int(csv_evidence))]
             running.append((subprocess.Popen(command), target))
         results = []
         for process, target in running:
@@ -292,11 +294,11 @@ def classify_frame_parallel(chain: Chain, frame: pl.DataFrame, workers: int = 1)
     return pl.concat(results).sort("row", maintain_order=True)
 
 
-def _worker(chain_path: str, source: str, target: str) -> None:
+def _worker(chain_path: str, source: str, target: str, csv_evidence: str) -> None:
     part = pl.read_ipc(source)
-    result = BatchClassifier(load_chain(chain_path)).classify_frame(part)
+    result = BatchClassifier(load_chain(chain_path), csv_evidence == "1").classify_frame(part)
     result.with_columns(row=part["input_row"].gather(result["row"])).write_ipc(target)
 
 
 if __name__ == "__main__":
-    _worker(*sys.argv[1:4])
+    _worker(*sys.argv[1:5])

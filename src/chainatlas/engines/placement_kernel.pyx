@@ -128,6 +128,7 @@ cdef class Kernel:
     cdef double[::1] line_share
     # evidence JSON: one text per distinct entry; product lines (product, share as given) by id
     cdef dict fragments, line_ids
+    cdef bint csv  # evidence as a CSV field: quoted, its quotes doubled (see __init__)
     cdef list lines
 
     def __dealloc__(self):
@@ -148,9 +149,12 @@ cdef class Kernel:
         free(self.share_buf)
         free(self.order)
 
-    def __init__(self, classifier):
+    def __init__(self, classifier, csv=False):
+        """csv: `place_signatures` gives each evidence list as the CSV field that minimal quoting writes for its
+        JSON (it always holds quotes and commas), escaped once per distinct entry rather than once per row."""
         clf = classifier
         self.classifier = clf
+        self.csv = csv
         self.fragments, self.line_ids, self.lines = {}, {}, []
         self.hit_ids, self.hit_lo, self.hit_flat, self.hit_strong = {b"": 0}, array("i", [0, 0]), array("i"), array("B", [0])
         self.n_nodes = len(clf.node_ids)
@@ -896,7 +900,8 @@ cdef class Kernel:
 
     cdef str _evidence_json(self, tuple prior):
         """The JSON `classify` gives for the evidence in `ev` (json.dumps of its entries, equal ones once),
-        joined from one cached text per distinct entry: a list's JSON is its entries' JSON joined by commas."""
+        joined from one cached text per distinct entry: a list's JSON is its entries' JSON joined by commas
+        (and its CSV field, the quoted join of the entries' escaped JSON)."""
         cdef int e
         cdef long long key
         cdef Hit* h
@@ -909,16 +914,20 @@ cdef class Kernel:
                    + h.n) * 2 + h.strong
             text = cache.get(key)
             if text is None:
-                text = cache[key] = _json(self.classifier.evidence_entry(
+                text = cache[key] = self._fragment(self.classifier.evidence_entry(
                     h.fld, h.wi, h.n, h.strong, self.lines[h.line] if h.fld == 1 else None))
             if text not in entries:  # `classify` drops equal entries; equal entries have equal JSON
                 entries.append(text)
         if prior is not None:
             text = cache.get(prior)
             if text is None:
-                text = cache[prior] = _json(self.classifier.prior_entry(*prior))
+                text = cache[prior] = self._fragment(self.classifier.prior_entry(*prior))
             entries.append(text)
-        return "[" + ",".join(entries) + "]"
+        return '"[' + ",".join(entries) + ']"' if self.csv else "[" + ",".join(entries) + "]"
+
+    cdef str _fragment(self, dict entry):
+        text = json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
+        return text.replace('"', '""') if self.csv else text
 
 
 def _zeros(str typecode, Py_ssize_t n):
