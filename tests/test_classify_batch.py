@@ -253,7 +253,7 @@ def test_workers_reading_their_own_byte_ranges_write_the_one_process_file(tmp_pa
     monkeypatch.setattr(cmd_classify, "_MIN_PART_BYTES", 0)
     for workers in (2, 3):
         out = tmp_path / f"w{workers}.csv"
-        assert _classify_in_parts(src, load_chain("nev-icv").path, out, workers, None) == (frame.height, firms, rows)
+        assert _classify_in_parts(src, load_chain("nev-icv"), out, workers, None) == (frame.height, firms, rows)
         assert out.read_bytes() == one.read_bytes()
 
 
@@ -265,7 +265,7 @@ def test_a_quoted_cell_across_a_cut_falls_back_to_one_reader(tmp_path: Path, mon
     lines = "\n".join(f"动力电池{i}；车载镜头" for i in range(2000))  # one cell over many lines, across the middle
     src.write_text(f'企业名称,主营产品\n某某科技有限公司,"{lines}"\n某某汽车电子有限公司,电池管理系统\n', encoding="utf-8")
     monkeypatch.setattr(cmd_classify, "_MIN_PART_BYTES", 0)
-    assert _classify_in_parts(src, load_chain("nev-icv").path, tmp_path / "x.csv", 2, None) is None
+    assert _classify_in_parts(src, load_chain("nev-icv"), tmp_path / "x.csv", 2, None) is None
     one, two = tmp_path / "one.csv", tmp_path / "two.csv"
     for out, workers in ((one, "1"), (two, "2")):
         result = CliRunner().invoke(app, ["classify", str(src), "--out", str(out), "--workers", workers])

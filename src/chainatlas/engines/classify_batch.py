@@ -228,8 +228,8 @@ def distinct_texts(values: pl.Series) -> tuple[pl.Series, pl.Series]:
 
 @contextmanager
 def _collector_paused() -> Iterator[None]:
-    """A batch builds hundreds of thousands of hit tuples and lists that form no reference cycles; the cyclic
-    collector's passes over them cost a tenth of the run and free nothing."""
+    """A batch builds hundreds of thousands of product lists and line tuples that form no reference cycles; the
+    cyclic collector's passes over them cost time and free nothing."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -283,7 +283,8 @@ def classify_frame_parallel(chain: Chain, frame: pl.DataFrame, workers: int = 1,
         for k, part in enumerate(parts):
             source, target = Path(tmp) / f"part{k}.arrow", Path(tmp) / f"placed{k}.arrow"
             part.write_ipc(source)
-            command = [sys.executable, "-m", __name__, str(chain.path), str(source), str(target), str(int(csv_evidence))]
+            command = [sys.executable, "-m", __name__, str(chain.path), str(source), str(target),
+                       str(int(csv_evidence))]
             running.append((subprocess.Popen(command), target))
         results = []
         for process, target in running:

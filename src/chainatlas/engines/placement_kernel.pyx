@@ -309,7 +309,7 @@ cdef class Kernel:
 
     cdef int _phrase(self, int p0, int p1) except -1:
         """Hits of the normalised phrase text[p0:p1] into `found`, as `Classifier._scan_phrase`."""
-        cdef int state = 0, nxt, pos, s, wi, n, end, start, top = 0, k, j, last, w, node
+        cdef int state = 0, nxt, pos, s, wi, n, end, start, top = 0, k, j, last, w
         cdef int nw = self.nw
         cdef bint qualified
         cdef uint64_t* head
@@ -380,21 +380,19 @@ cdef class Kernel:
         for k in range(top):
             w = self.stack_wi[k]
             for j in range(self.strong_lo[w], self.strong_hi[w]):
-                node = self.strong_nodes[j]
-                if (head[node >> 6] >> (node & 63)) & 1 and not (self.excl_buf[node >> 6] >> (node & 63)) & 1:
-                    self._grow_found(self.found_len + 1)
-                    self.found[3 * self.found_len] = w
-                    self.found[3 * self.found_len + 1] = node
-                    self.found[3 * self.found_len + 2] = 1
-                    self.found_len += 1
+                self._emit(w, self.strong_nodes[j], 1, head)
             for j in range(self.weak_lo[w], self.weak_hi[w]):
-                node = self.weak_nodes[j]
-                if (head[node >> 6] >> (node & 63)) & 1 and not (self.excl_buf[node >> 6] >> (node & 63)) & 1:
-                    self._grow_found(self.found_len + 1)
-                    self.found[3 * self.found_len] = w
-                    self.found[3 * self.found_len + 1] = node
-                    self.found[3 * self.found_len + 2] = 1 if qualified and w == last else 0
-                    self.found_len += 1
+                self._emit(w, self.weak_nodes[j], 1 if qualified and w == last else 0, head)
+        return 0
+
+    cdef int _emit(self, int w, int node, int strong, const uint64_t* head) except -1:
+        """A hit of word w on a node, into `found`, if the node is in the phrase's head and not excluded there."""
+        if (head[node >> 6] >> (node & 63)) & 1 and not (self.excl_buf[node >> 6] >> (node & 63)) & 1:
+            self._grow_found(self.found_len + 1)
+            self.found[3 * self.found_len] = w
+            self.found[3 * self.found_len + 1] = node
+            self.found[3 * self.found_len + 2] = strong
+            self.found_len += 1
         return 0
 
     cdef int _scan_into(self, str text) except -1:
@@ -434,15 +432,23 @@ cdef class Kernel:
             self._phrase(p0, size)
         return 0
 
-    cdef tuple _found_tuple(self):
-        """`found` as `_scan` returns it: strong hits first, each kind in phrase order."""
-        cdef int k, want
-        cdef list out = []
+    cdef int _order(self) except -1:
+        """`found` as `_scan` orders it (strong hits first, each kind in phrase order) into `order`; returns the
+        count of ints written (three per hit)."""
+        cdef int k, m = 0, want
+        if self.found_len * 3 > self.order_cap:
+            self.order_cap = self.found_len * 3
+            self.order = <int32_t*>realloc(self.order, self.order_cap * sizeof(int32_t))
+            if self.order == NULL:
+                raise MemoryError()
         for want in (1, 0):
             for k in range(self.found_len):
                 if self.found[3 * k + 2] == want:
-                    out.append((self.found[3 * k], self.found[3 * k + 1], want))
-        return tuple(out)
+                    self.order[m] = self.found[3 * k]
+                    self.order[m + 1] = self.found[3 * k + 1]
+                    self.order[m + 2] = want
+                    m += 3
+        return m
 
     def normalised(self, str text):
         """The text as the scan reads it (NFKC, lower case)."""
@@ -451,30 +457,20 @@ cdef class Kernel:
 
     def scan(self, str text):
         """Exactly `Classifier._scan(text)`: ((word index, node index, strong 1/0), ...), strong hits first."""
+        cdef int m
         self._scan_into(text)
-        return self._found_tuple()
+        m = self._order()
+        return tuple([(self.order[k], self.order[k + 1], self.order[k + 2]) for k in range(0, m, 3)])
 
     def scan_ids(self, list texts):
         """The interned hit list id of each text's `scan` (equal lists, equal ids; 0 for no hit)."""
         cdef str t
-        cdef int k, m, want
+        cdef int m
         cdef bytes key
         ids = []
         for t in texts:
             self._scan_into(t)
-            if self.found_len * 3 > self.order_cap:
-                self.order_cap = self.found_len * 3
-                self.order = <int32_t*>realloc(self.order, self.order_cap * sizeof(int32_t))
-                if self.order == NULL:
-                    raise MemoryError()
-            m = 0
-            for want in (1, 0):
-                for k in range(self.found_len):
-                    if self.found[3 * k + 2] == want:
-                        self.order[m] = self.found[3 * k]
-                        self.order[m + 1] = self.found[3 * k + 1]
-                        self.order[m + 2] = want
-                        m += 3
+            m = self._order()
             key = PyBytes_FromStringAndSize(<char*>self.order, m * sizeof(int32_t))
             hid = self.hit_ids.get(key)
             if hid is None:
@@ -491,20 +487,25 @@ cdef class Kernel:
 
     # ------------------------------------------------------------------ placement rules
 
+    cdef inline void _add_hit(self, int fld, int item, int wi, int n, int strong, int line) noexcept:
+        """One hit at the end of `hits` (room made by `_grow_hits`)."""
+        cdef Hit* hit = &self.hits[self.hits_len]
+        hit.fld, hit.item, hit.wi, hit.n, hit.strong, hit.seg, hit.line = fld, item, wi, n, strong, self.seg_of[n], line
+        self.hits_len += 1
+
+    cdef int _grow_shares(self, Py_ssize_t lines) except -1:
+        if lines > self.share_cap:
+            self.share_cap = lines
+            self.share_buf = <double*>realloc(self.share_buf, self.share_cap * sizeof(double))
+            if self.share_buf == NULL:
+                raise MemoryError()
+        return 0
+
     cdef int _add_hits(self, int fld, int item, tuple found) except -1:
         cdef tuple h
-        cdef Hit* hit
         self._grow_hits(self.hits_len + len(found))
         for h in found:
-            hit = &self.hits[self.hits_len]
-            hit.fld = fld
-            hit.item = item
-            hit.wi = h[0]
-            hit.n = h[1]
-            hit.strong = h[2]
-            hit.seg = self.seg_of[hit.n]
-            hit.line = -1
-            self.hits_len += 1
+            self._add_hit(fld, item, h[0], h[1], h[2], -1)
         return 0
 
     cdef int _gather(self, tuple name, tuple lines, tuple scope, tuple industry, tuple shares) except -1:
@@ -516,11 +517,7 @@ cdef class Kernel:
             self._add_hits(1, item, <tuple>lines[item])
         self._add_hits(2, 0, scope)
         self._add_hits(3, 0, industry)
-        if len(shares) > self.share_cap:
-            self.share_cap = len(shares)
-            self.share_buf = <double*>realloc(self.share_buf, self.share_cap * sizeof(double))
-            if self.share_buf == NULL:
-                raise MemoryError()
+        self._grow_shares(len(shares))
         for item in range(len(shares)):
             self.share_buf[item] = shares[item]
         return 0
@@ -861,41 +858,25 @@ cdef class Kernel:
         self.line_id = array("i", line_id or [0])
         return 0
 
-    cdef int _add_flat(self, int fld, int item, const int32_t[::1] flat, int lo, int hi) except -1:
-        cdef int j
-        cdef Hit* hit
+    cdef int _add_list(self, int fld, int item, int hid, int line) except -1:
+        """The hits of interned list `hid` (see `_flatten`)."""
+        cdef int j, lo = self.hid_lo[hid], hi = self.hid_lo[hid + 1]
         self._grow_hits(self.hits_len + hi - lo)
         for j in range(lo, hi):
-            hit = &self.hits[self.hits_len]
-            hit.fld = fld
-            hit.item = item
-            hit.wi = flat[3 * j]
-            hit.n = flat[3 * j + 1]
-            hit.strong = flat[3 * j + 2]
-            hit.seg = self.seg_of[hit.n]
-            hit.line = -1
-            self.hits_len += 1
+            self._add_hit(fld, item, self.hid_hits[3 * j], self.hid_hits[3 * j + 1], self.hid_hits[3 * j + 2], line)
         return 0
 
     cdef int _gather_flat(self, int name, int key, int scope, int industry) except -1:
         """`_gather` from the flattened tables: the hits of a signature in field and line order."""
-        cdef int j, first = self.key_lo[key], lines = self.key_lo[key + 1] - first, start, line
+        cdef int j, first = self.key_lo[key], lines = self.key_lo[key + 1] - first
         self.hits_len = 0
-        self._add_flat(0, 0, self.hid_hits, self.hid_lo[name], self.hid_lo[name + 1])
-        if lines > self.share_cap:
-            self.share_cap = lines
-            self.share_buf = <double*>realloc(self.share_buf, self.share_cap * sizeof(double))
-            if self.share_buf == NULL:
-                raise MemoryError()
+        self._add_list(0, 0, name, -1)
+        self._grow_shares(lines)
         for j in range(lines):
-            start = self.hits_len
-            line = self.line_hid[first + j]
-            self._add_flat(1, j, self.hid_hits, self.hid_lo[line], self.hid_lo[line + 1])
-            for start in range(start, self.hits_len):
-                self.hits[start].line = self.line_id[first + j]
+            self._add_list(1, j, self.line_hid[first + j], self.line_id[first + j])
             self.share_buf[j] = self.line_share[first + j]
-        self._add_flat(2, 0, self.hid_hits, self.hid_lo[scope], self.hid_lo[scope + 1])
-        self._add_flat(3, 0, self.hid_hits, self.hid_lo[industry], self.hid_lo[industry + 1])
+        self._add_list(2, 0, scope, -1)
+        self._add_list(3, 0, industry, -1)
         return 0
 
     cdef str _evidence_json(self, tuple prior):
