@@ -5,7 +5,7 @@ Input: `chainatlas demo generate` (realistic registry rows with Chinese headers,
 --source demo, the default) or a simple generator over the chain vocabulary (--source simple, ~40% of firms
 on the chain, several chain words in every scope: a worst case for hit density). Times grep over the same
 file as a floor, then the whole classify command end to end (process start, read, classify, write) with
-1 and 2 workers. Prints figures; --append-results adds them to bench/RESULTS.md. --input reuses a file made
+1 and 2 workers (one polars thread each), and two greps side by side as the machine's own ceiling for two jobs. Prints figures; --append-results adds them to bench/RESULTS.md. --input reuses a file made
 earlier by `chainatlas demo generate` (generating a million records takes longer than classifying them).
 
 Each command runs --repeat times, the rounds interleaved (grep, classify, classify --workers 2, again) so that a
@@ -121,16 +121,19 @@ def main() -> None:
         print(f"{len(classifier.all_words())} keywords / weak keywords / exclusion words")
         outputs = {w: folder / f"placements{w}.csv" for w in (1, 2)}
         # grep writes every match (-o); count them so grep cannot stop early on a /dev/null stdout.
-        grep = f"LC_ALL=C grep -F -o -f {words} {data} | wc -l > {folder / 'n'}"
-        classify = f"{CLI} classify {data} --chain nev-icv --out {outputs[1]} 2> /dev/null"
+        grep_into = f"LC_ALL=C grep -F -o -f {words} {data} | wc -l > {folder}/{{}}".format
+        grep = grep_into("n")
         commands = {
             "grep C": grep,
             "grep UTF-8": grep.replace("LC_ALL=C ", "LC_ALL=C.UTF-8 "),
+            # the machine's own ceiling for two jobs at once: two greps of the whole file side by side
+            "grep C, two at once": f"{grep_into('n1')} & {grep_into('n2')} & wait",
             **{f"classify {w}": f"{CLI} classify {data} --chain nev-icv --out {outputs[w]} --workers {w} 2> /dev/null"
                for w in (1, 2)},
-            # "on one core", literally: both pinned to CPU 0 (polars then sizes its thread pool to one thread)
+            # "on one core", literally: both pinned to CPU 0
             "grep C, one core": f"taskset -c 0 bash -c {shlex.quote(grep)}",
-            "classify, one core": f"taskset -c 0 {classify}",
+            "classify, one core": f"taskset -c 0 {CLI} classify {data} --chain nev-icv --out {outputs[1]} "
+                                  "--workers 1 2> /dev/null",
         }
         runs: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
         for _ in range(args.repeat):
@@ -142,8 +145,9 @@ def main() -> None:
     load_end = os.getloadavg()[0]
     best = {name: (min(w for w, _ in r), min(c for _, c in r)) for name, r in runs.items()}
     median = {name: (statistics.median(w for w, _ in r), statistics.median(c for _, c in r)) for name, r in runs.items()}
-    (gw, gc), (uw, uc), (w1, c1), (w2, c2), (g0, _), (k0, _) = (best[n] for n in commands)
-    (mgw, mgc), (muw, muc), (mw1, mc1), (mw2, mc2), (mg0, _), (mk0, _) = (median[n] for n in commands)
+    (gw, gc), (uw, uc), (g2, _), (w1, c1), (w2, c2), (g0, _), (k0, _) = (best[n] for n in commands)
+    (mgw, mgc), (muw, muc), (mg2, _), (mw1, mc1), (mw2, mc2), (mg0, _), (mk0, _) = (median[n] for n in commands)
+    ceiling, median_ceiling = 2 * gw / g2, 2 * mgw / mg2
     lines = [
         f"- machine: {os.cpu_count()} cores, {cpu_model()}; Python {platform.python_version()}; "
         f"{datetime.now(timezone.utc):%Y-%m-%d}; load average at start {load:.1f}, at the end {load_end:.1f}; "
@@ -153,14 +157,18 @@ def main() -> None:
         f"grep finds {matches:,} matches; classify writes {placements:,} placements",
         f"- `grep -F -o -f keywords` LC_ALL=C: {gw:.1f} s wall / {gc:.1f} s CPU ({mgw:.1f} / {mgc:.1f}); "
         f"C.UTF-8: {uw:.1f} s wall / {uc:.1f} s CPU ({muw:.1f} / {muc:.1f})",
-        f"- `chainatlas classify` 1 worker: {w1:.1f} s wall / {c1:.1f} s CPU ({mw1:.1f} / {mc1:.1f}; "
-        f"{args.records / c1:,.0f} records per CPU-second) = {c1 / gc:.2f}× grep CPU in the C locale "
-        f"({mc1 / mgc:.2f}× by medians), {c1 / uc:.2f}× in UTF-8; wall {w1 / gw:.2f}× / {w1 / uw:.2f}×",
+        f"- `chainatlas classify --workers 1` (one process, one thread): {w1:.1f} s wall / {c1:.1f} s CPU "
+        f"({mw1:.1f} / {mc1:.1f}; {args.records / c1:,.0f} records per CPU-second) = {c1 / gc:.2f}× grep CPU in the "
+        f"C locale ({mc1 / mgc:.2f}× by medians), {c1 / uc:.2f}× in UTF-8; wall {w1 / gw:.2f}× / {w1 / uw:.2f}×",
         f"- on one core (both pinned to CPU 0 with taskset): grep {g0:.1f} s ({mg0:.1f}), classify {k0:.1f} s "
         f"({mk0:.1f}) wall = {k0 / g0:.2f}× ({mk0 / mg0:.2f}× by medians)",
-        f"- `chainatlas classify --workers 2`: {w2:.1f} s wall / {c2:.1f} s CPU ({mw2:.1f} / {mc2:.1f}); "
-        f"wall speed-up {w1 / w2:.2f}× over 1 worker ({mw1 / mw2:.2f}× by medians); "
+        f"- `chainatlas classify --workers 2`: {w2:.1f} s wall / {c2:.1f} s CPU ({mw2:.1f} / {mc2:.1f}; "
+        f"{args.records / c2:,.0f} records per CPU-second, {c1 / c2:.0%} of one worker's); "
+        f"wall speed-up **{w1 / w2:.2f}×** over 1 worker ({mw1 / mw2:.2f}× by medians); "
         f"output {'byte for byte the 1-worker file' if same else 'DIFFERENT from the 1-worker file'}",
+        f"- the machine's ceiling for two jobs: two greps side by side take {g2:.1f} s ({mg2:.1f}) against {gw:.1f} s "
+        f"({mgw:.1f}) for one, i.e. its two cores give {ceiling:.2f}× ({median_ceiling:.2f}×) one core's throughput; "
+        f"`--workers 2` reaches {w1 / w2 / ceiling:.0%} of that ({mw1 / mw2 / median_ceiling:.0%} by medians)",
     ]
     print("\n".join(lines))
     if args.append_results:

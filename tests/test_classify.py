@@ -249,6 +249,19 @@ def test_cli_parquet_with_canonical_columns(tmp_path: Path) -> None:
     _check_output(out)
 
 
+def test_cli_explains_an_output_it_cannot_write(tmp_path: Path) -> None:
+    src = tmp_path / "firms.csv"
+    src.write_text("企业名称,主营产品\n某某汽车电子有限公司,电池管理系统\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["classify", str(src), "--out", str(tmp_path / "no" / "o.csv")])
+    assert result.exit_code == 1 and "输出文件夹" in result.output and "不存在" in result.output
+    (tmp_path / "out").mkdir()  # a folder where the file should go
+    result = CliRunner().invoke(app, ["classify", str(src), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1 and "无法写入" in result.output, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["firms.csv", "out"]  # no partial output left behind
+    result = CliRunner().invoke(app, ["classify", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "o.csv")])
+    assert result.exit_code == 1 and "找不到输入文件" in result.output
+
+
 def test_cli_explains_a_file_without_usable_columns(tmp_path: Path) -> None:
     src = tmp_path / "bad.csv"
     src.write_text("序号,备注\n1,乙\n", encoding="utf-8")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from chainatlas.cli.cmd_classify import read_frame
+from chainatlas.services.classify_file import read_frame
 from chainatlas.cli.main import app
 from chainatlas.domain.chain import load_chain
 from chainatlas.engines.classify import Classifier, Placement, Record, parse_products
@@ -141,7 +141,7 @@ def test_command_output_is_what_the_engine_writes(tmp_path: Path) -> None:
 def test_columnar_cleaning_is_clean_text() -> None:
     import polars as pl
 
-    from chainatlas.cli.cmd_classify import _WHITESPACE, _clean
+    from chainatlas.services.classify_file import _WHITESPACE, _clean
     from chainatlas.ingest.values import clean_text
 
     assert _WHITESPACE == "".join(ch for ch in map(chr, range(0x110000)) if ch.isspace())
@@ -239,38 +239,43 @@ def _messy_csv(path: Path, n: int) -> None:
                 fh.write("\r\n" if rng.random() < 0.5 else "," * (len(row) - 1) + "\r\n")
 
 
-def test_workers_reading_their_own_byte_ranges_write_the_one_process_file(tmp_path: Path, monkeypatch) -> None:
-    from chainatlas.cli import cmd_classify
-    from chainatlas.cli.cmd_classify import _classify_in_parts, write_placements
+def test_workers_reading_their_own_byte_ranges_write_the_one_process_file(tmp_path: Path) -> None:
+    from chainatlas.services.classify_file import classify_file, write_placements
+    from chainatlas.services.classify_workers import start_part_workers
 
     src = tmp_path / "firms.csv"
     _messy_csv(src, 3000)
     one = tmp_path / "one.csv"
     frame = read_frame(src)
-    rows, firms = write_placements(one, BatchClassifier(load_chain("nev-icv"), csv_evidence=True).classify_frame(frame))
+    chain = load_chain("nev-icv")
+    rows, firms = write_placements(one, BatchClassifier(chain, csv_evidence=True).classify_frame(frame))
     assert frame.height >= 3000 and rows > 500 and firms > 500
     assert sum(i.startswith("第") for i in frame["id"].to_list()) > 500  # ids from row numbers, after blank lines
-    monkeypatch.setattr(cmd_classify, "_MIN_PART_BYTES", 0)
-    for workers in (2, 3):
-        out = tmp_path / f"w{workers}.csv"
-        assert _classify_in_parts(src, load_chain("nev-icv"), out, workers, None) == (frame.height, firms, rows)
+    for parts in (2, 3):
+        out = tmp_path / f"w{parts}.csv"
+        with start_part_workers(src, chain.path, None, parts) as part_workers:
+            done = classify_file(src, chain, out, parts, None, part_workers)
+        assert (done.firms, done.placed, done.rows, done.processes) == (frame.height, firms, rows, parts)
         assert out.read_bytes() == one.read_bytes()
+        assert not part_workers.folder.exists() and all(w.process.poll() == 0 for w in part_workers.workers)
 
 
-def test_a_quoted_cell_across_a_cut_falls_back_to_one_reader(tmp_path: Path, monkeypatch) -> None:
-    from chainatlas.cli import cmd_classify
-    from chainatlas.cli.cmd_classify import _classify_in_parts
+def test_a_quoted_cell_across_a_cut_falls_back_to_one_reader(tmp_path: Path) -> None:
+    from chainatlas.services.classify_file import classify_file
+    from chainatlas.services.classify_workers import start_part_workers
 
     src = tmp_path / "firms.csv"
     lines = "\n".join(f"动力电池{i}；车载镜头" for i in range(2000))  # one cell over many lines, across the middle
     src.write_text(f'企业名称,主营产品\n某某科技有限公司,"{lines}"\n某某汽车电子有限公司,电池管理系统\n', encoding="utf-8")
-    monkeypatch.setattr(cmd_classify, "_MIN_PART_BYTES", 0)
-    assert _classify_in_parts(src, load_chain("nev-icv"), tmp_path / "x.csv", 2, None) is None
+    chain = load_chain("nev-icv")
     one, two = tmp_path / "one.csv", tmp_path / "two.csv"
-    for out, workers in ((one, "1"), (two, "2")):
-        result = CliRunner().invoke(app, ["classify", str(src), "--out", str(out), "--workers", workers])
-        assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(app, ["classify", str(src), "--out", str(one), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    with start_part_workers(src, chain.path, None, 2) as part_workers:
+        # read whole by this process (two firms: too few to deal out to worker processes)
+        assert classify_file(src, chain, two, 2, None, part_workers).processes == 1
     assert two.read_bytes() == one.read_bytes() and "第3行" in one.read_text(encoding="utf-8-sig")
+    assert all(w.process.returncode is not None for w in part_workers.workers)
 
 
 def test_the_classify_command_starts_without_the_database_stack() -> None:
@@ -296,3 +301,38 @@ def test_distinct_rows_group_by_value_even_when_hashes_collide() -> None:
         distinct, index = distinct_rows(frame, hashes)
         assert sorted(distinct.rows()) == [("", ""), ("动力电池", "3670"), ("动力电池", "3841"), ("车载镜头", "3670")]
         assert distinct[index].rows() == frame.rows()
+
+
+def test_the_command_cuts_a_large_csv_for_its_workers_each_on_one_thread(generated_firms: Path, tmp_path: Path) -> None:
+    """The command as users run it (a fresh process): --workers 2 cuts the 18 MB file in two byte ranges, a worker
+    process places the second, and the output is byte for byte the one-process file; polars runs one thread in
+    the command's process, so --workers 1 uses one core."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from chainatlas.cli.main import app; app(sys.argv[1:], standalone_mode=False); "
+            "import polars; print(polars.thread_pool_size())")
+    outputs = {}
+    for workers in ("1", "2"):
+        out = tmp_path / f"w{workers}.csv"
+        done = subprocess.run([sys.executable, "-c", code, "classify", str(generated_firms), "--out", str(out),
+                               "--workers", workers], capture_output=True, text=True, check=True)
+        assert f"{workers} 进程" in done.stderr and done.stdout.split() == ["1"], done.stderr
+        outputs[workers] = out.read_bytes()
+    assert outputs["2"] == outputs["1"] and len(outputs["1"]) > 1_000_000
+
+
+def test_a_failing_worker_fails_the_command_and_leaves_nothing_behind(generated_firms: Path, tmp_path: Path) -> None:
+    from chainatlas.services.classify_file import classify_file
+    from chainatlas.services.classify_workers import WorkerFailed, start_part_workers
+
+    chain = load_chain("nev-icv")
+    out = tmp_path / "out.csv"
+    out.write_text("an earlier output\n", encoding="utf-8")
+    # the worker reads its range and reports, then cannot load its chain file
+    with start_part_workers(generated_firms, str(tmp_path / "missing.yaml"), None, 2) as part_workers:
+        with pytest.raises(WorkerFailed, match="挂链子进程失败"):
+            classify_file(generated_firms, chain, out, 2, None, part_workers)
+    assert out.read_text(encoding="utf-8") == "an earlier output\n" and [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+    assert not part_workers.folder.exists()
+    assert [w.process.returncode for w in part_workers.workers] == [1]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from chainatlas.cli.cmd_classify import read_frame
+from chainatlas.services.classify_file import read_frame
 from chainatlas.domain.chain import load_chain
 from chainatlas.engines.classify import Classifier, effective_shares, parse_products
 from chainatlas.engines.placement_kernel import Kernel

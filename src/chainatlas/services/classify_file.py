@@ -1,0 +1,350 @@
+"""Classify the firms of a file (CSV / XLSX / Parquet) onto a chain and write the placements as CSV: the work
+behind `chainatlas classify`, no database.
+
+The file is read with the import's header mapping (企业名称, 主营产品, 经营范围, 行业代码 …). The output has the
+columns id,node_id,node_name,score,evidence: one row per placement, best first within each id, no row for a firm
+placed nowhere; evidence is JSON (which words matched in which field).
+With several workers a UTF-8 CSV is cut into byte ranges at line starts; this process reads, places and writes
+the first range while a worker process (`classify_workers`) each does another; the parts are joined in order,
+byte for byte the one-process file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import re
+import shutil
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from chainatlas.domain.chain import Chain
+from chainatlas.engines.classify_batch import BatchClassifier, classify_frame_parallel
+from chainatlas.ingest.columnar import WHITESPACE as _WHITESPACE, clean as _clean
+from chainatlas.ingest.mapping import ENTERPRISE_FIELDS, FieldSpec, MappingError, load_mapping_file, map_headers
+from chainatlas.ingest.reader import HEADER_SCAN_ROWS, ReadError, detect_encoding, locate_header, read_table
+from chainatlas.ingest.values import clean_text
+from chainatlas.services.classify_workers import PartWorkers, WorkerFailed
+
+# The firm's own key in the user's file; synonyms are in ingest's normalised form (lower case, no punctuation).
+ID_FIELD = FieldSpec("id", "编号", ("id", "编号", "企业编号", "企业id", "记录编号", "entid", "enterpriseid", "序号"))
+FIELDS = (ID_FIELD, *ENTERPRISE_FIELDS)
+# The fields `_input_frame` reads; the columns of the other fields (address, capital …) are never parsed.
+CLASSIFIED_FIELDS = ("id", "uscc", "name", "products", "business_scope", "industry_code", "industry")
+_GBT_CODE = re.compile(r"[A-T]?(\d{2,4})")
+
+
+# A cell is blank when stripping _WHITESPACE leaves nothing, i.e. when no other character is in it.
+_NOT_WHITESPACE = "[^" + "".join(f"\\x{{{ord(ch):X}}}" for ch in _WHITESPACE) + "]"
+_HEAD_BYTES = 1 << 16
+
+
+@dataclass(frozen=True)
+class _CsvLayout:
+    """Where the firms are in a well-formed UTF-8 CSV: what `_csv_layout` found in its first 64 KiB."""
+
+    headers: list[str]
+    header_row: int  # 0-based record index of the header row
+    delimiter: str
+    wanted: list[int]  # the columns of CLASSIFIED_FIELDS: only these are parsed
+    data_start: int | None  # byte offset of the first data row when the header is a plain first line, else None
+
+
+def _csv_layout(path: Path, mapping_file: Path | None) -> _CsvLayout | None:
+    """The layout of a CSV polars can read; None when the file needs the ingest reader (other encodings, odd
+    quoting), which reads anything."""
+    if path.suffix.lower() not in (".csv", ".txt"):
+        return None
+    with open(path, "rb") as fh:
+        head = fh.read(_HEAD_BYTES)
+    encoding = detect_encoding(head[: head.rfind(b"\n") + 1] or head)
+    if encoding not in ("utf-8", "utf-8-sig"):
+        return None
+    text = head.decode("utf-8", errors="ignore").removeprefix("\ufeff")
+    sample = "\n".join(text[:20000].splitlines()[:HEADER_SCAN_ROWS])
+    delimiter = max((",", "\t", ";", "|"), key=sample.count)
+    rows = list(itertools.islice(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), HEADER_SCAN_ROWS))
+    if len(rows) < 2 and len(head) == _HEAD_BYTES:  # a header row longer than the sample: let ingest read it
+        return None
+    try:
+        h, headers = locate_header(rows, FIELDS, path)
+        mapping = map_headers(headers, FIELDS, load_mapping_file(mapping_file) if mapping_file else None)
+        # Only the classified fields' columns are parsed (the rest stay empty), so a row with text only in other
+        # columns (an address, a capital, an unmapped header) counts as blank: it has nothing to place.
+        wanted = sorted({c.index for f in CLASSIFIED_FIELDS if (c := mapping.column_of(f))})
+        width = pl.read_csv(path, has_header=True, skip_rows=h, separator=delimiter, infer_schema=False,
+                            truncate_ragged_lines=True, n_rows=0).width
+    except (pl.exceptions.PolarsError, ReadError, MappingError):
+        return None
+    if width != len(headers) or not wanted:
+        return None
+    first_line = head.find(b"\n")
+    plain = h == 0 and first_line >= 0 and b'"' not in head[:first_line]
+    return _CsvLayout(headers, h, delimiter, wanted, first_line + 1 if plain else None)
+
+
+def _read_wanted(source: Path | io.BytesIO, layout: _CsvLayout, skip_rows: int) -> pl.DataFrame:
+    """The wanted columns of the rows after the first `skip_rows` (the header included), named cJ (J = the
+    column's index) as `_input_frame` takes them. The columns are given (as many as the header has), so a range
+    of the file reads without its header line. polars' streaming reader gives the same rows as `pl.read_csv`
+    for about a fifth less CPU."""
+    return (pl.scan_csv(source, has_header=False, skip_rows=skip_rows, separator=layout.delimiter,
+                        schema={f"c{j}": pl.String for j in range(len(layout.headers))}, truncate_ragged_lines=True,
+                        empty_string_is_null=False, encoding="utf8")
+            .select(f"c{j}" for j in layout.wanted).collect(engine="streaming"))
+
+
+def _read_csv_fast(path: Path, layout: _CsvLayout) -> pl.DataFrame | None:
+    """The whole file's data rows (see `_read_wanted`); None when polars cannot read it."""
+    try:
+        return _read_wanted(path, layout, layout.header_row + 1)
+    except pl.exceptions.PolarsError:
+        return None
+
+
+def _drop_blank_rows(raw: pl.DataFrame, layout: _CsvLayout) -> pl.DataFrame:
+    """A row of empty cells is not a firm (as the ingest reader skips it), though it keeps its row number.
+    Only the parsed columns can hold text; each is looked at only in the rows blank in the ones before."""
+    blank = raw.with_row_index("_i")
+    for j in layout.wanted:
+        blank = blank.filter(~pl.col(f"c{j}").str.contains(_NOT_WHITESPACE).fill_null(False))
+        if blank.height == 0:
+            return raw
+    return raw.with_row_index("_i").filter(~pl.col("_i").is_in(blank["_i"].implode())).drop("_i")
+
+
+def read_frame(path: Path, mapping_file: Path | None = None) -> pl.DataFrame:
+    """The file's rows as the batch classifier's input frame (classify_batch.INPUT_COLUMNS).
+
+    The id is the id column, else the USCC, else "第N行" (N = the row in the file, as Excel shows it).
+    """
+    path = Path(path)
+    layout = _csv_layout(path, mapping_file)
+    raw = _read_csv_fast(path, layout) if layout else None
+    if layout and raw is not None:
+        headers = layout.headers
+        raw = _drop_blank_rows(raw.with_columns(row=pl.int_range(pl.len(), dtype=pl.Int64) + layout.header_row + 2),
+                               layout)
+    else:
+        table = read_table(path, FIELDS)
+        headers = table.headers
+        raw = pl.DataFrame({f"c{j}": [clean_text(v) for v in col] for j, col in enumerate(table.columns)}
+                           | {"row": table.row_numbers}, schema_overrides={"row": pl.Int64})
+    return _input_frame(path, headers, raw, mapping_file)
+
+
+def _input_frame(path: Path, headers: list[str], raw: pl.DataFrame, mapping_file: Path | None) -> pl.DataFrame:
+    """The batch classifier's input frame from raw cells c0…cN and each row's number in the file."""
+    override = load_mapping_file(mapping_file) if mapping_file else None
+    mapping = map_headers(headers, FIELDS, override)
+
+    def cell(field_id: str) -> pl.Expr:
+        col = mapping.column_of(field_id)
+        return pl.col(f"c{col.index}") if col else pl.lit("")
+
+    if not any(mapping.column_of(f) for f in ("name", "products", "business_scope")):
+        raise ReadError(
+            f"{path.name}：找不到企业名称、主营产品或经营范围列（表头为：{'、'.join(headers)}）。"
+            "请确认表头，或用 --mapping 指定列名对照，例如 columns: {{公司全称: name, 主要产品: products}}"
+        )
+    frame = raw.select(
+        id=_clean(cell("id")), uscc=_clean(cell("uscc")), row=pl.col("row"), name=_clean(cell("name")),
+        products=_clean(cell("products")), scope=_clean(cell("business_scope")), code_cell=cell("industry_code"),
+        industry_cell=cell("industry"),
+    )
+    # A code that is not GB/T 4754 digits ("汽车零部件及配件制造") is matched as industry text. Few distinct
+    # (code, industry) cells: each pair is cleaned and read once, then joined back on the raw cells.
+    pairs = frame.select("code_cell", "industry_cell").unique()
+    codes, industries = [], []
+    cleaned = pairs.select(_clean(pl.col("code_cell")), _clean(pl.col("industry_cell")))
+    for code_text, industry in cleaned.iter_rows():
+        m = _GBT_CODE.fullmatch(unicodedata.normalize("NFKC", code_text).upper().replace(" ", "")) if code_text else None
+        codes.append(m.group(1) if m else "")
+        industries.append(industry if m or not code_text else f"{industry} {code_text}".strip())
+    pairs = pairs.with_columns(industry_code=pl.Series(codes, dtype=pl.String),
+                               industry=pl.Series(industries, dtype=pl.String))
+    frame = frame.join(pairs, on=["code_cell", "industry_cell"], how="left", maintain_order="left", nulls_equal=True)
+    rid = pl.when(pl.col("id") != "").then("id").when(pl.col("uscc") != "").then("uscc")  # else null
+    frame = frame.select(id=rid, name="name", products="products", scope="scope", industry_code="industry_code",
+                         industry="industry", row="row")
+    # "第N行" is made for the rows without id or USCC only: formatting every row's number costs 0.07 s per million
+    missing = frame["id"].is_null().arg_true()
+    ids = frame["id"].scatter(missing, "第" + frame["row"].gather(missing).cast(pl.String) + "行")
+    return frame.with_columns(ids).drop("row")
+
+
+def _csv_field(values: pl.Series) -> pl.Series:
+    """A text column as polars' minimal quoting writes it: quoted (quotes doubled) where it holds a comma, a quote
+    or a line break, or is empty — rarely in ids and node names, so the column is looked at before it is copied."""
+    needs = values.str.contains('[",\r\n]') | (values == "")
+    if not needs.any():
+        return values
+    quoted = pl.format('"{}"', pl.col(values.name).str.replace_all('"', '""', literal=True))
+    return values.to_frame().select(pl.when(needs).then(quoted).otherwise(pl.col(values.name)))[values.name]
+
+
+def _write_rows(result: pl.DataFrame, target: Path, header: bool) -> None:
+    """The placement rows as CSV (CRLF, as csv.writer writes; with a BOM when there is a header, so Excel opens
+    it), each field quoted as minimal quoting quotes it; the evidence comes as CSV fields from the engine."""
+    rows = pl.DataFrame([_csv_field(result["id"]), _csv_field(result["node_id"]), _csv_field(result["node_name"]),
+                         result["score_text"].alias("score"), result["evidence"]])
+    rows.write_csv(target, include_header=header, include_bom=header, line_terminator="\r\n", quote_style="never")
+
+
+def _firms(result: pl.DataFrame) -> int:
+    """Firms placed: a firm's placements are consecutive rows with its id."""
+    return int(result["id"].ne_missing(result["id"].shift(1)).sum()) if result.height else 0
+
+
+def write_placements(out: Path, result: pl.DataFrame) -> tuple[int, int]:
+    """Write the placements (of a `BatchClassifier` with csv_evidence) as CSV (UTF-8 with BOM so Excel opens it,
+    CRLF as csv.writer writes); returns (rows, firms placed)."""
+    _write_rows(result, out, header=True)
+    return result.height, _firms(result)
+
+
+# ---------------------------------------------------------------------- several cores
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What `classify_file` did: firms read, firms placed, placement rows written, processes that did it."""
+
+    firms: int
+    placed: int
+    rows: int
+    processes: int
+
+
+def classify_file(path: Path, chain: Chain, out: Path, workers: int, mapping_file: Path | None = None,
+                  part_workers: PartWorkers | None = None) -> Summary:
+    """Place the firms of `path` on `chain` and write the placements to `out`, which appears whole or not at all
+    (a file already there is replaced only by a finished output).
+
+    part_workers: the workers of the file's byte ranges, started by the caller (`start_part_workers`); when the
+    file cannot be cut safely (a title above the header, a quoted cell across a cut) it is read whole here and,
+    with several workers, its rows are dealt out to worker processes (`classify_frame_parallel`)."""
+    out = Path(out)
+    partial = out.with_name(f".{out.name}.partial")
+    try:
+        done = _classify_in_parts(path, chain, partial, part_workers, mapping_file) if part_workers else None
+        if done is None:
+            frame = read_frame(path, mapping_file)
+            rows, placed = write_placements(partial, classify_frame_parallel(chain, frame, workers, csv_evidence=True))
+            done = Summary(frame.height, placed, rows, workers if frame.height >= 2 * workers else 1)
+        partial.replace(out)
+    finally:
+        partial.unlink(missing_ok=True)
+    return done
+
+
+# The command's own range (the first) is longer by what one process classifies in the ~0.13 s its workers spend
+# starting (they import polars after it has; ≈ 80 MB/s per process here), so that all finish together.
+_LEAD_BYTES = 10 << 20
+
+
+def byte_ranges(path: Path, start: int, parts: int) -> list[tuple[int, int]]:
+    """[start, end) byte ranges covering the file from `start`, cut at line starts: of about equal size, except
+    that the first is longer by _LEAD_BYTES (at most by a quarter of a range, for a small file)."""
+    size = path.stat().st_size
+    lead = min(_LEAD_BYTES, (size - start) // (4 * parts))
+    cuts = [start]
+    with open(path, "rb") as fh:
+        for k in range(1, parts):
+            fh.seek(max(start + lead + (size - start - lead) * k // parts - 1, cuts[-1]))
+            fh.readline()
+            if fh.tell() >= size:
+                break
+            if fh.tell() > cuts[-1]:
+                cuts.append(fh.tell())
+    return list(zip(cuts, [*cuts[1:], size]))
+
+
+@dataclass(frozen=True)
+class RangeRead:
+    """The data rows of one byte range of a CSV, as read by `read_range`."""
+
+    path: Path
+    mapping_file: Path | None
+    layout: _CsvLayout
+    ranges: int  # how many ranges the file was cut in (fewer than asked for when it is short)
+    raw: pl.DataFrame
+    quotes: int  # double quotes in the range's bytes: an odd count means a quoted cell spans its end
+
+
+def read_range(path: Path, mapping_file: Path | None, k: int, parts: int) -> RangeRead | None:
+    """Range k of the file cut in `parts` byte ranges; None when the file cannot be cut (its header is not a plain
+    first line, or polars cannot read it), when it makes fewer ranges, or when the range does not parse."""
+    layout = _csv_layout(path, mapping_file)
+    if layout is None or layout.data_start is None:
+        return None
+    ranges = byte_ranges(path, layout.data_start, parts)
+    if k >= len(ranges):
+        return None
+    start, end = ranges[k]
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        data = fh.read(end - start)
+    try:  # a range cut inside a quoted cell may not parse
+        raw = _read_wanted(io.BytesIO(data), layout, 0)
+    except pl.exceptions.PolarsError:
+        return None
+    return RangeRead(path, mapping_file, layout, len(ranges), raw, data.count(b'"') if b'"' in data else 0)
+
+
+def _classify_in_parts(path: Path, chain: Chain, out: Path, part_workers: PartWorkers, mapping_file: Path | None
+                       ) -> Summary | None:
+    """The file classified in byte ranges: this process the first, the workers the others, the parts joined in
+    order. None (the workers stopped) when the file cannot be split safely: a range could not be read, or a quoted
+    cell spans a cut.
+
+    Row numbers ("第N行" ids) need the rows before each range: every worker reports its row count once read and
+    waits for its first row number before going on."""
+    mine = read_range(path, mapping_file, 0, part_workers.parts)
+    if mine is None or mine.ranges < 2:
+        part_workers.stop()
+        return None
+    workers = part_workers.workers[: mine.ranges - 1]
+    first_data_row = mine.layout.header_row + 2
+    first_row, quotes = first_data_row + mine.raw.height, mine.quotes
+    # A worker gets its first row once the ranges before it are read and whole (an even count of quotes before
+    # it); the last worker's own report is not needed for that, so this process places its range meanwhile.
+    for k, worker in enumerate(workers):
+        report = workers[k - 1].report() if k else (0, 0)
+        if report is None or (quotes + report[1]) % 2 or not worker.start_at(first_row + report[0]):
+            part_workers.stop()
+            return None
+        first_row, quotes = first_row + report[0], quotes + report[1]
+    figures = [place_part(mine, first_data_row, chain, out, header=True)]
+    if workers[-1].report() is None:
+        part_workers.stop()
+        return None
+    for worker in workers:
+        figures.append(worker.figures())
+        if figures[-1] is None:
+            raise WorkerFailed(f"挂链子进程失败，退出码 {worker.process.returncode} (classify worker failed)")
+    with open(out, "ab") as target:
+        for worker in workers:
+            with open(worker.part, "rb") as source:
+                shutil.copyfileobj(source, target, 1 << 22)
+    placed = [f for f in figures if f["rows"]]
+    # A firm whose rows end one part and start the next (the same id on both sides) counts once, as in one part.
+    firms = sum(f["firms"] for f in placed) - sum(a["last"] == b["first"] for a, b in zip(placed, placed[1:]))
+    return Summary(sum(f["height"] for f in figures), firms, sum(f["rows"] for f in figures), len(figures))
+
+
+def place_part(read: RangeRead, first_row: int, chain: Chain, target: Path, header: bool) -> dict:
+    """Place the rows of one byte range (numbered from `first_row`) and write them to `target`; the part's
+    figures."""
+    raw = _drop_blank_rows(read.raw.with_columns(row=pl.int_range(pl.len(), dtype=pl.Int64) + first_row),
+                           read.layout)
+    frame = _input_frame(read.path, read.layout.headers, raw, read.mapping_file)
+    result = BatchClassifier(chain, csv_evidence=True).classify_frame(frame)
+    _write_rows(result, target, header=header)
+    ids = result["id"]
+    return {"height": frame.height, "rows": result.height, "firms": _firms(result),
+            "first": ids[0] if result.height else None, "last": ids[-1] if result.height else None}
