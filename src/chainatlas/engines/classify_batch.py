@@ -259,6 +259,14 @@ def placements_of(result: pl.DataFrame) -> list[Placement]:
 # ---------------------------------------------------------------------- several cores
 
 
+MIN_ROWS_PER_PROCESS = 10_000  # fewer rows cost less than starting a process (≈ 0.3 s: Python and polars)
+
+
+def processes_for(rows: int, workers: int) -> int:
+    """How many processes `classify_frame_parallel` uses: at most `workers`, each with MIN_ROWS_PER_PROCESS rows."""
+    return max(1, min(workers, rows // MIN_ROWS_PER_PROCESS))
+
+
 def classify_frame_parallel(chain: Chain, frame: pl.DataFrame, workers: int = 1, csv_evidence: bool = False
                             ) -> pl.DataFrame:
     """`classify_frame` spread over `workers` processes, results in input order (csv_evidence: as for
@@ -271,7 +279,8 @@ def classify_frame_parallel(chain: Chain, frame: pl.DataFrame, workers: int = 1,
     `chainatlas classify` uses this for inputs it cannot split by byte range (XLSX, Parquet, other encodings, a
     title above the header, a quoted cell across a cut); a plain CSV is read by the workers themselves.
     """
-    if workers <= 1 or frame.height < 2 * workers:
+    workers = processes_for(frame.height, workers)
+    if workers <= 1:
         return BatchClassifier(chain, csv_evidence).classify_frame(frame)
     parts = (
         frame.select(INPUT_COLUMNS).with_row_index("input_row")

@@ -94,7 +94,7 @@ Rejected = list[tuple[int, Any, ValueProblem]]
 def parse_distinct(series: pl.Series, parse: Callable[[Any], Any]) -> tuple[list[Any], Rejected]:
     """parse() once per distinct cell, spread back over the rows. Same values as calling it on every cell."""
     # numpy and pyarrow.compute are imported where the import's columns are parsed, not by every command that
-    # reads a file (together ~0.25 s, three times over in `chainatlas classify --workers 2`)
+    # reads a file (together ~0.25 s, in every process of `chainatlas classify --workers N`)
     import numpy as np
     import pyarrow.compute as pc
 

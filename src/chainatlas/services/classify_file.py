@@ -23,7 +23,7 @@ from pathlib import Path
 import polars as pl
 
 from chainatlas.domain.chain import Chain
-from chainatlas.engines.classify_batch import BatchClassifier, classify_frame_parallel
+from chainatlas.engines.classify_batch import BatchClassifier, classify_frame_parallel, processes_for
 from chainatlas.ingest.columnar import WHITESPACE as _WHITESPACE, clean as _clean
 from chainatlas.ingest.mapping import ENTERPRISE_FIELDS, FieldSpec, MappingError, load_mapping_file, map_headers
 from chainatlas.ingest.reader import HEADER_SCAN_ROWS, ReadError, detect_encoding, locate_header, read_table
@@ -235,7 +235,7 @@ def classify_file(path: Path, chain: Chain, out: Path, workers: int, mapping_fil
         if done is None:
             frame = read_frame(path, mapping_file)
             rows, placed = write_placements(partial, classify_frame_parallel(chain, frame, workers, csv_evidence=True))
-            done = Summary(frame.height, placed, rows, workers if frame.height >= 2 * workers else 1)
+            done = Summary(frame.height, placed, rows, processes_for(frame.height, workers))
         partial.replace(out)
     finally:
         partial.unlink(missing_ok=True)
