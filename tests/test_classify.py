@@ -260,7 +260,7 @@ def test_cli_explains_an_output_it_cannot_write(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "无法写入" in result.output, result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["firms.csv", "out"]  # no partial output left behind
     result = CliRunner().invoke(app, ["classify", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "o.csv")])
-    assert result.exit_code == 1 and "找不到输入文件" in result.output
+    assert result.exit_code == 1 and "找不到或无法读取输入文件" in result.output
 
 
 def test_cli_explains_a_file_without_usable_columns(tmp_path: Path) -> None:

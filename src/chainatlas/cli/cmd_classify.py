@@ -45,8 +45,8 @@ def classify_command(
     except ChainFileError as exc:
         typer.echo(f"错误：{exc}", err=True)
         raise typer.Exit(1) from exc
-    if not input.is_file():
-        typer.echo(f"错误：找不到输入文件 {input} (input file not found)", err=True)
+    if not input.is_file() or not os.access(input, os.R_OK):
+        typer.echo(f"错误：找不到或无法读取输入文件 {input} (input file not found or not readable)", err=True)
         raise typer.Exit(1)
     if not out.parent.is_dir():
         typer.echo(f"错误：输出文件夹 {out.parent} 不存在，请先创建 (output folder does not exist)", err=True)
@@ -65,7 +65,7 @@ def classify_command(
         except (ReadError, MappingError, WorkerFailed) as exc:
             typer.echo(f"错误：{exc}", err=True)
             raise typer.Exit(1) from exc
-        except OSError as exc:  # the output cannot be written (no space, no permission): nothing is left behind
+        except OSError as exc:  # the input was readable: the output cannot be written (no space, no permission)
             typer.echo(f"错误：无法写入 {out}：{exc.strerror or exc} (cannot write the output)", err=True)
             raise typer.Exit(1) from exc
     seconds = time.perf_counter() - started
