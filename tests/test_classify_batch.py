@@ -257,7 +257,7 @@ def test_workers_reading_their_own_byte_ranges_write_the_one_process_file(tmp_pa
             done = classify_file(src, chain, out, parts, None, part_workers)
         assert (done.firms, done.placed, done.rows, done.processes) == (frame.height, firms, rows, parts)
         assert out.read_bytes() == one.read_bytes()
-        assert not part_workers.folder.exists() and all(w.process.poll() == 0 for w in part_workers.workers)
+        assert all(w.process.poll() == 0 and w.output.closed for w in part_workers.workers)
 
 
 def test_a_quoted_cell_across_a_cut_falls_back_to_one_reader(tmp_path: Path) -> None:
@@ -334,5 +334,5 @@ def test_a_failing_worker_fails_the_command_and_leaves_nothing_behind(generated_
         with pytest.raises(WorkerFailed, match="挂链子进程失败"):
             classify_file(generated_firms, chain, out, 2, None, part_workers)
     assert out.read_text(encoding="utf-8") == "an earlier output\n" and [p.name for p in tmp_path.iterdir()] == ["out.csv"]
-    assert not part_workers.folder.exists()
+    assert all(w.output.closed for w in part_workers.workers)
     assert [w.process.returncode for w in part_workers.workers] == [1]

@@ -5,8 +5,8 @@ The file is read with the import's header mapping (企业名称, 主营产品, �
 columns id,node_id,node_name,score,evidence: one row per placement, best first within each id, no row for a firm
 placed nowhere; evidence is JSON (which words matched in which field).
 With several workers a UTF-8 CSV is cut into byte ranges at line starts; this process reads, places and writes
-the first range while a worker process (`classify_workers`) each does another; the parts are joined in order,
-byte for byte the one-process file.
+the first range while a worker process (`classify_workers`) each does another and writes its placements into a
+pipe that this process appends to the output in order: byte for byte the one-process file.
 """
 
 from __future__ import annotations
@@ -323,14 +323,12 @@ def _classify_in_parts(path: Path, chain: Chain, out: Path, part_workers: PartWo
     if workers[-1].report() is None:
         part_workers.stop()
         return None
-    for worker in workers:
-        figures.append(worker.figures())
-        if figures[-1] is None:
-            raise WorkerFailed(f"挂链子进程失败，退出码 {worker.process.returncode} (classify worker failed)")
     with open(out, "ab") as target:
-        for worker in workers:
-            with open(worker.part, "rb") as source:
-                shutil.copyfileobj(source, target, 1 << 22)
+        for worker in workers:  # each part streams in while its worker writes it, in order
+            shutil.copyfileobj(worker.output, target, 1 << 20)
+            figures.append(worker.figures())
+            if figures[-1] is None:
+                raise WorkerFailed(f"挂链子进程失败，退出码 {worker.process.returncode} (classify worker failed)")
     placed = [f for f in figures if f["rows"]]
     # A firm whose rows end one part and start the next (the same id on both sides) counts once, as in one part.
     firms = sum(f["firms"] for f in placed) - sum(a["last"] == b["first"] for a, b in zip(placed, placed[1:]))

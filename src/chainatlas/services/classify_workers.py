@@ -11,19 +11,20 @@ The conversation, one line each, over the worker's stdin and stdout:
                           (no line: the worker cannot read its range, and the command classifies the file alone)
   command → "FIRST_ROW"    the file row number of the worker's first row, sent once every range before it is known
                           to end outside a quoted cell; -1 (or no line): stop, the command classifies the file alone
-  worker → JSON            the figures of its part (`classify_file.place_part`), its placements written to its file
+  worker → JSON            the figures of its part (`classify_file.place_part`), once it has written its placements
+                          as CSV rows into its own pipe, which the command copies onto the output after the parts
+                          before it (no part file: the part streams to the output while the worker formats it)
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 # Set in the classify command's own process (before it loads polars) and in every worker: one polars thread per
 # process; polars' allocator (jemalloc) keeps the pages it frees for reuse in a one-shot pass instead of returning
@@ -51,10 +52,10 @@ class WorkerFailed(RuntimeError):
 
 @dataclass
 class PartWorker:
-    """One worker process and the file its placements go to."""
+    """One worker process and the pipe its placements come out of."""
 
     process: subprocess.Popen
-    part: Path
+    output: BinaryIO
     done: bool = False  # its part is written
 
     def report(self) -> tuple[int, int] | None:
@@ -72,8 +73,8 @@ class PartWorker:
         return True
 
     def figures(self) -> dict | None:
-        """The part's figures, once the worker has written its placements (it may still be exiting); None if it
-        failed."""
+        """The part's figures, once the worker has written all its placements (it may still be exiting); None if
+        it failed."""
         line = self.process.stdout.readline()  # type: ignore[union-attr]
         if not line.strip():
             self.process.wait()
@@ -84,11 +85,10 @@ class PartWorker:
 
 @dataclass
 class PartWorkers:
-    """Workers 1…N-1 of a file cut in N ranges (the command takes range 0), with the folder of their part files;
-    as a context manager, no worker outlives it and the folder is removed."""
+    """Workers 1…N-1 of a file cut in N ranges (the command takes range 0); as a context manager, no worker
+    outlives it."""
 
     parts: int
-    folder: Path
     workers: list[PartWorker] = field(default_factory=list)
 
     def __enter__(self) -> PartWorkers:
@@ -96,7 +96,6 @@ class PartWorkers:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-        shutil.rmtree(self.folder, ignore_errors=True)
 
     def stop(self) -> None:
         """End every worker that has not written its part (the command classifies the file alone, or it failed),
@@ -105,25 +104,27 @@ class PartWorkers:
             if not worker.done and worker.process.poll() is None:
                 worker.process.kill()
             worker.process.wait()
-            for pipe in (worker.process.stdin, worker.process.stdout):
+            for pipe in (worker.process.stdin, worker.process.stdout, worker.output):
                 if pipe and not pipe.closed:
                     pipe.close()
 
 
 def start_part_workers(path: Path, chain_path: str, mapping_file: Path | None, parts: int) -> PartWorkers:
     """Start the workers of ranges 1…parts-1; each works out the file's layout and ranges as the command does."""
-    started = PartWorkers(parts, Path(tempfile.mkdtemp(prefix="chainatlas-classify-")))
+    started = PartWorkers(parts)
     env = {**ONE_PASS_ENV, **os.environ}  # what the user set wins
     for k in range(1, parts):
-        part = started.folder / f"part{k}.csv"
+        read_end, write_end = os.pipe()
         command = [sys.executable, "-m", __name__, chain_path, str(path), str(mapping_file or ""), str(k),
-                   str(parts), str(part)]
-        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
-        started.workers.append(PartWorker(process, part))
+                   str(parts), str(write_end)]
+        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
+                                   pass_fds=(write_end,))
+        os.close(write_end)  # the worker's copy is the only one: its exit ends the part
+        started.workers.append(PartWorker(process, os.fdopen(read_end, "rb")))
     return started
 
 
-def _work(chain_path: str, path: str, mapping: str, k: str, parts: str, target: str) -> None:
+def _work(chain_path: str, path: str, mapping: str, k: str, parts: str, output: str) -> None:
     """A worker's side of the conversation."""
     import gc
 
@@ -138,7 +139,9 @@ def _work(chain_path: str, path: str, mapping: str, k: str, parts: str, target: 
     first_row = int(sys.stdin.readline() or -1)
     if first_row < 0:
         return
-    figures = classify_file.place_part(read, first_row, load_chain(chain_path), Path(target), header=False)
+    figures = classify_file.place_part(read, first_row, load_chain(chain_path), Path(f"/dev/fd/{output}"),
+                                       header=False)
+    os.close(int(output))  # the command reads the part to its end before it reads the figures
     print(json.dumps(figures), flush=True)
     os._exit(0)  # its part is written: skip the interpreter's teardown of its objects (≈ 0.2 s of a core)
 
