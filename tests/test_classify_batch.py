@@ -94,8 +94,18 @@ def test_50k_generated_firms_match_the_engine(chain, generated_firms: Path) -> N
     expected = engine(chain, records)
     assert len(expected) > 10_000
     assert_same(expected, placements_of(BatchClassifier(chain).classify_frame(frame)))
-    # split over two processes: the same rows in the same order
-    assert_same(expected, placements_of(classify_frame_parallel(chain, frame, workers=2)))
+
+
+def test_rows_dealt_out_to_worker_processes_come_back_in_order(chain, generated_firms: Path) -> None:
+    """A file read whole (XLSX, Parquet) has its rows dealt out to worker processes, 100,000 or more each."""
+    import polars as pl
+
+    frame = read_frame(generated_firms)
+    frame = pl.concat([frame.with_columns(pl.col("id") + f"-{k}") for k in range(4)])  # 200,000 rows
+    assert frame.height >= 200_000
+    one = BatchClassifier(chain, csv_evidence=True).classify_frame(frame)
+    two = classify_frame_parallel(chain, frame, workers=2, csv_evidence=True)
+    assert one.height > 40_000 and two.equals(one)
 
 
 def test_command_output_is_what_the_engine_writes(tmp_path: Path) -> None:
@@ -304,22 +314,32 @@ def test_distinct_rows_group_by_value_even_when_hashes_collide() -> None:
 
 
 def test_the_command_cuts_a_large_csv_for_its_workers_each_on_one_thread(generated_firms: Path, tmp_path: Path) -> None:
-    """The command as users run it (a fresh process): --workers 2 cuts the 18 MB file in two byte ranges, a worker
-    process places the second, and the output is byte for byte the one-process file; polars runs one thread in
-    the command's process, so --workers 1 uses one core."""
+    """The command as users run it (a fresh process): --workers 2 cuts a 73 MB file (the 50,000 generated rows four
+    times) in two byte ranges, a worker process places the second, and the output is byte for byte the one-process
+    file; polars runs one thread in the command's process, so --workers 1 uses one core. The 18 MB file alone is
+    too small to be worth a second process."""
     import subprocess
     import sys
+
+    data = generated_firms.read_bytes()
+    body = data[data.index(b"\n") + 1:]
+    large = tmp_path / "firms.csv"
+    large.write_bytes(data + body * 3)
 
     code = ("import sys; from chainatlas.cli.main import app; app(sys.argv[1:], standalone_mode=False); "
             "import polars; print(polars.thread_pool_size())")
     outputs = {}
     for workers in ("1", "2"):
         out = tmp_path / f"w{workers}.csv"
-        done = subprocess.run([sys.executable, "-c", code, "classify", str(generated_firms), "--out", str(out),
+        done = subprocess.run([sys.executable, "-c", code, "classify", str(large), "--out", str(out),
                                "--workers", workers], capture_output=True, text=True, check=True)
         assert f"{workers} 进程" in done.stderr and done.stdout.split() == ["1"], done.stderr
         outputs[workers] = out.read_bytes()
-    assert outputs["2"] == outputs["1"] and len(outputs["1"]) > 1_000_000
+    assert outputs["2"] == outputs["1"] and len(outputs["1"]) > 4_000_000
+    out = tmp_path / "small.csv"
+    done = subprocess.run([sys.executable, "-c", code, "classify", str(generated_firms), "--out", str(out),
+                           "--workers", "2"], capture_output=True, text=True, check=True)
+    assert "1 进程" in done.stderr and out.read_bytes().startswith(outputs["1"][:100_000])
 
 
 def test_a_failing_worker_fails_the_command_and_leaves_nothing_behind(generated_firms: Path, tmp_path: Path) -> None:

@@ -259,7 +259,7 @@ def placements_of(result: pl.DataFrame) -> list[Placement]:
 # ---------------------------------------------------------------------- several cores
 
 
-MIN_ROWS_PER_PROCESS = 10_000  # fewer rows cost less than starting a process (≈ 0.3 s: Python and polars)
+MIN_ROWS_PER_PROCESS = 100_000  # ≈ 0.4 s of placing: fewer cost less than a worker's start (≈ 0.3 s) and transfer
 
 
 def processes_for(rows: int, workers: int) -> int:
