@@ -5,8 +5,9 @@ Input: `chainatlas demo generate` (realistic registry rows with Chinese headers,
 --source demo, the default) or a simple generator over the chain vocabulary (--source simple, ~40% of firms
 on the chain, several chain words in every scope: a worst case for hit density). Times grep over the same
 file as a floor, then the whole classify command end to end (process start, read, classify, write) with
-1 and 2 workers (one polars thread each), and two greps side by side as the machine's own ceiling for two jobs. Prints figures; --append-results adds them to bench/RESULTS.md. --input reuses a file made
-earlier by `chainatlas demo generate` (generating a million records takes longer than classifying them).
+1 and 2 workers (one polars thread each), and two greps side by side as the machine's own ceiling for two jobs.
+Prints figures; --append-results adds them to bench/RESULTS.md. --input reuses a file made earlier by
+`chainatlas demo generate` (generating a million records takes longer than classifying them).
 
 Each command runs --repeat times, the rounds interleaved (grep, classify, classify --workers 2, again) so that a
 slow spell of a shared machine hits all of them alike; the figures are the best run (as timeit reports) and the

@@ -232,7 +232,7 @@ def test_cli_xlsx(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     _check_output(out)
     # an XLSX cannot be cut in byte ranges: it is read once, and its rows go to worker processes only when each
-    # gets 10,000 or more (test_50k_generated_firms_match_the_engine); these few stay in one
+    # gets 100,000 or more (test_rows_dealt_out_to_worker_processes_come_back_in_order); these few stay in one
     result = CliRunner().invoke(app, ["classify", str(src), "--out", str(tmp_path / "o2.csv"), "--workers", "2"])
     assert result.exit_code == 0 and "1 进程" in result.output, result.output
     assert (tmp_path / "o2.csv").read_bytes() == out.read_bytes()

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from chainatlas.services.classify_file import read_frame
 from chainatlas.cli.main import app
 from chainatlas.domain.chain import load_chain
 from chainatlas.engines.classify import Classifier, Placement, Record, parse_products
 from chainatlas.engines.classify_batch import BatchClassifier, classify_frame_parallel, placements_of
 from chainatlas.engines.placement_quality import load_labelled
+from chainatlas.services.classify_file import read_frame
 
 LABELS = Path(__file__).parent / "data" / "labels" / "nev_icv_companies.csv"
 
@@ -151,8 +151,8 @@ def test_command_output_is_what_the_engine_writes(tmp_path: Path) -> None:
 def test_columnar_cleaning_is_clean_text() -> None:
     import polars as pl
 
-    from chainatlas.services.classify_file import _WHITESPACE, _clean
     from chainatlas.ingest.values import clean_text
+    from chainatlas.services.classify_file import _WHITESPACE, _clean
 
     assert _WHITESPACE == "".join(ch for ch in map(chr, range(0x110000)) if ch.isspace())
     values = ["NaN", " None ", "\u3000动力\xa0电池\u3000", "N/A", "暂无", "—", "\x1f y\x1c", "", None, "nUll", "--",
