@@ -7,9 +7,7 @@ count (one per process, so --workers N uses N cores), both of which must happen 
 
 from __future__ import annotations
 
-import gc
 import os
-import sys
 import time
 from contextlib import nullcontext
 from pathlib import Path
@@ -18,9 +16,9 @@ import typer
 
 from chainatlas.domain.chain import ChainFileError, load_chain
 from chainatlas.services.classify_workers import (
-    ONE_PASS_ENV,
     WorkerFailed,
     available_cores,
+    one_pass_process,
     parts_of,
     start_part_workers,
 )
@@ -37,8 +35,7 @@ def classify_command(
 ) -> None:
     """企业挂链：按产业链文件把企业放到环节上，附证据；无需数据库 (place firms on chain nodes, with evidence)."""
     started = time.perf_counter()
-    # One pass over a file that builds no reference cycles: the cyclic collector would only walk its objects.
-    gc.disable()
+    one_pass_process()
     workers = workers or available_cores()
     try:
         chain_obj = load_chain(chain)
@@ -53,9 +50,6 @@ def classify_command(
         raise typer.Exit(1)
     parts = parts_of(input, workers)
     with start_part_workers(input, chain_obj.path, mapping, parts) if parts > 1 else nullcontext() as part_workers:
-        if "polars" not in sys.modules:  # else this is a test or a script that loaded it already
-            for name, value in ONE_PASS_ENV.items():
-                os.environ.setdefault(name, value)
         from chainatlas.ingest.mapping import MappingError
         from chainatlas.ingest.reader import ReadError
         from chainatlas.services.classify_file import classify_file

@@ -918,7 +918,3 @@ def _zeros(str typecode, Py_ssize_t n):
 cdef inline double _min(double cap, double x) noexcept:
     """Python's min(cap, x): x only when it is smaller."""
     return x if x < cap else cap
-
-
-def _json(entry):
-    return json.dumps(entry, ensure_ascii=False, separators=(",", ":"))

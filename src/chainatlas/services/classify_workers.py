@@ -18,6 +18,7 @@ The conversation, one line each, over the worker's stdin and stdout:
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -26,13 +27,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-# Set in the classify command's own process (before it loads polars) and in every worker: one polars thread per
-# process; polars' allocator (jemalloc) keeps the pages it frees for reuse in a one-shot pass instead of returning
-# them to the system and faulting them in again (≈ 90,000 page faults, 0.5 s of a 1M-record run here).
+# One polars thread per process; polars' allocator (jemalloc) keeps the pages it frees for reuse in a one-shot pass
+# instead of returning them to the system and faulting them in again (≈ 90,000 page faults, 0.5 s of a 1M-record
+# run here). Both are read when polars loads.
 ONE_PASS_ENV = {"POLARS_MAX_THREADS": "1", "_RJEM_MALLOC_CONF": "dirty_decay_ms:-1,muzzy_decay_ms:-1"}
 # A range is ≥ 32 MiB (≈ 90,000 registry rows, ≈ 0.4 s of one process's work): a worker's start (≈ 0.3 s of Python
 # and polars) and the join ate the whole gain on an 18 MB file here, while a 73 MB file ran 1.3× faster.
 MIN_PART_BYTES = 32 << 20
+
+
+def one_pass_process() -> None:
+    """Set up a process that classifies one file and exits (the classify command's and every worker's), before it
+    loads polars: ONE_PASS_ENV where the user has not set those variables, and no cyclic garbage collector (the
+    pass builds no reference cycles; outside the batch engine's own pause the collector ran 129 times over a
+    million rows, for nothing). A process that has loaded polars already (a test, a script calling the command)
+    is not ours to set up, and is left as it is."""
+    if "polars" in sys.modules:
+        return
+    for name, value in ONE_PASS_ENV.items():
+        os.environ.setdefault(name, value)
+    gc.disable()
 
 
 def available_cores() -> int:
@@ -114,12 +128,11 @@ class PartWorkers:
 def start_part_workers(path: Path, chain_path: str, mapping_file: Path | None, parts: int) -> PartWorkers:
     """Start the workers of ranges 1…parts-1; each works out the file's layout and ranges as the command does."""
     started = PartWorkers(parts)
-    env = {**ONE_PASS_ENV, **os.environ}  # what the user set wins
     for k in range(1, parts):
         read_end, write_end = os.pipe()
         command = [sys.executable, "-m", __name__, chain_path, str(path), str(mapping_file or ""), str(k),
                    str(parts), str(write_end)]
-        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
+        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                                    pass_fds=(write_end,))
         os.close(write_end)  # the worker's copy is the only one: its exit ends the part
         started.workers.append(PartWorker(process, os.fdopen(read_end, "rb")))
@@ -128,12 +141,10 @@ def start_part_workers(path: Path, chain_path: str, mapping_file: Path | None, p
 
 def _work(chain_path: str, path: str, mapping: str, k: str, parts: str, output: str) -> None:
     """A worker's side of the conversation."""
-    import gc
-
+    one_pass_process()
     from chainatlas.domain.chain import load_chain
-    from chainatlas.services import classify_file  # polars loads here, with ONE_PASS_ENV already set
+    from chainatlas.services import classify_file  # polars loads here, set up for one pass
 
-    gc.disable()  # as in the command itself: a one-shot pass that builds no reference cycles
     read = classify_file.read_range(Path(path), Path(mapping) if mapping else None, int(k), int(parts))
     if read is None:
         return
