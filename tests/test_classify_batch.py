@@ -267,7 +267,29 @@ def test_workers_reading_their_own_byte_ranges_write_the_one_process_file(tmp_pa
             done = classify_file(src, chain, out, parts, None, part_workers)
         assert (done.firms, done.placed, done.rows, done.processes) == (frame.height, firms, rows, parts)
         assert out.read_bytes() == one.read_bytes()
-        assert all(w.process.poll() == 0 and w.output.closed for w in part_workers.workers)
+        assert all(w.process.poll() == 0 and w.process.stdout.closed for w in part_workers.workers)
+
+
+def test_a_parts_length_is_known_before_it_is_written(tmp_path: Path) -> None:
+    """A worker writes its part where the parts before it end, reckoned from their rows before they are written."""
+    import io
+
+    import polars as pl
+
+    from chainatlas.services.classify_file import _csv_rows, _write_rows, csv_bytes
+
+    result = pl.DataFrame({
+        "id": ["A1", 'ACME "Ltd", 2', "第3行", "多行\n名称", ""], "node_id": ["bms"] * 5,
+        "node_name": ["电池管理系统", "动力电池", "车载摄像头", "电驱, 电控", "bms"],
+        "score_text": ["0.91", "1.0", "0.5", "0.7", "0.62"],
+        "evidence": ['"[{""field"": ""name""}]"'] * 5,
+    })
+    for rows in (_csv_rows(result), _csv_rows(result.head(0))):
+        for header in (True, False):
+            written = io.BytesIO()
+            _write_rows(rows, written, header)
+            assert csv_bytes(rows, header) == len(written.getvalue())
+    assert csv_bytes(_csv_rows(result), header=False) > 100  # the rows were written, quoted where needed
 
 
 def test_a_quoted_cell_across_a_cut_falls_back_to_one_reader(tmp_path: Path) -> None:
@@ -354,5 +376,5 @@ def test_a_failing_worker_fails_the_command_and_leaves_nothing_behind(generated_
         with pytest.raises(WorkerFailed, match="挂链子进程失败"):
             classify_file(generated_firms, chain, out, 2, None, part_workers)
     assert out.read_text(encoding="utf-8") == "an earlier output\n" and [p.name for p in tmp_path.iterdir()] == ["out.csv"]
-    assert all(w.output.closed for w in part_workers.workers)
+    assert all(w.process.stdout.closed and w.process.stdin.closed for w in part_workers.workers)
     assert [w.process.returncode for w in part_workers.workers] == [1]

@@ -137,13 +137,19 @@ def builtin_chain_ids() -> list[str]:
 _CACHE: dict[tuple[str, float], Chain] = {}
 
 
-def load_chain(name_or_path: str | Path) -> Chain:
-    """Load a chain by built-in id (`nev-icv`) or by path to a YAML file, validated; cached per file version."""
+def chain_file(name_or_path: str | Path) -> Path:
+    """The YAML file of a chain given by built-in id (`nev-icv`) or by path; ChainFileError when there is none."""
     path = Path(name_or_path)
     if not path.suffix:
         path = builtin_chain_path(str(name_or_path))
     if not path.exists():
         raise ChainFileError(str(name_or_path), [(0, f"找不到产业链文件；内置产业链有：{', '.join(builtin_chain_ids())}")])
+    return path
+
+
+def load_chain(name_or_path: str | Path) -> Chain:
+    """Load a chain by built-in id (`nev-icv`) or by path to a YAML file, validated; cached per file version."""
+    path = chain_file(name_or_path)
     key = (str(path.resolve()), path.stat().st_mtime)
     if key not in _CACHE:
         _CACHE[key] = parse_chain(path.read_text(encoding="utf-8"), str(path))

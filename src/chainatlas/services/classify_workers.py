@@ -11,9 +11,13 @@ The conversation, one line each, over the worker's stdin and stdout:
                           (no line: the worker cannot read its range, and the command classifies the file alone)
   command → "FIRST_ROW"    the file row number of the worker's first row, sent once every range before it is known
                           to end outside a quoted cell; -1 (or no line): stop, the command classifies the file alone
-  worker → JSON            the figures of its part (`classify_file.place_part`), once it has written its placements
-                          as CSV rows into its own pipe, which the command copies onto the output after the parts
-                          before it (no part file: the part streams to the output while the worker formats it)
+  worker → JSON            the figures of its part once placed (`classify_file.place_part`), with the length of its
+                          CSV rows in "bytes"
+  command → JSON           {"path", "offset"}: where the part goes in the output, sent as soon as the parts before it
+                          are placed (the first worker's, once the command's own is); no line: stop
+  worker → "written"       the part is in the output
+Every process writes its own part into the output file at the same time as the others: a part piped to the command
+waited for the command's own to be written and was then copied once more.
 """
 
 from __future__ import annotations
@@ -25,7 +29,6 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
 
 # One polars thread per process; polars' allocator (jemalloc) keeps the pages it frees for reuse in a one-shot pass
 # instead of returning them to the system and faulting them in again (≈ 90,000 page faults, 0.5 s of a 1M-record
@@ -68,10 +71,9 @@ class WorkerFailed(RuntimeError):
 
 @dataclass
 class PartWorker:
-    """One worker process and the pipe its placements come out of."""
+    """One worker process."""
 
     process: subprocess.Popen
-    output: BinaryIO
     done: bool = False  # its part is written
 
     def report(self) -> tuple[int, int] | None:
@@ -79,24 +81,36 @@ class PartWorker:
         words = self.process.stdout.readline().split()  # type: ignore[union-attr]
         return (int(words[0]), int(words[1])) if len(words) == 2 else None
 
-    def start_at(self, first_row: int) -> bool:
-        """Tell the worker its first row number (-1: stop); False when it is gone."""
+    def _say(self, line: str, last: bool) -> bool:
+        """Send the worker a line; False when it is gone."""
         try:
-            self.process.stdin.write(f"{first_row}\n")  # type: ignore[union-attr]
-            self.process.stdin.close()  # type: ignore[union-attr]
+            self.process.stdin.write(f"{line}\n")  # type: ignore[union-attr]
+            if last:
+                self.process.stdin.close()  # type: ignore[union-attr]
+            else:
+                self.process.stdin.flush()  # type: ignore[union-attr]
         except BrokenPipeError:
             return False
         return True
 
+    def start_at(self, first_row: int) -> bool:
+        """Tell the worker its first row number (-1: stop); False when it is gone."""
+        return self._say(str(first_row), last=first_row < 0)
+
+    def write_at(self, path: Path, offset: int) -> None:
+        """Tell the worker where its part goes: into `path` from byte `offset` (a worker that is gone shows in
+        `figures` or `written`)."""
+        self._say(json.dumps({"path": str(path), "offset": offset}), last=True)
+
     def figures(self) -> dict | None:
-        """The part's figures, once the worker has written all its placements (it may still be exiting); None if
-        it failed."""
+        """The part's figures once placed; None if the worker failed."""
         line = self.process.stdout.readline()  # type: ignore[union-attr]
-        if not line.strip():
-            self.process.wait()
-            return None
-        self.done = True
-        return json.loads(line)
+        return json.loads(line) if line.strip() else None
+
+    def written(self) -> bool:
+        """Whether the worker has written its part (it may still be exiting)."""
+        self.done = self.process.stdout.readline().strip() == "written"  # type: ignore[union-attr]
+        return self.done
 
 
 @dataclass
@@ -120,7 +134,7 @@ class PartWorkers:
             if not worker.done and worker.process.poll() is None:
                 worker.process.kill()
             worker.process.wait()
-            for pipe in (worker.process.stdin, worker.process.stdout, worker.output):
+            for pipe in (worker.process.stdin, worker.process.stdout):
                 if pipe and not pipe.closed:
                     pipe.close()
 
@@ -129,17 +143,13 @@ def start_part_workers(path: Path, chain_path: str, mapping_file: Path | None, p
     """Start the workers of ranges 1…parts-1; each works out the file's layout and ranges as the command does."""
     started = PartWorkers(parts)
     for k in range(1, parts):
-        read_end, write_end = os.pipe()
-        command = [sys.executable, "-m", __name__, chain_path, str(path), str(mapping_file or ""), str(k),
-                   str(parts), str(write_end)]
-        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                                   pass_fds=(write_end,))
-        os.close(write_end)  # the worker's copy is the only one: its exit ends the part
-        started.workers.append(PartWorker(process, os.fdopen(read_end, "rb")))
+        command = [sys.executable, "-m", __name__, chain_path, str(path), str(mapping_file or ""), str(k), str(parts)]
+        started.workers.append(PartWorker(subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                                           text=True)))
     return started
 
 
-def _work(chain_path: str, path: str, mapping: str, k: str, parts: str, output: str) -> None:
+def _work(chain_path: str, path: str, mapping: str, k: str, parts: str) -> None:
     """A worker's side of the conversation."""
     one_pass_process()
     from chainatlas.domain.chain import load_chain
@@ -152,12 +162,16 @@ def _work(chain_path: str, path: str, mapping: str, k: str, parts: str, output: 
     first_row = int(sys.stdin.readline() or -1)
     if first_row < 0:
         return
-    figures = classify_file.place_part(read, first_row, load_chain(chain_path), Path(f"/dev/fd/{output}"),
-                                       header=False)
-    os.close(int(output))  # the command reads the part to its end before it reads the figures
-    print(json.dumps(figures), flush=True)
+    part = classify_file.place_part(read, first_row, load_chain(chain_path))
+    print(json.dumps(part.figures | {"bytes": classify_file.csv_bytes(part.rows, header=False)}), flush=True)
+    where = sys.stdin.readline()
+    if not where:
+        return
+    target = json.loads(where)
+    classify_file.write_part(part, Path(target["path"]), target["offset"])
+    print("written", flush=True)
     os._exit(0)  # its part is written: skip the interpreter's teardown of its objects (≈ 0.2 s of a core)
 
 
 if __name__ == "__main__":
-    _work(*sys.argv[1:7])
+    _work(*sys.argv[1:6])
