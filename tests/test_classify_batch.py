@@ -378,3 +378,47 @@ def test_a_failing_worker_fails_the_command_and_leaves_nothing_behind(generated_
     assert out.read_text(encoding="utf-8") == "an earlier output\n" and [p.name for p in tmp_path.iterdir()] == ["out.csv"]
     assert all(w.process.stdout.closed and w.process.stdin.closed for w in part_workers.workers)
     assert [w.process.returncode for w in part_workers.workers] == [1]
+
+
+def test_ctrl_c_ends_the_command_and_its_workers_and_leaves_no_output(generated_firms: Path, tmp_path: Path) -> None:
+    """Ctrl+C (SIGINT to the terminal's process group) while the command and its forked worker are placing: the
+    command exits with an error, no process of the group is left, and there is no output, whole or partial."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    data = generated_firms.read_bytes()
+    large = tmp_path / "firms.csv"
+    large.write_bytes(data + data[data.index(b"\n") + 1:] * 7)  # 146 MB: each process places for a few seconds
+    out = tmp_path / "out.csv"
+    code = "import sys; from chainatlas.cli.main import app; app(sys.argv[1:])"
+    command = subprocess.Popen([sys.executable, "-c", code, "classify", str(large), "--out", str(out), "--workers", "2"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+    def group() -> set[int]:
+        pids = set()
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                pid, rest = stat.read_text().split(" (", 1)
+            except OSError:
+                continue
+            fields = rest.rsplit(") ", 1)[1].split()
+            if int(fields[2]) == command.pid and fields[0] != "Z":  # process group, not a zombie
+                pids.add(int(pid))
+        return pids
+
+    deadline = time.monotonic() + 60
+    while len(group()) < 2 and time.monotonic() < deadline:  # the worker is there
+        time.sleep(0.05)
+    time.sleep(0.8)  # both are reading or placing
+    assert len(group()) == 2
+    os.killpg(command.pid, signal.SIGINT)
+    _, err = command.communicate(timeout=60)
+    assert command.returncode != 0, err
+    deadline = time.monotonic() + 10
+    while group() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not group()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["firms.csv"], err

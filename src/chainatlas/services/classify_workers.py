@@ -2,11 +2,13 @@
 
 A UTF-8 CSV is cut into N byte ranges at line starts (`classify_file.byte_ranges`); the command classifies the
 first range and one worker process each of the others. Each process runs a single polars thread, so --workers N
-uses N cores. Workers are processes, not forks, because polars' thread pool does not survive a fork; they are
-started before the command itself loads polars (this module does not import it), so that every process is
-reading its range at about the same moment instead of the workers lagging by their 0.3 s of imports.
+uses N cores. Workers are started before the command loads polars (this module does not import it), so that every
+process reads its range at about the same moment: the command forks them, and each loads polars itself, as the
+command does meanwhile (a process started afresh lagged 0.2–0.3 s behind, importing what the command had already).
+Where polars is loaded already (a test or script calling the command in its own process) its threads make a fork
+unsafe, and the workers are started afresh as `python -m chainatlas.services.classify_workers`.
 
-The conversation, one line each, over the worker's stdin and stdout:
+The conversation, one line each, over a pipe each way (a fresh worker's stdin and stdout):
   worker → "ROWS QUOTES"  its range is read: how many data rows, and whether it holds an odd count of double quotes
                           (no line: the worker cannot read its range, and the command classifies the file alone)
   command → "FIRST_ROW"    the file row number of the worker's first row, sent once every range before it is known
@@ -25,10 +27,14 @@ from __future__ import annotations
 import gc
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn, TextIO
 
 # One polars thread per process; polars' allocator (jemalloc) keeps the pages it frees for reuse in a one-shot pass
 # instead of returning them to the system and faulting them in again (≈ 90,000 page faults, 0.5 s of a 1M-record
@@ -69,11 +75,46 @@ class WorkerFailed(RuntimeError):
     """A worker process ended without writing its part."""
 
 
+class _Forked:
+    """A worker forked from this process, with what `PartWorker` uses of a `subprocess.Popen`: pid, stdin and
+    stdout (the pipes to and from it), returncode, poll, wait, kill."""
+
+    def __init__(self, args: list[str], others: list[PartWorker]) -> None:
+        to_worker, commands = os.pipe()
+        replies, from_worker = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:
+            # the earlier workers' pipes too: their ends must be the command's alone, or a worker never hears EOF
+            mine = [commands, replies, *(p.fileno() for w in others for p in (w.process.stdin, w.process.stdout) if p)]
+            _run_worker(args, to_worker, from_worker, mine)
+        os.close(to_worker)
+        os.close(from_worker)
+        self.stdin: TextIO | None = open(commands, "w", encoding="utf-8")
+        self.stdout: TextIO | None = open(replies, encoding="utf-8")
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self) -> int:
+        if self.returncode is None:
+            self.returncode = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
+        return self.returncode
+
+    def kill(self) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, signal.SIGKILL)
+
+
 @dataclass
 class PartWorker:
     """One worker process."""
 
-    process: subprocess.Popen
+    process: subprocess.Popen | _Forked
     done: bool = False  # its part is written
 
     def report(self) -> tuple[int, int] | None:
@@ -142,14 +183,41 @@ class PartWorkers:
 def start_part_workers(path: Path, chain_path: str, mapping_file: Path | None, parts: int) -> PartWorkers:
     """Start the workers of ranges 1…parts-1; each works out the file's layout and ranges as the command does."""
     started = PartWorkers(parts)
+    fork = "polars" not in sys.modules and threading.active_count() == 1
     for k in range(1, parts):
-        command = [sys.executable, "-m", __name__, chain_path, str(path), str(mapping_file or ""), str(k), str(parts)]
-        started.workers.append(PartWorker(subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                                           text=True)))
+        args = [chain_path, str(path), str(mapping_file or ""), str(k), str(parts)]
+        if fork:
+            process: subprocess.Popen | _Forked = _Forked(args, started.workers)
+        else:
+            process = subprocess.Popen([sys.executable, "-m", __name__, *args], stdin=subprocess.PIPE,
+                                       stdout=subprocess.PIPE, text=True, encoding="utf-8")
+        started.workers.append(PartWorker(process))
     return started
 
 
-def _work(chain_path: str, path: str, mapping: str, k: str, parts: str) -> None:
+def _run_worker(args: list[str], said: int, saying: int, close: list[int]) -> NoReturn:
+    """Be a worker, hearing the command on file descriptor `said` and answering on `saying`, and end the process:
+    a forked worker must never return into the command's code, whatever happens. `close`: descriptors that are
+    the command's."""
+    code = 1
+    try:
+        # Ctrl+C reaches the command too, which cleans up: a worker just ends (at once, or inside a polars query
+        # by polars' own handler as a KeyboardInterrupt).
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        for fd in close:
+            os.close(fd)
+        with open(said, encoding="utf-8") as hearing, open(saying, "w", encoding="utf-8") as answering:
+            _work(*args, hearing, answering)
+        code = 0
+    except KeyboardInterrupt:
+        pass
+    except BaseException:  # noqa: BLE001 — the command reports a failed worker by its exit code; the cause goes to stderr
+        traceback.print_exc()
+    finally:
+        os._exit(code)  # a finished worker skips the interpreter's teardown of its objects (≈ 0.2 s of a core)
+
+
+def _work(chain_path: str, path: str, mapping: str, k: str, parts: str, said: TextIO, saying: TextIO) -> None:
     """A worker's side of the conversation."""
     one_pass_process()
     from chainatlas.domain.chain import load_chain
@@ -158,20 +226,20 @@ def _work(chain_path: str, path: str, mapping: str, k: str, parts: str) -> None:
     read = classify_file.read_range(Path(path), Path(mapping) if mapping else None, int(k), int(parts))
     if read is None:
         return
-    print(read.raw.height, read.quotes % 2, flush=True)
-    first_row = int(sys.stdin.readline() or -1)
+    print(read.raw.height, read.quotes % 2, file=saying, flush=True)
+    first_row = int(said.readline() or -1)
     if first_row < 0:
         return
     part = classify_file.place_part(read, first_row, load_chain(chain_path))
-    print(json.dumps(part.figures | {"bytes": classify_file.csv_bytes(part.rows, header=False)}), flush=True)
-    where = sys.stdin.readline()
+    print(json.dumps(part.figures | {"bytes": classify_file.csv_bytes(part.rows, header=False)}), file=saying,
+          flush=True)
+    where = said.readline()
     if not where:
         return
     target = json.loads(where)
     classify_file.write_part(part, Path(target["path"]), target["offset"])
-    print("written", flush=True)
-    os._exit(0)  # its part is written: skip the interpreter's teardown of its objects (≈ 0.2 s of a core)
+    print("written", file=saying, flush=True)
 
 
 if __name__ == "__main__":
-    _work(*sys.argv[1:6])
+    _run_worker(sys.argv[1:6], sys.stdin.fileno(), sys.stdout.fileno(), [])
