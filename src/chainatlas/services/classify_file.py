@@ -365,6 +365,7 @@ def _classify_in_parts(path: Path, chain: Chain, out: Path, part_workers: PartWo
 
 
 def _failed(worker: PartWorker) -> WorkerFailed:
+    """The error of a worker that ended without its part, once it has exited."""
     worker.process.wait()
     return WorkerFailed(f"挂链子进程失败，退出码 {worker.process.returncode} (classify worker failed)")
 

@@ -183,7 +183,7 @@ class PartWorkers:
 def start_part_workers(path: Path, chain_path: str, mapping_file: Path | None, parts: int) -> PartWorkers:
     """Start the workers of ranges 1…parts-1; each works out the file's layout and ranges as the command does."""
     started = PartWorkers(parts)
-    fork = "polars" not in sys.modules and threading.active_count() == 1
+    fork = hasattr(os, "fork") and "polars" not in sys.modules and threading.active_count() == 1
     for k in range(1, parts):
         args = [chain_path, str(path), str(mapping_file or ""), str(k), str(parts)]
         if fork:
