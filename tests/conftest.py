@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,32 @@ def generated_firms(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("gen") / "firms.csv"
     generate_enterprises(50_000, seed=11, out=path)
     return path
+
+
+@dataclass(frozen=True)
+class ProcessEntry:
+    pid: int
+    state: str  # "R", "S", "Z" (a zombie: ended, not yet waited for) …
+    ppid: int
+    pgrp: int
+
+
+@pytest.fixture
+def processes() -> Callable[[], list[ProcessEntry]]:
+    """The machine's processes now, from /proc (no psutil): to check that a command leaves none of its own."""
+
+    def table() -> list[ProcessEntry]:
+        entries = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                pid, rest = stat.read_text().split(" (", 1)
+            except OSError:  # the process ended meanwhile
+                continue
+            state, ppid, pgrp = rest.rsplit(") ", 1)[1].split()[:3]
+            entries.append(ProcessEntry(int(pid), state, int(ppid), int(pgrp)))
+        return entries
+
+    return table
 
 
 def _pg_admin_url() -> str | None:

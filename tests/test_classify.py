@@ -263,9 +263,11 @@ def test_cli_explains_an_output_it_cannot_write(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "找不到或无法读取输入文件" in result.output
 
 
-def test_cli_explains_a_chain_file_it_cannot_use(generated_firms: Path, tmp_path: Path) -> None:
+def test_cli_explains_a_chain_file_it_cannot_use(generated_firms: Path, tmp_path: Path, processes) -> None:
     """A missing chain fails before any work; a chain file that does not parse fails after the worker of the
     second byte range has started (it starts before the chain is parsed), which is stopped: no output, no process."""
+    import os
+
     big = tmp_path / "firms.csv"
     data = generated_firms.read_bytes()
     big.write_bytes(data + data[data.index(b"\n") + 1:] * 3)  # ≥ 2 × 32 MiB: two byte ranges
@@ -273,27 +275,16 @@ def test_cli_explains_a_chain_file_it_cannot_use(generated_firms: Path, tmp_path
     assert result.exit_code == 1 and "找不到产业链文件" in result.output and "nev-icv" in result.output, result.output
     bad = tmp_path / "bad-chain.yaml"
     bad.write_text("id: x\nnodes: [1, 2\n", encoding="utf-8")
-    before = _children()
+
+    def children() -> set[int]:  # zombies included: a worker not waited for stays one
+        return {p.pid for p in processes() if p.ppid == os.getpid()}
+
+    before = children()
     result = CliRunner().invoke(app, ["classify", str(big), "--chain", str(bad), "--out", str(tmp_path / "o.csv"),
                                       "--workers", "2"])
     assert result.exit_code == 1 and "错误" in result.output and "bad-chain.yaml" in result.output, result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad-chain.yaml", "firms.csv"]
-    assert _children() == before
-
-
-def _children() -> set[int]:
-    """This process's child processes, zombies included (a worker not waited for stays one)."""
-    import os
-
-    found = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            pid, rest = stat.read_text().split(" (", 1)
-        except OSError:  # the process ended meanwhile
-            continue
-        if int(rest.rsplit(") ", 1)[1].split()[1]) == os.getpid():
-            found.add(int(pid))
-    return found
+    assert children() == before
 
 
 def test_cli_explains_a_file_without_usable_columns(tmp_path: Path) -> None:

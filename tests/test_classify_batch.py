@@ -380,8 +380,9 @@ def test_a_failing_worker_fails_the_command_and_leaves_nothing_behind(generated_
     assert [w.process.returncode for w in part_workers.workers] == [1]
 
 
-def test_ctrl_c_ends_the_command_and_its_workers_and_leaves_no_output(generated_firms: Path, tmp_path: Path) -> None:
-    """Ctrl+C (SIGINT to the terminal's process group) while the command and its forked worker are placing: the
+def test_ctrl_c_ends_the_command_and_its_workers_and_leaves_no_output(generated_firms: Path, tmp_path: Path,
+                                                                      processes) -> None:
+    """Ctrl+C (SIGINT to the terminal's process group) while the command and its forked worker are at work: the
     command exits with an error, no process of the group is left, and there is no output, whole or partial."""
     import os
     import signal
@@ -397,22 +398,13 @@ def test_ctrl_c_ends_the_command_and_its_workers_and_leaves_no_output(generated_
     command = subprocess.Popen([sys.executable, "-c", code, "classify", str(large), "--out", str(out), "--workers", "2"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
 
-    def group() -> set[int]:
-        pids = set()
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                pid, rest = stat.read_text().split(" (", 1)
-            except OSError:
-                continue
-            fields = rest.rsplit(") ", 1)[1].split()
-            if int(fields[2]) == command.pid and fields[0] != "Z":  # process group, not a zombie
-                pids.add(int(pid))
-        return pids
+    def group() -> set[int]:  # the command's process group, zombies (ended, not yet waited for) aside
+        return {p.pid for p in processes() if p.pgrp == command.pid and p.state != "Z"}
 
     deadline = time.monotonic() + 60
     while len(group()) < 2 and time.monotonic() < deadline:  # the worker is there
         time.sleep(0.05)
-    time.sleep(0.8)  # both are reading or placing
+    time.sleep(0.5)  # both are loading polars, reading or placing
     assert len(group()) == 2
     os.killpg(command.pid, signal.SIGINT)
     _, err = command.communicate(timeout=60)
