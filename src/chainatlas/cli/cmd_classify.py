@@ -49,7 +49,7 @@ def classify_command(
         typer.echo(f"错误：{exc}", err=True)
         raise typer.Exit(1) from exc
     parts = parts_of(input, workers)
-    # The workers start before this process parses the chain (≈ 0.06 s), which they do again themselves later.
+    # The workers start before this process parses the chain (≈ 0.06 s); each parses it for itself.
     with start_part_workers(input, str(chain_path), mapping, parts) if parts > 1 else nullcontext() as part_workers:
         from chainatlas.ingest.mapping import MappingError
         from chainatlas.ingest.reader import ReadError

@@ -40,8 +40,8 @@ from typing import NoReturn, TextIO
 # instead of returning them to the system and faulting them in again (≈ 90,000 page faults, 0.5 s of a 1M-record
 # run here). Both are read when polars loads.
 ONE_PASS_ENV = {"POLARS_MAX_THREADS": "1", "_RJEM_MALLOC_CONF": "dirty_decay_ms:-1,muzzy_decay_ms:-1"}
-# A range is ≥ 32 MiB (≈ 90,000 registry rows, ≈ 0.4 s of one process's work): a worker's start (≈ 0.3 s of Python
-# and polars) and the join ate the whole gain on an 18 MB file here, while a 73 MB file ran 1.3× faster.
+# A range is ≥ 32 MiB (≈ 90,000 registry rows, ≈ 0.4 s of one process's work): a worker's start (≈ 0.3 s of a core
+# to load polars) and the join ate the whole gain on an 18 MB file here, while a 73 MB file ran 1.3× faster.
 MIN_PART_BYTES = 32 << 20
 
 
