@@ -152,6 +152,11 @@ def main() -> None:
     (gw, gc), (uw, uc), (g2, _), (w1, c1), (w2, c2), (g0, _), (k0, _) = (best[n] for n in commands)
     (mgw, mgc), (muw, muc), (mg2, _), (mw1, mc1), (mw2, mc2), (mg0, _), (mk0, _) = (median[n] for n in commands)
     ceiling, median_ceiling = 2 * gw / g2, 2 * mgw / mg2
+
+    def paired(a: str, b: str) -> float:
+        """The median over rounds of a's wall time over b's in the same round: commands that ran seconds apart
+        share the VM's spell, which drifts by tens of percent within minutes."""
+        return statistics.median(x[0] / y[0] for x, y in zip(runs[a], runs[b]))
     lines = [
         f"- machine: {os.cpu_count()} cores, {cpu_model()}; Python {platform.python_version()}; "
         f"{datetime.now(timezone.utc):%Y-%m-%d}; load average at start {load:.1f}, at the end {load_end:.1f}; "
@@ -173,6 +178,10 @@ def main() -> None:
         f"- the machine's ceiling for two jobs: two greps side by side take {g2:.1f} s ({mg2:.1f}) against {gw:.1f} s "
         f"({mgw:.1f}) for one, i.e. its two cores give {ceiling:.2f}× ({median_ceiling:.2f}×) one core's throughput; "
         f"`--workers 2` reaches {w1 / w2 / ceiling:.0%} of that ({mw1 / mw2 / median_ceiling:.0%} by medians)",
+        f"- paired by round (median of the ratios within each round): classify on one core "
+        f"{paired('classify, one core', 'grep C, one core'):.2f}× grep on one core; two workers' speed-up "
+        f"{paired('classify 1', 'classify 2'):.2f}×; two greps side by side "
+        f"{2 / paired('grep C, two at once', 'grep C'):.2f}× one grep's throughput",
     ]
     print("\n".join(lines))
     if args.append_results:
