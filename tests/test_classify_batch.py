@@ -336,32 +336,64 @@ def test_distinct_rows_group_by_value_even_when_hashes_collide() -> None:
 
 
 def test_the_command_cuts_a_large_csv_for_its_workers_each_on_one_thread(generated_firms: Path, tmp_path: Path) -> None:
-    """The command as users run it (a fresh process): --workers 2 cuts a 73 MB file (the 50,000 generated rows four
-    times) in two byte ranges, a worker process places the second, and the output is byte for byte the one-process
-    file; polars runs one thread in the command's process, so --workers 1 uses one core. The 18 MB file alone is
-    too small to be worth a second process."""
+    """The command as users run it (a fresh process, so its workers are forked): --workers 2 and 3 cut a 110 MB file
+    (the 50,000 generated rows six times) in two and three byte ranges, each worker writes its part where the parts
+    before it end, and the output is byte for byte the one-process file; polars runs one thread in the command's
+    process, so --workers 1 uses one core. The 18 MB file alone is too small to be worth a second process."""
     import subprocess
     import sys
 
     data = generated_firms.read_bytes()
     body = data[data.index(b"\n") + 1:]
     large = tmp_path / "firms.csv"
-    large.write_bytes(data + body * 3)
+    large.write_bytes(data + body * 5)
 
     code = ("import sys; from chainatlas.cli.main import app; app(sys.argv[1:], standalone_mode=False); "
             "import polars; print(polars.thread_pool_size())")
     outputs = {}
-    for workers in ("1", "2"):
+    for workers in ("1", "2", "3"):
         out = tmp_path / f"w{workers}.csv"
         done = subprocess.run([sys.executable, "-c", code, "classify", str(large), "--out", str(out),
                                "--workers", workers], capture_output=True, text=True, check=True)
         assert f"{workers} 进程" in done.stderr and done.stdout.split() == ["1"], done.stderr
         outputs[workers] = out.read_bytes()
-    assert outputs["2"] == outputs["1"] and len(outputs["1"]) > 4_000_000
+    assert outputs["3"] == outputs["2"] == outputs["1"] and len(outputs["1"]) > 6_000_000
     out = tmp_path / "small.csv"
     done = subprocess.run([sys.executable, "-c", code, "classify", str(generated_firms), "--out", str(out),
                            "--workers", "2"], capture_output=True, text=True, check=True)
     assert "1 进程" in done.stderr and out.read_bytes().startswith(outputs["1"][:100_000])
+
+
+def test_workers_of_a_killed_command_end_on_their_own(generated_firms: Path, tmp_path: Path, processes) -> None:
+    """The command killed outright (SIGKILL: no cleanup of its own) while its three forked workers work: each ends
+    once it finds the command gone (a pipe to it closed), and none takes the output's name."""
+    import subprocess
+    import sys
+    import time
+
+    data = generated_firms.read_bytes()
+    large = tmp_path / "firms.csv"
+    large.write_bytes(data + data[data.index(b"\n") + 1:] * 5)  # 110 MB: three byte ranges
+    out = tmp_path / "out.csv"
+    code = "import sys; from chainatlas.cli.main import app; app(sys.argv[1:])"
+    command = subprocess.Popen([sys.executable, "-c", code, "classify", str(large), "--out", str(out), "--workers", "3"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+    def group() -> set[int]:  # the command's process group, zombies aside
+        return {p.pid for p in processes() if p.pgrp == command.pid and p.state != "Z"}
+
+    deadline = time.monotonic() + 60
+    while len(group()) < 3 and time.monotonic() < deadline:  # both workers are there
+        time.sleep(0.05)
+    time.sleep(0.5)
+    assert len(group()) == 3
+    command.kill()
+    command.wait()
+    deadline = time.monotonic() + 60
+    while group() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not group()
+    assert not out.exists()  # only a finished output takes the output's name
 
 
 def test_a_failing_worker_fails_the_command_and_leaves_nothing_behind(generated_firms: Path, tmp_path: Path) -> None:
