@@ -446,3 +446,16 @@ def test_ctrl_c_ends_the_command_and_its_workers_and_leaves_no_output(generated_
         time.sleep(0.05)
     assert not group()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["firms.csv"], err
+
+
+def test_workers_are_forked_only_from_a_single_threaded_process() -> None:
+    """A fork copies only the calling thread: a process with any other thread, native ones (polars' pool) included,
+    starts its workers afresh instead."""
+    import subprocess
+    import sys
+
+    code = ("import threading, time; from chainatlas.services.classify_workers import _single_threaded as alone; "
+            "print(alone()); t = threading.Thread(target=time.sleep, args=(0.5,)); t.start(); print(alone()); "
+            "t.join(); import polars as pl; pl.DataFrame({'a': [1, 2]}).sum(); print(alone())")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["True", "False", "False"], done.stderr

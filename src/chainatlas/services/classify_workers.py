@@ -180,10 +180,19 @@ class PartWorkers:
                     pipe.close()
 
 
+def _single_threaded() -> bool:
+    """Whether this process runs no thread but the calling one, native threads included: a fork copies only the
+    calling thread, and a lock another thread held stays locked in the child."""
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:  # no /proc: Python's own threads are all one can see
+        return threading.active_count() == 1
+
+
 def start_part_workers(path: Path, chain_path: str, mapping_file: Path | None, parts: int) -> PartWorkers:
     """Start the workers of ranges 1…parts-1; each works out the file's layout and ranges as the command does."""
     started = PartWorkers(parts)
-    fork = hasattr(os, "fork") and "polars" not in sys.modules and threading.active_count() == 1
+    fork = hasattr(os, "fork") and "polars" not in sys.modules and _single_threaded()
     for k in range(1, parts):
         args = [chain_path, str(path), str(mapping_file or ""), str(k), str(parts)]
         if fork:
