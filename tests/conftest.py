@@ -35,6 +35,22 @@ def generated_firms(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def large_firms(generated_firms: Path, tmp_path_factory: pytest.TempPathFactory) -> Callable[[int], Path]:
+    """A CSV of the generated rows `times` times over (18 MB each: 4 → 73 MB, 6 → 110 MB, 8 → 146 MB), to be cut
+    into byte ranges; written once per test session for each `times`."""
+    made: dict[int, Path] = {}
+
+    def firms(times: int) -> Path:
+        if times not in made:
+            data = generated_firms.read_bytes()
+            made[times] = tmp_path_factory.mktemp("large") / "firms.csv"
+            made[times].write_bytes(data + data[data.index(b"\n") + 1:] * (times - 1))
+        return made[times]
+
+    return firms
+
+
 @dataclass(frozen=True)
 class ProcessEntry:
     pid: int

@@ -263,14 +263,12 @@ def test_cli_explains_an_output_it_cannot_write(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "找不到或无法读取输入文件" in result.output
 
 
-def test_cli_explains_a_chain_file_it_cannot_use(generated_firms: Path, tmp_path: Path, processes) -> None:
+def test_cli_explains_a_chain_file_it_cannot_use(large_firms, tmp_path: Path, processes) -> None:
     """A missing chain fails before any work; a chain file that does not parse fails after the worker of the
     second byte range has started (it starts before the chain is parsed), which is stopped: no output, no process."""
     import os
 
-    big = tmp_path / "firms.csv"
-    data = generated_firms.read_bytes()
-    big.write_bytes(data + data[data.index(b"\n") + 1:] * 3)  # ≥ 2 × 32 MiB: two byte ranges
+    big = large_firms(4)  # ≥ 2 × 32 MiB: two byte ranges
     result = CliRunner().invoke(app, ["classify", str(big), "--chain", "no-such-chain", "--out", str(tmp_path / "o.csv")])
     assert result.exit_code == 1 and "找不到产业链文件" in result.output and "nev-icv" in result.output, result.output
     bad = tmp_path / "bad-chain.yaml"
@@ -283,7 +281,7 @@ def test_cli_explains_a_chain_file_it_cannot_use(generated_firms: Path, tmp_path
     result = CliRunner().invoke(app, ["classify", str(big), "--chain", str(bad), "--out", str(tmp_path / "o.csv"),
                                       "--workers", "2"])
     assert result.exit_code == 1 and "错误" in result.output and "bad-chain.yaml" in result.output, result.output
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad-chain.yaml", "firms.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad-chain.yaml"]
     assert children() == before
 
 

@@ -4,6 +4,12 @@ generated registry rows, and the command's output file byte for byte."""
 from __future__ import annotations
 
 import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -311,9 +317,6 @@ def test_a_quoted_cell_across_a_cut_falls_back_to_one_reader(tmp_path: Path) -> 
 
 
 def test_the_classify_command_starts_without_the_database_stack() -> None:
-    import subprocess
-    import sys
-
     code = ("import sys; from chainatlas.cli.main import app; app(['classify', '--help'], standalone_mode=False); "
             "print(sorted(m for m in ('sqlalchemy', 'alembic', 'openpyxl', 'fastapi') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -335,18 +338,13 @@ def test_distinct_rows_group_by_value_even_when_hashes_collide() -> None:
         assert distinct[index].rows() == frame.rows()
 
 
-def test_the_command_cuts_a_large_csv_for_its_workers_each_on_one_thread(generated_firms: Path, tmp_path: Path) -> None:
+def test_the_command_cuts_a_large_csv_for_its_workers_each_on_one_thread(generated_firms: Path, large_firms,
+                                                                        tmp_path: Path) -> None:
     """The command as users run it (a fresh process, so its workers are forked): --workers 2 and 3 cut a 110 MB file
     (the 50,000 generated rows six times) in two and three byte ranges, each worker writes its part where the parts
     before it end, and the output is byte for byte the one-process file; polars runs one thread in the command's
     process, so --workers 1 uses one core. The 18 MB file alone is too small to be worth a second process."""
-    import subprocess
-    import sys
-
-    data = generated_firms.read_bytes()
-    body = data[data.index(b"\n") + 1:]
-    large = tmp_path / "firms.csv"
-    large.write_bytes(data + body * 5)
+    large = large_firms(6)
 
     code = ("import sys; from chainatlas.cli.main import app; app(sys.argv[1:], standalone_mode=False); "
             "import polars; print(polars.thread_pool_size())")
@@ -364,36 +362,43 @@ def test_the_command_cuts_a_large_csv_for_its_workers_each_on_one_thread(generat
     assert "1 进程" in done.stderr and out.read_bytes().startswith(outputs["1"][:100_000])
 
 
-def test_workers_of_a_killed_command_end_on_their_own(generated_firms: Path, tmp_path: Path, processes) -> None:
+def test_workers_of_a_killed_command_end_on_their_own(large_firms, tmp_path: Path, processes) -> None:
     """The command killed outright (SIGKILL: no cleanup of its own) while its three forked workers work: each ends
     once it finds the command gone (a pipe to it closed), and none takes the output's name."""
-    import subprocess
-    import sys
-    import time
-
-    data = generated_firms.read_bytes()
-    large = tmp_path / "firms.csv"
-    large.write_bytes(data + data[data.index(b"\n") + 1:] * 5)  # 110 MB: three byte ranges
     out = tmp_path / "out.csv"
-    code = "import sys; from chainatlas.cli.main import app; app(sys.argv[1:])"
-    command = subprocess.Popen([sys.executable, "-c", code, "classify", str(large), "--out", str(out), "--workers", "3"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    command, group = _at_work(large_firms(6), out, 3, processes)  # 110 MB: three byte ranges
+    command.kill()
+    command.communicate(timeout=60)  # its workers hold its stderr: it ends as they do
+    assert _until(lambda: not group(), 60)
+    assert not out.exists()  # only a finished output takes the output's name
 
-    def group() -> set[int]:  # the command's process group, zombies aside
+
+def _at_work(large: Path, out: Path, workers: int, processes) -> tuple[subprocess.Popen, Callable[[], set[int]]]:
+    """The classify command as users start it (a fresh process, so its workers are forked), in a process group of
+    its own, once all its workers are there and half a second at work; and the group's live processes (zombies,
+    ended but not yet waited for, aside)."""
+    code = "import sys; from chainatlas.cli.main import app; app(sys.argv[1:])"
+    command = subprocess.Popen([sys.executable, "-c", code, "classify", str(large), "--out", str(out),
+                                "--workers", str(workers)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+    def group() -> set[int]:
         return {p.pid for p in processes() if p.pgrp == command.pid and p.state != "Z"}
 
-    deadline = time.monotonic() + 60
-    while len(group()) < 3 and time.monotonic() < deadline:  # both workers are there
+    _until(lambda: len(group()) >= workers, 60)
+    time.sleep(0.5)  # loading polars, reading or placing
+    assert len(group()) == workers
+    return command, group
+
+
+def _until(holds: Callable[[], bool], seconds: float) -> bool:
+    """Whether `holds()` came true within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not holds():
+        if time.monotonic() > deadline:
+            return False
         time.sleep(0.05)
-    time.sleep(0.5)
-    assert len(group()) == 3
-    command.kill()
-    command.wait()
-    deadline = time.monotonic() + 60
-    while group() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not group()
-    assert not out.exists()  # only a finished output takes the output's name
+    return True
 
 
 def test_a_failing_worker_fails_the_command_and_leaves_nothing_behind(generated_firms: Path, tmp_path: Path) -> None:
@@ -412,48 +417,22 @@ def test_a_failing_worker_fails_the_command_and_leaves_nothing_behind(generated_
     assert [w.process.returncode for w in part_workers.workers] == [1]
 
 
-def test_ctrl_c_ends_the_command_and_its_workers_and_leaves_no_output(generated_firms: Path, tmp_path: Path,
+def test_ctrl_c_ends_the_command_and_its_workers_and_leaves_no_output(large_firms, tmp_path: Path,
                                                                       processes) -> None:
     """Ctrl+C (SIGINT to the terminal's process group) while the command and its forked worker are at work: the
     command exits with an error, no process of the group is left, and there is no output, whole or partial."""
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    data = generated_firms.read_bytes()
-    large = tmp_path / "firms.csv"
-    large.write_bytes(data + data[data.index(b"\n") + 1:] * 7)  # 146 MB: each process places for a few seconds
     out = tmp_path / "out.csv"
-    code = "import sys; from chainatlas.cli.main import app; app(sys.argv[1:])"
-    command = subprocess.Popen([sys.executable, "-c", code, "classify", str(large), "--out", str(out), "--workers", "2"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-
-    def group() -> set[int]:  # the command's process group, zombies (ended, not yet waited for) aside
-        return {p.pid for p in processes() if p.pgrp == command.pid and p.state != "Z"}
-
-    deadline = time.monotonic() + 60
-    while len(group()) < 2 and time.monotonic() < deadline:  # the worker is there
-        time.sleep(0.05)
-    time.sleep(0.5)  # both are loading polars, reading or placing
-    assert len(group()) == 2
+    command, group = _at_work(large_firms(8), out, 2, processes)  # 146 MB: each process places for a few seconds
     os.killpg(command.pid, signal.SIGINT)
     _, err = command.communicate(timeout=60)
     assert command.returncode != 0, err
-    deadline = time.monotonic() + 10
-    while group() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not group()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["firms.csv"], err
+    assert _until(lambda: not group(), 10)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [], err
 
 
 def test_workers_are_forked_only_from_a_single_threaded_process() -> None:
     """A fork copies only the calling thread: a process with any other thread, native ones (polars' pool) included,
     starts its workers afresh instead."""
-    import subprocess
-    import sys
-
     code = ("import threading, time; from chainatlas.services.classify_workers import _single_threaded as alone; "
             "print(alone()); t = threading.Thread(target=time.sleep, args=(0.5,)); t.start(); print(alone()); "
             "t.join(); import polars as pl; pl.DataFrame({'a': [1, 2]}).sum(); print(alone())")

@@ -263,11 +263,8 @@ def classify_file(path: Path, chain: Chain, out: Path, workers: int, mapping_fil
 
 
 def byte_ranges(path: Path, start: int, parts: int) -> list[tuple[int, int]]:
-    """[start, end) byte ranges of about equal size covering the file from `start`, cut at line starts.
-
-    Equal, though the workers start ≈ 0.1 s after this process: a worker's part is taken only once this process
-    has written its own (≈ 0.25 s per 180 MB), and the two nearly cancel out (a 10 MiB longer first range ran no
-    faster: 7 interleaved runs each, within the noise)."""
+    """[start, end) byte ranges of about equal size covering the file from `start`, cut at line starts: forked
+    workers start reading when this process does, and every process writes its own part."""
     size = path.stat().st_size
     cuts = [start]
     with open(path, "rb") as fh:
