@@ -5,7 +5,11 @@ Input: `chainatlas demo generate` (realistic registry rows with Chinese headers,
 --source demo, the default) or a simple generator over the chain vocabulary (--source simple, ~40% of firms
 on the chain, several chain words in every scope: a worst case for hit density). Times grep over the same
 file as a floor, then the whole classify command end to end (process start, read, classify, write) with
-1 and 2 workers (one polars thread each), and two greps side by side as the machine's own ceiling for two jobs.
+1 and 2 workers (one polars thread each), and two references for what two cores can give: two greps side by side
+(the machine's ceiling for a light, cache-resident job) and a perfect split of classify itself (the file cut in
+two halves beforehand, two one-worker commands side by side, no coordination at all), which shows how much of
+the distance to 2x is the machine's (two memory-heavy processes slow each other down on this VM) and how much
+the command's own cutting, waiting and joining.
 Prints figures; --append-results adds them to bench/RESULTS.md. --input reuses a file made earlier by
 `chainatlas demo generate` (generating a million records takes longer than classifying them).
 
@@ -85,6 +89,18 @@ def timed(cmd: str) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+def split_in_halves(data: Path, folder: Path) -> list[Path]:
+    """The file's data rows cut in two at the line start nearest its middle, each half with the header line
+    (the generated files hold no line break inside a cell)."""
+    raw = data.read_bytes()
+    header_end = raw.index(b"\n") + 1
+    middle = raw.index(b"\n", header_end + (len(raw) - header_end) // 2) + 1
+    halves = [folder / "half1.csv", folder / "half2.csv"]
+    halves[0].write_bytes(raw[:middle])
+    halves[1].write_bytes(raw[:header_end] + raw[middle:])
+    return halves
+
+
 def cpu_model() -> str:
     for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
         if line.startswith("Model name:"):
@@ -121,6 +137,8 @@ def main() -> None:
         words.write_text("\n".join(classifier.all_words()) + "\n", encoding="utf-8")
         print(f"{len(classifier.all_words())} keywords / weak keywords / exclusion words")
         outputs = {w: folder / f"placements{w}.csv" for w in (1, 2)}
+        halves = split_in_halves(data, folder)
+        classify_half = f"{CLI} classify {{0}} --chain nev-icv --out {{0}}.out --workers 1 2> /dev/null".format
         # grep writes every match (-o); count them so grep cannot stop early on a /dev/null stdout.
         grep_into = f"LC_ALL=C grep -F -o -f {words} {data} | wc -l > {folder}/{{}}".format
         grep = grep_into("n")
@@ -131,6 +149,10 @@ def main() -> None:
             "grep C, two at once": f"{grep_into('n1')} & {grep_into('n2')} & wait",
             **{f"classify {w}": f"{CLI} classify {data} --chain nev-icv --out {outputs[w]} --workers {w} 2> /dev/null"
                for w in (1, 2)},
+            # the best any split can do here: each half classified by its own command, both at once; and one half
+            # alone, to see how much two such processes slow each other down
+            "classify halves, two at once": " & ".join(classify_half(half) for half in halves) + " & wait",
+            "classify half, alone": classify_half(halves[0]),
             # "on one core", literally: both pinned to CPU 0
             "grep C, one core": f"taskset -c 0 bash -c {shlex.quote(grep)}",
             "classify, one core": f"taskset -c 0 {CLI} classify {data} --chain nev-icv --out {outputs[1]} "
@@ -142,6 +164,8 @@ def main() -> None:
                 # every run writes a new file: replacing the last run's 240 MB output would add freeing its pages
                 if name.startswith("classify"):
                     outputs[2 if name == "classify 2" else 1].unlink(missing_ok=True)
+                    for half in halves:
+                        Path(f"{half}.out").unlink(missing_ok=True)
                 runs[name].append(timed(command))
         matches = int((folder / "n").read_text().strip())
         placements = sum(1 for _ in open(outputs[1], encoding="utf-8-sig")) - 1
@@ -149,8 +173,9 @@ def main() -> None:
     load_end = os.getloadavg()[0]
     best = {name: (min(w for w, _ in r), min(c for _, c in r)) for name, r in runs.items()}
     median = {name: (statistics.median(w for w, _ in r), statistics.median(c for _, c in r)) for name, r in runs.items()}
-    (gw, gc), (uw, uc), (g2, _), (w1, c1), (w2, c2), (g0, _), (k0, _) = (best[n] for n in commands)
-    (mgw, mgc), (muw, muc), (mg2, _), (mw1, mc1), (mw2, mc2), (mg0, _), (mk0, _) = (median[n] for n in commands)
+    (gw, gc), (uw, uc), (g2, _), (w1, c1), (w2, c2), (h2, _), (h1, _), (g0, _), (k0, _) = (best[n] for n in commands)
+    (mgw, mgc), (muw, muc), (mg2, _), (mw1, mc1), (mw2, mc2), (mh2, _), (mh1, _), (mg0, _), (mk0, _) = (
+        median[n] for n in commands)
     ceiling, median_ceiling = 2 * gw / g2, 2 * mgw / mg2
 
     def paired(a: str, b: str) -> float:
@@ -178,9 +203,14 @@ def main() -> None:
         f"- the machine's ceiling for two jobs: two greps side by side take {g2:.1f} s ({mg2:.1f}) against {gw:.1f} s "
         f"({mgw:.1f}) for one, i.e. its two cores give {ceiling:.2f}× ({median_ceiling:.2f}×) one core's throughput; "
         f"`--workers 2` reaches {w1 / w2 / ceiling:.0%} of that ({mw1 / mw2 / median_ceiling:.0%} by medians)",
+        f"- a perfect split of classify (the two halves of the file, cut beforehand, each classified by its own "
+        f"one-worker command, both at once): {h2:.1f} s ({mh2:.1f}) = {w1 / h2:.2f}× ({mw1 / mh2:.2f}×) one worker on "
+        f"the whole file; `--workers 2` reaches {h2 / w2:.0%} of that ({mh2 / mw2:.0%} by medians); one half alone "
+        f"takes {h1:.1f} s ({mh1:.1f}): side by side, the two halves took {h2 / h1:.2f}× ({mh2 / mh1:.2f}×) as long",
         f"- paired by round (median of the ratios within each round): classify on one core "
         f"{paired('classify, one core', 'grep C, one core'):.2f}× grep on one core; two workers' speed-up "
-        f"{paired('classify 1', 'classify 2'):.2f}×; two greps side by side "
+        f"{paired('classify 1', 'classify 2'):.2f}×, a perfect split's "
+        f"{paired('classify 1', 'classify halves, two at once'):.2f}×; two greps side by side "
         f"{2 / paired('grep C, two at once', 'grep C'):.2f}× one grep's throughput",
     ]
     print("\n".join(lines))
