@@ -138,7 +138,8 @@ def main() -> None:
         print(f"{len(classifier.all_words())} keywords / weak keywords / exclusion words")
         outputs = {w: folder / f"placements{w}.csv" for w in (1, 2)}
         halves = split_in_halves(data, folder)
-        classify_half = f"{CLI} classify {{0}} --chain nev-icv --out {{0}}.out --workers 1 2> /dev/null".format
+        half_outputs = [half.with_suffix(".out.csv") for half in halves]
+        classify_half = f"{CLI} classify {{}} --chain nev-icv --out {{}} --workers 1 2> /dev/null".format
         # grep writes every match (-o); count them so grep cannot stop early on a /dev/null stdout.
         grep_into = f"LC_ALL=C grep -F -o -f {words} {data} | wc -l > {folder}/{{}}".format
         grep = grep_into("n")
@@ -151,24 +152,26 @@ def main() -> None:
                for w in (1, 2)},
             # the best any split can do here: each half classified by its own command, both at once; and one half
             # alone, to see how much two such processes slow each other down
-            "classify halves, two at once": " & ".join(classify_half(half) for half in halves) + " & wait",
-            "classify half, alone": classify_half(halves[0]),
+            "classify halves, two at once": " & ".join(map(classify_half, halves, half_outputs)) + " & wait",
+            "classify half, alone": classify_half(halves[0], half_outputs[0]),
             # "on one core", literally: both pinned to CPU 0
             "grep C, one core": f"taskset -c 0 bash -c {shlex.quote(grep)}",
             "classify, one core": f"taskset -c 0 {CLI} classify {data} --chain nev-icv --out {outputs[1]} "
                                   "--workers 1 2> /dev/null",
         }
+        writes = {"classify 1": [outputs[1]], "classify 2": [outputs[2]], "classify halves, two at once": half_outputs,
+                  "classify half, alone": half_outputs[:1], "classify, one core": [outputs[1]]}
         runs: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
         for _ in range(args.repeat):
             for name, command in commands.items():
                 # every run writes a new file: replacing the last run's 240 MB output would add freeing its pages
-                if name.startswith("classify"):
-                    outputs[2 if name == "classify 2" else 1].unlink(missing_ok=True)
-                    for half in halves:
-                        Path(f"{half}.out").unlink(missing_ok=True)
+                for output in writes.get(name, []):
+                    output.unlink(missing_ok=True)
                 runs[name].append(timed(command))
         matches = int((folder / "n").read_text().strip())
         placements = sum(1 for _ in open(outputs[1], encoding="utf-8-sig")) - 1
+        # the perfect split did the same work: its two outputs hold the whole file's placements
+        split_placements = sum(sum(1 for _ in open(output, encoding="utf-8-sig")) - 1 for output in half_outputs)
         same = outputs[1].read_bytes() == outputs[2].read_bytes()
     load_end = os.getloadavg()[0]
     best = {name: (min(w for w, _ in r), min(c for _, c in r)) for name, r in runs.items()}
@@ -205,7 +208,8 @@ def main() -> None:
         f"`--workers 2` reaches {w1 / w2 / ceiling:.0%} of that ({mw1 / mw2 / median_ceiling:.0%} by medians)",
         f"- a perfect split of classify (the two halves of the file, cut beforehand, each classified by its own "
         f"one-worker command, both at once): {h2:.1f} s ({mh2:.1f}) = {w1 / h2:.2f}× ({mw1 / mh2:.2f}×) one worker on "
-        f"the whole file; `--workers 2` reaches {h2 / w2:.0%} of that ({mh2 / mw2:.0%} by medians); one half alone "
+        f"the whole file ({split_placements:,} placements in the two outputs); `--workers 2` reaches {h2 / w2:.0%} "
+        f"of that ({mh2 / mw2:.0%} by medians); one half alone "
         f"takes {h1:.1f} s ({mh1:.1f}): side by side, the two halves took {h2 / h1:.2f}× ({mh2 / mh1:.2f}×) as long",
         f"- paired by round (median of the ratios within each round): classify on one core "
         f"{paired('classify, one core', 'grep C, one core'):.2f}× grep on one core; two workers' speed-up "
