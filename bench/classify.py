@@ -146,7 +146,7 @@ def main() -> None:
         commands = {
             "grep C": grep,
             "grep UTF-8": grep.replace("LC_ALL=C ", "LC_ALL=C.UTF-8 "),
-            # the machine's own ceiling for two jobs at once: two greps of the whole file side by side
+            # the machine's own ceiling for two light jobs at once: two greps of the whole file side by side
             "grep C, two at once": f"{grep_into('n1')} & {grep_into('n2')} & wait",
             **{f"classify {w}": f"{CLI} classify {data} --chain nev-icv --out {outputs[w]} --workers {w} 2> /dev/null"
                for w in (1, 2)},
@@ -203,7 +203,7 @@ def main() -> None:
         f"{args.records / c2:,.0f} records per CPU-second, {c1 / c2:.0%} of one worker's); "
         f"wall speed-up **{w1 / w2:.2f}×** over 1 worker ({mw1 / mw2:.2f}× by medians); "
         f"output {'byte for byte the 1-worker file' if same else 'DIFFERENT from the 1-worker file'}",
-        f"- the machine's ceiling for two jobs: two greps side by side take {g2:.1f} s ({mg2:.1f}) against {gw:.1f} s "
+        f"- the machine's ceiling for two light jobs: two greps side by side take {g2:.1f} s ({mg2:.1f}) against {gw:.1f} s "
         f"({mgw:.1f}) for one, i.e. its two cores give {ceiling:.2f}× ({median_ceiling:.2f}×) one core's throughput; "
         f"`--workers 2` reaches {w1 / w2 / ceiling:.0%} of that ({mw1 / mw2 / median_ceiling:.0%} by medians)",
         f"- a perfect split of classify (the two halves of the file, cut beforehand, each classified by its own "
