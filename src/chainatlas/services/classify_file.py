@@ -28,7 +28,7 @@ from chainatlas.ingest.columnar import WHITESPACE as _WHITESPACE, clean as _clea
 from chainatlas.ingest.mapping import ENTERPRISE_FIELDS, FieldSpec, MappingError, load_mapping_file, map_headers
 from chainatlas.ingest.reader import HEADER_SCAN_ROWS, ReadError, detect_encoding, locate_header, read_table
 from chainatlas.ingest.values import clean_text
-from chainatlas.services.classify_workers import PartWorker, PartWorkers, WorkerFailed
+from chainatlas.services.classify_workers import PartWorkers, WorkerFailed
 
 # The firm's own key in the user's file; synonyms are in ingest's normalised form (lower case, no punctuation).
 ID_FIELD = FieldSpec("id", "编号", ("id", "编号", "企业编号", "企业id", "记录编号", "entid", "enterpriseid", "序号"))
@@ -346,25 +346,19 @@ def _classify_in_parts(path: Path, chain: Chain, out: Path, part_workers: PartWo
     for k, worker in enumerate(workers):
         figures.append(worker.figures())
         if figures[-1] is None:
-            raise _failed(worker)
+            raise worker.failure()
         offset += figures[-1]["bytes"]
         if k + 1 < len(workers):
             workers[k + 1].write_at(out, offset)
     for worker in workers:
         if not worker.written():
-            raise _failed(worker)
+            raise worker.failure()
     if out.stat().st_size != offset:  # a part longer or shorter than reckoned would have overwritten another
         raise WorkerFailed(f"挂链输出长度 {out.stat().st_size} 与各部分之和 {offset} 不符 (parts do not add up)")
     placed = [f for f in figures if f["rows"]]
     # A firm whose rows end one part and start the next (the same id on both sides) counts once, as in one part.
     firms = sum(f["firms"] for f in placed) - sum(a["last"] == b["first"] for a, b in zip(placed, placed[1:]))
     return Summary(sum(f["height"] for f in figures), firms, sum(f["rows"] for f in figures), len(figures))
-
-
-def _failed(worker: PartWorker) -> WorkerFailed:
-    """The error of a worker that ended without its part, once it has exited."""
-    worker.process.wait()
-    return WorkerFailed(f"挂链子进程失败，退出码 {worker.process.returncode} (classify worker failed)")
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ The conversation, one line each, over a pipe each way (a fresh worker's stdin an
   worker → "ROWS QUOTES"  its range is read: how many data rows, and whether it holds an odd count of double quotes
                           (no line: the worker cannot read its range, and the command classifies the file alone)
   command → "FIRST_ROW"    the file row number of the worker's first row, sent once every range before it is known
-                          to end outside a quoted cell; -1 (or no line): stop, the command classifies the file alone
+                          to end outside a quoted cell; no line: stop, the command classifies the file alone
   worker → JSON            the figures of its part once placed (`classify_file.place_part`), with the length of its
                           CSV rows in "bytes"
   command → JSON           {"path", "offset"}: where the part goes in the output, sent as soon as the parts before it
@@ -135,8 +135,8 @@ class PartWorker:
         return True
 
     def start_at(self, first_row: int) -> bool:
-        """Tell the worker its first row number (-1: stop); False when it is gone."""
-        return self._say(str(first_row), last=first_row < 0)
+        """Tell the worker its first row number; False when it is gone."""
+        return self._say(str(first_row), last=False)
 
     def write_at(self, path: Path, offset: int) -> None:
         """Tell the worker where its part goes: into `path` from byte `offset` (a worker that is gone shows in
@@ -152,6 +152,11 @@ class PartWorker:
         """Whether the worker has written its part (it may still be exiting)."""
         self.done = self.process.stdout.readline().strip() == "written"  # type: ignore[union-attr]
         return self.done
+
+    def failure(self) -> WorkerFailed:
+        """The error of a worker that ended without its part, once it has exited."""
+        self.process.wait()
+        return WorkerFailed(f"挂链子进程失败，退出码 {self.process.returncode} (classify worker failed)")
 
 
 @dataclass
@@ -236,10 +241,10 @@ def _work(chain_path: str, path: str, mapping: str, k: str, parts: str, said: Te
     if read is None:
         return
     print(read.raw.height, read.quotes % 2, file=saying, flush=True)
-    first_row = int(said.readline() or -1)
-    if first_row < 0:
+    first_row = said.readline()
+    if not first_row:
         return
-    part = classify_file.place_part(read, first_row, load_chain(chain_path))
+    part = classify_file.place_part(read, int(first_row), load_chain(chain_path))
     print(json.dumps(part.figures | {"bytes": classify_file.csv_bytes(part.rows, header=False)}), file=saying,
           flush=True)
     where = said.readline()
