@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from chainatlas.services.zones import load_zone
+from chainatlas.services.catalog.zones import load_zone
 from chainatlas.store import db
 
 

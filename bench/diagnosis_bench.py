@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from chainatlas.domain.chain import load_chain
-from chainatlas.services.diagnosis import HypotheticalFirm, diagnose, leader_view, what_if
+from chainatlas.services.analysis.diagnosis import HypotheticalFirm, diagnose, leader_view, what_if
 from chainatlas.store import db
 
 from _common import fresh_zone_db

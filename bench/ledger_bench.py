@@ -18,8 +18,10 @@ from pathlib import Path
 from sqlalchemy import delete
 
 from chainatlas.domain.stages import LADDER
-from chainatlas.services import kpi, ledger, pipeline
-from chainatlas.services.zones import load_zone
+from chainatlas.services.pipeline import kpi
+from chainatlas.services.pipeline import ledger
+from chainatlas.services.pipeline import projects as pipeline
+from chainatlas.services.catalog.zones import load_zone
 from chainatlas.store import db
 from chainatlas.store.models import Project
 

@@ -19,10 +19,10 @@ from pathlib import Path
 
 from chainatlas.domain.chain import load_chain
 from chainatlas.engines.wall_layout import layout_wallchart, problems
-from chainatlas.services.chains import sync_chain
+from chainatlas.services.catalog.chains import sync_chain
 from chainatlas.engines.wall_render import layout_to_pdf
-from chainatlas.services.wallchart import build_wall_spec
-from chainatlas.services.zones import load_zone
+from chainatlas.services.reports.wallchart import build_wall_spec
+from chainatlas.services.catalog.zones import load_zone
 from chainatlas.store import db
 from chainatlas.store.models import Designation, Enterprise, Placement
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from chainatlas.engines import linkpred
-from chainatlas.services import backtest as bt
+from chainatlas.services.targets import backtest as bt
 from chainatlas.store import db
 from chainatlas.store.models import Enterprise, Relation
 

@@ -20,7 +20,7 @@ from chainatlas.domain.chain import load_chain
 from chainatlas.engines.classify import Classifier, Placement, Record, parse_products
 from chainatlas.engines.classify_batch import BatchClassifier, classify_frame_parallel, placements_of
 from chainatlas.engines.placement_quality import load_labelled
-from chainatlas.services.classify_file import read_frame
+from chainatlas.services.placement.classify_file import read_frame
 
 LABELS = Path(__file__).parent / "data" / "labels" / "nev_icv_companies.csv"
 
@@ -158,7 +158,7 @@ def test_columnar_cleaning_is_clean_text() -> None:
     import polars as pl
 
     from chainatlas.ingest.values import clean_text
-    from chainatlas.services.classify_file import _WHITESPACE, _clean
+    from chainatlas.services.placement.classify_file import _WHITESPACE, _clean
 
     assert _WHITESPACE == "".join(ch for ch in map(chr, range(0x110000)) if ch.isspace())
     values = ["NaN", " None ", "\u3000动力\xa0电池\u3000", "N/A", "暂无", "—", "\x1f y\x1c", "", None, "nUll", "--",
@@ -235,7 +235,7 @@ def _messy_csv(path: Path, n: int) -> None:
     import csv
     import random
 
-    from chainatlas.services.demo_generate import generate_enterprises
+    from chainatlas.services.demo.generate import generate_enterprises
 
     generate_enterprises(n, seed=5, out=path)
     with open(path, newline="", encoding="utf-8-sig") as fh:
@@ -256,8 +256,8 @@ def _messy_csv(path: Path, n: int) -> None:
 
 
 def test_workers_reading_their_own_byte_ranges_write_the_one_process_file(tmp_path: Path) -> None:
-    from chainatlas.services.classify_file import classify_file, write_placements
-    from chainatlas.services.classify_workers import start_part_workers
+    from chainatlas.services.placement.classify_file import classify_file, write_placements
+    from chainatlas.services.placement.classify_workers import start_part_workers
 
     src = tmp_path / "firms.csv"
     _messy_csv(src, 3000)
@@ -282,7 +282,7 @@ def test_a_parts_length_is_known_before_it_is_written(tmp_path: Path) -> None:
 
     import polars as pl
 
-    from chainatlas.services.classify_file import _csv_rows, _write_rows, csv_bytes
+    from chainatlas.services.placement.classify_file import _csv_rows, _write_rows, csv_bytes
 
     result = pl.DataFrame({
         "id": ["A1", 'ACME "Ltd", 2', "第3行", "多行\n名称", ""], "node_id": ["bms"] * 5,
@@ -299,8 +299,8 @@ def test_a_parts_length_is_known_before_it_is_written(tmp_path: Path) -> None:
 
 
 def test_a_quoted_cell_across_a_cut_falls_back_to_one_reader(tmp_path: Path) -> None:
-    from chainatlas.services.classify_file import classify_file
-    from chainatlas.services.classify_workers import start_part_workers
+    from chainatlas.services.placement.classify_file import classify_file
+    from chainatlas.services.placement.classify_workers import start_part_workers
 
     src = tmp_path / "firms.csv"
     lines = "\n".join(f"动力电池{i}；车载镜头" for i in range(2000))  # one cell over many lines, across the middle
@@ -402,8 +402,8 @@ def _until(holds: Callable[[], bool], seconds: float) -> bool:
 
 
 def test_a_failing_worker_fails_the_command_and_leaves_nothing_behind(generated_firms: Path, tmp_path: Path) -> None:
-    from chainatlas.services.classify_file import classify_file
-    from chainatlas.services.classify_workers import WorkerFailed, start_part_workers
+    from chainatlas.services.placement.classify_file import classify_file
+    from chainatlas.services.placement.classify_workers import WorkerFailed, start_part_workers
 
     chain = load_chain("nev-icv")
     out = tmp_path / "out.csv"
@@ -433,7 +433,7 @@ def test_ctrl_c_ends_the_command_and_its_workers_and_leaves_no_output(large_firm
 def test_workers_are_forked_only_from_a_single_threaded_process() -> None:
     """A fork copies only the calling thread: a process with any other thread, native ones (polars' pool) included,
     starts its workers afresh instead."""
-    code = ("import threading, time; from chainatlas.services.classify_workers import _single_threaded as alone; "
+    code = ("import threading, time; from chainatlas.services.placement.classify_workers import _single_threaded as alone; "
             "print(alone()); t = threading.Thread(target=time.sleep, args=(0.5,)); t.start(); print(alone()); "
             "t.join(); import polars as pl; pl.DataFrame({'a': [1, 2]}).sum(); print(alone())")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -29,8 +29,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chainatlas.services import diagnosis as dg
-from chainatlas.services.settings import SettingsError, load_settings
+from chainatlas.services.analysis import diagnosis as dg
+from chainatlas.services.analysis.settings import SettingsError, load_settings
 from chainatlas.store import db
 from chainatlas.store.models import Base, Enterprise, Placement, Project, Relation, Zone
 
@@ -393,7 +393,7 @@ def test_vectorised_placements_match_the_placement_service(session: Session) -> 
     import polars as pl
 
     from chainatlas.domain.chain import load_chain
-    from chainatlas.services.placement import effective_placements
+    from chainatlas.services.placement.placements import effective_placements
 
     chain = load_chain("nev-icv")
     firms = [Enterprise(name=f"企业{i}", city_code="4201") for i in range(4)]

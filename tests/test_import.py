@@ -14,10 +14,10 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from chainatlas.services import imports
-from chainatlas.services.demo_generate import generate_enterprises
-from chainatlas.services.imports import held_problems, import_enterprises, import_relations, write_error_report
-from chainatlas.services.zones import load_zone
+from chainatlas.services.ingest import imports
+from chainatlas.services.demo.generate import generate_enterprises
+from chainatlas.services.ingest.imports import held_problems, import_enterprises, import_relations, write_error_report
+from chainatlas.services.catalog.zones import load_zone
 from chainatlas.store import db
 from chainatlas.store.models import (
     AuditEntry,
@@ -297,7 +297,7 @@ def _indexes(url: str) -> set[str]:
         return set(s.scalars(text("SELECT name FROM sqlite_master WHERE type = 'index'")))
 
 
-_LARGE_PATHS = ("import chainatlas.services.imports as m; m.DEFER_INDEXES_ROWS = 1; "
+_LARGE_PATHS = ("import chainatlas.services.ingest.imports as m; m.DEFER_INDEXES_ROWS = 1; "
                 "from chainatlas.cli.main import app; app()")
 
 

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from chainatlas.domain.money import format_yuan
-from chainatlas.services import pipeline
-from chainatlas.services.kpi import format_measure, kpi_report, months_elapsed
+from chainatlas.services.pipeline import projects as pipeline
+from chainatlas.services.pipeline.kpi import format_measure, kpi_report, months_elapsed
 from chainatlas.store.models import YearlyTarget
 
 pytestmark = pytest.mark.db
@@ -143,7 +143,7 @@ def test_unknown_target_measure_is_reported(ledger: Session) -> None:
 
 @SQLITE_ONLY
 def test_demo_ledger_tells_a_realistic_year(session: Session) -> None:
-    from chainatlas.services.demo_ledger import load_demo_ledger
+    from chainatlas.services.demo.ledger import load_demo_ledger
 
     projects = load_demo_ledger(session, "wuhan-edz", 2024, as_of=AS_OF)
     assert 25 <= len(projects) <= 35

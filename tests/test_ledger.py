@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from chainatlas.domain.uscc import check_digit
-from chainatlas.services import pipeline
-from chainatlas.services.kpi import kpi_report
-from chainatlas.services.ledger import (
+from chainatlas.services.pipeline import projects as pipeline
+from chainatlas.services.pipeline.kpi import kpi_report
+from chainatlas.services.pipeline.ledger import (
     ACTIVITY_SHEET,
     HISTORY_SHEET,
     MAIN_SHEET,

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from chainatlas.engines.linkage import MERGE_THRESHOLD, REVIEW_THRESHOLD, find_matches
-from chainatlas.services import review
-from chainatlas.services.imports import import_enterprises
-from chainatlas.services.zones import load_zone
+from chainatlas.services.ingest import review
+from chainatlas.services.ingest.imports import import_enterprises
+from chainatlas.services.catalog.zones import load_zone
 from chainatlas.store import db
 from chainatlas.store.models import AuditEntry, Enterprise, EnterpriseAlias, EnterpriseProduct, MergeCandidate
 
@@ -138,7 +138,7 @@ def test_known_firms_block_by_each_key_with_their_stored_values(zone_db: str, tm
     """The known side of the linkage table (read column-wise from the database): a stored firm comes in when its
     name core, the core's head with its city, its tail with its district, or its address rest with its district
     meets a new record's — compared as exact pairs — and carries its stored values (dates as ISO text)."""
-    from chainatlas.services.imports import _known_blocking
+    from chainatlas.services.ingest.imports import _known_blocking
 
     with db.session_scope(zone_db) as s:
         import_enterprises(s, _write(tmp_path / "known.csv",

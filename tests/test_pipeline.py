@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chainatlas.services import pipeline
-from chainatlas.services.pipeline import ProjectError, ProjectFilter, StageError
+from chainatlas.services.pipeline import projects as pipeline
+from chainatlas.services.pipeline.projects import ProjectError, ProjectFilter, StageError
 from chainatlas.store import db
 from chainatlas.store.models import AuditEntry, Project
 
@@ -61,7 +61,7 @@ def test_create_validates_input(zone_session: Session) -> None:
 
 def test_full_ladder_dates_history_and_audit(db_url: str) -> None:
     with db.session_scope(db_url) as s:
-        from chainatlas.services.zones import load_zone
+        from chainatlas.services.catalog.zones import load_zone
 
         load_zone(s, "wuhan-edz")
         p = new(s, park_id="icv-ev-park", officer="张伟")

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from chainatlas.engines.charts import Progress, monthly_columns, progress_bars
-from chainatlas.services.brief import Month
+from chainatlas.services.reports.brief import Month
 
 
 def test_month_parsing_and_bounds() -> None:
@@ -54,7 +54,7 @@ def _is_chinese(text: str) -> bool:
 
 @pytest.mark.parametrize("kind", ["firms", "gaps", "targets", "ledger", "kpi"])
 def test_excel_exports(demo_session, tmp_path: Path, kind: str) -> None:  # type: ignore[no-untyped-def]
-    from chainatlas.services.reports import export
+    from chainatlas.services.reports.excel import export
 
     out = tmp_path / f"{kind}.xlsx"
     rows = export(demo_session, kind, "武汉经开区", out, year=2024, as_of=date(2024, 10, 31))
@@ -96,7 +96,7 @@ def test_excel_exports(demo_session, tmp_path: Path, kind: str) -> None:  # type
 
 
 def test_export_refuses_bad_kind_and_suffix(demo_session, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from chainatlas.services.reports import export
+    from chainatlas.services.reports.excel import export
 
     with pytest.raises(ValueError, match="未知的导出类型"):
         export(demo_session, "cats", "wuhan-edz", tmp_path / "x.xlsx")
@@ -111,8 +111,8 @@ def _pdf_text(path: Path) -> str:
 
 
 def test_monthly_brief_pdf(demo_session, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from chainatlas.services.brief import render_brief
-    from chainatlas.services.diagnosis import diagnose
+    from chainatlas.services.reports.brief import render_brief
+    from chainatlas.services.analysis.diagnosis import diagnose
 
     pdf = render_brief(demo_session, "武汉经开区", "2024-10", tmp_path / "brief.pdf")
     reader = PdfReader(pdf)

@@ -9,8 +9,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select
 
-from chainatlas.services.chains import sync_chain
-from chainatlas.services.zones import load_zone, resolve_zone, ZoneNotFound
+from chainatlas.services.catalog.chains import sync_chain
+from chainatlas.services.catalog.zones import load_zone, resolve_zone, ZoneNotFound
 from chainatlas.store import db
 from chainatlas.store.models import AuditEntry, Base, ChainNodeRow, Enterprise, EnterpriseProduct, YearlyTarget
 

@@ -159,8 +159,8 @@ def pdftotext(path: Path) -> str:
 
 
 def test_render_a0_pdf_from_demo_world(demo_session, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from chainatlas.services.diagnosis import diagnose
-    from chainatlas.services.wallchart import build_wall_spec, render_wallchart
+    from chainatlas.services.analysis.diagnosis import diagnose
+    from chainatlas.services.reports.wallchart import build_wall_spec, render_wallchart
 
     [pdf] = render_wallchart(demo_session, "武汉经开区", "nev-icv", "A0", tmp_path / "wall.pdf")
     reader = PdfReader(pdf)
@@ -185,7 +185,7 @@ def test_render_a0_pdf_from_demo_world(demo_session, tmp_path: Path) -> None:  #
 
 def test_other_sizes_and_svg(demo_session, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from chainatlas.engines.wall_render import layout_to_pdf
-    from chainatlas.services.wallchart import build_wall_spec, render_wallchart
+    from chainatlas.services.reports.wallchart import build_wall_spec, render_wallchart
 
     spec = build_wall_spec(demo_session, "wuhan-edz")
     for paper, size in (("A1", (1684, 2384)), ("A3", (842, 1191))):

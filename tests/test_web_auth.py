@@ -1,4 +1,4 @@
-"""Users and logins (services/auth.py): argon2 hashes, password rules, lockout after repeated failures."""
+"""Users and logins (services/accounts/auth.py): argon2 hashes, password rules, lockout after repeated failures."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from chainatlas.services import auth
+from chainatlas.services.accounts import auth
 from chainatlas.store import db
 from chainatlas.store.models import AuditEntry, User
 

@@ -102,7 +102,7 @@ def test_writes_without_csrf_token_are_refused(client):
 
 
 def test_writer_passes_the_gate_and_gets_a_chinese_business_error(client, app_url):
-    from chainatlas.services.zones import load_zone
+    from chainatlas.services.catalog.zones import load_zone
 
     with db.session_scope(app_url) as s:
         load_zone(s, "wuhan-edz")

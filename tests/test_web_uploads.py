@@ -11,7 +11,7 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from chainatlas.services.zones import load_zone
+from chainatlas.services.catalog.zones import load_zone
 from chainatlas.store import db
 from chainatlas.web import imports_web
 from chainatlas.web.app import create_app

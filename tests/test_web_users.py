@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from chainatlas.services import auth
+from chainatlas.services.accounts import auth
 from chainatlas.store import db
 from chainatlas.store.models import AuditEntry, User
 from chainatlas.web.app import create_app

@@ -7,7 +7,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from chainatlas.services import auth
+from chainatlas.services.accounts import auth
 from chainatlas.store import db
 
 PASSWORDS = {"admin": "admin-pass-123", "analyst": "analyst-pass-123", "viewer": "viewer-pass-123",

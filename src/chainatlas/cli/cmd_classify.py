@@ -15,7 +15,7 @@ from pathlib import Path
 import typer
 
 from chainatlas.domain.chain import ChainFileError, chain_file, load_chain
-from chainatlas.services.classify_workers import (
+from chainatlas.services.placement.classify_workers import (
     WorkerFailed,
     available_cores,
     one_pass_process,
@@ -53,7 +53,7 @@ def classify_command(
     with start_part_workers(input, str(chain_path), mapping, parts) if parts > 1 else nullcontext() as part_workers:
         from chainatlas.ingest.mapping import MappingError
         from chainatlas.ingest.reader import ReadError
-        from chainatlas.services.classify_file import classify_file
+        from chainatlas.services.placement.classify_file import classify_file
 
         try:
             done = classify_file(input, load_chain(chain_path), out, workers, mapping, part_workers)

@@ -18,7 +18,7 @@ def load(
     chain: str = typer.Option(None, "--chain", help="产业链 id，默认 CHAINATLAS_CHAIN (chain id)"),
 ) -> None:
     """加载默认产业链与演示开发区（企业、配套关系、项目台账）(load the default chain and the demo zone)."""
-    from chainatlas.services.demo import load_demo
+    from chainatlas.services.demo.loader import load_demo
 
     db.migrate()
     try:
@@ -55,7 +55,7 @@ def generate(
     seed: int = typer.Option(7, "--seed", help="随机种子 (random seed)"),
 ) -> None:
     """生成大规模演示企业名单（含重复、错别字、全角字符等噪声），用于基准测试 (generate benchmark data)."""
-    from chainatlas.services.demo_generate import generate_enterprises
+    from chainatlas.services.demo.generate import generate_enterprises
 
     fmt = out.suffix.lstrip(".").lower()
     if fmt not in {"csv", "parquet", "xlsx"}:

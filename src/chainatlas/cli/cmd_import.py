@@ -14,7 +14,7 @@ from rich.table import Table
 
 from chainatlas.ingest.mapping import MappingError, field_labels
 from chainatlas.ingest.reader import ReadError
-from chainatlas.services.zones import ZoneNotFound
+from chainatlas.services.catalog.zones import ZoneNotFound
 from chainatlas.store import db
 
 import_app = typer.Typer(help="导入数据 (import data): 企业名单、配套关系。", no_args_is_help=True)
@@ -33,8 +33,8 @@ def _fail(message: str) -> None:
 
 
 def _user_errors() -> tuple[type[Exception], ...]:
-    from chainatlas.services.imports import ImportProblem
-    from chainatlas.services.review import ReviewError
+    from chainatlas.services.ingest.imports import ImportProblem
+    from chainatlas.services.ingest.review import ReviewError
 
     return (*USER_ERRORS, ImportProblem, ReviewError)
 
@@ -66,7 +66,7 @@ def _run(fn: Callable[..., Any], path: Path | None, **kwargs: Any) -> Any:
 
 
 def _print_preview(path: Path, kind: str, mapping: Path | None, sheet: str | None, rows: int) -> None:
-    from chainatlas.services.imports import preview
+    from chainatlas.services.ingest.imports import preview
 
     try:
         pv = preview(path, kind=kind, mapping=mapping, sheet=sheet, rows=rows)
@@ -94,7 +94,7 @@ def _print_preview(path: Path, kind: str, mapping: Path | None, sheet: str | Non
 
 
 def _print_summary(summary: Any, errors_out: Path | None) -> None:
-    from chainatlas.services.imports import write_error_report
+    from chainatlas.services.ingest.imports import write_error_report
 
     if summary.already_imported:
         console.print(f"{summary.file_name} 已于批次 #{summary.batch_id} 导入过（内容相同），本次未做任何改动 "
@@ -141,7 +141,7 @@ def import_enterprises_cmd(
     if preview_only:
         _print_preview(file, "enterprises", mapping, sheet, 5)
         return
-    from chainatlas.services.imports import import_enterprises
+    from chainatlas.services.ingest.imports import import_enterprises
 
     summary = _run(import_enterprises, file, zone_id=zone, mapping=mapping, sheet=sheet, by_user=_user(user),
                    fuzzy=not no_fuzzy)
@@ -161,7 +161,7 @@ def import_relations_cmd(
     if preview_only:
         _print_preview(file, "relations", mapping, sheet, 5)
         return
-    from chainatlas.services.imports import import_relations
+    from chainatlas.services.ingest.imports import import_relations
 
     summary = _run(import_relations, file, mapping=mapping, sheet=sheet, by_user=_user(user))
     _print_summary(summary, errors_out)
@@ -173,7 +173,7 @@ def import_errors_cmd(
     out: Path = typer.Option(..., "--out", help="输出 Excel 文件 (.xlsx)"),
 ) -> None:
     """导出某次导入暂未导入的问题行 (export the held-back rows of an import batch as Excel)。"""
-    from chainatlas.services.imports import held_problems, write_error_report
+    from chainatlas.services.ingest.imports import held_problems, write_error_report
 
     problems = _run(lambda session: held_problems(session, batch), None)
     if not problems:
@@ -189,7 +189,7 @@ def review_list(
     limit: int = typer.Option(50, "--limit", help="最多显示条数 (max rows)"),
 ) -> None:
     """列出疑似重复企业 (list merge candidates), 可能性从高到低。"""
-    from chainatlas.services.review import count_pending, list_candidates
+    from chainatlas.services.ingest.review import count_pending, list_candidates
 
     def run(session: Any) -> tuple[list, int]:
         return list_candidates(session, status=status, limit=limit), count_pending(session)
@@ -209,7 +209,7 @@ def review_list(
 
 
 def _decide(action: str, candidate_id: int, user: str | None) -> None:
-    from chainatlas.services import review
+    from chainatlas.services.ingest import review
 
     fn = {"accept": review.accept, "reject": review.reject, "split": review.split}[action]
     c = _run(lambda session: fn(session, candidate_id, _user(user)), None)

@@ -18,9 +18,10 @@ from chainatlas.domain.chain import load_chain
 from chainatlas.domain.money import format_yuan
 from chainatlas.domain.stages import ALL_STAGES
 from chainatlas.ingest.values import ValueProblem, parse_amount_yuan, parse_date, split_list
-from chainatlas.services import kpi as kpi_service
-from chainatlas.services import ledger, pipeline
-from chainatlas.services.zones import ZoneNotFound, resolve_zone
+from chainatlas.services.pipeline import kpi as kpi_service
+from chainatlas.services.pipeline import ledger
+from chainatlas.services.pipeline import projects as pipeline
+from chainatlas.services.catalog.zones import ZoneNotFound, resolve_zone
 from chainatlas.store import db
 
 projects_app = typer.Typer(help="招商项目台账 (project pipeline): 列表、详情、登记、阶段、走访、导入导出。",

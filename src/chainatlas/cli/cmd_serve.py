@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from chainatlas.services import auth
+from chainatlas.services.accounts import auth
 from chainatlas.store import db
 
 users_app = typer.Typer(help="用户与角色管理 (users and roles)", no_args_is_help=True, rich_markup_mode=None)

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from chainatlas import config
 from chainatlas.domain.chain import ChainFileError, load_chain
-from chainatlas.services.zones import ZoneNotFound
+from chainatlas.services.catalog.zones import ZoneNotFound
 from chainatlas.store import db
 
 DEMO_NOTE = "[bold yellow]注意：结果含演示数据（demo），不代表真实情况。[/]"
@@ -60,7 +60,7 @@ def targets_cmd(
     save: bool = typer.Option(False, "--save-weights", help="把 --weight 保存为该用户的权重 (save for --user)"),
 ) -> None:
     """目标企业排序：区外、位于该环节的企业，按契合度、链主关系、规模、资质、区位等打分并说明理由 (ranked targets)."""
-    from chainatlas.services import targets as svc
+    from chainatlas.services.targets import ranking as svc
 
     zone_id = zone or config.default_zone()
     chain_id = chain or config.default_chain()
@@ -79,7 +79,7 @@ def targets_cmd(
         typer.echo(f"已登记项目 {project.code}「{project.name}」，阶段：{project.stage}。来源说明：{project.source_detail}")
         return
     if xlsx is not None:
-        from chainatlas.services.target_export import export_targets_xlsx
+        from chainatlas.services.reports.target_list import export_targets_xlsx
 
         n = _run(export_targets_xlsx, zone_id, node, xlsx, chain_id=chain_id, limit=limit, weights=weights,
                  username=username)
@@ -114,7 +114,7 @@ def suppliers_cmd(
     limit: int = typer.Option(30, "--limit", help="潜在配套企业列出前几名 (potential suppliers to list)"),
 ) -> None:
     """链主招商：链主的区外已知供应商（按环节），及供应链网络预测的潜在供应商与本地引荐关系 (leader's suppliers)."""
-    from chainatlas.services.targets import suppliers_for_leader
+    from chainatlas.services.targets.ranking import suppliers_for_leader
 
     view = _run(suppliers_for_leader, zone or config.default_zone(), leader, chain or config.default_chain(), limit=limit)
     console = Console()
@@ -145,7 +145,7 @@ def backtest_cmd(
     seed: int = typer.Option(7, "--seed", help="random 划分的随机种子 (seed)"),
 ) -> None:
     """回测：隐藏部分已知配套关系，检验网络预测能否找回，并与热门基线对比 (backtest link prediction)."""
-    from chainatlas.services import backtest as bt
+    from chainatlas.services.targets import backtest as bt
 
     if (file is None) == (not use_db):
         _fail("请二选一：--file 某.csv（直接读取文件）或 --db（使用数据库中的配套关系）")

@@ -1,6 +1,6 @@
 """Entity resolution: which incoming records are firms we already know.
 
-Deterministic keys first (USCC, stock code, normalised name — see services/imports.py); what remains is scored
+Deterministic keys first (USCC, stock code, normalised name — see services/ingest/imports.py); what remains is scored
 here with splink (Fellegi–Sunter) on DuckDB. The m/u probabilities are set from domain knowledge rather than
 trained, so the model behaves the same on a 10-row file as on a million rows and needs no labelled data; the
 same settings run on Spark (splink's SparkAPI) for national-scale data.

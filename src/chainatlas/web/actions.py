@@ -15,8 +15,11 @@ from sqlalchemy.orm import Session
 
 from chainatlas.domain.chain import Chain
 from chainatlas.domain.stages import StageError
-from chainatlas.services import auth, pipeline, placement, targets
-from chainatlas.services.auth import UserInfo
+from chainatlas.services.accounts import auth
+from chainatlas.services.pipeline import projects as pipeline
+from chainatlas.services.placement import placements as placement
+from chainatlas.services.targets import ranking as targets
+from chainatlas.services.accounts.auth import UserInfo
 from chainatlas.store.models import Enterprise, Project, User, Zone
 
 

@@ -25,7 +25,7 @@ from chainatlas import config
 from chainatlas.domain.money import format_yuan
 from chainatlas.store import db
 from chainatlas.web import theme
-from chainatlas.services import auth
+from chainatlas.services.accounts import auth
 from chainatlas.web.cache import ApiCache, UserCache
 from chainatlas.web.imports_web import Jobs, sweep_uploads
 from chainatlas.web.views import evidence_label, jsonable

@@ -1,7 +1,7 @@
 """Uploads and import jobs for the 数据导入 page: save the file, preview its mapping, run the import in a
 background thread (progress shown while it runs), then classify the new firms onto the chain.
 
-The import itself is services/imports.py (one transaction, audited); this module only keeps the upload on
+The import itself is services/ingest/imports.py (one transaction, audited); this module only keeps the upload on
 disk and the job's progress in memory (a restart forgets running jobs; the import either committed or not).
 An upload is kept from the preview until its import has committed or failed, then deleted; folders left
 behind (previewed but never imported) are swept at start-up once older than CHAINATLAS_UPLOAD_TTL_HOURS.
@@ -25,7 +25,8 @@ from chainatlas import config
 from chainatlas.domain.chain import load_chain
 from chainatlas.ingest.mapping import ENTERPRISE_FIELDS, RELATION_FIELDS
 from chainatlas.ingest.reader import SUPPORTED
-from chainatlas.services import imports, placement
+from chainatlas.services.ingest import imports
+from chainatlas.services.placement import placements as placement
 from chainatlas.store import db
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024

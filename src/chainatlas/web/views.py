@@ -18,9 +18,12 @@ from chainatlas import config
 from chainatlas.domain.chain import Chain, load_chain
 from chainatlas.domain.money import format_yuan
 from chainatlas.domain.uscc import normalize as normalize_uscc
-from chainatlas.services import diagnosis, kpi as kpi_service, pipeline as pipeline_service, placement
-from chainatlas.services import targets as targets_service
-from chainatlas.services.zones import ZoneNotFound, resolve_zone
+from chainatlas.services.analysis import diagnosis
+from chainatlas.services.pipeline import kpi as kpi_service
+from chainatlas.services.pipeline import projects as pipeline_service
+from chainatlas.services.placement import placements as placement
+from chainatlas.services.targets import ranking as targets_service
+from chainatlas.services.catalog.zones import ZoneNotFound, resolve_zone
 from chainatlas.store.models import (
     AuditEntry,
     Enterprise,

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from chainatlas.services.auth import UserInfo
+from chainatlas.services.accounts.auth import UserInfo
 from chainatlas.web import actions, views
 from chainatlas.web.security import commit, csrf_token, current_user, get_session, writer
 

@@ -13,8 +13,12 @@ from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from chainatlas.services import brief as brief_service, reports, wallchart as wallchart_service
-from chainatlas.services.auth import UserInfo
+from chainatlas.services.reports import brief as brief_service
+
+from chainatlas.services.reports import excel as reports
+
+from chainatlas.services.reports import wallchart as wallchart_service
+from chainatlas.services.accounts.auth import UserInfo
 from chainatlas.web import views
 from chainatlas.web.security import current_user, get_session
 

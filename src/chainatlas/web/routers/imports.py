@@ -9,8 +9,8 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chainatlas.services import review
-from chainatlas.services.auth import UserInfo
+from chainatlas.services.ingest import review
+from chainatlas.services.accounts.auth import UserInfo
 from chainatlas.store.models import HeldRow, ImportBatch
 from chainatlas.web import imports_web, views
 from chainatlas.web.routers.pages import flash, render

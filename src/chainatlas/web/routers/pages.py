@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from chainatlas.services.auth import UserInfo
+from chainatlas.services.accounts.auth import UserInfo
 from chainatlas.web import actions, views
 from chainatlas.web.security import commit, current_user, get_session, writer
 

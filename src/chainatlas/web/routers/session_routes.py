@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from chainatlas.services import auth
+from chainatlas.services.accounts import auth
 from chainatlas.web.security import get_session, log_in
 
 router = APIRouter(include_in_schema=False)

@@ -1,6 +1,6 @@
 """目标企业 ranking weights in the browser: each analyst saves their own weights or goes back to the defaults.
 
-The writes go through services/targets.py (validated, audited, per user); viewers and leaders see the weights
+The writes go through services/targets/ranking.py (validated, audited, per user); viewers and leaders see the weights
 in force but are refused (403) like every other write. An htmx request gets the weights form and the re-ranked
 table back in one fragment; a plain form post is redirected to the page with a message.
 """
@@ -16,8 +16,8 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from chainatlas.services import targets as targets_service
-from chainatlas.services.auth import UserInfo
+from chainatlas.services.targets import ranking as targets_service
+from chainatlas.services.accounts.auth import UserInfo
 from chainatlas.web import actions, views
 from chainatlas.web.routers.pages import flash, render
 from chainatlas.web.security import commit, get_session, writer

@@ -1,6 +1,6 @@
 """用户管理: administrators add colleagues, reset passwords, change roles and disable accounts in the browser.
 
-Every route here is admin-only (403 otherwise); the writes go through services/auth.py, which audits them.
+Every route here is admin-only (403 otherwise); the writes go through services/accounts/auth.py, which audits them.
 Passwords travel only in the POST body: they are never put in a flash message, a log line or a redirect.
 """
 
@@ -13,8 +13,8 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from chainatlas.services import auth
-from chainatlas.services.auth import UserInfo
+from chainatlas.services.accounts import auth
+from chainatlas.services.accounts.auth import UserInfo
 from chainatlas.web import actions, views
 from chainatlas.web.routers.pages import flash, render
 from chainatlas.web.security import admin, commit, get_session

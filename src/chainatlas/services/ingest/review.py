@@ -123,7 +123,7 @@ def merge_many(
 
     Each merged record must be distinct and not itself a survivor in the same call.
     """
-    from chainatlas.services import bulk
+    from chainatlas.services.ingest import bulk
 
     if not pairs:
         return []
@@ -248,7 +248,7 @@ def _same_keys(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
 
 def _move_relations(session: Session, target: dict[int, int], moved: dict[int, dict[str, list[int]]]) -> list[dict]:
     """Relations of merged records move to their survivor unless that makes a self-loop or a duplicate."""
-    from chainatlas.services import bulk
+    from chainatlas.services.ingest import bulk
 
     ids = list(target)
     involved = ids + list(set(target.values()))

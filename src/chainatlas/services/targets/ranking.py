@@ -33,9 +33,9 @@ from sqlalchemy.orm import Session
 from chainatlas.domain.chain import Chain, load_chain
 from chainatlas.domain.money import format_yuan
 from chainatlas.engines import linkpred
-from chainatlas.services.backtest import SupplyEdge, english_name_key, recency_weights
-from chainatlas.services.placement import effective_placements
-from chainatlas.services.zones import resolve_zone
+from chainatlas.services.targets.backtest import SupplyEdge, english_name_key, recency_weights
+from chainatlas.services.placement.placements import effective_placements
+from chainatlas.services.catalog.zones import resolve_zone
 from chainatlas.store.db import audit
 from chainatlas.store.models import (
     Designation,
@@ -860,7 +860,7 @@ def explain_target(session: Session, zone_id: str, enterprise_id: int, node_id: 
 def target_to_project(session: Session, zone_id: str, enterprise_id: int, node_id: str, by_user: str,
                       chain_id: str = "nev-icv") -> Project:
     """Register a target as a 线索 in the project pipeline, with the ranking's reason as its source note."""
-    from chainatlas.services.pipeline import create_project
+    from chainatlas.services.pipeline.projects import create_project
 
     zone = resolve_zone(session, zone_id)
     ent = session.get(Enterprise, enterprise_id)

@@ -1,6 +1,6 @@
 """Excel list of target enterprises (目标企业名单): one sheet per node, each target with its score, every
 component and the reason in Chinese; a first sheet states the weights used. Sheet layout follows
-services/reports.py (title, note, frozen Chinese header, numbers as numeric cells)."""
+services/reports/excel.py (title, note, frozen Chinese header, numbers as numeric cells)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import xlsxwriter
 from sqlalchemy.orm import Session
 
 from chainatlas.domain.chain import load_chain
-from chainatlas.services.reports import Col, Sheet, any_demo, sheet_note
-from chainatlas.services.targets import (
+from chainatlas.services.reports.excel import Col, Sheet, any_demo, sheet_note
+from chainatlas.services.targets.ranking import (
     COMPONENT_LABELS,
     COMPONENTS,
     TargetError,
@@ -23,7 +23,7 @@ from chainatlas.services.targets import (
     user_weights,
     validate_weights,
 )
-from chainatlas.services.zones import resolve_zone
+from chainatlas.services.catalog.zones import resolve_zone
 
 TARGET_COLS = (
     Col("排名", 6, "int"), Col("企业名称", 36), Col("所在城市", 10), Col("总分（0–100）", 10, "float"),

@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session
 
 from chainatlas.domain.chain import Chain, load_chain
 from chainatlas.domain.uscc import ALPHABET, check_digit
-from chainatlas.services.chains import sync_chain
-from chainatlas.services.demo_ledger import load_demo_ledger
-from chainatlas.services.placement import classify_enterprises, effective_placements
-from chainatlas.services.zones import load_zone
+from chainatlas.services.catalog.chains import sync_chain
+from chainatlas.services.demo.ledger import load_demo_ledger
+from chainatlas.services.placement.placements import classify_enterprises, effective_placements
+from chainatlas.services.catalog.zones import load_zone
 from chainatlas.store.db import audit
 from chainatlas.store.models import (
     Designation,

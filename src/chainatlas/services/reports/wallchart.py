@@ -24,8 +24,8 @@ from chainatlas.engines.wall_layout import (
 )
 from chainatlas.ingest.names import basic, name_key
 from chainatlas.engines.wall_render import layout_to_pdf, layout_to_svg
-from chainatlas.services.printing import require_font
-from chainatlas.services.zones import read_zone_file, resolve_zone
+from chainatlas.services.reports.printing import require_font
+from chainatlas.services.catalog.zones import read_zone_file, resolve_zone
 from chainatlas.store.models import Enterprise, ImportBatch, Zone
 
 TARGETS_PER_GAP = 3
@@ -66,8 +66,8 @@ def wallchart_pdf(session: Session, zone_id: str, chain_id: str = "nev-icv", siz
 
 
 def build_wall_spec(session: Session, zone_id: str, chain_id: str = "nev-icv", *, today: date | None = None) -> WallSpec:
-    from chainatlas.services.diagnosis import diagnose  # issue 5
-    from chainatlas.services.targets import rank_targets  # issue 6
+    from chainatlas.services.analysis.diagnosis import diagnose  # issue 5
+    from chainatlas.services.targets.ranking import rank_targets  # issue 6
 
     zone = resolve_zone(session, zone_id)
     chain = load_chain(chain_id)

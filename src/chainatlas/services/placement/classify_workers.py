@@ -6,7 +6,7 @@ uses N cores. Workers are started before the command loads polars (this module d
 process reads its range at about the same moment: the command forks them, and each loads polars itself, as the
 command does meanwhile (a process started afresh lagged 0.2–0.3 s behind, importing what the command had already).
 Where polars is loaded already (a test or script calling the command in its own process) its threads make a fork
-unsafe, and the workers are started afresh as `python -m chainatlas.services.classify_workers`.
+unsafe, and the workers are started afresh as `python -m chainatlas.services.placement.classify_workers`.
 
 The conversation, one line each, over a pipe each way (a fresh worker's stdin and stdout):
   worker → "ROWS QUOTES"  its range is read: how many data rows, and whether it holds an odd count of double quotes
@@ -235,7 +235,7 @@ def _work(chain_path: str, path: str, mapping: str, k: str, parts: str, said: Te
     """A worker's side of the conversation."""
     one_pass_process()
     from chainatlas.domain.chain import load_chain
-    from chainatlas.services import classify_file  # polars loads here, set up for one pass
+    from chainatlas.services.placement import classify_file  # polars loads here, set up for one pass
 
     read = classify_file.read_range(Path(path), Path(mapping) if mapping else None, int(k), int(parts))
     if read is None:

@@ -2,8 +2,8 @@
 
 Every sheet: a title row, a note row (date, and 演示数据 when any demo row is in it), then one row of Chinese
 headers frozen in place; numbers are numeric cells (money in 亿元, the unit in the header), never text.
-The ledger is the pipeline's own export (services/ledger.py), so its import reads back what is written here;
-the target lists are the targets engineer's workbook (services/target_export.py) for every gap node.
+The ledger is the pipeline's own export (services/pipeline/ledger.py), so its import reads back what is written here;
+the target lists are the targets engineer's workbook (services/reports/target_list.py) for every gap node.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from chainatlas.domain.chain import load_chain
 from chainatlas.domain.money import yi
-from chainatlas.services.zones import resolve_zone
+from chainatlas.services.catalog.zones import resolve_zone
 from chainatlas.store.models import Enterprise, Park
 
 EXPORT_KINDS = ("firms", "gaps", "targets", "ledger", "kpi")
@@ -53,7 +53,7 @@ def export(
     zone = resolve_zone(session, zone_id)
     as_of = as_of or date.today()
     if kind == "ledger":
-        from chainatlas.services.ledger import export_ledger
+        from chainatlas.services.pipeline.ledger import export_ledger
 
         return export_ledger(session, out, zone.id, chain_id=chain_id, year=year or as_of.year, as_of=as_of)
     if kind == "targets":
@@ -137,8 +137,8 @@ METHOD_ZH = {"rule": "规则", "manual": "人工", "imported": "导入"}
 
 
 def _firms(wb: xlsxwriter.Workbook, session: Session, zone_id: str, chain_id: str, year: int, as_of: date) -> int:
-    from chainatlas.services.diagnosis import diagnose
-    from chainatlas.services.placement import effective_placements
+    from chainatlas.services.analysis.diagnosis import diagnose
+    from chainatlas.services.placement.placements import effective_placements
 
     zone = resolve_zone(session, zone_id)
     chain = load_chain(chain_id)
@@ -193,7 +193,7 @@ COMPONENT_ZH = {"importance": "重要性", "gap": "缺口大小", "feasibility":
 
 
 def _gaps(wb: xlsxwriter.Workbook, session: Session, zone_id: str, chain_id: str, year: int, as_of: date) -> int:
-    from chainatlas.services.diagnosis import diagnose
+    from chainatlas.services.analysis.diagnosis import diagnose
 
     zone = resolve_zone(session, zone_id)
     chain = load_chain(chain_id)
@@ -222,8 +222,8 @@ def _gaps(wb: xlsxwriter.Workbook, session: Session, zone_id: str, chain_id: str
 
 def _targets(session: Session, zone_id: str, chain_id: str, out: Path, username: str | None) -> int:
     """The target lists of every gap node, best gap first: the targets engineer's workbook (one sheet a node)."""
-    from chainatlas.services.diagnosis import diagnose
-    from chainatlas.services.target_export import export_targets_xlsx
+    from chainatlas.services.analysis.diagnosis import diagnose
+    from chainatlas.services.reports.target_list import export_targets_xlsx
 
     gaps = diagnose(session, zone_id, chain_id).gaps
     if not gaps:
@@ -259,7 +259,7 @@ def kpi_unit(unit: str) -> str:
 
 
 def _kpi(wb: xlsxwriter.Workbook, session: Session, zone_id: str, chain_id: str, year: int, as_of: date) -> int:
-    from chainatlas.services.kpi import kpi_report
+    from chainatlas.services.pipeline.kpi import kpi_report
 
     zone = resolve_zone(session, zone_id)
     report = kpi_report(session, zone.id, year, as_of=as_of, chain_id=chain_id)

@@ -43,8 +43,8 @@ from chainatlas.ingest.mapping import field_spec  # the mapper's own normaliser 
 from chainatlas.ingest.reader import EXCEL_SUFFIXES, ReadError, Table, read_table
 from chainatlas.ingest.xlsx import sheet_names
 from chainatlas.ingest.values import ValueProblem, clean_text, parse_amount_yuan, parse_bool, parse_date, split_list
-from chainatlas.services.kpi import kpi_report
-from chainatlas.services.pipeline import (
+from chainatlas.services.pipeline.kpi import kpi_report
+from chainatlas.services.pipeline.projects import (
     ACTIVITY_KINDS,
     FIELD_LABELS,
     PROJECT_TYPES,
@@ -52,7 +52,7 @@ from chainatlas.services.pipeline import (
     next_code,
     snapshot,
 )
-from chainatlas.services.zones import ZoneNotFound, resolve_zone
+from chainatlas.services.catalog.zones import ZoneNotFound, resolve_zone
 from chainatlas.store.db import audit
 from chainatlas.store.models import Enterprise, ImportBatch, Park, Project, ProjectActivity, StageChange, Zone
 

@@ -28,9 +28,9 @@ from sqlalchemy.orm import Session
 from chainatlas.domain.chain import Chain, load_chain
 from chainatlas.domain.money import format_yuan
 from chainatlas.engines import relatedness as rel
-from chainatlas.services.placement import MANUAL, RULE
-from chainatlas.services.settings import AnalysisSettings, load_settings
-from chainatlas.services.zones import resolve_zone
+from chainatlas.services.placement.placements import MANUAL, RULE
+from chainatlas.services.analysis.settings import AnalysisSettings, load_settings
+from chainatlas.services.catalog.zones import resolve_zone
 from chainatlas.store.models import Designation, Enterprise, Placement, Project, Relation, Zone
 
 VERDICT_RANK = {"未知": -1, "缺": 0, "弱": 1, "较强": 2, "强": 3}

@@ -17,8 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chainatlas.domain.money import YI
-from chainatlas.services import pipeline
-from chainatlas.services.zones import load_zone
+from chainatlas.services.pipeline import projects as pipeline
+from chainatlas.services.catalog.zones import load_zone
 from chainatlas.store.models import Enterprise, Project, YearlyTarget, Zone
 
 DEMO = "demo"

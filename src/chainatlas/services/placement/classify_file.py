@@ -28,7 +28,7 @@ from chainatlas.ingest.columnar import WHITESPACE as _WHITESPACE, clean as _clea
 from chainatlas.ingest.mapping import ENTERPRISE_FIELDS, FieldSpec, MappingError, load_mapping_file, map_headers
 from chainatlas.ingest.reader import HEADER_SCAN_ROWS, ReadError, detect_encoding, locate_header, read_table
 from chainatlas.ingest.values import clean_text
-from chainatlas.services.classify_workers import PartWorkers, WorkerFailed
+from chainatlas.services.placement.classify_workers import PartWorkers, WorkerFailed
 
 # The firm's own key in the user's file; synonyms are in ingest's normalised form (lower case, no punctuation).
 ID_FIELD = FieldSpec("id", "编号", ("id", "编号", "企业编号", "企业id", "记录编号", "entid", "enterpriseid", "序号"))

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from chainatlas.domain.money import YI, format_yuan
 from chainatlas.domain.stages import DROP, HOLD, LADDER
-from chainatlas.services.pipeline import last_progress_on, node_scope, stage_on
+from chainatlas.services.pipeline.projects import last_progress_on, node_scope, stage_on
 from chainatlas.store.models import Project, YearlyTarget
 
 
@@ -139,7 +139,7 @@ def format_measure(unit: str, value: int | None) -> str:
 
 
 METHOD_ZH = {
-    "pipeline": "按在库项目加权预测：已完成值 + 未达成项目 × 各阶段达成概率 × 剩余月份折算（概率表见 services/kpi.py CONVERSION）",
+    "pipeline": "按在库项目加权预测：已完成值 + 未达成项目 × 各阶段达成概率 × 剩余月份折算（概率表见 services/pipeline/kpi.py CONVERSION）",
     "run_rate": "按序时进度外推：已完成值 × 12 ÷ 已过月数",
 }
 

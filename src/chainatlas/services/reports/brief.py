@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from chainatlas.domain.chain import load_chain
 from chainatlas.engines.charts import Progress, monthly_columns, progress_bars
-from chainatlas.services import printing
-from chainatlas.services.printing import esc
-from chainatlas.services.reports import kpi_unit, kpi_value
-from chainatlas.services.zones import resolve_zone
+from chainatlas.services.reports import printing
+from chainatlas.services.reports.printing import esc
+from chainatlas.services.reports.excel import kpi_unit, kpi_value
+from chainatlas.services.catalog.zones import resolve_zone
 from chainatlas.store.models import Project
 
 TOP_GAPS = 5
@@ -71,9 +71,9 @@ def brief_title(zone_name: str, chain_name: str, m: Month) -> str:
 
 
 def brief_html(session: Session, zone_id: str, month: str, chain_id: str = "nev-icv") -> str:
-    from chainatlas.services.diagnosis import diagnose
-    from chainatlas.services.kpi import format_measure, kpi_report
-    from chainatlas.services.targets import rank_targets
+    from chainatlas.services.analysis.diagnosis import diagnose
+    from chainatlas.services.pipeline.kpi import format_measure, kpi_report
+    from chainatlas.services.targets.ranking import rank_targets
 
     m = Month.parse(month)
     zone = resolve_zone(session, zone_id)
@@ -182,7 +182,7 @@ def _entered_on(p: Project) -> date | None:
 
 
 def _project_table(projects: list[Project], empty: str) -> str:
-    from chainatlas.services.kpi import format_measure
+    from chainatlas.services.pipeline.kpi import format_measure
 
     if not projects:
         return f"<p>{empty}</p>"

@@ -43,8 +43,8 @@ from chainatlas.ingest.names import is_latin, looks_like_full_name, name_key
 from chainatlas.ingest.reader import ReadError, Table, read_table
 from chainatlas.ingest.records import Parsed, Problem, parse_table, raw_row
 from chainatlas.ingest.values import is_foreign_invested
-from chainatlas.services import bulk
-from chainatlas.services.zones import resolve_zone, zone_address_keywords
+from chainatlas.services.ingest import bulk
+from chainatlas.services.catalog.zones import resolve_zone, zone_address_keywords
 from chainatlas.store.db import audit
 from chainatlas.store.models import (
     Designation,
@@ -906,7 +906,7 @@ def _known_blocking(session: Session, new_ids: set[int], cores: set[str], heads:
 
 def _link(session: Session, new: list[_Record], ids: list[int], batch_id: int, by_user: str) -> tuple[set[int], int]:
     """Merge confident matches (reversibly), queue doubtful ones; returns the ids merged away and the queue size."""
-    from chainatlas.services.review import MergePair, merge_many
+    from chainatlas.services.ingest.review import MergePair, merge_many
 
     matches = find_matches(linkage_table(session, new, ids), REVIEW_THRESHOLD)
     if not matches:
