@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from chainatlas.services.catalog.zones import load_zone
+from chainatlas.services.catalog import load_zone
 from chainatlas.store import db
 
 
@@ -15,7 +15,7 @@ def fresh_zone_db(path: Path, zone_id: str = "wuhan-edz") -> str:
     url = f"sqlite:///{path}"
     db.migrate(url)
     with db.session_scope(url) as s:
-        load_zone(s, zone_id)
+        load_zone(s, zone_id, chain_id="nev-icv")
     db.get_engine(url).dispose()
     return url
 

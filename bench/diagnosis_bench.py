@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from chainatlas.domain.chain import load_chain
-from chainatlas.services.analysis.diagnosis import HypotheticalFirm, diagnose, leader_view, what_if
+from chainatlas.services.analysis import HypotheticalFirm, diagnose, leader_view, what_if
 from chainatlas.store import db
 
 from _common import fresh_zone_db
@@ -131,12 +131,12 @@ def main() -> None:
     with factory() as s:
         result = {}
         load_chain("nev-icv")  # parsing the chain file is once per process, not part of a diagnosis
-        result["diagnose"] = timed(lambda: result.setdefault("d", diagnose(s, "wuhan-edz")), 1, "diagnose")
-        result["diagnose"] += timed(lambda: diagnose(s, "wuhan-edz"), args.repeat - 1, "diagnose")
+        result["diagnose"] = timed(lambda: result.setdefault("d", diagnose(s, "wuhan-edz", chain_id="nev-icv")), 1, "diagnose")
+        result["diagnose"] += timed(lambda: diagnose(s, "wuhan-edz", chain_id="nev-icv"), args.repeat - 1, "diagnose")
         result["leader_view"] = timed(
-            lambda: leader_view(s, "wuhan-edz", str(info["leader_id"])), args.repeat, "leader_view")
+            lambda: leader_view(s, "wuhan-edz", str(info["leader_id"]), chain_id="nev-icv"), args.repeat, "leader_view")
         result["what_if"] = timed(
-            lambda: what_if(s, "wuhan-edz", [HypotheticalFirm(("lidar",), count=5)]), 1, "what_if")
+            lambda: what_if(s, "wuhan-edz", [HypotheticalFirm(("lidar",), count=5)], chain_id="nev-icv"), 1, "what_if")
     load_after = os.getloadavg()
     d = result["d"]
     print(f"data: {info}; build {build_s:.1f} s (not timed below)")

@@ -31,7 +31,7 @@ def _peak_mib() -> float:
 
 
 def _import(url: str, path: Path, fuzzy: bool) -> dict:
-    from chainatlas.services.ingest.imports import import_enterprises
+    from chainatlas.services.ingest import import_enterprises
     from chainatlas.store import db
 
     stages: dict[str, float] = {}
@@ -51,7 +51,7 @@ def _import(url: str, path: Path, fuzzy: bool) -> dict:
 
 
 def phase_csv1m(work: Path, rows: int) -> dict:
-    from chainatlas.services.demo.generate import generate_enterprises
+    from chainatlas.services.demo import generate_enterprises
 
     src = work / f"enterprises_{rows}.csv"
     t = time.perf_counter()
@@ -65,7 +65,7 @@ def phase_csv1m(work: Path, rows: int) -> dict:
 
 
 def phase_xlsx100k(work: Path, rows: int) -> dict:
-    from chainatlas.services.demo.generate import generate_enterprises
+    from chainatlas.services.demo import generate_enterprises
 
     src = work / f"enterprises_{rows}.xlsx"
     t = time.perf_counter()
@@ -85,7 +85,7 @@ _SIMILAR = {"创": "刨", "泰": "秦", "达": "汰", "通": "涌", "远": "沅"
 def _incoming(work: Path, big: Path, n: int) -> Path:
     """n records: 70% known firms re-spelled without their USCC (typo, place moved into brackets, 有限责任公司→
     有限公司), 30% new firms — the shape of a list from a trade fair or a data vendor."""
-    from chainatlas.services.demo.generate import generate_enterprises
+    from chainatlas.services.demo import generate_enterprises
 
     rng = random.Random(21)
     with open(big, encoding="utf-8-sig", newline="") as fh:

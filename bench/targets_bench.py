@@ -121,7 +121,7 @@ def main() -> None:
     def call(weights: dict | None = None) -> tuple[float, list]:
         with factory() as s:
             t = time.perf_counter()
-            rows = targets.rank_targets(s, "wuhan-edz", NODE, limit=50, weights=weights)
+            rows = targets.rank_targets(s, "wuhan-edz", NODE, limit=50, weights=weights, chain_id="nev-icv")
             return (time.perf_counter() - t) * 1000, rows
 
     first, rows = call()

@@ -19,10 +19,10 @@ from pathlib import Path
 
 from chainatlas.domain.chain import load_chain
 from chainatlas.engines.wall_layout import layout_wallchart, problems
-from chainatlas.services.catalog.chains import sync_chain
+from chainatlas.services.catalog import sync_chain
 from chainatlas.engines.wall_render import layout_to_pdf
-from chainatlas.services.reports.wallchart import build_wall_spec
-from chainatlas.services.catalog.zones import load_zone
+from chainatlas.services.reports import build_wall_spec
+from chainatlas.services.catalog import load_zone
 from chainatlas.store import db
 from chainatlas.store.models import Designation, Enterprise, Placement
 
@@ -37,7 +37,7 @@ def build_world(url: str, firms: int, seed: int = 11) -> None:
     weights = [rng.random() ** 2 for _ in nodes]
     with db.session_scope(url) as s:
         sync_chain(s, chain)
-        zone = load_zone(s, "wuhan-edz")
+        zone = load_zone(s, "wuhan-edz", chain_id="nev-icv")
         rows = []
         for i in range(firms + 600):
             local = i < firms
@@ -70,7 +70,7 @@ def main() -> None:
         build_world(url, args.firms)
         with db.session_factory(url)() as session:
             t0, c0 = time.perf_counter(), time.process_time()
-            spec = build_wall_spec(session, "wuhan-edz")
+            spec = build_wall_spec(session, "wuhan-edz", chain_id="nev-icv")
             t1, c1 = time.perf_counter(), time.process_time()
             layout = layout_wallchart(spec, args.size)
             t2, c2 = time.perf_counter(), time.process_time()

@@ -38,7 +38,7 @@ from sqlalchemy import func, insert, select
 
 from chainatlas.domain.chain import load_chain
 from chainatlas.services.accounts import auth
-from chainatlas.services.demo.loader import load_demo
+from chainatlas.services.demo import load_demo
 from chainatlas.store import db
 from chainatlas.store.models import Enterprise, Placement
 

@@ -28,7 +28,7 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def generated_firms(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """50,000 generated registry rows (`chainatlas demo generate`), written once per test session."""
-    from chainatlas.services.demo.generate import generate_enterprises
+    from chainatlas.services.demo import generate_enterprises
 
     path = tmp_path_factory.mktemp("gen") / "firms.csv"
     generate_enterprises(50_000, seed=11, out=path)
@@ -131,9 +131,9 @@ def session(db_url: str) -> Iterator[Session]:
 @pytest.fixture
 def zone_session(session: Session) -> Session:
     """A session on a fresh database holding the built-in 武汉经开区 zone (parks, article targets)."""
-    from chainatlas.services.catalog.zones import load_zone
+    from chainatlas.services.catalog import load_zone
 
-    load_zone(session, "wuhan-edz")
+    load_zone(session, "wuhan-edz", chain_id="nev-icv")
     session.flush()
     return session
 
@@ -141,7 +141,7 @@ def zone_session(session: Session) -> Session:
 @pytest.fixture(scope="session")
 def demo_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite file with the shipped chain and the demo zone loaded, built once per test session."""
-    from chainatlas.services.demo.loader import load_demo
+    from chainatlas.services.demo import load_demo
 
     path = tmp_path_factory.mktemp("demo") / "demo.db"
     url = f"sqlite:///{path}"

@@ -20,7 +20,7 @@ from chainatlas.domain.chain import load_chain
 from chainatlas.engines.classify import Classifier, Placement, Record, parse_products
 from chainatlas.engines.classify_batch import BatchClassifier, classify_frame_parallel, placements_of
 from chainatlas.engines.placement_quality import load_labelled
-from chainatlas.services.placement.classify_file import read_frame
+from chainatlas.services.placement import read_frame
 
 LABELS = Path(__file__).parent / "data" / "labels" / "nev_icv_companies.csv"
 
@@ -158,7 +158,7 @@ def test_columnar_cleaning_is_clean_text() -> None:
     import polars as pl
 
     from chainatlas.ingest.values import clean_text
-    from chainatlas.services.placement.classify_file import _WHITESPACE, _clean
+    from chainatlas.services.placement.firm_file import _WHITESPACE, _clean
 
     assert _WHITESPACE == "".join(ch for ch in map(chr, range(0x110000)) if ch.isspace())
     values = ["NaN", " None ", "\u3000动力\xa0电池\u3000", "N/A", "暂无", "—", "\x1f y\x1c", "", None, "nUll", "--",
@@ -235,7 +235,7 @@ def _messy_csv(path: Path, n: int) -> None:
     import csv
     import random
 
-    from chainatlas.services.demo.generate import generate_enterprises
+    from chainatlas.services.demo import generate_enterprises
 
     generate_enterprises(n, seed=5, out=path)
     with open(path, newline="", encoding="utf-8-sig") as fh:
@@ -256,8 +256,7 @@ def _messy_csv(path: Path, n: int) -> None:
 
 
 def test_workers_reading_their_own_byte_ranges_write_the_one_process_file(tmp_path: Path) -> None:
-    from chainatlas.services.placement.classify_file import classify_file, write_placements
-    from chainatlas.services.placement.classify_workers import start_part_workers
+    from chainatlas.services.placement import classify_file, start_part_workers, write_placements
 
     src = tmp_path / "firms.csv"
     _messy_csv(src, 3000)
@@ -282,7 +281,7 @@ def test_a_parts_length_is_known_before_it_is_written(tmp_path: Path) -> None:
 
     import polars as pl
 
-    from chainatlas.services.placement.classify_file import _csv_rows, _write_rows, csv_bytes
+    from chainatlas.services.placement.firm_file import _csv_rows, csv_bytes, write_rows
 
     result = pl.DataFrame({
         "id": ["A1", 'ACME "Ltd", 2', "第3行", "多行\n名称", ""], "node_id": ["bms"] * 5,
@@ -293,14 +292,13 @@ def test_a_parts_length_is_known_before_it_is_written(tmp_path: Path) -> None:
     for rows in (_csv_rows(result), _csv_rows(result.head(0))):
         for header in (True, False):
             written = io.BytesIO()
-            _write_rows(rows, written, header)
+            write_rows(rows, written, header)
             assert csv_bytes(rows, header) == len(written.getvalue())
     assert csv_bytes(_csv_rows(result), header=False) > 100  # the rows were written, quoted where needed
 
 
 def test_a_quoted_cell_across_a_cut_falls_back_to_one_reader(tmp_path: Path) -> None:
-    from chainatlas.services.placement.classify_file import classify_file
-    from chainatlas.services.placement.classify_workers import start_part_workers
+    from chainatlas.services.placement import classify_file, start_part_workers
 
     src = tmp_path / "firms.csv"
     lines = "\n".join(f"动力电池{i}；车载镜头" for i in range(2000))  # one cell over many lines, across the middle
@@ -402,8 +400,7 @@ def _until(holds: Callable[[], bool], seconds: float) -> bool:
 
 
 def test_a_failing_worker_fails_the_command_and_leaves_nothing_behind(generated_firms: Path, tmp_path: Path) -> None:
-    from chainatlas.services.placement.classify_file import classify_file
-    from chainatlas.services.placement.classify_workers import WorkerFailed, start_part_workers
+    from chainatlas.services.placement import WorkerFailed, classify_file, start_part_workers
 
     chain = load_chain("nev-icv")
     out = tmp_path / "out.csv"

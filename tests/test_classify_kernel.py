@@ -12,7 +12,7 @@ import pytest
 from chainatlas.domain.chain import load_chain
 from chainatlas.engines.classify import Classifier, effective_shares, parse_products
 from chainatlas.engines.placement_kernel import Kernel
-from chainatlas.services.placement.classify_file import read_frame
+from chainatlas.services.placement import read_frame
 
 CRAFTED = [
     "", "、", "及和与或", "手机摄像头模组", "手机及车载摄像头模组", "车载摄像头模组，手机摄像头", "消费类锂电池", "动力锂电池",

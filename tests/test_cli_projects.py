@@ -14,7 +14,7 @@ from chainatlas.store import db
 @pytest.fixture
 def cli_db(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("CHAINATLAS_DATABASE_URL", sqlite_url)
-    from chainatlas.services.demo.ledger import load_demo_ledger
+    from chainatlas.services.demo import load_demo_ledger
 
     with db.session_scope(sqlite_url) as s:
         load_demo_ledger(s)

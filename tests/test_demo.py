@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from chainatlas.domain.chain import load_chain
 from chainatlas.domain.uscc import is_valid
-from chainatlas.services.demo.loader import GENERATED_NOTE, load_demo
-from chainatlas.services.placement.placements import effective_placements
+from chainatlas.services.demo import GENERATED_NOTE, load_demo
+from chainatlas.services.placement import effective_placements
 from chainatlas.store import db
 from chainatlas.store.models import Enterprise, Project, Relation, Zone
 

@@ -30,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chainatlas.services.analysis import diagnosis as dg
-from chainatlas.services.analysis.settings import SettingsError, load_settings
+from chainatlas.services.analysis import SettingsError, load_settings
 from chainatlas.store import db
 from chainatlas.store.models import Base, Enterprise, Placement, Project, Relation, Zone
 
@@ -336,17 +336,17 @@ def real_db(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
 
 def test_real_clusters_come_out_as_strengths(real_db: str) -> None:
     with db.session_factory(real_db)() as s:
-        ningde = dg.diagnose(s, "ningde-city")
+        ningde = dg.diagnose(s, "ningde-city", chain_id="nev-icv")
         battery = ningde.nodes["battery-cells-packs"]
         # CATL alone: one listed firm, so the count rule gives 弱 and the anchor rule lifts it; LQ is huge.
         assert battery.verdict in ("强", "较强") and battery.lq > 10 and battery.present
         assert any("宁德时代" in n for n in s.scalars(select(Enterprise.name).where(
             Enterprise.id.in_(battery.enterprise_ids))))
-        chongqing = dg.diagnose(s, "chongqing-city")
+        chongqing = dg.diagnose(s, "chongqing-city", chain_id="nev-icv")
         assert chongqing.nodes["passenger-nev"].verdict in ("强", "较强") and chongqing.nodes["passenger-nev"].present
-        xinyu = dg.diagnose(s, "xinyu-city")  # 赣锋锂业
+        xinyu = dg.diagnose(s, "xinyu-city", chain_id="nev-icv")  # 赣锋锂业
         assert xinyu.nodes["lithium-resources"].verdict in ("强", "较强") and xinyu.nodes["lithium-resources"].present
-        wuhan = dg.diagnose(s, "wuhan-city")
+        wuhan = dg.diagnose(s, "wuhan-city", chain_id="nev-icv")
         assert wuhan.region_count > 50 and wuhan.gaps
         print("\n武汉（4201，上市公司口径）前十个机会：")
         for g in wuhan.gaps[:10]:
@@ -393,7 +393,7 @@ def test_vectorised_placements_match_the_placement_service(session: Session) -> 
     import polars as pl
 
     from chainatlas.domain.chain import load_chain
-    from chainatlas.services.placement.placements import effective_placements
+    from chainatlas.services.placement import effective_placements
 
     chain = load_chain("nev-icv")
     firms = [Enterprise(name=f"企业{i}", city_code="4201") for i in range(4)]

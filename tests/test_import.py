@@ -15,9 +15,9 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from chainatlas.services.ingest import imports
-from chainatlas.services.demo.generate import generate_enterprises
-from chainatlas.services.ingest.imports import held_problems, import_enterprises, import_relations, write_error_report
-from chainatlas.services.catalog.zones import load_zone
+from chainatlas.services.demo import generate_enterprises
+from chainatlas.services.ingest import held_problems, import_enterprises, import_relations, write_error_report
+from chainatlas.services.catalog import load_zone
 from chainatlas.store import db
 from chainatlas.store.models import (
     AuditEntry,
@@ -37,7 +37,7 @@ pytestmark = pytest.mark.db
 @pytest.fixture
 def zone_db(db_url: str) -> str:
     with db.session_scope(db_url) as s:
-        load_zone(s, "wuhan-edz")
+        load_zone(s, "wuhan-edz", chain_id="nev-icv")
     return db_url
 
 
@@ -314,7 +314,7 @@ def test_large_import_paths_land_exactly_what_the_plain_path_lands(zone_db: str,
     other = f"sqlite:///{tmp_path / 'plain.db'}"
     db.migrate(other)
     with db.session_scope(other) as s:
-        load_zone(s, "wuhan-edz")
+        load_zone(s, "wuhan-edz", chain_id="nev-icv")
     with db.session_scope(other) as s:
         plain = import_enterprises(s, path, fuzzy=not flags)
     env = {**os.environ, "CHAINATLAS_DATABASE_URL": zone_db, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}

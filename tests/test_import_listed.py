@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from chainatlas.services.ingest.imports import import_enterprises
+from chainatlas.services.ingest import import_enterprises
 from chainatlas.store import db
 from chainatlas.store.models import Enterprise, EnterpriseAlias
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from chainatlas.ingest.address import divisions
 from chainatlas.ingest.name_place_columns import address_rests, name_keys, nfkc_all, places
 from chainatlas.ingest.names import name_key
-from chainatlas.services.demo.generate import generate_enterprises
+from chainatlas.services.demo import generate_enterprises
 
 # Shapes the fast path must hand over, or get right: brackets of every width, branches, Latin names, blanks,
 # place prefixes up to province + city + county, generic places, suffixes longer than what precedes them,

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from chainatlas.domain.money import format_yuan
 from chainatlas.services.pipeline import projects as pipeline
-from chainatlas.services.pipeline.kpi import format_measure, kpi_report, months_elapsed
+from chainatlas.services.pipeline import format_measure, kpi_report, months_elapsed
 from chainatlas.store.models import YearlyTarget
 
 pytestmark = pytest.mark.db
@@ -22,7 +22,7 @@ AS_OF = date(2024, 10, 31)
 def _project(s: Session, name: str, yuan: int, created: date, steps: list[tuple[str, date, str]],
              node: str = "battery-cells", **kw: object) -> int:
     p = pipeline.create_project(s, zone_id="wuhan-edz", name=name, by_user="t", on=created, node_ids=[node],
-                                investment_yuan=yuan, **kw)
+                                investment_yuan=yuan, **kw, chain_id="nev-icv")
     for stage, on, reason in steps:
         pipeline.change_stage(s, p.id, stage, on=on, by_user="t", reason=reason)
     return p.id
@@ -54,7 +54,7 @@ def ledger(zone_session: Session) -> Session:
 
 
 def test_counts_by_milestone_date_in_year(ledger: Session) -> None:
-    r = kpi_report(ledger, "wuhan-edz", 2024, as_of=AS_OF)
+    r = kpi_report(ledger, "wuhan-edz", 2024, as_of=AS_OF, chain_id="nev-icv")
     signed = r.row("signed_projects")
     assert signed.target == 15  # from the zone file (the article)
     assert signed.actual == 2  # A and B; C signed in 2023, D after as_of, F dropped
@@ -72,7 +72,7 @@ def test_counts_by_milestone_date_in_year(ledger: Session) -> None:
 
 @SQLITE_ONLY
 def test_time_schedule_and_projection(ledger: Session) -> None:
-    r = kpi_report(ledger, "wuhan-edz", 2024, as_of=AS_OF)
+    r = kpi_report(ledger, "wuhan-edz", 2024, as_of=AS_OF, chain_id="nev-icv")
     assert r.months_elapsed == 10.0
     signed = r.row("signed_projects")
     assert signed.time_target == 13  # 15 × 10/12 = 12.5, rounded up: 13 are needed to be on schedule
@@ -85,28 +85,28 @@ def test_time_schedule_and_projection(ledger: Session) -> None:
     assert money.projection == 30 * YI + 50_000_000 + 8 * YI + round(10 * YI * 0.3)
     assert money.at_risk and signed.at_risk
     assert money.run_rate == round((30 * YI + 50_000_000) * 12 / 10)
-    run = kpi_report(ledger, "wuhan-edz", 2024, as_of=AS_OF, method="run_rate")
+    run = kpi_report(ledger, "wuhan-edz", 2024, as_of=AS_OF, method="run_rate", chain_id="nev-icv")
     assert run.row("signed_investment_yuan").projection == money.run_rate
     with pytest.raises(ValueError, match="未知的预测方法"):
-        kpi_report(ledger, "wuhan-edz", 2024, as_of=AS_OF, method="guess")
+        kpi_report(ledger, "wuhan-edz", 2024, as_of=AS_OF, method="guess", chain_id="nev-icv")
 
 
 @SQLITE_ONLY
 def test_as_of_moves_the_counts(ledger: Session) -> None:
-    mid = kpi_report(ledger, "wuhan-edz", 2024, as_of=date(2024, 6, 30))
+    mid = kpi_report(ledger, "wuhan-edz", 2024, as_of=date(2024, 6, 30), chain_id="nev-icv")
     assert mid.row("signed_projects").actual == 1  # only A by the end of June
     assert mid.row("signed_projects").monthly[6:] == [0] * 6
     assert months_elapsed(2024, date(2024, 10, 15)) == pytest.approx(9 + 15 / 31)
-    after = kpi_report(ledger, "wuhan-edz", 2024, as_of=date(2025, 1, 15))
+    after = kpi_report(ledger, "wuhan-edz", 2024, as_of=date(2025, 1, 15), chain_id="nev-icv")
     row = after.row("signed_projects")
     assert row.actual == 3 and row.projection == 3  # the year is over: projection is what happened
     assert row.ahead is False and row.time_target == 15
-    assert kpi_report(ledger, "wuhan-edz", 2023).as_of == date(2023, 12, 31)  # a past year is read at its end
+    assert kpi_report(ledger, "wuhan-edz", 2023, chain_id="nev-icv").as_of == date(2023, 12, 31)  # a past year is read at its end
 
 
 @SQLITE_ONLY
 def test_node_scope(ledger: Session) -> None:
-    r = kpi_report(ledger, "wuhan-edz", 2024, as_of=AS_OF, node_id="battery-cells-packs")
+    r = kpi_report(ledger, "wuhan-edz", 2024, as_of=AS_OF, node_id="battery-cells-packs", chain_id="nev-icv")
     money = r.row("signed_investment_yuan")
     assert money.target == 40 * YI  # the node's own target, not the chain's
     assert money.actual == 30 * YI  # A is on battery-cells (below the node); B is on lidar
@@ -114,7 +114,7 @@ def test_node_scope(ledger: Session) -> None:
 
 
 def test_alerts(ledger: Session) -> None:
-    r = kpi_report(ledger, "wuhan-edz", 2024, as_of=AS_OF)
+    r = kpi_report(ledger, "wuhan-edz", 2024, as_of=AS_OF, chain_id="nev-icv")
     by_kind: dict[str, list] = {}
     for a in r.alerts:
         by_kind.setdefault(a.kind, []).append(a)
@@ -128,7 +128,7 @@ def test_alerts(ledger: Session) -> None:
     # E: 在谈 since 1 Aug, 91 days > 30.  A: 开工 since 1 Sep, 60 days > 30.  B: last contact 20 Oct, 11 days ≤ 20.
     # D was 在谈 on 31 Oct (it signed on 15 Nov): judged by that day's stage, silent since 1 Jul.
     assert stalled == {"E": 91, "A": 60, "D": 122}
-    quieter = kpi_report(ledger, "wuhan-edz", 2024, as_of=AS_OF, stale_days={"在谈": 120, "开工": 90, "签约": 200})
+    quieter = kpi_report(ledger, "wuhan-edz", 2024, as_of=AS_OF, stale_days={"在谈": 120, "开工": 90, "签约": 200}, chain_id="nev-icv")
     assert {a.days for a in quieter.alerts if a.kind == "stalled"} == {122}
 
 
@@ -137,13 +137,13 @@ def test_unknown_target_measure_is_reported(ledger: Session) -> None:
     ledger.add(YearlyTarget(zone_id="wuhan-edz", year=2024, measure="happiness", chain_id="nev-icv", node_id="",
                             target_value=1))
     ledger.flush()
-    r = kpi_report(ledger, "wuhan-edz", 2024, as_of=AS_OF)
+    r = kpi_report(ledger, "wuhan-edz", 2024, as_of=AS_OF, chain_id="nev-icv")
     assert any(a.kind == "unknown_measure" and "happiness" in a.message_zh for a in r.alerts)
 
 
 @SQLITE_ONLY
 def test_demo_ledger_tells_a_realistic_year(session: Session) -> None:
-    from chainatlas.services.demo.ledger import load_demo_ledger
+    from chainatlas.services.demo import load_demo_ledger
 
     projects = load_demo_ledger(session, "wuhan-edz", 2024, as_of=AS_OF)
     assert 25 <= len(projects) <= 35
@@ -151,7 +151,7 @@ def test_demo_ledger_tells_a_realistic_year(session: Session) -> None:
     assert {p.stage for p in projects} >= {"线索", "接洽", "在谈", "签约", "注册", "开工", "投产", "搁置", "终止"}
     assert len(load_demo_ledger(session, "wuhan-edz", 2024, as_of=AS_OF)) == len(projects)  # loads once
 
-    r = kpi_report(session, "wuhan-edz", 2024, as_of=AS_OF)
+    r = kpi_report(session, "wuhan-edz", 2024, as_of=AS_OF, chain_id="nev-icv")
     signed, money = r.row("signed_projects"), r.row("signed_investment_yuan")
     assert (signed.target, money.target) == (15, 200 * YI)  # the article's targets
     assert signed.actual >= 13 and signed.ahead  # the count is ahead of the calendar …

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from chainatlas.domain.uscc import check_digit
 from chainatlas.services.pipeline import projects as pipeline
-from chainatlas.services.pipeline.kpi import kpi_report
+from chainatlas.services.pipeline import kpi_report
 from chainatlas.services.pipeline.ledger import (
     ACTIVITY_SHEET,
     HISTORY_SHEET,
@@ -69,7 +69,7 @@ def full_ledger(zone_session: Session) -> Session:
         park_id="icv-ev-park", officer="张伟", leader="副主任甲", project_type="扩建", purpose="补链",
         foreign_invested=True, fdi_usd=12_345_678, summary="第一行\n第二行：企业简介、投资内容",
         notes="进度：厂房封顶；\"引号\"与'单引号'", next_action="协调临时用电", next_action_on=date(2024, 11, 20),
-    )
+    chain_id="nev-icv")
     for stage, on, reason in [("在谈", date(2024, 2, 1), ""), ("签约", date(2024, 3, 28), ""),
                               ("注册", date(2024, 5, 10), ""), ("搁置", date(2024, 6, 1), "资金调整"),
                               ("注册", date(2024, 7, 1), ""), ("开工", date(2024, 8, 18), "")]:
@@ -77,11 +77,11 @@ def full_ledger(zone_session: Session) -> Session:
     pipeline.log_activity(s, p.id, on=date(2024, 9, 20), by_user="li", kind="拜访", content="走访工地")
     pipeline.log_activity(s, p.id, on=date(2024, 9, 20), by_user="li", kind="电话", content="走访工地")
     q = pipeline.create_project(s, zone_id="wuhan-edz", name="激光雷达项目", by_user="wang", on=date(2024, 2, 5),
-                                investor_name="某激光雷达公司", node_ids=["lidar"], investment_yuan=600_000_000)
+                                investor_name="某激光雷达公司", node_ids=["lidar"], investment_yuan=600_000_000, chain_id="nev-icv")
     pipeline.change_stage(s, q.id, "签约", on=date(2024, 3, 1), by_user="wang")
     pipeline.change_stage(s, q.id, "在谈", on=date(2024, 4, 1), by_user="wang", reason="协议解除")
     pipeline.change_stage(s, q.id, "终止", on=date(2024, 5, 1), by_user="wang", reason="选址他地")
-    pipeline.create_project(s, zone_id="wuhan-edz", name="空白线索", by_user="wang", on=date(2024, 2, 5))
+    pipeline.create_project(s, zone_id="wuhan-edz", name="空白线索", by_user="wang", on=date(2024, 2, 5), chain_id="nev-icv")
     s.flush()
     return s
 
@@ -90,27 +90,27 @@ def test_round_trip_keeps_every_field(full_ledger: Session, tmp_path: Path) -> N
     s = full_ledger
     before = snapshot(s)
     first = tmp_path / "台账.xlsx"
-    assert export_ledger(s, first, "wuhan-edz", year=2024, as_of=date(2024, 10, 31)) == 3
+    assert export_ledger(s, first, "wuhan-edz", year=2024, as_of=date(2024, 10, 31), chain_id="nev-icv") == 3
     for p in s.scalars(select(Project)):
         s.delete(p)
     s.flush()
     assert s.scalar(select(func.count(Project.id))) == 0
 
-    result = import_ledger(s, first, by_user="importer")
+    result = import_ledger(s, first, by_user="importer", chain_id="nev-icv")
     assert (result.inserted, result.updated, result.unchanged) == (3, 0, 0)
     s.expire_all()
     after = snapshot(s)
     assert after == before  # every column, the whole stage history and every contact
     assert after["20240105001"]["investment_yuan"] == 1_234_567_891  # to the yuan through a 亿元 column
 
-    again = import_ledger(s, first, by_user="importer")
+    again = import_ledger(s, first, by_user="importer", chain_id="nev-icv")
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, 3)
     assert (again.stage_changes_added, again.activities_added) == (0, 0)
     s.expire_all()
     assert snapshot(s) == before
 
     second = tmp_path / "再导出.xlsx"
-    export_ledger(s, second, "wuhan-edz", year=2024, as_of=date(2024, 10, 31))
+    export_ledger(s, second, "wuhan-edz", year=2024, as_of=date(2024, 10, 31), chain_id="nev-icv")
     for sheet, first_row in ((MAIN_SHEET, 3), (HISTORY_SHEET, 1), (ACTIVITY_SHEET, 1), (SUMMARY_SHEET, 3)):
         assert sheet_values(second, sheet, first_row) == sheet_values(first, sheet, first_row), sheet
 
@@ -118,7 +118,7 @@ def test_round_trip_keeps_every_field(full_ledger: Session, tmp_path: Path) -> N
 @SQLITE_ONLY
 def test_export_shape_and_monthly_summary(full_ledger: Session, tmp_path: Path) -> None:
     path = tmp_path / "台账.xlsx"
-    export_ledger(full_ledger, path, "wuhan-edz", year=2024, as_of=date(2024, 10, 31))
+    export_ledger(full_ledger, path, "wuhan-edz", year=2024, as_of=date(2024, 10, 31), chain_id="nev-icv")
     wb = load_workbook(path)
     assert wb.sheetnames == [MAIN_SHEET, HISTORY_SHEET, ACTIVITY_SHEET, SUMMARY_SHEET]
     header = [c.value for c in wb[MAIN_SHEET][3]]
@@ -134,7 +134,7 @@ def test_export_shape_and_monthly_summary(full_ledger: Session, tmp_path: Path) 
     count = heads.index("签约项目数（个）")
     assert summary["3月"][money] == pytest.approx(12.3457, abs=1e-4)  # the lidar signing was undone, so not counted
     assert summary["合计"][count] == 1 and summary["年度目标"][count] == 15
-    report = kpi_report(full_ledger, "wuhan-edz", 2024, as_of=date(2024, 10, 31))
+    report = kpi_report(full_ledger, "wuhan-edz", 2024, as_of=date(2024, 10, 31), chain_id="nev-icv")
     assert summary["年底预计"][count] == report.row("signed_projects").projection
     assert summary["序时进度"][count] == "滞后"
 
@@ -176,7 +176,7 @@ def test_bad_rows_are_named_and_nothing_is_written(zone_session: Session, tmp_pa
     ]
     _write_book(path, rows, HEADERS)
     with pytest.raises(LedgerImportError) as info:
-        import_ledger(zone_session, path, by_user="t", zone_id="wuhan-edz")
+        import_ledger(zone_session, path, by_user="t", zone_id="wuhan-edz", chain_id="nev-icv")
     found = {(p.row, p.column) for p in info.value.problems}
     assert found == {
         (5, "签约日期"), (6, "阶段"), (7, "签约日期"), (8, "投资金额（万元）"), (9, "产业链环节"), (10, "所在园区"),
@@ -197,7 +197,7 @@ def test_a_ledger_typed_by_hand_imports_once(zone_session: Session, tmp_path: Pa
     row = [1, None, "好项目", "某企业", "动力电芯、lidar", "新建", 120000, "智能网联和电动汽车产业园", "签约",
            "2024年5月1日", None, None, "已签约", "自用"]
     _write_book(path, [row], HEADERS)
-    first = import_ledger(zone_session, path, by_user="t", zone_id="wuhan-edz", today=date(2024, 10, 31))
+    first = import_ledger(zone_session, path, by_user="t", zone_id="wuhan-edz", today=date(2024, 10, 31), chain_id="nev-icv")
     assert (first.inserted, first.stage_changes_added) == (1, 1)
     p = zone_session.scalar(select(Project))
     assert p.code == "20240501001"  # 区级编码 from the date it reached its stage
@@ -207,7 +207,7 @@ def test_a_ledger_typed_by_hand_imports_once(zone_session: Session, tmp_path: Pa
     assert [(c.from_stage, c.to_stage, c.changed_on, c.reason) for c in p.stage_changes] == [
         (None, "签约", date(2024, 5, 1), "台账导入")]
     assert p.source == f"import:{first.batch_id}"
-    second = import_ledger(zone_session, path, by_user="t", zone_id="wuhan-edz", today=date(2024, 10, 31))
+    second = import_ledger(zone_session, path, by_user="t", zone_id="wuhan-edz", today=date(2024, 10, 31), chain_id="nev-icv")
     assert (second.inserted, second.updated, second.unchanged, second.stage_changes_added) == (0, 0, 1, 0)
     assert zone_session.scalar(select(func.count(Project.id))) == 1
 
@@ -217,7 +217,7 @@ def test_not_an_excel_file(zone_session: Session, tmp_path: Path) -> None:
     path = tmp_path / "ledger.xlsx"
     path.write_text("序号,项目名称\n1,x\n", encoding="utf-8")
     with pytest.raises(LedgerImportError, match="ledger.xlsx 无法作为 Excel 文件打开.*另存为 .xlsx"):
-        import_ledger(zone_session, path, by_user="t", zone_id="wuhan-edz")
+        import_ledger(zone_session, path, by_user="t", zone_id="wuhan-edz", chain_id="nev-icv")
 
 
 @SQLITE_ONLY
@@ -227,7 +227,7 @@ def test_a_gbk_csv_ledger_reads_like_excel(zone_session: Session, tmp_path: Path
     lines = ["经开区招商项目台账,,,,,", "项目名称,投资主体,产业链环节,投资金额(亿元),阶段,签约日期",
              "电驱项目,某电机公司,驱动电机,2.5,签约,2024-06-30"]
     path.write_bytes("\r\n".join(lines).encode("gb18030"))
-    result = import_ledger(zone_session, path, by_user="t", zone_id="wuhan-edz", today=date(2024, 10, 31))
+    result = import_ledger(zone_session, path, by_user="t", zone_id="wuhan-edz", today=date(2024, 10, 31), chain_id="nev-icv")
     assert result.inserted == 1
     p = zone_session.scalar(select(Project))
     assert (p.name, p.investment_yuan, p.node_ids, p.signed_on) == ("电驱项目", 250_000_000, ["drive-motor"],
@@ -240,5 +240,5 @@ def test_money_column_without_unit_is_refused(zone_session: Session, tmp_path: P
     _write_book(path, [[1, None, "项目", "甲", None, "新建", 5, None, "线索"]],
                 ["序号", "项目编号", "项目名称", "投资方", "产业链环节", "项目类型", "投资金额", "所在园区", "阶段"])
     with pytest.raises(LedgerImportError) as info:
-        import_ledger(zone_session, path, by_user="t", zone_id="wuhan-edz")
+        import_ledger(zone_session, path, by_user="t", zone_id="wuhan-edz", chain_id="nev-icv")
     assert [(p.row, p.column, p.message) for p in info.value.problems] == [(3, "投资金额", "没有注明金额单位")]

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from chainatlas.engines.linkage import MERGE_THRESHOLD, REVIEW_THRESHOLD, find_matches
 from chainatlas.services.ingest import review
-from chainatlas.services.ingest.imports import import_enterprises
-from chainatlas.services.catalog.zones import load_zone
+from chainatlas.services.ingest import import_enterprises
+from chainatlas.services.catalog import load_zone
 from chainatlas.store import db
 from chainatlas.store.models import AuditEntry, Enterprise, EnterpriseAlias, EnterpriseProduct, MergeCandidate
 
@@ -57,7 +57,7 @@ def test_pairs_of_two_known_firms_are_not_scored() -> None:
 @pytest.fixture
 def zone_db(db_url: str) -> str:
     with db.session_scope(db_url) as s:
-        load_zone(s, "wuhan-edz")
+        load_zone(s, "wuhan-edz", chain_id="nev-icv")
     return db_url
 
 

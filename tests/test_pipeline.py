@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chainatlas.services.pipeline import projects as pipeline
-from chainatlas.services.pipeline.projects import ProjectError, ProjectFilter, StageError
+from chainatlas.services.pipeline import ProjectError, ProjectFilter, StageError
 from chainatlas.store import db
 from chainatlas.store.models import AuditEntry, Project
 
@@ -22,7 +22,7 @@ YI = 100_000_000
 def new(session: Session, name: str = "电芯项目", on: date = date(2024, 1, 5), **kw: object) -> Project:
     kw.setdefault("node_ids", ["battery-cells"])
     kw.setdefault("investment_yuan", 30 * YI)
-    return pipeline.create_project(session, zone_id="wuhan-edz", name=name, by_user="zhang", on=on, **kw)
+    return pipeline.create_project(session, zone_id="wuhan-edz", name=name, by_user="zhang", on=on, **kw, chain_id="nev-icv")
 
 
 def audits(session: Session, code: str) -> list[AuditEntry]:
@@ -55,15 +55,15 @@ def test_create_validates_input(zone_session: Session) -> None:
     with pytest.raises(ProjectError, match="非负整数"):
         new(zone_session, investment_yuan=-5)
     with pytest.raises(ProjectError, match="开发区“mars”不存在"):
-        pipeline.create_project(zone_session, zone_id="mars", name="x", by_user="u", on=date(2024, 1, 1))
+        pipeline.create_project(zone_session, zone_id="mars", name="x", by_user="u", on=date(2024, 1, 1), chain_id="nev-icv")
     assert zone_session.scalar(select(Project.id)) is None
 
 
 def test_full_ladder_dates_history_and_audit(db_url: str) -> None:
     with db.session_scope(db_url) as s:
-        from chainatlas.services.catalog.zones import load_zone
+        from chainatlas.services.catalog import load_zone
 
-        load_zone(s, "wuhan-edz")
+        load_zone(s, "wuhan-edz", chain_id="nev-icv")
         p = new(s, park_id="icv-ev-park", officer="张伟")
         for stage, on in [("接洽", date(2024, 1, 20)), ("在谈", date(2024, 2, 10)), ("签约", date(2024, 3, 28)),
                           ("注册", date(2024, 5, 10)), ("开工", date(2024, 8, 18)), ("投产", date(2025, 6, 30))]:

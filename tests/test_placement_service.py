@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chainatlas.domain.chain import load_chain
-from chainatlas.services.placement.placements import classify_enterprises
+from chainatlas.services.placement import classify_enterprises
 from chainatlas.store.models import Enterprise, EnterpriseProduct, Placement
 
 pytestmark = pytest.mark.db

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from chainatlas.engines.charts import Progress, monthly_columns, progress_bars
-from chainatlas.services.reports.brief import Month
+from chainatlas.services.reports import Month
 
 
 def test_month_parsing_and_bounds() -> None:
@@ -54,10 +54,10 @@ def _is_chinese(text: str) -> bool:
 
 @pytest.mark.parametrize("kind", ["firms", "gaps", "targets", "ledger", "kpi"])
 def test_excel_exports(demo_session, tmp_path: Path, kind: str) -> None:  # type: ignore[no-untyped-def]
-    from chainatlas.services.reports.excel import export
+    from chainatlas.services.reports import export
 
     out = tmp_path / f"{kind}.xlsx"
-    rows = export(demo_session, kind, "武汉经开区", out, year=2024, as_of=date(2024, 10, 31))
+    rows = export(demo_session, kind, "武汉经开区", out, year=2024, as_of=date(2024, 10, 31), chain_id="nev-icv")
     assert rows > 0
     wb = load_workbook(out)
     main = wb.worksheets[0] if kind != "targets" else wb.worksheets[1]
@@ -96,12 +96,12 @@ def test_excel_exports(demo_session, tmp_path: Path, kind: str) -> None:  # type
 
 
 def test_export_refuses_bad_kind_and_suffix(demo_session, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from chainatlas.services.reports.excel import export
+    from chainatlas.services.reports import export
 
     with pytest.raises(ValueError, match="未知的导出类型"):
-        export(demo_session, "cats", "wuhan-edz", tmp_path / "x.xlsx")
+        export(demo_session, "cats", "wuhan-edz", tmp_path / "x.xlsx", chain_id="nev-icv")
     with pytest.raises(ValueError, match=r"\.xlsx"):
-        export(demo_session, "firms", "wuhan-edz", tmp_path / "x.csv")
+        export(demo_session, "firms", "wuhan-edz", tmp_path / "x.csv", chain_id="nev-icv")
 
 
 def _pdf_text(path: Path) -> str:
@@ -111,10 +111,10 @@ def _pdf_text(path: Path) -> str:
 
 
 def test_monthly_brief_pdf(demo_session, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from chainatlas.services.reports.brief import render_brief
-    from chainatlas.services.analysis.diagnosis import diagnose
+    from chainatlas.services.reports import render_brief
+    from chainatlas.services.analysis import diagnose
 
-    pdf = render_brief(demo_session, "武汉经开区", "2024-10", tmp_path / "brief.pdf")
+    pdf = render_brief(demo_session, "武汉经开区", "2024-10", tmp_path / "brief.pdf", chain_id="nev-icv")
     reader = PdfReader(pdf)
     assert (round(float(reader.pages[0].mediabox.width)), round(float(reader.pages[0].mediabox.height))) == (595, 842)
     fonts = {str(f.get_object()["/BaseFont"]) for p in reader.pages
@@ -124,7 +124,7 @@ def test_monthly_brief_pdf(demo_session, tmp_path: Path) -> None:  # type: ignor
     assert "武汉经开区新能源与智能网联汽车产业链招商月报（2024年10月）" in text.replace("\n", "")
     for heading in ("年度目标完成情况", "本月项目动态", "停滞与逾期项目", "产业链缺口与目标企业", "演示数据", "签约项目数"):
         assert heading in text, heading
-    top_gap = diagnose(demo_session, "wuhan-edz").gaps[0]
+    top_gap = diagnose(demo_session, "wuhan-edz", chain_id="nev-icv").gaps[0]
     assert top_gap.name_zh in text
     assert "图1" in text and "图2" in text  # the charts are in (inline SVG)
 

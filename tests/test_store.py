@@ -9,8 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select
 
-from chainatlas.services.catalog.chains import sync_chain
-from chainatlas.services.catalog.zones import load_zone, resolve_zone, ZoneNotFound
+from chainatlas.services.catalog import ZoneNotFound, load_zone, resolve_zone, sync_chain
 from chainatlas.store import db
 from chainatlas.store.models import AuditEntry, Base, ChainNodeRow, Enterprise, EnterpriseProduct, YearlyTarget
 
@@ -63,7 +62,7 @@ def test_chain_and_zone_load_idempotently(db_url: str) -> None:
     for _ in range(2):
         with db.session_scope(db_url) as s:
             sync_chain(s, "nev-icv")
-            load_zone(s, "wuhan-edz")
+            load_zone(s, "wuhan-edz", chain_id="nev-icv")
     with db.session_scope(db_url) as s:
         nodes = s.scalar(select(func.count()).select_from(ChainNodeRow))
         assert nodes >= 39

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chainatlas.services.targets import ranking as targets
-from chainatlas.services.reports.target_list import export_targets_xlsx
-from chainatlas.services.catalog.zones import load_zone
+from chainatlas.services.reports import export_targets_xlsx
+from chainatlas.services.catalog import load_zone
 from chainatlas.store import db
 from chainatlas.store.models import Designation, Enterprise, Placement, Project, Region, Relation, TargetWeights
 
@@ -37,7 +37,7 @@ def _firm(s: Session, key: str, name: str, city: str, **kw) -> Enterprise:
 def _build(url: str) -> World:
     """Leaders 东风 and 岚图 in the zone; peers 吉利 (buys like 东风) and 比亚迪 (buys from nobody we know)."""
     with db.session_scope(url) as s:
-        load_zone(s, "wuhan-edz")
+        load_zone(s, "wuhan-edz", chain_id="nev-icv")
         s.add_all([Region(code=c, name=n, level="city", parent_code=c[:2]) for c, n in
                    [("3306", "绍兴市"), ("4205", "宜昌市"), ("6501", "乌鲁木齐市"), ("4201", "武汉市"), ("3301", "杭州市")]])
         f = {
@@ -94,7 +94,7 @@ def world(db_url: str) -> Iterator[World]:
 
 def _rank(w: World, **kw) -> list[targets.TargetRow]:
     with db.session_scope(w.url) as s:
-        return targets.rank_targets(s, "wuhan-edz", NODE, **kw)
+        return targets.rank_targets(s, "wuhan-edz", NODE, **kw, chain_id="nev-icv")
 
 
 @pytest.mark.db
@@ -172,15 +172,15 @@ def test_cache_follows_data_changes(world: World) -> None:
 @pytest.mark.db
 def test_target_to_project_then_excluded(world: World) -> None:
     with db.session_scope(world.url) as s:
-        project = targets.target_to_project(s, "武汉经开区", world.ids["B"], NODE, by_user="alice")
+        project = targets.target_to_project(s, "武汉经开区", world.ids["B"], NODE, by_user="alice", chain_id="nev-icv")
         assert project.stage == "线索" and project.investor_id == world.ids["B"]
         assert project.node_ids == [NODE] and project.source_kind == "目标推荐"
         assert "吉利" in project.source_detail
     with db.session_scope(world.url) as s:
         with pytest.raises(targets.TargetError, match="已在.*项目台账"):
-            targets.target_to_project(s, "wuhan-edz", world.ids["B"], NODE, by_user="alice")
+            targets.target_to_project(s, "wuhan-edz", world.ids["B"], NODE, by_user="alice", chain_id="nev-icv")
         with pytest.raises(targets.TargetError, match="一票否决"):
-            targets.target_to_project(s, "wuhan-edz", world.ids["E"], NODE, by_user="alice")
+            targets.target_to_project(s, "wuhan-edz", world.ids["E"], NODE, by_user="alice", chain_id="nev-icv")
         assert s.scalar(select(Project).where(Project.investor_id == world.ids["E"])) is None
     assert world.ids["B"] not in {r.enterprise_id for r in _rank(world)}
 
@@ -189,7 +189,7 @@ def test_target_to_project_then_excluded(world: World) -> None:
 def test_export_one_sheet_per_node(world: World, tmp_path: Path) -> None:
     out = tmp_path / "目标企业.xlsx"
     with db.session_scope(world.url) as s:
-        n = export_targets_xlsx(s, "wuhan-edz", [NODE, "bms"], out, limit=10)
+        n = export_targets_xlsx(s, "wuhan-edz", [NODE, "bms"], out, limit=10, chain_id="nev-icv")
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames == ["权重与说明", "热管理系统", "电池管理系统"]
     weights = {r[0]: r[1] for r in wb["权重与说明"].iter_rows(min_row=4, values_only=True)}
@@ -211,10 +211,10 @@ def test_export_one_sheet_per_node(world: World, tmp_path: Path) -> None:
 @pytest.mark.db
 def test_suppliers_for_leader_known_predicted_and_warm_paths(world: World) -> None:
     with db.session_scope(world.url) as s:
-        view = targets.suppliers_for_leader(s, "wuhan-edz", "东风汽车")
-        same = targets.suppliers_for_leader(s, "wuhan-edz", "DONGFENG MOTOR CORP.")  # English name, any case
+        view = targets.suppliers_for_leader(s, "wuhan-edz", "东风汽车", chain_id="nev-icv")
+        same = targets.suppliers_for_leader(s, "wuhan-edz", "DONGFENG MOTOR CORP.", chain_id="nev-icv")  # English name, any case
         with pytest.raises(targets.TargetError, match="找不到企业"):
-            targets.suppliers_for_leader(s, "wuhan-edz", "不存在的汽车")
+            targets.suppliers_for_leader(s, "wuhan-edz", "不存在的汽车", chain_id="nev-icv")
     assert same.leader_id == view.leader_id == world.ids["L1"]
     assert view.outside_known == 4 and view.local_known == 0
     assert [x.name for x in view.known_by_node[NODE]] == ["浙江三花智能控制股份有限公司"]
@@ -271,8 +271,8 @@ def test_node_lists_include_sub_nodes_and_rejections_cover_them(world: World) ->
         ])
         ids = {"X": x.id, "Y": y.id, "Z": z.id}
     with db.session_scope(world.url) as s:
-        rows = {r.enterprise_id: r for r in targets.rank_targets(s, "wuhan-edz", "battery-cells-packs")}
-        cells = {r.enterprise_id for r in targets.rank_targets(s, "wuhan-edz", "battery-cells")}
+        rows = {r.enterprise_id: r for r in targets.rank_targets(s, "wuhan-edz", "battery-cells-packs", chain_id="nev-icv")}
+        cells = {r.enterprise_id for r in targets.rank_targets(s, "wuhan-edz", "battery-cells", chain_id="nev-icv")}
     assert ids["X"] not in rows and ids["X"] not in cells
     assert rows[ids["Y"]].components["fit"] == pytest.approx(0.6)
     assert rows[ids["Z"]].components["fit"] == 1.0  # a manual placement is certain

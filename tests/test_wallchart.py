@@ -159,8 +159,8 @@ def pdftotext(path: Path) -> str:
 
 
 def test_render_a0_pdf_from_demo_world(demo_session, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from chainatlas.services.analysis.diagnosis import diagnose
-    from chainatlas.services.reports.wallchart import build_wall_spec, render_wallchart
+    from chainatlas.services.analysis import diagnose
+    from chainatlas.services.reports import build_wall_spec, render_wallchart
 
     [pdf] = render_wallchart(demo_session, "武汉经开区", "nev-icv", "A0", tmp_path / "wall.pdf")
     reader = PdfReader(pdf)
@@ -168,8 +168,8 @@ def test_render_a0_pdf_from_demo_world(demo_session, tmp_path: Path) -> None:  #
     assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (2384, 3370)
     assert any("WenQuanYi" in f for f in _fonts(reader))
     text = pdftotext(pdf).replace(" ", "").replace("\n", "")  # content order: wrapped names rejoin
-    d = diagnose(demo_session, "wuhan-edz")
-    spec = build_wall_spec(demo_session, "wuhan-edz")
+    d = diagnose(demo_session, "wuhan-edz", chain_id="nev-icv")
+    spec = build_wall_spec(demo_session, "wuhan-edz", chain_id="nev-icv")
     assert "演示数据" in text and "图例" in text and "数据来源" in text
     for ns in d.nodes.values():
         assert ns.name_zh in text, ns.name_zh
@@ -185,9 +185,9 @@ def test_render_a0_pdf_from_demo_world(demo_session, tmp_path: Path) -> None:  #
 
 def test_other_sizes_and_svg(demo_session, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from chainatlas.engines.wall_render import layout_to_pdf
-    from chainatlas.services.reports.wallchart import build_wall_spec, render_wallchart
+    from chainatlas.services.reports import build_wall_spec, render_wallchart
 
-    spec = build_wall_spec(demo_session, "wuhan-edz")
+    spec = build_wall_spec(demo_session, "wuhan-edz", chain_id="nev-icv")
     for paper, size in (("A1", (1684, 2384)), ("A3", (842, 1191))):
         layout = layout_wallchart(spec, paper)
         assert problems(layout) == []
@@ -195,7 +195,7 @@ def test_other_sizes_and_svg(demo_session, tmp_path: Path) -> None:  # type: ign
         pdf.write_bytes(layout_to_pdf(layout))
         for page in PdfReader(pdf).pages:
             assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == size
-    svgs = render_wallchart(demo_session, "wuhan-edz", size="A1", out=tmp_path / "wall.svg")
+    svgs = render_wallchart(demo_session, "wuhan-edz", size="A1", out=tmp_path / "wall.svg", chain_id="nev-icv")
     first = svgs[0].read_text(encoding="utf-8")
     assert first.startswith("<svg") and "WenQuanYi Micro Hei" in first and "上游" in first
     assert "width='594.0mm' height='841.0mm'" in first

@@ -21,7 +21,7 @@ from web_helpers import add_users, copy_db, login
 
 @pytest.fixture(scope="module")
 def demo_template(tmp_path_factory):
-    from chainatlas.services.demo.loader import load_demo
+    from chainatlas.services.demo import load_demo
 
     path = tmp_path_factory.mktemp("demo") / "demo.db"
     url = f"sqlite:///{path}"

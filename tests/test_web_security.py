@@ -102,10 +102,10 @@ def test_writes_without_csrf_token_are_refused(client):
 
 
 def test_writer_passes_the_gate_and_gets_a_chinese_business_error(client, app_url):
-    from chainatlas.services.catalog.zones import load_zone
+    from chainatlas.services.catalog import load_zone
 
     with db.session_scope(app_url) as s:
-        load_zone(s, "wuhan-edz")
+        load_zone(s, "wuhan-edz", chain_id="nev-icv")
     token = login(client, "analyst")
     r = client.post("/api/projects/999/stage", json={"to_stage": "接洽"}, headers={"X-CSRF-Token": token})
     assert r.status_code == 422 and r.json()["detail"] == "找不到编号为 999 的项目。"

@@ -11,7 +11,7 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from chainatlas.services.catalog.zones import load_zone
+from chainatlas.services.catalog import load_zone
 from chainatlas.store import db
 from chainatlas.web import imports_web
 from chainatlas.web.app import create_app
@@ -32,7 +32,7 @@ def home(monkeypatch, tmp_path):
 def url(template, home, tmp_path):
     u = copy_db(template, tmp_path)
     with db.session_scope(u) as s:
-        load_zone(s, "wuhan-edz")
+        load_zone(s, "wuhan-edz", chain_id="nev-icv")
     yield u
     db.get_engine(u).dispose()
 

@@ -1,53 +1,125 @@
-"""Settings read from environment variables, each with a documented default.
+"""Settings, all in one place: every environment variable the program reads, its default and its meaning.
 
-| variable | default | meaning |
-| --- | --- | --- |
-| CHAINATLAS_DATABASE_URL | sqlite:///./chainatlas.db | SQLAlchemy URL; postgresql+psycopg://… for PostgreSQL |
-| CHAINATLAS_CHAIN | nev-icv | the chain shown by default |
-| CHAINATLAS_ZONE | wuhan-edz | the zone analysed by default |
-| CHAINATLAS_SECRET_KEY | (generated and kept in CHAINATLAS_HOME/secret_key) | signs session cookies |
-| CHAINATLAS_HOME | ./.chainatlas | instance folder: secret key, uploads, exports |
-| CHAINATLAS_CONFIG | (none) | YAML file overriding analysis settings (thresholds, weights) |
-| CHAINATLAS_UPLOAD_TTL_HOURS | 24 | web uploads never imported are deleted at start-up once older than this (imported ones at once) |
+Nothing else in the package reads a CHAINATLAS_* variable; code asks `settings()` (or one of the short accessors
+below). The environment is read at each call, so a changed variable (a test's monkeypatch, a restarted server) counts
+at once; a value that cannot be used is refused with the variable's name, whichever setting was asked for.
+The README's configuration table lists exactly the variables of SETTINGS (a test checks it).
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 DEFAULT_DATABASE_URL = "sqlite:///./chainatlas.db"
 
 
+def _hours(env: str, text: str) -> float:
+    try:
+        hours = float(text.strip())
+    except ValueError:
+        hours = -1.0
+    if not 0 <= hours < float("inf"):  # also refuses nan
+        raise ValueError(f"环境变量 {env} 应为不小于 0 的小时数（例如 24），现为“{text}”。")
+    return hours
+
+
+def _flag(env: str, text: str) -> bool:
+    if text.strip() not in ("0", "1"):
+        raise ValueError(f"环境变量 {env} 应为 0 或 1，现为“{text}”。")
+    return text.strip() == "1"
+
+
+def _text(_env: str, text: str) -> str:
+    return text
+
+
+def _path(_env: str, text: str) -> Path:
+    return Path(text)
+
+
+def _optional_path(_env: str, text: str) -> Path | None:
+    return Path(text) if text else None
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable: the field of `Settings` it fills, its default (as text) and what it means."""
+
+    field: str
+    env: str
+    default: str
+    meaning: str
+    parse: Callable[[str, str], Any] = _text
+
+
+SETTINGS = (
+    Setting("database_url", "CHAINATLAS_DATABASE_URL", DEFAULT_DATABASE_URL,
+            "SQLAlchemy URL; postgresql+psycopg://… for PostgreSQL"),
+    Setting("chain", "CHAINATLAS_CHAIN", "nev-icv", "the chain the CLI and the web app use when none is named"),
+    Setting("zone", "CHAINATLAS_ZONE", "wuhan-edz", "the zone analysed when none is named"),
+    Setting("home", "CHAINATLAS_HOME", "./.chainatlas", "instance folder: secret key, uploads, exports", _path),
+    Setting("secret_key", "CHAINATLAS_SECRET_KEY", "",
+            "signs session cookies; empty: a random key generated into CHAINATLAS_HOME/secret_key (mode 600)"),
+    Setting("analysis_config", "CHAINATLAS_CONFIG", "",
+            "YAML file overriding analysis settings (thresholds, weights); empty: the packaged defaults",
+            _optional_path),
+    Setting("upload_ttl_hours", "CHAINATLAS_UPLOAD_TTL_HOURS", "24",
+            "web uploads previewed but never imported are deleted at start-up once older than this (imported ones "
+            "at once)", _hours),
+    Setting("session_hours", "CHAINATLAS_SESSION_HOURS", "12", "how long a web login lasts", _hours),
+    Setting("cookie_secure", "CHAINATLAS_COOKIE_SECURE", "0",
+            "1 = session cookie only over HTTPS (set it when served behind an https proxy)", _flag),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The settings in force, typed; see SETTINGS for each one's variable, default and meaning."""
+
+    database_url: str
+    chain: str
+    zone: str
+    home: Path
+    secret_key: str
+    analysis_config: Path | None
+    upload_ttl_hours: float
+    session_hours: float
+    cookie_secure: bool
+
+
+
+def settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """The settings from the environment (os.environ unless given), each variable parsed and checked."""
+    env = os.environ if environ is None else environ
+    return Settings(**{s.field: s.parse(s.env, env.get(s.env, s.default)) for s in SETTINGS})
+
+
 def database_url() -> str:
-    return os.environ.get("CHAINATLAS_DATABASE_URL", DEFAULT_DATABASE_URL)
+    return settings().database_url
 
 
 def default_chain() -> str:
-    return os.environ.get("CHAINATLAS_CHAIN", "nev-icv")
+    return settings().chain
 
 
 def default_zone() -> str:
-    return os.environ.get("CHAINATLAS_ZONE", "wuhan-edz")
+    return settings().zone
 
 
 def home() -> Path:
-    path = Path(os.environ.get("CHAINATLAS_HOME", "./.chainatlas"))
+    path = settings().home
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 def upload_ttl_hours() -> float:
     """How long an uploaded file that was previewed but never imported may stay on disk (they are confidential)."""
-    text = os.environ.get("CHAINATLAS_UPLOAD_TTL_HOURS", "24").strip()
-    try:
-        hours = float(text)
-    except ValueError:
-        hours = -1.0
-    if not 0 <= hours < float("inf"):  # also refuses nan
-        raise ValueError(f"环境变量 CHAINATLAS_UPLOAD_TTL_HOURS 应为不小于 0 的小时数（例如 24），现为“{text}”。")
-    return hours
+    return settings().upload_ttl_hours
 
 
 def secret_key() -> str:
@@ -55,7 +127,7 @@ def secret_key() -> str:
 
     Never a constant in code: a key in the repository would let anyone forge sessions.
     """
-    key = os.environ.get("CHAINATLAS_SECRET_KEY")
+    key = settings().secret_key
     if key:
         return key
     path = home() / "secret_key"

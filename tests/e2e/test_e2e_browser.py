@@ -41,7 +41,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     from chainatlas.services.accounts import auth
-    from chainatlas.services.demo.loader import load_demo
+    from chainatlas.services.demo import load_demo
     from chainatlas.store import db
 
     base = tmp_path_factory.mktemp("e2e")

@@ -7,6 +7,7 @@ from enum import Enum
 
 import typer
 
+from chainatlas import config
 from chainatlas.domain.chain import Chain, ChainFileError, load_chain
 
 chain_app = typer.Typer(help="产业链文件 (chain files): 校验与查看 (check and show).", no_args_is_help=True)
@@ -30,12 +31,12 @@ def check(path: str = typer.Argument(..., help="产业链 YAML 文件路径或�
 
 @chain_app.command("show")
 def show(
-    chain_id: str = typer.Argument("nev-icv", help="产业链 id 或文件路径 (chain id or file)"),
+    chain_id: str = typer.Argument(None, help="产业链 id 或文件路径，默认 CHAINATLAS_CHAIN (chain id or file)"),
     format: ShowFormat = typer.Option(ShowFormat.tree, "--format", help="tree 或 json"),
 ) -> None:
     """打印产业链结构 (print the chain as a tree, or every node as JSON)."""
     try:
-        chain = load_chain(chain_id)
+        chain = load_chain(chain_id or config.default_chain())
     except ChainFileError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc

@@ -1,5 +1,5 @@
 """`chainatlas classify INPUT --chain nev-icv --out OUTPUT.csv [--workers N]`: place firms from a file on a chain,
-no database (the work is `services.classify_file`).
+no database (the work is `services.placement.classify_pass`).
 
 This module does not load polars itself: the command first starts its worker processes and fixes polars' thread
 count (one per process, so --workers N uses N cores), both of which must happen before polars loads.
@@ -14,8 +14,9 @@ from pathlib import Path
 
 import typer
 
+from chainatlas import config
 from chainatlas.domain.chain import ChainFileError, chain_file, load_chain
-from chainatlas.services.placement.classify_workers import (
+from chainatlas.services.placement import (
     WorkerFailed,
     available_cores,
     one_pass_process,
@@ -26,7 +27,7 @@ from chainatlas.services.placement.classify_workers import (
 
 def classify_command(
     input: Path = typer.Argument(..., help="企业名单文件 CSV/XLSX/Parquet (input file)"),
-    chain: str = typer.Option("nev-icv", "--chain", help="产业链 id 或文件路径 (chain id or YAML file)"),
+    chain: str = typer.Option(None, "--chain", help="产业链 id 或文件路径，默认 CHAINATLAS_CHAIN (chain id or YAML file)"),
     out: Path = typer.Option(..., "--out", help="输出 CSV：id,node_id,node_name,score,evidence (output CSV)"),
     workers: int | None = typer.Option(
         None, "--workers", min=1,
@@ -44,7 +45,7 @@ def classify_command(
         typer.echo(f"错误：输出文件夹 {out.parent} 不存在，请先创建 (output folder does not exist)", err=True)
         raise typer.Exit(1)
     try:
-        chain_path = chain_file(chain)
+        chain_path = chain_file(chain or config.default_chain())
     except ChainFileError as exc:
         typer.echo(f"错误：{exc}", err=True)
         raise typer.Exit(1) from exc
@@ -53,7 +54,7 @@ def classify_command(
     with start_part_workers(input, str(chain_path), mapping, parts) if parts > 1 else nullcontext() as part_workers:
         from chainatlas.ingest.mapping import MappingError
         from chainatlas.ingest.reader import ReadError
-        from chainatlas.services.placement.classify_file import classify_file
+        from chainatlas.services.placement import classify_file
 
         try:
             done = classify_file(input, load_chain(chain_path), out, workers, mapping, part_workers)

@@ -14,16 +14,16 @@ demo_app = typer.Typer(help="演示数据 (demo data): 武汉经开区演示库�
 
 @demo_app.command("load")
 def load(
-    zone: str = typer.Option("wuhan-edz", "--zone", help="开发区 id (zone id)"),
+    zone: str = typer.Option(None, "--zone", help="开发区 id，默认演示开发区 wuhan-edz (zone id)"),
     chain: str = typer.Option(None, "--chain", help="产业链 id，默认 CHAINATLAS_CHAIN (chain id)"),
 ) -> None:
     """加载默认产业链与演示开发区（企业、配套关系、项目台账）(load the default chain and the demo zone)."""
-    from chainatlas.services.demo.loader import load_demo
+    from chainatlas.services.demo import DEMO_ZONE, load_demo
 
     db.migrate()
     try:
         with db.session_scope() as session:
-            summary = load_demo(session, zone_id=zone, chain_id=chain or config.default_chain())
+            summary = load_demo(session, zone_id=zone or DEMO_ZONE, chain_id=chain or config.default_chain())
     except RuntimeError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc
@@ -55,7 +55,7 @@ def generate(
     seed: int = typer.Option(7, "--seed", help="随机种子 (random seed)"),
 ) -> None:
     """生成大规模演示企业名单（含重复、错别字、全角字符等噪声），用于基准测试 (generate benchmark data)."""
-    from chainatlas.services.demo.generate import generate_enterprises
+    from chainatlas.services.demo import generate_enterprises
 
     fmt = out.suffix.lstrip(".").lower()
     if fmt not in {"csv", "parquet", "xlsx"}:

@@ -10,10 +10,11 @@ from rich.console import Console
 from rich.table import Table
 
 from chainatlas import config
+from chainatlas.cli.errors import fail
 from chainatlas.domain.chain import Chain, ChainFileError, load_chain
 from chainatlas.domain.money import format_yuan
-from chainatlas.services.analysis.settings import SettingsError
-from chainatlas.services.catalog.zones import ZoneNotFound
+from chainatlas.services.analysis import SettingsError
+from chainatlas.services.catalog import ZoneNotFound
 from chainatlas.store import db
 
 VERDICT_STYLE = {"强": "bold green", "较强": "green", "弱": "yellow", "缺": "bold red", "未知": "dim"}
@@ -24,11 +25,6 @@ class OutFormat(str, Enum):
     table = "table"
     json = "json"
     csv = "csv"
-
-
-def _fail(message: str) -> None:
-    typer.echo(message, err=True)
-    raise typer.Exit(1)
 
 
 def _num(value: float | None, digits: int = 2) -> str:
@@ -45,25 +41,25 @@ def _run(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
         with db.session_scope() as session:
             return fn(session, *args, **kwargs)
     except (ZoneNotFound, LookupError, ValueError, ChainFileError, SettingsError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 def _load_chain(chain: str | None) -> Chain:
     try:
         return load_chain(chain or config.default_chain())
     except ChainFileError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         raise
 
 
 def _parse_firms(add_firm: list[str], serve_leaders: bool) -> list:
-    from chainatlas.services.analysis.diagnosis import HypotheticalFirm
+    from chainatlas.services.analysis import HypotheticalFirm
 
     firms = []
     for spec in add_firm:
         nodes, _, count = spec.partition(":")
         if count and not (count.isdigit() and int(count) > 0):
-            _fail(f"--add-firm “{spec}” 的数量应为正整数，例如 lidar:2")
+            fail(f"--add-firm “{spec}” 的数量应为正整数，例如 lidar:2")
         firms.append(HypotheticalFirm(node_ids=tuple(n for n in nodes.split("+") if n), count=int(count or 1),
                                       name=f"假设企业({nodes})", serves_leaders=serve_leaders))
     return firms
@@ -146,7 +142,7 @@ def gaps(
     top: int = typer.Option(15, "--top", help="表中显示的缺口数 (gaps shown in the table)"),
 ) -> None:
     """产业链诊断：强链、弱链、缺链与招商机会排序 (diagnose the chain: strong, weak, missing links, opportunities)."""
-    from chainatlas.services.analysis.diagnosis import diagnose, diagnosis_to_csv, diagnosis_to_dict
+    from chainatlas.services.analysis import diagnose, diagnosis_to_csv, diagnosis_to_dict
 
     chain_obj = _load_chain(chain)
     d = _run(diagnose, zone or config.default_zone(), chain or config.default_chain())
@@ -167,7 +163,7 @@ def leader(
     """链主企业配套分析：供应商、本地配套率、区外采购环节 (chain-leader supply view)."""
     from dataclasses import asdict
 
-    from chainatlas.services.analysis.diagnosis import leader_view
+    from chainatlas.services.analysis import leader_view
 
     chain_obj = _load_chain(chain)
     view = _run(leader_view, zone or config.default_zone(), name, chain or config.default_chain())
@@ -189,7 +185,7 @@ def whatif(
     ),
 ) -> None:
     """假设推演：新增企业或项目落地后，判定、本地配套率与机会分如何变化（不改动数据库）(what-if, read-only)."""
-    from chainatlas.services.analysis.diagnosis import firms_from_project, what_if
+    from chainatlas.services.analysis import firms_from_project, what_if
 
     firms = _parse_firms(add_firm, serve_leaders)
 

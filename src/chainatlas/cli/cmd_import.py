@@ -12,9 +12,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from chainatlas.cli.errors import fail
 from chainatlas.ingest.mapping import MappingError, field_labels
 from chainatlas.ingest.reader import ReadError
-from chainatlas.services.catalog.zones import ZoneNotFound
+from chainatlas.services.catalog import ZoneNotFound
 from chainatlas.store import db
 
 import_app = typer.Typer(help="导入数据 (import data): 企业名单、配套关系。", no_args_is_help=True)
@@ -27,14 +28,8 @@ def _user(user: str | None) -> str:
     return user or getpass.getuser() or "cli"
 
 
-def _fail(message: str) -> None:
-    console.print(f"[red]错误：[/]{message}", highlight=False)
-    raise typer.Exit(1)
-
-
 def _user_errors() -> tuple[type[Exception], ...]:
-    from chainatlas.services.ingest.imports import ImportProblem
-    from chainatlas.services.ingest.review import ReviewError
+    from chainatlas.services.ingest import ImportProblem, ReviewError
 
     return (*USER_ERRORS, ImportProblem, ReviewError)
 
@@ -57,21 +52,21 @@ def _run(fn: Callable[..., Any], path: Path | None, **kwargs: Any) -> Any:
             with db.session_scope() as session:
                 return fn(session, path, progress=progress, **kwargs) if path else fn(session, **kwargs)
     except _user_errors() as exc:
-        _fail(str(exc))
+        fail(str(exc), err=False)
     except KeyboardInterrupt:
         console.print("[yellow]已中断：本次导入未写入任何数据 (interrupted: nothing was written)[/]")
         raise typer.Exit(130) from None
     except OSError as exc:  # permission denied, a folder given as a file, a full disk
-        _fail(f"无法读取或写入 {exc.filename or ''}：{exc.strerror or exc}")
+        fail(f"无法读取或写入 {exc.filename or ''}：{exc.strerror or exc}", err=False)
 
 
 def _print_preview(path: Path, kind: str, mapping: Path | None, sheet: str | None, rows: int) -> None:
-    from chainatlas.services.ingest.imports import preview
+    from chainatlas.services.ingest import preview
 
     try:
         pv = preview(path, kind=kind, mapping=mapping, sheet=sheet, rows=rows)
     except USER_ERRORS as exc:
-        _fail(str(exc))
+        fail(str(exc), err=False)
     labels = field_labels(pv.mapping.fields)
     where = f"工作表“{pv.table.sheet}”，" if pv.table.sheet else (f"编码 {pv.table.encoding}，" if pv.table.encoding else "")
     console.print(f"{path.name}：{where}表头在第 {pv.table.header_row} 行，数据 {len(pv.table)} 行"
@@ -94,7 +89,7 @@ def _print_preview(path: Path, kind: str, mapping: Path | None, sheet: str | Non
 
 
 def _print_summary(summary: Any, errors_out: Path | None) -> None:
-    from chainatlas.services.ingest.imports import write_error_report
+    from chainatlas.services.ingest import write_error_report
 
     if summary.already_imported:
         console.print(f"{summary.file_name} 已于批次 #{summary.batch_id} 导入过（内容相同），本次未做任何改动 "
@@ -141,7 +136,7 @@ def import_enterprises_cmd(
     if preview_only:
         _print_preview(file, "enterprises", mapping, sheet, 5)
         return
-    from chainatlas.services.ingest.imports import import_enterprises
+    from chainatlas.services.ingest import import_enterprises
 
     summary = _run(import_enterprises, file, zone_id=zone, mapping=mapping, sheet=sheet, by_user=_user(user),
                    fuzzy=not no_fuzzy)
@@ -161,7 +156,7 @@ def import_relations_cmd(
     if preview_only:
         _print_preview(file, "relations", mapping, sheet, 5)
         return
-    from chainatlas.services.ingest.imports import import_relations
+    from chainatlas.services.ingest import import_relations
 
     summary = _run(import_relations, file, mapping=mapping, sheet=sheet, by_user=_user(user))
     _print_summary(summary, errors_out)
@@ -173,7 +168,7 @@ def import_errors_cmd(
     out: Path = typer.Option(..., "--out", help="输出 Excel 文件 (.xlsx)"),
 ) -> None:
     """导出某次导入暂未导入的问题行 (export the held-back rows of an import batch as Excel)。"""
-    from chainatlas.services.ingest.imports import held_problems, write_error_report
+    from chainatlas.services.ingest import held_problems, write_error_report
 
     problems = _run(lambda session: held_problems(session, batch), None)
     if not problems:
@@ -189,7 +184,7 @@ def review_list(
     limit: int = typer.Option(50, "--limit", help="最多显示条数 (max rows)"),
 ) -> None:
     """列出疑似重复企业 (list merge candidates), 可能性从高到低。"""
-    from chainatlas.services.ingest.review import count_pending, list_candidates
+    from chainatlas.services.ingest import count_pending, list_candidates
 
     def run(session: Any) -> tuple[list, int]:
         return list_candidates(session, status=status, limit=limit), count_pending(session)
@@ -209,9 +204,9 @@ def review_list(
 
 
 def _decide(action: str, candidate_id: int, user: str | None) -> None:
-    from chainatlas.services.ingest import review
+    from chainatlas.services import ingest
 
-    fn = {"accept": review.accept, "reject": review.reject, "split": review.split}[action]
+    fn = {"accept": ingest.accept, "reject": ingest.reject, "split": ingest.split}[action]
     c = _run(lambda session: fn(session, candidate_id, _user(user)), None)
     done = {"accept": f"已合并：#{c.right_id} 并入 #{c.left_id}（可用 split {c.id} 撤销）",
             "reject": f"已标记 #{c.left_id} 与 #{c.right_id} 不是同一企业",

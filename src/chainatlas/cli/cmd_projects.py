@@ -14,14 +14,13 @@ from rich.console import Console
 from rich.table import Table
 
 from chainatlas import config
+from chainatlas.cli.errors import fail
 from chainatlas.domain.chain import load_chain
 from chainatlas.domain.money import format_yuan
 from chainatlas.domain.stages import ALL_STAGES
 from chainatlas.ingest.values import ValueProblem, parse_amount_yuan, parse_date, split_list
-from chainatlas.services.pipeline import kpi as kpi_service
-from chainatlas.services.pipeline import ledger
-from chainatlas.services.pipeline import projects as pipeline
-from chainatlas.services.catalog.zones import ZoneNotFound, resolve_zone
+from chainatlas.services import pipeline
+from chainatlas.services.catalog import ZoneNotFound, resolve_zone
 from chainatlas.store import db
 
 projects_app = typer.Typer(help="招商项目台账 (project pipeline): 列表、详情、登记、阶段、走访、导入导出。",
@@ -38,11 +37,6 @@ def _user(user: str | None) -> str:
         return "cli"
 
 
-def _fail(message: str) -> None:
-    typer.echo(message, err=True)
-    raise typer.Exit(1)
-
-
 def _run(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """One unit of work; errors a user can fix come out as their Chinese message and exit code 1."""
     db.migrate()
@@ -50,7 +44,7 @@ def _run(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         with db.session_scope() as session:
             return fn(session, *args, **kwargs)
     except (ZoneNotFound, ValueError) as exc:  # StageError, ProjectError, LedgerImportError, ValueProblem
-        _fail(str(exc))
+        fail(str(exc))
 
 
 def _table(title: str, heads: tuple[str, ...]) -> Table:
@@ -66,7 +60,7 @@ def _date(value: str | None, option: str) -> date | None:
     try:
         return parse_date(value)
     except ValueProblem as exc:
-        _fail(f"{option} “{value}”：{exc.message}。{exc.action}")
+        fail(f"{option} “{value}”：{exc.message}。{exc.action}")
     return None
 
 
@@ -235,8 +229,8 @@ def import_cmd(
 ) -> None:
     """导入项目台账（按项目编号更新，重复导入不产生重复）(import the ledger from Excel)."""
 
-    def work(session: Any) -> ledger.LedgerImportResult:
-        return ledger.import_ledger(session, file, by_user=_user(user), zone_id=zone or config.default_zone(),
+    def work(session: Any) -> pipeline.LedgerImportResult:
+        return pipeline.import_ledger(session, file, by_user=_user(user), zone_id=zone or config.default_zone(),
                                     chain_id=config.default_chain())
 
     r = _run(work)
@@ -254,8 +248,8 @@ def export_cmd(
     """导出项目台账、阶段变更、走访记录与月度汇总 (export the ledger to Excel)."""
 
     def work(session: Any) -> int:
-        return ledger.export_ledger(session, file, zone or config.default_zone(), year=year,
-                                    as_of=_date(as_of, "--as-of"))
+        return pipeline.export_ledger(session, file, zone or config.default_zone(), chain_id=config.default_chain(),
+                                      year=year, as_of=_date(as_of, "--as-of"))
 
     n = _run(work)
     typer.echo(f"已导出 {n} 个项目到 {file}")
@@ -275,14 +269,14 @@ def kpi(
 
     def work(session: Any) -> None:
         zone_row = resolve_zone(session, zone or config.default_zone())
-        r = kpi_service.kpi_report(session, zone_row.id, year, as_of=_date(as_of, "--as-of"), node_id=node,
+        r = pipeline.kpi_report(session, zone_row.id, year, as_of=_date(as_of, "--as-of"), node_id=node,
                                    chain_id=config.default_chain(), method=method)
         nodes = load_chain(r.chain_id).nodes
         scope = f"·{nodes[node].name_zh}" if node and node in nodes else ""
         table = _table(f"{zone_row.name}{scope} {year}年招商目标完成情况（截至{r.as_of}，已过{r.months_elapsed}个月）",
                        ("指标", "年度目标", "已完成", "完成率", "序时目标", "序时进度", "年底预计", "预警"))
         for row in r.rows:
-            show = partial(kpi_service.format_measure, row.unit)
+            show = partial(pipeline.format_measure, row.unit)
             progress = "—" if row.ahead is None else ("[green]超时序[/]" if row.ahead else "[red]滞后[/]")
             pct = "—" if row.pct is None else f"{row.pct:.1f}%"
             table.add_row(row.label_zh, show(row.target), show(row.actual), pct,

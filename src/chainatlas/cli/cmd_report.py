@@ -10,7 +10,7 @@ import typer
 
 from chainatlas import config
 from chainatlas.domain.chain import ChainFileError
-from chainatlas.services.catalog.zones import ZoneNotFound
+from chainatlas.services.catalog import ZoneNotFound
 from chainatlas.store import db
 
 
@@ -32,7 +32,7 @@ class ExportKind(str, Enum):
 def _run(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
     """One unit of work; errors a user can fix (zone, chain, paper, file name, font) become Chinese messages."""
     from chainatlas.engines.wall_layout import WallChartTooDense
-    from chainatlas.services.reports.printing import FontMissing
+    from chainatlas.services.reports import FontMissing
 
     try:
         with db.session_scope() as session:
@@ -49,7 +49,7 @@ def wallchart(
     chain: str = typer.Option(config.default_chain(), "--chain", help="产业链 id (chain id)"),
 ) -> None:
     """产业链企业挂图：按上中下游排布节点与本区企业，标注强弱、缺口与目标企业 (print the wall chart)."""
-    from chainatlas.services.reports.wallchart import render_wallchart
+    from chainatlas.services.reports import render_wallchart
 
     paths = _run(render_wallchart, zone, chain, size.value, out)
     typer.echo(f"✓ 挂图已生成（{size.value}）：" + "、".join(str(p) for p in paths))
@@ -64,7 +64,7 @@ def export(
     as_of: str = typer.Option(None, "--as-of", help="统计截止日 YYYY-MM-DD，默认今天 (as-of date)"),
 ) -> None:
     """导出 Excel：企业名录、缺口与机会、目标企业、项目台账、年度目标 (export to Excel)."""
-    from chainatlas.services.reports.excel import EXPORT_TITLES, export as run_export
+    from chainatlas.services.reports import EXPORT_TITLES, export as run_export
 
     day = _date(as_of)
     rows = _run(run_export, kind.value, zone, out, chain_id=chain, year=year, as_of=day)
@@ -78,7 +78,7 @@ def brief(
     chain: str = typer.Option(config.default_chain(), "--chain", help="产业链 id (chain id)"),
 ) -> None:
     """招商月报 PDF：目标进度图表、新增与停滞项目、缺口与目标企业 (monthly brief as PDF)."""
-    from chainatlas.services.reports.brief import render_brief
+    from chainatlas.services.reports import render_brief
 
     path = _run(render_brief, zone, month, out, chain)
     typer.echo(f"✓ 月报已生成：{path}")

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from chainatlas.services.accounts import auth
+from chainatlas.services import accounts
 from chainatlas.store import db
 
 users_app = typer.Typer(help="用户与角色管理 (users and roles)", no_args_is_help=True, rich_markup_mode=None)
@@ -43,8 +43,8 @@ def users_add(
     db.migrate()
     try:
         with db.session_scope() as session:
-            user = auth.create_user(session, name, password, role, display_name=display_name, by_user="cli")
-    except auth.AuthError as exc:
+            user = accounts.create_user(session, name, password, role, display_name=display_name, by_user="cli")
+    except accounts.AuthError as exc:
         typer.echo(f"错误：{exc}", err=True)
         raise typer.Exit(2) from None
     typer.echo(f"已添加用户 {user.username}（{user.role_zh}）")
@@ -54,7 +54,7 @@ def users_list() -> None:
     """列出用户 (list users)."""
     db.migrate()
     with db.session_scope() as session:
-        rows = auth.list_users(session)
+        rows = accounts.list_users(session)
     if not rows:
         typer.echo("尚无用户。请运行：chainatlas users add NAME --role admin")
         return

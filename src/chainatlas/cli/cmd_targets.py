@@ -11,16 +11,12 @@ from rich.console import Console
 from rich.table import Table
 
 from chainatlas import config
+from chainatlas.cli.errors import fail
 from chainatlas.domain.chain import ChainFileError, load_chain
-from chainatlas.services.catalog.zones import ZoneNotFound
+from chainatlas.services.catalog import ZoneNotFound
 from chainatlas.store import db
 
 DEMO_NOTE = "[bold yellow]注意：结果含演示数据（demo），不代表真实情况。[/]"
-
-
-def _fail(message: str) -> None:
-    typer.echo(message, err=True)
-    raise typer.Exit(1)
 
 
 def _run(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -30,7 +26,7 @@ def _run(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
         with db.session_scope() as session:
             return fn(session, *args, **kwargs)
     except (ZoneNotFound, LookupError, ValueError, ChainFileError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 def _parse_weights(specs: list[str]) -> dict[str, float] | None:
@@ -40,11 +36,11 @@ def _parse_weights(specs: list[str]) -> dict[str, float] | None:
     for spec in specs:
         key, sep, value = spec.partition("=")
         if not sep:
-            _fail(f"--weight “{spec}” 应写成 分项=权重，例如 distance=0.3")
+            fail(f"--weight “{spec}” 应写成 分项=权重，例如 distance=0.3")
         try:
             out[key.strip()] = float(value)
         except ValueError:
-            _fail(f"--weight “{spec}” 的权重“{value}”不是数字")
+            fail(f"--weight “{spec}” 的权重“{value}”不是数字")
     return out
 
 
@@ -60,7 +56,7 @@ def targets_cmd(
     save: bool = typer.Option(False, "--save-weights", help="把 --weight 保存为该用户的权重 (save for --user)"),
 ) -> None:
     """目标企业排序：区外、位于该环节的企业，按契合度、链主关系、规模、资质、区位等打分并说明理由 (ranked targets)."""
-    from chainatlas.services.targets import ranking as svc
+    from chainatlas.services import targets
 
     zone_id = zone or config.default_zone()
     chain_id = chain or config.default_chain()
@@ -68,18 +64,18 @@ def targets_cmd(
     weights = _parse_weights(weight)
     if save:
         if weights is None:
-            _fail("--save-weights 需要同时给出 --weight 分项=值")
-        saved = _run(svc.save_weights, username, weights)
-        typer.echo(f"已保存用户 {username} 的权重：" + "，".join(f"{svc.COMPONENT_LABELS[k]} {v:g}" for k, v in saved.items()))
+            fail("--save-weights 需要同时给出 --weight 分项=值")
+        saved = _run(targets.save_weights, username, weights)
+        typer.echo(f"已保存用户 {username} 的权重：" + "，".join(f"{targets.COMPONENT_LABELS[k]} {v:g}" for k, v in saved.items()))
         weights = None
     if to_pipeline is not None:
         if len(node) != 1:
-            _fail("--to-pipeline 时请只给一个 --node（项目所属环节）")
-        project = _run(svc.target_to_project, zone_id, to_pipeline, node[0], by_user=username, chain_id=chain_id)
+            fail("--to-pipeline 时请只给一个 --node（项目所属环节）")
+        project = _run(targets.target_to_project, zone_id, to_pipeline, node[0], by_user=username, chain_id=chain_id)
         typer.echo(f"已登记项目 {project.code}「{project.name}」，阶段：{project.stage}。来源说明：{project.source_detail}")
         return
     if xlsx is not None:
-        from chainatlas.services.reports.target_list import export_targets_xlsx
+        from chainatlas.services.reports import export_targets_xlsx
 
         n = _run(export_targets_xlsx, zone_id, node, xlsx, chain_id=chain_id, limit=limit, weights=weights,
                  username=username)
@@ -89,9 +85,9 @@ def targets_cmd(
     try:
         chain_obj = load_chain(chain_id)
     except ChainFileError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     for node_id in node:
-        rows = _run(svc.rank_targets, zone_id, node_id, chain_id, limit=limit, weights=weights, username=username)
+        rows = _run(targets.rank_targets, zone_id, node_id, chain_id, limit=limit, weights=weights, username=username)
         name = chain_obj.nodes[node_id].name_zh if node_id in chain_obj.nodes else node_id
         table = Table(title=f"{name}（{node_id}）目标企业，前 {limit} 名", show_lines=False)
         for col in ("#", "企业", "城市", "得分", "理由", "编号"):
@@ -114,7 +110,7 @@ def suppliers_cmd(
     limit: int = typer.Option(30, "--limit", help="潜在配套企业列出前几名 (potential suppliers to list)"),
 ) -> None:
     """链主招商：链主的区外已知供应商（按环节），及供应链网络预测的潜在供应商与本地引荐关系 (leader's suppliers)."""
-    from chainatlas.services.targets.ranking import suppliers_for_leader
+    from chainatlas.services.targets import suppliers_for_leader
 
     view = _run(suppliers_for_leader, zone or config.default_zone(), leader, chain or config.default_chain(), limit=limit)
     console = Console()
@@ -145,21 +141,21 @@ def backtest_cmd(
     seed: int = typer.Option(7, "--seed", help="random 划分的随机种子 (seed)"),
 ) -> None:
     """回测：隐藏部分已知配套关系，检验网络预测能否找回，并与热门基线对比 (backtest link prediction)."""
-    from chainatlas.services.targets import backtest as bt
+    from chainatlas.services import targets
 
     if (file is None) == (not use_db):
-        _fail("请二选一：--file 某.csv（直接读取文件）或 --db（使用数据库中的配套关系）")
+        fail("请二选一：--file 某.csv（直接读取文件）或 --db（使用数据库中的配套关系）")
     try:
-        parsed = bt.Split.parse(split, seed=seed)
+        parsed = targets.Split.parse(split, seed=seed)
         if file is not None:
             if groups is None and (file.parent / "marklines_maker_group.csv").exists():
                 groups = file.parent / "marklines_maker_group.csv"
-            data = bt.read_marklines(file, groups)
-            report = bt.run_backtest(data, parsed, ks=k)
+            data = targets.read_marklines(file, groups)
+            report = targets.run_backtest(data, parsed, ks=k)
         else:
-            report = _run(lambda s: bt.run_backtest(bt.relations_from_db(s), parsed, ks=k))
-    except bt.BacktestInputError as exc:
-        _fail(str(exc))
+            report = _run(lambda s: targets.run_backtest(targets.relations_from_db(s), parsed, ks=k))
+    except targets.BacktestInputError as exc:
+        fail(str(exc))
     typer.echo(report.table_zh())
 
 

@@ -112,21 +112,21 @@ class Divisions:
             if not length:
                 break
             divs, short = self._names[text[pos:pos + length]]
-            if short and text[pos + length: pos + length + 1] in _NOT_AFTER_SHORT:
+            if short and text[pos + length: pos + length + 1] in NOT_AFTER_SHORT:
                 break
-            step = _pick(divs, found)
+            step = pick_division(divs, found)
             if step is None:
                 break
             found, pos = step, pos + length
         if found[2]:
-            return _place(found), text[pos:]
+            return place_of(found), text[pos:]
         # Slow path: scan for every division name anywhere, longest first at each position.
         matches = sorted(
             (
                 (end - length + 1, end, divs)
                 for end, (length, divs, short) in self._automaton.iter(text)
                 # "朝阳区" is a county, not the city 朝阳(市) followed by 区
-                if not (short and text[end + 1: end + 2] in _NOT_AFTER_SHORT)
+                if not (short and text[end + 1: end + 2] in NOT_AFTER_SHORT)
             ),
             key=lambda m: (m[0], -(m[1] - m[0])),
         )
@@ -135,10 +135,10 @@ class Divisions:
         for start, end, divs in matches:
             if start <= last_end:  # overlapped by a longer match starting earlier (湖北省 over 湖北)
                 continue
-            step = _pick(divs, found)
+            step = pick_division(divs, found)
             if step is not None:
                 found, last_end = step, end
-        return _place(found), text[last_end + 1:]
+        return place_of(found), text[last_end + 1:]
 
     def prefix_length(self, text: str) -> int:
         """Length of the longest division name (full or short) that the text starts with, else 0."""
@@ -152,10 +152,10 @@ class Divisions:
         return div.name if div else ""
 
 
-_NOT_AFTER_SHORT = frozenset("区县镇乡路街大")
+NOT_AFTER_SHORT = frozenset("区县镇乡路街大")
 
 
-def _pick(divs: tuple[Division, ...], found: tuple[str, str, str]) -> tuple[str, str, str] | None:
+def pick_division(divs: tuple[Division, ...], found: tuple[str, str, str]) -> tuple[str, str, str] | None:
     """The first division consistent with what the address named before it, as (province, city, county)."""
     province, city, county = found
     for div in divs:
@@ -177,7 +177,7 @@ def _pick(divs: tuple[Division, ...], found: tuple[str, str, str]) -> tuple[str,
     return None
 
 
-def _place(found: tuple[str, str, str]) -> Place:
+def place_of(found: tuple[str, str, str]) -> Place:
     province, city, county = found
     if province in MUNICIPALITIES and not city:
         city = province + "01"

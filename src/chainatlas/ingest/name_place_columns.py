@@ -18,8 +18,8 @@ import numpy as np
 import polars as pl
 import pyarrow.compute as pc
 
-from chainatlas.ingest.address import _NOT_AFTER_SHORT, Divisions, Place, _pick, _place, divisions
-from chainatlas.ingest.names import _BRACKETED, _GENERIC_PLACES, LEGAL_SUFFIXES, _is_place, name_key
+from chainatlas.ingest.address import NOT_AFTER_SHORT, Divisions, Place, divisions, pick_division, place_of
+from chainatlas.ingest.names import BRACKETED, GENERIC_PLACES, LEGAL_SUFFIXES, is_place_name, name_key
 
 # A name with any of these (a branch, or blanks) takes the per-value path, as does one without a Chinese
 # character (a Latin name). Python's str.isspace, which `split` and re's \s use, also counts \x1c-\x1f; Rust's
@@ -59,7 +59,7 @@ def _place_pattern(generic: bool = False) -> str:
     matches at a position (and a division name over a generic one, as names._strip_place_prefix does)."""
     names = sorted(divisions().place_names, key=lambda s: (-len(s), s))
     if generic:
-        names += sorted(_GENERIC_PLACES)
+        names += sorted(GENERIC_PLACES)
     return "^(?:" + "|".join(re.escape(n) for n in names) + ")"
 
 
@@ -84,7 +84,7 @@ def name_keys(names: list[str]) -> NameKeys:
     for a, b in (("【", "("), ("】", ")"), ("[", "("), ("]", ")")):
         joined = joined.replace(a, b)
     norms = joined.lower().replace("有限责任公司", "有限公司").split("\n") if picked else []
-    cores = [_BRACKETED.sub(_place_in_brackets, n) if "(" in n else n for n in norms]
+    cores = [BRACKETED.sub(_place_in_brackets, n) if "(" in n else n for n in norms]
     cores = _strip_places(_strip_suffix(cores))
     n = len(names)
     if picked == n:
@@ -104,7 +104,7 @@ def name_keys(names: list[str]) -> NameKeys:
 
 @lru_cache(maxsize=4096)
 def _is_place_cached(inner: str) -> bool:
-    return _is_place(inner)
+    return is_place_name(inner)
 
 
 def _place_in_brackets(m: re.Match) -> str:
@@ -178,7 +178,7 @@ def _read_places(addresses: list[str], with_rest: bool) -> tuple[list[Place], li
         frame = frame.with_columns(rest.str.slice(pl.col(f"n{k}").str.len_chars().fill_null(0)).alias("rest"))
     keys = frame.select(pl.concat_str(
         pl.col("n0").fill_null(""), pl.col("n1").fill_null(""), pl.col("n2").fill_null(""),
-        rest.str.slice(0, 1).is_in(list(_NOT_AFTER_SHORT)).cast(pl.String), separator="|").alias("key"))["key"]
+        rest.str.slice(0, 1).is_in(list(NOT_AFTER_SHORT)).cast(pl.String), separator="|").alias("key"))["key"]
     encoded = pc.dictionary_encode(keys.to_arrow())
     at = pl.Series(encoded.indices).to_numpy()
     found: list[Place | None] = []
@@ -217,11 +217,11 @@ def _fast_path(table: Divisions, names: list[str], after_blocks: bool) -> tuple[
     used = 0
     for i, name in enumerate(names):
         divs, short = table._names[name]
-        blocks = names[i + 1][0] in _NOT_AFTER_SHORT if i + 1 < len(names) else after_blocks
+        blocks = names[i + 1][0] in NOT_AFTER_SHORT if i + 1 < len(names) else after_blocks
         if short and blocks:
             break
-        step = _pick(divs, found)
+        step = pick_division(divs, found)
         if step is None:
             break
         found, used = step, i + 1
-    return (_place(found) if found[2] else None), used
+    return (place_of(found) if found[2] else None), used

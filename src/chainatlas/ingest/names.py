@@ -23,13 +23,13 @@ _EN_SUFFIXES = re.compile(
     r"stock|share|shares|joint)\b"
 )
 _BRANCH = re.compile(r"^(.+?(?:公司|厂))(.+?分公司|.+?分厂|.+?办事处|.+?营业部)$")
-_BRACKETED = re.compile(r"\(([^()]*)\)")
+BRACKETED = re.compile(r"\(([^()]*)\)")
 # compiled once: basic() and is_latin() run for every distinct name of a file (a million on a bulk load)
 _BLANKS = re.compile(r"\s+")
 _CJK_GAP = re.compile(r"(?<=[^\x00-\x7f]) | (?=[^\x00-\x7f])")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
-_GENERIC_PLACES = {"中国", "中华", "国际", "亚洲", "全球", "华中", "华南", "华东", "华北", "西南", "西北", "东北"}
+GENERIC_PLACES = {"中国", "中华", "国际", "亚洲", "全球", "华中", "华南", "华东", "华北", "西南", "西北", "东北"}
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ def name_key(name: str) -> NameKey:
     branch = _BRANCH.match(norm)
     parent_norm = branch.group(1) if branch else ""
     core = parent_norm or norm
-    core = _BRACKETED.sub(lambda m: "" if _is_place(m.group(1)) else m.group(0), core)
+    core = BRACKETED.sub(lambda m: "" if is_place_name(m.group(1)) else m.group(0), core)
     for suffix in LEGAL_SUFFIXES:
         if core.endswith(suffix) and len(core) > len(suffix) + 1:
             core = core[: -len(suffix)]
@@ -72,15 +72,15 @@ def name_key(name: str) -> NameKey:
     return NameKey(norm, core, bool(branch), parent_norm, False)
 
 
-def _is_place(text: str) -> bool:
-    return text in _GENERIC_PLACES or divisions().prefix_length(text) == len(text) > 0
+def is_place_name(text: str) -> bool:
+    return text in GENERIC_PLACES or divisions().prefix_length(text) == len(text) > 0
 
 
 def _strip_place_prefix(core: str) -> str:
     """湖北省武汉市某某 → 某某, 红河哈尼族彝族自治州某某 → 某某; at least two characters are kept."""
     table = divisions()
     while True:
-        length = table.prefix_length(core) or (2 if core[:2] in _GENERIC_PLACES else 0)
+        length = table.prefix_length(core) or (2 if core[:2] in GENERIC_PLACES else 0)
         if not length or len(core) - length < 2:
             return core
         core = core[length:]

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from chainatlas import config
+from chainatlas.store.data_version import VersionedSession
 from chainatlas.store.models import AuditEntry
 
 if TYPE_CHECKING:
@@ -56,7 +57,9 @@ def _engine_for(url: str) -> Engine:
 
 
 def session_factory(url: str | None = None) -> sessionmaker[Session]:
-    return sessionmaker(bind=get_engine(url), expire_on_commit=False)
+    """Sessions on the database at `url`; a session that writes moves the data version as it commits
+    (store/data_version.py), which every cache of derived output is keyed by."""
+    return sessionmaker(bind=get_engine(url), class_=VersionedSession, expire_on_commit=False)
 
 
 @contextmanager

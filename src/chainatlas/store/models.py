@@ -410,3 +410,12 @@ class AuditEntry(Base):
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
     __table_args__ = (Index("ix_audit_entity", "entity_type", "entity_id"),)
+
+
+class DataVersion(Base):
+    """One row (id 1) whose version moves with every committed write: what every cache of derived output is keyed
+    by (store/data_version.py bumps it in the writing transaction)."""
+
+    __tablename__ = "data_version"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)

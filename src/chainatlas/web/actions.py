@@ -15,11 +15,8 @@ from sqlalchemy.orm import Session
 
 from chainatlas.domain.chain import Chain
 from chainatlas.domain.stages import StageError
-from chainatlas.services.accounts import auth
-from chainatlas.services.pipeline import projects as pipeline
-from chainatlas.services.placement import placements as placement
-from chainatlas.services.targets import ranking as targets
-from chainatlas.services.accounts.auth import UserInfo
+from chainatlas.services import accounts, pipeline, placement, targets
+from chainatlas.services.accounts import UserInfo
 from chainatlas.store.models import Enterprise, Project, User, Zone
 
 
@@ -64,11 +61,12 @@ def correct_placement(
     }[action]
 
 
-def target_to_project(session: Session, zone: Zone, enterprise_id: int, node_id: str, by_user: str) -> Project:
+def target_to_project(session: Session, zone: Zone, chain: Chain, enterprise_id: int, node_id: str, by_user: str
+                      ) -> Project:
     if session.get(Enterprise, enterprise_id) is None:
         raise ActionError(f"找不到编号为 {enterprise_id} 的企业。")
     try:
-        return targets.target_to_project(session, zone.id, enterprise_id, node_id, by_user)
+        return targets.target_to_project(session, zone.id, enterprise_id, node_id, by_user, chain.id)
     except ValueError as exc:
         raise ActionError(str(exc)) from None
 
@@ -147,7 +145,7 @@ def _auth_refusal() -> Iterator[None]:
     """auth's refusals (weak password, last admin, …) carry their Chinese message to the page."""
     try:
         yield
-    except auth.AuthError as exc:
+    except accounts.AuthError as exc:
         raise ActionError(str(exc)) from None
 
 
@@ -160,24 +158,24 @@ def _username(session: Session, user_id: int) -> str:
 
 def add_user(session: Session, username: str, display_name: str, role: str, password: str, by_user: str) -> UserInfo:
     with _auth_refusal():
-        return auth.create_user(session, username, password, role, display_name=display_name.strip(),
+        return accounts.create_user(session, username, password, role, display_name=display_name.strip(),
                                 by_user=by_user)
 
 
 def reset_password(session: Session, user_id: int, password: str, by_user: str) -> str:
     username = _username(session, user_id)
     with _auth_refusal():
-        auth.set_password(session, username, password, by_user=by_user)
+        accounts.set_password(session, username, password, by_user=by_user)
     return f"已重置用户“{username}”的密码（如曾被锁定，已同时解除）。请把新密码当面或电话告知本人。"
 
 
 def change_role(session: Session, user_id: int, role: str, by_user: str) -> str:
     with _auth_refusal():
-        user = auth.set_role(session, _username(session, user_id), role, by_user=by_user)
+        user = accounts.set_role(session, _username(session, user_id), role, by_user=by_user)
     return f"用户“{user.username}”的角色已改为{user.role_zh}。"
 
 
 def set_active(session: Session, user_id: int, active: bool, by_user: str) -> str:
     with _auth_refusal():
-        user = auth.set_active(session, _username(session, user_id), active, by_user=by_user)
+        user = accounts.set_active(session, _username(session, user_id), active, by_user=by_user)
     return f"已{'启用' if active else '停用'}用户“{user.username}”。"

@@ -1,14 +1,8 @@
 """The FastAPI application: pages (Jinja2 + htmx + ECharts, all served from the package) and the JSON API.
-
-| variable | default | meaning |
-| --- | --- | --- |
-| CHAINATLAS_COOKIE_SECURE | 0 | 1 = session cookie only over HTTPS (set it when served behind an https proxy) |
-| CHAINATLAS_SESSION_HOURS | 12 | how long a login lasts |
-"""
+Its settings (login length, HTTPS-only cookie, signing key) are in config.py."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from urllib.parse import quote
 
@@ -24,8 +18,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from chainatlas import config
 from chainatlas.domain.money import format_yuan
 from chainatlas.store import db
+from chainatlas.services import accounts
 from chainatlas.web import theme
-from chainatlas.services.accounts import auth
 from chainatlas.web.cache import ApiCache, UserCache
 from chainatlas.web.imports_web import Jobs, sweep_uploads
 from chainatlas.web.views import evidence_label, jsonable
@@ -107,9 +101,9 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.state.import_jobs = Jobs(on_change=app.state.api_cache.clear)
     sweep_uploads()  # confidential lists left by earlier runs (previewed, never imported) go after the TTL
 
-    def load_user(user_id: int) -> auth.UserInfo | None:
+    def load_user(user_id: int) -> accounts.UserInfo | None:
         with app.state.sessions() as s:
-            return auth.get_user(s, user_id)
+            return accounts.get_user(s, user_id)
 
     app.state.user_cache = UserCache(load_user)
 
@@ -118,9 +112,9 @@ def create_app(database_url: str | None = None) -> FastAPI:
         SessionMiddleware,
         secret_key=config.secret_key(),
         session_cookie="chainatlas_session",
-        max_age=int(float(os.environ.get("CHAINATLAS_SESSION_HOURS", "12")) * 3600),
+        max_age=int(config.settings().session_hours * 3600),
         same_site="lax",
-        https_only=os.environ.get("CHAINATLAS_COOKIE_SECURE", "0") == "1",
+        https_only=config.settings().cookie_secure,
     )
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 

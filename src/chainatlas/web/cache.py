@@ -1,9 +1,9 @@
 """Caches that keep the JSON API fast under many concurrent readers (the leadership screen, dashboards).
 
-- API responses: GET /api/… bodies, keyed by path, query, the data version and today's date. The data version is
-  the newest audit id (every user write is audited); it is re-read at most every VERSION_EVERY seconds, and a
-  write made through this app clears the cache at once. A write from another process (the CLI) shows within
-  VERSION_EVERY seconds; TTL bounds anything else.
+- API responses: GET /api/… bodies, keyed by path, query, the data version and today's date. The data version
+  (store/data_version.py) moves with every committed write, from this app or any other process (the CLI), so an
+  answer is never older than the data; it is read for every request (one row by its key). TTL only bounds what
+  lives outside the database (a chain file edited in place) and the memory held.
 - Signed-in users: the user row for a session, re-read at most every USER_EVERY seconds, so a deactivated or
   re-roled account takes effect within that time without a database query on every request.
 """
@@ -17,13 +17,11 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from chainatlas.store.models import AuditEntry
+from chainatlas.store import data_version
 
 TTL = 60.0
-VERSION_EVERY = 2.0
 USER_EVERY = 5.0
 
 
@@ -32,18 +30,12 @@ class ApiCache:
         self._sessions = sessions
         self._items: OrderedDict[tuple, tuple[float, bytes]] = OrderedDict()
         self._lock = threading.Lock()
-        self._version = 0
-        self._version_at = 0.0
         self.size = size
         self.inflight: dict[tuple, Any] = {}  # key → asyncio.Future of a computation under way (event-loop only)
 
     def version(self) -> int:
-        now = time.monotonic()
-        if now - self._version_at > VERSION_EVERY:
-            with self._sessions() as s:
-                self._version = s.scalar(select(func.max(AuditEntry.id))) or 0
-            self._version_at = now
-        return self._version
+        with self._sessions() as s:
+            return data_version.current(s)
 
     def key(self, path: str, query: str, scope: str = "") -> tuple:
         return (path, query, scope, self.version(), date.today())
@@ -63,10 +55,10 @@ class ApiCache:
                 self._items.popitem(last=False)
 
     def clear(self) -> None:
-        """After a write through this app: forget every answer and re-read the data version."""
+        """After a write through this app: forget every answer (they are keyed by the old version anyway; this
+        frees their memory at once)."""
         with self._lock:
             self._items.clear()
-            self._version_at = 0.0
 
 
 class UserCache:

@@ -25,8 +25,7 @@ from chainatlas import config
 from chainatlas.domain.chain import load_chain
 from chainatlas.ingest.mapping import ENTERPRISE_FIELDS, RELATION_FIELDS
 from chainatlas.ingest.reader import SUPPORTED
-from chainatlas.services.ingest import imports
-from chainatlas.services.placement import placements as placement
+from chainatlas.services import ingest, placement
 from chainatlas.store import db
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
@@ -106,7 +105,7 @@ def uploaded(token: str) -> Path:
 
 def preview(path: Path, kind: str, mapping: dict | None = None) -> dict:
     try:
-        p = imports.preview(path, kind=kind, mapping=mapping)
+        p = ingest.preview(path, kind=kind, mapping=mapping)
     except ValueError as exc:  # ReadError, MappingError, ImportProblem: Chinese messages naming the file
         return {"error": str(exc), "file_name": path.name, "kind": kind}
     fields = ENTERPRISE_FIELDS if kind == "enterprises" else RELATION_FIELDS
@@ -198,10 +197,10 @@ class Jobs:
         try:
             with db.session_scope(url) as session:
                 if job.kind == "enterprises":
-                    summary = imports.import_enterprises(session, path, zone_id=zone_id, mapping=mapping,
+                    summary = ingest.import_enterprises(session, path, zone_id=zone_id, mapping=mapping,
                                                          by_user=job.by_user, progress=progress)
                 else:
-                    summary = imports.import_relations(session, path, mapping=mapping, by_user=job.by_user,
+                    summary = ingest.import_relations(session, path, mapping=mapping, by_user=job.by_user,
                                                        progress=progress)
                 if job.kind == "enterprises" and not summary.already_imported:
                     job.stage = "归链"

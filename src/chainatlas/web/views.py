@@ -18,14 +18,12 @@ from chainatlas import config
 from chainatlas.domain.chain import Chain, load_chain
 from chainatlas.domain.money import format_yuan
 from chainatlas.domain.uscc import normalize as normalize_uscc
-from chainatlas.services.analysis import diagnosis
-from chainatlas.services.pipeline import kpi as kpi_service
-from chainatlas.services.pipeline import projects as pipeline_service
-from chainatlas.services.placement import placements as placement
-from chainatlas.services.targets import ranking as targets_service
-from chainatlas.services.catalog.zones import ZoneNotFound, resolve_zone
+from chainatlas.services import analysis, placement
+from chainatlas.services import pipeline as pipeline_service
+from chainatlas.services import targets as targets_service
+from chainatlas.services.catalog import ZoneNotFound, resolve_zone
+from chainatlas.store import data_version
 from chainatlas.store.models import (
-    AuditEntry,
     Enterprise,
     EnterpriseAlias,
     Project,
@@ -61,11 +59,6 @@ def zone_and_chain(session: Session, zone_id: str | None = None, chain_id: str |
     return zone, load_chain(chain_id or config.default_chain())
 
 
-def data_version(session: Session) -> int:
-    """Every user write leaves an audit entry, so the newest audit id changes whenever the data does."""
-    return session.scalar(select(func.max(AuditEntry.id))) or 0
-
-
 class _DiagnosisCache:
     """Diagnosis of a zone is a whole-chain computation; pages and the big screen ask for it often."""
 
@@ -76,12 +69,12 @@ class _DiagnosisCache:
 
     def get(self, session: Session, zone_id: str, chain_id: str) -> Any:
         bind = session.get_bind()
-        key = (str(bind.url), zone_id, chain_id, data_version(session))
+        key = (str(bind.url), zone_id, chain_id, data_version.cache_key(session))
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]
-        result = diagnosis.diagnose(session, zone_id, chain_id)
+        result = analysis.diagnose(session, zone_id, chain_id)
         with self._lock:
             self._items[key] = result
             while len(self._items) > self.size:
@@ -421,7 +414,7 @@ def leaders(session: Session, zone: Zone, chain: Chain, leader: str | None) -> d
     ).order_by(Enterprise.name)).all()
     choices = [{"id": e.id, "name": e.short_name or e.name, "is_demo": e.is_demo} for e in firms]
     chosen = leader or (str(firms[0].id) if firms else None)
-    view = _leader_view(session, chain, diagnosis.leader_view(session, zone.id, chosen, chain.id)) if chosen else None
+    view = _leader_view(session, chain, analysis.leader_view(session, zone.id, chosen, chain.id)) if chosen else None
     return {"zone": {"id": zone.id, "name": zone.name}, "chain": {"id": chain.id, "name_zh": chain.name_zh},
             "leaders": choices, "chosen": chosen, "view": view,
             "is_demo": any(c["is_demo"] for c in choices) or bool(view and view["is_demo"])}
@@ -490,7 +483,7 @@ def kpi(session: Session, zone: Zone, chain: Chain, year: int | None, as_of: dat
     this_year = date.today().year
     if year is None:
         year = _default_kpi_year(session, zone, years, this_year)
-    report = kpi_service.kpi_report(session, zone.id, year, as_of, chain_id=chain.id)
+    report = pipeline_service.kpi_report(session, zone.id, year, as_of, chain_id=chain.id)
     rows = []
     for r in report.rows:
         cumulative, running = [], 0
@@ -498,9 +491,9 @@ def kpi(session: Session, zone: Zone, chain: Chain, year: int | None, as_of: dat
             running += v
             cumulative.append(running)
         rows.append(dict(jsonable(r), cumulative=cumulative,
-                         target_zh=kpi_service.format_measure(r.unit, r.target),
-                         actual_zh=kpi_service.format_measure(r.unit, r.actual),
-                         projection_zh=kpi_service.format_measure(r.unit, r.projection),
+                         target_zh=pipeline_service.format_measure(r.unit, r.target),
+                         actual_zh=pipeline_service.format_measure(r.unit, r.actual),
+                         projection_zh=pipeline_service.format_measure(r.unit, r.projection),
                          chart_scale=(1 / 100_000_000) if r.unit == "元" else 1,
                          chart_unit="亿元" if r.unit == "元" else "个"))
     return {"zone": {"id": zone.id, "name": zone.name}, "chain": {"id": chain.id, "name_zh": chain.name_zh},

@@ -152,11 +152,11 @@ class LeaderView:
     local_ratio_count: float | None
     local_ratio_value: float | None
     outside_nodes: list[OutsideNode]
+    chain_id: str
     supplier_count: int = 0
     value_known_count: int = 0
     reasons: list[str] = field(default_factory=list)
     is_demo: bool = False
-    chain_id: str = "nev-icv"
 
 
 @dataclass
@@ -395,7 +395,7 @@ def _verdict(
 def diagnose(
     session: Session,
     zone_id: str,
-    chain_id: str = "nev-icv",
+    chain_id: str,
     settings: AnalysisSettings | None = None,
     extra_firms: list[HypotheticalFirm] | None = None,
 ) -> Diagnosis:
@@ -712,7 +712,7 @@ def leader_view(
     session: Session,
     zone_id: str,
     leader_id_or_name: str | int,
-    chain_id: str = "nev-icv",
+    chain_id: str,
     extra_firms: list[HypotheticalFirm] | None = None,
 ) -> LeaderView:
     """A leader's suppliers by node, local supply ratio (by count and by value), and nodes bought from outside."""
@@ -809,7 +809,7 @@ def what_if(
     session: Session,
     zone_id: str,
     firms: list[HypotheticalFirm],
-    chain_id: str = "nev-icv",
+    chain_id: str,
     settings: AnalysisSettings | None = None,
 ) -> WhatIf:
     """Diagnosis and leader views before and after adding hypothetical firms; the database is only read."""

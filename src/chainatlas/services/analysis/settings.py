@@ -5,12 +5,13 @@ The override file may hold other sections for other modules; this loader reads o
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 import yaml
+
+from chainatlas import config
 
 VERDICTS = ("强", "较强", "弱", "缺", "未知")
 WEIGHT_KEYS = ("importance", "gap", "feasibility", "demand")
@@ -68,7 +69,7 @@ def _merge(base: dict, over: dict, where: str, path: str) -> dict:
 def load_settings(path: str | Path | None = None) -> AnalysisSettings:
     """Defaults, then the override file (argument, else CHAINATLAS_CONFIG), validated with Chinese errors."""
     raw = yaml.safe_load(_defaults_path().read_text(encoding="utf-8"))
-    override = path or os.environ.get("CHAINATLAS_CONFIG")
+    override = path or config.settings().analysis_config
     source = "默认设置 data/analysis.yaml"
     if override:
         file = Path(override)

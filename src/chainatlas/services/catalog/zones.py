@@ -27,7 +27,7 @@ def read_zone_file(zone_id_or_path: str) -> dict:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
-def load_zone(session: Session, zone_id_or_path: str, chain_id: str = "nev-icv") -> Zone:
+def load_zone(session: Session, zone_id_or_path: str, chain_id: str) -> Zone:
     """Insert or refresh a zone, its members, parks and the yearly targets its file names."""
     data = read_zone_file(zone_id_or_path)
     zone = session.get(Zone, data["id"])

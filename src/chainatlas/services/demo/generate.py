@@ -16,6 +16,7 @@ from pathlib import Path
 from chainatlas.domain.chain import load_chain
 from chainatlas.domain.uscc import ALPHABET, check_digit
 from chainatlas.ingest.address import divisions
+from chainatlas.services.demo.files import DEMO_CHAIN
 
 GENERATED_SOURCE = "演示数据（程序生成）"
 HEADERS = ("企业名称", "统一社会信用代码", "注册地址", "注册资本", "成立日期", "企业类型", "所属行业", "行业代码",
@@ -68,7 +69,7 @@ def _weighted(rng: random.Random, pairs: tuple[tuple[str, int], ...]) -> str:
 def generate_enterprises(n: int, seed: int, out: Path, fmt: str = "csv") -> GenerateSummary:
     """Write n rows (firms plus about 5% repeated rows) to out as csv (UTF-8 with BOM), parquet or xlsx."""
     rng = random.Random(seed)
-    chain = load_chain("nev-icv")
+    chain = load_chain(DEMO_CHAIN)
     nodes = [node for node in chain.nodes.values() if any(not k.isascii() for k in node.keywords)]
     table = divisions()
     counties = [d for d in table.by_code.values() if d.level == "county"]

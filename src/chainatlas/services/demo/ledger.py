@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from importlib import resources
-from pathlib import Path
 
-import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chainatlas.domain.money import YI
+from chainatlas.services.demo.files import DEMO_CHAIN, DEMO_ZONE, demo_file
 from chainatlas.services.pipeline import projects as pipeline
 from chainatlas.services.catalog.zones import load_zone
 from chainatlas.store.models import Enterprise, Project, YearlyTarget, Zone
@@ -42,17 +40,12 @@ class _Step:
     reason: str
 
 
-def _demo_file() -> dict:
-    path = Path(str(resources.files("chainatlas") / "data" / "demo" / "ledger-2024.yaml"))
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
-
-
 def load_demo_ledger(
     session: Session,
-    zone_id: str = "wuhan-edz",
+    zone_id: str = DEMO_ZONE,
     year: int = DEMO_YEAR,
     as_of: date = DEMO_AS_OF,
-    chain_id: str = "nev-icv",
+    chain_id: str = DEMO_CHAIN,
 ) -> list[Project]:
     """Enter the demo projects (once: if the zone already has demo projects they are returned unchanged).
 
@@ -64,7 +57,7 @@ def load_demo_ledger(
         return existing
     if session.get(Zone, zone_id) is None:
         load_zone(session, zone_id, chain_id=chain_id)
-    data = _demo_file()
+    data = demo_file("ledger-2024.yaml")
     _demo_targets(session, zone_id, year, chain_id, data.get("targets", []))
     officers, leaders = data["officers"], data["leaders"]
     projects = []

@@ -9,16 +9,14 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import date
-from importlib import resources
-from pathlib import Path
 
-import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chainatlas.domain.chain import Chain, load_chain
 from chainatlas.domain.uscc import ALPHABET, check_digit
 from chainatlas.services.catalog.chains import sync_chain
+from chainatlas.services.demo.files import DEMO_CHAIN, DEMO_ZONE, demo_file
 from chainatlas.services.demo.ledger import load_demo_ledger
 from chainatlas.services.placement.placements import classify_enterprises, effective_placements
 from chainatlas.services.catalog.zones import load_zone
@@ -35,11 +33,6 @@ from chainatlas.store.models import (
 
 DEMO = "demo"
 GENERATED_NOTE = "演示数据（程序生成，非真实企业）"
-
-
-def _demo_file(name: str) -> dict:
-    path = Path(str(resources.files("chainatlas") / "data" / "demo" / name))
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
 @dataclass
@@ -151,15 +144,16 @@ def _generated_firm(
     return ent
 
 
-def load_demo(session: Session, zone_id: str = "wuhan-edz", chain_id: str = "nev-icv", by_user: str = "system") -> DemoSummary:
+def load_demo(session: Session, zone_id: str = DEMO_ZONE, chain_id: str = DEMO_CHAIN, by_user: str = "system"
+              ) -> DemoSummary:
     """Load the chain, the zone, the demo enterprises, generated relations and placements, and the demo ledger."""
     if session.scalar(select(Enterprise.id).where(Enterprise.source == DEMO).limit(1)) is not None:
         raise RuntimeError("演示数据已加载过；如需重建，请换一个新的数据库文件 (demo data is already loaded)")
     chain = load_chain(chain_id)
     sync_chain(session, chain)
     zone = load_zone(session, zone_id, chain_id=chain.id)
-    companies = _demo_file("companies.yaml")
-    profile = _demo_file("zone_profile.yaml")
+    companies = demo_file("companies.yaml")
+    profile = demo_file("zone_profile.yaml")
     rng = random.Random(profile["seed"])
     _load_regions(session, companies, zone)
 
@@ -176,17 +170,18 @@ def load_demo(session: Session, zone_id: str = "wuhan-edz", chain_id: str = "nev
     session.flush()
 
     placed = classify_enterprises(session, chain).inserted
-    relations = _generated_relations(session, rng, real + generated, zone)
-    projects = len(load_demo_ledger(session, zone_id=zone.id))
+    relations = _generated_relations(session, rng, real + generated, zone, chain.id)
+    projects = len(load_demo_ledger(session, zone_id=zone.id, chain_id=chain.id))
     audit(session, by_user, "demo.load", "zone", zone.id, None, {"enterprises": len(real) + len(generated)})
     local = sum(1 for e in real + generated if e.zone_id == zone.id)
     return DemoSummary(len(real) + len(generated), local, relations, placed, projects)
 
 
-def _generated_relations(session: Session, rng: random.Random, firms: list[Enterprise], zone: Zone) -> int:
+def _generated_relations(session: Session, rng: random.Random, firms: list[Enterprise], zone: Zone, chain_id: str
+                         ) -> int:
     """Generated supply relations (演示): OEMs buy each node from a few suppliers, local ones when there are any."""
     oems = [e for e in firms if e.industry_code == "3612" and e.source == DEMO and e.products]
-    placements = effective_placements(session, "nev-icv", [e.id for e in firms])
+    placements = effective_placements(session, chain_id, [e.id for e in firms])
     by_node: dict[str, list[Enterprise]] = {}
     for ent in firms:
         if ent.industry_code == "3612":

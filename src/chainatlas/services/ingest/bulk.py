@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Table, func, select, text
 from sqlalchemy.orm import Session
 
+from chainatlas.store import data_version
 from chainatlas.store.db import begin_ddl
 
 _UNMARKED = object()
@@ -69,6 +70,7 @@ def insert_columns(session: Session, table: Table, columns: dict[str, Sequence[A
     written = n if keep is None else int(sum(keep))
     if written == 0:
         return 0
+    data_version.wrote(session)  # a Core write the session cannot see: it moves the data version as it commits
     conn = session.connection()
     dialect = conn.dialect
     postgres = dialect.name == "postgresql"

@@ -111,7 +111,7 @@ class KpiReport:
     as_of: date
     rows: list[KpiRow]
     alerts: list[Alert]
-    chain_id: str = "nev-icv"
+    chain_id: str
     node_id: str | None = None
     months_elapsed: float = 0.0
     method: str = "pipeline"
@@ -217,7 +217,7 @@ def kpi_report(
     as_of: date | None = None,
     node_id: str | None = None,
     *,
-    chain_id: str = "nev-icv",
+    chain_id: str,
     method: str = "pipeline",
     stale_days: dict[str, int] | None = None,
 ) -> KpiReport:

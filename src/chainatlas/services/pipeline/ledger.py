@@ -139,22 +139,20 @@ def export_ledger(
     path: str | Path,
     zone_id: str,
     *,
-    chain_id: str | None = None,
+    chain_id: str,
     year: int | None = None,
     as_of: date | None = None,
 ) -> int:
-    """Write the zone's ledger to `path` (.xlsx); returns the number of projects written."""
+    """Write the zone's ledger of the chain's projects to `path` (.xlsx); returns the number of projects written."""
     zone = resolve_zone(session, zone_id)
     as_of = as_of or date.today()
     year = year or as_of.year
     q = select(Project).where(Project.zone_id == zone.id).order_by(Project.code)
-    if chain_id:
-        q = q.where(Project.chain_id == chain_id)
+    q = q.where(Project.chain_id == chain_id)
     projects = list(session.scalars(q.options(selectinload(Project.stage_changes), selectinload(Project.activities))))
     parks = {p.id: p.name for p in zone.parks}
     investors = _investor_usccs(session, projects)
-    node_names = {cid: {n.id: n.name_zh for n in load_chain(cid).nodes.values()}
-                  for cid in {p.chain_id or "nev-icv" for p in projects}}
+    node_names = {n.id: n.name_zh for n in load_chain(chain_id).nodes.values()}
     wb = Workbook()
     ws = wb.active
     ws.title = MAIN_SHEET
@@ -189,7 +187,7 @@ def export_ledger(
             acts.append([p.code, p.name, a.on, a.kind, a.content, a.by_user])
             row += 1
             acts.cell(row, 3).number_format = "yyyy-mm-dd"
-    _monthly_summary(wb.create_sheet(SUMMARY_SHEET), session, zone, year, as_of, chain_id or "nev-icv")
+    _monthly_summary(wb.create_sheet(SUMMARY_SHEET), session, zone, year, as_of, chain_id)
     wb.save(str(path))
     return len(projects)
 
@@ -225,7 +223,7 @@ def _dt_out(value: datetime | None) -> str:
 
 
 def _cell_out(c: Column, p: Project, i: int, zone_name: str, parks: dict[str, str], investors: dict[int, str],
-              node_names: dict[str, dict[str, str]]) -> Any:
+              node_names: dict[str, str]) -> Any:
     if c.field == "row_no":
         return i
     if c.field == "investor_uscc":
@@ -238,8 +236,7 @@ def _cell_out(c: Column, p: Project, i: int, zone_name: str, parks: dict[str, st
     if c.kind == "bool":
         return "是" if value else "否"
     if c.kind == "nodes":
-        names = node_names[p.chain_id or "nev-icv"]
-        return "、".join(names.get(n, n) for n in value or [])
+        return "、".join(node_names.get(n, n) for n in value or [])
     if c.kind == "chain":
         return load_chain(value).name_zh if value else ""
     if c.kind == "park":
@@ -350,7 +347,7 @@ def import_ledger(
     *,
     by_user: str,
     zone_id: str | None = None,
-    chain_id: str = "nev-icv",
+    chain_id: str,
     today: date | None = None,
 ) -> LedgerImportResult:
     """Import a ledger (.xlsx, or the main sheet as .csv) in the caller's transaction.

@@ -187,7 +187,7 @@ def create_project(
     investor_id: int | None = None,
     investor_name: str = "",
     node_ids: Sequence[str] = (),
-    chain_id: str = "nev-icv",
+    chain_id: str,
     source_kind: str = "",
     source_detail: str = "",
     investment_yuan: int | None = None,
@@ -342,9 +342,9 @@ def list_projects(session: Session, flt: ProjectFilter | None = None) -> list[Pr
     rows = list(session.scalars(q.order_by(Project.code.desc())))
     if flt.signed_year:
         rows = [p for p in rows if p.signed_on and p.signed_on.year == flt.signed_year]
-    if flt.node_id:
-        scope = node_scope(flt.chain_id or "nev-icv", flt.node_id)
-        rows = [p for p in rows if scope & set(p.node_ids or [])]
+    if flt.node_id:  # the node in each project's own chain (the filter's chain, when it names one)
+        scopes = {chain_id: node_scope(chain_id, flt.node_id) for chain_id in {p.chain_id for p in rows if p.chain_id}}
+        rows = [p for p in rows if p.chain_id and scopes[p.chain_id] & set(p.node_ids or [])]
     if flt.text:
         needle = flt.text.strip()
         rows = [p for p in rows if needle in p.name or needle in p.investor_name or needle in p.notes]
@@ -354,7 +354,7 @@ def list_projects(session: Session, flt: ProjectFilter | None = None) -> list[Pr
 def node_scope(chain_id: str, node_id: str) -> set[str]:
     """A node and every node below it: a project on any of them belongs to the node (JSON lists are not
     SQL-portable, so callers filter in Python with this set)."""
-    chain = load_chain(chain_id or "nev-icv")
+    chain = load_chain(chain_id)
     return {node_id} | ({n.id for n in chain.descendants(node_id)} if node_id in chain.nodes else set())
 
 

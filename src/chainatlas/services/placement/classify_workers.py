@@ -1,6 +1,6 @@
 """The worker processes of `chainatlas classify --workers N`, and what the command and its workers say to each other.
 
-A UTF-8 CSV is cut into N byte ranges at line starts (`classify_file.byte_ranges`); the command classifies the
+A UTF-8 CSV is cut into N byte ranges at line starts (`firm_file.byte_ranges`); the command classifies the
 first range and one worker process each of the others. Each process runs a single polars thread, so --workers N
 uses N cores. Workers are started before the command loads polars (this module does not import it), so that every
 process reads its range at about the same moment: the command forks them, and each loads polars itself, as the
@@ -13,7 +13,7 @@ The conversation, one line each, over a pipe each way (a fresh worker's stdin an
                           (no line: the worker cannot read its range, and the command classifies the file alone)
   command → "FIRST_ROW"    the file row number of the worker's first row, sent once every range before it is known
                           to end outside a quoted cell; no line: stop, the command classifies the file alone
-  worker → JSON            the figures of its part once placed (`classify_file.place_part`), with the length of its
+  worker → JSON            the figures of its part once placed (`firm_file.place_part`), with the length of its
                           CSV rows in "bytes"
   command → JSON           {"path", "offset"}: where the part goes in the output, sent as soon as the parts before it
                           are placed (the first worker's, once the command's own is); no line: stop
@@ -235,23 +235,23 @@ def _work(chain_path: str, path: str, mapping: str, k: str, parts: str, said: Te
     """A worker's side of the conversation."""
     one_pass_process()
     from chainatlas.domain.chain import load_chain
-    from chainatlas.services.placement import classify_file  # polars loads here, set up for one pass
+    from chainatlas.services.placement import firm_file  # polars loads here, set up for one pass
 
-    read = classify_file.read_range(Path(path), Path(mapping) if mapping else None, int(k), int(parts))
+    read = firm_file.read_range(Path(path), Path(mapping) if mapping else None, int(k), int(parts))
     if read is None:
         return
     print(read.raw.height, read.quotes % 2, file=saying, flush=True)
     first_row = said.readline()
     if not first_row:
         return
-    part = classify_file.place_part(read, int(first_row), load_chain(chain_path))
-    print(json.dumps(part.figures | {"bytes": classify_file.csv_bytes(part.rows, header=False)}), file=saying,
+    part = firm_file.place_part(read, int(first_row), load_chain(chain_path))
+    print(json.dumps(part.figures | {"bytes": firm_file.csv_bytes(part.rows, header=False)}), file=saying,
           flush=True)
     where = said.readline()
     if not where:
         return
     target = json.loads(where)
-    classify_file.write_part(part, Path(target["path"]), target["offset"])
+    firm_file.write_part(part, Path(target["path"]), target["offset"])
     print("written", file=saying, flush=True)
 
 

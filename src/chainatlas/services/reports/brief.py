@@ -53,7 +53,7 @@ class Month:
         return day is not None and self.first <= day <= self.last
 
 
-def render_brief(session: Session, zone_id: str, month: str, out: Path | str, chain_id: str = "nev-icv") -> Path:
+def render_brief(session: Session, zone_id: str, month: str, out: Path | str, chain_id: str) -> Path:
     out = Path(out)
     if out.suffix.lower() != ".pdf":
         raise ValueError(f"输出文件“{out}”的扩展名应为 .pdf")
@@ -62,7 +62,7 @@ def render_brief(session: Session, zone_id: str, month: str, out: Path | str, ch
     return out
 
 
-def brief_pdf(session: Session, zone_id: str, month: str, chain_id: str = "nev-icv") -> bytes:
+def brief_pdf(session: Session, zone_id: str, month: str, chain_id: str) -> bytes:
     return printing.html_to_pdf(brief_html(session, zone_id, month, chain_id))
 
 
@@ -70,7 +70,7 @@ def brief_title(zone_name: str, chain_name: str, m: Month) -> str:
     return f"{zone_name}{chain_name}产业链招商月报（{m.year}年{m.month}月）"
 
 
-def brief_html(session: Session, zone_id: str, month: str, chain_id: str = "nev-icv") -> str:
+def brief_html(session: Session, zone_id: str, month: str, chain_id: str) -> str:
     from chainatlas.services.analysis.diagnosis import diagnose
     from chainatlas.services.pipeline.kpi import format_measure, kpi_report
     from chainatlas.services.targets.ranking import rank_targets

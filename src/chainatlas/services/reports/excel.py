@@ -22,24 +22,17 @@ from sqlalchemy.orm import Session, selectinload
 from chainatlas.domain.chain import load_chain
 from chainatlas.domain.money import yi
 from chainatlas.services.catalog.zones import resolve_zone
+from chainatlas.services.reports.sheet import Col, Sheet, any_demo, sheet_note
 from chainatlas.store.models import Enterprise, Park
 
 EXPORT_KINDS = ("firms", "gaps", "targets", "ledger", "kpi")
 EXPORT_TITLES = {"firms": "链上企业名录", "gaps": "节点强弱与缺口", "targets": "目标企业", "ledger": "招商项目台账",
                  "kpi": "年度目标完成情况"}
 TARGETS_PER_GAP = 10
-HEADER_ROW = 2  # 0-based: title, note, header
-
-
-@dataclass(frozen=True)
-class Col:
-    header: str
-    width: float
-    kind: str = "text"  # text / int / yi (亿元) / float / pct / date / bool
 
 
 def export(
-    session: Session, kind: str, zone_id: str, out: Path | str, *, chain_id: str = "nev-icv",
+    session: Session, kind: str, zone_id: str, out: Path | str, *, chain_id: str,
     year: int | None = None, as_of: date | None = None, username: str | None = None,
 ) -> int:
     """Write one export to `out` (.xlsx); returns the number of data rows. Used by the CLI and the web app.
@@ -68,60 +61,6 @@ def export_bytes(session: Session, kind: str, zone_id: str, **options: Any) -> b
         path = Path(tmp) / f"{kind}.xlsx"
         export(session, kind, zone_id, path, **options)
         return path.read_bytes()
-
-
-# ---------------------------------------------------------------- sheet writer
-
-
-class Sheet:
-    """One worksheet as bureaus lay out a ledger table: title row, note row (as-of date, demo warning), frozen
-    Chinese header with a filter, then the rows (money as numeric 亿元 cells)."""
-
-    def __init__(self, wb: xlsxwriter.Workbook, name: str, title: str, note: str, cols: Sequence[Col], demo: bool):
-        self.ws = wb.add_worksheet(name)
-        self.cols, self.row = list(cols), HEADER_ROW + 1
-        f = wb.add_format
-        self.fmt = {
-            "text": f({"valign": "top", "text_wrap": False}),
-            "int": f({"num_format": "#,##0"}),
-            "yi": f({"num_format": "#,##0.00"}),
-            "float": f({"num_format": "0.00"}),
-            "pct": f({"num_format": "0.0"}),
-            "date": f({"num_format": "yyyy-mm-dd"}),
-            "bool": f({"align": "center"}),
-        }
-        self.ws.write(0, 0, title, f({"bold": True, "font_size": 14}))
-        demo_note = "　【演示数据】本表含程序生成的虚构企业或项目，仅供演示，不是真实统计。" if demo else ""
-        self.ws.write(1, 0, note + demo_note, f({"font_color": "#c00000" if demo else "#555555"}))
-        head = f({"bold": True, "bg_color": "#dde4ec", "border": 1, "text_wrap": True, "valign": "vcenter"})
-        for j, c in enumerate(self.cols):
-            self.ws.write(HEADER_ROW, j, c.header, head)
-            self.ws.set_column(j, j, c.width)
-        self.ws.set_row(HEADER_ROW, 30)
-        self.ws.freeze_panes(HEADER_ROW + 1, 0)
-
-    def append(self, values: Sequence[Any]) -> None:
-        for j, (c, v) in enumerate(zip(self.cols, values)):
-            if v is None or v == "":
-                continue
-            if c.kind == "date" and isinstance(v, (date, datetime)):
-                self.ws.write_datetime(self.row, j, datetime(v.year, v.month, v.day), self.fmt["date"])
-            elif c.kind == "bool":
-                self.ws.write_string(self.row, j, "是" if v else "", self.fmt["bool"])
-            elif c.kind in ("int", "yi", "float", "pct"):
-                self.ws.write_number(self.row, j, v, self.fmt[c.kind])
-            else:
-                self.ws.write_string(self.row, j, str(v), self.fmt["text"])
-        self.row += 1
-
-    def finish(self) -> int:
-        if self.row > HEADER_ROW + 1:
-            self.ws.autofilter(HEADER_ROW, 0, self.row - 1, len(self.cols) - 1)
-        return self.row - HEADER_ROW - 1
-
-
-def sheet_note(as_of: date, extra: str = "") -> str:
-    return f"截至 {as_of:%Y-%m-%d}　导出时间 {datetime.now():%Y-%m-%d %H:%M}" + (f"　{extra}" if extra else "")
 
 
 # ---------------------------------------------------------------- builders
@@ -230,13 +169,6 @@ def _targets(session: Session, zone_id: str, chain_id: str, out: Path, username:
         raise ValueError("诊断未发现缺口节点，没有目标企业可导出；可用 chainatlas targets 指定环节导出")
     return export_targets_xlsx(session, zone_id, [g.node_id for g in gaps], out, chain_id=chain_id,
                                limit=TARGETS_PER_GAP, username=username)
-
-
-def any_demo(session: Session, ids: Sequence[int]) -> bool:
-    if not ids:
-        return False
-    return session.scalar(select(Enterprise.id).where(Enterprise.id.in_(list(ids)[:900]), Enterprise.source == "demo")
-                          .limit(1)) is not None
 
 
 def kpi_columns() -> tuple[Col, ...]:

@@ -1,6 +1,6 @@
 """Excel list of target enterprises (目标企业名单): one sheet per node, each target with its score, every
 component and the reason in Chinese; a first sheet states the weights used. Sheet layout follows
-services/reports/excel.py (title, note, frozen Chinese header, numbers as numeric cells)."""
+services/reports/sheet.py (title, note, frozen Chinese header, numbers as numeric cells)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import xlsxwriter
 from sqlalchemy.orm import Session
 
 from chainatlas.domain.chain import load_chain
-from chainatlas.services.reports.excel import Col, Sheet, any_demo, sheet_note
+from chainatlas.services.reports.sheet import Col, Sheet, any_demo, sheet_note
 from chainatlas.services.targets.ranking import (
     COMPONENT_LABELS,
     COMPONENTS,
@@ -49,7 +49,7 @@ def export_targets_xlsx(
     node_ids: Sequence[str],
     out: str | Path,
     *,
-    chain_id: str = "nev-icv",
+    chain_id: str,
     limit: int = 50,
     weights: dict | None = None,
     username: str | None = None,

@@ -32,7 +32,7 @@ TARGETS_PER_GAP = 3
 
 
 def render_wallchart(
-    session: Session, zone_id: str, chain_id: str = "nev-icv", size: str = "A0", out: Path | str = "wallchart.pdf",
+    session: Session, zone_id: str, chain_id: str, size: str = "A0", out: Path | str = "wallchart.pdf",
     *, today: date | None = None,
 ) -> list[Path]:
     """Write the chart to `out` (.pdf: all sheets in one file; .svg: one file per sheet, -2, -3 … appended)."""
@@ -55,7 +55,7 @@ def render_wallchart(
     return paths
 
 
-def wallchart_pdf(session: Session, zone_id: str, chain_id: str = "nev-icv", size: str = "A0") -> bytes:
+def wallchart_pdf(session: Session, zone_id: str, chain_id: str, size: str = "A0") -> bytes:
     """The chart as PDF bytes, for a web download."""
     require_font()
     spec = build_wall_spec(session, zone_id, chain_id)
@@ -65,7 +65,7 @@ def wallchart_pdf(session: Session, zone_id: str, chain_id: str = "nev-icv", siz
 # ---------------------------------------------------------------- data
 
 
-def build_wall_spec(session: Session, zone_id: str, chain_id: str = "nev-icv", *, today: date | None = None) -> WallSpec:
+def build_wall_spec(session: Session, zone_id: str, chain_id: str, *, today: date | None = None) -> WallSpec:
     from chainatlas.services.analysis.diagnosis import diagnose  # issue 5
     from chainatlas.services.targets.ranking import rank_targets  # issue 6
 

@@ -7,8 +7,8 @@ distance — with weights the user may change and save. Firms already in the zon
 left out; firms with risk flags or a revoked licence are vetoed and shown as such.
 
 Speed: the per-node candidate arrays and the per-zone leader links are computed once and cached per
-process; a cheap data-version check (largest row ids plus a counter bumped on every ORM flush that
-touches the inputs) and a time limit make the cache refresh when the data changes.
+process, keyed by the data version (store/data_version.py), which every committed write moves: the cache
+refreshes the moment the data changes, whichever process changed it.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import math
 import threading
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -27,7 +26,7 @@ from typing import Any
 
 import numpy as np
 import yaml
-from sqlalchemy import Integer, String, case, cast, event, func, or_, select
+from sqlalchemy import Integer, String, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from chainatlas.domain.chain import Chain, load_chain
@@ -36,6 +35,7 @@ from chainatlas.engines import linkpred
 from chainatlas.services.targets.backtest import SupplyEdge, english_name_key, recency_weights
 from chainatlas.services.placement.placements import effective_placements
 from chainatlas.services.catalog.zones import resolve_zone
+from chainatlas.store import data_version
 from chainatlas.store.db import audit
 from chainatlas.store.models import (
     Designation,
@@ -60,7 +60,6 @@ COMPONENT_LABELS = {
     "distance": "区位",
 }
 INACTIVE_STAGES = ("终止",)  # a project in any other stage keeps its investor off the target list
-CACHE_SECONDS = 300.0  # other processes' edits to existing rows show up within this time
 
 
 class TargetError(ValueError):
@@ -178,51 +177,30 @@ def reset_weights(session: Session, username: str, by_user: str | None = None) -
 
 # ---------------------------------------------------------------- cache invalidation
 
-_GENERATION = [0]
-_WATCHED = (Enterprise, Placement, Designation, Relation)
-
-
-@event.listens_for(Session, "after_flush")
-def _bump_generation(session: Session, _ctx: Any) -> None:
-    # Any ORM write to the inputs of the ranking, in this process, invalidates the caches at once.
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, _WATCHED):
-            _GENERATION[0] += 1
-            return
-
-
 def _data_version(session: Session) -> tuple:
-    ids = session.execute(
-        select(
-            select(func.max(Enterprise.id)).scalar_subquery(),
-            select(func.max(Placement.id)).scalar_subquery(),
-            select(func.max(Designation.id)).scalar_subquery(),
-            select(func.max(Relation.id)).scalar_subquery(),
-        )
-    ).one()
-    return (str(session.get_bind().url), *ids, _GENERATION[0])
+    return (str(session.get_bind().url), *data_version.cache_key(session))
 
 
 class _Cache:
-    """(key) → (version, built_at, value); values are rebuilt when the version moves or they grow old."""
+    """(key) → (version, value); values are rebuilt when the version moves."""
 
     def __init__(self, size: int = 32) -> None:
-        self._items: dict[tuple, tuple[tuple, float, Any]] = {}
+        self._items: dict[tuple, tuple[tuple, Any]] = {}
         self._size = size
         self._lock = threading.Lock()
 
     def get(self, key: tuple, version: tuple) -> Any | None:
         with self._lock:
             hit = self._items.get(key)
-        if hit is None or hit[0] != version or time.monotonic() - hit[1] > CACHE_SECONDS:
+        if hit is None or hit[0] != version:
             return None
-        return hit[2]
+        return hit[1]
 
     def put(self, key: tuple, version: tuple, value: Any) -> None:
         with self._lock:
             if len(self._items) >= self._size:
                 self._items.pop(next(iter(self._items)))
-            self._items[key] = (version, time.monotonic(), value)
+            self._items[key] = (version, value)
 
     def clear(self) -> None:
         with self._lock:
@@ -660,7 +638,7 @@ def rank_targets(
     session: Session,
     zone_id: str,
     node_id: str,
-    chain_id: str = "nev-icv",
+    chain_id: str,
     limit: int = 50,
     weights: dict | None = None,
     username: str | None = None,
@@ -835,7 +813,7 @@ def explain(components: dict[str, float], weights: dict[str, float], facts: dict
     return ("；".join(chosen) or "仅凭环节归类入选，缺少其他信息") + "。"
 
 
-def explain_target(session: Session, zone_id: str, enterprise_id: int, node_id: str, chain_id: str = "nev-icv",
+def explain_target(session: Session, zone_id: str, enterprise_id: int, node_id: str, chain_id: str,
                    username: str | None = None) -> TargetRow:
     """The TargetRow of one enterprise on a node (whether or not it makes the top of the list)."""
     zone = resolve_zone(session, zone_id)
@@ -858,7 +836,7 @@ def explain_target(session: Session, zone_id: str, enterprise_id: int, node_id: 
 
 
 def target_to_project(session: Session, zone_id: str, enterprise_id: int, node_id: str, by_user: str,
-                      chain_id: str = "nev-icv") -> Project:
+                      chain_id: str) -> Project:
     """Register a target as a 线索 in the project pipeline, with the ranking's reason as its source note."""
     from chainatlas.services.pipeline.projects import create_project
 
@@ -970,7 +948,7 @@ def _warm_paths(session: Session, zone_id: str, supplier_ids: Iterable[int], exc
     return out
 
 
-def suppliers_for_leader(session: Session, zone_id: str, leader: str | int, chain_id: str = "nev-icv",
+def suppliers_for_leader(session: Session, zone_id: str, leader: str | int, chain_id: str,
                          limit: int = 30) -> LeaderSuppliers:
     """A chain leader's known suppliers outside the zone, by node, and the suppliers the network predicts
     for it (firms that supply OEMs similar to it), each with the local firms already trading with it."""

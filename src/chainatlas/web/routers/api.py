@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from chainatlas.services.accounts.auth import UserInfo
+from chainatlas.services.accounts import UserInfo
 from chainatlas.web import actions, views
 from chainatlas.web.security import commit, csrf_token, current_user, get_session, writer
 
@@ -166,7 +166,7 @@ def target_to_project(body: TargetToProject, request: Request, user: UserInfo = 
                       session: Session = Depends(get_session)) -> dict:
     zone, chain = views.zone_and_chain(session)
     try:
-        project = actions.target_to_project(session, zone, body.enterprise_id, body.node_id, user.username)
+        project = actions.target_to_project(session, zone, chain, body.enterprise_id, body.node_id, user.username)
     except actions.ActionError as exc:
         session.rollback()
         raise _refused(exc) from None

@@ -13,12 +13,8 @@ from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from chainatlas.services.reports import brief as brief_service
-
-from chainatlas.services.reports import excel as reports
-
-from chainatlas.services.reports import wallchart as wallchart_service
-from chainatlas.services.accounts.auth import UserInfo
+from chainatlas.services import reports
+from chainatlas.services.accounts import UserInfo
 from chainatlas.web import views
 from chainatlas.web.security import current_user, get_session
 
@@ -38,7 +34,7 @@ def wallchart(size: str = "A0", user: UserInfo = Depends(current_user), session:
     zone, chain = views.zone_and_chain(session)
     if size not in ("A0", "A1", "A2", "A3", "A4"):
         raise HTTPException(422, f"纸张尺寸“{size}”无效，可选 A0–A4。")
-    return _file(wallchart_service.wallchart_pdf(session, zone.id, chain.id, size), "application/pdf",
+    return _file(reports.wallchart_pdf(session, zone.id, chain.id, size), "application/pdf",
                  f"{zone.name}{chain.name_zh}产业链挂图_{size}.pdf")
 
 
@@ -58,5 +54,5 @@ def brief(month: str = "", user: UserInfo = Depends(current_user), session: Sess
     month = month or date.today().strftime("%Y-%m")
     if not re.fullmatch(r"\d{4}-\d{1,2}", month):
         raise HTTPException(422, f"月份“{month}”无效，请按 年-月 填写，例如 2024-06。")
-    return _file(brief_service.brief_pdf(session, zone.id, month, chain.id), "application/pdf",
+    return _file(reports.brief_pdf(session, zone.id, month, chain.id), "application/pdf",
                  f"{zone.name}招商月报_{month}.pdf")

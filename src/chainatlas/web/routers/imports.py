@@ -9,8 +9,8 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chainatlas.services.ingest import review
-from chainatlas.services.accounts.auth import UserInfo
+from chainatlas.services import ingest
+from chainatlas.services.accounts import UserInfo
 from chainatlas.store.models import HeldRow, ImportBatch
 from chainatlas.web import imports_web, views
 from chainatlas.web.routers.pages import flash, render
@@ -31,8 +31,8 @@ def overview(session: Session, jobs: imports_web.Jobs) -> dict:
                      "file_name": b.file_name, "rows_total": b.rows_total, "rows_inserted": b.rows_inserted,
                      "rows_merged": b.rows_merged, "rows_held": b.rows_held, "by_user": b.by_user, "at": b.at}
                     for b in batches],
-        "review_pending": review.count_pending(session),
-        "review": [views.jsonable(item) for item in review.list_candidates(session, "pending", limit=50)],
+        "review_pending": ingest.count_pending(session),
+        "review": [views.jsonable(item) for item in ingest.list_candidates(session, "pending", limit=50)],
         "jobs": [j.as_dict() for j in jobs.recent()],
     }
 
@@ -103,8 +103,8 @@ def decide(candidate_id: int, decision: str, request: Request, user: UserInfo = 
     if decision not in ("accept", "reject"):
         raise HTTPException(404, "未知的审核操作。")
     try:
-        getattr(review, decision)(session, candidate_id, user.username)
-    except review.ReviewError as exc:
+        getattr(ingest, decision)(session, candidate_id, user.username)
+    except ingest.ReviewError as exc:
         session.rollback()
         flash(request, "error", str(exc))
     else:
@@ -148,8 +148,8 @@ def decide_json(candidate_id: int, decision: str, request: Request, user: UserIn
     if decision not in ("accept", "reject"):
         raise HTTPException(404, "未知的审核操作。")
     try:
-        c = getattr(review, decision)(session, candidate_id, user.username)
-    except review.ReviewError as exc:
+        c = getattr(ingest, decision)(session, candidate_id, user.username)
+    except ingest.ReviewError as exc:
         session.rollback()
         raise HTTPException(422, str(exc)) from None
     commit(request, session)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from chainatlas.services.accounts.auth import UserInfo
+from chainatlas.services.accounts import UserInfo
 from chainatlas.web import actions, views
 from chainatlas.web.security import commit, current_user, get_session, writer
 
@@ -149,9 +149,9 @@ def correct_placement(enterprise_id: int, request: Request, action: str = Form(.
 @router.post("/targets/to-project")
 def target_to_project(request: Request, enterprise_id: int = Form(...), node_id: str = Form(...),
                       user: UserInfo = Depends(writer), session: Session = Depends(get_session)):
-    zone, _ = views.zone_and_chain(session)
+    zone, chain = views.zone_and_chain(session)
     try:
-        project = actions.target_to_project(session, zone, enterprise_id, node_id, user.username)
+        project = actions.target_to_project(session, zone, chain, enterprise_id, node_id, user.username)
     except actions.ActionError as exc:
         session.rollback()
         if request.headers.get("hx-request"):

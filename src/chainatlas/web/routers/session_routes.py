@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from chainatlas.services.accounts import auth
+from chainatlas.services import accounts
 from chainatlas.web.security import get_session, log_in
 
 router = APIRouter(include_in_schema=False)
@@ -34,8 +34,8 @@ def login(
     client = request.client.host if request.client else "?"
     throttle.check(client)
     try:
-        user = auth.authenticate(session, username, password)
-    except auth.AuthError as exc:
+        user = accounts.authenticate(session, username, password)
+    except accounts.AuthError as exc:
         session.commit()  # keep the failure count and any lockout
         throttle.failed(client)
         return request.app.state.templates.TemplateResponse(

@@ -16,8 +16,8 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from chainatlas.services.targets import ranking as targets_service
-from chainatlas.services.accounts.auth import UserInfo
+from chainatlas.services import targets as targets_service
+from chainatlas.services.accounts import UserInfo
 from chainatlas.web import actions, views
 from chainatlas.web.routers.pages import flash, render
 from chainatlas.web.security import commit, get_session, writer

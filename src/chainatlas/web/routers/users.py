@@ -13,8 +13,8 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from chainatlas.services.accounts import auth
-from chainatlas.services.accounts.auth import UserInfo
+from chainatlas.services import accounts
+from chainatlas.services.accounts import UserInfo
 from chainatlas.web import actions, views
 from chainatlas.web.routers.pages import flash, render
 from chainatlas.web.security import admin, commit, get_session
@@ -34,10 +34,10 @@ ROLE_HINTS = {
 def user_list(session: Session) -> dict:
     return {
         "users": [dict(views.jsonable(r), role_zh=r.role_zh, locked=r.locked_until is not None)
-                  for r in auth.user_records(session)],
-        "roles": [{"id": r, "name_zh": auth.ROLE_NAMES[r], "hint": ROLE_HINTS[r]} for r in auth.ROLES],
-        "min_password_length": auth.MIN_PASSWORD_LENGTH, "max_failed_logins": auth.MAX_FAILED_LOGINS,
-        "lockout_minutes": int(auth.LOCKOUT.total_seconds() // 60),
+                  for r in accounts.user_records(session)],
+        "roles": [{"id": r, "name_zh": accounts.ROLE_NAMES[r], "hint": ROLE_HINTS[r]} for r in accounts.ROLES],
+        "min_password_length": accounts.MIN_PASSWORD_LENGTH, "max_failed_logins": accounts.MAX_FAILED_LOGINS,
+        "lockout_minutes": int(accounts.LOCKOUT.total_seconds() // 60),
     }
 
 
@@ -109,7 +109,7 @@ def set_active(user_id: int, request: Request, active: str = Form(...), user: Us
 class NewUser(BaseModel):
     username: str
     role: str = Field(description="admin 管理员 / analyst 分析员 / viewer 只读用户 / leader 领导")
-    password: str = Field(description=f"至少 {auth.MIN_PASSWORD_LENGTH} 个字符，首尾不能有空格")
+    password: str = Field(description=f"至少 {accounts.MIN_PASSWORD_LENGTH} 个字符，首尾不能有空格")
     display_name: str = ""
 
 
