@@ -146,7 +146,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
             request, "error.html", {"message": detail, "status": exc.status_code}, status_code=exc.status_code
         )
 
-    from chainatlas.web.routers import api, downloads, imports, pages, session_routes, target_weights, users
+    from chainatlas.web.routers import api, downloads, imports, pages, session_routes, sites, target_weights, users
 
     app.include_router(session_routes.router)
     app.include_router(pages.router)
@@ -158,6 +158,8 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.include_router(users.api)
     app.include_router(target_weights.router)
     app.include_router(target_weights.api)
+    app.include_router(sites.router)
+    app.include_router(sites.api)
     return app
 
 
