@@ -23,7 +23,7 @@ from chainatlas.services.accounts.auth import UserInfo
 from chainatlas.services.sites.overview import sites_overview
 from chainatlas.store.models import Project, Site
 from chainatlas.web import views
-from chainatlas.web.routers.pages import flash, render
+from chainatlas.web.responses import flash, render
 from chainatlas.web.security import commit, current_user, get_session, writer
 
 router = APIRouter(include_in_schema=False)
