@@ -10,6 +10,8 @@
 | CHAINATLAS_CONFIG | (none) | YAML file overriding analysis settings (thresholds, weights) |
 | CHAINATLAS_UPLOAD_TTL_HOURS | 24 | web uploads never imported are deleted at start-up once older than this (imported ones at once) |
 | CHAINATLAS_TRUSTED_PROXIES | (none) | comma-separated addresses or networks of reverse proxies whose X-Forwarded-For is believed |
+| CHAINATLAS_SPARK_MASTER | (none: local[*]) | Spark master URL for `--engine spark` (spark://host:7077, yarn, k8s://…) when --master is not given |
+| CHAINATLAS_BASELINE | (none: the database) | national baseline: region × node matrix Parquet written by `chainatlas matrix`, used by gaps |
 | CHAINATLAS_WORKER_MEMORY_MB | 2048 | address space of the process that previews or imports a web upload; past it the job fails |
 """
 
@@ -33,6 +35,18 @@ def default_chain() -> str:
 
 def default_zone() -> str:
     return os.environ.get("CHAINATLAS_ZONE", "wuhan-edz")
+
+
+def spark_master() -> str | None:
+    """The Spark master for `--engine spark` when the command names none; None: local mode."""
+    return os.environ.get("CHAINATLAS_SPARK_MASTER", "").strip() or None
+
+
+def baseline_path() -> Path | None:
+    """The national baseline matrix (`chainatlas matrix --out`) the diagnosis compares the zone with; None: the
+    firms in the database are the baseline."""
+    text = os.environ.get("CHAINATLAS_BASELINE", "").strip()
+    return Path(text) if text else None
 
 
 def home() -> Path:

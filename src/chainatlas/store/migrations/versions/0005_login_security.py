@@ -6,15 +6,15 @@ The per-account hard lock (failed_logins, locked_until) let any stranger lock an
 now rows per user and source (an address, or a device that signed in before) whose back-off delays only that
 source (services/accounts/throttle.py), in the database so that every worker process sees them.
 
-Revision ID: 0004_login_security
-Revises: 0003
+Revision ID: 0005_login_security
+Revises: 0004_sites
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_login_security"
-down_revision = "0003"
+revision = "0005_login_security"
+down_revision = "0004_sites"
 branch_labels = None
 depends_on = None
 
