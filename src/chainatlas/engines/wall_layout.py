@@ -127,6 +127,7 @@ class WallSpec:
     segments: list[WallNode]  # top-level nodes, each with .stage
     demo: bool = False
     footer: str = ""  # e.g. "ChainAtlas 链图 · 生成于 2026-11-26"
+    sites: str = ""  # the 载体 panel: available land, factories and offices by park ('' when the zone keeps none)
 
     def nodes(self) -> Iterable[WallNode]:
         for segment in self.segments:
@@ -397,6 +398,7 @@ class _Planner:
             items.append((GAP_STROKE, "红色虚线框＝缺口节点（附招商目标）", True))
         items += [(None, f"{MARK_LEADER}链主企业（黄底）", False), (None, f"{MARK_LISTED}上市企业", False),
                   (None, f"{MARK_DESIGNATED}专精特新/高新等认定企业", False)]
+        sites = m.wrap(self.spec.sites, size, width) if self.spec.sites else []
         sources = m.wrap(self.spec.sources, size, width)
         # The right end of the last footer line is kept for the sheet number, filled in once all sheets exist.
         reserve = m.width(PAGE_PLACEHOLDER, size) + size
@@ -410,7 +412,7 @@ class _Planner:
                 cx = 0.0
             rows[-1].append(item)
             cx += iw
-        total = (len(rows) + len(sources) + len(footer)) * lh + self.pad
+        total = (len(rows) + len(sites) + len(sources) + len(footer)) * lh + self.pad
         y = bottom - total
         top = y
         cv.box(Box(x, y - self.pad / 2, width, 0.6 * s.firm / 10, "rule", fill="#444444"))
@@ -428,6 +430,9 @@ class _Planner:
                     cx += size * 1.6
                 t = cv.text(cx, y, label, size, "legend", bg=LEADER_BG if label.startswith(MARK_LEADER) else None)
                 cx += t.w + size * 1.5
+            y += lh
+        for line in sites:
+            cv.text(x, y, line, size, "sites", color="#1b5e3a")
             y += lh
         for line in sources:
             cv.text(x, y, line, size, "sources", color="#444444")

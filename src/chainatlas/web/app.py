@@ -27,6 +27,7 @@ from chainatlas.store import db
 from chainatlas.web import theme
 from chainatlas.services.accounts import auth
 from chainatlas.services.enterprises import evidence_label
+from chainatlas.web.body_limit import BodyLimit
 from chainatlas.web.cache import ApiCache, UserCache
 from chainatlas.web.imports_web import Jobs, sweep_uploads
 from chainatlas.web.responses import esc
@@ -115,6 +116,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
 
     app.state.user_cache = UserCache(load_user)
 
+    app.add_middleware(BodyLimit)  # innermost: it reads the session the session middleware decoded
     app.add_middleware(SecurityHeaders)
     app.add_middleware(
         SessionMiddleware,
@@ -150,12 +152,12 @@ def create_app(database_url: str | None = None) -> FastAPI:
 
     from chainatlas.web.routers import (
         chain, downloads, enterprises, gaps, imports, kpi, leaders, projects, screen, search, session_routes,
-        target_weights, targets, users,
+        sites, target_weights, targets, users,
     )
 
     # One router module per resource: its pages (`router`) and its JSON routes under /api (`api`).
     for resource in (session_routes, chain, enterprises, search, gaps, targets, target_weights, leaders, projects,
-                     kpi, screen, imports, users):
+                     kpi, screen, imports, users, sites):
         app.include_router(resource.router)
         app.include_router(resource.api)
     app.include_router(downloads.router)
