@@ -51,7 +51,8 @@ def test_nothing_outside_config_names_a_chainatlas_variable_in_code() -> None:
 def test_defaults_and_the_environment() -> None:
     assert config.settings({}) == config.Settings(
         database_url=config.DEFAULT_DATABASE_URL, chain="nev-icv", zone="wuhan-edz", home=Path("./.chainatlas"),
-        secret_key="", analysis_config=None, upload_ttl_hours=24.0, session_hours=12.0, cookie_secure=False)
+        secret_key="", analysis_config=None, upload_ttl_hours=24.0, session_hours=12.0, cookie_secure=False,
+        trusted_proxies=[], worker_memory_mb=2048, spark_master=None, baseline=None)
     s = config.settings({"CHAINATLAS_CHAIN": "ic", "CHAINATLAS_SESSION_HOURS": "0.5", "CHAINATLAS_COOKIE_SECURE": "1",
                          "CHAINATLAS_CONFIG": "/etc/chainatlas.yaml"})
     assert (s.chain, s.session_hours, s.cookie_secure, s.analysis_config) == (
@@ -62,6 +63,8 @@ def test_defaults_and_the_environment() -> None:
     ("CHAINATLAS_SESSION_HOURS", "半天", "CHAINATLAS_SESSION_HOURS 应为不小于 0 的小时数"),
     ("CHAINATLAS_COOKIE_SECURE", "yes", "CHAINATLAS_COOKIE_SECURE 应为 0 或 1"),
     ("CHAINATLAS_UPLOAD_TTL_HOURS", "nan", "CHAINATLAS_UPLOAD_TTL_HOURS 应为不小于 0 的小时数"),
+    ("CHAINATLAS_WORKER_MEMORY_MB", "100", "CHAINATLAS_WORKER_MEMORY_MB 应为不小于 256 的整数"),
+    ("CHAINATLAS_TRUSTED_PROXIES", "proxy.local", "CHAINATLAS_TRUSTED_PROXIES 应为逗号分隔的 IP 地址或网段"),
 ])
 def test_a_bad_value_is_refused_with_its_variable(env: str, value: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):

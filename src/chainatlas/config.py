@@ -8,6 +8,7 @@ The README's configuration table lists exactly the variables of SETTINGS (a test
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Callable, Mapping
@@ -38,12 +39,29 @@ def _text(_env: str, text: str) -> str:
     return text
 
 
+def _memory_mb(env: str, text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 256:
+        raise ValueError(f"环境变量 {env} 应为不小于 256 的整数（MB，例如 2048），现为“{text}”。")
+    return int(text)
+
+
+def _networks(env: str, text: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    try:
+        return [ipaddress.ip_network(part.strip(), strict=False) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ValueError(f"环境变量 {env} 应为逗号分隔的 IP 地址或网段（例如 127.0.0.1,10.0.0.0/8），现为“{text}”。") from None
+
+
+def _optional_text(_env: str, text: str) -> str | None:
+    return text.strip() or None
+
+
 def _path(_env: str, text: str) -> Path:
     return Path(text)
 
 
 def _optional_path(_env: str, text: str) -> Path | None:
-    return Path(text) if text else None
+    return Path(text.strip()) if text.strip() else None
 
 
 @dataclass(frozen=True)
@@ -74,6 +92,18 @@ SETTINGS = (
     Setting("session_hours", "CHAINATLAS_SESSION_HOURS", "12", "how long a web login lasts", _hours),
     Setting("cookie_secure", "CHAINATLAS_COOKIE_SECURE", "0",
             "1 = session cookie only over HTTPS (set it when served behind an https proxy)", _flag),
+    Setting("trusted_proxies", "CHAINATLAS_TRUSTED_PROXIES", "",
+            "comma-separated addresses or networks of reverse proxies whose X-Forwarded-For is believed (login "
+            "back-off counts by client address); empty: none", _networks),
+    Setting("worker_memory_mb", "CHAINATLAS_WORKER_MEMORY_MB", "2048",
+            "address space (MB) of the process that previews or imports a web upload; past it that job fails, the "
+            "server lives", _memory_mb),
+    Setting("spark_master", "CHAINATLAS_SPARK_MASTER", "",
+            "Spark master URL for `--engine spark` (spark://host:7077, yarn, k8s://…) when --master is not given; "
+            "empty: local[*]", _optional_text),
+    Setting("baseline", "CHAINATLAS_BASELINE", "",
+            "national baseline: the region × node matrix Parquet written by `chainatlas matrix`, compared with by "
+            "gaps; empty: the firms in the database", _optional_path),
 )
 
 
@@ -90,6 +120,10 @@ class Settings:
     upload_ttl_hours: float
     session_hours: float
     cookie_secure: bool
+    trusted_proxies: list[ipaddress.IPv4Network | ipaddress.IPv6Network]
+    worker_memory_mb: int
+    spark_master: str | None
+    baseline: Path | None
 
 
 
@@ -109,6 +143,17 @@ def default_chain() -> str:
 
 def default_zone() -> str:
     return settings().zone
+
+
+def spark_master() -> str | None:
+    """The Spark master for `--engine spark` when the command names none; None: local mode."""
+    return settings().spark_master
+
+
+def baseline_path() -> Path | None:
+    """The national baseline matrix (`chainatlas matrix --out`) the diagnosis compares the zone with; None: the
+    firms in the database are the baseline."""
+    return settings().baseline
 
 
 def home() -> Path:
@@ -135,3 +180,14 @@ def secret_key() -> str:
         path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
         path.chmod(0o600)
     return path.read_text(encoding="utf-8").strip()
+
+
+def worker_memory_mb() -> int:
+    """Address space a web preview or import process may use (web/worker.py); past it that job fails, the server lives."""
+    return settings().worker_memory_mb
+
+
+def trusted_proxies() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """Reverse proxies whose X-Forwarded-For is believed (web/security.py client_address); none by default, so a
+    client cannot pick the address its failed logins are counted under."""
+    return settings().trusted_proxies

@@ -1,5 +1,5 @@
 """The FastAPI application: pages (Jinja2 + htmx + ECharts, all served from the package) and the JSON API.
-Its settings (login length, HTTPS-only cookie, signing key) are in config.py."""
+Its settings (login length, HTTPS-only cookie, signing key, trusted proxies) are in config.py."""
 
 from __future__ import annotations
 
@@ -18,12 +18,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from chainatlas import config
 from chainatlas.domain.money import format_yuan
 from chainatlas.store import db
-from chainatlas.services import accounts
 from chainatlas.web import theme
+from chainatlas.services import accounts
+from chainatlas.services.enterprises import evidence_label
+from chainatlas.web.body_limit import BodyLimit
 from chainatlas.web.cache import ApiCache, UserCache
 from chainatlas.web.imports_web import Jobs, sweep_uploads
-from chainatlas.web.views import evidence_label, jsonable
-from chainatlas.web.security import LoginRequired, LoginThrottle, csrf_token, verify_csrf
+from chainatlas.web.responses import esc
+from chainatlas.web.views import jsonable
+from chainatlas.web.security import LoginRequired, csrf_token, verify_csrf
 
 HERE = Path(__file__).parent
 
@@ -96,7 +99,9 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.state.database_url = url
     app.state.sessions = db.session_factory(url)
     app.state.templates = make_templates()
-    app.state.login_throttle = LoginThrottle()
+    app.state.trusted_proxies = config.trusted_proxies()
+    app.state.secret_key = config.secret_key()
+    app.state.cookie_secure = config.settings().cookie_secure
     app.state.api_cache = ApiCache(app.state.sessions)
     app.state.import_jobs = Jobs(on_change=app.state.api_cache.clear)
     sweep_uploads()  # confidential lists left by earlier runs (previewed, never imported) go after the TTL
@@ -107,14 +112,15 @@ def create_app(database_url: str | None = None) -> FastAPI:
 
     app.state.user_cache = UserCache(load_user)
 
+    app.add_middleware(BodyLimit)  # innermost: it reads the session the session middleware decoded
     app.add_middleware(SecurityHeaders)
     app.add_middleware(
         SessionMiddleware,
-        secret_key=config.secret_key(),
+        secret_key=app.state.secret_key,
         session_cookie="chainatlas_session",
         max_age=int(config.settings().session_hours * 3600),
         same_site="lax",
-        https_only=config.settings().cookie_secure,
+        https_only=app.state.cookie_secure,
     )
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
@@ -135,27 +141,21 @@ def create_app(database_url: str | None = None) -> FastAPI:
         if _is_api(request):
             return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
         if request.headers.get("hx-request"):
-            return HTMLResponse(f'<div class="alert alert-error">{_escape(detail)}</div>', status_code=exc.status_code)
+            return HTMLResponse(f'<div class="alert alert-error">{esc(detail)}</div>', status_code=exc.status_code)
         return app.state.templates.TemplateResponse(
             request, "error.html", {"message": detail, "status": exc.status_code}, status_code=exc.status_code
         )
 
-    from chainatlas.web.routers import api, downloads, imports, pages, session_routes, target_weights, users
+    from chainatlas.web.routers import (
+        chain, downloads, enterprises, gaps, imports, kpi, leaders, projects, screen, search, session_routes,
+        sites, target_weights, targets, users,
+    )
 
-    app.include_router(session_routes.router)
-    app.include_router(pages.router)
-    app.include_router(api.router)
+    # One router module per resource: its pages (`router`) and its JSON routes under /api (`api`).
+    for resource in (session_routes, chain, enterprises, search, gaps, targets, target_weights, leaders, projects,
+                     kpi, screen, imports, users, sites):
+        app.include_router(resource.router)
+        app.include_router(resource.api)
     app.include_router(downloads.router)
-    app.include_router(imports.router)
-    app.include_router(imports.api)
-    app.include_router(users.router)
-    app.include_router(users.api)
-    app.include_router(target_weights.router)
-    app.include_router(target_weights.api)
     return app
 
-
-def _escape(text: str) -> str:
-    from markupsafe import escape
-
-    return str(escape(text))

@@ -1,8 +1,6 @@
-"""Accounts: users, roles and logins (`auth`)."""
+"""Accounts: users, roles and logins (`auth`), and the back-off after wrong passwords (`throttle`)."""
 
 from chainatlas.services.accounts.auth import (
-    LOCKOUT,
-    MAX_FAILED_LOGINS,
     MIN_PASSWORD_LENGTH,
     ROLE_NAMES,
     ROLES,
@@ -10,15 +8,19 @@ from chainatlas.services.accounts.auth import (
     UserInfo,
     authenticate,
     create_user,
+    end_sessions,
     get_user,
     list_users,
     set_active,
     set_password,
     set_role,
+    unlock,
     user_records,
 )
+from chainatlas.services.accounts.throttle import FIRST_DELAY, FREE_FAILURES
 
 __all__ = [
-    "LOCKOUT", "MAX_FAILED_LOGINS", "MIN_PASSWORD_LENGTH", "ROLES", "ROLE_NAMES", "AuthError", "UserInfo",
-    "authenticate", "create_user", "get_user", "list_users", "set_active", "set_password", "set_role", "user_records",
+    "FIRST_DELAY", "FREE_FAILURES", "MIN_PASSWORD_LENGTH", "ROLE_NAMES", "ROLES",
+    "AuthError", "UserInfo", "authenticate", "create_user", "end_sessions", "get_user", "list_users", "set_active",
+    "set_password", "set_role", "unlock", "user_records",
 ]

@@ -10,9 +10,10 @@ from chainatlas.services.analysis.diagnosis import (
     leader_view,
     what_if,
 )
+from chainatlas.services.analysis.matrix import matrix_local, matrix_spark
 from chainatlas.services.analysis.settings import SettingsError, load_settings
 
 __all__ = [
     "HypotheticalFirm", "SettingsError", "diagnose", "diagnosis_to_csv", "diagnosis_to_dict", "firms_from_project",
-    "leader_view", "load_settings", "what_if",
+    "leader_view", "load_settings", "matrix_local", "matrix_spark", "what_if",
 ]

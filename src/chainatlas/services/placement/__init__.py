@@ -1,6 +1,6 @@
 """Placement of firms on chain nodes: in the database, with evidence and never over an analyst (`placements`), and
 for a file with no database, the work of `chainatlas classify` (`classify_pass`, reading and writing by `firm_file`,
-worker processes by `classify_workers`).
+worker processes by `classify_workers`; in Spark partitions `spark_pass`).
 
 Names load on first use (PEP 562): `chainatlas classify` imports this package before it forks its workers, which
 must happen before polars loads (`firm_file`), and it never needs the database stack (`placements`).
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         start_part_workers,
     )
     from chainatlas.services.placement.firm_file import read_frame, write_placements
+    from chainatlas.services.placement.spark_pass import SparkSummary, classify_spark
     from chainatlas.services.placement.placements import (
         classify_enterprises,
         correct_placement,
@@ -32,6 +33,7 @@ _HOME = {
     "WorkerFailed": "classify_workers", "available_cores": "classify_workers",
     "one_pass_process": "classify_workers", "parts_of": "classify_workers", "start_part_workers": "classify_workers",
     "read_frame": "firm_file", "write_placements": "firm_file",
+    "SparkSummary": "spark_pass", "classify_spark": "spark_pass",
     "classify_enterprises": "placements", "correct_placement": "placements", "effective_placements": "placements",
 }
 __all__ = sorted(_HOME)

@@ -11,6 +11,7 @@ from chainatlas.services.targets.backtest import (
     run_backtest,
     split_pairs,
 )
+from chainatlas.services.targets.forecast import by_year_table_zh, run_by_year, split_years
 from chainatlas.services.targets.ranking import (
     COMPONENT_LABELS,
     COMPONENTS,
@@ -29,8 +30,9 @@ from chainatlas.services.targets.ranking import (
 )
 
 __all__ = [
-    "COMPONENTS", "COMPONENT_LABELS", "BacktestInputError", "Split", "TargetError", "TargetRow", "clear_cache",
-    "default_weights", "english_name_key", "former_names", "rank_targets", "read_marklines", "relations_from_db",
-    "reset_weights", "run_backtest", "save_weights", "split_pairs", "suppliers_for_leader", "target_to_project",
-    "user_weights", "validate_weights", "weights_in_force",
+    "COMPONENT_LABELS", "COMPONENTS", "BacktestInputError", "Split", "TargetError", "TargetRow", "by_year_table_zh",
+    "clear_cache", "default_weights", "english_name_key", "former_names", "rank_targets", "read_marklines",
+    "relations_from_db", "reset_weights", "run_backtest", "run_by_year", "save_weights", "split_pairs",
+    "split_years", "suppliers_for_leader", "target_to_project", "user_weights", "validate_weights",
+    "weights_in_force",
 ]

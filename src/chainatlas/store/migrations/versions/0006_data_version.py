@@ -1,14 +1,14 @@
 """data_version: one row whose version every committed write moves, for the caches of derived output
 
-Revision ID: 0004_data_version
-Revises: 0003
+Revision ID: 0006_data_version
+Revises: 0005_login_security
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_data_version"
-down_revision = "0003"
+revision = "0006_data_version"
+down_revision = "0005_login_security"
 branch_labels = None
 depends_on = None
 
