@@ -104,7 +104,7 @@ def decide(candidate_id: int, decision: str, request: Request, user: UserInfo = 
     if decision not in ("accept", "reject"):
         raise HTTPException(404, "未知的审核操作。")
     try:
-        getattr(review, decision)(session, candidate_id, user.username)
+        getattr(ingest, decision)(session, candidate_id, user.username)
     except ingest.ReviewError as exc:
         session.rollback()
         flash(request, "error", str(exc))
@@ -149,7 +149,7 @@ def decide_json(candidate_id: int, decision: str, request: Request, user: UserIn
     if decision not in ("accept", "reject"):
         raise HTTPException(404, "未知的审核操作。")
     try:
-        c = getattr(review, decision)(session, candidate_id, user.username)
+        c = getattr(ingest, decision)(session, candidate_id, user.username)
     except ingest.ReviewError as exc:
         session.rollback()
         raise HTTPException(422, str(exc)) from None
