@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from chainatlas import config
 from chainatlas.domain.chain import Chain
 from chainatlas.domain.stages import StageError
 from chainatlas.services.accounts import auth
@@ -29,7 +30,7 @@ class ActionError(ValueError):
 
 def _parse_day(text: str) -> date:
     if not text:
-        return date.today()
+        return config.today()
     try:
         return date.fromisoformat(text.strip())
     except ValueError:

@@ -487,7 +487,7 @@ def project_page(session: Session, chain: Chain, project_id: int) -> dict:
 
 def kpi(session: Session, zone: Zone, chain: Chain, year: int | None, as_of: date | None = None) -> dict:
     years = sorted(set(session.scalars(select(YearlyTarget.year).where(YearlyTarget.zone_id == zone.id))))
-    this_year = date.today().year
+    this_year = config.today().year
     if year is None:
         year = _default_kpi_year(session, zone, years, this_year)
     report = kpi_service.kpi_report(session, zone.id, year, as_of, chain_id=chain.id)

@@ -25,6 +25,7 @@ from openpyxl.styles import Alignment, Font
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from chainatlas import config
 from chainatlas.domain.chain import Chain, ChainFileError, load_chain
 from chainatlas.domain.money import WAN, YI, yi
 from chainatlas.domain.stages import (
@@ -145,7 +146,7 @@ def export_ledger(
 ) -> int:
     """Write the zone's ledger to `path` (.xlsx); returns the number of projects written."""
     zone = resolve_zone(session, zone_id)
-    as_of = as_of or date.today()
+    as_of = as_of or config.today()
     year = year or as_of.year
     q = select(Project).where(Project.zone_id == zone.id).order_by(Project.code)
     if chain_id:
@@ -162,7 +163,7 @@ def export_ledger(
     demo = any(p.source == "demo" for p in projects)
     _title(ws, f"{zone.name}招商项目台账" + ("（含演示数据）" if demo else ""), len(COLUMNS),
            f"截至{as_of.isoformat()}，在库项目{len(projects)}个：" + "，".join(f"{s}{n}个" for s, n in counts.items() if n)
-           + f"；导出时间{datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M')} UTC")
+           + f"；导出时间{config.now():%Y-%m-%d %H:%M}")
     _header(ws, 3, [c.header for c in COLUMNS], [c.width for c in COLUMNS])
     formats = [(j, "0.00" if c.kind in ("yi", "wan_usd") else "yyyy-mm-dd")
                for j, c in enumerate(COLUMNS, start=1) if c.kind in ("yi", "wan_usd", "date")]
@@ -366,7 +367,7 @@ def import_ledger(
     except ReadError as exc:
         raise LedgerImportError([LedgerProblem(path.name, "", 0, "", "", str(exc), "")]) from None
     default_zone = resolve_zone(session, zone_id) if zone_id else None
-    ctx = _Context(session, default_zone, chain_id, today or date.today())
+    ctx = _Context(session, default_zone, chain_id, today or config.today())
     rows = _read_main(table, columns, reader, ctx)
     codes = {r.values["code"] for r in rows if r.values.get("code")}
     history = _read_history(path, sheets, reader, codes, session)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from chainatlas import config
 from chainatlas.services.accounts.auth import UserInfo
 from chainatlas.web import actions, views
 from chainatlas.web.security import commit, current_user, get_session, writer
@@ -101,7 +102,7 @@ def pipeline_page(request: Request, user: UserInfo = Depends(current_user), sess
     zone, chain = views.zone_and_chain(session)
     data = views.pipeline(session, zone, chain)
     return render(request, "pipeline.html", user, "pipeline", data=data, is_demo=data["is_demo"],
-                  title="项目台账", today=date.today().isoformat())
+                  title="项目台账", today=config.today().isoformat())
 
 
 @router.get("/projects/{project_id}")
@@ -110,7 +111,7 @@ def project_page(project_id: int, request: Request, user: UserInfo = Depends(cur
     _, chain = views.zone_and_chain(session)
     data = views.project_page(session, chain, project_id)
     return render(request, "project.html", user, "pipeline", data=data, is_demo=data["project"]["is_demo"],
-                  title=data["project"]["name"], today=date.today().isoformat())
+                  title=data["project"]["name"], today=config.today().isoformat())
 
 
 @router.get("/kpi")
