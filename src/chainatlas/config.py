@@ -10,6 +10,7 @@
 | CHAINATLAS_CONFIG | (none) | YAML file overriding analysis settings (thresholds, weights) |
 | CHAINATLAS_UPLOAD_TTL_HOURS | 24 | web uploads never imported are deleted at start-up once older than this (imported ones at once) |
 | CHAINATLAS_TIMEZONE | Asia/Shanghai | the bureau's time zone: what "today" is (KPI, brief, demo ledger) and how times are shown |
+| CHAINATLAS_WORKER_MEMORY_MB | 2048 | address space of the process that previews or imports a web upload; past it the job fails |
 """
 
 from __future__ import annotations
@@ -92,3 +93,11 @@ def secret_key() -> str:
         path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
         path.chmod(0o600)
     return path.read_text(encoding="utf-8").strip()
+
+
+def worker_memory_mb() -> int:
+    """Address space a web preview or import process may use (web/worker.py); past it that job fails, the server lives."""
+    text = os.environ.get("CHAINATLAS_WORKER_MEMORY_MB", "2048").strip()
+    if not text.isdigit() or int(text) < 256:
+        raise ValueError(f"环境变量 CHAINATLAS_WORKER_MEMORY_MB 应为不小于 256 的整数（MB，例如 2048），现为“{text}”。")
+    return int(text)
