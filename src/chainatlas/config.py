@@ -10,11 +10,15 @@
 | CHAINATLAS_CONFIG | (none) | YAML file overriding analysis settings (thresholds, weights) |
 | CHAINATLAS_UPLOAD_TTL_HOURS | 24 | web uploads never imported are deleted at start-up once older than this (imported ones at once) |
 | CHAINATLAS_TIMEZONE | Asia/Shanghai | the bureau's time zone: what "today" is (KPI, brief, demo ledger) and how times are shown |
+| CHAINATLAS_TRUSTED_PROXIES | (none) | comma-separated addresses or networks of reverse proxies whose X-Forwarded-For is believed |
+| CHAINATLAS_SPARK_MASTER | (none: local[*]) | Spark master URL for `--engine spark` (spark://host:7077, yarn, k8s://…) when --master is not given |
+| CHAINATLAS_BASELINE | (none: the database) | national baseline: region × node matrix Parquet written by `chainatlas matrix`, used by gaps |
 | CHAINATLAS_WORKER_MEMORY_MB | 2048 | address space of the process that previews or imports a web upload; past it the job fails |
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from datetime import UTC, date, datetime
@@ -62,6 +66,18 @@ def local_time(moment: datetime | None) -> datetime | None:
     return moment.astimezone(timezone())
 
 
+def spark_master() -> str | None:
+    """The Spark master for `--engine spark` when the command names none; None: local mode."""
+    return os.environ.get("CHAINATLAS_SPARK_MASTER", "").strip() or None
+
+
+def baseline_path() -> Path | None:
+    """The national baseline matrix (`chainatlas matrix --out`) the diagnosis compares the zone with; None: the
+    firms in the database are the baseline."""
+    text = os.environ.get("CHAINATLAS_BASELINE", "").strip()
+    return Path(text) if text else None
+
+
 def home() -> Path:
     path = Path(os.environ.get("CHAINATLAS_HOME", "./.chainatlas"))
     path.mkdir(parents=True, exist_ok=True)
@@ -101,3 +117,14 @@ def worker_memory_mb() -> int:
     if not text.isdigit() or int(text) < 256:
         raise ValueError(f"环境变量 CHAINATLAS_WORKER_MEMORY_MB 应为不小于 256 的整数（MB，例如 2048），现为“{text}”。")
     return int(text)
+
+
+def trusted_proxies() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """Reverse proxies whose X-Forwarded-For is believed (web/security.py client_address); none by default, so a
+    client cannot pick the address its failed logins are counted under."""
+    text = os.environ.get("CHAINATLAS_TRUSTED_PROXIES", "")
+    try:
+        return [ipaddress.ip_network(part.strip(), strict=False) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ValueError(f"环境变量 CHAINATLAS_TRUSTED_PROXIES 应为逗号分隔的 IP 地址或网段（例如 127.0.0.1,10.0.0.0/8），"
+                         f"现为“{text}”。") from None
