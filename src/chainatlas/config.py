@@ -79,8 +79,10 @@ def baseline_path() -> Path | None:
 
 
 def home() -> Path:
+    """The instance folder, 0700: it holds the secret key and uploaded (confidential) lists."""
     path = Path(os.environ.get("CHAINATLAS_HOME", "./.chainatlas"))
-    path.mkdir(parents=True, exist_ok=True)
+    if not path.is_dir():
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
 
 
@@ -106,8 +108,9 @@ def secret_key() -> str:
         return key
     path = home() / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
-        path.chmod(0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # never readable by others, not even briefly
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(secrets.token_urlsafe(48))
     return path.read_text(encoding="utf-8").strip()
 
 
