@@ -30,6 +30,7 @@ import yaml
 from sqlalchemy import Integer, String, case, cast, event, func, or_, select
 from sqlalchemy.orm import Session
 
+from chainatlas import config
 from chainatlas.domain.chain import Chain, load_chain
 from chainatlas.domain.money import format_yuan
 from chainatlas.engines import linkpred
@@ -389,7 +390,7 @@ def _load_candidates(session: Session, chain_id: str, node_ids: Sequence[str]) -
     fits = _placement_fit_subquery(chain_id, node_ids)
     e = Enterprise
     # Expansion needs names only when some group has founded firms recently; most databases have none.
-    today = date.today()
+    today = config.today()
     cutoff = date(today.year - s.expansion_years, today.month, 1)
     recent = dict(
         session.execute(
@@ -552,7 +553,7 @@ def _compute_leader_links(session: Session, zone_id: str) -> _LeaderLinks:
                             None, [], [], None)
     # Current relations count more (see backtest.recency_weights): the ranking forecasts who is bought from next.
     pairs = {(c, s_) for c, s_, *_ in rel}
-    weights = recency_weights([SupplyEdge(c, s_, y) for c, s_, _, _, y in rel], pairs, date.today().year)
+    weights = recency_weights([SupplyEdge(c, s_, y) for c, s_, _, _, y in rel], pairs, config.today().year)
     graph = linkpred.bipartite((c, s_, weights[(c, s_)]) for c, s_ in sorted(pairs))
     rows = [graph.customer_index[lid] for lid in leaders if lid in graph.customer_index]
     if not rows:
