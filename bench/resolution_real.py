@@ -150,7 +150,7 @@ def run(variant: str) -> dict:
     incoming_rows = len(rows_2016)
     wrong_total = groups["all"]["wrong"] + no_truth["wrong"]
     return {
-        "variant": variant, "incoming_rows": incoming_rows, "stored_before": first.rows_inserted,
+        "database": str(work / "real.db"), "variant": variant, "incoming_rows": incoming_rows, "stored_before": first.rows_inserted,
         "seconds_2024": round(t1 - t0, 1), "seconds_2016": round(t2 - t1, 1),
         "import_2016": {"merged_exact": second.rows_merged, "merged_splink": second.rows_linked,
                         "queued": second.rows_review, "new": second.rows_inserted},
