@@ -9,6 +9,9 @@
 | CHAINATLAS_HOME | ./.chainatlas | instance folder: secret key, uploads, exports |
 | CHAINATLAS_CONFIG | (none) | YAML file overriding analysis settings (thresholds, weights) |
 | CHAINATLAS_UPLOAD_TTL_HOURS | 24 | web uploads never imported are deleted at start-up once older than this (imported ones at once) |
+| CHAINATLAS_SPARK_MASTER | (none: local[*]) | Spark master URL for `--engine spark` (spark://host:7077, yarn, k8s://…) when --master is not given |
+| CHAINATLAS_BASELINE | (none: the database) | national baseline: region × node matrix Parquet written by `chainatlas matrix`, used by gaps |
+| CHAINATLAS_WORKER_MEMORY_MB | 2048 | address space of the process that previews or imports a web upload; past it the job fails |
 """
 
 from __future__ import annotations
@@ -30,6 +33,18 @@ def default_chain() -> str:
 
 def default_zone() -> str:
     return os.environ.get("CHAINATLAS_ZONE", "wuhan-edz")
+
+
+def spark_master() -> str | None:
+    """The Spark master for `--engine spark` when the command names none; None: local mode."""
+    return os.environ.get("CHAINATLAS_SPARK_MASTER", "").strip() or None
+
+
+def baseline_path() -> Path | None:
+    """The national baseline matrix (`chainatlas matrix --out`) the diagnosis compares the zone with; None: the
+    firms in the database are the baseline."""
+    text = os.environ.get("CHAINATLAS_BASELINE", "").strip()
+    return Path(text) if text else None
 
 
 def home() -> Path:
@@ -63,3 +78,11 @@ def secret_key() -> str:
         path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
         path.chmod(0o600)
     return path.read_text(encoding="utf-8").strip()
+
+
+def worker_memory_mb() -> int:
+    """Address space a web preview or import process may use (web/worker.py); past it that job fails, the server lives."""
+    text = os.environ.get("CHAINATLAS_WORKER_MEMORY_MB", "2048").strip()
+    if not text.isdigit() or int(text) < 256:
+        raise ValueError(f"环境变量 CHAINATLAS_WORKER_MEMORY_MB 应为不小于 256 的整数（MB，例如 2048），现为“{text}”。")
+    return int(text)

@@ -20,6 +20,7 @@ from chainatlas.domain.chain import Chain, load_chain
 from chainatlas.domain.uscc import ALPHABET, check_digit
 from chainatlas.services.catalog.chains import sync_chain
 from chainatlas.services.demo.ledger import load_demo_ledger
+from chainatlas.services.demo.sites import load_demo_sites
 from chainatlas.services.placement.placements import classify_enterprises, effective_placements
 from chainatlas.services.catalog.zones import load_zone
 from chainatlas.store.db import audit
@@ -178,6 +179,7 @@ def load_demo(session: Session, zone_id: str = "wuhan-edz", chain_id: str = "nev
     placed = classify_enterprises(session, chain).inserted
     relations = _generated_relations(session, rng, real + generated, zone)
     projects = len(load_demo_ledger(session, zone_id=zone.id))
+    load_demo_sites(session, zone, chain, profile["seed"] + 26)  # its own generator: the rest stays as it was
     audit(session, by_user, "demo.load", "zone", zone.id, None, {"enterprises": len(real) + len(generated)})
     local = sum(1 for e in real + generated if e.zone_id == zone.id)
     return DemoSummary(len(real) + len(generated), local, relations, placed, projects)
