@@ -222,3 +222,56 @@ def test_known_firms_block_by_each_key_with_their_stored_values(zone_db: str, tm
         assert (row["id"], row["name_full"]) == (ids["深圳鹏程电子有限公司"], "深圳鹏程电子")
         assert _known_blocking(s, {ids["深圳鹏程电子有限公司"]}, {"鹏程电子"}, set(), set(), set(), {},
                                _ShortKeys.of([], [], []))[0].num_rows == 0
+
+
+def test_a_short_name_that_fits_several_firms_goes_to_review() -> None:
+    from chainatlas.services.ingest.imports import _fits_several
+
+    records = [_named(1, "东风汽车", new=False), _named(2, "东风汽车集团有限公司", new=True),
+               _named(3, "东风汽车股份有限公司", new=True), _named(4, "云南白药集团股份有限公司", new=True),
+               _named(5, "云南白药", new=False)]
+    matches = find_matches(pa.Table.from_pylist(records), REVIEW_THRESHOLD, _MODEL)
+    assert {(m.left_id, m.right_id) for m in matches if m.probability >= MERGE_THRESHOLD} >= {(1, 2), (4, 5)}
+    assert (1, 3) in {(m.left_id, m.right_id) for m in matches}
+    unsure = _fits_several(matches, short_named={1, 5})
+    # the group and the listed company both read 东风汽车: neither is merged blindly; 云南白药 fits one firm
+    assert (4, 5) not in unsure and (1, 2) in unsure and all("2家" in note for note in unsure.values())
+
+
+@pytest.mark.db
+def test_former_names_find_the_firm_and_names_are_kept_with_source_and_date(zone_db: str, tmp_path: Path) -> None:
+    from datetime import date
+
+    with db.session_scope(zone_db) as s:
+        import_enterprises(s, _write(tmp_path / "a.csv", "企业名称,注册地址\n"
+                                     "武汉新创汽车零部件有限公司,湖北省武汉市蔡甸区沌口路8号\n"))
+    renamed = tmp_path / "b.csv"
+    renamed.write_bytes("企业名称,曾用名,注册地址\n武汉恒创汽车科技有限公司,武汉新创汽车零部件有限公司,"
+                        "湖北省武汉市蔡甸区沌口路8号\n".encode("gbk"))
+    with db.session_scope(zone_db) as s:
+        summary = import_enterprises(s, renamed)
+    assert (summary.rows_merged, summary.rows_inserted) == (1, 0)
+    with db.session_scope(zone_db) as s:
+        [firm] = s.scalars(select(Enterprise)).all()
+        names = {a.alias: (a.kind, a.source, a.recorded_on) for a in firm.aliases}
+    # the incoming name is kept beside the stored one, with the batch it came from and the day
+    assert names["武汉恒创汽车科技有限公司"] == ("other", f"import:{summary.batch_id}", date.today())
+
+
+def test_short_names_in_a_gbk_list_meet_the_full_names_of_a_real_list(shared_data: Path, sqlite_url: str,
+                                                                      tmp_path: Path) -> None:
+    """The 2016 A-share list (full names) is in the database; a bureau's list of short names (GBK) finds them."""
+    full = shared_data / "listed_companies" / "wfp_a_share_company_info_2016.csv"
+    with db.session_scope(sqlite_url) as s:
+        import_enterprises(s, full, mapping={"columns": {"stock_code": None, "sname": None}}, fuzzy=False)
+    short = tmp_path / "简称名单.csv"
+    short.write_bytes(("企业名称,城市\n云南白药,昆明市\n陆家嘴,上海市\n中海集运,上海市\n华意压缩,景德镇市\n"
+                       "贵州茅台,遵义市\n").encode("gbk"))
+    with db.session_scope(sqlite_url) as s:
+        summary = import_enterprises(s, short)
+        merged = {e.name: s.get(Enterprise, e.merged_into_id).name for e in s.scalars(
+            select(Enterprise).where(Enterprise.merged_into_id.is_not(None)))}
+    assert merged["云南白药"] == "云南白药集团股份有限公司"
+    assert merged["陆家嘴"] == "上海陆家嘴金融贸易区开发股份有限公司"
+    assert merged["华意压缩"] == "华意压缩机股份股份有限公司"
+    assert summary.rows_linked >= 4 and summary.rows_review <= 1

@@ -98,13 +98,13 @@ SETTINGS: dict = {
             "output_column_name": "name_core",
             "comparison_levels": [
                 _null("name_core"),
-                # a short name in a full name comes first: a short name equal to a full name's core is this too
+                # a short name in a full name comes first: a short name equal to a full name's core is this too;
+                # u is 2^-bits at the level's lower bound (see CharModel)
                 _level(_readable(24, None), "全称中可读出简称（极独特）", 0.45, 2 ** -24),
+                _level(_readable(20, 24), "全称中可读出简称（独特）", 0.25, 2 ** -20),
                 _level("name_core_l = name_core_r", "核心名称相同", 0.70, 0.00005),
                 # two records giving the same short name (a 简称 column against a stored short name)
                 _level("short_name_l = short_name_r", "简称相同", 0.50, 0.000001),
-                # the other short-name levels: u is 2^-bits at the level's lower bound (see CharModel)
-                _level(_readable(20, 24), "全称中可读出简称（独特）", 0.25, 2 ** -20),
                 _level(_readable(16, 20), "全称中可读出简称", 0.12, 2 ** -16),
                 # one character apart: a typo (华创/华刨) — or a neighbour with a similar 字号, hence the other fields
                 _level("length(name_core_l) >= 4 AND zh_edit_distance(name_core_l, name_core_r) <= 1",

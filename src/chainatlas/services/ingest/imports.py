@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from datetime import date
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
@@ -606,11 +607,11 @@ def _resolve(index: _Index, rows: _Rows,
     usccs = rows.cols.get("uscc", empty)
     listing_of = {code: _listing_key(code) for code in set(rows.cols.get("listing_code", ())) if code}
     listings = [listing_of.get(code) for code in rows.cols["listing_code"]] if listing_of else empty
-    english: dict[str, str] = {}  # the English names' norms, which find a firm as its own name does
+    english: dict[str, str] = {}  # the English and former names' norms, which find a firm as its own name does
     extra: dict[int, list[str]] = {}
     for j in (j for j, found in enumerate(rows.aliases) if found):
         for alias, kind in rows.aliases[j]:
-            if kind == "english":
+            if kind in ("english", "former"):
                 key = english.get(alias)
                 if key is None:
                     key = english[alias] = name_key(alias).norm
@@ -626,6 +627,10 @@ def _resolve(index: _Index, rows: _Rows,
     for done, j in enumerate(todo):
         uscc, listing, norm = usccs[j], listings[j], rows.norm[j]
         ref = find(uscc, listing, norm)
+        for other in extra.get(j, ()) if ref is None else ():  # an English or former name a firm is known by
+            ref = find(uscc, listing, other)
+            if ref is not None:
+                break
         if ref is None:
             ref = -1 - j
         elif ref < 0:
@@ -724,7 +729,8 @@ def _update_existing(session: Session, into: dict[int, list[_Record]], source: s
                         names.append((rec.name[:300], "english" if is_latin(rec.name) else "other"))
                 for alias, kind in names:
                     if alias not in have_aliases and alias != ent.name:
-                        ent.aliases.append(EnterpriseAlias(alias=alias, kind=kind, source=source))
+                        ent.aliases.append(EnterpriseAlias(alias=alias, kind=kind, source=source,
+                                                           recorded_on=date.today()))
                         have_aliases.add(alias)
                         changed.setdefault("aliases_added", []).append(alias)
                 for product in rec.products:
@@ -793,13 +799,14 @@ def _insert_new(session: Session, rows: _Rows, new: list[int | _Record], ids: li
     for k, rec in folded:
         firm_names[k], sources[k] = rec.values["name"], rec.values.get("source")
         names[k], made[k], marks[k] = rec.aliases, rec.products, rec.designations
-    aliases: dict[str, list[Any]] = {"enterprise_id": [], "alias": [], "kind": [], "source": []}
+    aliases: dict[str, list[Any]] = {"enterprise_id": [], "alias": [], "kind": [], "source": [], "recorded_on": []}
+    today = date.today()
     for k in (k for k, found in enumerate(names) if found):
         seen = {firm_names[k]}
         for alias, kind in names[k]:
             if alias not in seen:
                 seen.add(alias)
-                for col, value in zip(aliases.values(), (ids[k], alias, kind, sources[k])):
+                for col, value in zip(aliases.values(), (ids[k], alias, kind, sources[k], today)):
                     col.append(value)
     made_by = np.repeat(np.asarray(ids, dtype=np.int64), np.fromiter(map(len, made), dtype=np.int64, count=n))
     product_names = list(chain.from_iterable(made))
@@ -999,9 +1006,10 @@ def _link(session: Session, new: list[_Record], ids: list[int], batch_id: int, b
         return x
 
     # confident pairs form clusters; the survivor is a known firm if there is one, else the earliest row
-    confident = [m for m in matches if m.probability >= MERGE_THRESHOLD]
-    unsure = _fits_several(confident)
-    confident = [m for m in confident if (m.left_id, m.right_id) not in unsure]
+    short_named = {eid for eid, short, full in zip(table.column("id").to_pylist(), table.column("short_name").to_pylist(),
+                                                   table.column("name_full").to_pylist()) if short and full is None}
+    unsure = _fits_several(matches, short_named)
+    confident = [m for m in matches if m.probability >= MERGE_THRESHOLD and (m.left_id, m.right_id) not in unsure]
     for m in confident:
         a, b = root(m.left_id), root(m.right_id)
         if a == b:
@@ -1038,22 +1046,27 @@ def _link(session: Session, new: list[_Record], ids: list[int], batch_id: int, b
     return linked, len(queued)
 
 
-def _fits_several(confident: list[Match]) -> dict[tuple[int, int], str]:
-    """The confident pairs whose one side fits several firms that are not confidently one another (a short name
-    such as 东风汽车 read in both the group's and the listed company's full name): each goes to review, with a
-    note naming how many firms it fits, instead of being merged into one of them blindly."""
+def _fits_several(matches: list[Match], short_named: set[int]) -> dict[tuple[int, int], str]:
+    """The confident pairs whose one side fits several firms that are not confidently one another: a record with
+    two confident partners, or a short name (short_named) with a confident partner and any other candidate (东风汽车
+    read in both the group's and the listed company's full name). Each such pair goes to review, with a note naming
+    how many firms the record fits, instead of being merged into one of them blindly."""
     partners: dict[int, set[int]] = {}
-    for m in confident:
-        partners.setdefault(m.left_id, set()).add(m.right_id)
-        partners.setdefault(m.right_id, set()).add(m.left_id)
-    together = {(m.left_id, m.right_id) for m in confident}
+    together = set()
+    for m in matches:
+        sure = m.probability >= MERGE_THRESHOLD
+        if sure:
+            together.add((m.left_id, m.right_id))
+        for a, b in ((m.left_id, m.right_id), (m.right_id, m.left_id)):
+            if sure or a in short_named:
+                partners.setdefault(a, set()).add(b)
     several: dict[int, int] = {}
     for eid, others in partners.items():
         ordered = sorted(others)
         if any((a, b) not in together for i, a in enumerate(ordered) for b in ordered[i + 1:]):
             several[eid] = len(others)
     return {(m.left_id, m.right_id): f"符合{max(several.get(m.left_id, 0), several.get(m.right_id, 0))}家企业，需人工确认"
-            for m in confident if m.left_id in several or m.right_id in several}
+            for m in matches if m.probability >= MERGE_THRESHOLD and (m.left_id in several or m.right_id in several)}
 
 
 # ---------------------------------------------------------------- relations

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from chainatlas.ingest.names import is_latin, looks_like_full_name
 from chainatlas.store.db import audit
 from chainatlas.store.models import (
     AuditEntry,
@@ -196,8 +197,8 @@ def merge_many(
         name = records[p.merged_id]["name"][:300]
         if name not in taken[p.survivor_id]:
             taken[p.survivor_id].add(name)
-            alias_rows.append({"enterprise_id": p.survivor_id, "alias": name, "kind": "other",
-                               "source": f"merge:{p.merged_id}"})
+            alias_rows.append({"enterprise_id": p.survivor_id, "alias": name, "kind": _name_kind(name),
+                               "source": f"merge:{p.merged_id}", "recorded_on": date.today()})
             alias_of[len(alias_rows) - 1] = p.merged_id
     alias_ids = bulk.allocate_ids(session, EnterpriseAlias.__table__, len(alias_rows))
     for row, aid in zip(alias_rows, alias_ids):
@@ -236,6 +237,13 @@ def merge_many(
     ])
     session.expire_all()  # the statements above bypassed the ORM's view of these rows
     return [by_merged[p.merged_id] for p in pairs]
+
+
+def _name_kind(name: str) -> str:
+    """What a merged record's name is to the survivor: its English, short or another full name."""
+    if is_latin(name):
+        return "english"
+    return "other" if looks_like_full_name(name) else "short"
 
 
 def _same_keys(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
