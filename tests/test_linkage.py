@@ -208,7 +208,7 @@ def test_known_firms_block_by_each_key_with_their_stored_values(zone_db: str, tm
         assert row == {"id": ids["武汉华创智能科技有限公司"], "is_new": False, "name_core": "华创智能科技",
                        "is_branch": False, "district_code": "420113", "city_code": "4201", "address": "通航大道18号",
                        "uscc": None, "founded": "2019-01-02", "listing": "600001", "short_name": None,
-                       "name_full": "武汉华创智能科技"}
+                       "name_full": "武汉华创智能科技", "name_en": None}
         assert [r["id"] for r in block(heads={("东风", "4201")})] == [ids["武汉东风零部件有限公司"]]
         assert block(heads={("东风", None)}) == [] and block(heads={("东风", "4403")}) == []
         assert [r["id"] for r in block(tails={("零部件", "420114")})] == [ids["武汉东风零部件有限公司"]]

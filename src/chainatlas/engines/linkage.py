@@ -35,9 +35,10 @@ MERGE_THRESHOLD = 0.95  # at or above: the same firm, merged automatically (and 
 REVIEW_THRESHOLD = 0.5  # between the two: a doubtful pair for an analyst's review queue
 
 COLUMNS = ("id", "is_new", "name_core", "is_branch", "district_code", "city_code", "address", "uscc", "founded",
-           "listing", "short_name", "name_full")
+           "listing", "short_name", "name_full", "name_en")
 # short_name: the short form (names.short_form) of a record named by its short name, or of its short-name alias;
-# name_full: the legal stem (names.legal_stem) of a record named by its full name, NULL for a short-named one.
+# name_full: the legal stem (names.legal_stem) of a record named by its full name, NULL for a short-named one;
+# name_en: the core of its English name (names.name_key: lower case, no legal form such as Co., Ltd.).
 
 
 
@@ -163,6 +164,16 @@ SETTINGS: dict = {
             ],
         },
         {
+            # English names are translated freely (Group, Holdings, word order), so a difference says little
+            "output_column_name": "name_en",
+            "comparison_levels": [
+                _null("name_en"),
+                _level("name_en_l = name_en_r", "英文名称相同", 0.50, 0.0001),
+                _level("zh_jaro_winkler(name_en_l, name_en_r) >= 0.92", "英文名称相近", 0.20, 0.005),
+                _level("ELSE", "英文名称不同", 0.30, 0.9949),
+            ],
+        },
+        {
             "output_column_name": "listing",
             "comparison_levels": [
                 _null("listing"),
@@ -227,7 +238,7 @@ def _like_sequence(text: str) -> str:
 def _prepare(records: pa.Table, model: CharModel | None) -> pa.Table:
     """Blocking keys (the first two and last three characters of the core name; the heads of short and full
     names) and the short-name pattern and information."""
-    for col in ("short_name", "name_full"):
+    for col in ("short_name", "name_full", "name_en"):
         if col not in records.column_names:
             records = records.append_column(col, pa.nulls(records.num_rows, pa.string()))
     cores = records.column("name_core").to_pylist()

@@ -839,7 +839,8 @@ def linkage_table(session: Session, new: list[_Record], ids: list[int]) -> tuple
              for rec in new if rec.values.get("address")}
     new_ids = set(ids)
     cols: dict[str, list] = {c: [] for c in ("id", "is_new", "name_core", "is_branch", "district_code", "city_code",
-                                              "address", "uscc", "founded", "listing", "short_name", "name_full")}
+                                              "address", "uscc", "founded", "listing", "short_name", "name_full",
+                                              "name_en")}
     short_names = [_short_and_full(rec) for rec in new]
 
     def add(eid: int, is_new: bool, core: str, branch: bool, district: str | None, city: str | None,
@@ -861,6 +862,7 @@ def linkage_table(session: Session, new: list[_Record], ids: list[int]) -> tuple
             rest_of[v.get("address") or ""], v.get("uscc"), v.get("founded_on"), v.get("listing_code"))
         cols["short_name"].append(short)
         cols["name_full"].append(full)
+        cols["name_en"].append(_english_core(v.get("name_en")))
     new_part = pa.table({
         "id": pa.array(cols["id"], pa.int64()), "is_new": pa.array(cols["is_new"], pa.bool_()),
         **{c: pa.array(cols[c], pa.bool_() if c == "is_branch" else pa.string())
@@ -869,6 +871,10 @@ def linkage_table(session: Session, new: list[_Record], ids: list[int]) -> tuple
     shorts = _ShortKeys.of(short_names, [rec.core for rec in new], [rec.values.get("city_code") for rec in new])
     known, model = _known_blocking(session, new_ids, cores, heads, tails, rests, rest_of, shorts)
     return pa.concat_tables([new_part, known.cast(new_part.schema)]), model
+
+
+def _english_core(name: str | None) -> str | None:
+    return (name_key(name).core or None) if name else None
 
 
 def _short_and_full(rec: _Record) -> tuple[str | None, str | None]:
@@ -920,13 +926,13 @@ def _known_blocking(session: Session, new_ids: set[int], cores: set[str], heads:
     as tuples are. With them, the character model of the stored full names where a short name is in play."""
     # The driver's own rows, a chunk at a time into polars: a million firms through the ORM's result processing
     # cost seconds more, and all of them as Python tuples at once a gigabyte more.
-    names = ("id", "norm", "district", "city", "address", "uscc", "founded", "listing")
-    schema = {"id": pl.Int64, **{n: pl.String for n in names[1:6]}, "listing": pl.String}
+    names = ("id", "norm", "district", "city", "address", "uscc", "founded", "listing", "name_en")
+    schema = {"id": pl.Int64, **{n: pl.String for n in names[1:6]}, "listing": pl.String, "name_en": pl.String}
     frames = [pl.DataFrame(schema={n: schema.get(n, pl.String) for n in names})]
     cursor = session.connection().connection.driver_connection.cursor()
     try:
-        cursor.execute("SELECT id, name_norm, district_code, city_code, address, uscc, founded_on, listing_code "
-                       "FROM enterprises WHERE merged_into_id IS NULL")
+        cursor.execute("SELECT id, name_norm, district_code, city_code, address, uscc, founded_on, listing_code, "
+                       "name_en FROM enterprises WHERE merged_into_id IS NULL")
         while rows := cursor.fetchmany(100_000):
             frame = pl.DataFrame(dict(zip(names, map(list, zip(*rows)))), schema_overrides=schema, strict=False)
             frames.append(frame.with_columns(pl.col("founded").cast(pl.String)).select(names))  # ISO dates
@@ -981,7 +987,11 @@ def _known_blocking(session: Session, new_ids: set[int], cores: set[str], heads:
             list(listing_of), list(listing_of.values()), default=None, return_dtype=pl.String),
         short_name="short", name_full=pl.col("norm").replace_strict(stems, legal_stems(stems), default=None,
                                                                     return_dtype=pl.String),
-    ).to_arrow()
+        name_en="name_en",
+    )
+    english = [x for x in table["name_en"].unique().to_list() if x]
+    table = table.with_columns(name_en=pl.col("name_en").replace_strict(
+        english, [_english_core(x) for x in english], default=None, return_dtype=pl.String)).to_arrow()
     model = None
     if shorts.short_heads or table.column("short_name").null_count < table.num_rows:
         stored_full = pl.DataFrame({"n": norms}, schema={"n": pl.String}).filter(full_name_norms(pl.col("n")))
