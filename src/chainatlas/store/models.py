@@ -457,9 +457,22 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(12))  # admin / analyst / viewer / leader
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # raised by logout, password change or reset and deactivation: sessions signed with an older one have ended
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class LoginFailure(Base):
+    """A wrong password for a user from a source ("addr:IP", or "device:ID" for a browser that signed in as that
+    user before); the back-off of services/accounts/throttle.py counts them, in every worker alike."""
+
+    __tablename__ = "login_failures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(80))
+    source: Mapped[str] = mapped_column(String(120))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (Index("ix_login_failures_user_source", "username", "source", "at"),
+                      Index("ix_login_failures_source", "source", "at"))
 
 
 class AuditEntry(Base):
