@@ -1,15 +1,15 @@
 """enterprise_aliases.recorded_on: the date a name (a merged record's, an imported short, English or former name)
 became the firm's alias; with its source, where the name comes from and since when
 
-Revision ID: 0005_alias_dates
-Revises: 0004_sites
+Revision ID: 0006_alias_dates
+Revises: 0005_login_security
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_alias_dates"
-down_revision = "0004_sites"
+revision = "0006_alias_dates"
+down_revision = "0005_login_security"
 branch_labels = None
 depends_on = None
 
