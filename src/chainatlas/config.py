@@ -9,6 +9,7 @@
 | CHAINATLAS_HOME | ./.chainatlas | instance folder: secret key, uploads, exports |
 | CHAINATLAS_CONFIG | (none) | YAML file overriding analysis settings (thresholds, weights) |
 | CHAINATLAS_UPLOAD_TTL_HOURS | 24 | web uploads never imported are deleted at start-up once older than this (imported ones at once) |
+| CHAINATLAS_KERNEL | auto | placement kernel: auto (compiled where built, else pure Python), python, compiled (refuse to run without it) |
 """
 
 from __future__ import annotations
@@ -48,6 +49,17 @@ def upload_ttl_hours() -> float:
     if not 0 <= hours < float("inf"):  # also refuses nan
         raise ValueError(f"环境变量 CHAINATLAS_UPLOAD_TTL_HOURS 应为不小于 0 的小时数（例如 24），现为“{text}”。")
     return hours
+
+
+KERNELS = ("auto", "python", "compiled")
+
+
+def kernel() -> str:
+    """Which placement kernel `classify` runs (engines/kernel.py): both give the same output, byte for byte."""
+    text = os.environ.get("CHAINATLAS_KERNEL", "auto").strip().lower() or "auto"
+    if text not in KERNELS:
+        raise ValueError(f"环境变量 CHAINATLAS_KERNEL 应为 auto、python 或 compiled，现为“{text}”。")
+    return text
 
 
 def secret_key() -> str:
