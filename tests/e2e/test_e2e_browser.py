@@ -13,11 +13,12 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import date
 from pathlib import Path
 
 import httpx
 import pytest
+
+from chainatlas import config
 
 pytestmark = pytest.mark.browser
 
@@ -189,7 +190,7 @@ def test_analyst_journey(server, browser):
     assert name[:4] in page.inner_text("h1")
 
     # --- stage rules: a refused move explains itself in Chinese; a valid one moves the year's count
-    year = date.today().year
+    year = config.today().year
     before = _kpi_actual(page, root, year, "signed_projects")
     page.go_back()
     page.select_option(".stage-form select[name=to_stage]", "开工")

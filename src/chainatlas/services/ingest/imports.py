@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, selectinload
 
+from chainatlas.domain.cells import formula_like
 from chainatlas.domain.uscc import division_code
 from chainatlas.engines.linkage import MERGE_THRESHOLD, REVIEW_THRESHOLD, find_matches
 from chainatlas.ingest.address import Place, ZoneSpec, match_zone, place_from_division_code
@@ -1076,10 +1077,16 @@ def write_error_report(problems: list[Problem], out: Path) -> Path:
     try:
         ws = wb.add_worksheet("问题清单")
         head = wb.add_format({"bold": True, "bg_color": "#FCE4D6", "border": 1})
+        quoted = wb.add_format({"quote_prefix": True})  # the user's cell as text, never a formula (domain/cells.py)
         for j, h in enumerate(ERROR_HEADERS):
             ws.write(0, j, h, head)
         for r, pr in enumerate(problems, start=1):
-            ws.write_row(r, 0, (pr.file, pr.row, pr.column, pr.value, pr.problem, pr.action))
+            for j, value in enumerate((pr.file, pr.row, pr.column, pr.value, pr.problem, pr.action)):
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    ws.write_number(r, j, value)
+                elif value is not None:
+                    text = str(value)
+                    ws.write_string(r, j, text, quoted if formula_like(text) else None)
         ws.set_column(0, 0, 24)
         ws.set_column(2, 3, 22)
         ws.set_column(4, 5, 48)

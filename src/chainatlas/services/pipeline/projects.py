@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from chainatlas import config
 from chainatlas.domain.chain import Chain, load_chain
 from chainatlas.domain.money import format_yuan
 from chainatlas.domain.stages import (
@@ -222,7 +223,7 @@ def create_project(
     """Register a new project as a 线索, dated `on` (default today), with a fresh 区级编码."""
     if session.get(Zone, zone_id) is None:
         raise ProjectError(f"开发区“{zone_id}”不存在，请先运行 chainatlas demo load 或导入开发区")
-    on = on or date.today()
+    on = on or config.today()
     values = _validate_fields(
         session, zone_id, chain_id,
         dict(fields, name=name, investor_id=investor_id, investor_name=investor_name, node_ids=list(node_ids),

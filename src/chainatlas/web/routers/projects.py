@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from chainatlas import config
 from chainatlas.domain.chain import Chain
 from chainatlas.domain.money import format_yuan
 from chainatlas.domain.stages import StageError
@@ -53,7 +54,7 @@ def project_view(session: Session, chain: Chain, project_id: int) -> dict:
 
 def _parse_day(text: str) -> date:
     if not text:
-        return date.today()
+        return config.today()
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
@@ -77,7 +78,7 @@ def pipeline_page(request: Request, user: UserInfo = Depends(current_user), sess
     zone, chain = zone_and_chain(session)
     data = pipeline(session, zone, chain)
     return render(request, "pipeline/pipeline.html", user, "pipeline", data=data, is_demo=data["is_demo"],
-                  title="项目台账", today=date.today().isoformat())
+                  title="项目台账", today=config.today().isoformat())
 
 
 @router.get("/projects/{project_id}")
@@ -86,7 +87,7 @@ def project_page(project_id: int, request: Request, user: UserInfo = Depends(cur
     _, chain = zone_and_chain(session)
     data = project_view(session, chain, project_id)
     return render(request, "pipeline/project.html", user, "pipeline", data=data, is_demo=data["project"]["is_demo"],
-                  title=data["project"]["name"], today=date.today().isoformat())
+                  title=data["project"]["name"], today=config.today().isoformat())
 
 
 @router.post("/projects/{project_id}/stage")
