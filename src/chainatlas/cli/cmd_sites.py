@@ -15,6 +15,7 @@ from typing import Any
 import typer
 
 from chainatlas import config
+from chainatlas.domain.cells import csv_cell
 from chainatlas.domain import sites as dom
 from chainatlas.domain.money import format_yuan
 from chainatlas.ingest.mapping import MappingError, load_mapping_file
@@ -61,7 +62,7 @@ def _emit(rows: list[dict[str, Any]], heads: dict[str, str], fmt: str, title: st
         writer = csv.writer(out)
         writer.writerow(heads.values())
         for r in rows:
-            writer.writerow([_cell(r.get(k)) for k in heads])
+            writer.writerow([csv_cell(_cell(r.get(k))) for k in heads])
         sys.stdout.write(out.getvalue())
         return
     typer.echo(title)

@@ -10,6 +10,7 @@ behind (previewed but never imported) are swept at start-up once older than CHAI
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 import shutil
@@ -40,7 +41,7 @@ TOKEN = re.compile(r"[0-9a-f]{16}")  # one folder per upload, named by a random 
 
 def upload_dir() -> Path:
     path = config.home() / "uploads"
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
 
 
@@ -77,10 +78,10 @@ async def save_upload(upload: UploadFile) -> tuple[str, Path]:
         raise HTTPException(422, f"文件“{name}”的类型不支持。请上传 {'、'.join(SUPPORTED)} 文件。")
     token = secrets.token_hex(8)
     folder = upload_dir() / token
-    folder.mkdir()
+    folder.mkdir(mode=0o700)
     path = folder / name
     size = 0
-    with open(path, "wb") as out:
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
         while chunk := await upload.read(1 << 20):
             size += len(chunk)
             if size > MAX_UPLOAD_BYTES:  # (the body was counted as it came: this is the file alone)

@@ -27,6 +27,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from chainatlas import config
+from chainatlas.domain.cells import csv_cell
 from chainatlas.domain.chain import Chain, load_chain
 from chainatlas.domain.money import format_yuan
 from chainatlas.engines import relatedness as rel
@@ -980,10 +981,10 @@ def diagnosis_to_csv(diagnosis: Diagnosis) -> str:
     for ns in diagnosis.nodes.values():
         gap = gaps.get(ns.node_id)
         writer.writerow([
-            ns.node_id, ns.name_zh, ns.stage, int(ns.core), ns.verdict, ns.firm_count, ns.capital_yuan, ns.revenue_yuan,
+            ns.node_id, csv_cell(ns.name_zh), ns.stage, int(ns.core), ns.verdict, ns.firm_count, ns.capital_yuan, ns.revenue_yuan,
             ns.output_yuan, ns.listed_count, ns.designated_count, ns.leader_count,
             "" if ns.lq is None else round(ns.lq, 4), "" if ns.density is None else round(ns.density, 4),
             "" if ns.peer_density is None else round(ns.peer_density, 4), ns.quadrant,
-            gap.gap_type if gap else "", gap.opportunity if gap else "", "；".join(ns.reasons),
+            gap.gap_type if gap else "", gap.opportunity if gap else "", csv_cell("；".join(ns.reasons)),
         ])
     return buf.getvalue()

@@ -22,6 +22,7 @@ from typing import BinaryIO
 
 import polars as pl
 
+from chainatlas.domain.cells import FORMULA_LEAD
 from chainatlas.domain.chain import Chain
 from chainatlas.engines.classify_batch import BatchClassifier, classify_frame_parallel, processes_for
 from chainatlas.ingest.columnar import WHITESPACE as _WHITESPACE, clean as _clean
@@ -200,10 +201,19 @@ def _csv_field(values: pl.Series) -> pl.Series:
     return values.to_frame().select(pl.when(needs).then(quoted).otherwise(pl.col(values.name)))[values.name]
 
 
+def _inert(ids: pl.Series) -> pl.Series:
+    """The input's ids (the user's text) with formula-like ones behind an apostrophe (domain/cells.csv_cell)."""
+    lead = ids.str.contains("^[" + re.escape("".join(FORMULA_LEAD)) + "]")
+    if not lead.any():
+        return ids
+    name = ids.name
+    return ids.to_frame().select(pl.when(lead).then(pl.lit("'") + pl.col(name)).otherwise(pl.col(name)).alias(name))[name]
+
+
 def _csv_rows(result: pl.DataFrame) -> pl.DataFrame:
     """The placement rows' fields as the output holds them: each quoted as minimal quoting quotes it (the evidence
     comes as a CSV field from the engine), to be written as they are."""
-    return pl.DataFrame([_csv_field(result["id"]), _csv_field(result["node_id"]), _csv_field(result["node_name"]),
+    return pl.DataFrame([_csv_field(_inert(result["id"])), _csv_field(result["node_id"]), _csv_field(result["node_name"]),
                          result["score_text"].alias("score"), result["evidence"]])
 
 
