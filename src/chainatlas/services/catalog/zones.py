@@ -35,7 +35,7 @@ def load_zone(session: Session, zone_id_or_path: str, chain_id: str = "nev-icv")
         zone = Zone(id=data["id"], name=data["name"])
         session.add(zone)
     zone.name, zone.name_en, zone.city_code = data["name"], data.get("name_en", ""), data.get("city_code", "")
-    zone.source = f"zone file {data['id']}.yaml"
+    zone.source = data.get("source") or f"{data['name']}开发区范围（管理员配置）"
     zone.members = [ZoneMember(kind=m["kind"], region_code=str(m["code"]), name=m["name"]) for m in data["members"]]
     existing_parks = {p.id: p for p in zone.parks}
     parks = []

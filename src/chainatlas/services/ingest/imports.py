@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from datetime import date
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
@@ -27,7 +28,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from chainatlas.domain.cells import formula_like
 from chainatlas.domain.uscc import division_code
-from chainatlas.engines.linkage import MERGE_THRESHOLD, REVIEW_THRESHOLD, find_matches
+from chainatlas.engines.linkage import MERGE_THRESHOLD, REVIEW_THRESHOLD, CharModel, Match, find_matches
 from chainatlas.ingest.address import Place, ZoneSpec, match_zone, place_from_division_code
 from chainatlas.ingest.mapping import (
     ENTERPRISE_FIELDS,
@@ -39,12 +40,20 @@ from chainatlas.ingest.mapping import (
     map_headers,
 )
 from chainatlas.ingest.columnar import WHITESPACE
-from chainatlas.ingest.name_place_columns import address_rests, name_keys, places
-from chainatlas.ingest.names import is_latin, looks_like_full_name, name_key
+from chainatlas.ingest.name_place_columns import (
+    address_rests,
+    full_name_norms,
+    legal_stems,
+    name_keys,
+    places,
+    short_forms,
+)
+from chainatlas.ingest.names import is_latin, legal_stem, looks_like_full_name, name_key, short_form
 from chainatlas.ingest.reader import ReadError, Table, read_table
 from chainatlas.ingest.records import Parsed, Problem, parse_table, raw_row
 from chainatlas.ingest.values import is_foreign_invested
 from chainatlas.services.ingest import bulk
+from chainatlas.services.ingest.parties import Found, Parties
 from chainatlas.services.catalog.zones import resolve_zone, zone_address_keywords
 from chainatlas.store.db import audit
 from chainatlas.store.models import (
@@ -600,11 +609,11 @@ def _resolve(index: _Index, rows: _Rows,
     usccs = rows.cols.get("uscc", empty)
     listing_of = {code: _listing_key(code) for code in set(rows.cols.get("listing_code", ())) if code}
     listings = [listing_of.get(code) for code in rows.cols["listing_code"]] if listing_of else empty
-    english: dict[str, str] = {}  # the English names' norms, which find a firm as its own name does
+    english: dict[str, str] = {}  # the English and former names' norms, which find a firm as its own name does
     extra: dict[int, list[str]] = {}
     for j in (j for j, found in enumerate(rows.aliases) if found):
         for alias, kind in rows.aliases[j]:
-            if kind == "english":
+            if kind in ("english", "former"):
                 key = english.get(alias)
                 if key is None:
                     key = english[alias] = name_key(alias).norm
@@ -620,6 +629,10 @@ def _resolve(index: _Index, rows: _Rows,
     for done, j in enumerate(todo):
         uscc, listing, norm = usccs[j], listings[j], rows.norm[j]
         ref = find(uscc, listing, norm)
+        for other in extra.get(j, ()) if ref is None else ():  # an English or former name a firm is known by
+            ref = find(uscc, listing, other)
+            if ref is not None:
+                break
         if ref is None:
             ref = -1 - j
         elif ref < 0:
@@ -718,7 +731,8 @@ def _update_existing(session: Session, into: dict[int, list[_Record]], source: s
                         names.append((rec.name[:300], "english" if is_latin(rec.name) else "other"))
                 for alias, kind in names:
                     if alias not in have_aliases and alias != ent.name:
-                        ent.aliases.append(EnterpriseAlias(alias=alias, kind=kind, source=source))
+                        ent.aliases.append(EnterpriseAlias(alias=alias, kind=kind, source=source,
+                                                           recorded_on=date.today()))
                         have_aliases.add(alias)
                         changed.setdefault("aliases_added", []).append(alias)
                 for product in rec.products:
@@ -787,13 +801,14 @@ def _insert_new(session: Session, rows: _Rows, new: list[int | _Record], ids: li
     for k, rec in folded:
         firm_names[k], sources[k] = rec.values["name"], rec.values.get("source")
         names[k], made[k], marks[k] = rec.aliases, rec.products, rec.designations
-    aliases: dict[str, list[Any]] = {"enterprise_id": [], "alias": [], "kind": [], "source": []}
+    aliases: dict[str, list[Any]] = {"enterprise_id": [], "alias": [], "kind": [], "source": [], "recorded_on": []}
+    today = date.today()
     for k in (k for k, found in enumerate(names) if found):
         seen = {firm_names[k]}
         for alias, kind in names[k]:
             if alias not in seen:
                 seen.add(alias)
-                for col, value in zip(aliases.values(), (ids[k], alias, kind, sources[k])):
+                for col, value in zip(aliases.values(), (ids[k], alias, kind, sources[k], today)):
                     col.append(value)
     made_by = np.repeat(np.asarray(ids, dtype=np.int64), np.fromiter(map(len, made), dtype=np.int64, count=n))
     product_names = list(chain.from_iterable(made))
@@ -813,8 +828,9 @@ def _insert_new(session: Session, rows: _Rows, new: list[int | _Record], ids: li
 # ---------------------------------------------------------------- probabilistic linkage
 
 
-def linkage_table(session: Session, new: list[_Record], ids: list[int]) -> pa.Table:
-    """Features of the new records and of the known firms that could block with them."""
+def linkage_table(session: Session, new: list[_Record], ids: list[int]) -> tuple[pa.Table, CharModel]:
+    """Features of the new records and of the known firms that could block with them, and the character model of
+    the stored full names (how distinctive a short name is)."""
     cores = {rec.core for rec in new}
     heads = {(rec.core[:2], rec.values.get("city_code")) for rec in new}
     tails = {(rec.core[-3:], rec.values.get("district_code")) for rec in new if len(rec.core) >= 4}
@@ -825,7 +841,9 @@ def linkage_table(session: Session, new: list[_Record], ids: list[int]) -> pa.Ta
              for rec in new if rec.values.get("address")}
     new_ids = set(ids)
     cols: dict[str, list] = {c: [] for c in ("id", "is_new", "name_core", "is_branch", "district_code", "city_code",
-                                              "address", "uscc", "founded", "listing")}
+                                              "address", "uscc", "founded", "listing", "short_name", "name_full",
+                                              "name_en")}
+    short_names = [_short_and_full(rec) for rec in new]
 
     def add(eid: int, is_new: bool, core: str, branch: bool, district: str | None, city: str | None,
             address: str | None, uscc: str | None, founded: Any, listing: str | None) -> None:
@@ -840,33 +858,83 @@ def linkage_table(session: Session, new: list[_Record], ids: list[int]) -> pa.Ta
         cols["founded"].append(str(founded) if founded else None)
         cols["listing"].append(_listing_key(listing))
 
-    for rec, eid in zip(new, ids):
+    for rec, eid, (short, full) in zip(new, ids, short_names):
         v = rec.values
         add(eid, True, rec.core, rec.is_branch, v.get("district_code"), v.get("city_code"),
             rest_of[v.get("address") or ""], v.get("uscc"), v.get("founded_on"), v.get("listing_code"))
+        cols["short_name"].append(short)
+        cols["name_full"].append(full)
+        cols["name_en"].append(_english_core(v.get("name_en")))
     new_part = pa.table({
         "id": pa.array(cols["id"], pa.int64()), "is_new": pa.array(cols["is_new"], pa.bool_()),
         **{c: pa.array(cols[c], pa.bool_() if c == "is_branch" else pa.string())
            for c in cols if c not in ("id", "is_new")},
     })
-    known = _known_blocking(session, new_ids, cores, heads, tails, rests, rest_of)
-    return pa.concat_tables([new_part, known.cast(new_part.schema)])
+    shorts = _ShortKeys.of(short_names, [rec.core for rec in new], [rec.values.get("city_code") for rec in new])
+    known, model = _known_blocking(session, new_ids, cores, heads, tails, rests, rest_of, shorts)
+    return pa.concat_tables([new_part, known.cast(new_part.schema)]), model
+
+
+def _english_core(name: str | None) -> str | None:
+    return (name_key(name).core or None) if name else None
+
+
+def _short_and_full(rec: _Record) -> tuple[str | None, str | None]:
+    """(short form, legal stem) of a new record: a record named by its short name has no stem; one named in full
+    keeps the short form of a short-name alias (简称 column) beside its stem."""
+    if rec.values.get("name_en") == rec.name:  # an English name is neither
+        return None, None
+    if not looks_like_full_name(rec.name):
+        return short_form(rec.name) or None, None
+    alias = next((a for a, kind in rec.aliases if kind == "short"), None)
+    return (short_form(alias) or None) if alias else None, legal_stem(rec.norm)
+
+
+@dataclass
+class _ShortKeys:
+    """The short-name blocking keys of the new records, to find the known firms they could pair with."""
+
+    short_heads: set[str]  # a short-named record's first two characters (against known full names' core heads)
+    short_cores: set[str]  # … its core's (place set aside)
+    short_city_heads: set[tuple[str, str]]  # … with its city (against known full names' own heads)
+    full_heads: set[tuple[str, str]]  # a full-named record's stem head and city (against known short names)
+    core_heads: set[str]  # a full-named record's core head (against known short names, with or without place)
+    short_names: set[str]
+    new_stems: list[str]  # the new full names' stems, which the character model counts with the stored ones
+
+    @classmethod
+    def of(cls, pairs: list[tuple[str | None, str | None]], cores: list[str], cities: list[Any]) -> "_ShortKeys":
+        keys = cls(set(), set(), set(), set(), set(), set(), [full for _, full in pairs if full])
+        for (short, full), core, city in zip(pairs, cores, cities):
+            if short:
+                keys.short_names.add(short)
+            if full is None and short and len(short) >= 2:
+                keys.short_heads.add(short[:2])
+                keys.short_cores.add(core[:2])
+                if city:
+                    keys.short_city_heads.add((short[:2], city))
+            elif full:
+                keys.core_heads.add(core[:2])
+                if city:
+                    keys.full_heads.add((full[:2], city))
+        return keys
 
 
 def _known_blocking(session: Session, new_ids: set[int], cores: set[str], heads: set[tuple], tails: set[tuple],
-                    rests: set[tuple], rest_of: dict[str, str]) -> pa.Table:
+                    rests: set[tuple], rest_of: dict[str, str], shorts: _ShortKeys) -> tuple[pa.Table, CharModel | None]:
     """The known firms (not merged away, not among the new) that share a blocking key with a new record: its name
-    core, the core's head with the city, its tail with the district, or the address rest with the district —
-    column by column over the whole table (a million firms), with the keys compared as tuples are."""
+    core, the core's head with the city, its tail with the district, the address rest with the district, or a
+    short-name key (_ShortKeys) — column by column over the whole table (a million firms), with the keys compared
+    as tuples are. With them, the character model of the stored full names where a short name is in play."""
     # The driver's own rows, a chunk at a time into polars: a million firms through the ORM's result processing
     # cost seconds more, and all of them as Python tuples at once a gigabyte more.
-    names = ("id", "norm", "district", "city", "address", "uscc", "founded", "listing")
-    schema = {"id": pl.Int64, **{n: pl.String for n in names[1:6]}, "listing": pl.String}
+    names = ("id", "norm", "district", "city", "address", "uscc", "founded", "listing", "name_en")
+    schema = {"id": pl.Int64, **{n: pl.String for n in names[1:6]}, "listing": pl.String, "name_en": pl.String}
     frames = [pl.DataFrame(schema={n: schema.get(n, pl.String) for n in names})]
     cursor = session.connection().connection.driver_connection.cursor()
     try:
-        cursor.execute("SELECT id, name_norm, district_code, city_code, address, uscc, founded_on, listing_code "
-                       "FROM enterprises WHERE merged_into_id IS NULL")
+        cursor.execute("SELECT id, name_norm, district_code, city_code, address, uscc, founded_on, listing_code, "
+                       "name_en FROM enterprises WHERE merged_into_id IS NULL")
         while rows := cursor.fetchmany(100_000):
             frame = pl.DataFrame(dict(zip(names, map(list, zip(*rows)))), schema_overrides=schema, strict=False)
             frames.append(frame.with_columns(pl.col("founded").cast(pl.String)).select(names))  # ISO dates
@@ -895,21 +963,50 @@ def _known_blocking(session: Session, new_ids: set[int], cores: set[str], heads:
             **{f"_{left}": pl.lit(True)})
         known = known.join(found, on=[left, right], how="left", maintain_order="left")
         hit = hit | pl.col(f"_{left}").fill_null(False)
+    # short names: a stored firm named by its short name against the new full names, and the other way round
+    full = full_name_norms(pl.col("norm"))
+    known = known.with_columns(full=full, short=pl.when(~full & pl.col("norm").str.contains("[一-鿿]"))
+                               .then(short_forms(pl.col("norm"))))
+    short_head, full_head = pl.col("short").str.slice(0, 2), pl.col("norm").str.slice(0, 2)
+    hit = (hit | pl.col("short").is_in(list(shorts.short_names))
+           | short_head.is_in(list(shorts.core_heads)) | (pl.col("short").is_not_null()
+                                                          & pl.col("head").is_in(list(shorts.core_heads)))
+           | (pl.col("full") & pl.col("head").is_in(list(shorts.short_heads | shorts.short_cores))))
+    for (left, right, on), pairs in ((("_sh", "city", short_head), shorts.full_heads),
+                                     (("_fh", "city", pl.when("full").then(full_head)), shorts.short_city_heads)):
+        found = pl.DataFrame(list(pairs), schema={left: pl.String, right: pl.String}, orient="row").with_columns(
+            **{f"_{left}": pl.lit(True)})
+        known = known.with_columns(on.alias(left)).join(found, on=[left, right], how="left", maintain_order="left")
+        hit = hit | pl.col(f"_{left}").fill_null(False)
+    known = known.filter(hit)
     listing_of = {code: _listing_key(code) for code in known["listing"].unique().to_list() if code}
     blank = {c: pl.when(pl.col(c) != "").then(c) for c in ("core", "district", "city", "rest", "uscc", "founded")}
-    return known.filter(hit).select(
+    stems = known.filter("full")["norm"].unique().to_list()
+    table = known.select(
         id="id", is_new=pl.lit(False), name_core=blank["core"], is_branch="is_branch",
         district_code=blank["district"], city_code=blank["city"], address=blank["rest"], uscc=blank["uscc"],
         founded=blank["founded"], listing=pl.col("listing").replace_strict(
             list(listing_of), list(listing_of.values()), default=None, return_dtype=pl.String),
-    ).to_arrow()
+        short_name="short", name_full=pl.col("norm").replace_strict(stems, legal_stems(stems), default=None,
+                                                                    return_dtype=pl.String),
+        name_en="name_en",
+    )
+    english = [x for x in table["name_en"].unique().to_list() if x]
+    table = table.with_columns(name_en=pl.col("name_en").replace_strict(
+        english, [_english_core(x) for x in english], default=None, return_dtype=pl.String)).to_arrow()
+    model = None
+    if shorts.short_heads or table.column("short_name").null_count < table.num_rows:
+        stored_full = pl.DataFrame({"n": norms}, schema={"n": pl.String}).filter(full_name_norms(pl.col("n")))
+        model = CharModel(legal_stems(stored_full["n"].to_list()) + shorts.new_stems)
+    return table, model
 
 
 def _link(session: Session, new: list[_Record], ids: list[int], batch_id: int, by_user: str) -> tuple[set[int], int]:
     """Merge confident matches (reversibly), queue doubtful ones; returns the ids merged away and the queue size."""
     from chainatlas.services.ingest.review import MergePair, merge_many
 
-    matches = find_matches(linkage_table(session, new, ids), REVIEW_THRESHOLD)
+    table, model = linkage_table(session, new, ids)
+    matches = find_matches(table, REVIEW_THRESHOLD, model)
     if not matches:
         return set(), 0
     new_ids = set(ids)
@@ -921,7 +1018,10 @@ def _link(session: Session, new: list[_Record], ids: list[int], batch_id: int, b
         return x
 
     # confident pairs form clusters; the survivor is a known firm if there is one, else the earliest row
-    confident = [m for m in matches if m.probability >= MERGE_THRESHOLD]
+    short_named = {eid for eid, short, full in zip(table.column("id").to_pylist(), table.column("short_name").to_pylist(),
+                                                   table.column("name_full").to_pylist()) if short and full is None}
+    unsure = _fits_several(matches, short_named)
+    confident = [m for m in matches if m.probability >= MERGE_THRESHOLD and (m.left_id, m.right_id) not in unsure]
     for m in confident:
         a, b = root(m.left_id), root(m.right_id)
         if a == b:
@@ -942,18 +1042,43 @@ def _link(session: Session, new: list[_Record], ids: list[int], batch_id: int, b
     queued = []
     seen = set()
     for m in matches:
-        if m.probability >= MERGE_THRESHOLD:
+        if m.probability >= MERGE_THRESHOLD and (m.left_id, m.right_id) not in unsure:
             continue
         a, b = root(m.left_id), root(m.right_id)
         pair = (min(a, b), max(a, b))
         if a == b or pair in seen:
             continue
         seen.add(pair)
+        evidence = {**m.evidence, "several": unsure[(m.left_id, m.right_id)]} if (m.left_id, m.right_id) in unsure \
+            else m.evidence
         queued.append({"left_id": pair[0], "right_id": pair[1], "probability": round(m.probability, 4),
-                       "evidence": m.evidence, "status": "pending", "batch_id": batch_id, "decided_by": "",
+                       "evidence": evidence, "status": "pending", "batch_id": batch_id, "decided_by": "",
                        "decided_at": None, "snapshot": {}})
     bulk.insert_rows(session, MergeCandidate.__table__, queued)
     return linked, len(queued)
+
+
+def _fits_several(matches: list[Match], short_named: set[int]) -> dict[tuple[int, int], str]:
+    """The confident pairs whose one side fits several firms that are not confidently one another: a record with
+    two confident partners, or a short name (short_named) with a confident partner and any other candidate (东风汽车
+    read in both the group's and the listed company's full name). Each such pair goes to review, with a note naming
+    how many firms the record fits, instead of being merged into one of them blindly."""
+    partners: dict[int, set[int]] = {}
+    together = set()
+    for m in matches:
+        sure = m.probability >= MERGE_THRESHOLD
+        if sure:
+            together.add((m.left_id, m.right_id))
+        for a, b in ((m.left_id, m.right_id), (m.right_id, m.left_id)):
+            if sure or a in short_named:
+                partners.setdefault(a, set()).add(b)
+    several: dict[int, int] = {}
+    for eid, others in partners.items():
+        ordered = sorted(others)
+        if any((a, b) not in together for i, a in enumerate(ordered) for b in ordered[i + 1:]):
+            several[eid] = len(others)
+    return {(m.left_id, m.right_id): f"符合{max(several.get(m.left_id, 0), several.get(m.right_id, 0))}家企业，需人工确认"
+            for m in matches if m.probability >= MERGE_THRESHOLD and (m.left_id in several or m.right_id in several)}
 
 
 # ---------------------------------------------------------------- relations
@@ -968,8 +1093,10 @@ def import_relations(
     progress: Progress | None = None,
     sheet: str | None = None,
 ) -> ImportSummary:
-    """Import supplier → customer relations; parties are found by USCC or name, and created (outside any zone,
-    source "import:<batch>:relation") when unknown."""
+    """Import supplier → customer relations. Parties are found by USCC or name — English and brand names through
+    services/ingest/parties.py — and created (outside any zone, source "import:<batch>:relation") when unknown;
+    created parties then go through splink like new firms (confident matches merged, doubtful ones queued). A row
+    whose supplier is its customer is held with the reason."""
     started = time.perf_counter()
     path = Path(path)
     report = progress or (lambda stage, done, total: None)
@@ -995,14 +1122,17 @@ def import_relations(
             select(Relation.supplier_id, Relation.customer_id, Relation.product, Relation.year))
     }
     created = 0
+    parties = Parties(session, index)
+    made: list[_Record] = []  # the counterparties created, for splink to look at with the stored firms
+    queue: list[dict] = []  # names that fit several stored firms, each pair for review
 
     def party(name: str | None, uscc: str | None) -> int:
         nonlocal created
         name = " ".join((name or "").split())
         key = name_key(name) if name else None
-        ref = index.find(uscc, None, key.norm if key else "")
-        if ref is not None:
-            return ref
+        found = parties.find(name, uscc) if name else Found(index.find(uscc, None, ""))
+        if found.firm is not None:
+            return found.firm
         # counterparties are few (hundreds) next to relations; the ORM keeps ids right on every database
         ent = Enterprise(name=name or uscc or "", name_norm=key.norm[:200] if key else "", uscc=uscc, source=source)
         if key and key.latin:
@@ -1015,14 +1145,30 @@ def import_relations(
         session.flush()
         created += 1
         index.add(ent.id, uscc, None, [key.norm] if key else [])
+        queue.extend({"left_id": other, "right_id": ent.id, "probability": 0.5, "status": "pending",
+                      "evidence": {"name_core": found.why, "several": f"符合{len(found.several)}家企业，需人工确认"},
+                      "batch_id": batch.id, "decided_by": "", "decided_at": None, "snapshot": {}}
+                     for other in found.several)
+        if key and not found.several:
+            made.append(_Record(0, {"name": name, "name_en": ent.name_en}, name, key.norm, key.core, key.is_branch,
+                                [], [], []))
+            made_ids.append(ent.id)
         return ent.id
 
+    made_ids: list[int] = []
     pending: list[tuple[int, int, str, int | None, int | None]] = []
     for i in range(len(parsed)):
         if i in parsed.problems:
             continue
         s = party(parsed.get("supplier_name", i), parsed.get("supplier_uscc", i))
         c = party(parsed.get("customer_name", i), parsed.get("customer_uscc", i))
+        if s == c:  # BYD supplying 比亚迪股份有限公司 is a firm's own work, not a supply relation
+            col = hmap.column_of("supplier_name")
+            parsed.problems.setdefault(i, []).append(Problem(
+                path.name, table.row_numbers[i], col.header if col else "供应商名称",
+                parsed.get("supplier_name", i) or "", "供应商与客户是同一家企业",
+                "一家企业不能是自己的供应商：请核对该行的供应商或客户名称（品牌名、英文名也会被认作同一家）"))
+            continue
         product = (parsed.get("product", i) or "")[:200]
         year = parsed.get("year", i)
         key = (s, c, product, year)
@@ -1037,6 +1183,11 @@ def import_relations(
         {"supplier_id": s, "customer_id": c, "product": p, "year": y, "value_yuan": val, "node_id": None,
          "source": f"import:{batch.id}"} for s, c, p, y, val in pending
     ])
+    bulk.insert_rows(session, MergeCandidate.__table__, queue)
+    # the counterparties no name found: splink merges the confident ones (their relations move) and queues the rest
+    linked, queued = _link(session, made, made_ids, batch.id, by_user) if made else (set(), 0)
+    summary.rows_linked, summary.rows_review = len(linked), queued + len(queue)
+    created -= len(linked)
     held = []
     for i in sorted(parsed.problems):
         summary.problems.extend(parsed.problems[i])
