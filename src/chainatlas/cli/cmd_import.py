@@ -113,6 +113,8 @@ def _print_summary(summary: Any, errors_out: Path | None) -> None:
         console.print(f"  {label}：{n:,}", highlight=False)
     for zid, n in summary.zone_counts.items():
         console.print(f"  新增企业中位于开发区 {zid}：{n:,}", highlight=False)
+    for chain_id, n in summary.placed.items():
+        console.print(f"  本次涉及的企业归到产业链 {chain_id} 上的：{n:,}", highlight=False)
     if summary.rows_review:
         console.print("  用 chainatlas review list 查看待审核的疑似重复企业。")
     if summary.problems:

@@ -38,7 +38,7 @@ class FieldSpec:
     id: str
     label_zh: str
     synonyms: tuple[str, ...]  # normalised (see _norm): lower case, no blanks or punctuation
-    kind: str = "text"  # text / uscc / date / money / count / amount / list / designations / bool
+    kind: str = "text"  # text / uscc / date / money / count / amount / list / products / designations / bool
 
 
 def field_spec(id: str, label: str, synonyms: str, kind: str = "text") -> FieldSpec:
@@ -63,7 +63,7 @@ ENTERPRISE_FIELDS: tuple[FieldSpec, ...] = (
     field_spec("park", "园区", "园区|所属园区|所在园区|产业园|park"),
     field_spec("business_scope", "经营范围", "经营范围|经营范围描述|业务范围|scope|businessscope"),
     field_spec("products", "主营产品", "主营产品|主要产品|产品|主营业务|主要业务|主营|products|mainproducts|"
-       "mainbusiness|主营业务/产品|产品名称", "list"),
+       "mainbusiness|主营业务/产品|产品名称", "products"),
     field_spec("industry_code", "行业代码", "行业代码|国民经济行业代码|国标行业代码|行业分类代码|industrycode|gbt4754"),
     field_spec("industry", "所属行业", "所属行业|行业|国民经济行业|行业名称|行业类别|industry|industryname|行业门类"),
     field_spec("registered_capital", "注册资本", "注册资本|注册资金|注册资本金|regcapital|registeredcapital|capital", "money"),

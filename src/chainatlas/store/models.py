@@ -136,6 +136,7 @@ class Enterprise(Base):
     registered_capital_yuan: Mapped[int | None] = mapped_column(BigInteger)  # converted, for comparison
     founded_on: Mapped[date | None] = mapped_column(Date)
     industry_code: Mapped[str] = mapped_column(String(8), default="")  # GB/T 4754-2017
+    industry: Mapped[str] = mapped_column(String(200), default="")  # 所属行业 as the file names it (placement evidence)
     business_scope: Mapped[str] = mapped_column(Text, default="")
     ownership: Mapped[str] = mapped_column(String(40), default="")  # 国企/民企/外资/合资/港澳台…
     foreign_invested: Mapped[bool] = mapped_column(Boolean, default=False)

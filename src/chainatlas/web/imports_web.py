@@ -22,11 +22,9 @@ from typing import Any
 from fastapi import HTTPException, UploadFile
 
 from chainatlas import config
-from chainatlas.domain.chain import load_chain
 from chainatlas.ingest.mapping import ENTERPRISE_FIELDS, RELATION_FIELDS
 from chainatlas.ingest.reader import SUPPORTED
 from chainatlas.services.ingest import imports
-from chainatlas.services.placement import placements as placement
 from chainatlas.store import db
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
@@ -203,12 +201,8 @@ class Jobs:
                 else:
                     summary = imports.import_relations(session, path, mapping=mapping, by_user=job.by_user,
                                                        progress=progress)
-                if job.kind == "enterprises" and not summary.already_imported:
-                    job.stage = "归链"
-                    # All firms, not just the new ones: known firms may have gained products or a scope.
-                    # The classifier rewrites only placements that change.
-                    result = placement.classify_enterprises(session, load_chain(chain_id), by_user=job.by_user)
-                    job.classified = {"enterprises": result.enterprises, "inserted": result.inserted}
+                if not summary.already_imported:  # the import placed the firms it touched, as on the command line
+                    job.classified = {"chain_id": chain_id, "placed": summary.placed.get(chain_id, 0)}
             job.summary = {k: v for k, v in vars(summary).items() if k != "problems"}
             job.problems = [p.as_dict() for p in summary.problems]
             on_change()

@@ -68,11 +68,11 @@ DEFER_INDEXES_ROWS = 50_000
 VALUE_COLUMNS = (
     "uscc", "name_en", "short_name", "address", "province_code", "city_code", "district_code", "street_code",
     "zone_id", "park_id", "registered_capital", "capital_currency", "registered_capital_yuan", "founded_on",
-    "industry_code", "business_scope", "ownership", "foreign_invested", "listing_code", "employees",
+    "industry_code", "industry", "business_scope", "ownership", "foreign_invested", "listing_code", "employees",
     "revenue_yuan", "output_yuan", "status", "is_leader", "parent_group", "website",
 )
-_DIRECT = ("uscc", "name_en", "short_name", "address", "founded_on", "industry_code", "business_scope", "ownership",
-           "listing_code", "employees", "revenue_yuan", "output_yuan", "status", "parent_group", "website")
+_DIRECT = ("uscc", "name_en", "short_name", "address", "founded_on", "industry_code", "industry", "business_scope",
+           "ownership", "listing_code", "employees", "revenue_yuan", "output_yuan", "status", "parent_group", "website")
 
 
 class ImportProblem(ValueError):
@@ -101,6 +101,7 @@ class ImportSummary:
     mapping: dict = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     zone_counts: dict[str, int] = field(default_factory=dict)
+    placed: dict[str, int] = field(default_factory=dict)  # chain id → firms this import touched now placed on it
     seconds: float = 0.0
 
 
@@ -200,7 +201,7 @@ class _Record:
     core: str
     is_branch: bool
     aliases: list[tuple[str, str]]  # (alias, kind)
-    products: list[str]
+    products: list[tuple[str, float | None]]  # (product line, revenue share where the file gives one)
     designations: list[tuple[str, str, int | None]]
 
 
@@ -215,7 +216,7 @@ class _Rows:
     core: list[str]
     branch: list[bool]
     aliases: list[list[tuple[str, str]]]
-    products: list[list[str]]  # as parsed; a product is cut to 200 characters where it is stored
+    products: list[list[tuple[str, float | None]]]  # as parsed; a product is cut to 200 characters where stored
     designations: list[list[tuple[str, str, int | None]]]
 
     def __len__(self) -> int:
@@ -224,7 +225,8 @@ class _Rows:
     def record(self, j: int) -> _Record:
         values = {c: v for c, v in zip(self.cols, [col[j] for col in self.cols.values()]) if v is not None}
         return _Record(self.index[j], values, values["name"], self.norm[j], self.core[j], self.branch[j],
-                       list(self.aliases[j]), [x[:200] for x in self.products[j]], list(self.designations[j]))
+                       list(self.aliases[j]), [(x[:200], share) for x, share in self.products[j]],
+                       list(self.designations[j]))
 
 
 def _take(column: list[Any], rows: list[int], n: int) -> list[Any]:
@@ -554,10 +556,11 @@ def _import_enterprises(session: Session, path: Path, zone_id: str | None, mappi
 
     # ---- probabilistic linkage of the new firms against each other and the known ones
     linked_ids: set[int] = set()
+    survivors: set[int] = set()
     if fuzzy and new:
         report("实体匹配", 0, 1)
         records = [ref if isinstance(ref, _Record) else rows.record(ref) for ref in new]
-        linked_ids, queued = _link(session, records, ids, batch.id, by_user)
+        linked_ids, queued, survivors = _link(session, records, ids, batch.id, by_user)
         summary.rows_linked, summary.rows_review = len(linked_ids), queued
         summary.rows_inserted -= len(linked_ids)
         report("实体匹配", 1, 1)
@@ -578,6 +581,10 @@ def _import_enterprises(session: Session, path: Path, zone_id: str | None, mappi
             summary.zone_counts[zid] = summary.zone_counts.get(zid, 0) + 1
     batch.rows_inserted, batch.rows_merged, batch.rows_held = (
         summary.rows_inserted, summary.rows_merged + summary.rows_linked, summary.rows_held)
+    report("归链", 0, 1)
+    touched = (set(ids) - linked_ids) | survivors | set(into_existing)
+    summary.placed = _place(session, touched, by_user)
+    report("归链", 1, 1)
     audit(session, by_user, "import.enterprises", "import_batch", batch.id, None, _summary_dict(summary))
     session.flush()
     if session.get_bind().dialect.name == "sqlite":
@@ -666,10 +673,21 @@ def _shared_keys(index: _Index, norms: list[str], usccs: list[Any] | None, listi
     return shared
 
 
+def _place(session: Session, firm_ids: set[int], by_user: str) -> dict[str, int]:
+    """Place the firms an import touched, from what is now stored (chain id → how many of them are placed)."""
+    from chainatlas.services.placement.placements import effective_placements, place_firms
+
+    placed = {}
+    for chain_id in place_firms(session, firm_ids, by_user):
+        placed[chain_id] = len(effective_placements(session, chain_id, firm_ids))
+    return placed
+
+
 def _summary_dict(s: ImportSummary) -> dict:
     return {"file": s.file_name, "sha256": s.sha256, "rows_total": s.rows_total, "inserted": s.rows_inserted,
             "merged": s.rows_merged, "linked": s.rows_linked, "review": s.rows_review, "held": s.rows_held,
-            "updated": s.enterprises_updated, "created": s.enterprises_created, "zones": s.zone_counts}
+            "updated": s.enterprises_updated, "created": s.enterprises_created, "zones": s.zone_counts,
+            "placed": s.placed}
 
 
 def _fold_record(target: _Record, rec: _Record) -> None:
@@ -683,7 +701,8 @@ def _fold_record(target: _Record, rec: _Record) -> None:
         else:
             target.aliases.append((rec.name[:300], "english" if is_latin(rec.name) else "other"))
     target.aliases.extend(a for a in rec.aliases if a not in target.aliases)
-    target.products.extend(x for x in rec.products if x not in target.products)
+    have = {product for product, _ in target.products}
+    target.products.extend(x for x in rec.products if x[0] not in have)
     target.designations.extend(d for d in rec.designations if d not in target.designations)
 
 
@@ -702,7 +721,7 @@ def _update_existing(session: Session, into: dict[int, list[_Record]], source: s
             current["name"] = ent.name
             before_name = ent.name
             have_aliases = {a.alias for a in ent.aliases}
-            have_products = {p.product for p in ent.products}
+            have_products = {p.product: p for p in ent.products}
             have_designations = {(d.name, d.level, d.year) for d in ent.designations}
             changed: dict[str, Any] = {}
             for rec in into[ent.id]:
@@ -720,11 +739,15 @@ def _update_existing(session: Session, into: dict[int, list[_Record]], source: s
                         ent.aliases.append(EnterpriseAlias(alias=alias, kind=kind, source=source))
                         have_aliases.add(alias)
                         changed.setdefault("aliases_added", []).append(alias)
-                for product in rec.products:
-                    if product not in have_products:
-                        ent.products.append(EnterpriseProduct(product=product))
-                        have_products.add(product)
+                for product, share in rec.products:
+                    line = have_products.get(product)
+                    if line is None:
+                        line = have_products[product] = EnterpriseProduct(product=product, revenue_share=share)
+                        ent.products.append(line)
                         changed.setdefault("products_added", []).append(product)
+                    elif share is not None and line.revenue_share != share:  # a newer file's share
+                        line.revenue_share = share
+                        changed.setdefault("shares_changed", []).append(product)
                 for d in rec.designations:
                     if d not in have_designations:
                         ent.designations.append(Designation(name=d[0], level=d[1], year=d[2]))
@@ -795,10 +818,12 @@ def _insert_new(session: Session, rows: _Rows, new: list[int | _Record], ids: li
                 for col, value in zip(aliases.values(), (ids[k], alias, kind, sources[k])):
                     col.append(value)
     made_by = np.repeat(np.asarray(ids, dtype=np.int64), np.fromiter(map(len, made), dtype=np.int64, count=n))
-    product_names = list(chain.from_iterable(made))
+    lines = list(chain.from_iterable(made))
+    product_names = [product for product, _ in lines]
     if max(map(len, product_names), default=0) > 200:  # a folded record's are cut already
         product_names = [x[:200] for x in product_names]
-    products = {"enterprise_id": made_by.tolist(), "product": product_names}
+    products = {"enterprise_id": made_by.tolist(), "product": product_names,
+                "revenue_share": [share for _, share in lines]}
     designations: dict[str, list[Any]] = {"enterprise_id": [], "name": [], "level": [], "year": []}
     for k in (k for k, found in enumerate(marks) if found):
         for mark in marks[k]:
@@ -904,13 +929,15 @@ def _known_blocking(session: Session, new_ids: set[int], cores: set[str], heads:
     ).to_arrow()
 
 
-def _link(session: Session, new: list[_Record], ids: list[int], batch_id: int, by_user: str) -> tuple[set[int], int]:
-    """Merge confident matches (reversibly), queue doubtful ones; returns the ids merged away and the queue size."""
+def _link(session: Session, new: list[_Record], ids: list[int], batch_id: int,
+          by_user: str) -> tuple[set[int], int, set[int]]:
+    """Merge confident matches (reversibly), queue doubtful ones; returns the ids merged away, the queue size and
+    the firms they were merged into."""
     from chainatlas.services.ingest.review import MergePair, merge_many
 
     matches = find_matches(linkage_table(session, new, ids), REVIEW_THRESHOLD)
     if not matches:
-        return set(), 0
+        return set(), 0, set()
     new_ids = set(ids)
     parent: dict[int, int] = {}
 
@@ -952,7 +979,7 @@ def _link(session: Session, new: list[_Record], ids: list[int], batch_id: int, b
                        "evidence": m.evidence, "status": "pending", "batch_id": batch_id, "decided_by": "",
                        "decided_at": None, "snapshot": {}})
     bulk.insert_rows(session, MergeCandidate.__table__, queued)
-    return linked, len(queued)
+    return linked, len(queued), {p.survivor_id for p in pairs}
 
 
 # ---------------------------------------------------------------- relations
@@ -993,10 +1020,9 @@ def import_relations(
         (s, c, p, y) for s, c, p, y in session.execute(
             select(Relation.supplier_id, Relation.customer_id, Relation.product, Relation.year))
     }
-    created = 0
+    created: list[int] = []
 
     def party(name: str | None, uscc: str | None) -> int:
-        nonlocal created
         name = " ".join((name or "").split())
         key = name_key(name) if name else None
         ref = index.find(uscc, None, key.norm if key else "")
@@ -1012,7 +1038,7 @@ def import_relations(
                 place.province_code, place.city_code, place.district_code)
         session.add(ent)
         session.flush()
-        created += 1
+        created.append(ent.id)
         index.add(ent.id, uscc, None, [key.norm] if key else [])
         return ent.id
 
@@ -1042,7 +1068,8 @@ def import_relations(
         held.append({"batch_id": batch.id, "row_number": table.row_numbers[i], "values": parsed.raw_row(i),
                      "problems": [pr.as_dict() for pr in parsed.problems[i]]})
     bulk.insert_rows(session, HeldRow.__table__, held)
-    summary.rows_inserted, summary.rows_held, summary.enterprises_created = len(pending), len(held), created
+    summary.rows_inserted, summary.rows_held, summary.enterprises_created = len(pending), len(held), len(created)
+    summary.placed = _place(session, set(created), by_user)  # a counterparty's name can say what it makes
     batch.rows_inserted, batch.rows_merged, batch.rows_held = len(pending), summary.rows_merged, len(held)
     audit(session, by_user, "import.relations", "import_batch", batch.id, None, _summary_dict(summary))
     session.flush()
