@@ -39,6 +39,68 @@ def test_known_suppliers_are_not_candidates_and_ties_are_pessimistic() -> None:
     assert m.auc == pytest.approx(0.5)  # ties count half
 
 
+def _sklearn_metrics(scores: np.ndarray, known: np.ndarray, hidden: np.ndarray, ks: tuple[int, ...],
+                     ties: bool) -> dict:
+    """The same figures from scikit-learn's metrics, customer by customer over its candidates (not known).
+
+    A hidden supplier's rank is coverage_error with it as the only true label (ties ranked last, as ours are);
+    1 / that rank is label_ranking_average_precision_score of the same; without ties, top_k_accuracy_score says
+    which hidden suppliers sit in the top k."""
+    metrics = pytest.importorskip("sklearn.metrics")
+    found = {k: 0 for k in ks}
+    cust_hits: dict[int, list[float]] = {k: [] for k in ks}
+    recalls: dict[int, list[float]] = {k: [] for k in ks}
+    rr, aucs = [], []
+    for i in range(scores.shape[0]):
+        cand = ~known[i]
+        s, y = scores[i, cand], hidden[i, cand]
+        positives = np.flatnonzero(y)
+        if not positives.size:
+            continue
+        one_hot = np.eye(s.size, dtype=int)[positives]
+        many = np.repeat(s[None, :], positives.size, axis=0)
+        ranks = np.array([metrics.coverage_error(row[None, :], s[None, :]) for row in one_hot])
+        rr.append(max(metrics.label_ranking_average_precision_score(row[None, :], s[None, :]) for row in one_hot))
+        for k in ks:
+            if ties:
+                share = float((ranks <= k).mean())
+            else:
+                share = metrics.top_k_accuracy_score(positives, many, k=k, labels=np.arange(s.size))
+            found[k] += round(share * positives.size)
+            cust_hits[k].append(float(share > 0))
+            recalls[k].append(share)
+        if positives.size < s.size:
+            aucs.append(metrics.roc_auc_score(y, s))
+    total = int((hidden & ~known).sum())
+    return {"customers": len(rr), "hit_at": {k: found[k] / total for k in ks},
+            "customer_hit_at": {k: float(np.mean(v)) for k, v in cust_hits.items()},
+            "recall_at": {k: float(np.mean(v)) for k, v in recalls.items()}, "mrr": float(np.mean(rr)),
+            "auc": float(np.mean(aucs))}
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_metrics_agree_with_scikit_learn(ties: bool) -> None:
+    rng = np.random.default_rng(7)
+    shape = (40, 60)
+    known = rng.random(shape) < 0.2
+    hidden = (rng.random(shape) < 0.08) & ~known
+    hidden[5] = False  # a customer with nothing hidden is not counted
+    scores = rng.integers(0, 5, shape).astype(float) if ties else rng.random(shape)
+    scores[hidden] += rng.random(int(hidden.sum())) * (2 if ties else 0.3)  # a model better than chance
+    if ties:
+        scores = np.floor(scores)
+    ks = (1, 5, 10, 20)
+    ours = linkpred.ranking_metrics(scores, known, hidden, ks)
+    ref = _sklearn_metrics(scores, known, hidden, ks, ties)
+    assert ours.customers == ref["customers"] and ours.hidden_edges == int(hidden.sum())
+    for name in ("hit_at", "customer_hit_at", "recall_at"):
+        got, want = getattr(ours, name), ref[name]
+        assert got == pytest.approx(want, abs=1e-12), name
+    assert ours.mrr == pytest.approx(ref["mrr"], abs=1e-12)
+    assert ours.auc == pytest.approx(ref["auc"], abs=1e-12)
+    assert 0.5 < ours.auc < 1 and 0 < ours.hit_at[5] < ours.hit_at[20] < 1  # neither trivial nor perfect
+
+
 def test_peer_vote_ranks_the_supplier_of_the_most_similar_oem_first() -> None:
     # A buys s1, s2; B buys s1, s2, s3 (B is A's twin); C buys s4 only; D buys s1, s4
     g = linkpred.bipartite(

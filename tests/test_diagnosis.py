@@ -8,12 +8,13 @@ World (zone "tz" lies in city 4201; 100 enterprises in all):
   city 3209       0     4     0     3     0     0     10     |  17
   all            11     9     5     3     6     3             | 100   (battery = cell + pack = 8; recycle: none)
 
-LQ (benchmark = all 100 firms), zone total 11:
+LQ (benchmark = all 100 firms), zone total 11; scale is unknown (capital for 2 of the 5 cell firms in the database,
+under the 50 % coverage), so verdicts go by count above the sample floor of 3 firms:
   cell    (4/11) / (5/100)  = 7.27, 4 firms  → 强 (≥1.5 and ≥3)
   battery (4/11) / (8/100)  = 4.55, 4 firms  → 强
-  motor   (2/11) / (6/100)  = 3.03, 2 firms  → 较强 (≥1.0 and ≥2, but <3 firms)
-  oem     (1/11) / (3/100)  = 3.03, 1 firm   → 弱 by numbers, lifted to 较强: the firm is a listed chain leader
-  mat     (1/11) / (11/100) = 0.83, 1 firm   → 弱 → gap 强链
+  motor   (2/11) / (6/100)  = 3.03, 2 firms  → 样本不足 (a quotient on 2 firms; 较强 with the floor at 2)
+  oem     (1/11) / (3/100)  = 3.03, 1 firm   → 样本不足 by numbers, lifted to 较强: the firm is a marked chain leader
+  mat     (1/11) / (11/100) = 0.83, 1 firm   → 样本不足 → gap 强链
   chip    0                                  → 缺; neighbour motor is only 较强 → 补链
   pack    0                                  → 缺; parent battery is 强 → 延链
   recycle nobody in the whole database        → 未知, no gap
@@ -111,7 +112,7 @@ def test_verdicts_and_reasons(session: Session, world: dict, chain_path: str) ->
     d = dg.diagnose(session, "测试区", chain_path)
     verdicts = {n: ns.verdict for n, ns in d.nodes.items()}
     assert verdicts == {
-        "cell": "强", "battery": "强", "motor": "较强", "oem": "较强", "mat": "弱",
+        "cell": "强", "battery": "强", "motor": "样本不足", "oem": "较强", "mat": "样本不足",
         "chip": "缺", "pack": "缺", "recycle": "未知",
     }
     cell = d.nodes["cell"]
@@ -138,7 +139,8 @@ def test_verdicts_and_reasons(session: Session, world: dict, chain_path: str) ->
 def test_gap_types_and_opportunity_components(session: Session, world: dict, chain_path: str) -> None:
     d = dg.diagnose(session, "tz", chain_path)
     gaps = {g.node_id: g for g in d.gaps}
-    assert {n: g.gap_type for n, g in gaps.items()} == {"mat": "强链", "chip": "补链", "pack": "延链"}
+    # motor's two firms are too few to call it anything but 样本不足, which is a link to strengthen
+    assert {n: g.gap_type for n, g in gaps.items()} == {"mat": "强链", "motor": "强链", "chip": "补链", "pack": "延链"}
     pack = gaps["pack"]
     # importance = 0.6 × core(0) + 0.4 × weight 1 / max weight 3
     assert pack.components["importance"] == pytest.approx(0.4 / 3, abs=1e-4)
@@ -159,11 +161,12 @@ def test_weights_from_override_file(session: Session, world: dict, chain_path: s
                                     monkeypatch: pytest.MonkeyPatch) -> None:
     cfg = tmp_path / "override.yaml"
     cfg.write_text("analysis:\n  opportunity_weights: {importance: 0, gap: 0, feasibility: 0, demand: 1}\n"
-                   "  extend_from: [强, 较强]\n", encoding="utf-8")
+                   "  extend_from: [强, 较强]\n  verdict: {min_sample_firms: 2}\n", encoding="utf-8")
     monkeypatch.setenv("CHAINATLAS_CONFIG", str(cfg))
     d = dg.diagnose(session, "tz", chain_path)
     gaps = {g.node_id: g for g in d.gaps}
     assert all(g.opportunity == g.components["demand"] for g in d.gaps)
+    assert d.nodes["motor"].verdict == "较强"  # 2 firms are enough with the floor at 2
     assert gaps["chip"].gap_type == "延链"  # motor (较强) now counts as strong enough to extend from
     cfg.write_text("analysis:\n  verdict: {strong_lqq: 2}\n", encoding="utf-8")
     with pytest.raises(SettingsError, match="strong_lqq"):
@@ -338,8 +341,8 @@ def test_real_clusters_come_out_as_strengths(real_db: str) -> None:
     with db.session_factory(real_db)() as s:
         ningde = dg.diagnose(s, "ningde-city")
         battery = ningde.nodes["battery-cells-packs"]
-        # CATL alone: one listed firm, so the count rule gives 弱 and the anchor rule lifts it; LQ is huge.
-        assert battery.verdict in ("强", "较强") and battery.lq > 10 and battery.present
+        # CATL alone: one listed firm, below the count floor; its registered capital carries the verdict.
+        assert battery.verdict == "强" and battery.scale_measure == "capital" and battery.lq > 10 and battery.present
         assert any("宁德时代" in n for n in s.scalars(select(Enterprise.name).where(
             Enterprise.id.in_(battery.enterprise_ids))))
         chongqing = dg.diagnose(s, "chongqing-city")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import warnings
+from pathlib import Path
+
 import numpy as np
 import polars as pl
 import pytest
@@ -19,9 +22,9 @@ from chainatlas.engines import relatedness as rel
 # RCA r2 = (1/.4, 0, 0)            = (2.5, 0, 0)
 # M = [[1,1,0],[0,1,1],[1,0,0]]; ubiquity k = (2, 2, 1)
 # co-presence: (n0,n1) in r0 only → 1; (n1,n2) in r1 only → 1; (n0,n2) never → 0
-# phi01 = 1/max(2,2) = .5; phi12 = 1/max(2,1) = .5; phi02 = 0; diagonal 0
-# column sums of phi = (.5, 1, .5)
-# density r0: M@phi = (.5, .5, .5) → (1, .5, 1);  r1: (.5, .5, .5) → (1, .5, 1);  r2: (0, .5, 0) → (0, .5, 0)
+# phi01 = 1/max(2,2) = .5; phi12 = 1/max(2,1) = .5; phi02 = 0; diagonal 1 (k/k, as `ecomplexity` has it)
+# column sums of phi = (1.5, 2, 1.5)
+# density r0: M@phi = (1.5, 1.5, .5) → (1, .75, 1/3);  r1: (.5, 1.5, 1.5) → (1/3, .75, 1);  r2: (1, .5, 0) → (2/3, .25, 0)
 X = np.array([[2, 2, 0], [0, 2, 2], [2, 0, 0]], dtype=float)
 
 
@@ -31,9 +34,9 @@ def test_rca_presence_proximity_density_by_hand() -> None:
     m = rel.presence(r)
     np.testing.assert_array_equal(m, [[1, 1, 0], [0, 1, 1], [1, 0, 0]])
     phi = rel.proximity(m)
-    np.testing.assert_allclose(phi, [[0, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0]])
+    np.testing.assert_allclose(phi, [[1, 0.5, 0], [0.5, 1, 0.5], [0, 0.5, 1]])
     d = rel.density(m, phi)
-    np.testing.assert_allclose(d, [[1, 0.5, 1], [1, 0.5, 1], [0, 0.5, 0]])
+    np.testing.assert_allclose(d, [[1, 0.75, 1 / 3], [1 / 3, 0.75, 1], [2 / 3, 0.25, 0]])
 
 
 def test_complexity_and_outlook_by_hand() -> None:
@@ -42,17 +45,22 @@ def test_complexity_and_outlook_by_hand() -> None:
     # kc_vec = (M/kc) v = (.309, -.809, 1) correlates negatively with diversity (2,2,1) → flip sign:
     # eci ∝ (-.309, .809, -1), pci ∝ (-1, .382, 1.236). Standardise both with ECI mean -.1667, std .7454:
     # ECI = (-.191, 1.309, -1.118); PCI = (-1.118, .736, 1.882).
+    # The unit eigenvector is kp = (-.6115, .2336, .7559); std kc = .4558, so kp / std kc = (-1.342, .512, 1.658).
     m = rel.presence(rel.rca(X))
-    eci, pci = rel.complexity(m)
-    np.testing.assert_allclose(eci, [-0.191, 1.309, -1.118], atol=2e-3)
-    np.testing.assert_allclose(pci, [-1.118, 0.736, 1.882], atol=2e-3)
-    # r2: M=(1,0,0), density (0,.5,0). COI = .5 × PCI1 = .368.
-    # COG r2,n1 = Σ_i (1-M_i) φ_i1 PCI_i / Σ_k φ_ik = φ21 PCI2/.5 = .5×1.882/.5 = 1.882
-    # COG r2,n2 = φ12 PCI1 / 1 = .5 × .736 = .368;  COG r2,n0 = 0 (already present)
+    c = rel.complexity(m)
+    np.testing.assert_allclose(c.eci, [-0.191, 1.309, -1.118], atol=2e-3)
+    np.testing.assert_allclose(c.pci, [-1.118, 0.736, 1.882], atol=2e-3)
+    np.testing.assert_allclose(c.kp, [-1.342, 0.512, 1.658], atol=2e-3)
+    # COI before standardising: r0 misses n2 (d 1/3): .553; r1 misses n0 (d 1/3): -.447; r2 misses n1 (d .25)
+    # and n2 (d 0): .128. Mean .078, std .410 → COI (1.159, -1.281, .123).
+    # COG r2,n1 = Σ_i∈{n1,n2} φ_i1 kp_i / Σ_k φ_ik = 1×.512/2 + .5×1.658/1.5 = .809
+    # COG r2,n2 = φ12 kp1/2 + φ22 kp2/1.5 = .5×.512/2 + 1.658/1.5 = 1.234;  COG r2,n0 = 0 (already present)
     phi = rel.proximity(m)
-    coi, cog = rel.outlook(m, phi, rel.density(m, phi), pci)
-    assert coi[2] == pytest.approx(0.368, abs=2e-3)
-    np.testing.assert_allclose(cog[2], [0, 1.882, 0.368], atol=2e-3)
+    coi, cog = rel.outlook(m, phi, rel.density(m, phi), c.kp)
+    np.testing.assert_allclose(coi, [0.553, -0.447, 0.128], atol=2e-3)
+    np.testing.assert_allclose(cog[2], [0, 0.809, 1.234], atol=2e-3)
+    result = rel.relatedness(X, ["r0", "r1", "r2"], ["n0", "n1", "n2"])
+    np.testing.assert_allclose(result.coi, [1.159, -1.281, 0.123], atol=2e-3)
 
 
 def test_location_quotient_by_hand() -> None:
@@ -80,7 +88,7 @@ def test_known_properties(seed: int) -> None:
         assert np.isfinite(arr).all()
     phi = result.phi
     np.testing.assert_allclose(phi, phi.T)
-    assert (np.diag(phi) == 0).all()
+    np.testing.assert_array_equal(np.diag(phi), result.m.sum(axis=0) > 0)  # 1 for a node present somewhere
     assert phi.min() >= 0 and phi.max() <= 1
     assert result.density.min() >= 0 and result.density.max() <= 1 + 1e-12
     # Σ_j RCA_rj × (world share_j) = 1 for every non-empty region (the region's shares add up to 1)
@@ -105,8 +113,8 @@ def test_region_present_everywhere_and_identical_regions() -> None:
     m = np.array([[1, 1, 0], [1, 1, 0], [0, 0, 1]], dtype=float)
     phi = rel.proximity(m)
     assert phi[0, 1] == 1.0 and phi[0, 2] == 0.0
-    # A region holding every other node has density 1 on each related node.
-    np.testing.assert_allclose(rel.density(np.array([1.0, 0, 0]), phi), [0, 1, 0])
+    # A region holding one of two nodes that always appear together is half-way to the other (φ counts itself).
+    np.testing.assert_allclose(rel.density(np.array([1.0, 0, 0]), phi), [0.5, 0.5, 0])
 
 
 def test_score_row_for_a_zone_inside_the_world() -> None:
@@ -116,6 +124,7 @@ def test_score_row_for_a_zone_inside_the_world() -> None:
     np.testing.assert_allclose(row["rca"], result.rca[1])
     np.testing.assert_allclose(row["density"], result.density[1])
     np.testing.assert_allclose(row["cog"], result.cog[1])
+    np.testing.assert_allclose(row["coi"], result.coi[1])
 
 
 def test_count_matrix_counts_distinct_firms() -> None:
@@ -134,3 +143,40 @@ def test_degenerate_matrices_do_not_raise() -> None:
     for x in (np.zeros((3, 4)), np.ones((1, 3)), np.eye(3)):
         result = rel.relatedness(x, [str(i) for i in range(x.shape[0])], [str(j) for j in range(x.shape[1])])
         assert np.isfinite(result.density).all() and np.isfinite(result.pci).all()
+
+
+def test_every_measure_agrees_with_ecomplexity_on_a_real_matrix(shared_data: Path) -> None:
+    """Provinces × industries of the A-share firms (Tushare 2024): the Growth Lab package is the reference."""
+    pd = pytest.importorskip("pandas")
+    ecomplexity = pytest.importorskip("ecomplexity")
+    firms = pl.read_csv(shared_data / "listed_companies" / "tushare_a_share_basic_2024.csv", infer_schema=False)
+    counts = (firms.drop_nulls(["province", "industry"]).group_by("province", "industry").len()
+              .sort("province", "industry"))
+    regions, nodes = sorted(set(counts["province"])), sorted(set(counts["industry"]))
+    assert len(regions) >= 30 and len(nodes) >= 100  # a real matrix, not a toy
+    x = np.zeros((len(regions), len(nodes)))
+    for province, industry, n in counts.iter_rows():
+        x[regions.index(province), nodes.index(industry)] = n
+    ours = rel.relatedness(x, regions, nodes)
+
+    long = pd.DataFrame({"year": 2024, "loc": np.repeat(regions, len(nodes)), "prod": np.tile(nodes, len(regions)),
+                         "val": x.ravel()})
+    cols = {"time": "year", "loc": "loc", "prod": "prod", "val": "val"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = ecomplexity.ecomplexity(long, cols, verbose=False, check_logsupermodularity=False)
+        prox = ecomplexity.proximity(long, cols)  # named after the product column: prod_1, prod_2
+    ref = ref.set_index(["loc", "prod"]).loc[list(zip(long["loc"], long["prod"]))]
+
+    def grid(column: str) -> np.ndarray:
+        return ref[column].to_numpy(dtype=float).reshape(len(regions), len(nodes))
+
+    np.testing.assert_allclose(ours.rca, grid("rca"), rtol=1e-12)
+    np.testing.assert_array_equal(ours.m, grid("mcp"))
+    np.testing.assert_allclose(ours.eci, grid("eci")[:, 0], atol=1e-9)
+    np.testing.assert_allclose(ours.pci, grid("pci")[0], atol=1e-9)
+    np.testing.assert_allclose(ours.density, grid("density"), atol=1e-12)
+    np.testing.assert_allclose(ours.coi, grid("coi")[:, 0], atol=1e-9)
+    np.testing.assert_allclose(ours.cog, grid("cog"), atol=1e-9)
+    phi = prox.pivot(index="prod_1", columns="prod_2", values="proximity").loc[nodes, nodes].to_numpy()
+    np.testing.assert_allclose(ours.phi, phi, atol=1e-12)

@@ -3,6 +3,7 @@ on a small world in a real database."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -276,3 +277,61 @@ def test_node_lists_include_sub_nodes_and_rejections_cover_them(world: World) ->
     assert ids["X"] not in rows and ids["X"] not in cells
     assert rows[ids["Y"]].components["fit"] == pytest.approx(0.6)
     assert rows[ids["Z"]].components["fit"] == 1.0  # a manual placement is certain
+
+
+@pytest.mark.db
+def test_missing_scale_and_place_are_neutral_not_zero(world: World) -> None:
+    """Known scales on the node (log capital, 100万 → 0, 100亿 → 1; listing not counted): D2 0.25, B 0.42, C 0.48,
+    A 0.68, D 0.74, F 0.87, E 0.92, H 0.08, and T and U (100万) 0 — ten values, median between B's and C's."""
+    with db.session_scope(world.url) as s:
+        n = _firm(s, "N", "未知规模热管理有限公司", "6501")  # no capital, revenue or employees on file
+        t = _firm(s, "T", "微小热管理有限公司", "6501", registered_capital_yuan=1_000_000)
+        u = _firm(s, "U", "不明所在地热管理有限公司", "", registered_capital_yuan=1_000_000)
+        s.flush()
+        for firm in (n, t, u):
+            s.add(Placement(enterprise_id=firm.id, chain_id="nev-icv", node_id=NODE, method="rule", score=2.0,
+                            confidence=0.8))
+        ids = {"N": n.id, "T": t.id, "U": u.id}
+    by_id = {r.enterprise_id: r for r in _rank(world)}
+    unknown, tiny, nowhere = by_id[ids["N"]], by_id[ids["T"]], by_id[ids["U"]]
+    median = ((math.log10(5e7) - 6) / 4 + (math.log10(8e7) - 6) / 4) / 2
+    assert unknown.components["scale"] == pytest.approx(median, abs=1e-4)
+    assert tiny.components["scale"] == 0.0 and unknown.score > tiny.score
+    assert "规模数据缺失（按本环节候选企业中位数计0.45）" in unknown.reason_zh
+    # an unknown province is scored at the median place of the candidates (0.1: most are elsewhere), not 0
+    assert nowhere.components["distance"] == pytest.approx(0.1) and nowhere.score == pytest.approx(tiny.score, abs=0.01)
+
+
+def _evidence(product: str, share: float | None, field: str = "products") -> dict:
+    entry = {"field": field, "word": "热管理", "kind": "strong", "node": NODE}
+    if field == "products":
+        entry["product"] = product
+        if share is not None:
+            entry["share"] = share
+    return entry
+
+
+@pytest.mark.db
+def test_fit_on_placeholder_share_lines_only_is_no_candidate(world: World) -> None:
+    rows = {
+        "mattress": [_evidence("床垫热管理配件", 0.001), _evidence("智能床垫热管理模块", 0.0)],
+        "mattress_by_name": [_evidence("床垫热管理配件", 0.001), _evidence("", None, field="name")],
+        "real_line": [_evidence("热泵空调系统", 0.352), _evidence("家用空调热管理", 0.001)],
+        "no_share": [_evidence("热管理模块", None)],
+    }
+    with db.session_scope(world.url) as s:
+        ids = {}
+        for key, evidence in rows.items():
+            firm = _firm(s, key, f"{key}热管理有限公司", "4205", registered_capital_yuan=50_000_000)
+            s.flush()
+            s.add(Placement(enterprise_id=firm.id, chain_id="nev-icv", node_id=NODE, method="rule", score=2.0,
+                            confidence=0.8, evidence=evidence))
+            ids[key] = firm.id
+    by_id = {r.enterprise_id: r for r in _rank(world)}
+    assert ids["mattress"] not in by_id  # both lines are placeholders (0.001, 0.000): the fit rests on nothing
+    assert ids["mattress_by_name"] in by_id  # its name says thermal management too
+    real = by_id[ids["real_line"]].reason_zh
+    assert real.startswith("环节契合度0.80（主营“热泵空调系统”占营收35.2%，匹配“热管理”）")
+    assert "营收占比未披露" in by_id[ids["no_share"]].reason_zh
+    with db.session_scope(world.url) as s, pytest.raises(targets.TargetError, match="不在环节"):
+        targets.explain_target(s, "wuhan-edz", ids["mattress"], NODE)

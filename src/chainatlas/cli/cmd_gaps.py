@@ -16,7 +16,7 @@ from chainatlas.services.analysis.settings import SettingsError
 from chainatlas.services.catalog.zones import ZoneNotFound
 from chainatlas.store import db
 
-VERDICT_STYLE = {"强": "bold green", "较强": "green", "弱": "yellow", "缺": "bold red", "未知": "dim"}
+VERDICT_STYLE = {"强": "bold green", "较强": "green", "弱": "yellow", "样本不足": "dim yellow", "缺": "bold red", "未知": "dim"}
 DEMO_NOTE = "[bold yellow]注意：结果含演示数据（demo），不代表真实情况。[/]"
 
 

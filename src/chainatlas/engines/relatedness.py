@@ -1,19 +1,24 @@
 """Economic-complexity measures over a region × node matrix (Hidalgo & Hausmann; Growth Lab `ecomplexity`).
 
 Pure numpy: rows are regions (cities), columns are chain nodes, cells are counts (or values).
-Definitions follow the Growth Lab `ecomplexity` package, with two deliberate differences:
-- the proximity diagonal is 0 (a node is not evidence for itself when we ask what a region could add);
-- every division by an empty row or column yields 0, never NaN, so no verdict downstream can see a NaN.
+Definitions are the Growth Lab `ecomplexity` package's (0.5.3, checked measure by measure on a real matrix in
+tests/test_relatedness.py), with one deliberate difference: every division by an empty row or column yields 0, never
+NaN (the package drops such rows and columns first), so no verdict downstream can see a NaN.
 
     RCA_rj   = (X_rj / X_r.) / (X_.j / X_..)
     M_rj     = [RCA_rj >= threshold]
-    phi_ij   = sum_r M_ri M_rj / max(k_i, k_j)          k_j = sum_r M_rj (ubiquity); phi_jj = 0
+    phi_ij   = sum_r M_ri M_rj / max(k_i, k_j)          k_j = sum_r M_rj (ubiquity); phi_jj = 1 where k_j > 0
     d_rj     = sum_i phi_ij M_ri / sum_i phi_ij           (density; 0 where node j has no proximity at all)
-    ECI/PCI  = second eigenvector of the region/node diffusion matrices, signed so ECI rises with diversity,
-               both standardised with the mean and deviation of ECI (as `ecomplexity` does)
-    COI_r    = sum_j d_rj (1 - M_rj) PCI_j
-    COG_rj   = (1 - M_rj) sum_i (1 - M_ri) phi_ij PCI_i / sum_k phi_ik
+    kc, kp   = second eigenvector of the node diffusion matrix (kp) and its region average (kc), signed so kc rises
+               with diversity; ECI = (kc - mean kc) / std kc, PCI = (kp - mean kc) / std kc (as `ecomplexity` does)
+    COI_r    = sum_j d_rj (1 - M_rj) kp_j, standardised over the regions of the matrix
+    COG_rj   = (1 - M_rj) sum_i (1 - M_ri) phi_ij (kp_i / std kc) / sum_k phi_ik
     LQ_j     = (local_j / local_total) / (benchmark_j / benchmark_total)
+
+The diagonal phi_jj = 1 (a node is fully related to itself) only matters for a node a region has: density at an
+absent node still counts only the region's other nodes, its denominator includes the node's own 1. Outlook uses
+kp / std kc, the PCI before it is centred, as the package does: COI and COG then keep the sign of the eigenvector
+rather than of PCI's deviation from the regions' mean.
 """
 
 from __future__ import annotations
@@ -57,13 +62,11 @@ def presence(rca_matrix: np.ndarray, threshold: float = 1.0) -> np.ndarray:
 
 
 def proximity(m: np.ndarray) -> np.ndarray:
-    """phi_ij = co-presence / max(ubiquity_i, ubiquity_j), diagonal 0; 0 for nodes present nowhere."""
+    """phi_ij = co-presence / max(ubiquity_i, ubiquity_j): 1 on the diagonal, 0 for nodes present nowhere."""
     m = np.asarray(m, dtype=float)
     co = m.T @ m
     k = m.sum(axis=0)
-    phi = _safe_div(co, np.maximum(k[:, None], k[None, :]))
-    np.fill_diagonal(phi, 0.0)
-    return phi
+    return _safe_div(co, np.maximum(k[:, None], k[None, :]))
 
 
 def density(m: np.ndarray, phi: np.ndarray) -> np.ndarray:
@@ -72,45 +75,60 @@ def density(m: np.ndarray, phi: np.ndarray) -> np.ndarray:
     return _safe_div(m @ phi, phi.sum(axis=0))
 
 
-def complexity(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(ECI per region, PCI per node) by the eigenvector method; 0 for empty regions/nodes or degenerate M."""
+@dataclass(frozen=True)
+class Complexity:
+    eci: np.ndarray  # per region, standardised
+    pci: np.ndarray  # per node, standardised with ECI's mean and deviation
+    kp: np.ndarray  # per node: the eigenvector / std kc, i.e. PCI before centring (what COI and COG weigh)
+
+
+def complexity(m: np.ndarray) -> Complexity:
+    """ECI, PCI (and kp) by the eigenvector method; 0 for empty regions/nodes or degenerate M."""
     m = np.asarray(m, dtype=float)
     n_regions, n_nodes = m.shape
     eci = np.zeros(n_regions)
     pci = np.zeros(n_nodes)
+    kp = np.zeros(n_nodes)
     diversity = m.sum(axis=1)
     ubiquity = m.sum(axis=0)
     rows, cols = diversity > 0, ubiquity > 0
     if rows.sum() < 2 or cols.sum() < 2:
-        return eci, pci
+        return Complexity(eci, pci, kp)
     sub = m[np.ix_(rows, cols)]
-    kc, kp = sub.sum(axis=1), sub.sum(axis=0)
-    m1 = sub / kc[:, None]
-    m2 = sub / kp[None, :]
+    div, ubi = sub.sum(axis=1), sub.sum(axis=0)
+    m1 = sub / div[:, None]
+    m2 = sub / ubi[None, :]
     mpp = m2.T @ m1  # node-to-node diffusion; rows sum to 1, top eigenvalue 1
     values, vectors = np.linalg.eig(mpp)
     order = np.argsort(values.real)
     kp_vec = vectors[:, order[-2]].real
     kc_vec = m1 @ kp_vec
-    if np.std(kc_vec) == 0 or np.std(kc) == 0:
-        return eci, pci
-    sign = np.sign(np.corrcoef(kc, kc_vec)[0, 1]) or 1.0
+    if np.std(kc_vec) == 0 or np.std(div) == 0:
+        return Complexity(eci, pci, kp)
+    sign = np.sign(np.corrcoef(div, kc_vec)[0, 1]) or 1.0
     kc_vec, kp_vec = sign * kc_vec, sign * kp_vec
     mean, std = kc_vec.mean(), kc_vec.std()
     eci[rows] = (kc_vec - mean) / std
     pci[cols] = (kp_vec - mean) / std
-    return eci, pci
+    kp[cols] = kp_vec / std
+    return Complexity(eci, pci, kp)
 
 
-def outlook(m: np.ndarray, phi: np.ndarray, dens: np.ndarray, pci: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(COI per region, COG per region × node): how much complexity lies near, and what adding node j opens."""
+def outlook(m: np.ndarray, phi: np.ndarray, dens: np.ndarray, kp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(COI per region before standardising, COG per region × node): how much complexity lies near, and what
+    adding node j opens."""
     m = np.atleast_2d(np.asarray(m, dtype=float))
     dens = np.atleast_2d(dens)
     absent = 1.0 - m
-    coi = ((dens * absent) * pci[None, :]).sum(axis=1)
-    weighted = phi * _safe_div(pci, phi.sum(axis=1))[:, None]
+    coi = ((dens * absent) * kp[None, :]).sum(axis=1)
+    weighted = phi * _safe_div(kp, phi.sum(axis=1))[:, None]
     cog = absent * (absent @ weighted)
     return coi, cog
+
+
+def standardise(values: np.ndarray, mean: float, std: float) -> np.ndarray:
+    """(values - mean) / std; 0 where the regions do not vary (a single region, or all alike)."""
+    return _safe_div(np.asarray(values, dtype=float) - mean, np.array(std))
 
 
 def location_quotient(local: np.ndarray, local_total: float, bench: np.ndarray, bench_total: float) -> np.ndarray:
@@ -139,18 +157,21 @@ class Relatedness:
     density: np.ndarray
     eci: np.ndarray
     pci: np.ndarray
+    kp: np.ndarray
     coi: np.ndarray
     cog: np.ndarray
     col_totals: np.ndarray
     grand_total: float
+    coi_mean: float  # of the regions' COI before standardising: a place outside the matrix is scored against it
+    coi_std: float
 
     def score_row(self, x_row: np.ndarray, row_total: float, threshold: float = 1.0) -> dict[str, np.ndarray]:
         """Measures for a place that is not a row of the matrix (a zone inside a city), against this world."""
         r = rca(x_row[None, :], np.array([row_total]), self.col_totals, self.grand_total)[0]
         m = presence(r, threshold)
         d = density(m, self.phi)
-        coi, cog = outlook(m, self.phi, d, self.pci)
-        return {"rca": r, "m": m, "density": d, "coi": coi, "cog": cog[0]}
+        coi, cog = outlook(m, self.phi, d, self.kp)
+        return {"rca": r, "m": m, "density": d, "coi": standardise(coi, self.coi_mean, self.coi_std), "cog": cog[0]}
 
 
 def relatedness(
@@ -167,13 +188,14 @@ def relatedness(
     m = presence(r, threshold)
     phi = proximity(m)
     d = density(m, phi)
-    eci, pci = complexity(m)
-    coi, cog = outlook(m, phi, d, pci)
+    c = complexity(m)
+    coi, cog = outlook(m, phi, d, c.kp)
     return Relatedness(
-        regions=list(regions), nodes=list(nodes), x=x, rca=r, m=m, phi=phi, density=d, eci=eci, pci=pci,
-        coi=coi, cog=cog,
+        regions=list(regions), nodes=list(nodes), x=x, rca=r, m=m, phi=phi, density=d, eci=c.eci, pci=c.pci,
+        kp=c.kp, coi=standardise(coi, coi.mean(), coi.std()), cog=cog,
         col_totals=x.sum(axis=0) if col_totals is None else np.asarray(col_totals, dtype=float),
         grand_total=float(x.sum()) if grand_total is None else float(grand_total),
+        coi_mean=float(coi.mean()), coi_std=float(coi.std()),
     )
 
 

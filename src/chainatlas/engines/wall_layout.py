@@ -60,10 +60,10 @@ SCALES: dict[str, TypeScale] = {
     "A3": TypeScale(firm=7, node=8, segment=9, stage=13, title=22, subtitle=9, margin=22, columns=3),
 }
 
-VERDICTS = ("强", "较强", "弱", "缺", "未知")
-VERDICT_FILL = {"强": "#1b7837", "较强": "#7fbf7b", "弱": "#f1a340", "缺": "#d73027", "未知": "#9e9e9e"}
-VERDICT_INK = {"强": "#ffffff", "较强": "#102a12", "弱": "#2b1a00", "缺": "#ffffff", "未知": "#ffffff"}
-VERDICT_MEANING = {"强": "强", "较强": "较强", "弱": "弱", "缺": "缺（本区无企业）", "未知": "未知（数据不足）"}
+VERDICTS = ("强", "较强", "弱", "样本不足", "缺", "未知")
+VERDICT_FILL = {"强": "#1b7837", "较强": "#7fbf7b", "弱": "#f1a340", "样本不足": "#e9d8a6", "缺": "#d73027", "未知": "#9e9e9e"}
+VERDICT_INK = {"强": "#ffffff", "较强": "#102a12", "弱": "#2b1a00", "样本不足": "#2b1a00", "缺": "#ffffff", "未知": "#ffffff"}
+VERDICT_MEANING = {"强": "强", "较强": "较强", "弱": "弱", "样本不足": "样本不足（本区企业太少）", "缺": "缺（本区无企业）", "未知": "未知（数据不足）"}
 STAGE_FILL = {"upstream": "#1f4e79", "midstream": "#2e6b30", "downstream": "#7a3b10"}
 GAP_STROKE = "#c00000"
 LEADER_BG = "#ffe08a"

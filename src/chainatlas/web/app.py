@@ -26,9 +26,11 @@ from chainatlas.domain.money import format_yuan
 from chainatlas.store import db
 from chainatlas.web import theme
 from chainatlas.services.accounts import auth
+from chainatlas.services.enterprises import evidence_label
 from chainatlas.web.cache import ApiCache, UserCache
 from chainatlas.web.imports_web import Jobs, sweep_uploads
-from chainatlas.web.views import evidence_label, jsonable
+from chainatlas.web.responses import esc
+from chainatlas.web.views import jsonable
 from chainatlas.web.security import LoginRequired, LoginThrottle, csrf_token, verify_csrf
 
 HERE = Path(__file__).parent
@@ -141,27 +143,21 @@ def create_app(database_url: str | None = None) -> FastAPI:
         if _is_api(request):
             return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
         if request.headers.get("hx-request"):
-            return HTMLResponse(f'<div class="alert alert-error">{_escape(detail)}</div>', status_code=exc.status_code)
+            return HTMLResponse(f'<div class="alert alert-error">{esc(detail)}</div>', status_code=exc.status_code)
         return app.state.templates.TemplateResponse(
             request, "error.html", {"message": detail, "status": exc.status_code}, status_code=exc.status_code
         )
 
-    from chainatlas.web.routers import api, downloads, imports, pages, session_routes, target_weights, users
+    from chainatlas.web.routers import (
+        chain, downloads, enterprises, gaps, imports, kpi, leaders, projects, screen, search, session_routes,
+        target_weights, targets, users,
+    )
 
-    app.include_router(session_routes.router)
-    app.include_router(pages.router)
-    app.include_router(api.router)
+    # One router module per resource: its pages (`router`) and its JSON routes under /api (`api`).
+    for resource in (session_routes, chain, enterprises, search, gaps, targets, target_weights, leaders, projects,
+                     kpi, screen, imports, users):
+        app.include_router(resource.router)
+        app.include_router(resource.api)
     app.include_router(downloads.router)
-    app.include_router(imports.router)
-    app.include_router(imports.api)
-    app.include_router(users.router)
-    app.include_router(users.api)
-    app.include_router(target_weights.router)
-    app.include_router(target_weights.api)
     return app
 
-
-def _escape(text: str) -> str:
-    from markupsafe import escape
-
-    return str(escape(text))

@@ -33,7 +33,11 @@ from chainatlas.services.analysis.settings import AnalysisSettings, load_setting
 from chainatlas.services.catalog.zones import resolve_zone
 from chainatlas.store.models import Designation, Enterprise, Placement, Project, Relation, Zone
 
-VERDICT_RANK = {"未知": -1, "缺": 0, "弱": 1, "较强": 2, "强": 3}
+VERDICT_RANK = {"未知": -1, "缺": 0, "样本不足": 1, "弱": 1, "较强": 2, "强": 3}
+# Columns of scale measures in the frames below, and how each is named and shown.
+MEASURE_COLUMNS = {"capital": Enterprise.registered_capital_yuan, "revenue": Enterprise.revenue_yuan,
+                   "output": Enterprise.output_yuan, "employees": Enterprise.employees}
+MEASURE_ZH = {"capital": "注册资本", "revenue": "营业收入", "output": "产值", "employees": "从业人数"}
 QUADRANTS = {
     (True, True): "优势且关联强",
     (True, False): "优势但关联弱",
@@ -58,6 +62,7 @@ class HypotheticalFirm:
     capital_yuan: int | None = None
     revenue_yuan: int | None = None
     output_yuan: int | None = None
+    employees: int | None = None
     is_leader: bool = False
     listed: bool = False
     serves_leaders: bool = True
@@ -80,7 +85,7 @@ class NodeStrength:
     leader_count: int
     lq: float | None
     density: float | None
-    verdict: str  # 强 较强 弱 缺 未知
+    verdict: str  # 强 较强 弱 样本不足 缺 未知
     reasons: list[str]
     enterprise_ids: list[int]
     # beyond the contract: relatedness detail and what-if bookkeeping
@@ -91,6 +96,8 @@ class NodeStrength:
     cog: float | None = None
     benchmark_count: int = 0
     hypothetical_count: int = 0
+    scale_measure: str = ""  # the measure the verdict's scale rests on ("" = none known well enough)
+    scale_share: float | None = None  # the zone's share of the benchmark's known measure on the node
 
 
 @dataclass
@@ -189,9 +196,9 @@ class _World:
     chain: Chain
     node_ids: list[str]
     rollup: pl.DataFrame  # node -> rolled (self and every ancestor)
-    placed: pl.DataFrame  # firm, node (rolled up), city — effective placements of live firms
+    placed: pl.DataFrame  # firm, node (rolled up), city, measures — effective placements of live firms
     zone_placed: pl.DataFrame  # the rows of `placed` whose firm is in the zone
-    zone_stats: dict[str, dict]  # node -> ids, money sums and known counts, listed/leader/designated/anchor counts
+    zone_stats: dict[str, dict]  # node -> ids, money sums and known counts, listed/leader/designated counts
     zone_chain_total: int
     regions: list[str]  # city codes with chain firms, sorted
     x: np.ndarray  # regions × nodes, distinct firms
@@ -200,7 +207,7 @@ class _World:
     city_totals: dict[str, int]  # all live enterprises per city code
     all_total: int
     zone: Zone
-    zone_firms: pl.DataFrame  # id, name, capital, revenue, output, listed, leader, designated, demo
+    zone_firms: pl.DataFrame  # id, name, measures, listed, leader, designated, demo
     is_demo: bool
 
 
@@ -254,9 +261,11 @@ def _apply_vetoes(pairs: pl.DataFrame, vetoes: pl.DataFrame) -> pl.DataFrame:
 
 
 def _effective_pairs(session: Session, chain_id: str, vetoes: pl.DataFrame, zone_id: str | None) -> pl.DataFrame:
-    """(firm, node, city, rule) for the effective placements of live (not merged) firms, of one zone or of all."""
+    """(firm, node, city, rule, measures…) for the effective placements of live (not merged) firms, of one zone or
+    of all; the measures of scale come along so the benchmark's node and chain sums need no second read."""
     stmt = (
-        select(Placement.enterprise_id, Placement.node_id, Enterprise.city_code, Placement.method == RULE)
+        select(Placement.enterprise_id, Placement.node_id, Enterprise.city_code, Placement.method == RULE,
+               *MEASURE_COLUMNS.values())
         .join(Enterprise, Enterprise.id == Placement.enterprise_id)
         .where(Placement.chain_id == chain_id, Placement.rejected.is_(False), Placement.node_id.is_not(None),
                Enterprise.merged_into_id.is_(None))
@@ -265,7 +274,8 @@ def _effective_pairs(session: Session, chain_id: str, vetoes: pl.DataFrame, zone
         stmt = stmt.where(Enterprise.zone_id == zone_id)
     pairs = pl.DataFrame(
         _fetch(session, stmt),
-        schema={"firm": pl.Int64, "node": pl.String, "city": pl.String, "rule": pl.Boolean},
+        schema={"firm": pl.Int64, "node": pl.String, "city": pl.String, "rule": pl.Boolean,
+                **{m: pl.Int64 for m in MEASURE_COLUMNS}},
         orient="row",
     )
     return _apply_vetoes(pairs, vetoes)
@@ -280,8 +290,8 @@ def _load_world(session: Session, zone_id: str, chain_id: str, zone_only: bool =
     placed = (
         _effective_pairs(session, chain.id, vetoes, zone.id if zone_only else None)
         .join(rollup, on="node", how="inner")  # nodes no longer in the chain file drop out here
-        .select("firm", pl.col("rolled").alias("node"), "city")
-        .unique()
+        .select("firm", pl.col("rolled").alias("node"), "city", *MEASURE_COLUMNS)
+        .unique(["firm", "node"])
     )
     # All firms per city minus merged ones, as two index-only reads: filtering merged rows in the count would
     # visit every table row (6 s at a million firms on SQLite), and "merged_into_id > 0" (ids are positive) uses
@@ -296,7 +306,7 @@ def _load_world(session: Session, zone_id: str, chain_id: str, zone_only: bool =
     zrows = session.execute(
         select(
             Enterprise.id, Enterprise.name, Enterprise.registered_capital_yuan, Enterprise.revenue_yuan,
-            Enterprise.output_yuan, Enterprise.listing_code != "", Enterprise.is_leader,
+            Enterprise.output_yuan, Enterprise.employees, Enterprise.listing_code != "", Enterprise.is_leader,
             Enterprise.id.in_(designated), Enterprise.source == "demo",
         ).where(Enterprise.zone_id == zone.id, Enterprise.merged_into_id.is_(None))
     ).all()
@@ -304,7 +314,7 @@ def _load_world(session: Session, zone_id: str, chain_id: str, zone_only: bool =
         zrows,
         schema={
             "id": pl.Int64, "name": pl.String, "capital": pl.Int64, "revenue": pl.Int64, "output": pl.Int64,
-            "listed": pl.Boolean, "leader": pl.Boolean, "designated": pl.Boolean, "demo": pl.Boolean,
+            "employees": pl.Int64, "listed": pl.Boolean, "leader": pl.Boolean, "designated": pl.Boolean, "demo": pl.Boolean,
         },
         orient="row",
     )
@@ -324,14 +334,13 @@ def _load_world(session: Session, zone_id: str, chain_id: str, zone_only: bool =
         node_all[node_index[node_id]] = n
     zone_placed = placed.filter(pl.col("firm").is_in(zone_firms["id"].implode()))
     zone_stats = (
-        zone_placed.join(zone_firms, left_on="firm", right_on="id")
+        zone_placed.select("firm", "node").join(zone_firms, left_on="firm", right_on="id")
         .group_by("node")
         .agg(
             pl.col("firm").sort().alias("ids"),
-            *(pl.col(k).sum().alias(k) for k in ("capital", "revenue", "output")),
-            *(pl.col(k).count().alias(f"{k}_known") for k in ("capital", "revenue", "output")),
+            *(pl.col(k).sum().alias(k) for k in MEASURE_COLUMNS),
+            *(pl.col(k).count().alias(f"{k}_known") for k in MEASURE_COLUMNS),
             *(pl.col(k).sum().alias(k) for k in ("listed", "leader", "designated")),
-            (pl.col("listed") | pl.col("leader")).sum().alias("anchors"),
         )
     )
     return _World(
@@ -366,30 +375,119 @@ def _money_reason(label: str, total: int | None, known: int, count: int) -> str:
     return f"{label}合计 {format_yuan(total)}（{known}/{count} 家有数据）"
 
 
-def _verdict(
-    count: int, lq: float | None, anchors: int, db_count: int, settings: AnalysisSettings
-) -> tuple[str, list[str]]:
+def _measure_text(measure: str, value: float) -> str:
+    return f"{int(value):,}人" if measure == "employees" else format_yuan(int(value))
+
+
+@dataclass(frozen=True)
+class _Scale:
+    """The scale a node's verdict rests on: one measure, the zone's sum on the node against the benchmark's."""
+
+    measure: str
+    zone_sum: int
+    known: int  # local firms on the node with the measure
+    bench_sum: int
+    bench_known: int
+    share: float  # zone_sum / bench_sum
+    quotient: float  # (zone_sum / zone's chain sum) / (bench_sum / benchmark's chain sum)
+
+    def describe(self, count: int) -> str:
+        label = MEASURE_ZH[self.measure]
+        return (
+            f"规模口径{label}：本区 {_measure_text(self.measure, self.zone_sum)}（{self.known}/{count} 家有数据），"
+            f"占基准该环节已知{label} {_measure_text(self.measure, self.bench_sum)}（{self.bench_known} 家）的 "
+            f"{self.share:.1%}，规模区位商 {self.quotient:.2f}"
+        )
+
+
+def _scale_verdict(scale: _Scale, settings: AnalysisSettings) -> tuple[str, str]:
+    th, sc = settings.verdict, settings.scale
+    if scale.share >= sc.strong_share and scale.quotient >= th.strong_lq:
+        return "强", f"份额 ≥ {sc.strong_share:.0%} 且规模区位商 ≥ {th.strong_lq}"
+    if scale.share >= sc.fairly_strong_share and scale.quotient >= th.fairly_strong_lq:
+        return "较强", f"份额 ≥ {sc.fairly_strong_share:.0%} 且规模区位商 ≥ {th.fairly_strong_lq}"
+    return "弱", f"较强须份额 ≥ {sc.fairly_strong_share:.0%} 且规模区位商 ≥ {th.fairly_strong_lq}"
+
+
+def _count_verdict(count: int, lq: float | None, settings: AnalysisSettings) -> tuple[str, str]:
     th = settings.verdict
+    lq_text = "区位商无法计算" if lq is None else f"区位商 {lq:.2f}"
+    if count < th.min_sample_firms:
+        return "样本不足", f"按家数：本区仅 {count} 家（少于样本下限 {th.min_sample_firms} 家），{lq_text}不足为据"
+    if count >= th.strong_min_firms and (lq is None or lq >= th.strong_lq):
+        return "强", f"按家数：{lq_text} ≥ {th.strong_lq} 且企业 {count} 家 ≥ {th.strong_min_firms} 家 → 强"
+    if count >= th.fairly_strong_min_firms and (lq is None or lq >= th.fairly_strong_lq):
+        return "较强", f"按家数：{lq_text} ≥ {th.fairly_strong_lq} 且企业 {count} 家 ≥ {th.fairly_strong_min_firms} 家 → 较强"
+    return "弱", f"按家数：{lq_text}（较强须 ≥ {th.fairly_strong_lq}）、企业 {count} 家 → 弱"
+
+
+def _verdict(
+    count: int, lq: float | None, leaders: int, db_count: int, scale: _Scale | None, settings: AnalysisSettings
+) -> tuple[str, list[str]]:
+    """The rule written out in data/analysis.yaml: scale where known, counts above a sample floor, 链主 floor."""
     if db_count == 0:
         return "未知", ["全库没有任何企业落在该环节（名录或分类词表可能未覆盖），无法判断强弱"]
     if count == 0:
         return "缺", [f"本区没有企业落在该环节（全库有 {db_count} 家）→ 缺"]
-    lq_text = "区位商无法计算" if lq is None else f"区位商 {lq:.2f}"
-    if count >= th.strong_min_firms and (lq is None or lq >= th.strong_lq):
-        verdict, why = "强", f"{lq_text} ≥ {th.strong_lq} 且企业 {count} 家 ≥ {th.strong_min_firms} 家 → 强"
-    elif count >= th.fairly_strong_min_firms and (lq is None or lq >= th.fairly_strong_lq):
-        verdict, why = "较强", f"{lq_text} ≥ {th.fairly_strong_lq} 且企业 {count} 家 ≥ {th.fairly_strong_min_firms} 家 → 较强"
+    by_count, count_why = _count_verdict(count, lq, settings)
+    if scale is None:
+        verdict = by_count
+        reasons = [f"依据：本区 {count} 家企业；规模数据不足（有数据的企业不到 {settings.scale.min_coverage:.0%}），只按家数判断",
+                   count_why]
     else:
-        verdict = "弱"
-        why = (
-            f"{lq_text}（较强须 ≥ {th.fairly_strong_lq}）、企业 {count} 家（较强须 ≥ {th.fairly_strong_min_firms} 家）→ 弱"
-        )
-    reasons = [why]
-    floor = th.anchor_min_verdict
-    if anchors and floor and VERDICT_RANK[verdict] < VERDICT_RANK[floor]:
-        reasons.append(f"有链主或上市企业 {anchors} 家，按设置至少判为 {floor}")
+        verdict, scale_why = _scale_verdict(scale, settings)
+        reasons = [f"依据：本区 {count} 家企业；{scale.describe(count)}", f"按规模：{scale_why} → {verdict}", count_why]
+        if by_count != "样本不足" and VERDICT_RANK[by_count] > VERDICT_RANK[verdict]:
+            lifted = by_count if VERDICT_RANK[by_count] <= VERDICT_RANK["较强"] else "较强"
+            if VERDICT_RANK[lifted] > VERDICT_RANK[verdict]:
+                reasons.append(f"企业家数多而规模小：按家数最多提到 较强 → {lifted}")
+                verdict = lifted
+    floor = settings.verdict.anchor_min_verdict
+    if leaders and floor and VERDICT_RANK[verdict] < VERDICT_RANK[floor]:
+        reasons.append(f"有分析员标记的链主企业 {leaders} 家，按设置至少判为 {floor}")
         verdict = floor
     return verdict, reasons
+
+
+def _pick_scale(
+    j: int, count: int, bench_count: float, zone_sum: dict[str, np.ndarray], zone_known: dict[str, np.ndarray],
+    zone_chain: dict[str, float], bench_sum: dict[str, np.ndarray], bench_known: dict[str, np.ndarray],
+    bench_chain: dict[str, float], settings: AnalysisSettings,
+) -> _Scale | None:
+    """The first measure (in the configured order) that enough of the node's firms have, locally and in the
+    benchmark: a share of a benchmark that knows only the zone's own figures would be 100 % by construction."""
+    for m in settings.scale.measures:
+        known = int(zone_known[m][j])
+        if not count or known / count < settings.scale.min_coverage:
+            continue
+        if not bench_count or bench_known[m][j] / bench_count < settings.scale.min_coverage:
+            continue
+        if bench_sum[m][j] <= 0 or zone_chain[m] <= 0 or bench_chain[m] <= 0 or zone_sum[m][j] <= 0:
+            continue
+        share = float(zone_sum[m][j] / bench_sum[m][j])
+        quotient = float((zone_sum[m][j] / zone_chain[m]) / (bench_sum[m][j] / bench_chain[m]))
+        return _Scale(m, int(zone_sum[m][j]), known, int(bench_sum[m][j]), int(bench_known[m][j]), share, quotient)
+    return None
+
+
+def _measure_sums(placed: pl.DataFrame, node_index: dict[str, int]) -> tuple[dict, dict, dict]:
+    """Per measure: the node sums and known counts (arrays over nodes) and the chain sum over distinct firms."""
+    n = len(node_index)
+    sums = {m: np.zeros(n) for m in MEASURE_COLUMNS}
+    known = {m: np.zeros(n) for m in MEASURE_COLUMNS}
+    if placed.height:
+        by_node = placed.group_by("node").agg(
+            *(pl.col(m).sum().alias(m) for m in MEASURE_COLUMNS),
+            *(pl.col(m).count().alias(f"{m}_known") for m in MEASURE_COLUMNS),
+        )
+        for row in by_node.iter_rows(named=True):
+            j = node_index[row["node"]]
+            for m in MEASURE_COLUMNS:
+                sums[m][j] = row[m] or 0
+                known[m][j] = row[f"{m}_known"]
+    firms = placed.unique("firm")
+    chain = {m: float(firms[m].sum() or 0) if firms.height else 0.0 for m in MEASURE_COLUMNS}
+    return sums, known, chain
 
 
 def diagnose(
@@ -421,19 +519,20 @@ def _diagnose(session: Session, world: _World, settings: AnalysisSettings, extra
 
     # What-if: hypothetical firms join the zone, its city row and the benchmark — on copies only.
     hyp_count = np.zeros(n_nodes, dtype=int)
-    hyp_money = {k: np.zeros(n_nodes, dtype=np.int64) for k in ("capital", "revenue", "output")}
-    hyp_known = {k: np.zeros(n_nodes, dtype=int) for k in ("capital", "revenue", "output")}
-    hyp_anchor = np.zeros(n_nodes, dtype=int)
+    hyp_money = {k: np.zeros(n_nodes, dtype=np.int64) for k in MEASURE_COLUMNS}
+    hyp_known = {k: np.zeros(n_nodes, dtype=int) for k in MEASURE_COLUMNS}
+    hyp_chain = dict.fromkeys(MEASURE_COLUMNS, 0.0)
     hyp_leader = np.zeros(n_nodes, dtype=int)
     hyp_listed = np.zeros(n_nodes, dtype=int)
     for firm in extra:
         cols = [node_index[n] for n in _hyp_nodes(chain, firm)]
         hyp_count[cols] += firm.count
-        for key, value in (("capital", firm.capital_yuan), ("revenue", firm.revenue_yuan), ("output", firm.output_yuan)):
+        for key, value in (("capital", firm.capital_yuan), ("revenue", firm.revenue_yuan),
+                           ("output", firm.output_yuan), ("employees", firm.employees)):
             if value is not None:
                 hyp_money[key][cols] += value * firm.count
                 hyp_known[key][cols] += firm.count
-        hyp_anchor[cols] += firm.count * int(firm.is_leader or firm.listed)
+                hyp_chain[key] += value * firm.count
         hyp_leader[cols] += firm.count * int(firm.is_leader)
         hyp_listed[cols] += firm.count * int(firm.listed)
         zone_chain_total += firm.count
@@ -463,6 +562,22 @@ def _diagnose(session: Session, world: _World, settings: AnalysisSettings, extra
         bench_total = float(sum(n for c, n in city_totals.items() if c and c.startswith(bench.peers)))
     lq = rel.location_quotient(zone_counts, zone_total, bench_nodes, bench_total)
 
+    # Scale: the zone's and the benchmark's measure sums per node and over the chain (hypothetical firms join
+    # both, the benchmark where the zone's city is in it).
+    in_bench = bench.kind == "all" or bool(zone.city_code and zone.city_code.startswith(bench.peers))
+    bench_placed = world.placed if bench.kind == "all" else world.placed.filter(
+        pl.any_horizontal(*(pl.col("city").fill_null("").str.starts_with(p) for p in bench.peers)))
+    bench_sum, bench_known, bench_chain = _measure_sums(bench_placed, node_index)
+    zone_sum, zone_known, zone_chain = _measure_sums(world.zone_placed, node_index)
+    for m in MEASURE_COLUMNS:
+        zone_sum[m] += hyp_money[m]
+        zone_known[m] += hyp_known[m]
+        zone_chain[m] += hyp_chain[m]
+        if in_bench:
+            bench_sum[m] += hyp_money[m]
+            bench_known[m] += hyp_known[m]
+            bench_chain[m] += hyp_chain[m]
+
     # Relatedness against every city in the database; the zone is an extra row.
     dens = cog = rca_zone = m_zone = peer_density = None
     coi = None
@@ -489,9 +604,9 @@ def _diagnose(session: Session, world: _World, settings: AnalysisSettings, extra
         listed = int(st.get("listed", 0)) + int(hyp_listed[j])
         leaders = int(st.get("leader", 0)) + int(hyp_leader[j])
         designated = int(st.get("designated", 0))
-        anchors = int(st.get("anchors", 0)) + int(hyp_anchor[j])
         lq_j = None if np.isnan(lq[j]) else float(lq[j])
-        verdict, why = _verdict(count, lq_j, anchors, int(node_all[j]), settings)
+        scale = _pick_scale(j, count, float(bench_nodes[j]), zone_sum, zone_known, zone_chain, bench_sum, bench_known, bench_chain, settings)
+        verdict, why = _verdict(count, lq_j, leaders, int(node_all[j]), scale, settings)
         reasons: list[str] = []
         if count:
             extra_text = f"，其中假设企业 {hyp_count[j]} 家" if hyp_count[j] else ""
@@ -525,6 +640,7 @@ def _diagnose(session: Session, world: _World, settings: AnalysisSettings, extra
             rca=None if rca_zone is None else float(rca_zone[j]), present=None if m_zone is None else bool(m_zone[j]),
             peer_density=peer_j, quadrant=quadrant, cog=None if cog is None else float(cog[j]),
             benchmark_count=int(bench_nodes[j]), hypothetical_count=int(hyp_count[j]),
+            scale_measure=scale.measure if scale else "", scale_share=scale.share if scale else None,
         )
 
     demand = _leader_demand(session, world, extra)
@@ -559,12 +675,12 @@ def _gaps(
             else:
                 gap_type, why = "补链", ["本区无该环节企业，相邻环节也不强 → 补链"]
             gap_size = 1.0
-        elif ns.verdict == "弱":
+        elif ns.verdict in ("弱", "样本不足"):
             gap_type = "强链"
             by_lq = 0.5 if ns.lq is None else max(0.0, 1.0 - min(ns.lq, th.fairly_strong_lq) / th.fairly_strong_lq)
             by_count = max(0.0, 1.0 - min(ns.firm_count, th.fairly_strong_min_firms) / th.fairly_strong_min_firms)
             gap_size = max(by_lq, by_count)
-            why = [f"本区有 {ns.firm_count} 家但判为弱 → 强链"]
+            why = [f"本区有 {ns.firm_count} 家但判为{ns.verdict} → 强链"]
         else:
             continue
         node = chain.nodes[node_id]

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import yaml
 
-VERDICTS = ("强", "较强", "弱", "缺", "未知")
+VERDICTS = ("强", "较强", "弱", "样本不足", "缺", "未知")
+MEASURES = ("revenue", "output", "capital", "employees")
 WEIGHT_KEYS = ("importance", "gap", "feasibility", "demand")
 
 
@@ -26,7 +27,18 @@ class VerdictThresholds:
     strong_min_firms: int = 3
     fairly_strong_lq: float = 1.0
     fairly_strong_min_firms: int = 2
+    min_sample_firms: int = 3
     anchor_min_verdict: str = "较强"
+
+
+@dataclass(frozen=True)
+class ScaleRule:
+    """Strength by scale (see data/analysis.yaml for the reasons)."""
+
+    measures: tuple[str, ...] = MEASURES
+    min_coverage: float = 0.5
+    strong_share: float = 0.05
+    fairly_strong_share: float = 0.01
 
 
 @dataclass(frozen=True)
@@ -41,6 +53,7 @@ class Benchmark:
 @dataclass(frozen=True)
 class AnalysisSettings:
     verdict: VerdictThresholds = field(default_factory=VerdictThresholds)
+    scale: ScaleRule = field(default_factory=ScaleRule)
     extend_from: tuple[str, ...] = ("强",)
     presence_rca: float = 1.0
     opportunity_weights: dict[str, float] = field(default_factory=dict)
@@ -89,6 +102,19 @@ def _build(raw: dict, source: str) -> AnalysisSettings:
         raise SettingsError(f"{source}: verdict.anchor_min_verdict 应为 强/较强/弱 或空，现为 “{v.anchor_min_verdict}”。")
     if v.strong_lq < v.fairly_strong_lq:
         raise SettingsError(f"{source}: verdict.strong_lq ({v.strong_lq}) 不应小于 fairly_strong_lq ({v.fairly_strong_lq})。")
+    if v.min_sample_firms < 1:
+        raise SettingsError(f"{source}: verdict.min_sample_firms 应至少为 1，现为 {v.min_sample_firms}。")
+    scale = ScaleRule(
+        measures=tuple(raw["scale"]["measures"]), min_coverage=float(raw["scale"]["min_coverage"]),
+        strong_share=float(raw["scale"]["strong_share"]), fairly_strong_share=float(raw["scale"]["fairly_strong_share"]),
+    )
+    bad_measures = [m for m in scale.measures if m not in MEASURES]
+    if bad_measures:
+        raise SettingsError(f"{source}: scale.measures 中的 {bad_measures} 不是可用的规模口径；可用：{list(MEASURES)}。")
+    if not 0 <= scale.min_coverage <= 1 or not 0 <= scale.fairly_strong_share <= scale.strong_share <= 1:
+        raise SettingsError(
+            f"{source}: scale.min_coverage 应在 0–1 之间，且 0 ≤ fairly_strong_share ≤ strong_share ≤ 1"
+            f"（现为 {scale.min_coverage}、{scale.fairly_strong_share}、{scale.strong_share}）。")
     weights = {k: float(raw["opportunity_weights"].get(k, 0.0)) for k in WEIGHT_KEYS}
     if any(w < 0 for w in weights.values()) or sum(weights.values()) <= 0:
         raise SettingsError(f"{source}: opportunity_weights 应为非负数且至少一项大于 0，现为 {weights}。")
@@ -103,6 +129,7 @@ def _build(raw: dict, source: str) -> AnalysisSettings:
         raise SettingsError(f"{source}: benchmark.peers 中的代码 {bad} 应为 2 位省级或 4 位市级区划代码。")
     return AnalysisSettings(
         verdict=v,
+        scale=scale,
         extend_from=tuple(raw["extend_from"]),
         presence_rca=float(raw["presence_rca"]),
         opportunity_weights=weights,

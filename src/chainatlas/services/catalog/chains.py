@@ -41,3 +41,18 @@ def sync_chain(session: Session, chain: Chain | str) -> ChainRow:
 
 def loaded_chain_ids(session: Session) -> list[str]:
     return list(session.scalars(select(ChainRow.id).order_by(ChainRow.id)))
+
+
+def node_ref(chain: Chain, node_id: str | None) -> dict | None:
+    """A node as pages, the API and the CLI name it: id and both names (None for a node not on this chain)."""
+    if not node_id or node_id not in chain.nodes:
+        return None
+    n = chain.nodes[node_id]
+    return {"id": n.id, "name_zh": n.name_zh, "name_en": n.name_en}
+
+
+def node_label(chain: Chain, node_id: str) -> str:
+    """Stage · segment · node, the label of a node in a choice list."""
+    n = chain.nodes[node_id]
+    seg = chain.segment_of(node_id)
+    return f"{chain.stage_name(n.stage)} · {seg.name_zh}" + (f" · {n.name_zh}" if seg.id != n.id else "")

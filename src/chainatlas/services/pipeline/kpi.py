@@ -276,3 +276,20 @@ def project_alerts(projects: list[Project], as_of: date, stale_days: dict[str, i
                                  f"预警线{limit}天，最近一次{last.isoformat()}）{who}，请更新进展或说明原因", p.code, idle))
     # Longest first: that is the order a weekly meeting reads them in.
     return sorted(overdue, key=lambda a: -(a.days or 0)) + sorted(stalled, key=lambda a: -(a.days or 0))
+
+
+def target_years(session: Session, zone_id: str) -> list[int]:
+    """The years the zone has yearly targets for, oldest first."""
+    return sorted(set(session.scalars(select(YearlyTarget.year).where(YearlyTarget.zone_id == zone_id))))
+
+
+def default_year(session: Session, zone_id: str, this_year: int) -> int:
+    """This year when it has targets; else the latest earlier target year in which projects actually signed."""
+    years = target_years(session, zone_id)
+    if this_year in years or not years:
+        return this_year
+    signed_years = {d.year for d in session.scalars(
+        select(Project.signed_on).where(Project.zone_id == zone_id, Project.signed_on.is_not(None)))}
+    past = [y for y in years if y <= this_year]
+    active = [y for y in past if y in signed_years]
+    return (active or past or years)[-1]

@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from chainatlas.domain.chain import load_chain
+from chainatlas.domain.chain import Chain, load_chain
+from chainatlas.domain.money import format_yuan
 from chainatlas.domain.stages import (
     ALL_STAGES,
     DATE_FIELD,
@@ -27,6 +28,7 @@ from chainatlas.domain.stages import (
     dates_to_clear,
     normalize_stage,
 )
+from chainatlas.services.catalog.chains import node_ref
 from chainatlas.store.db import audit
 from chainatlas.store.models import AuditEntry, Enterprise, Park, Project, ProjectActivity, StageChange, Zone
 
@@ -135,6 +137,29 @@ def get_project(session: Session, code_or_id: str | int) -> Project:
     if project is None:
         raise ProjectError(f"找不到项目“{code_or_id}”。请用 chainatlas projects list 查看项目编号")
     return project
+
+
+def project_dict(p: Project, chain: Chain | None = None) -> dict:
+    """A project as the pipeline page, the API and the enterprise page show it (money also in 亿元 / 万元)."""
+    return {
+        "id": p.id, "code": p.code, "name": p.name, "investor_id": p.investor_id, "investor_name": p.investor_name,
+        "stage": p.stage, "stage_changed_on": p.stage_changed_on, "node_ids": list(p.node_ids or []),
+        "nodes": [node_ref(chain, n) for n in (p.node_ids or []) if chain and n in chain.nodes],
+        "purpose": p.purpose, "project_type": p.project_type,
+        "investment_yuan": p.investment_yuan, "investment_zh": format_yuan(p.investment_yuan),
+        "signed_on": p.signed_on, "started_on": p.started_on, "producing_on": p.producing_on,
+        "officer": p.officer, "leader": p.leader, "source_kind": p.source_kind, "next_action": p.next_action,
+        "next_action_on": p.next_action_on, "hold_reason": p.hold_reason, "is_demo": p.source == "demo",
+    }
+
+
+def investors_in_pipeline(session: Session, zone_id: str, enterprise_ids: Iterable[int]) -> set[int]:
+    """Which of these firms already invest in a project of the zone (the 目标企业 list marks them)."""
+    ids = list(enterprise_ids)
+    if not ids:
+        return set()
+    return set(session.scalars(select(Project.investor_id).where(Project.zone_id == zone_id,
+                                                                 Project.investor_id.in_(ids))))
 
 
 def _validate_fields(session: Session, zone_id: str | None, chain_id: str, fields: dict[str, Any]) -> dict[str, Any]:

@@ -82,6 +82,7 @@ class TargetSettings:
     veto_risk_flags: tuple[str, ...]
     veto_status: tuple[str, ...]
     min_fit: float
+    placeholder_share: float
 
 
 def _data_path(name: str) -> Path:
@@ -102,6 +103,7 @@ def target_settings() -> TargetSettings:
         veto_risk_flags=tuple(raw["veto_risk_flags"]),
         veto_status=tuple(raw["veto_status"]),
         min_fit=float(raw.get("min_fit", 0.0)),
+        placeholder_share=float(raw.get("placeholder_share", 0.001)),
     )
 
 
@@ -245,7 +247,8 @@ class _Candidates:
 
     ids: np.ndarray  # int64, sorted
     fit: np.ndarray
-    scale: np.ndarray
+    scale: np.ndarray  # unknown scale is the median of the known (neutral), see scale_known
+    scale_known: np.ndarray  # bool
     expansion: np.ndarray
     expansion_count: np.ndarray  # int32
     designation: np.ndarray
@@ -305,6 +308,45 @@ def _fits_with_decisions(session: Session, chain_id: str, node_ids: Sequence[str
         if fits:
             out[eid] = max(fits)
     return out
+
+
+def _rests_on_placeholders(evidence: list[dict], placeholder: float) -> bool:
+    """True when every word behind a rule placement came from product lines whose revenue share is a placeholder
+    (annual-report extracts write 0.001 or 0.000 beside a line they did not measure): a 0.1 % line is no reason
+    to court a mattress maker for drive motors."""
+    words = [e for e in evidence if e.get("kind") != "prior"]
+    return bool(words) and all(
+        e.get("field") == "products" and e.get("share") is not None and float(e["share"]) <= placeholder for e in words
+    )
+
+
+def _placeholder_only(session: Session, chain_id: str, node_ids: Sequence[str], placeholder: float) -> set[int]:
+    """Firms whose every effective row on the nodes rests on placeholder-share lines only: not candidates.
+    Only rows whose evidence names a share can be such; their firms' other rows on the nodes are then read whole."""
+    evidence_text = cast(Placement.evidence, String)
+    on_nodes = (Placement.chain_id == chain_id, Placement.node_id.in_(list(node_ids)), Placement.rejected.is_(False))
+    suspects = {
+        eid for eid, text in _plain_rows(session, select(Placement.enterprise_id, evidence_text).where(
+            *on_nodes, Placement.method != "manual", evidence_text.like('%"share"%')))
+        if _rests_on_placeholders(json.loads(text), placeholder)
+    }
+    if not suspects:
+        return suspects
+    out = set(suspects)
+    ids = sorted(suspects)
+    for i in range(0, len(ids), 900):  # stay under SQLite's bound-parameter limit
+        for eid, method, text in _plain_rows(session, select(Placement.enterprise_id, Placement.method, evidence_text)
+                                             .where(*on_nodes, Placement.enterprise_id.in_(ids[i:i + 900]))):
+            if method == "manual" or not _rests_on_placeholders(json.loads(text or "[]"), placeholder):
+                out.discard(eid)
+    return out
+
+
+def _neutral(values: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """Unknown entries set to the median of the known ones (0.5 when none is known): missing data neither helps
+    nor buries a firm — a real firm with no capital on file must not rank below generated ones that have it."""
+    fill = float(np.median(values[known])) if known.any() else 0.5
+    return np.where(known, values, fill).astype(np.float32)
 
 
 def _log_scale(values: np.ndarray, floor: float, ceiling: float) -> np.ndarray:
@@ -372,7 +414,11 @@ def _load_candidates(session: Session, chain_id: str, node_ids: Sequence[str]) -
         select(e.id, func.coalesce(fits.c.fit, 0.0), *columns).join(fits, fits.c.eid == e.id)
         .where(e.merged_into_id.is_(None), fits.c.fit >= s.min_fit).order_by(e.id),
     )
-    decided = {k: v for k, v in _fits_with_decisions(session, chain_id, node_ids).items() if v >= s.min_fit}
+    placeholders = _placeholder_only(session, chain_id, node_ids, s.placeholder_share)
+    if placeholders:
+        rows = [r for r in rows if r[0] not in placeholders]
+    decided = {k: v for k, v in _fits_with_decisions(session, chain_id, node_ids).items()
+               if v >= s.min_fit and k not in placeholders}
     if decided:
         ids_ = sorted(decided)
         for i in range(0, len(ids_), 900):
@@ -392,7 +438,7 @@ def _load_candidates(session: Session, chain_id: str, node_ids: Sequence[str]) -
     ])
     known = np.vstack([cap > 0, rev > 0, emp > 0])
     counts = known.sum(axis=0)
-    size = np.where(counts > 0, (parts * known).sum(axis=0) / np.maximum(counts, 1), 0.0)
+    size = _neutral((parts * known).sum(axis=0) / np.maximum(counts, 1), counts > 0)
     scale = np.clip(size + sc["listed_bonus"] * listed, 0.0, 1.0).astype(np.float32)
 
     # Expansion: enterprises founded recently that name this firm, or its group, as their parent group.
@@ -430,6 +476,7 @@ def _load_candidates(session: Session, chain_id: str, node_ids: Sequence[str]) -
         ids=ids,
         fit=np.array(cols[1], dtype=np.float32),
         scale=scale,
+        scale_known=counts > 0,
         expansion=expansion,
         expansion_count=exp_count,
         designation=designation,
@@ -625,7 +672,8 @@ def _zone_node(session: Session, zone: Zone, chain: Chain, node_id: str) -> _Zon
         cand.city == zc, d["same_city"],
         np.where(cand.province == zp, d["same_province"],
                  np.where(np.isin(cand.province, neigh), d["neighbour_province"], d["elsewhere"])),
-    ).astype(np.float32)
+    )
+    distance = _neutral(distance, cand.province > 0)
     matrix = np.vstack([
         cand.fit,
         _lookup(links.direct_ids, None, cand.ids),
@@ -728,6 +776,7 @@ def _rows(
     ):
         desig.setdefault(d.enterprise_id, []).append(d)
     peer_ids = {i: peers_supplied(zn.links, i) for i, k in zip(ids, idx) if zn.matrix[2, k] > 0}
+    fit_why = _fit_evidence(session, chain.id, _node_ids(chain, node_id), ids)
     names = zn.links.names
     cities = _city_names(session, {e.city_code for e in ents.values() if e.city_code})
     out = []
@@ -735,6 +784,7 @@ def _rows(
         ent = ents[eid]
         comps = {k: round(float(zn.matrix[j, i]), 4) for j, k in enumerate(COMPONENTS)}
         facts = _facts(ent, desig.get(eid, []), zn, i, chain, names, peer_ids.get(eid, []), zone)
+        facts["fit_evidence"] = fit_why.get(eid, "")
         reason = explain(comps, weights, facts)
         veto = pos >= len(picked)
         why = veto_reason(ent.status, ent.risk_flags or []) if veto else ""
@@ -753,6 +803,40 @@ def _rows(
             )
         )
     return out
+
+
+_FIELD_ZH = {"name": "企业名称", "scope": "经营范围", "industry": "所属行业"}
+
+
+def _evidence_text(method: str, evidence: list[dict]) -> str:
+    """What a placement rests on, in words: the matched product line and its revenue share first."""
+    if method == "manual":
+        return "分析员人工归入该环节"
+    lines = [e for e in evidence if e.get("field") == "products" and e.get("product")]
+    if lines:
+        best = max(lines, key=lambda e: (e.get("share") is not None, e.get("share") or 0.0))
+        share = best.get("share")
+        told = f"占营收{share:.1%}" if share is not None else "营收占比未披露"
+        return f"主营“{best['product']}”{told}，匹配“{best['word']}”"
+    words = [e for e in evidence if e.get("field") in _FIELD_ZH]
+    if words:
+        return f"{_FIELD_ZH[words[0]['field']]}含“{words[0]['word']}”"
+    return ""
+
+
+def _fit_evidence(session: Session, chain_id: str, node_ids: Sequence[str], ids: Sequence[int]) -> dict[int, str]:
+    """For each listed firm, the evidence of its best placement on the node (or a node below it)."""
+    rows = session.execute(
+        select(Placement.enterprise_id, Placement.method, Placement.confidence, Placement.evidence).where(
+            Placement.chain_id == chain_id, Placement.node_id.in_(list(node_ids)), Placement.rejected.is_(False),
+            Placement.enterprise_id.in_(list(ids)))
+    ).all()
+    best: dict[int, tuple[float, str]] = {}
+    for eid, method, confidence, evidence in rows:
+        rank = 2.0 if method == "manual" else float(confidence or 0.0)
+        if eid not in best or rank > best[eid][0]:
+            best[eid] = (rank, _evidence_text(method, evidence or []))
+    return {eid: text for eid, (_, text) in best.items()}
 
 
 def _city_names(session: Session, codes: set[str]) -> dict[str, str]:
@@ -787,6 +871,7 @@ def _facts(
         "revenue_yuan": ent.revenue_yuan,
         "employees": ent.employees,
         "listing_code": ent.listing_code,
+        "scale_known": bool(zn.cand.scale_known[i]),
         "expansion_count": int(zn.cand.expansion_count[i]),
         "foreign_invested": bool(ent.foreign_invested),
         "place": place,
@@ -825,14 +910,17 @@ def explain(components: dict[str, float], weights: dict[str, float], facts: dict
         add("scale", f"营业收入{format_yuan(facts['revenue_yuan'])}")
     elif facts["employees"]:
         add("scale", f"员工{facts['employees']}人")
+    elif not facts.get("scale_known", True):
+        add("scale", f"规模数据缺失（按本环节候选企业中位数计{components['scale']:.2f}）")
     if facts["expansion_count"]:
         add("expansion", f"近{target_settings().expansion_years}年所属集团新设企业{facts['expansion_count']}家")
     add("foreign", "外资企业" if facts["foreign_invested"] else "")
-    add("distance", _PLACE_ZH.get(facts["place"], ""))
-    add("fit", f"环节契合度{facts['fit']:.2f}")
+    add("distance", _PLACE_ZH.get(facts["place"], "所在地不详（按中位数计）" if facts["place"] == "unknown" else ""))
     parts.sort(key=lambda p: -p[0])
-    chosen = [t for _, t in parts[:5]]
-    return ("；".join(chosen) or "仅凭环节归类入选，缺少其他信息") + "。"
+    # The fit always shows with what it rests on: it is why the firm is on this node's list at all.
+    fit = f"环节契合度{facts['fit']:.2f}" + (f"（{facts['fit_evidence']}）" if facts.get("fit_evidence") else "")
+    chosen = [fit] + [t for _, t in parts[:4]]
+    return "；".join(chosen) + "。"
 
 
 def explain_target(session: Session, zone_id: str, enterprise_id: int, node_id: str, chain_id: str = "nev-icv",

@@ -19,8 +19,8 @@ from chainatlas.services.reports import excel as reports
 
 from chainatlas.services.reports import wallchart as wallchart_service
 from chainatlas.services.accounts.auth import UserInfo
-from chainatlas.web import views
 from chainatlas.web.security import current_user, get_session
+from chainatlas.web.views import zone_and_chain
 
 router = APIRouter(prefix="/downloads", tags=["downloads"])
 
@@ -35,7 +35,7 @@ def _file(body: bytes, media: str, filename: str) -> Response:
 
 @router.get("/wallchart", summary="产业链挂图 PDF (wall chart)")
 def wallchart(size: str = "A0", user: UserInfo = Depends(current_user), session: Session = Depends(get_session)):
-    zone, chain = views.zone_and_chain(session)
+    zone, chain = zone_and_chain(session)
     if size not in ("A0", "A1", "A2", "A3", "A4"):
         raise HTTPException(422, f"纸张尺寸“{size}”无效，可选 A0–A4。")
     return _file(wallchart_service.wallchart_pdf(session, zone.id, chain.id, size), "application/pdf",
@@ -45,7 +45,7 @@ def wallchart(size: str = "A0", user: UserInfo = Depends(current_user), session:
 @router.get("/excel/{kind}", summary="Excel 导出 (firms / gaps / targets / ledger / kpi)")
 def excel(kind: str, year: int | None = None, user: UserInfo = Depends(current_user),
           session: Session = Depends(get_session)):
-    zone, chain = views.zone_and_chain(session)
+    zone, chain = zone_and_chain(session)
     if kind not in reports.EXPORT_KINDS:
         raise HTTPException(404, f"没有“{kind}”这种导出，可选：{'、'.join(reports.EXPORT_KINDS)}。")
     body = reports.export_bytes(session, kind, zone.id, chain_id=chain.id, year=year, username=user.username)
@@ -54,7 +54,7 @@ def excel(kind: str, year: int | None = None, user: UserInfo = Depends(current_u
 
 @router.get("/brief", summary="月度招商简报 PDF (monthly brief)")
 def brief(month: str = "", user: UserInfo = Depends(current_user), session: Session = Depends(get_session)):
-    zone, chain = views.zone_and_chain(session)
+    zone, chain = zone_and_chain(session)
     month = month or date.today().strftime("%Y-%m")
     if not re.fullmatch(r"\d{4}-\d{1,2}", month):
         raise HTTPException(422, f"月份“{month}”无效，请按 年-月 填写，例如 2024-06。")

@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 from chainatlas.services.ingest import review
 from chainatlas.services.accounts.auth import UserInfo
 from chainatlas.store.models import HeldRow, ImportBatch
-from chainatlas.web import imports_web, views
-from chainatlas.web.routers.pages import flash, render
+from chainatlas.web import imports_web
+from chainatlas.web.responses import flash, render
 from chainatlas.web.security import commit, current_user, get_session, writer
+from chainatlas.web.views import jsonable, zone_and_chain
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["imports"])
@@ -32,7 +33,7 @@ def overview(session: Session, jobs: imports_web.Jobs) -> dict:
                      "rows_merged": b.rows_merged, "rows_held": b.rows_held, "by_user": b.by_user, "at": b.at}
                     for b in batches],
         "review_pending": review.count_pending(session),
-        "review": [views.jsonable(item) for item in review.list_candidates(session, "pending", limit=50)],
+        "review": [jsonable(item) for item in review.list_candidates(session, "pending", limit=50)],
         "jobs": [j.as_dict() for j in jobs.recent()],
     }
 
@@ -40,7 +41,7 @@ def overview(session: Session, jobs: imports_web.Jobs) -> dict:
 @router.get("/imports")
 def imports_page(request: Request, user: UserInfo = Depends(current_user), session: Session = Depends(get_session)):
     data = overview(session, _jobs(request))
-    return render(request, "imports.html", user, "imports", data=data, title="数据导入")
+    return render(request, "imports/imports.html", user, "imports", data=data, title="数据导入")
 
 
 @router.post("/imports/upload")
@@ -57,7 +58,7 @@ def preview_page(token: str, request: Request, kind: str = "enterprises", user: 
     if kind not in imports_web.KINDS:
         raise HTTPException(422, f"导入类型“{kind}”无效。")
     data = imports_web.preview(imports_web.uploaded(token), kind)
-    return render(request, "import_preview.html", user, "imports", data=data, token=token, title="导入预览")
+    return render(request, "imports/import_preview.html", user, "imports", data=data, token=token, title="导入预览")
 
 
 @router.post("/imports/{token}/run")
@@ -72,7 +73,7 @@ async def run_import(token: str, request: Request, user: UserInfo = Depends(writ
     if data["error"]:
         flash(request, "error", data["error"])
         return RedirectResponse(f"/imports/{token}/preview?kind={kind}", status_code=303)
-    zone, chain = views.zone_and_chain(session)
+    zone, chain = zone_and_chain(session)
     mapping = imports_web.mapping_from_form(data["columns"], form) or None
     job = _jobs(request).start(request.app.state.database_url, path, kind, mapping, zone.id, chain.id, user.username)
     return RedirectResponse(f"/imports/jobs/{job.id}", status_code=303)
@@ -82,8 +83,8 @@ async def run_import(token: str, request: Request, user: UserInfo = Depends(writ
 def job_page(job_id: str, request: Request, user: UserInfo = Depends(current_user)):
     job = _jobs(request).get(job_id).as_dict()
     if request.headers.get("hx-request"):
-        return render(request, "_import_job.html", user, job=job)
-    return render(request, "import_job.html", user, "imports", job=job, title="导入进度")
+        return render(request, "imports/_import_job.html", user, job=job)
+    return render(request, "imports/import_job.html", user, "imports", job=job, title="导入进度")
 
 
 @router.get("/imports/batches/{batch_id}")
@@ -94,7 +95,7 @@ def batch_page(batch_id: int, request: Request, user: UserInfo = Depends(current
         raise HTTPException(404, f"找不到导入批次 #{batch_id}。")
     held = session.scalars(select(HeldRow).where(HeldRow.batch_id == batch_id).order_by(HeldRow.row_number)
                            .limit(500)).all()
-    return render(request, "import_batch.html", user, "imports", batch=batch, held=held, title=f"导入批次 #{batch_id}")
+    return render(request, "imports/import_batch.html", user, "imports", batch=batch, held=held, title=f"导入批次 #{batch_id}")
 
 
 @router.post("/imports/review/{candidate_id}/{decision}")
@@ -118,7 +119,7 @@ def decide(candidate_id: int, decision: str, request: Request, user: UserInfo = 
 
 @api.get("/imports", summary="导入批次、任务与合并审核队列 (batches, jobs, review queue)")
 def imports_json(request: Request, user: UserInfo = Depends(current_user), session: Session = Depends(get_session)):
-    return views.jsonable(overview(session, _jobs(request)))
+    return jsonable(overview(session, _jobs(request)))
 
 
 @api.post("/imports", summary="上传并导入文件 (upload a file and start the import)")
@@ -131,7 +132,7 @@ async def import_json(request: Request, file: UploadFile = File(...), kind: str 
         override = json.loads(mapping) if mapping else None
     except json.JSONDecodeError as exc:
         raise HTTPException(422, f"mapping 不是合法的 JSON：{exc}") from None
-    zone, chain = views.zone_and_chain(session)  # before saving: a refused request leaves no file behind
+    zone, chain = zone_and_chain(session)  # before saving: a refused request leaves no file behind
     _, path = await imports_web.save_upload(file)
     job = _jobs(request).start(request.app.state.database_url, path, kind, override, zone.id, chain.id, user.username)
     return job.as_dict()

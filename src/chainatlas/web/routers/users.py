@@ -6,7 +6,8 @@ Passwords travel only in the POST body: they are never put in a flash message, a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
@@ -15,9 +16,11 @@ from sqlalchemy.orm import Session
 
 from chainatlas.services.accounts import auth
 from chainatlas.services.accounts.auth import UserInfo
-from chainatlas.web import actions, views
-from chainatlas.web.routers.pages import flash, render
+from chainatlas.store.models import User
+from chainatlas.web.actions import ActionError
+from chainatlas.web.responses import flash, render
 from chainatlas.web.security import admin, commit, get_session
+from chainatlas.web.views import jsonable
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["users"])
@@ -33,12 +36,59 @@ ROLE_HINTS = {
 
 def user_list(session: Session) -> dict:
     return {
-        "users": [dict(views.jsonable(r), role_zh=r.role_zh, locked=r.locked_until is not None)
+        "users": [dict(jsonable(r), role_zh=r.role_zh, locked=r.locked_until is not None)
                   for r in auth.user_records(session)],
         "roles": [{"id": r, "name_zh": auth.ROLE_NAMES[r], "hint": ROLE_HINTS[r]} for r in auth.ROLES],
         "min_password_length": auth.MIN_PASSWORD_LENGTH, "max_failed_logins": auth.MAX_FAILED_LOGINS,
         "lockout_minutes": int(auth.LOCKOUT.total_seconds() // 60),
     }
+
+
+def confirm_password(password: str, again: str) -> None:
+    """The page asks twice so a typo does not lock a colleague out; the API sends the password once."""
+    if password != again:
+        raise ActionError("两次输入的密码不一致，请重新输入。")
+
+
+@contextmanager
+def _auth_refusal() -> Iterator[None]:
+    """auth's refusals (weak password, last admin, …) carry their Chinese message to the page."""
+    try:
+        yield
+    except auth.AuthError as exc:
+        raise ActionError(str(exc)) from None
+
+
+def _username(session: Session, user_id: int) -> str:
+    user = session.get(User, user_id)
+    if user is None:
+        raise ActionError(f"找不到编号为 {user_id} 的用户。")
+    return user.username
+
+
+def add_user(session: Session, username: str, display_name: str, role: str, password: str, by_user: str) -> UserInfo:
+    with _auth_refusal():
+        return auth.create_user(session, username, password, role, display_name=display_name.strip(),
+                                by_user=by_user)
+
+
+def reset_password(session: Session, user_id: int, password: str, by_user: str) -> str:
+    username = _username(session, user_id)
+    with _auth_refusal():
+        auth.set_password(session, username, password, by_user=by_user)
+    return f"已重置用户“{username}”的密码（如曾被锁定，已同时解除）。请把新密码当面或电话告知本人。"
+
+
+def change_role(session: Session, user_id: int, role: str, by_user: str) -> str:
+    with _auth_refusal():
+        user = auth.set_role(session, _username(session, user_id), role, by_user=by_user)
+    return f"用户“{user.username}”的角色已改为{user.role_zh}。"
+
+
+def set_active(session: Session, user_id: int, active: bool, by_user: str) -> str:
+    with _auth_refusal():
+        user = auth.set_active(session, _username(session, user_id), active, by_user=by_user)
+    return f"已{'启用' if active else '停用'}用户“{user.username}”。"
 
 
 def _done(request: Request, session: Session, user_id: int | None = None) -> None:
@@ -51,7 +101,7 @@ def _done(request: Request, session: Session, user_id: int | None = None) -> Non
 def _write(request: Request, session: Session, user_id: int | None, work: Callable[[], str]) -> RedirectResponse:
     try:
         message = work()
-    except actions.ActionError as exc:
+    except ActionError as exc:
         session.rollback()
         flash(request, "error", str(exc))
     else:
@@ -65,42 +115,42 @@ def _write(request: Request, session: Session, user_id: int | None, work: Callab
 
 @router.get("/users")
 def users_page(request: Request, user: UserInfo = Depends(admin), session: Session = Depends(get_session)):
-    return render(request, "users.html", user, "users", data=user_list(session), title="用户管理")
+    return render(request, "users/users.html", user, "users", data=user_list(session), title="用户管理")
 
 
 @router.post("/users")
-def add_user(request: Request, username: str = Form(""), display_name: str = Form(""), role: str = Form(""),
+def add_user_form(request: Request, username: str = Form(""), display_name: str = Form(""), role: str = Form(""),
              password: str = Form(""), password2: str = Form(""), user: UserInfo = Depends(admin),
              session: Session = Depends(get_session)):
     def work() -> str:
-        actions.confirm_password(password, password2)
-        added = actions.add_user(session, username, display_name, role, password, user.username)
+        confirm_password(password, password2)
+        added = add_user(session, username, display_name, role, password, user.username)
         return f"已添加用户“{added.username}”（{added.role_zh}），请把初始密码当面或电话告知本人。"
 
     return _write(request, session, None, work)
 
 
 @router.post("/users/{user_id}/password")
-def reset_password(user_id: int, request: Request, password: str = Form(""), password2: str = Form(""),
+def reset_password_form(user_id: int, request: Request, password: str = Form(""), password2: str = Form(""),
                    user: UserInfo = Depends(admin), session: Session = Depends(get_session)):
     def work() -> str:
-        actions.confirm_password(password, password2)
-        return actions.reset_password(session, user_id, password, user.username)
+        confirm_password(password, password2)
+        return reset_password(session, user_id, password, user.username)
 
     return _write(request, session, user_id, work)
 
 
 @router.post("/users/{user_id}/role")
-def change_role(user_id: int, request: Request, role: str = Form(""), user: UserInfo = Depends(admin),
+def change_role_form(user_id: int, request: Request, role: str = Form(""), user: UserInfo = Depends(admin),
                 session: Session = Depends(get_session)):
-    return _write(request, session, user_id, lambda: actions.change_role(session, user_id, role, user.username))
+    return _write(request, session, user_id, lambda: change_role(session, user_id, role, user.username))
 
 
 @router.post("/users/{user_id}/active")
-def set_active(user_id: int, request: Request, active: str = Form(...), user: UserInfo = Depends(admin),
+def set_active_form(user_id: int, request: Request, active: str = Form(...), user: UserInfo = Depends(admin),
                session: Session = Depends(get_session)):
     return _write(request, session, user_id,
-                  lambda: actions.set_active(session, user_id, active == "1", user.username))
+                  lambda: set_active(session, user_id, active == "1", user.username))
 
 
 # ---------------------------------------------------------------- JSON (same checks; the password is sent once)
@@ -128,7 +178,7 @@ class ActiveIn(BaseModel):
 def _api_write(request: Request, session: Session, user_id: int, work: Callable[[], str]) -> dict:
     try:
         message = work()
-    except actions.ActionError as exc:
+    except ActionError as exc:
         session.rollback()
         raise HTTPException(422, str(exc)) from None
     _done(request, session, user_id)
@@ -144,8 +194,8 @@ def users_json(user: UserInfo = Depends(admin), session: Session = Depends(get_s
 def add_user_json(body: NewUser, request: Request, user: UserInfo = Depends(admin),
                   session: Session = Depends(get_session)) -> dict:
     try:
-        added = actions.add_user(session, body.username, body.display_name, body.role, body.password, user.username)
-    except actions.ActionError as exc:
+        added = add_user(session, body.username, body.display_name, body.role, body.password, user.username)
+    except ActionError as exc:
         session.rollback()
         raise HTTPException(422, str(exc)) from None
     _done(request, session)
@@ -156,17 +206,17 @@ def add_user_json(body: NewUser, request: Request, user: UserInfo = Depends(admi
 def reset_password_json(user_id: int, body: PasswordIn, request: Request, user: UserInfo = Depends(admin),
                         session: Session = Depends(get_session)) -> dict:
     return _api_write(request, session, user_id,
-                      lambda: actions.reset_password(session, user_id, body.password, user.username))
+                      lambda: reset_password(session, user_id, body.password, user.username))
 
 
 @api.post("/users/{user_id}/role", summary="变更角色（仅管理员） (change a role)")
 def change_role_json(user_id: int, body: RoleIn, request: Request, user: UserInfo = Depends(admin),
                      session: Session = Depends(get_session)) -> dict:
-    return _api_write(request, session, user_id, lambda: actions.change_role(session, user_id, body.role, user.username))
+    return _api_write(request, session, user_id, lambda: change_role(session, user_id, body.role, user.username))
 
 
 @api.post("/users/{user_id}/active", summary="停用/启用账号（仅管理员） (disable or enable)")
 def set_active_json(user_id: int, body: ActiveIn, request: Request, user: UserInfo = Depends(admin),
                     session: Session = Depends(get_session)) -> dict:
     return _api_write(request, session, user_id,
-                      lambda: actions.set_active(session, user_id, body.active, user.username))
+                      lambda: set_active(session, user_id, body.active, user.username))

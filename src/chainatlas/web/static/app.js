@@ -116,7 +116,7 @@
         itemStyle: { color: n.color, borderColor: dark ? "rgba(158,197,255,.6)" : "rgba(15,61,122,.35)",
           borderWidth: it.kind === "segment" ? 1 : 0, opacity: it.kind === "segment" ? 1 : 0.9,
           shadowBlur: it.kind === "segment" ? 4 : 0, shadowColor: "rgba(15,40,80,.18)", shadowOffsetY: 1 },
-        label: { show: true, color: n.verdict === "较强" || n.verdict === "未知" ? "#10243f" : "#fff",
+        label: { show: true, color: n.verdict === "较强" || n.verdict === "未知" || n.verdict === "样本不足" ? "#10243f" : "#fff",
           fontFamily: FONT, fontSize: it.kind === "segment" ? (dark ? 13 : 13) : 12,
           fontWeight: it.kind === "segment" ? "bold" : "normal", width: it.w - 10, overflow: "truncate",
           formatter: name + "  " + n.firm_count + "家" }

@@ -1,0 +1,133 @@
+"""项目台账: the pipeline board by stage, a project's page with its history, and moving a project along the
+stages (services/pipeline checks the ladder and audits the change)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from chainatlas.domain.chain import Chain
+from chainatlas.domain.money import format_yuan
+from chainatlas.domain.stages import StageError
+from chainatlas.services.accounts.auth import UserInfo
+from chainatlas.services.pipeline import projects as pipeline_service
+from chainatlas.services.pipeline.projects import project_dict
+from chainatlas.store.models import Project, Zone
+from chainatlas.web.actions import ActionError
+from chainatlas.web.responses import back, cached_json, flash, render
+from chainatlas.web.security import commit, current_user, get_session, writer
+from chainatlas.web.views import jsonable, zone_and_chain
+
+router = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api", tags=["api"])
+
+
+def pipeline(session: Session, zone: Zone, chain: Chain) -> dict:
+    board = pipeline_service.board(session, zone.id, chain.id)
+    columns = [{"stage": stage, "projects": [project_dict(p, chain) for p in projects]}
+               for stage, projects in board.items()]
+    all_rows = [p for c in columns for p in c["projects"]]
+    return {"zone": {"id": zone.id, "name": zone.name}, "chain": {"id": chain.id, "name_zh": chain.name_zh},
+            "columns": columns, "projects": sorted(all_rows, key=lambda p: p["code"], reverse=True),
+            "stages": list(pipeline_service.ALL_STAGES), "total": len(all_rows),
+            "total_investment_zh": format_yuan(sum(p["investment_yuan"] or 0 for p in all_rows)),
+            "is_demo": any(p["is_demo"] for p in all_rows)}
+
+
+def project_view(session: Session, chain: Chain, project_id: int) -> dict:
+    p = session.get(Project, project_id)
+    if p is None:
+        raise HTTPException(404, f"找不到编号为 {project_id} 的项目。")
+    history = pipeline_service.project_history(session, p.id)
+    return {"project": dict(project_dict(p, chain), summary=p.summary, notes=p.notes,
+                            fixed_investment_zh=format_yuan(p.fixed_investment_yuan),
+                            expected_output_zh=format_yuan(p.expected_output_yuan),
+                            expected_tax_zh=format_yuan(p.expected_tax_yuan), jobs=p.jobs, land_mu=p.land_mu,
+                            source_detail=p.source_detail, registered_on=p.registered_on),
+            "history": jsonable(history), "stages": list(pipeline_service.ALL_STAGES)}
+
+
+def _parse_day(text: str) -> date:
+    if not text:
+        return date.today()
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ActionError(f"日期“{text}”无法识别，请按 年-月-日 填写，例如 2024-05-20。") from None
+
+
+def change_stage(session: Session, project_id: int, to_stage: str, on: str, reason: str, user: UserInfo) -> Project:
+    if session.get(Project, project_id) is None:
+        raise ActionError(f"找不到编号为 {project_id} 的项目。")
+    try:
+        return pipeline_service.change_stage(
+            session, project_id, to_stage, on=_parse_day(on), by_user=user.username, reason=reason,
+            as_admin=user.role == "admin",
+        )
+    except (StageError, pipeline_service.ProjectError) as exc:
+        raise ActionError(str(exc)) from None
+
+
+@router.get("/pipeline")
+def pipeline_page(request: Request, user: UserInfo = Depends(current_user), session: Session = Depends(get_session)):
+    zone, chain = zone_and_chain(session)
+    data = pipeline(session, zone, chain)
+    return render(request, "pipeline/pipeline.html", user, "pipeline", data=data, is_demo=data["is_demo"],
+                  title="项目台账", today=date.today().isoformat())
+
+
+@router.get("/projects/{project_id}")
+def project_page(project_id: int, request: Request, user: UserInfo = Depends(current_user),
+                 session: Session = Depends(get_session)):
+    _, chain = zone_and_chain(session)
+    data = project_view(session, chain, project_id)
+    return render(request, "pipeline/project.html", user, "pipeline", data=data, is_demo=data["project"]["is_demo"],
+                  title=data["project"]["name"], today=date.today().isoformat())
+
+
+@router.post("/projects/{project_id}/stage")
+def change_stage_form(project_id: int, request: Request, to_stage: str = Form(...), on: str = Form(""),
+                      reason: str = Form(""), user: UserInfo = Depends(writer),
+                      session: Session = Depends(get_session)):
+    try:
+        project = change_stage(session, project_id, to_stage, on, reason, user)
+    except ActionError as exc:
+        session.rollback()
+        flash(request, "error", str(exc))
+    else:
+        commit(request, session)
+        flash(request, "success", f"项目“{project.name}”已变更为“{project.stage}”。")
+    return back(request, f"/projects/{project_id}")
+
+
+class StageChangeIn(BaseModel):
+    to_stage: str = Field(description="线索/接洽/在谈/签约/注册/开工/投产/搁置/终止")
+    on: str = Field("", description="变更日期 YYYY-MM-DD，默认今天")
+    reason: str = ""
+
+
+@api.get("/projects", summary="项目台账 (pipeline by stage)")
+async def projects_json(request: Request, user: UserInfo = Depends(current_user)) -> Response:
+    return await cached_json(request, lambda s: pipeline(s, *zone_and_chain(s)))
+
+
+@api.get("/projects/{project_id}", summary="项目详情与历史 (project and its history)")
+async def project_json(project_id: int, request: Request, user: UserInfo = Depends(current_user)) -> Response:
+    return await cached_json(request, lambda s: project_view(s, zone_and_chain(s)[1], project_id))
+
+
+@api.post("/projects/{project_id}/stage", summary="变更项目阶段 (change a project's stage)")
+def change_stage_json(project_id: int, body: StageChangeIn, request: Request, user: UserInfo = Depends(writer),
+                      session: Session = Depends(get_session)) -> dict:
+    _, chain = zone_and_chain(session)
+    try:
+        project = change_stage(session, project_id, body.to_stage, body.on, body.reason, user)
+    except ActionError as exc:
+        session.rollback()
+        raise HTTPException(422, str(exc)) from None
+    commit(request, session)
+    return jsonable(project_dict(project, chain))

@@ -1,0 +1,59 @@
+"""大屏: the leadership dashboard, built from the other resources' views (chain map, gaps, pipeline, targets)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from chainatlas.domain.chain import Chain
+from chainatlas.services.accounts.auth import UserInfo
+from chainatlas.store.models import Zone
+from chainatlas.web import theme
+from chainatlas.web.responses import cached_json, render
+from chainatlas.web.routers.chain import chain_map
+from chainatlas.web.routers.gaps import gaps
+from chainatlas.web.routers.kpi import kpi
+from chainatlas.web.routers.projects import pipeline
+from chainatlas.web.security import current_user, get_session
+from chainatlas.web.views import zone_and_chain
+
+router = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api", tags=["api"])
+
+
+def screen(session: Session, zone: Zone, chain: Chain) -> dict:
+    """The leadership dashboard: chain strength, top gaps, pipeline funnel and this year's targets."""
+    out: dict[str, Any] = {"zone": {"id": zone.id, "name": zone.name},
+                           "chain": {"id": chain.id, "name_zh": chain.name_zh}, "colors": theme.VERDICT_COLORS}
+    demo = False
+    cmap = chain_map(session, zone, chain)
+    out["map"] = cmap
+    out["gaps"] = gaps(session, zone, chain)["gaps"][:8]
+    demo |= cmap["is_demo"]
+    board = pipeline(session, zone, chain)
+    out["funnel"] = [{"stage": c["stage"], "count": len(c["projects"])} for c in board["columns"]]
+    out["pipeline_total"], out["pipeline_investment_zh"] = board["total"], board["total_investment_zh"]
+    out["recent"] = sorted((p for p in board["projects"] if p["signed_on"]), key=lambda p: p["signed_on"],
+                           reverse=True)[:6]
+    k = kpi(session, zone, chain, None)
+    out["kpi"] = {"year": k["year"], "rows": [r for r in k["rows"] if r["target"] is not None] or k["rows"][:3],
+                  "alerts": k["alerts"][:5]}
+    demo |= board["is_demo"] or k["is_demo"]
+    out["is_demo"] = demo
+    return out
+
+
+
+@router.get("/screen")
+def screen_page(request: Request, user: UserInfo = Depends(current_user), session: Session = Depends(get_session)):
+    zone, chain = zone_and_chain(session)
+    data = screen(session, zone, chain)
+    return render(request, "screen/screen.html", user, "screen", data=data, is_demo=data["is_demo"], title="大屏")
+
+
+@api.get("/screen", summary="大屏数据 (leadership dashboard)")
+async def screen_json(request: Request, user: UserInfo = Depends(current_user)) -> Response:
+    return await cached_json(request, lambda s: screen(s, *zone_and_chain(s)))
