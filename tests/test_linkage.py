@@ -138,7 +138,7 @@ def test_known_firms_block_by_each_key_with_their_stored_values(zone_db: str, tm
     """The known side of the linkage table (read column-wise from the database): a stored firm comes in when its
     name core, the core's head with its city, its tail with its district, or its address rest with its district
     meets a new record's — compared as exact pairs — and carries its stored values (dates as ISO text)."""
-    from chainatlas.services.ingest.imports import _known_blocking
+    from chainatlas.services.ingest.link import known_blocking
 
     with db.session_scope(zone_db) as s:
         import_enterprises(s, _write(tmp_path / "known.csv",
@@ -151,7 +151,7 @@ def test_known_firms_block_by_each_key_with_their_stored_values(zone_db: str, tm
 
         def block(**keys: set) -> list[dict]:
             sets = {"cores": set(), "heads": set(), "tails": set(), "rests": set()} | keys
-            return _known_blocking(s, set(), sets["cores"], sets["heads"], sets["tails"], sets["rests"], {}).to_pylist()
+            return known_blocking(s, set(), sets["cores"], sets["heads"], sets["tails"], sets["rests"], {}).to_pylist()
 
         [row] = block(cores={"华创智能科技"})
         assert row == {"id": ids["武汉华创智能科技有限公司"], "is_new": False, "name_core": "华创智能科技",
@@ -162,4 +162,4 @@ def test_known_firms_block_by_each_key_with_their_stored_values(zone_db: str, tm
         assert [r["id"] for r in block(tails={("零部件", "420114")})] == [ids["武汉东风零部件有限公司"]]
         assert [r["id"] for r in block(rests={("科技园1号", "440305")})] == [ids["深圳鹏程电子有限公司"]]
         assert block(rests={("科技园1号", "420113")}) == []
-        assert _known_blocking(s, {ids["深圳鹏程电子有限公司"]}, {"鹏程电子"}, set(), set(), set(), {}).num_rows == 0
+        assert known_blocking(s, {ids["深圳鹏程电子有限公司"]}, {"鹏程电子"}, set(), set(), set(), {}).num_rows == 0

@@ -27,6 +27,7 @@ from chainatlas.ingest.values import (
     parse_count,
     parse_date,
     parse_designations,
+    parse_share,
     split_list,
 )
 
@@ -159,6 +160,8 @@ def parser_for(col: ColumnMap, kind: str) -> Callable[[Any], Any]:
         return _wrap(parse_amount_yuan, col.multiplier)
     if kind == "list":
         return lambda v: split_list(v) or None
+    if kind == "share":
+        return _wrap(parse_share)
     if kind == "products":  # product lines with their revenue shares, read as `classify` reads them
         return lambda v: parse_products(clean_text(v)) or None
     if kind == "designations":

@@ -22,13 +22,13 @@ from typing import Any
 from fastapi import HTTPException, UploadFile
 
 from chainatlas import config
-from chainatlas.ingest.mapping import ENTERPRISE_FIELDS, RELATION_FIELDS
 from chainatlas.ingest.reader import SUPPORTED
 from chainatlas.services.ingest import imports
 from chainatlas.store import db
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
-KINDS = {"enterprises": "企业名单", "relations": "供应关系"}
+KINDS = {"enterprises": "企业名单", "products": "主营产品（每行一条产品线）", "relations": "供应关系"}
+UNIT_CHOICES = ("元", "千元", "万元", "百万元", "亿元")
 
 
 TOKEN = re.compile(r"[0-9a-f]{16}")  # one folder per upload, named by a random token
@@ -107,25 +107,35 @@ def preview(path: Path, kind: str, mapping: dict | None = None) -> dict:
         p = imports.preview(path, kind=kind, mapping=mapping)
     except ValueError as exc:  # ReadError, MappingError, ImportProblem: Chinese messages naming the file
         return {"error": str(exc), "file_name": path.name, "kind": kind}
-    fields = ENTERPRISE_FIELDS if kind == "enterprises" else RELATION_FIELDS
+    fields = imports.FIELDS_OF[kind]
+    money = {u.header: u for u in p.units}
     return {
         "file_name": path.name, "kind": kind, "kind_zh": KINDS[kind], "error": None,
         "header_row": p.table.header_row, "rows": len(p.table), "encoding": p.table.encoding, "sheet": p.table.sheet,
         "columns": [{"index": c.index, "header": c.header, "field": c.field, "how": c.how,
-                     "unit": c.multiplier, "currency": c.currency} for c in p.mapping.columns],
+                     "unit": c.multiplier, "currency": c.currency,
+                     "money": money[c.header].shown if c.header in money else "",
+                     "suspect": money[c.header].suspect if c.header in money else False,
+                     "warning": money[c.header].warning() if c.header in money and money[c.header].suspect else ""}
+                    for c in p.mapping.columns],
+        "unit_choices": UNIT_CHOICES,
         "fields": [{"id": f.id, "label_zh": f.label_zh} for f in fields],
         "sample": p.sample,
     }
 
 
 def mapping_from_form(columns: list[dict], form: dict[str, Any]) -> dict:
-    """Form fields map_<index> = field id, '' (ignore) or '@auto'; only the columns the user changed are overrides."""
+    """Form fields map_<index> = field id, '' (ignore) or '@auto', and unit_<index> = the unit chosen for a money
+    column that states none; only the columns the user changed are overrides."""
     override: dict[str, Any] = {}
     for c in columns:
         chosen = form.get(f"map_{c['index']}")
-        if chosen is None or chosen == "@auto" or chosen == (c["field"] or ""):
-            continue
-        override[c["header"]] = chosen or None
+        unit = form.get(f"unit_{c['index']}")
+        field_id = c["field"] if chosen is None or chosen == "@auto" else chosen or None
+        if unit and field_id:
+            override[c["header"]] = {"field": field_id, "unit": unit}
+        elif chosen is not None and chosen != "@auto" and chosen != (c["field"] or ""):
+            override[c["header"]] = chosen or None
     return override
 
 
@@ -198,6 +208,9 @@ class Jobs:
                 if job.kind == "enterprises":
                     summary = imports.import_enterprises(session, path, zone_id=zone_id, mapping=mapping,
                                                          by_user=job.by_user, progress=progress)
+                elif job.kind == "products":
+                    summary = imports.import_products(session, path, mapping=mapping, by_user=job.by_user,
+                                                      progress=progress)
                 else:
                     summary = imports.import_relations(session, path, mapping=mapping, by_user=job.by_user,
                                                        progress=progress)
