@@ -157,7 +157,7 @@ def gaps(
     chain_obj = _load_chain(chain)
 
     def run(session):  # type: ignore[no-untyped-def]
-        d = diagnose(session, zone or config.default_zone(), chain_obj.id)
+        d = diagnose(session, zone or config.default_zone(), chain or config.default_chain())
         return d, placed_firms(session, d)
 
     d, firms = _run(run)
