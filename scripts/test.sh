@@ -4,7 +4,8 @@
 # and runs pytest. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup-venv.sh test
+# the spark extra: the Spark parity tests run in local mode (local[2]) with the Java .ci/run installs
+bash scripts/setup-venv.sh test,spark
 
 pg_bin=""
 for d in /usr/lib/postgresql/*/bin; do [ -x "$d/initdb" ] && pg_bin="$d"; done

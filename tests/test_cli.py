@@ -43,8 +43,9 @@ def test_init_creates_and_migrates(tmp_path: Path, monkeypatch) -> None:  # type
     result = runner.invoke(app, ["init"])
     assert result.exit_code == 0, result.output
     assert "数据库已就绪" in result.output and (tmp_path / "fresh.db").exists()
+    assert "已载入全国参考企业" in result.output  # a new installation has real firms to target
     again = runner.invoke(app, ["init"])
-    assert again.exit_code == 0
+    assert again.exit_code == 0 and "已载入全国参考企业" not in again.output  # loaded once, never twice
 
 
 def test_init_never_prints_a_password(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -335,3 +335,14 @@ def test_fit_on_placeholder_share_lines_only_is_no_candidate(world: World) -> No
     assert "营收占比未披露" in by_id[ids["no_share"]].reason_zh
     with db.session_scope(world.url) as s, pytest.raises(targets.TargetError, match="不在环节"):
         targets.explain_target(s, "wuhan-edz", ids["mattress"], NODE)
+
+
+@pytest.mark.db
+def test_prediction_for_a_maker_not_flagged_chain_leader(world: World) -> None:
+    """With relations loaded but no firm flagged 链主, asking about a maker still predicts (it used to say there
+    was no relation data)."""
+    with db.session_scope(world.url) as s:
+        s.query(Enterprise).update({Enterprise.is_leader: False})
+    with db.session_scope(world.url) as s:
+        view = targets.suppliers_for_leader(s, "wuhan-edz", "东风汽车")
+    assert view.potential and view.potential[0].enterprise_id == world.ids["B"] and view.potential[0].via == ["吉利"]

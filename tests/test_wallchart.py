@@ -171,6 +171,7 @@ def test_render_a0_pdf_from_demo_world(demo_session, tmp_path: Path) -> None:  #
     d = diagnose(demo_session, "wuhan-edz")
     spec = build_wall_spec(demo_session, "wuhan-edz")
     assert "演示数据" in text and "图例" in text and "数据来源" in text
+    assert spec.sites.startswith("可供载体") and "工业用地" in spec.sites and spec.sites.replace(" ", "") in text
     for ns in d.nodes.values():
         assert ns.name_zh in text, ns.name_zh
     leaders = [f.label for n in spec.nodes() for f in n.firms if f.leader]

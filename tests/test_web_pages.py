@@ -88,7 +88,7 @@ def test_chain_map_page_and_api_agree(client):
     nodes = [n for st in api["stages"] for seg in st["segments"] for n in [seg] + seg["children"]]
     assert len(nodes) == api["node_count"] == 50
     assert sum(api["verdict_counts"].values()) == 50
-    assert all(n["verdict"] in ("强", "较强", "弱", "缺", "未知") for n in nodes)
+    assert all(n["verdict"] in ("强", "较强", "弱", "样本不足", "缺", "未知") for n in nodes)
     node = client.get("/api/nodes/smart-cockpit").json()
     segment = next(n for n in nodes if n["id"] == "smart-cockpit")
     assert len(node["firms"]) == node["strength"]["firm_count"] == segment["firm_count"]

@@ -15,7 +15,7 @@ from chainatlas.services.catalog.zones import load_zone
 from chainatlas.store import db
 from chainatlas.web import imports_web
 from chainatlas.web.app import create_app
-from web_helpers import copy_db, login, template, web_env  # noqa: F401 (fixtures)
+from web_helpers import copy_db, finished_job, login, template, web_env  # noqa: F401 (fixtures)
 
 CSV = ("企业名称,统一社会信用代码,注册地址,经营范围\n"
        "武汉保密测试激光雷达有限公司,,武汉经济技术开发区车城大道1号,激光雷达研发制造\n").encode("utf-8")
@@ -41,15 +41,6 @@ def _folders() -> list[str]:
     return sorted(p.name for p in imports_web.upload_dir().iterdir())
 
 
-def _finished(client: TestClient, job_id: str) -> dict:
-    for _ in range(600):
-        job = client.get(f"/api/imports/jobs/{job_id}").json()
-        if job["status"] != "running":
-            return job
-        time.sleep(0.1)
-    raise AssertionError("import did not finish")
-
-
 def test_upload_is_kept_through_preview_and_deleted_after_the_import(url):
     with TestClient(create_app(url)) as client:
         token = login(client, "analyst")
@@ -64,7 +55,7 @@ def test_upload_is_kept_through_preview_and_deleted_after_the_import(url):
         run = client.post(f"/imports/{upload}/run", data={"kind": "enterprises", "csrf_token": token},
                           follow_redirects=False)
         assert run.status_code == 303
-        job = _finished(client, run.headers["location"].rsplit("/", 1)[1])
+        job = finished_job(client, run.headers["location"].rsplit("/", 1)[1])
         assert job["status"] == "done", job["error"]
         assert job["summary"]["rows_inserted"] == 1
         assert _folders() == []
@@ -79,7 +70,7 @@ def test_a_failed_import_deletes_the_upload_too(url):
         r = client.post("/api/imports", data={"kind": "relations"}, headers={"X-CSRF-Token": token},
                         files={"file": ("关系.csv", "甲,乙\n1,2\n".encode("utf-8"), "text/csv")})
         assert r.status_code == 200, r.text
-        job = _finished(client, r.json()["id"])
+        job = finished_job(client, r.json()["id"])
         assert job["status"] == "failed" and job["error"]
         assert _folders() == []
 

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from chainatlas.services.accounts import auth
+from chainatlas.services.accounts import auth, throttle
 from chainatlas.store import db
 from chainatlas.store.models import AuditEntry, User
 from chainatlas.web.app import create_app
@@ -185,10 +185,10 @@ def test_reset_password_old_one_stops_working(admin_client, app, app_url):
 
 
 def test_reset_password_unlocks_a_locked_account(admin_client, app, app_url):
-    for _ in range(auth.MAX_FAILED_LOGINS):
+    for _ in range(throttle.FREE_FAILURES):
         assert not _can_log_in(app, "leader", "wrong-password-x")
     page = admin_client.get("/users").text
-    assert "已锁定" in re.search(r'<tr data-username="leader">.*?</tr>', page, re.S).group(0)
+    assert "登录受限" in re.search(r'<tr data-username="leader">.*?</tr>', page, re.S).group(0)
     leader = _user(app_url, "leader").id
     _form(admin_client, f"/users/{leader}/password", password="leader-new-pw-1", password2="leader-new-pw-1")
     assert _can_log_in(app, "leader", "leader-new-pw-1")

@@ -34,6 +34,18 @@ def login(client: TestClient, role: str, password: str | None = None) -> str:
     return client.get("/api/me").json()["csrf_token"]
 
 
+def finished_job(client: TestClient, job_id: str) -> dict:
+    """Poll an import job until it has finished (done or failed)."""
+    import time
+
+    for _ in range(600):
+        job = client.get(f"/api/imports/jobs/{job_id}").json()
+        if job["status"] != "running":
+            return job
+        time.sleep(0.1)
+    raise AssertionError("import did not finish")
+
+
 def users_db(tmp_path_factory, name: str = "users") -> "Path":
     """A migrated SQLite file with one user per role, made once per test session (argon2 is slow on purpose)."""
     from pathlib import Path

@@ -9,10 +9,15 @@
 | CHAINATLAS_HOME | ./.chainatlas | instance folder: secret key, uploads, exports |
 | CHAINATLAS_CONFIG | (none) | YAML file overriding analysis settings (thresholds, weights) |
 | CHAINATLAS_UPLOAD_TTL_HOURS | 24 | web uploads never imported are deleted at start-up once older than this (imported ones at once) |
+| CHAINATLAS_TRUSTED_PROXIES | (none) | comma-separated addresses or networks of reverse proxies whose X-Forwarded-For is believed |
+| CHAINATLAS_SPARK_MASTER | (none: local[*]) | Spark master URL for `--engine spark` (spark://host:7077, yarn, k8s://…) when --master is not given |
+| CHAINATLAS_BASELINE | (none: the database) | national baseline: region × node matrix Parquet written by `chainatlas matrix`, used by gaps |
+| CHAINATLAS_WORKER_MEMORY_MB | 2048 | address space of the process that previews or imports a web upload; past it the job fails |
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -32,9 +37,23 @@ def default_zone() -> str:
     return os.environ.get("CHAINATLAS_ZONE", "wuhan-edz")
 
 
+def spark_master() -> str | None:
+    """The Spark master for `--engine spark` when the command names none; None: local mode."""
+    return os.environ.get("CHAINATLAS_SPARK_MASTER", "").strip() or None
+
+
+def baseline_path() -> Path | None:
+    """The national baseline matrix (`chainatlas matrix --out`) the diagnosis compares the zone with; None: the
+    firms in the database are the baseline."""
+    text = os.environ.get("CHAINATLAS_BASELINE", "").strip()
+    return Path(text) if text else None
+
+
 def home() -> Path:
+    """The instance folder, 0700: it holds the secret key and uploaded (confidential) lists."""
     path = Path(os.environ.get("CHAINATLAS_HOME", "./.chainatlas"))
-    path.mkdir(parents=True, exist_ok=True)
+    if not path.is_dir():
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
 
 
@@ -60,6 +79,26 @@ def secret_key() -> str:
         return key
     path = home() / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
-        path.chmod(0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # never readable by others, not even briefly
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(secrets.token_urlsafe(48))
     return path.read_text(encoding="utf-8").strip()
+
+
+def worker_memory_mb() -> int:
+    """Address space a web preview or import process may use (web/worker.py); past it that job fails, the server lives."""
+    text = os.environ.get("CHAINATLAS_WORKER_MEMORY_MB", "2048").strip()
+    if not text.isdigit() or int(text) < 256:
+        raise ValueError(f"环境变量 CHAINATLAS_WORKER_MEMORY_MB 应为不小于 256 的整数（MB，例如 2048），现为“{text}”。")
+    return int(text)
+
+
+def trusted_proxies() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """Reverse proxies whose X-Forwarded-For is believed (web/security.py client_address); none by default, so a
+    client cannot pick the address its failed logins are counted under."""
+    text = os.environ.get("CHAINATLAS_TRUSTED_PROXIES", "")
+    try:
+        return [ipaddress.ip_network(part.strip(), strict=False) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ValueError(f"环境变量 CHAINATLAS_TRUSTED_PROXIES 应为逗号分隔的 IP 地址或网段（例如 127.0.0.1,10.0.0.0/8），"
+                         f"现为“{text}”。") from None

@@ -25,16 +25,28 @@ from chainatlas.services.placement.classify_workers import (
 
 
 def classify_command(
-    input: Path = typer.Argument(..., help="企业名单文件 CSV/XLSX/Parquet (input file)"),
+    input: str = typer.Argument(..., help="企业名单文件 CSV/XLSX/Parquet；--engine spark 时也可为 hdfs:// 等 URI (input file)"),
     chain: str = typer.Option("nev-icv", "--chain", help="产业链 id 或文件路径 (chain id or YAML file)"),
     out: Path = typer.Option(..., "--out", help="输出 CSV：id,node_id,node_name,score,evidence (output CSV)"),
     workers: int | None = typer.Option(
         None, "--workers", min=1,
         help="并行进程数，每个进程用一个 CPU 核；默认为本机可用核数 (worker processes, one core each; default: all cores)"),
     mapping: Path | None = typer.Option(None, "--mapping", help="列名对照文件 YAML/JSON (header mapping file)"),
+    engine: str = typer.Option(
+        "local", "--engine",
+        help="local：本机（默认）；spark：在 Spark 分区中挂链，输出为分片文件夹 (local | spark: run in Spark partitions)"),
+    master: str | None = typer.Option(
+        None, "--master", help="Spark master URL，默认 CHAINATLAS_SPARK_MASTER，再默认 local[*] (Spark master)"),
 ) -> None:
     """企业挂链：按产业链文件把企业放到环节上，附证据；无需数据库 (place firms on chain nodes, with evidence)."""
     started = time.perf_counter()
+    if engine == "spark":
+        _classify_on_spark(input, chain, out, mapping, master, started)
+        return
+    if engine != "local":
+        typer.echo(f"错误：未知引擎“{engine}”，请用 local 或 spark (unknown engine)", err=True)
+        raise typer.Exit(1)
+    input = Path(input)
     one_pass_process()
     workers = workers or available_cores()
     if not input.is_file() or not os.access(input, os.R_OK):
@@ -63,12 +75,27 @@ def classify_command(
         except OSError as exc:  # the input was readable: the output cannot be written (no space, no permission)
             typer.echo(f"错误：无法写入 {out}：{exc.strerror or exc} (cannot write the output)", err=True)
             raise typer.Exit(1) from exc
+    _report(done.firms, done.placed, done.rows, out, started, f"{done.processes} 进程")
+
+
+def _classify_on_spark(source: str, chain: str, out: Path, mapping: Path | None, master: str | None,
+                       started: float) -> None:
+    from chainatlas.engines.spark_session import SparkUnavailable
+    from chainatlas.ingest.mapping import MappingError
+    from chainatlas.ingest.reader import ReadError
+    from chainatlas.services.placement.classify_spark import classify_spark
+
+    try:
+        done = classify_spark(source, load_chain(chain_file(chain)), str(out), master, mapping)
+    except (ReadError, MappingError, ChainFileError, SparkUnavailable) as exc:
+        typer.echo(f"错误：{exc}", err=True)
+        raise typer.Exit(1) from exc
+    _report(done.firms, done.placed, done.rows, f"{out}/", started, f"Spark {done.master}，{done.partitions} 个分区")
+
+
+def _report(firms: int, placed: int, rows: int, out: Path | str, started: float, how: str) -> None:
     seconds = time.perf_counter() - started
-    typer.echo(
-        f"✓ {done.firms} 家企业，{done.placed} 家挂链，共 {done.rows} 条挂链记录 → {out}"
-        f"（{seconds:.1f} 秒，{done.processes} 进程）",
-        err=True,
-    )
+    typer.echo(f"✓ {firms} 家企业，{placed} 家挂链，共 {rows} 条挂链记录 → {out}（{seconds:.1f} 秒，{how}）", err=True)
 
 
 def place_command(

@@ -5,13 +5,22 @@ from __future__ import annotations
 import typer
 
 from chainatlas import config
+from chainatlas.services.catalog.reference import load_reference
 from chainatlas.store import db
 
 
-def init() -> None:
+def init(
+    reference: bool = typer.Option(True, "--reference/--no-reference",
+                                   help="载入全国参考企业集（上市公司公开信息），作为区外招商目标 (load the reference set of real firms)"),
+) -> None:
     """创建或升级数据库 (create or migrate the database at CHAINATLAS_DATABASE_URL)."""
     revision = db.migrate()
     typer.echo(f"数据库已就绪 (database ready): {_safe_url(config.database_url())} @ {revision}")
+    if reference:
+        with db.session_scope() as session:
+            added = load_reference(session)
+        if added:
+            typer.echo(f"已载入全国参考企业 {added} 家（上市公司公开信息，区外招商目标）")
 
 
 def _safe_url(url: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from enum import Enum
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -144,6 +145,9 @@ def gaps(
     format: OutFormat = typer.Option(OutFormat.table, "--format", help="table、json 或 csv (output format)"),
     reasons: bool = typer.Option(False, "--reasons", help="逐环节列出判定依据 (print the reasons behind each verdict)"),
     top: int = typer.Option(15, "--top", help="表中显示的缺口数 (gaps shown in the table)"),
+    baseline: Path | None = typer.Option(
+        None, "--baseline",
+        help="全国基准矩阵（chainatlas matrix 的输出），默认 CHAINATLAS_BASELINE，再默认库内全部企业 (baseline matrix)"),
 ) -> None:
     """产业链诊断：强链、弱链、缺链与招商机会排序 (diagnose the chain: strong, weak, missing links, opportunities)."""
     from chainatlas.services.analysis.diagnosis import (
@@ -157,7 +161,7 @@ def gaps(
     chain_obj = _load_chain(chain)
 
     def run(session):  # type: ignore[no-untyped-def]
-        d = diagnose(session, zone or config.default_zone(), chain or config.default_chain())
+        d = diagnose(session, zone or config.default_zone(), chain or config.default_chain(), baseline=baseline)
         return d, placed_firms(session, d)
 
     d, firms = _run(run)

@@ -143,6 +143,9 @@ def backtest_cmd(
     split: str = typer.Option("year:2021", "--split", help="year:2021（≤2021 训练）或 random:0.2（随机隐藏 20%）"),
     k: list[int] = typer.Option([10, 20], "--k", help="hit@k 的 k，可重复 (k for hit@k)"),
     seed: int = typer.Option(7, "--seed", help="random 划分的随机种子 (seed)"),
+    by_year: bool = typer.Option(False, "--by-year",
+                                 help="逐年回测：每个划分年份 Y 训练 ≤Y、检验之后的新关系，权重在更早划分上拟合 (every split year)"),
+    years: str = typer.Option("", "--years", help="--by-year 的年份，如 2019-2022 或 2020,2022（默认：数据中每个可用年份）"),
 ) -> None:
     """回测：隐藏部分已知配套关系，检验网络预测能否找回，并与热门基线对比 (backtest link prediction)."""
     from chainatlas.services.targets import backtest as bt
@@ -155,12 +158,33 @@ def backtest_cmd(
             if groups is None and (file.parent / "marklines_maker_group.csv").exists():
                 groups = file.parent / "marklines_maker_group.csv"
             data = bt.read_marklines(file, groups)
-            report = bt.run_backtest(data, parsed, ks=k)
         else:
-            report = _run(lambda s: bt.run_backtest(bt.relations_from_db(s), parsed, ks=k))
+            data = _run(bt.relations_from_db)
+        if by_year:
+            from chainatlas.services.targets import forecast
+
+            chosen = _years(years) if years else forecast.split_years(data)
+            if not chosen:
+                _fail(f"{data.source}：没有足够按年份划分的配套关系（每个划分前后各需至少 30 对）；请用 --split random:0.2。")
+            typer.echo(forecast.by_year_table_zh(data.source, forecast.run_by_year(data, chosen, k=max(k))))
+            return
+        report = bt.run_backtest(data, parsed, ks=k)
     except bt.BacktestInputError as exc:
         _fail(str(exc))
     typer.echo(report.table_zh())
+
+
+def _years(text: str) -> list[int]:
+    """"2019-2022" or "2020,2022" → years; anything else is a clear error."""
+    try:
+        out: list[int] = []
+        for part in text.replace("，", ",").split(","):
+            lo, _, hi = part.strip().partition("-")
+            out += list(range(int(lo), int(hi or lo) + 1))
+        return sorted(set(out))
+    except ValueError:
+        _fail(f"无法识别的年份“{text}”；请写 2019-2022 或 2020,2022。")
+        return []
 
 
 def register(app: typer.Typer) -> None:

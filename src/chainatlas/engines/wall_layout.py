@@ -63,7 +63,8 @@ SCALES: dict[str, TypeScale] = {
 VERDICTS = ("强", "较强", "弱", "样本不足", "缺", "未知")
 VERDICT_FILL = {"强": "#1b7837", "较强": "#7fbf7b", "弱": "#f1a340", "样本不足": "#e9d8a6", "缺": "#d73027", "未知": "#9e9e9e"}
 VERDICT_INK = {"强": "#ffffff", "较强": "#102a12", "弱": "#2b1a00", "样本不足": "#2b1a00", "缺": "#ffffff", "未知": "#ffffff"}
-VERDICT_MEANING = {"强": "强", "较强": "较强", "弱": "弱", "样本不足": "样本不足（本区企业太少）", "缺": "缺（本区无企业）", "未知": "未知（数据不足）"}
+VERDICT_MEANING = {"强": "强", "较强": "较强", "弱": "弱", "样本不足": "样本少 = 样本不足（本区企业太少）", "缺": "缺（本区无企业）", "未知": "未知（数据不足）"}
+VERDICT_ON_BOX = {"样本不足": "样本少"}  # a box's corner is narrow: the long word would cut the node's name
 STAGE_FILL = {"upstream": "#1f4e79", "midstream": "#2e6b30", "downstream": "#7a3b10"}
 GAP_STROKE = "#c00000"
 LEADER_BG = "#ffe08a"
@@ -126,6 +127,7 @@ class WallSpec:
     segments: list[WallNode]  # top-level nodes, each with .stage
     demo: bool = False
     footer: str = ""  # e.g. "ChainAtlas 链图 · 生成于 2026-11-26"
+    sites: str = ""  # the 载体 panel: available land, factories and offices by park ('' when the zone keeps none)
 
     def nodes(self) -> Iterable[WallNode]:
         for segment in self.segments:
@@ -287,13 +289,13 @@ class _Planner:
         pad = self.pad + (stroke_w if gap else 0.0)  # keep text clear of the thick dashed border of a gap
         size = s.segment if depth == 0 else s.node
         ink, fill = VERDICT_INK[node.verdict], VERDICT_FILL[node.verdict]
-        right = f"{node.verdict} · {node.firm_count}家"
+        right = f"{VERDICT_ON_BOX.get(node.verdict, node.verdict)} · {node.firm_count}家"
         rw = m.width(right, s.node)
-        # A long node name takes a second line rather than being cut: the name is what people look for.
+        # A long node name takes a second (or third) line rather than being cut: the name is what people look for.
         # （核心） moves as one piece, so a line never starts with its closing bracket.
         lines = m.wrap([*node.name_zh, *(["（核心）"] if node.core else [])], size, w - 3 * pad - rw)
-        if len(lines) > 2:
-            lines = [lines[0], m.fit("".join(lines[1:]), size, w - 3 * pad - rw)]
+        if len(lines) > 3:
+            lines = [*lines[:2], m.fit("".join(lines[2:]), size, w - 3 * pad - rw)]
         head_h = len(lines) * size * LINE + self.pad
         cv.box(Box(x, y, w, head_h, "header", fill=fill))
         cv.text(x + w - pad - rw, y + self.pad / 2 + (size - s.node) * LINE / 2, right, s.node, "count", color=ink)
@@ -396,6 +398,7 @@ class _Planner:
             items.append((GAP_STROKE, "红色虚线框＝缺口节点（附招商目标）", True))
         items += [(None, f"{MARK_LEADER}链主企业（黄底）", False), (None, f"{MARK_LISTED}上市企业", False),
                   (None, f"{MARK_DESIGNATED}专精特新/高新等认定企业", False)]
+        sites = m.wrap(self.spec.sites, size, width) if self.spec.sites else []
         sources = m.wrap(self.spec.sources, size, width)
         # The right end of the last footer line is kept for the sheet number, filled in once all sheets exist.
         reserve = m.width(PAGE_PLACEHOLDER, size) + size
@@ -409,7 +412,7 @@ class _Planner:
                 cx = 0.0
             rows[-1].append(item)
             cx += iw
-        total = (len(rows) + len(sources) + len(footer)) * lh + self.pad
+        total = (len(rows) + len(sites) + len(sources) + len(footer)) * lh + self.pad
         y = bottom - total
         top = y
         cv.box(Box(x, y - self.pad / 2, width, 0.6 * s.firm / 10, "rule", fill="#444444"))
@@ -427,6 +430,9 @@ class _Planner:
                     cx += size * 1.6
                 t = cv.text(cx, y, label, size, "legend", bg=LEADER_BG if label.startswith(MARK_LEADER) else None)
                 cx += t.w + size * 1.5
+            y += lh
+        for line in sites:
+            cv.text(x, y, line, size, "sites", color="#1b5e3a")
             y += lh
         for line in sources:
             cv.text(x, y, line, size, "sources", color="#444444")

@@ -11,7 +11,7 @@ import codecs
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
@@ -19,7 +19,7 @@ from typing import Any
 
 import polars as pl
 
-from chainatlas.ingest import columnar
+from chainatlas.ingest import columnar, limits
 from chainatlas.ingest.mapping import FieldSpec, guess_field, header_score, unit_text
 from chainatlas.ingest.values import clean_text
 
@@ -84,11 +84,14 @@ def read_table(path: Path, fields: tuple[FieldSpec, ...], sheet: str | None = No
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
         raise ReadError(f"不支持的文件类型“{suffix}”（{path.name}）。请另存为 CSV、XLSX 或 Parquet")
-    if suffix in EXCEL_SUFFIXES:
-        return _read_xlsx(path, fields, sheet)
-    if suffix == ".parquet":
-        return _read_parquet(path)
-    return _read_csv(path, fields, "\t" if suffix == ".tsv" else None)
+    try:
+        if suffix in EXCEL_SUFFIXES:
+            return _read_xlsx(path, fields, sheet)
+        if suffix == ".parquet":
+            return _read_parquet(path)
+        return _read_csv(path, fields, "\t" if suffix == ".tsv" else None)
+    except limits.TooLarge as exc:
+        raise ReadError(str(exc)) from None
 
 
 # A cell no header is: a stock code (600519, 300750.SZ), a USCC, a decimal or a percentage, a date. A data row
@@ -168,14 +171,30 @@ def _read_csv_module(path: Path, raw: bytes, fields: tuple[FieldSpec, ...], deli
     if delimiter is None:
         delimiter = _sniff(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows = _bounded(path.name, reader)
     head: list[list[str]] = []
-    for row in reader:
-        head.append(row)
-        if len(head) >= HEADER_SCAN_ROWS:
-            break
-    h, headers = locate_header(head, fields, path)
-    columns, row_numbers, blank = _data_columns(head, reader, h, len(headers), _is_blank_text, "")
+    try:
+        for row in rows:
+            head.append(row)
+            if len(head) >= HEADER_SCAN_ROWS:
+                break
+        h, headers = locate_header(head, fields, path)
+        columns, row_numbers, blank = _data_columns(head, rows, h, len(headers), _is_blank_text, "", path.name)
+    except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            limits.check_cell_chars(path.name, csv.field_size_limit() + 1, reader.line_num)
+        raise ReadError(f"{path.name} 第 {reader.line_num} 行无法按 CSV 读取（{exc}）。"
+                        "请在 Excel/WPS 中另存为 CSV 后重试") from None
     return Table(path, "tsv" if delimiter == "\t" else "csv", encoding, "", h + 1, headers, columns, row_numbers, blank)
+
+
+def _bounded(name: str, reader: Any) -> Iterator[list[str]]:
+    """The csv module's rows, each refused past the column and cell-size limits before it is kept."""
+    for row in reader:
+        limits.check_width(name, len(row), reader.line_num)
+        if row and max(map(len, row)) > limits.LIMITS.cell_chars:
+            limits.check_cell_chars(name, max(map(len, row)), reader.line_num)
+        yield row
 
 
 _HEAD_BYTES = 1 << 20
@@ -220,7 +239,7 @@ def _read_csv_polars(path: Path, raw: bytes, fields: tuple[FieldSpec, ...], deli
 
     head: list[list[str]] = []
     ends: list[int] = []  # where each record of the head ends in head_text
-    for row in csv.reader(lines(), delimiter=delimiter):
+    for row in _bounded(path.name, csv.reader(lines(), delimiter=delimiter)):
         head.append(row)
         ends.append(consumed)
         if len(head) > HEADER_SCAN_ROWS:
@@ -247,6 +266,8 @@ def _read_csv_polars(path: Path, raw: bytes, fields: tuple[FieldSpec, ...], deli
     quoted = data.find(b'"', offset) >= 0
     if quoted and not _plain_quotes(data, offset, delimiter.encode()):
         return None
+    # a short row is padded to the header's width: bound the table before polars builds it
+    limits.check_cells(path.name, int(np.count_nonzero(lines == ord("\n"))) + 1, len(headers))
     names = [f"c{j}" for j in range(len(headers))]
     schema = dict.fromkeys(names, pl.String)
     if not len(lines):  # nothing after the header (which may end the file without a line break)
@@ -266,6 +287,9 @@ def _read_csv_polars(path: Path, raw: bytes, fields: tuple[FieldSpec, ...], deli
         if frame.height != records:
             return None
     del data, lines
+    longest = frame.select(pl.all().str.len_chars().max()).row(0) if frame.height else ()
+    if any(n and n > limits.LIMITS.cell_chars for n in longest):
+        limits.check_cell_chars(path.name, max(n for n in longest if n), None)
     # a blank row (only whitespace in every cell) has a blank first cell: test the others on those rows only
     maybe = frame.select(columnar.is_blank(pl.col(names[0]))).to_series().arg_true()
     blank = maybe.filter(frame[maybe].select(pl.all_horizontal(columnar.is_blank(pl.col(c)) for c in names))
@@ -321,7 +345,7 @@ def _read_xlsx(path: Path, fields: tuple[FieldSpec, ...], sheet: str | None) -> 
             for c in range(c1, c2 + 1):
                 head[r][c] = value
     h, headers = locate_header(head, fields, path)
-    columns, row_numbers, blank = _data_columns(head, rows, h, len(headers), _is_blank, None)
+    columns, row_numbers, blank = _data_columns(head, rows, h, len(headers), _is_blank, None, path.name)
     # calamine's sheet ends at the last cell holding a value, so empty rows Excel keeps formatted below the
     # data are not counted as blank rows (openpyxl's read-only mode counted them, up to the sheet's dimension)
     kind = "xls" if path.suffix.lower() == ".xls" else "xlsx"
@@ -329,17 +353,21 @@ def _read_xlsx(path: Path, fields: tuple[FieldSpec, ...], sheet: str | None) -> 
 
 
 def _data_columns(head: list[list[Any]], rest: Iterable[list[Any]], h: int, width: int,
-                  is_blank: Callable[[list[Any]], bool], fill: Any) -> tuple[list[list[Any]], list[int], int]:
+                  is_blank: Callable[[list[Any]], bool], fill: Any,
+                  name: str) -> tuple[list[list[Any]], list[int], int]:
     """The rows under header row h — the rest of the scanned head, then the rest of the file — as `width` columns
     (a short row filled with `fill`), each kept row's number as the spreadsheet shows it, and how many blank rows
-    were skipped."""
+    were skipped. Refused (limits.TooLarge) once the rows kept pass the cell limit."""
     columns: list[list[Any]] = [[] for _ in range(width)]
     row_numbers: list[int] = []
     blank = 0
+    most = limits.LIMITS.cells // max(width, 1)
     for number, row in enumerate(chain(head[h + 1:], rest), start=h + 2):
         if is_blank(row):
             blank += 1
             continue
+        if len(row_numbers) >= most:
+            limits.check_cells(name, len(row_numbers) + 1, width)
         row_numbers.append(number)
         for j in range(width):
             columns[j].append(row[j] if j < len(row) else fill)
@@ -350,7 +378,12 @@ def _read_parquet(path: Path) -> Table:
     import pyarrow.parquet as pq
 
     try:
+        meta = pq.read_metadata(path)
+        limits.check_width(path.name, meta.num_columns, 1)
+        limits.check_cells(path.name, meta.num_rows, meta.num_columns)
         data = pq.read_table(path)
+    except limits.TooLarge:
+        raise
     except Exception as exc:  # pyarrow's errors name internals, not the user's problem
         raise ReadError(f"{path.name} 无法作为 Parquet 文件读取（{type(exc).__name__}）") from None
     headers = [str(n) for n in data.column_names]

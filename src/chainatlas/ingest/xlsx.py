@@ -12,7 +12,8 @@ messages were built on openpyxl's types, so `cell()` and `_rows()` turn them bac
 - a date-formatted cell holding a whole day is a `date` in calamine, a midnight `datetime` in openpyxl;
 - an error cell ("#N/A" from a VLOOKUP that found nothing) is empty in calamine; openpyxl gave its text, which
   holds the row back with a problem instead of letting it in with the cell silently blank. calamine cannot
-  tell, so for .xlsx the sheet's XML is searched for error cells (in pieces; only a hit parses it);
+  tell, so for .xlsx the sheet's XML is searched for error cells (in pieces, with the limits check of
+  ingest/limits.py; only a hit parses it);
 - calamine's rows start at column A only from the first used column on: the empty columns are put back.
 
 Times of day (`time`), durations (`timedelta`), booleans and text come out as openpyxl gave them, and serial
@@ -34,6 +35,8 @@ from typing import Any
 from xml.etree import ElementTree
 
 from python_calamine import CalamineWorkbook, SheetTypeEnum
+
+from chainatlas.ingest import limits
 
 _WHOLE_LIMIT = 1e16  # whole floats below this are stored without "." or exponent, which openpyxl read as int
 
@@ -76,28 +79,61 @@ def cell(value: Any) -> Any:
 
 
 def read_sheet(path: Path, sheet: str | None) -> Sheet:
-    """The named sheet, else the first worksheet (chart sheets have no cells), read whole into memory."""
+    """The named sheet, else the first worksheet (chart sheets have no cells), read whole into memory.
+
+    An .xlsx sheet's shape is checked against ingest/limits.py before calamine unzips it (TooLarge); a legacy
+    .xls is bounded by its format (65,536 × 256 cells).
+    """
+    xlsx = path.suffix.lower() != ".xls"
+    zf = _open_zip(path) if xlsx else None
     try:
-        wb = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises ZipError / XmlError / PasswordError / CalamineError and others
-        raise ExcelOpenError(type(exc).__name__) from None
-    try:
-        kinds = {m.name: m.typ for m in wb.sheets_metadata}
-        if sheet is None:
-            sheet = next((name for name, typ in kinds.items() if typ == SheetTypeEnum.WorkSheet), None)
-            if sheet is None:
-                raise SheetNotFound("", wb.sheet_names)
-        elif kinds.get(sheet) != SheetTypeEnum.WorkSheet:
-            raise SheetNotFound(sheet, wb.sheet_names, chart=sheet in kinds)
+        if zf is not None:
+            limits.check_unpacked(path.name, zf)
         try:
-            ws = wb.get_sheet_by_name(sheet)
-        except Exception as exc:  # a broken sheet part inside a readable zip
+            wb = CalamineWorkbook.from_path(str(path))
+        except Exception as exc:  # calamine raises ZipError / XmlError / PasswordError / CalamineError and others
             raise ExcelOpenError(type(exc).__name__) from None
-        merges = [(r1, c1, r2, c2) for (r1, c1), (r2, c2) in ws.merged_cell_ranges or ()]
-        errors = _error_cells(path, wb.sheet_names.index(sheet)) if path.suffix.lower() != ".xls" else {}
-        return Sheet(ws.name, _rows(ws, errors), merges)
+        try:
+            kinds = {m.name: m.typ for m in wb.sheets_metadata}
+            if sheet is None:
+                sheet = next((name for name, typ in kinds.items() if typ == SheetTypeEnum.WorkSheet), None)
+                if sheet is None:
+                    raise SheetNotFound("", wb.sheet_names)
+            elif kinds.get(sheet) != SheetTypeEnum.WorkSheet:
+                raise SheetNotFound(sheet, wb.sheet_names, chart=sheet in kinds)
+            index = wb.sheet_names.index(sheet)
+            part = _part_of(zf, index) if zf is not None else None
+            if zf is not None and part is None:  # calamine found a sheet our check cannot: do not read it unchecked
+                raise ExcelOpenError("找不到工作表数据")
+            has_errors = part is not None and limits.check_sheet_xml(path.name, zf, part)
+            try:
+                ws = wb.get_sheet_by_name(sheet)
+            except Exception as exc:  # a broken sheet part inside a readable zip
+                raise ExcelOpenError(type(exc).__name__) from None
+            merges = [(r1, c1, r2, c2) for (r1, c1), (r2, c2) in ws.merged_cell_ranges or ()]
+            errors = _error_cells(zf, part) if has_errors else {}
+            return Sheet(ws.name, _rows(ws, errors), merges)
+        finally:
+            wb.close()  # the sheet keeps its own copy of the cells
     finally:
-        wb.close()  # the sheet keeps its own copy of the cells
+        if zf is not None:
+            zf.close()
+
+
+def _open_zip(path: Path) -> zipfile.ZipFile | None:
+    """The workbook as a zip, or None where it is not one (calamine then says what it is)."""
+    try:
+        return zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile):
+        return None
+
+
+def _part_of(zf: zipfile.ZipFile, index: int) -> str | None:
+    try:
+        part = _sheet_part(zf, index)
+    except (KeyError, ElementTree.ParseError):
+        return None
+    return part if part in zf.namelist() else None
 
 
 def sheet_names(path: Path) -> list[str]:
@@ -134,37 +170,18 @@ _CELL_REF = re.compile(rb'\br="([A-Z]+)(\d+)"')
 _CELL_VALUE = re.compile(rb"<v>([^<]*)</v>")
 
 
-def _error_cells(path: Path, index: int) -> dict[int, dict[int, str]]:
-    """{row: {col: "#N/A"}} (0-based) of the index-th sheet's error cells; {} when it has none or is unusual."""
+def _error_cells(zf: zipfile.ZipFile, part: str) -> dict[int, dict[int, str]]:
+    """{row: {col: "#N/A"}} (0-based) of the sheet's error cells (the sheet is known to have some)."""
     try:
-        with zipfile.ZipFile(path) as zf:
-            part = _sheet_part(zf, index)
-            if part is None or not _has_error_cell(zf, part):
-                return {}
-            data = zf.read(part)
-    except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError):
+        data = zf.read(part)
+    except (OSError, zipfile.BadZipFile):
         return {}
     found: dict[int, dict[int, str]] = {}
     for attributes, body in _ERROR_CELL.findall(data):
         ref, value = _CELL_REF.search(attributes), _CELL_VALUE.search(body)
         if ref and value:
-            col = 0
-            for ch in ref[1]:
-                col = col * 26 + ch - 64
-            found.setdefault(int(ref[2]) - 1, {})[col - 1] = value[1].decode()
+            found.setdefault(int(ref[2]) - 1, {})[limits.column_number(ref[1]) - 1] = value[1].decode()
     return found
-
-
-def _has_error_cell(zf: zipfile.ZipFile, part: str) -> bool:
-    """Search the sheet XML in pieces: a 100,000-row sheet is over 100 MB unpacked and usually has no error."""
-    mark = b't="e"'
-    with zf.open(part) as fh:
-        tail = b""
-        while chunk := fh.read(1 << 22):
-            if mark in tail + chunk[: len(mark)] or mark in chunk:
-                return True
-            tail = chunk[1 - len(mark):]
-    return False
 
 
 def _sheet_part(zf: zipfile.ZipFile, index: int) -> str | None:

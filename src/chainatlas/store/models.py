@@ -343,6 +343,70 @@ class TargetWeights(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
 
+# ---------------------------------------------------------------- sites (载体)
+
+
+class Site(Base):
+    """A row of the 载体台账: a land plot (areas in 亩), a standard factory or an office (areas in ㎡).
+
+    area_m2 is the one stored area (land: 亩 × 10000/15), so needs and sites compare in one unit; status_since is
+    the day the status last changed, from which idle time is counted. Money: land price in integer yuan per 亩,
+    rent in integer 分 (0.01 yuan) per ㎡ per month because rents are quoted to the jiao (e.g. 18.5 元/㎡·月).
+    """
+
+    __tablename__ = "sites"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)  # 载体编号
+    zone_id: Mapped[str] = mapped_column(ForeignKey("zones.id"), index=True)
+    park_id: Mapped[str | None] = mapped_column(ForeignKey("parks.id"))
+    kind: Mapped[str] = mapped_column(String(12))  # land / factory / office
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(500), default="")
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    area_m2: Mapped[float] = mapped_column(Float)
+    land_use: Mapped[str] = mapped_column(String(4), default="")  # GB 50137: M1/M2/M3/W/B/A
+    plot_ratio: Mapped[float | None] = mapped_column(Float)  # 容积率
+    land_price_yuan_per_mu: Mapped[int | None] = mapped_column(BigInteger)
+    floors: Mapped[int | None] = mapped_column(Integer)
+    floor_load_kn_m2: Mapped[float | None] = mapped_column(Float)  # 楼面荷载
+    clear_height_m: Mapped[float | None] = mapped_column(Float)  # 净高
+    power_kva: Mapped[int | None] = mapped_column(Integer)  # 供电容量
+    rent_fen_per_m2_month: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(10), default="可供", index=True)
+    status_since: Mapped[date | None] = mapped_column(Date)
+    available_from: Mapped[date | None] = mapped_column(Date)
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="SET NULL"), index=True)
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id", ondelete="SET NULL"))
+    output_yuan: Mapped[int | None] = mapped_column(BigInteger)  # occupant's yearly output on this site
+    tax_yuan: Mapped[int | None] = mapped_column(BigInteger)  # occupant's yearly tax on this site
+    figures_year: Mapped[int | None] = mapped_column(Integer)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(200), default="")  # demo / import:<batch> / manual
+    as_of: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    events: Mapped[list["SiteEvent"]] = relationship(
+        cascade="all, delete-orphan", back_populates="site", order_by="SiteEvent.id"
+    )
+
+
+class SiteEvent(Base):
+    """A change of a site's status or holder (洽谈中 for project X, 已出让, released …): the site's history."""
+
+    __tablename__ = "site_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    on: Mapped[date] = mapped_column(Date)
+    from_status: Mapped[str | None] = mapped_column(String(10))
+    to_status: Mapped[str] = mapped_column(String(10))
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="SET NULL"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    by_user: Mapped[str] = mapped_column(String(80), default="system")
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    site: Mapped[Site] = relationship(back_populates="events")
+
+
 # ---------------------------------------------------------------- imports, review, users, audit
 
 
@@ -396,9 +460,22 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(12))  # admin / analyst / viewer / leader
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # raised by logout, password change or reset and deactivation: sessions signed with an older one have ended
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class LoginFailure(Base):
+    """A wrong password for a user from a source ("addr:IP", or "device:ID" for a browser that signed in as that
+    user before); the back-off of services/accounts/throttle.py counts them, in every worker alike."""
+
+    __tablename__ = "login_failures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(80))
+    source: Mapped[str] = mapped_column(String(120))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (Index("ix_login_failures_user_source", "username", "source", "at"),
+                      Index("ix_login_failures_source", "source", "at"))
 
 
 class AuditEntry(Base):

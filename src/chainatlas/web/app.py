@@ -27,11 +27,12 @@ from chainatlas.store import db
 from chainatlas.web import theme
 from chainatlas.services.accounts import auth
 from chainatlas.services.enterprises import evidence_label
+from chainatlas.web.body_limit import BodyLimit
 from chainatlas.web.cache import ApiCache, UserCache
 from chainatlas.web.imports_web import Jobs, sweep_uploads
 from chainatlas.web.responses import esc
 from chainatlas.web.views import jsonable
-from chainatlas.web.security import LoginRequired, LoginThrottle, csrf_token, verify_csrf
+from chainatlas.web.security import LoginRequired, csrf_token, verify_csrf
 
 HERE = Path(__file__).parent
 
@@ -104,7 +105,9 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.state.database_url = url
     app.state.sessions = db.session_factory(url)
     app.state.templates = make_templates()
-    app.state.login_throttle = LoginThrottle()
+    app.state.trusted_proxies = config.trusted_proxies()
+    app.state.secret_key = config.secret_key()
+    app.state.cookie_secure = os.environ.get("CHAINATLAS_COOKIE_SECURE", "0") == "1"
     app.state.api_cache = ApiCache(app.state.sessions)
     app.state.import_jobs = Jobs(on_change=app.state.api_cache.clear)
     sweep_uploads()  # confidential lists left by earlier runs (previewed, never imported) go after the TTL
@@ -115,14 +118,15 @@ def create_app(database_url: str | None = None) -> FastAPI:
 
     app.state.user_cache = UserCache(load_user)
 
+    app.add_middleware(BodyLimit)  # innermost: it reads the session the session middleware decoded
     app.add_middleware(SecurityHeaders)
     app.add_middleware(
         SessionMiddleware,
-        secret_key=config.secret_key(),
+        secret_key=app.state.secret_key,
         session_cookie="chainatlas_session",
         max_age=int(float(os.environ.get("CHAINATLAS_SESSION_HOURS", "12")) * 3600),
         same_site="lax",
-        https_only=os.environ.get("CHAINATLAS_COOKIE_SECURE", "0") == "1",
+        https_only=app.state.cookie_secure,
     )
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
@@ -150,12 +154,12 @@ def create_app(database_url: str | None = None) -> FastAPI:
 
     from chainatlas.web.routers import (
         chain, downloads, enterprises, gaps, imports, kpi, leaders, projects, screen, search, session_routes,
-        target_weights, targets, users, zones,
+        sites, target_weights, targets, users, zones,
     )
 
     # One router module per resource: its pages (`router`) and its JSON routes under /api (`api`).
     for resource in (session_routes, chain, enterprises, search, gaps, targets, target_weights, leaders, projects,
-                     kpi, screen, imports, users, zones):
+                     kpi, screen, imports, users, sites, zones):
         app.include_router(resource.router)
         app.include_router(resource.api)
     app.include_router(downloads.router)

@@ -1,14 +1,16 @@
 """Uploads and import jobs for the 数据导入 page: save the file, preview its mapping, run the import in a
-background thread (progress shown while it runs), then classify the new firms onto the chain.
+background thread (progress shown while it runs); the import places the firms it touched.
 
-The import itself is services/ingest/imports.py (one transaction, audited); this module only keeps the upload on
-disk and the job's progress in memory (a restart forgets running jobs; the import either committed or not).
+The import itself is services/ingest/imports.py (one transaction, audited), run like the preview in a worker
+process with a memory limit (web/worker.py); this module keeps the upload on disk and the job's progress in
+memory (a restart forgets running jobs; the import either committed or not).
 An upload is kept from the preview until its import has committed or failed, then deleted; folders left
 behind (previewed but never imported) are swept at start-up once older than CHAINATLAS_UPLOAD_TTL_HOURS.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 import shutil
@@ -25,8 +27,9 @@ from chainatlas import config
 from chainatlas.ingest.reader import SUPPORTED
 from chainatlas.services.ingest import imports
 from chainatlas.store import db
+from chainatlas.web import worker
+from chainatlas.web.body_limit import MAX_UPLOAD_BYTES, too_large
 
-MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 KINDS = {"enterprises": "企业名单", "products": "主营产品（每行一条产品线）", "relations": "供应关系"}
 UNIT_CHOICES = ("元", "千元", "万元", "百万元", "亿元")
 
@@ -36,7 +39,7 @@ TOKEN = re.compile(r"[0-9a-f]{16}")  # one folder per upload, named by a random 
 
 def upload_dir() -> Path:
     path = config.home() / "uploads"
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
 
 
@@ -73,17 +76,17 @@ async def save_upload(upload: UploadFile) -> tuple[str, Path]:
         raise HTTPException(422, f"文件“{name}”的类型不支持。请上传 {'、'.join(SUPPORTED)} 文件。")
     token = secrets.token_hex(8)
     folder = upload_dir() / token
-    folder.mkdir()
+    folder.mkdir(mode=0o700)
     path = folder / name
     size = 0
-    with open(path, "wb") as out:
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
         while chunk := await upload.read(1 << 20):
             size += len(chunk)
-            if size > MAX_UPLOAD_BYTES:
+            if size > MAX_UPLOAD_BYTES:  # (the body was counted as it came: this is the file alone)
                 out.close()
                 path.unlink()
                 folder.rmdir()
-                raise HTTPException(413, f"文件超过 {MAX_UPLOAD_BYTES // 1024 // 1024} MB，请拆分后分批导入，或用命令行 chainatlas import。")
+                raise HTTPException(413, too_large(MAX_UPLOAD_BYTES))
             out.write(chunk)
     if size == 0:
         path.unlink()
@@ -103,10 +106,16 @@ def uploaded(token: str) -> Path:
 
 
 def preview(path: Path, kind: str, mapping: dict | None = None) -> dict:
+    """The mapping preview, read in a worker process (web/worker.py): a file that breaks the reader ends that
+    process, and the page shows the Chinese error."""
     try:
-        p = imports.preview(path, kind=kind, mapping=mapping)
-    except ValueError as exc:  # ReadError, MappingError, ImportProblem: Chinese messages naming the file
+        return worker.run(preview_in_worker, path, kind, mapping)
+    except (ValueError, worker.WorkerFailed) as exc:  # ReadError, MappingError, ImportProblem: Chinese messages
         return {"error": str(exc), "file_name": path.name, "kind": kind}
+
+
+def preview_in_worker(path: Path, kind: str, mapping: dict | None, progress: Callable[..., None]) -> dict:
+    p = imports.preview(path, kind=kind, mapping=mapping)
     fields = imports.FIELDS_OF[kind]
     money = {u.header: u for u in p.units}
     return {
@@ -122,6 +131,25 @@ def preview(path: Path, kind: str, mapping: dict | None = None) -> dict:
         "fields": [{"id": f.id, "label_zh": f.label_zh} for f in fields],
         "sample": p.sample,
     }
+
+
+def import_in_worker(url: str, path: Path, kind: str, mapping: dict | None, zone_id: str, chain_id: str,
+                     by_user: str, progress: Callable[..., None]) -> dict:
+    """The import, which places the firms it touched (as on the command line), in one transaction, in the worker
+    process."""
+    classified = None
+    with db.session_scope(url) as session:
+        if kind == "enterprises":
+            summary = imports.import_enterprises(session, path, zone_id=zone_id, mapping=mapping, by_user=by_user,
+                                                 progress=progress)
+        elif kind == "products":
+            summary = imports.import_products(session, path, mapping=mapping, by_user=by_user, progress=progress)
+        else:
+            summary = imports.import_relations(session, path, mapping=mapping, by_user=by_user, progress=progress)
+        if not summary.already_imported:
+            classified = {"chain_id": chain_id, "placed": summary.placed.get(chain_id, 0)}
+    return {"summary": {k: v for k, v in vars(summary).items() if k != "problems"},
+            "problems": [p.as_dict() for p in summary.problems], "classified": classified}
 
 
 def mapping_from_form(columns: list[dict], form: dict[str, Any]) -> dict:
@@ -204,20 +232,9 @@ class Jobs:
             job.stage, job.done, job.total = stage, done, total
 
         try:
-            with db.session_scope(url) as session:
-                if job.kind == "enterprises":
-                    summary = imports.import_enterprises(session, path, zone_id=zone_id, mapping=mapping,
-                                                         by_user=job.by_user, progress=progress)
-                elif job.kind == "products":
-                    summary = imports.import_products(session, path, mapping=mapping, by_user=job.by_user,
-                                                      progress=progress)
-                else:
-                    summary = imports.import_relations(session, path, mapping=mapping, by_user=job.by_user,
-                                                       progress=progress)
-                if not summary.already_imported:  # the import placed the firms it touched, as on the command line
-                    job.classified = {"chain_id": chain_id, "placed": summary.placed.get(chain_id, 0)}
-            job.summary = {k: v for k, v in vars(summary).items() if k != "problems"}
-            job.problems = [p.as_dict() for p in summary.problems]
+            done = worker.run(import_in_worker, url, path, job.kind, mapping, zone_id, chain_id, job.by_user,
+                              progress=progress)
+            job.summary, job.problems, job.classified = done["summary"], done["problems"], done["classified"]
             on_change()
             outcome = ("done", "")
         except Exception as exc:  # shown on the page; the transaction was rolled back

@@ -1,19 +1,22 @@
 """Who is asking and may they: session login, roles, CSRF tokens and login throttling for the web app.
 
-Sessions are Starlette's signed cookie (itsdangerous, key = config.secret_key()); it holds only the user id
-and the CSRF token. The user row is re-read at most every few seconds (web/cache.py), so a deactivated account stops soon.
+Sessions are Starlette's signed cookie (itsdangerous, key = config.secret_key()); it holds the user id, the
+user's session version at login and the CSRF token. A session whose version is older than the user's has ended
+(logout, password change or reset, deactivation: services/accounts/auth.py). The user row is re-read at most
+every few seconds (web/cache.py, at once in the process that made the change), so other workers see it soon.
+A browser that signed in keeps a signed device id (DEVICE_COOKIE), which lets it past the back-off strangers'
+guesses cause (services/accounts/throttle.py).
 """
 
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import secrets
-import threading
-import time
-from collections import deque
 from collections.abc import Iterator
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, Response
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
@@ -71,7 +74,7 @@ async def current_user(request: Request) -> auth.UserInfo:
         hit, user = users.cached(user_id)
         if not hit:
             user = await run_in_threadpool(users.load, user_id)
-    if user is None:
+    if user is None or request.session.get("sv") != user.session_version:  # ended: logout, new password, …
         request.session.pop("uid", None)
         raise LoginRequired()
     request.state.user = user
@@ -102,30 +105,53 @@ def log_in(request: Request, user: auth.UserInfo) -> None:
     request.session.clear()
     request.app.state.user_cache.forget(user.id)
     request.session["uid"] = user.id
+    request.session["sv"] = user.session_version
     request.session["csrf"] = secrets.token_urlsafe(32)
 
 
-class LoginThrottle:
-    """At most `limit` failed logins per client address in `window` seconds (the per-account lockout is in auth)."""
+DEVICE_COOKIE = "chainatlas_device"
+DEVICE_DAYS = 365
 
-    def __init__(self, limit: int = 20, window: float = 600.0) -> None:
-        self.limit, self.window = limit, window
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        q = self._failures.setdefault(key, deque())
-        while q and q[0] < now - self.window:
-            q.popleft()
-        return q
+def client_address(request: Request) -> str:
+    """The client's address: the connection's, or where it is a configured proxy (CHAINATLAS_TRUSTED_PROXIES) the
+    nearest X-Forwarded-For entry that is not one. Anyone else's X-Forwarded-For is ignored."""
+    peer = request.client.host if request.client else ""
+    proxies = request.app.state.trusted_proxies
 
-    def check(self, key: str) -> None:
-        with self._lock:
-            q = self._recent(key, time.monotonic())
-            if len(q) >= self.limit:
-                wait = int(q[0] + self.window - time.monotonic()) // 60 + 1
-                raise HTTPException(429, f"登录失败次数过多，请 {wait} 分钟后再试。")
+    def trusted(address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in net for net in proxies)
 
-    def failed(self, key: str) -> None:
-        with self._lock:
-            self._recent(key, time.monotonic()).append(time.monotonic())
+    if not trusted(peer):
+        return peer or "?"
+    hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
+    while hops and trusted(hops[-1]):
+        hops.pop()
+    return hops[-1] if hops else peer
+
+
+def _devices(request: Request) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(request.app.state.secret_key, salt="chainatlas-device")
+
+
+def login_source(request: Request, username: str) -> str:
+    """What a login's failures count under: the browser's device id if it signed in as this user before, else
+    its address."""
+    cookie = request.cookies.get(DEVICE_COOKIE, "")
+    try:
+        name, device = _devices(request).loads(cookie, max_age=DEVICE_DAYS * 86400)
+    except (BadSignature, ValueError, TypeError):
+        name = device = None
+    if name == username.strip() and isinstance(device, str):
+        return f"device:{device[:64]}"
+    return f"addr:{client_address(request)}"
+
+
+def remember_device(request: Request, response: Response, username: str) -> None:
+    device = secrets.token_urlsafe(16)
+    response.set_cookie(DEVICE_COOKIE, _devices(request).dumps([username, device]), max_age=DEVICE_DAYS * 86400,
+                        httponly=True, samesite="lax", secure=request.app.state.cookie_secure)

@@ -1,4 +1,5 @@
-"""Users, roles and logins: argon2 password hashes, lockout after repeated failures, no default password.
+"""Users, roles and logins: argon2 password hashes, back-off after repeated failures (throttle.py), no default
+password, a session version that ends every session of a user at once.
 
 Roles: admin (everything, incl. users), analyst (imports, placement corrections, projects),
 viewer (reads everything, changes nothing), leader (dashboards, read only).
@@ -9,13 +10,14 @@ adds colleagues, resets passwords, changes roles and disables accounts on the we
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chainatlas.services.accounts import throttle
 from chainatlas.store.db import audit
 from chainatlas.store.models import User
 
@@ -23,8 +25,6 @@ ROLES = ("admin", "analyst", "viewer", "leader")
 ROLE_NAMES = {"admin": "管理员", "analyst": "分析员", "viewer": "只读用户", "leader": "领导"}
 WRITE_ROLES = frozenset({"admin", "analyst"})
 MIN_PASSWORD_LENGTH = 10
-MAX_FAILED_LOGINS = 5  # consecutive failures before the account is locked
-LOCKOUT = timedelta(minutes=15)
 
 _hasher = PasswordHasher()
 # Verifying against this when the user does not exist keeps the response time the same,
@@ -43,6 +43,7 @@ class UserInfo:
     display_name: str
     role: str
     active: bool
+    session_version: int = 0
 
     @property
     def can_write(self) -> bool:
@@ -54,7 +55,8 @@ class UserInfo:
 
 
 def _info(user: User) -> UserInfo:
-    return UserInfo(user.id, user.username, user.display_name or user.username, user.role, user.active)
+    return UserInfo(user.id, user.username, user.display_name or user.username, user.role, user.active,
+                    user.session_version or 0)
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -97,8 +99,28 @@ def set_password(session: Session, username: str, password: str, *, by_user: str
     user = _get(session, username)
     check_password_rules(password)
     user.password_hash = hash_password(password)
-    user.failed_logins, user.locked_until = 0, None
+    _end_sessions(user)
+    throttle.clear(session, user.username)
     audit(session, by_user, "user.password", "user", user.id, None, {"username": username})
+
+
+def _end_sessions(user: User) -> None:
+    user.session_version = (user.session_version or 0) + 1
+
+
+def end_sessions(session: Session, user_id: int) -> None:
+    """Log the user out everywhere (every browser, every worker): their session cookies name an older version."""
+    user = session.get(User, user_id)
+    if user is not None:
+        _end_sessions(user)
+
+
+def unlock(session: Session, username: str, *, by_user: str) -> int:
+    """Forget the user's failed logins, so no source waits any more; returns how many were forgotten."""
+    user = _get(session, username)
+    n = throttle.clear(session, user.username)
+    audit(session, by_user, "user.unlock", "user", user.id, None, {"username": user.username, "failures": n})
+    return n
 
 
 def list_users(session: Session) -> list[UserInfo]:
@@ -117,39 +139,36 @@ def _get(session: Session, username: str) -> User:
     return user
 
 
-def authenticate(session: Session, username: str, password: str, *, now: datetime | None = None) -> UserInfo:
-    """Check a login. Failures count per account; after MAX_FAILED_LOGINS the account locks for LOCKOUT.
+def authenticate(session: Session, username: str, password: str, *, source: str,
+                 now: datetime | None = None) -> UserInfo:
+    """Check a login from a source (throttle.py: "addr:IP" or "device:ID"). Failures count per user and source;
+    past a few, that source waits before it may try again, and no other source does.
 
-    The caller commits the session either way, so failure counts persist.
+    The caller commits the session either way, so failures persist.
     """
     now = now or datetime.now(timezone.utc)
+    username = username.strip()
+    delay = throttle.wait(session, username, source, now=now)
+    if delay:
+        seconds = int(delay.total_seconds()) + 1
+        raise AuthError(f"登录失败次数过多，请 {seconds} 秒后再试。如忘记密码，请联系管理员重置。")
     refused = AuthError("用户名或密码错误。")
-    user = session.scalar(select(User).where(User.username == username.strip()))
+    user = session.scalar(select(User).where(User.username == username))
     if user is None or not user.active:
         try:
             _hasher.verify(_DUMMY_HASH, password)
         except VerificationError:
             pass
+        throttle.failed(session, username, source, now=now)
         raise refused
-    locked_until = _aware(user.locked_until)
-    if locked_until is not None and locked_until > now:
-        minutes = max(1, int((locked_until - now).total_seconds() // 60) + 1)
-        raise AuthError(f"该账号因连续 {MAX_FAILED_LOGINS} 次密码错误已被锁定，请 {minutes} 分钟后再试，或请管理员重置密码。")
     try:
         _hasher.verify(user.password_hash, password)
     except (VerifyMismatchError, InvalidHashError, VerificationError):
-        user.failed_logins = (user.failed_logins or 0) + 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.locked_until = now + LOCKOUT
-            user.failed_logins = 0
-            audit(session, user.username, "user.locked", "user", user.id, None, {"until": user.locked_until.isoformat()})
-            raise AuthError(
-                f"连续 {MAX_FAILED_LOGINS} 次密码错误，账号已锁定 {int(LOCKOUT.total_seconds() // 60)} 分钟。"
-            ) from None
+        throttle.failed(session, username, source, now=now)
         raise refused from None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.failed_logins, user.locked_until = 0, None
+    throttle.succeeded(session, username, source)
     return _info(user)
 
 
@@ -165,7 +184,7 @@ class UserRecord:
     display_name: str
     role: str
     active: bool
-    locked_until: datetime | None  # set only while a lockout is in force
+    delayed: bool  # some source must wait before trying this user's password again
     created_at: datetime | None
 
     @property
@@ -175,21 +194,20 @@ class UserRecord:
 
 def user_records(session: Session, *, now: datetime | None = None) -> list[UserRecord]:
     now = now or datetime.now(timezone.utc)
-    rows = []
-    for u in session.scalars(select(User).order_by(User.username)):
-        locked = _aware(u.locked_until)
-        rows.append(UserRecord(u.id, u.username, u.display_name or "", u.role, u.active,
-                               locked if locked is not None and locked > now else None, _aware(u.created_at)))
-    return rows
+    delayed = throttle.delayed_users(session, now=now)
+    return [UserRecord(u.id, u.username, u.display_name or "", u.role, u.active, u.username in delayed,
+                       _aware(u.created_at)) for u in session.scalars(select(User).order_by(User.username))]
 
 
 def _keep_an_admin(session: Session, user: User) -> None:
     """Refuse a change that would leave no active administrator: nobody could manage users from the browser."""
     if user.role != "admin" or not user.active:
         return
-    others = session.scalar(
-        select(func.count(User.id)).where(User.role == "admin", User.active.is_(True), User.id != user.id)
-    )
+    # the active admins' rows locked (PostgreSQL; SQLite has one writer): two admins disabling each other at once
+    # cannot both pass this check
+    others = session.scalars(
+        select(User.id).where(User.role == "admin", User.active.is_(True), User.id != user.id).with_for_update()
+    ).all()
     if not others:
         raise AuthError(f"“{user.username}”是唯一可用的管理员账号，不能停用或改为其他角色。请先添加（或启用）另一个管理员账号。")
 
@@ -217,4 +235,6 @@ def set_active(session: Session, username: str, active: bool, *, by_user: str) -
     audit(session, by_user, "user.enable" if active else "user.disable", "user", user.id,
           {"active": user.active}, {"active": active})
     user.active = active
+    if not active:
+        _end_sessions(user)  # re-enabling later does not bring these sessions back
     return _info(user)

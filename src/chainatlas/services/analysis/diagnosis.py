@@ -19,16 +19,20 @@ import io
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 
 import numpy as np
 import polars as pl
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from chainatlas import config
+from chainatlas.domain.cells import csv_cell
 from chainatlas.domain.chain import Chain, load_chain
 from chainatlas.domain.money import format_yuan
 from chainatlas.engines import relatedness as rel
 from chainatlas.services.placement.placements import MANUAL, RULE
+from chainatlas.services.analysis.matrix import load_baseline, rollup_frame
 from chainatlas.services.analysis.settings import AnalysisSettings, load_settings
 from chainatlas.services.catalog.zones import resolve_zone
 from chainatlas.store.models import Designation, Enterprise, Placement, Project, Relation, Zone
@@ -209,16 +213,7 @@ class _World:
     zone: Zone
     zone_firms: pl.DataFrame  # id, name, measures, listed, leader, designated, demo
     is_demo: bool
-
-
-def _rollup_frame(chain: Chain) -> pl.DataFrame:
-    rows: list[tuple[str, str]] = []
-    for node in chain.nodes.values():
-        current: str | None = node.id
-        while current is not None:
-            rows.append((node.id, current))
-            current = chain.nodes[current].parent
-    return pl.DataFrame(rows, schema={"node": pl.String, "rolled": pl.String}, orient="row")
+    baseline: str = ""  # the baseline matrix file the regions and totals come from; "" for the database
 
 
 def _fetch(session: Session, stmt: Select) -> list[tuple]:
@@ -281,11 +276,15 @@ def _effective_pairs(session: Session, chain_id: str, vetoes: pl.DataFrame, zone
     return _apply_vetoes(pairs, vetoes)
 
 
-def _load_world(session: Session, zone_id: str, chain_id: str, zone_only: bool = False) -> _World:
-    """Read what the diagnosis needs; zone_only skips the other regions (enough for a leader's view)."""
+def _load_world(session: Session, zone_id: str, chain_id: str, zone_only: bool = False,
+                baseline: Path | None = None) -> _World:
+    """Read what the diagnosis needs; zone_only skips the other regions (enough for a leader's view). With a
+    baseline matrix (`chainatlas matrix`), the regions and totals the zone is compared with are the baseline's
+    (a national registry placed on Spark) instead of the firms in the database; the zone's own firms still come
+    from the database."""
     chain = load_chain(chain_id)
     zone = resolve_zone(session, zone_id)
-    rollup = _rollup_frame(chain)
+    rollup = rollup_frame(chain)
     vetoes = _vetoes(session, chain)
     placed = (
         _effective_pairs(session, chain.id, vetoes, zone.id if zone_only else None)
@@ -343,7 +342,7 @@ def _load_world(session: Session, zone_id: str, chain_id: str, zone_only: bool =
             *(pl.col(k).sum().alias(k) for k in ("listed", "leader", "designated")),
         )
     )
-    return _World(
+    world = _World(
         chain=chain, node_ids=nodes, rollup=rollup, placed=placed, zone_placed=zone_placed,
         zone_stats={row["node"]: row for row in zone_stats.iter_rows(named=True)},
         zone_chain_total=zone_placed["firm"].n_unique(), regions=regions,
@@ -351,6 +350,12 @@ def _load_world(session: Session, zone_id: str, chain_id: str, zone_only: bool =
         row_totals=by_city["n"].to_numpy().astype(float), node_all=node_all, city_totals=city_totals,
         all_total=sum(city_totals.values()), zone=zone, zone_firms=zone_firms, is_demo=is_demo,
     )
+    if baseline is not None and not zone_only:
+        national = load_baseline(baseline, chain)
+        world.regions, world.x, world.row_totals = national.regions, national.x, national.row_totals
+        world.node_all, world.city_totals = national.node_all, national.city_totals
+        world.all_total, world.baseline = sum(national.city_totals.values()), Path(baseline).name
+    return world
 
 
 # ---------------------------------------------------------------- diagnosis
@@ -496,10 +501,12 @@ def diagnose(
     chain_id: str = "nev-icv",
     settings: AnalysisSettings | None = None,
     extra_firms: list[HypotheticalFirm] | None = None,
+    baseline: Path | None = None,
 ) -> Diagnosis:
-    """Node strength, verdicts, relatedness and ranked gaps for a zone; extra_firms are added in memory only."""
+    """Node strength, verdicts, relatedness and ranked gaps for a zone; extra_firms are added in memory only.
+    baseline: a region × node matrix to compare the zone with (default CHAINATLAS_BASELINE; none: the database)."""
     settings = settings or load_settings()
-    world = _load_world(session, zone_id, chain_id)
+    world = _load_world(session, zone_id, chain_id, baseline=baseline or config.baseline_path())
     return _diagnose(session, world, settings, list(extra_firms or []))
 
 
@@ -553,6 +560,7 @@ def _diagnose(session: Session, world: _World, settings: AnalysisSettings, extra
 
     # Benchmark for LQ.
     bench = settings.benchmark
+    bench_text = bench.describe() + (f"，全国基准矩阵 {world.baseline}" if world.baseline else "")
     if bench.kind == "all":
         bench_nodes, bench_total = node_all, float(all_total)
         peer_rows = np.ones(len(regions), dtype=bool)
@@ -619,10 +627,10 @@ def _diagnose(session: Session, world: _World, settings: AnalysisSettings, extra
         if lq_j is not None and zone_total:
             reasons.append(
                 f"区位商 {lq_j:.2f} = 本区占比 {count / zone_total:.2%}（{count}/{zone_total}）÷ "
-                f"基准占比 {bench_nodes[j] / bench_total:.2%}（{int(bench_nodes[j])}/{int(bench_total)}，{bench.describe()}）"
+                f"基准占比 {bench_nodes[j] / bench_total:.2%}（{int(bench_nodes[j])}/{int(bench_total)}，{bench_text}）"
             )
         elif node_all[j]:
-            reasons.append(f"区位商无法计算：基准（{bench.describe()}）中该环节无企业，或本区无企业名录")
+            reasons.append(f"区位商无法计算：基准（{bench_text}）中该环节无企业，或本区无企业名录")
         reasons.extend(why)
         quadrant, dens_j, peer_j = "", None, None
         # A node no firm anywhere is on has no relatedness to speak of (its density is 0 by construction).
@@ -648,7 +656,7 @@ def _diagnose(session: Session, world: _World, settings: AnalysisSettings, extra
     return Diagnosis(
         zone_id=zone.id, chain_id=chain.id, nodes=result, gaps=gaps, generated_at=datetime.now(timezone.utc),
         is_demo=world.is_demo or bool(zf["demo"].any()), zone_name=zone.name, zone_firm_count=zone_total,
-        zone_chain_firm_count=zone_chain_total, benchmark=bench.describe(), region_count=len(regions), coi=coi,
+        zone_chain_firm_count=zone_chain_total, benchmark=bench_text, region_count=len(regions), coi=coi,
         settings_source=settings.source, hypothetical=extra,
     )
 
@@ -930,7 +938,7 @@ def what_if(
 ) -> WhatIf:
     """Diagnosis and leader views before and after adding hypothetical firms; the database is only read."""
     settings = settings or load_settings()
-    world = _load_world(session, zone_id, chain_id)
+    world = _load_world(session, zone_id, chain_id, baseline=config.baseline_path())
     before = _diagnose(session, world, settings, [])
     after = _diagnose(session, world, settings, list(firms))
     before_gap = {g.node_id: g.opportunity for g in before.gaps}
@@ -995,10 +1003,10 @@ def diagnosis_to_csv(diagnosis: Diagnosis) -> str:
     for ns in diagnosis.nodes.values():
         gap = gaps.get(ns.node_id)
         writer.writerow([
-            ns.node_id, ns.name_zh, ns.stage, int(ns.core), ns.verdict, ns.firm_count, ns.capital_yuan, ns.revenue_yuan,
+            ns.node_id, csv_cell(ns.name_zh), ns.stage, int(ns.core), ns.verdict, ns.firm_count, ns.capital_yuan, ns.revenue_yuan,
             ns.output_yuan, ns.listed_count, ns.designated_count, ns.leader_count,
             "" if ns.lq is None else round(ns.lq, 4), "" if ns.density is None else round(ns.density, 4),
             "" if ns.peer_density is None else round(ns.peer_density, 4), ns.quadrant,
-            gap.gap_type if gap else "", gap.opportunity if gap else "", "；".join(ns.reasons),
+            gap.gap_type if gap else "", gap.opportunity if gap else "", csv_cell("；".join(ns.reasons)),
         ])
     return buf.getvalue()

@@ -1,7 +1,11 @@
-"""The demo zone: 武汉经开区 with well-known real companies of the chain (public facts) and generated firms.
+"""The demo zone: 武汉经开区 with well-known real companies of the chain (public facts) and generated local firms.
 
 Everything loaded here has source = "demo"; generated firms also say 程序生成 in their notes, and the
-UI and reports label demo data. Deterministic: the same seed gives the same demo every time.
+UI and reports label demo data. Firms outside the zone are real: the companies of companies.yaml and the national
+reference set (services/catalog/reference.py), with their public facts only — so a target list names real firms
+and nothing invented is attached to them. Generated firms are only the zone's own local list, and generated supply
+relations only link them to the zone's leaders, without amounts (an amount would be an invented fact about a real
+leader). Deterministic: the same seed gives the same demo every time.
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ from sqlalchemy.orm import Session
 from chainatlas.domain.chain import Chain, load_chain
 from chainatlas.domain.uscc import ALPHABET, check_digit
 from chainatlas.services.catalog.chains import sync_chain
+from chainatlas.services.catalog.reference import load_reference
 from chainatlas.services.demo.ledger import load_demo_ledger
+from chainatlas.services.demo.sites import load_demo_sites
 from chainatlas.services.placement.placements import classify_enterprises, effective_placements
 from chainatlas.services.catalog.zones import load_zone
 from chainatlas.store.db import audit
@@ -70,10 +76,21 @@ def _load_regions(session: Session, companies: dict, zone: Zone) -> None:
 
 
 def _real_companies(session: Session, companies: dict, zone: Zone) -> list[Enterprise]:
+    """The companies of companies.yaml; one the database holds already (the reference set loaded by `init`, by
+    stock code or name) is not added twice — the zone's leaders are marked on it."""
     out = []
     for group in ("oems", "suppliers"):
         for c in companies[group]:
             in_zone = bool(c.get("in_zone"))
+            same = Enterprise.name == c["name"]
+            if c.get("listing"):
+                same = same | (Enterprise.listing_code == c["listing"])
+            held = session.scalar(select(Enterprise).where(same).limit(1))
+            if held is not None:
+                if in_zone:
+                    held.zone_id, held.is_leader = zone.id, bool(c.get("leader"))
+                out.append(held)
+                continue
             ent = Enterprise(
                 name=c["name"],
                 short_name=c.get("short", ""),
@@ -164,46 +181,40 @@ def load_demo(session: Session, zone_id: str = "wuhan-edz", chain_id: str = "nev
     _load_regions(session, companies, zone)
 
     real = _real_companies(session, companies, zone)
-    generated: list[Enterprise] = []
-    other_cities = [c for c in companies["cities"] if c != "4201"]
-    for node_id, count in profile["local"].items():
-        generated += [_generated_firm(rng, chain, node_id, profile, "4201", "武汉市", zone) for _ in range(count)]
-    for node in chain.segments():
-        for _ in range(profile["elsewhere_per_node"]):
-            city = rng.choice(other_cities)
-            generated.append(_generated_firm(rng, chain, node.id, profile, city, companies["cities"][city], None))
+    generated = [
+        _generated_firm(rng, chain, node_id, profile, "4201", "武汉市", zone)
+        for node_id, count in profile["local"].items() for _ in range(count)
+    ]
     session.add_all(generated)
     session.flush()
 
     placed = classify_enterprises(session, chain).inserted
-    relations = _generated_relations(session, rng, real + generated, zone)
+    reference = load_reference(session, chain.id)
+    relations = _generated_relations(session, rng, real, generated, zone)
     projects = len(load_demo_ledger(session, zone_id=zone.id))
-    audit(session, by_user, "demo.load", "zone", zone.id, None, {"enterprises": len(real) + len(generated)})
+    load_demo_sites(session, zone, chain, profile["seed"] + 26)  # its own generator: the rest stays as it was
+    total = len(real) + len(generated) + reference
+    audit(session, by_user, "demo.load", "zone", zone.id, None, {"enterprises": total})
     local = sum(1 for e in real + generated if e.zone_id == zone.id)
-    return DemoSummary(len(real) + len(generated), local, relations, placed, projects)
+    return DemoSummary(total, local, relations, placed, projects)
 
 
-def _generated_relations(session: Session, rng: random.Random, firms: list[Enterprise], zone: Zone) -> int:
-    """Generated supply relations (演示): OEMs buy each node from a few suppliers, local ones when there are any."""
-    oems = [e for e in firms if e.industry_code == "3612" and e.source == DEMO and e.products]
-    placements = effective_placements(session, "nev-icv", [e.id for e in firms])
+def _generated_relations(
+    session: Session, rng: random.Random, real: list[Enterprise], generated: list[Enterprise], zone: Zone
+) -> int:
+    """Generated supply relations (演示): the zone's leaders buy each node from a few generated local firms."""
+    leaders = [e for e in real if e.is_leader and e.zone_id == zone.id]
+    placements = effective_placements(session, "nev-icv", [e.id for e in generated])
     by_node: dict[str, list[Enterprise]] = {}
-    for ent in firms:
-        if ent.industry_code == "3612":
-            continue
+    for ent in generated:
         for p in placements.get(ent.id, []):
             by_node.setdefault(p.node_id, []).append(ent)
     seen: set[tuple[int, int]] = set()
-    for oem in oems:
+    for oem in leaders:
         for node_id, suppliers in sorted(by_node.items()):
             if rng.random() < 0.35:
                 continue
-            local = [s for s in suppliers if s.zone_id == zone.id]
-            outside = [s for s in suppliers if s.zone_id != zone.id]
-            pool = (rng.sample(local, min(2, len(local))) if local and oem.zone_id == zone.id else []) + rng.sample(
-                outside, min(rng.randint(1, 2), len(outside))
-            )
-            for supplier in pool:
+            for supplier in rng.sample(suppliers, min(2, len(suppliers))):
                 if (supplier.id, oem.id) in seen or supplier.id == oem.id:
                     continue
                 seen.add((supplier.id, oem.id))
@@ -214,7 +225,6 @@ def _generated_relations(session: Session, rng: random.Random, firms: list[Enter
                         node_id=node_id,
                         product=supplier.products[0].product if supplier.products else "",
                         year=rng.choice([2022, 2023]),
-                        value_yuan=rng.randint(2, 400) * 1_000_000 if rng.random() < 0.6 else None,
                         source="demo:generated",
                     )
                 )

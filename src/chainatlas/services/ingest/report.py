@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chainatlas.domain.cells import formula_like
 from chainatlas.ingest.records import Problem
 from chainatlas.services.ingest.source import ImportSummary
 from chainatlas.store.models import HeldRow
@@ -32,10 +33,16 @@ def write_error_report(problems: list[Problem], out: Path) -> Path:
     try:
         ws = wb.add_worksheet("问题清单")
         head = wb.add_format({"bold": True, "bg_color": "#FCE4D6", "border": 1})
+        quoted = wb.add_format({"quote_prefix": True})  # the user's cell as text, never a formula (domain/cells.py)
         for j, h in enumerate(ERROR_HEADERS):
             ws.write(0, j, h, head)
         for r, pr in enumerate(problems, start=1):
-            ws.write_row(r, 0, (pr.file, pr.row, pr.column, pr.value, pr.problem, pr.action))
+            for j, value in enumerate((pr.file, pr.row, pr.column, pr.value, pr.problem, pr.action)):
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    ws.write_number(r, j, value)
+                elif value is not None:
+                    text = str(value)
+                    ws.write_string(r, j, text, quoted if formula_like(text) else None)
         ws.set_column(0, 0, 24)
         ws.set_column(2, 3, 22)
         ws.set_column(4, 5, 48)

@@ -25,6 +25,7 @@ from openpyxl.styles import Alignment, Font
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from chainatlas.domain.cells import formula_like
 from chainatlas.domain.chain import Chain, ChainFileError, load_chain
 from chainatlas.domain.money import WAN, YI, yi
 from chainatlas.domain.stages import (
@@ -167,7 +168,7 @@ def export_ledger(
     formats = [(j, "0.00" if c.kind in ("yi", "wan_usd") else "yyyy-mm-dd")
                for j, c in enumerate(COLUMNS, start=1) if c.kind in ("yi", "wan_usd", "date")]
     for i, p in enumerate(projects, start=1):
-        ws.append([_cell_out(c, p, i, zone.name, parks, investors, node_names) for c in COLUMNS])
+        _append(ws, 3 + i, [_cell_out(c, p, i, zone.name, parks, investors, node_names) for c in COLUMNS])
         for j, fmt in formats:  # row 3 is the header; ws.max_row would rescan every cell (quadratic)
             ws.cell(3 + i, j).number_format = fmt
     ws.freeze_panes = "D4"
@@ -177,21 +178,32 @@ def export_ledger(
     row = 1
     for p in projects:
         for c in p.stage_changes:
-            hs.append([p.code, p.name, c.from_stage or "", c.to_stage, c.changed_on, c.reason, c.by_user,
-                       _dt_out(c.at)])
             row += 1
+            _append(hs, row, [p.code, p.name, c.from_stage or "", c.to_stage, c.changed_on, c.reason, c.by_user,
+                              _dt_out(c.at)])
             hs.cell(row, 5).number_format = "yyyy-mm-dd"
     acts = wb.create_sheet(ACTIVITY_SHEET)
     _header(acts, 1, [f.label_zh for f in ACTIVITY_FIELDS], [14, 30, 12, 8, 50, 12])
     row = 1
     for p in projects:
         for a in p.activities:
-            acts.append([p.code, p.name, a.on, a.kind, a.content, a.by_user])
             row += 1
+            _append(acts, row, [p.code, p.name, a.on, a.kind, a.content, a.by_user])
             acts.cell(row, 3).number_format = "yyyy-mm-dd"
     _monthly_summary(wb.create_sheet(SUMMARY_SHEET), session, zone, year, as_of, chain_id or "nev-icv")
     wb.save(str(path))
     return len(projects)
+
+
+def _append(ws: Any, row: int, values: list[Any]) -> None:
+    """Append row number `row` with its text kept as text: openpyxl makes any string starting with "=" a formula,
+    so formula-like text (domain/cells.py) is set back to a string cell with Excel's quote prefix."""
+    ws.append(values)
+    for j, value in enumerate(values, start=1):
+        if formula_like(value):
+            cell = ws.cell(row, j)
+            cell.data_type = "s"
+            cell.quotePrefix = True
 
 
 def _title(ws: Any, title: str, width: int, subtitle: str) -> None:

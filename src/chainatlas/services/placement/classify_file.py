@@ -22,10 +22,18 @@ from typing import BinaryIO
 
 import polars as pl
 
+from chainatlas.domain.cells import FORMULA_LEAD
 from chainatlas.domain.chain import Chain
 from chainatlas.engines.classify_batch import BatchClassifier, classify_frame_parallel, processes_for
 from chainatlas.ingest.columnar import WHITESPACE as _WHITESPACE, clean as _clean
-from chainatlas.ingest.mapping import ENTERPRISE_FIELDS, FieldSpec, MappingError, load_mapping_file, map_headers
+from chainatlas.ingest.mapping import (
+    ENTERPRISE_FIELDS,
+    FieldSpec,
+    HeaderMapping,
+    MappingError,
+    load_mapping_file,
+    map_headers,
+)
 from chainatlas.ingest.reader import HEADER_SCAN_ROWS, ReadError, detect_encoding, locate_header, read_table
 from chainatlas.ingest.values import clean_text
 from chainatlas.services.placement.classify_workers import PartWorkers, WorkerFailed
@@ -33,7 +41,7 @@ from chainatlas.services.placement.classify_workers import PartWorkers, WorkerFa
 # The firm's own key in the user's file; synonyms are in ingest's normalised form (lower case, no punctuation).
 ID_FIELD = FieldSpec("id", "编号", ("id", "编号", "企业编号", "企业id", "记录编号", "entid", "enterpriseid", "序号"))
 FIELDS = (ID_FIELD, *ENTERPRISE_FIELDS)
-# The fields `_input_frame` reads; the columns of the other fields (address, capital …) are never parsed.
+# The fields `input_frame` reads; the columns of the other fields (address, capital …) are never parsed.
 CLASSIFIED_FIELDS = ("id", "uscc", "listing_code", "name", "products", "business_scope", "industry_code", "industry")
 _GBT_CODE = re.compile(r"[A-T]?(\d{2,4})")
 
@@ -75,7 +83,7 @@ def _csv_layout(path: Path, mapping_file: Path | None) -> _CsvLayout | None:
         mapping = map_headers(headers, FIELDS, load_mapping_file(mapping_file) if mapping_file else None)
         # Only the classified fields' columns are parsed (the rest stay empty), so a row with text only in other
         # columns (an address, a capital, an unmapped header) counts as blank: it has nothing to place.
-        wanted = sorted({c.index for f in CLASSIFIED_FIELDS if (c := mapping.column_of(f))})
+        wanted = classified_columns(mapping)
         width = pl.read_csv(path, has_header=True, skip_rows=h, separator=delimiter, infer_schema=False,
                             truncate_ragged_lines=True, n_rows=0).width
     except (pl.exceptions.PolarsError, ReadError, MappingError):
@@ -89,7 +97,7 @@ def _csv_layout(path: Path, mapping_file: Path | None) -> _CsvLayout | None:
 
 def _read_wanted(source: Path | io.BytesIO, layout: _CsvLayout, skip_rows: int) -> pl.DataFrame:
     """The wanted columns of the rows after the first `skip_rows` (the header included), named cJ (J = the
-    column's index) as `_input_frame` takes them. The columns are given (as many as the header has), so a range
+    column's index) as `input_frame` takes them. The columns are given (as many as the header has), so a range
     of the file reads without its header line. polars' streaming reader gives the same rows as `pl.read_csv`
     for about a fifth less CPU."""
     return (pl.scan_csv(source, has_header=False, skip_rows=skip_rows, separator=layout.delimiter,
@@ -106,11 +114,16 @@ def _read_csv_fast(path: Path, layout: _CsvLayout) -> pl.DataFrame | None:
         return None
 
 
-def _drop_blank_rows(raw: pl.DataFrame, layout: _CsvLayout) -> pl.DataFrame:
+def classified_columns(mapping: HeaderMapping) -> list[int]:
+    """The indices of the columns `input_frame` reads (CLASSIFIED_FIELDS'), in file order."""
+    return sorted({c.index for f in CLASSIFIED_FIELDS if (c := mapping.column_of(f))})
+
+
+def drop_blank_rows(raw: pl.DataFrame, wanted: list[int]) -> pl.DataFrame:
     """A row of empty cells is not a firm (as the ingest reader skips it), though it keeps its row number.
-    Only the parsed columns can hold text; each is looked at only in the rows blank in the ones before."""
+    Only the parsed columns (`wanted`) can hold text; each is looked at only in the rows blank in the ones before."""
     blank = raw.with_row_index("_i")
-    for j in layout.wanted:
+    for j in wanted:
         blank = blank.filter(~pl.col(f"c{j}").str.contains(_NOT_WHITESPACE).fill_null(False))
         if blank.height == 0:
             return raw
@@ -128,18 +141,19 @@ def read_frame(path: Path, mapping_file: Path | None = None) -> pl.DataFrame:
     raw = _read_csv_fast(path, layout) if layout else None
     if layout and raw is not None:
         headers = layout.headers
-        raw = _drop_blank_rows(raw.with_columns(row=pl.int_range(pl.len(), dtype=pl.Int64) + layout.header_row + 2),
-                               layout)
+        raw = drop_blank_rows(raw.with_columns(row=pl.int_range(pl.len(), dtype=pl.Int64) + layout.header_row + 2),
+                              layout.wanted)
     else:
         table = read_table(path, FIELDS)
         headers = table.headers
         raw = pl.DataFrame({f"c{j}": [clean_text(v) for v in col] for j, col in enumerate(table.columns)}
                            | {"row": table.row_numbers}, schema_overrides={"row": pl.Int64})
-    return _input_frame(path, headers, raw, mapping_file)
+    return input_frame(path, headers, raw, mapping_file)
 
 
-def _input_frame(path: Path, headers: list[str], raw: pl.DataFrame, mapping_file: Path | None) -> pl.DataFrame:
-    """The batch classifier's input frame from raw cells c0…cN and each row's number in the file."""
+def input_frame(path: Path, headers: list[str], raw: pl.DataFrame, mapping_file: Path | None) -> pl.DataFrame:
+    """The batch classifier's input frame from raw cells c0…cN and each row's number in the file (also for the rows
+    Spark reads: `classify_spark`)."""
     override = load_mapping_file(mapping_file) if mapping_file else None
     mapping = map_headers(headers, FIELDS, override)
 
@@ -189,10 +203,19 @@ def _csv_field(values: pl.Series) -> pl.Series:
     return values.to_frame().select(pl.when(needs).then(quoted).otherwise(pl.col(values.name)))[values.name]
 
 
+def _inert(ids: pl.Series) -> pl.Series:
+    """The input's ids (the user's text) with formula-like ones behind an apostrophe (domain/cells.csv_cell)."""
+    lead = ids.str.contains("^[" + re.escape("".join(FORMULA_LEAD)) + "]")
+    if not lead.any():
+        return ids
+    name = ids.name
+    return ids.to_frame().select(pl.when(lead).then(pl.lit("'") + pl.col(name)).otherwise(pl.col(name)).alias(name))[name]
+
+
 def _csv_rows(result: pl.DataFrame) -> pl.DataFrame:
     """The placement rows' fields as the output holds them: each quoted as minimal quoting quotes it (the evidence
     comes as a CSV field from the engine), to be written as they are."""
-    return pl.DataFrame([_csv_field(result["id"]), _csv_field(result["node_id"]), _csv_field(result["node_name"]),
+    return pl.DataFrame([_csv_field(_inert(result["id"])), _csv_field(result["node_id"]), _csv_field(result["node_name"]),
                          result["score_text"].alias("score"), result["evidence"]])
 
 
@@ -373,9 +396,9 @@ class PlacedPart:
 
 def place_part(read: RangeRead, first_row: int, chain: Chain) -> PlacedPart:
     """Place the rows of one byte range, numbered from `first_row`."""
-    raw = _drop_blank_rows(read.raw.with_columns(row=pl.int_range(pl.len(), dtype=pl.Int64) + first_row),
-                           read.layout)
-    frame = _input_frame(read.path, read.layout.headers, raw, read.mapping_file)
+    raw = drop_blank_rows(read.raw.with_columns(row=pl.int_range(pl.len(), dtype=pl.Int64) + first_row),
+                          read.layout.wanted)
+    frame = input_frame(read.path, read.layout.headers, raw, read.mapping_file)
     result = BatchClassifier(chain, csv_evidence=True).classify_frame(frame)
     ids = result["id"]
     return PlacedPart(_csv_rows(result), {

@@ -19,6 +19,7 @@ import xlsxwriter
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from chainatlas.domain.cells import formula_like
 from chainatlas.domain.chain import load_chain
 from chainatlas.domain.money import yi
 from chainatlas.services.catalog.zones import resolve_zone
@@ -83,6 +84,7 @@ class Sheet:
         f = wb.add_format
         self.fmt = {
             "text": f({"valign": "top", "text_wrap": False}),
+            "quoted": f({"valign": "top", "text_wrap": False, "quote_prefix": True}),  # domain/cells.py
             "int": f({"num_format": "#,##0"}),
             "yi": f({"num_format": "#,##0.00"}),
             "float": f({"num_format": "0.00"}),
@@ -111,7 +113,8 @@ class Sheet:
             elif c.kind in ("int", "yi", "float", "pct"):
                 self.ws.write_number(self.row, j, v, self.fmt[c.kind])
             else:
-                self.ws.write_string(self.row, j, str(v), self.fmt["text"])
+                text = str(v)
+                self.ws.write_string(self.row, j, text, self.fmt["quoted" if formula_like(text) else "text"])
         self.row += 1
 
     def finish(self) -> int:

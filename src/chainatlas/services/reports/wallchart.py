@@ -25,6 +25,7 @@ from chainatlas.engines.wall_layout import (
 from chainatlas.ingest.names import basic, name_key
 from chainatlas.engines.wall_render import layout_to_pdf, layout_to_svg
 from chainatlas.services.reports.printing import require_font
+from chainatlas.services.sites.overview import available_panel
 from chainatlas.services.catalog.zones import resolve_zone
 from chainatlas.store.models import Enterprise, ImportBatch, Zone
 
@@ -113,7 +114,22 @@ def build_wall_spec(session: Session, zone_id: str, chain_id: str = "nev-icv", *
         segments=segments,
         demo=demo,
         footer=f"ChainAtlas 链图 · 生成于 {day:%Y-%m-%d} · 产业链 {chain.id} v{chain.version}",
+        sites=sites_line(session, zone.id, day),
     )
+
+
+def sites_line(session: Session, zone_id: str, day: date) -> str:
+    """The 载体 panel as one paragraph: what each park can offer now, in the units bureaus quote."""
+    rows = available_panel(session, zone_id, day)
+    if not rows:
+        return ""
+    parts = []
+    for r in rows:
+        offer = [f"{label}{value:,.{digits}f}{unit}" for label, value, digits, unit in (
+            ("工业用地", r["land_mu"], 1, "亩"), ("标准厂房", r["factory_m2"], 0, "㎡"), ("写字楼", r["office_m2"], 0, "㎡"))
+            if value]
+        parts.append(f"{r['park']} {'、'.join(offer)}")
+    return f"可供载体（截至 {day:%Y-%m-%d}）：" + "；".join(parts)
 
 
 def _firms(session: Session, ids: set[int]) -> dict[int, Enterprise]:

@@ -64,6 +64,7 @@ class SupplyEdge:
     supplier: str  # normalised key (CSV) or enterprise id as text
     year: int | None
     component: str = ""
+    region: str = ""  # the maker's market or segment (MarkLines region; a customer's province in the database)
 
 
 @dataclass
@@ -109,20 +110,21 @@ def read_marklines(path: str | Path, groups_path: str | Path | None = None) -> S
                 raise BacktestInputError(
                     f"{path} 第 {lineno} 行 model_year 列的值 “{row['model_year']}” 不是年份；请改为四位年份（如 2021）。"
                 )
-            raw_rows.append((maker, supplier, int(m.group(1)) if m else None, (row["component"] or "").strip()))
+            raw_rows.append((maker, supplier, int(m.group(1)) if m else None, (row["component"] or "").strip(),
+                             (row.get("region") or "").strip()))
     # "(Formerly X)" renames: rows under the old name belong to the renamed firm.
     renamed: dict[str, str] = {}
-    for _, supplier, _, _ in raw_rows:
+    for _, supplier, *_ in raw_rows:
         for old in former_names(supplier):
             renamed.setdefault(english_name_key(old), english_name_key(supplier))
     counts: dict[str, dict[str, int]] = {}
     edges = []
-    for maker, supplier, year, component in raw_rows:
+    for maker, supplier, year, component, region in raw_rows:
         key = english_name_key(supplier)
         key = renamed.get(key, key)
         counts.setdefault(key, {}).setdefault(supplier, 0)
         counts[key][supplier] += 1
-        edges.append(SupplyEdge(maker, key, year, component))
+        edges.append(SupplyEdge(maker, key, year, component, region))
     names = {k: max(v, key=v.__getitem__) for k, v in counts.items()}
     groups: dict[str, str] = {}
     if groups_path is not None:
@@ -161,10 +163,12 @@ def relations_from_db(session: Session) -> SupplyData:
             eid = merged[eid]
         return eid
 
+    customer = Enterprise.__table__.alias("customer")
     edges = [
-        SupplyEdge(str(survivor(c)), str(survivor(s)), y, n or p or "")
-        for s, c, y, n, p in session.execute(
-            select(Relation.supplier_id, Relation.customer_id, Relation.year, Relation.node_id, Relation.product)
+        SupplyEdge(str(survivor(c)), str(survivor(s)), y, n or p or "", province or "")
+        for s, c, y, n, p, province in session.execute(
+            select(Relation.supplier_id, Relation.customer_id, Relation.year, Relation.node_id, Relation.product,
+                   customer.c.province_code).join(customer, customer.c.id == Relation.customer_id)
         )
     ]
     ids = {int(e.supplier) for e in edges} | {int(e.customer) for e in edges}
@@ -321,7 +325,7 @@ def run_backtest(
     hidden_mask = np.zeros_like(known)
     for c, s in rankable:
         hidden_mask[row_pos[graph.customer_index[c]], graph.supplier_index[s]] = True
-    codes = _group_codes(graph, data.customer_groups)
+    codes = group_codes(graph, data.customer_groups)
     ks = tuple(sorted(set(ks) | {50}))
     model = linkpred.ranking_metrics(linkpred.score_suppliers(graph, rows, params, codes), known, hidden_mask, ks)
     baseline = linkpred.ranking_metrics(linkpred.popularity_scores(graph, rows), known, hidden_mask, ks)
@@ -339,10 +343,11 @@ def run_backtest(
     )
 
 
-def _group_codes(graph: linkpred.Bipartite, groups: dict[str, str]) -> np.ndarray | None:
+def group_codes(graph: linkpred.Bipartite, groups: dict[str, str]) -> np.ndarray | None:
     if not groups:
         return None
     ids: dict[str, int] = {}
     return np.asarray(
         [ids.setdefault(groups[c], len(ids)) if c in groups else -1 for c in graph.customers], dtype=np.int64
     )
+

@@ -310,7 +310,7 @@ def _fits_with_decisions(session: Session, chain_id: str, node_ids: Sequence[str
     return out
 
 
-def _rests_on_placeholders(evidence: list[dict], placeholder: float) -> bool:
+def rests_on_placeholders(evidence: list[dict], placeholder: float) -> bool:
     """True when every word behind a rule placement came from product lines whose revenue share is a placeholder
     (annual-report extracts write 0.001 or 0.000 beside a line they did not measure): a 0.1 % line is no reason
     to court a mattress maker for drive motors."""
@@ -328,7 +328,7 @@ def _placeholder_only(session: Session, chain_id: str, node_ids: Sequence[str], 
     suspects = {
         eid for eid, text in _plain_rows(session, select(Placement.enterprise_id, evidence_text).where(
             *on_nodes, Placement.method != "manual", evidence_text.like('%"share"%')))
-        if _rests_on_placeholders(json.loads(text), placeholder)
+        if rests_on_placeholders(json.loads(text), placeholder)
     }
     if not suspects:
         return suspects
@@ -337,7 +337,7 @@ def _placeholder_only(session: Session, chain_id: str, node_ids: Sequence[str], 
     for i in range(0, len(ids), 900):  # stay under SQLite's bound-parameter limit
         for eid, method, text in _plain_rows(session, select(Placement.enterprise_id, Placement.method, evidence_text)
                                              .where(*on_nodes, Placement.enterprise_id.in_(ids[i:i + 900]))):
-            if method == "manual" or not _rests_on_placeholders(json.loads(text or "[]"), placeholder):
+            if method == "manual" or not rests_on_placeholders(json.loads(text or "[]"), placeholder):
                 out.discard(eid)
     return out
 
@@ -546,7 +546,8 @@ def _compute_leader_links(session: Session, zone_id: str) -> _LeaderLinks:
         if c in leader_set:
             direct.setdefault(s_, []).append((c, node or product or ""))
     empty = np.zeros(0, dtype=np.int64)
-    if not rel or not leaders:
+    # The graph is built whenever relations exist: a firm not flagged 链主 can still be asked about (suppliers).
+    if not rel:
         return _LeaderLinks(leaders, direct, np.array(sorted(direct), dtype=np.int64), empty, np.zeros(0),
                             None, [], [], None)
     # Current relations count more (see backtest.recency_weights): the ranking forecasts who is bought from next.

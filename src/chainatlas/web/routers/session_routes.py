@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from chainatlas.services.accounts import auth
 from chainatlas.services.accounts.auth import UserInfo
-from chainatlas.web.security import csrf_token, current_user, get_session, log_in
+from chainatlas.web.security import csrf_token, current_user, get_session, log_in, login_source, remember_device
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["api"])
@@ -34,27 +34,33 @@ def login(
     next: str = Form("/"),
     session: Session = Depends(get_session),
 ) -> Response:
-    throttle = request.app.state.login_throttle
-    client = request.client.host if request.client else "?"
-    throttle.check(client)
+    source = login_source(request, username)
     try:
-        user = auth.authenticate(session, username, password)
+        user = auth.authenticate(session, username, password, source=source)
     except auth.AuthError as exc:
-        session.commit()  # keep the failure count and any lockout
-        throttle.failed(client)
+        session.commit()  # keep the failure, shared with every worker
+        waiting = "秒后再试" in str(exc)
         return request.app.state.templates.TemplateResponse(
-            request, "session/login.html", {"error": str(exc), "next": _safe_next(next), "username": username}, status_code=401
-        )
+            request, "session/login.html", {"error": str(exc), "next": _safe_next(next), "username": username},
+            status_code=429 if waiting else 401)
     session.commit()
     log_in(request, user)
     target = _safe_next(next)
     if target == "/" and user.role == "leader":
         target = "/screen"
-    return RedirectResponse(target, status_code=303)
+    response = RedirectResponse(target, status_code=303)
+    remember_device(request, response, user.username)
+    return response
 
 
 @router.post("/logout")
-def logout(request: Request) -> Response:
+def logout(request: Request, session: Session = Depends(get_session)) -> Response:
+    """Ends every session of the user, in every browser and worker (auth.end_sessions)."""
+    user_id = request.session.get("uid")
+    if isinstance(user_id, int):
+        auth.end_sessions(session, user_id)
+        session.commit()
+        request.app.state.user_cache.forget(user_id)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 

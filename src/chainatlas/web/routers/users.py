@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from chainatlas.services.accounts import auth
+from chainatlas.services.accounts import auth, throttle
 from chainatlas.services.accounts.auth import UserInfo
 from chainatlas.store.models import User
 from chainatlas.web.actions import ActionError
@@ -36,11 +36,11 @@ ROLE_HINTS = {
 
 def user_list(session: Session) -> dict:
     return {
-        "users": [dict(jsonable(r), role_zh=r.role_zh, locked=r.locked_until is not None)
+        "users": [dict(jsonable(r), role_zh=r.role_zh, locked=r.delayed)
                   for r in auth.user_records(session)],
         "roles": [{"id": r, "name_zh": auth.ROLE_NAMES[r], "hint": ROLE_HINTS[r]} for r in auth.ROLES],
-        "min_password_length": auth.MIN_PASSWORD_LENGTH, "max_failed_logins": auth.MAX_FAILED_LOGINS,
-        "lockout_minutes": int(auth.LOCKOUT.total_seconds() // 60),
+        "min_password_length": auth.MIN_PASSWORD_LENGTH, "free_failures": throttle.FREE_FAILURES,
+        "first_delay_seconds": int(throttle.FIRST_DELAY.total_seconds()),
     }
 
 

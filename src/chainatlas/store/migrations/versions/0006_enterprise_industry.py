@@ -1,14 +1,14 @@
 """enterprises.industry: the 所属行业 text of the firm's file, which places it as `classify` does
 
-Revision ID: 0004_enterprise_industry
-Revises: 0003
+Revision ID: 0006_enterprise_industry
+Revises: 0005_login_security
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_enterprise_industry"
-down_revision = "0003"
+revision = "0006_enterprise_industry"
+down_revision = "0005_login_security"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,97 @@
+"""The Spark engine (local[2]) against the single-machine path on the same 50,000 generated records: identical
+placements, region × node matrices and match pairs. One Spark session serves every test (conftest `spark`), and
+each command runs once per engine (module fixtures)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from chainatlas.cli.main import app
+
+HEADER = ["id", "node_id", "node_name", "score", "evidence"]
+
+
+def _run(*args: str) -> str:
+    done = CliRunner().invoke(app, list(args))
+    assert done.exit_code == 0, done.output
+    return done.output
+
+
+def _csv_rows(paths: list[Path]) -> list[list[str]]:
+    """The data rows of CSV files read one after another (each file's header row checked and skipped)."""
+    rows = []
+    for path in paths:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            reader = csv.reader(fh)
+            assert next(reader, None) == HEADER, path
+            rows.extend(reader)
+    return rows
+
+
+@pytest.fixture(scope="module")
+def placed(generated_firms: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("single") / "placed.csv"
+    _run("classify", str(generated_firms), "--chain", "nev-icv", "--out", str(out), "--workers", "1")
+    return out
+
+
+@pytest.fixture(scope="module")
+def placed_on_spark(spark, generated_firms: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    out = tmp_path_factory.mktemp("spark") / "placed.csv"
+    said = _run("classify", str(generated_firms), "--chain", "nev-icv", "--out", str(out), "--engine", "spark")
+    return out, said
+
+
+def test_classify_on_spark_equals_one_machine(placed: Path, placed_on_spark: tuple[Path, str]) -> None:
+    folder, said = placed_on_spark
+    parts = sorted(folder.glob("part-*.csv"))
+    assert len(parts) >= 2  # the file was really read in several partitions
+    expected, got = _csv_rows([placed]), _csv_rows(parts)
+    assert len(expected) > 10_000
+    assert got == expected  # the same rows in the same order: ids, nodes, scores and evidence
+    # firms without id or USCC are named by their row in the file, in every partition
+    assert [r[0] for r in got if r[0].startswith("第")] == [r[0] for r in expected if r[0].startswith("第")]
+    assert any(r[0].startswith("第") for r in _csv_rows(parts[1:]))
+    assert "50000 家企业" in said
+
+
+def test_matrix_on_spark_equals_one_machine(generated_firms: Path, placed: Path, placed_on_spark: tuple[Path, str],
+                                           tmp_path: Path) -> None:
+    single, spread = tmp_path / "single.parquet", tmp_path / "spark.parquet"
+    _run("matrix", str(generated_firms), "--placements", str(placed), "--out", str(single))
+    # Spark reads Spark's placements (a folder of parts): the whole national path on Spark
+    _run("matrix", str(generated_firms), "--placements", str(placed_on_spark[0]), "--out", str(spread),
+         "--engine", "spark")
+    expected = pl.read_parquet(single)
+    got = pl.concat([pl.read_parquet(p) for p in sorted(spread.glob("*.parquet"))])
+    order = ["kind", "region", "node"]
+    assert got.sort(order, nulls_last=True).equals(expected.sort(order, nulls_last=True))
+    counts = dict(expected.group_by("kind").len().iter_rows())
+    assert counts["chain"] > 300 and counts["node"] > 5_000  # cities × nodes of a country, not a toy
+    # each firm is counted once per region: the "all" rows add up to the distinct firms of the registry
+    ids = pl.read_csv(generated_firms, columns=["统一社会信用代码"], infer_schema=False)
+    assert expected.filter(pl.col("kind") == "all")["firms"].sum() <= ids.height
+
+
+def test_gaps_use_the_baseline_matrix(generated_firms: Path, placed: Path, demo_db_url: str, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    baseline = tmp_path / "national.parquet"
+    _run("matrix", str(generated_firms), "--placements", str(placed), "--out", str(baseline))
+    monkeypatch.setenv("CHAINATLAS_DATABASE_URL", demo_db_url)
+    own = json.loads(_run("gaps", "--zone", "wuhan-edz", "--format", "json"))
+    national = json.loads(_run("gaps", "--zone", "wuhan-edz", "--format", "json", "--baseline", str(baseline)))
+    matrix = pl.read_parquet(baseline)
+    cities = matrix.filter((pl.col("kind") == "chain") & (pl.col("region") != "")).height
+    assert national["region_count"] == cities != own["region_count"]
+    assert "全国基准矩阵 national.parquet" in national["benchmark"]
+    node = "battery-cells-packs"  # a segment: its sub-nodes roll up into it
+    firms_on_node = matrix.filter((pl.col("kind") == "node") & (pl.col("node") == node))["firms"].sum()
+    assert national["nodes"][node]["benchmark_count"] == firms_on_node
+    # the zone's own firms still come from the database
+    assert national["nodes"][node]["firm_count"] == own["nodes"][node]["firm_count"]
