@@ -9,6 +9,7 @@
 | CHAINATLAS_HOME | ./.chainatlas | instance folder: secret key, uploads, exports |
 | CHAINATLAS_CONFIG | (none) | YAML file overriding analysis settings (thresholds, weights) |
 | CHAINATLAS_UPLOAD_TTL_HOURS | 24 | web uploads never imported are deleted at start-up once older than this (imported ones at once) |
+| CHAINATLAS_TIMEZONE | Asia/Shanghai | the bureau's time zone: what "today" is (KPI, brief, demo ledger) and how times are shown |
 | CHAINATLAS_TRUSTED_PROXIES | (none) | comma-separated addresses or networks of reverse proxies whose X-Forwarded-For is believed |
 | CHAINATLAS_SPARK_MASTER | (none: local[*]) | Spark master URL for `--engine spark` (spark://host:7077, yarn, k8s://…) when --master is not given |
 | CHAINATLAS_BASELINE | (none: the database) | national baseline: region × node matrix Parquet written by `chainatlas matrix`, used by gaps |
@@ -20,7 +21,9 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
+from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_DATABASE_URL = "sqlite:///./chainatlas.db"
 
@@ -35,6 +38,32 @@ def default_chain() -> str:
 
 def default_zone() -> str:
     return os.environ.get("CHAINATLAS_ZONE", "wuhan-edz")
+
+
+def timezone() -> ZoneInfo:
+    """The bureau's clock (default Asia/Shanghai): servers often run in UTC, where "today" begins 8 hours late."""
+    name = os.environ.get("CHAINATLAS_TIMEZONE", "Asia/Shanghai").strip()
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"环境变量 CHAINATLAS_TIMEZONE 应为时区名（例如 Asia/Shanghai），现为“{name}”。") from exc
+
+
+def now() -> datetime:
+    return datetime.now(timezone())
+
+
+def today() -> date:
+    return now().date()
+
+
+def local_time(moment: datetime | None) -> datetime | None:
+    """A stored time (naive ones are UTC, as the database keeps them) in the bureau's time zone."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(timezone())
 
 
 def spark_master() -> str | None:

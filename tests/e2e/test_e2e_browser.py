@@ -13,11 +13,12 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import date
 from pathlib import Path
 
 import httpx
 import pytest
+
+from chainatlas import config
 
 pytestmark = pytest.mark.browser
 
@@ -189,7 +190,7 @@ def test_analyst_journey(server, browser):
     assert name[:4] in page.inner_text("h1")
 
     # --- stage rules: a refused move explains itself in Chinese; a valid one moves the year's count
-    year = date.today().year
+    year = config.today().year
     before = _kpi_actual(page, root, year, "signed_projects")
     page.go_back()
     page.select_option(".stage-form select[name=to_stage]", "开工")
@@ -265,4 +266,44 @@ def test_big_screen_fits_1920x1080(server, browser):
     size = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
     assert size == [1920, 1080]
     page.screenshot(path=str(SHOTS / "screen-1920x1080.png"))
+    ctx.close()
+
+
+def test_officer_edits_amount_and_dates_and_the_kpi_follows(server, browser):
+    """An officer corrects a signed project's amount and signing date in the form; the year's KPI (table, monthly
+    series) and the 大屏 tile follow, and a wrong amount is refused on the page in the ledger's words."""
+    from chainatlas.domain.money import format_yuan
+
+    root, today = server["root"], config.today()
+    ctx = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
+    page = ctx.new_page()
+    _login(page, root, "analyst")
+    projects = page.request.get(f"{root}/api/projects").json()["projects"]
+    p = next(p for p in projects if p["stage"] == "签约" and p["is_demo"] and p["investment_yuan"]
+             and p["signed_on"].startswith(str(today.year)) and p["signed_on"][5:7] != f"{today.month:02d}")
+    money = lambda data: next(r for r in data["rows"] if r["measure"] == "signed_investment_yuan")  # noqa: E731
+    before = money(page.request.get(f"{root}/api/kpi?year={today.year}").json())
+    old_month = int(p["signed_on"][5:7]) - 1
+    new_amount = p["investment_yuan"] + 10 * 100_000_000
+
+    page.goto(f"{root}/projects/{p['id']}")
+    page.click("#edit-project")
+    page.fill("#project-form input[name=investment_yuan]", "很多")
+    page.click("#save-project")
+    assert "投资金额（亿元）" in page.inner_text("#form-errors")  # refused, said by column, nothing saved
+    page.fill("#project-form input[name=investment_yuan]", f"{new_amount / 100_000_000:g}")
+    page.fill("#project-form input[name=signed_on]", today.isoformat())
+    page.screenshot(path=str(SHOTS / "project-form.png"), full_page=True)
+    page.click("#save-project")
+    page.wait_for_selector(".alert-success")
+    assert today.isoformat() in page.inner_text(".grid")  # the project page shows the corrected date
+
+    assert _kpi_actual(page, root, today.year, "signed_investment_yuan") == format_yuan(
+        before["actual"] + 10 * 100_000_000, "亿")
+    after = money(page.evaluate("JSON.parse(document.getElementById('page-data').textContent)"))
+    assert after["monthly"][old_month] == before["monthly"][old_month] - p["investment_yuan"]
+    assert after["monthly"][today.month - 1] == before["monthly"][today.month - 1] + new_amount
+    page.goto(f"{root}/screen")
+    tile = page.locator(".kpi-tile", has_text="签约投资额").inner_text()
+    assert format_yuan(after["actual"], "亿") in tile.replace("\n", ""), tile
     ctx.close()

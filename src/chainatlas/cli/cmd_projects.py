@@ -265,13 +265,15 @@ def export_cmd(
 
 
 def kpi(
-    year: int = typer.Option(..., "--year", help="考核年份 (year)"),
+    year: int = typer.Option(None, "--year", help="考核年份，默认今年 (year)"),
     zone: str = typer.Option(None, "--zone", help="开发区 id 或名称 (zone)"),
-    as_of: str = typer.Option(None, "--as-of", help="截至日期，默认今天；往年默认年末；演示数据请用 2024-10-31 (as of)"),
+    as_of: str = typer.Option(None, "--as-of", help="截至日期，默认今天；往年默认年末 (as of)"),
     node: str = typer.Option(None, "--node", help="只看某一产业链环节 (one node)"),
     method: str = typer.Option("pipeline", "--method", help="预测方法：pipeline（在库项目加权）或 run_rate（序时外推）"),
 ) -> None:
     """年度目标完成情况：目标、完成、完成率、年底预计、序时进度与预警 (targets, progress, projection, alerts)."""
+
+    year = year or config.today().year
 
     def work(session: Any) -> None:
         zone_row = resolve_zone(session, zone or config.default_zone())

@@ -88,7 +88,7 @@ def _export_placements(chain: str, out: Path) -> None:
 
 
 def brief(
-    month: str = typer.Option(..., "--month", help="月份 YYYY-MM，例如 2024-10 (month)"),
+    month: str = typer.Option(None, "--month", help="月份 YYYY-MM，默认本月（统计截至今天）(month)"),
     out: Path = typer.Option(..., "--out", help="输出 PDF 文件 (output PDF)"),
     zone: str = typer.Option(config.default_zone(), "--zone", help="开发区 id 或名称 (zone id or name)"),
     chain: str = typer.Option(config.default_chain(), "--chain", help="产业链 id (chain id)"),
@@ -96,7 +96,7 @@ def brief(
     """招商月报 PDF：目标进度图表、新增与停滞项目、缺口与目标企业 (monthly brief as PDF)."""
     from chainatlas.services.reports.brief import render_brief
 
-    path = _run(render_brief, zone, month, out, chain)
+    path = _run(render_brief, zone, month or f"{config.today():%Y-%m}", out, chain)
     typer.echo(f"✓ 月报已生成：{path}")
 
 

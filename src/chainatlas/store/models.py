@@ -173,7 +173,8 @@ class EnterpriseAlias(Base):
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"), index=True)
     alias: Mapped[str] = mapped_column(String(300), index=True)
     kind: Mapped[str] = mapped_column(String(20), default="other")  # former / english / short / other
-    source: Mapped[str] = mapped_column(String(200), default="")
+    source: Mapped[str] = mapped_column(String(200), default="")  # import:<batch>, merge:<merged id>, demo …
+    recorded_on: Mapped[date | None] = mapped_column(Date)  # when the name became this firm's alias
     enterprise: Mapped[Enterprise] = relationship(back_populates="aliases")
     __table_args__ = (UniqueConstraint("enterprise_id", "alias", name="uq_alias"),)
 

@@ -14,12 +14,12 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from chainatlas import config
 from chainatlas.store.models import AuditEntry
 
 TTL = 60.0
@@ -46,7 +46,7 @@ class ApiCache:
         return self._version
 
     def key(self, path: str, query: str, scope: str = "") -> tuple:
-        return (path, query, scope, self.version(), date.today())
+        return (path, query, scope, self.version(), config.today())
 
     def get(self, key: tuple) -> bytes | None:
         with self._lock:

@@ -71,7 +71,8 @@ def read_zone_file(zone_id_or_path: str | Path) -> ZoneDefinition:
         aliases=[str(a) for a in data.get("aliases", [])],
         address_keywords=[str(w) for w in data.get("address_keywords", [])],
         parks=[_park(p, str(data["id"]), i) for i, p in enumerate(data.get("parks", []))],
-        targets=list(data.get("targets", [])), source=f"开发区文件 {path.name}",
+        targets=list(data.get("targets", [])),
+        source=str(data.get("source") or f"{data['name']}开发区范围（管理员配置）"),
     )
 
 
@@ -91,7 +92,7 @@ def zone_from_divisions(name: str, codes: list[str], *, zone_id: str | None = No
         park_name, _, words = text.partition(":")
         park_dicts.append(_park({"name": park_name.strip(), "keywords": [w for w in words.split("+") if w]}, zid, i))
     return ZoneDefinition(zid, name, members, aliases=list(aliases), address_keywords=list(address_keywords),
-                          parks=park_dicts, source="手工定义")
+                          parks=park_dicts, source=f"{name}开发区范围（管理员配置）")
 
 
 def _member(code: str, name: str = "") -> tuple[str, str, str]:

@@ -108,11 +108,11 @@ def resolve_rows(index: FirmIndex, rows: FirmRows,
     usccs = rows.cols.get("uscc", empty)
     listing_of = {code: listing_key(code) for code in set(rows.cols.get("listing_code", ())) if code}
     listings = [listing_of.get(code) for code in rows.cols["listing_code"]] if listing_of else empty
-    english: dict[str, str] = {}  # the English names' norms, which find a firm as its own name does
+    english: dict[str, str] = {}  # the English and former names' norms, which find a firm as its own name does
     extra: dict[int, list[str]] = {}
     for j in (j for j, found in enumerate(rows.aliases) if found):
         for alias, kind in rows.aliases[j]:
-            if kind == "english":
+            if kind in ("english", "former"):
                 key = english.get(alias)
                 if key is None:
                     key = english[alias] = name_key(alias).norm
@@ -128,6 +128,10 @@ def resolve_rows(index: FirmIndex, rows: FirmRows,
     for done, j in enumerate(todo):
         uscc, listing, norm = usccs[j], listings[j], rows.norm[j]
         ref = find(uscc, listing, norm)
+        for other in extra.get(j, ()) if ref is None else ():  # an English or former name a firm is known by
+            ref = find(uscc, listing, other)
+            if ref is not None:
+                break
         if ref is None:
             ref = -1 - j
         elif ref < 0:

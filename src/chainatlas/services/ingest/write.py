@@ -3,6 +3,7 @@ designations; new firms are bulk-written column by column with ids allocated up 
 
 from __future__ import annotations
 
+from datetime import date
 from itertools import chain
 from typing import Any
 
@@ -53,7 +54,8 @@ def update_existing(session: Session, into: dict[int, list[FirmRecord]], source:
                         names.append((rec.name[:300], "english" if is_latin(rec.name) else "other"))
                 for alias, kind in names:
                     if alias not in have_aliases and alias != ent.name:
-                        ent.aliases.append(EnterpriseAlias(alias=alias, kind=kind, source=source))
+                        ent.aliases.append(EnterpriseAlias(alias=alias, kind=kind, source=source,
+                                                           recorded_on=date.today()))
                         have_aliases.add(alias)
                         changed.setdefault("aliases_added", []).append(alias)
                 for product, share in rec.products:
@@ -126,13 +128,14 @@ def insert_new(session: Session, rows: FirmRows, new: list[int | FirmRecord], id
     for k, rec in folded:
         firm_names[k], sources[k] = rec.values["name"], rec.values.get("source")
         names[k], made[k], marks[k] = rec.aliases, rec.products, rec.designations
-    aliases: dict[str, list[Any]] = {"enterprise_id": [], "alias": [], "kind": [], "source": []}
+    aliases: dict[str, list[Any]] = {"enterprise_id": [], "alias": [], "kind": [], "source": [], "recorded_on": []}
+    today = date.today()
     for k in (k for k, found in enumerate(names) if found):
         seen = {firm_names[k]}
         for alias, kind in names[k]:
             if alias not in seen:
                 seen.add(alias)
-                for col, value in zip(aliases.values(), (ids[k], alias, kind, sources[k])):
+                for col, value in zip(aliases.values(), (ids[k], alias, kind, sources[k], today)):
                     col.append(value)
     made_by = np.repeat(np.asarray(ids, dtype=np.int64), np.fromiter(map(len, made), dtype=np.int64, count=n))
     lines = list(chain.from_iterable(made))

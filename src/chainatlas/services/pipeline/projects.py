@@ -15,11 +15,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from chainatlas import config
 from chainatlas.domain.chain import Chain, load_chain
 from chainatlas.domain.money import format_yuan
 from chainatlas.domain.stages import (
     ALL_STAGES,
     DATE_FIELD,
+    DROP,
+    HOLD,
     LADDER,
     STAGES,
     StageError,
@@ -43,6 +46,8 @@ __all__ = [
     "FIELD_LABELS",
     "create_project",
     "update_project",
+    "correct_dates",
+    "correct_hold_reason",
     "change_stage",
     "log_activity",
     "set_next_action",
@@ -222,7 +227,7 @@ def create_project(
     """Register a new project as a 线索, dated `on` (default today), with a fresh 区级编码."""
     if session.get(Zone, zone_id) is None:
         raise ProjectError(f"开发区“{zone_id}”不存在，请先运行 chainatlas demo load 或导入开发区")
-    on = on or date.today()
+    on = on or config.today()
     values = _validate_fields(
         session, zone_id, chain_id,
         dict(fields, name=name, investor_id=investor_id, investor_name=investor_name, node_ids=list(node_ids),
@@ -251,6 +256,56 @@ def update_project(session: Session, project_id: int | str, *, by_user: str, **c
         setattr(project, f, values[f])
     session.flush()
     audit(session, by_user, "project.update", "project", project.code, before, snapshot(project, changed))
+    return project
+
+
+def correct_dates(session: Session, project_id: int | str, dates: dict[str, date | None], *, by_user: str) -> Project:
+    """Correct the day a milestone was reached (签约/注册/开工/投产 dates): the project's date and the history line of
+    that step move together, so the KPI and the history never disagree. Whether the dates fit the stage is the
+    caller's check (the ledger's row rules)."""
+    project = get_project(session, project_id)
+    stage_of = {f: stage for stage, f in DATE_FIELD.items()}
+    unknown = sorted(set(dates) - set(stage_of))
+    if unknown:
+        raise ProjectError(f"不是阶段日期：{'、'.join(unknown)}")
+    changed = {f: d for f, d in dates.items() if getattr(project, f) != d}
+    if not changed:
+        return project
+    before = snapshot(project, list(changed) + ["stage_changed_on"])
+    steps = list(project.stage_changes)
+    for f, day in changed.items():
+        setattr(project, f, day)
+        i = next((i for i in range(len(steps) - 1, -1, -1) if steps[i].to_stage == stage_of[f]), None)
+        if i is None or day is None:
+            continue
+        # The history keeps its order: the step stays after the one before it and before the one after it.
+        earlier, later = steps[i - 1] if i > 0 else None, steps[i + 1] if i + 1 < len(steps) else None
+        if earlier is not None and day < earlier.changed_on:
+            raise ProjectError(f"{FIELD_LABELS[f]} {day.isoformat()} 早于上一步“{earlier.to_stage}”的日期"
+                               f"（{earlier.changed_on.isoformat()}），请核对日期")
+        if later is not None and day > later.changed_on:
+            raise ProjectError(f"{FIELD_LABELS[f]} {day.isoformat()} 晚于下一步“{later.to_stage}”的日期"
+                               f"（{later.changed_on.isoformat()}），请核对日期")
+        steps[i].changed_on = day
+        if project.stage == stage_of[f] and day is not None:
+            project.stage_changed_on = day
+    session.flush()
+    audit(session, by_user, "project.dates", "project", project.code, before,
+          snapshot(project, list(changed) + ["stage_changed_on"]))
+    return project
+
+
+def correct_hold_reason(session: Session, project_id: int | str, reason: str, *, by_user: str) -> Project:
+    """Reword why a project is on hold or dropped (the reason given at 变更阶段 stays in its history line)."""
+    project = get_project(session, project_id)
+    if project.stage not in (HOLD, DROP):
+        raise ProjectError(f"项目处于“{project.stage}”阶段，没有搁置/终止原因可改")
+    if not reason.strip():
+        raise ProjectError(f"{project.stage}项目须写明原因")
+    before = snapshot(project, ["hold_reason"])
+    project.hold_reason = reason.strip()
+    session.flush()
+    audit(session, by_user, "project.update", "project", project.code, before, snapshot(project, ["hold_reason"]))
     return project
 
 

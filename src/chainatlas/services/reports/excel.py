@@ -19,6 +19,7 @@ import xlsxwriter
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from chainatlas import config
 from chainatlas.domain.cells import formula_like
 from chainatlas.domain.chain import load_chain
 from chainatlas.domain.money import yi
@@ -52,7 +53,7 @@ def export(
         raise ValueError(f"输出文件“{out}”的扩展名应为 .xlsx")
     out.parent.mkdir(parents=True, exist_ok=True)
     zone = resolve_zone(session, zone_id)
-    as_of = as_of or date.today()
+    as_of = as_of or config.today()
     if kind == "ledger":
         from chainatlas.services.pipeline.ledger import export_ledger
 
@@ -124,7 +125,7 @@ class Sheet:
 
 
 def sheet_note(as_of: date, extra: str = "") -> str:
-    return f"截至 {as_of:%Y-%m-%d}　导出时间 {datetime.now():%Y-%m-%d %H:%M}" + (f"　{extra}" if extra else "")
+    return f"截至 {as_of:%Y-%m-%d}　导出时间 {config.now():%Y-%m-%d %H:%M}" + (f"　{extra}" if extra else "")
 
 
 # ---------------------------------------------------------------- builders
@@ -279,7 +280,7 @@ def _kpi(wb: xlsxwriter.Workbook, session: Session, zone_id: str, chain_id: str,
                     (Col("类型", 10), Col("项目编号", 14), Col("天数", 8, "int"), Col("内容", 100)), report.has_demo)
     kinds = {"stalled": "停滞", "overdue": "逾期", "target_at_risk": "目标风险", "unknown_measure": "指标不明"}
     for a in report.alerts:
-        alerts.append([kinds.get(a.kind, a.kind), a.project_code, a.days, a.message_zh])
+        alerts.append([kinds.get(a.kind, a.kind), a.project_code, a.days, a.detail_zh or a.message_zh])
     alerts.finish()
     return sheet.finish()
 

@@ -6,13 +6,13 @@ Reading, so every signed-in role may download; the files say 演示数据 themse
 from __future__ import annotations
 
 import re
-from datetime import date
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from chainatlas import config
 from chainatlas.services.reports import brief as brief_service
 
 from chainatlas.services.reports import excel as reports
@@ -49,13 +49,13 @@ def excel(kind: str, year: int | None = None, user: UserInfo = Depends(current_u
     if kind not in reports.EXPORT_KINDS:
         raise HTTPException(404, f"没有“{kind}”这种导出，可选：{'、'.join(reports.EXPORT_KINDS)}。")
     body = reports.export_bytes(session, kind, zone.id, chain_id=chain.id, year=year, username=user.username)
-    return _file(body, XLSX, f"{zone.name}_{reports.EXPORT_TITLES[kind]}_{date.today().isoformat()}.xlsx")
+    return _file(body, XLSX, f"{zone.name}_{reports.EXPORT_TITLES[kind]}_{config.today().isoformat()}.xlsx")
 
 
 @router.get("/brief", summary="月度招商简报 PDF (monthly brief)")
 def brief(month: str = "", user: UserInfo = Depends(current_user), session: Session = Depends(get_session)):
     zone, chain = zone_and_chain(session)
-    month = month or date.today().strftime("%Y-%m")
+    month = month or config.today().strftime("%Y-%m")
     if not re.fullmatch(r"\d{4}-\d{1,2}", month):
         raise HTTPException(422, f"月份“{month}”无效，请按 年-月 填写，例如 2024-06。")
     return _file(brief_service.brief_pdf(session, zone.id, month, chain.id), "application/pdf",

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from chainatlas import config
 from chainatlas.domain.chain import Chain
 from chainatlas.services.accounts.auth import UserInfo
 from chainatlas.services.pipeline import kpi as kpi_service
@@ -22,7 +23,7 @@ api = APIRouter(prefix="/api", tags=["api"])
 
 def kpi(session: Session, zone: Zone, chain: Chain, year: int | None, as_of: date | None = None) -> dict:
     years = kpi_service.target_years(session, zone.id)
-    this_year = date.today().year
+    this_year = config.today().year
     if year is None:
         year = kpi_service.default_year(session, zone.id, this_year)
     report = kpi_service.kpi_report(session, zone.id, year, as_of, chain_id=chain.id)

@@ -1,19 +1,22 @@
-"""项目台账: the pipeline board by stage, a project's page with its history, and moving a project along the
-stages (services/pipeline checks the ladder and audits the change)."""
+"""项目台账: the pipeline board by stage, a project's page with its history, moving a project along the stages
+(services/pipeline checks the ladder and audits the change), the project form for every ledger column
+(services/pipeline/project_form: the Excel import's own checks) and the 走访记录 with the next action."""
 
 from __future__ import annotations
 
 from datetime import date
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from chainatlas import config
 from chainatlas.domain.chain import Chain
 from chainatlas.domain.money import format_yuan
 from chainatlas.domain.stages import StageError
 from chainatlas.services.accounts.auth import UserInfo
+from chainatlas.services.pipeline import project_form
 from chainatlas.services.pipeline import projects as pipeline_service
 from chainatlas.services.pipeline.projects import project_dict
 from chainatlas.store.models import Project, Zone
@@ -43,7 +46,8 @@ def project_view(session: Session, chain: Chain, project_id: int) -> dict:
     if p is None:
         raise HTTPException(404, f"找不到编号为 {project_id} 的项目。")
     history = pipeline_service.project_history(session, p.id)
-    return {"project": dict(project_dict(p, chain), summary=p.summary, notes=p.notes,
+    return {"activity_kinds": list(pipeline_service.ACTIVITY_KINDS),
+            "project": dict(project_dict(p, chain), summary=p.summary, notes=p.notes,
                             fixed_investment_zh=format_yuan(p.fixed_investment_yuan),
                             expected_output_zh=format_yuan(p.expected_output_yuan),
                             expected_tax_zh=format_yuan(p.expected_tax_yuan), jobs=p.jobs, land_mu=p.land_mu,
@@ -53,7 +57,7 @@ def project_view(session: Session, chain: Chain, project_id: int) -> dict:
 
 def _parse_day(text: str) -> date:
     if not text:
-        return date.today()
+        return config.today()
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
@@ -77,7 +81,7 @@ def pipeline_page(request: Request, user: UserInfo = Depends(current_user), sess
     zone, chain = zone_and_chain(session)
     data = pipeline(session, zone, chain)
     return render(request, "pipeline/pipeline.html", user, "pipeline", data=data, is_demo=data["is_demo"],
-                  title="项目台账", today=date.today().isoformat())
+                  title="项目台账", today=config.today().isoformat())
 
 
 @router.get("/projects/{project_id}")
@@ -86,7 +90,7 @@ def project_page(project_id: int, request: Request, user: UserInfo = Depends(cur
     _, chain = zone_and_chain(session)
     data = project_view(session, chain, project_id)
     return render(request, "pipeline/project.html", user, "pipeline", data=data, is_demo=data["project"]["is_demo"],
-                  title=data["project"]["name"], today=date.today().isoformat())
+                  title=data["project"]["name"], today=config.today().isoformat())
 
 
 @router.post("/projects/{project_id}/stage")
@@ -102,6 +106,71 @@ def change_stage_form(project_id: int, request: Request, to_stage: str = Form(..
         commit(request, session)
         flash(request, "success", f"项目“{project.name}”已变更为“{project.stage}”。")
     return back(request, f"/projects/{project_id}")
+
+
+def _form_page(request: Request, user: UserInfo, session: Session, project: Project, chain: Chain,
+               typed: dict[str, str] | None = None, errors: dict[str, str] | None = None, status_code: int = 200):
+    fields, shown = project_form.form_fields(session, project)
+    if typed is not None:  # a refused form comes back as the officer typed it
+        fields = [project_form.FormField(f.field, f.label, f.kind, typed.get(f.field, "")) for f in fields]
+    data = {"project": project_dict(project, chain), "fields": fields, "shown": shown, "errors": errors or {},
+            "project_types": pipeline_service.PROJECT_TYPES, "purposes": pipeline_service.PURPOSES,
+            "parks": project_form.parks(session, project.zone_id),
+            "node_names": [n.name_zh for n in chain.nodes.values()]}
+    return render(request, "pipeline/project_form.html", user, "pipeline", data=data, is_demo=project.source == "demo",
+                  title=f"编辑项目：{project.name}", status_code=status_code)
+
+
+@router.get("/projects/{project_id}/edit")
+def project_form_page(project_id: int, request: Request, user: UserInfo = Depends(writer),
+                      session: Session = Depends(get_session)):
+    _, chain = zone_and_chain(session)
+    project = session.get(Project, project_id)
+    if project is None:
+        raise HTTPException(404, f"找不到编号为 {project_id} 的项目。")
+    return _form_page(request, user, session, project, chain)
+
+
+@router.post("/projects/{project_id}/edit")
+async def project_form_save(project_id: int, request: Request, user: UserInfo = Depends(writer),
+                            session: Session = Depends(get_session)):
+    _, chain = zone_and_chain(session)
+    project = session.get(Project, project_id)
+    if project is None:
+        raise HTTPException(404, f"找不到编号为 {project_id} 的项目。")
+    typed = {k: str(v) for k, v in (await request.form()).items() if k in project_form.FORM_FIELDS}
+    try:
+        project_form.save_project_form(session, project_id, typed, by_user=user.username)
+    except project_form.ProjectFormError as exc:
+        session.rollback()
+        project = session.get(Project, project_id)
+        errors = exc.by_field
+        return _form_page(request, user, session, project, chain, typed, errors, status_code=422)
+    except pipeline_service.ProjectError as exc:
+        session.rollback()
+        project = session.get(Project, project_id)
+        return _form_page(request, user, session, project, chain, typed, {"": str(exc)}, status_code=422)
+    commit(request, session)
+    flash(request, "success", f"项目“{project.name}”已保存。")
+    return RedirectResponse(f"/projects/{project_id}", status_code=303)
+
+
+@router.post("/projects/{project_id}/activities")
+def log_activity_form(project_id: int, request: Request, on: str = Form(""), kind: str = Form("拜访"),
+                      content: str = Form(""), next_action: str = Form(""), next_action_on: str = Form(""),
+                      user: UserInfo = Depends(writer), session: Session = Depends(get_session)):
+    try:
+        due = _parse_day(next_action_on) if next_action_on.strip() else None
+        pipeline_service.log_activity(session, project_id, on=_parse_day(on), kind=kind, content=content,
+                                      by_user=user.username, next_action=next_action.strip() or None,
+                                      next_action_on=due)
+    except (ActionError, pipeline_service.ProjectError) as exc:
+        session.rollback()
+        flash(request, "error", str(exc))
+    else:
+        commit(request, session)
+        flash(request, "success", "已登记走访记录" + ("，并更新下一步工作。" if next_action.strip() else "。"))
+    return RedirectResponse(f"/projects/{project_id}", status_code=303)
 
 
 class StageChangeIn(BaseModel):

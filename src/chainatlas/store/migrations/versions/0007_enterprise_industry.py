@@ -1,14 +1,14 @@
 """enterprises.industry: the 所属行业 text of the firm's file, which places it as `classify` does
 
-Revision ID: 0006_enterprise_industry
-Revises: 0005_login_security
+Revision ID: 0007_enterprise_industry
+Revises: 0006_alias_dates
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_enterprise_industry"
-down_revision = "0005_login_security"
+revision = "0007_enterprise_industry"
+down_revision = "0006_alias_dates"
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
 """zones.aliases and zones.address_keywords: a zone file is read whole into the database, wherever the file is
 
-Revision ID: 0007_zone_words
-Revises: 0006_enterprise_industry
+Revision ID: 0008_zone_words
+Revises: 0007_enterprise_industry
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_zone_words"
-down_revision = "0006_enterprise_industry"
+revision = "0008_zone_words"
+down_revision = "0007_enterprise_industry"
 branch_labels = None
 depends_on = None
 
