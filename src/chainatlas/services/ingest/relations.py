@@ -15,12 +15,15 @@ from chainatlas.ingest.mapping import RELATION_FIELDS, ColumnMap, HeaderMapping
 from chainatlas.ingest.names import name_key
 from chainatlas.ingest.records import Parsed, Problem, parse_table
 from chainatlas.services.ingest import bulk
+from chainatlas.services.ingest.link import link_new
+from chainatlas.services.ingest.parties import Found, Parties
 from chainatlas.services.ingest.place import place_touched
 from chainatlas.services.ingest.report import summary_dict
 from chainatlas.services.ingest.resolve import load_index
+from chainatlas.services.ingest.rows import FirmRecord
 from chainatlas.services.ingest.source import ImportSummary, Progress, note_file, read_mapped, summary_or_prior
 from chainatlas.store.db import audit
-from chainatlas.store.models import Enterprise, HeldRow, ImportBatch, Relation
+from chainatlas.store.models import Enterprise, HeldRow, ImportBatch, MergeCandidate, Relation
 
 
 def import_relations(
@@ -33,8 +36,10 @@ def import_relations(
     sheet: str | None = None,
     units: list[str] = (),
 ) -> ImportSummary:
-    """Import supplier → customer relations; parties are found by USCC or name, and created (outside any zone,
-    source "import:<batch>:relation") when unknown."""
+    """Import supplier → customer relations. Parties are found by USCC or name — English and brand names through
+    services/ingest/parties.py — and created (outside any zone, source "import:<batch>:relation") when unknown;
+    created parties then go through splink like new firms (confident matches merged, doubtful ones queued), and
+    are placed. A row whose supplier is its customer is held with the reason."""
     started = time.perf_counter()
     path = Path(path)
     report = progress or (lambda stage, done, total: None)
@@ -58,13 +63,17 @@ def import_relations(
             select(Relation.supplier_id, Relation.customer_id, Relation.product, Relation.year))
     }
     created: list[int] = []
+    parties = Parties(session, index)
+    made: list[FirmRecord] = []  # the counterparties created, for splink to look at with the stored firms
+    made_ids: list[int] = []
+    queue: list[dict] = []  # names that fit several stored firms, each pair for review
 
     def party(name: str | None, uscc: str | None) -> int:
         name = " ".join((name or "").split())
         key = name_key(name) if name else None
-        ref = index.find(uscc, None, key.norm if key else "")
-        if ref is not None:
-            return ref
+        found = parties.find(name, uscc) if name else Found(index.find(uscc, None, ""))
+        if found.firm is not None:
+            return found.firm
         # counterparties are few (hundreds) next to relations; the ORM keeps ids right on every database
         ent = Enterprise(name=name or uscc or "", name_norm=key.norm[:200] if key else "", uscc=uscc, source=source)
         if key and key.latin:
@@ -77,6 +86,14 @@ def import_relations(
         session.flush()
         created.append(ent.id)
         index.add(ent.id, uscc, None, [key.norm] if key else [])
+        queue.extend({"left_id": other, "right_id": ent.id, "probability": 0.5, "status": "pending",
+                      "evidence": {"name_core": found.why, "several": f"符合{len(found.several)}家企业，需人工确认"},
+                      "batch_id": batch.id, "decided_by": "", "decided_at": None, "snapshot": {}}
+                     for other in found.several)
+        if key and not found.several:
+            made.append(FirmRecord(0, {"name": name, "name_en": ent.name_en}, name, key.norm, key.core,
+                                   key.is_branch, [], [], []))
+            made_ids.append(ent.id)
         return ent.id
 
     pending: list[tuple[int, int, str, int | None, int | None]] = []
@@ -85,6 +102,13 @@ def import_relations(
             continue
         s = party(parsed.get("supplier_name", i), parsed.get("supplier_uscc", i))
         c = party(parsed.get("customer_name", i), parsed.get("customer_uscc", i))
+        if s == c:  # BYD supplying 比亚迪股份有限公司 is a firm's own work, not a supply relation
+            col = hmap.column_of("supplier_name")
+            parsed.problems.setdefault(i, []).append(Problem(
+                path.name, table.row_numbers[i], col.header if col else "供应商名称",
+                parsed.get("supplier_name", i) or "", "供应商与客户是同一家企业",
+                "一家企业不能是自己的供应商：请核对该行的供应商或客户名称（品牌名、英文名也会被认作同一家）"))
+            continue
         product = (parsed.get("product", i) or "")[:200]
         year = parsed.get("year", i)
         key = (s, c, product, year)
@@ -99,14 +123,20 @@ def import_relations(
         {"supplier_id": s, "customer_id": c, "product": p, "year": y, "value_yuan": val, "node_id": None,
          "source": f"import:{batch.id}"} for s, c, p, y, val in pending
     ])
+    bulk.insert_rows(session, MergeCandidate.__table__, queue)
+    # the counterparties no name found: splink merges the confident ones (their relations move) and queues the rest
+    linked, queued, survivors = link_new(session, made, made_ids, batch.id, by_user) if made else (set(), 0, set())
+    summary.rows_linked, summary.rows_review = len(linked), queued + len(queue)
     held = []
     for i in sorted(parsed.problems):
         summary.problems.extend(parsed.problems[i])
         held.append({"batch_id": batch.id, "row_number": table.row_numbers[i], "values": parsed.raw_row(i),
                      "problems": [pr.as_dict() for pr in parsed.problems[i]]})
     bulk.insert_rows(session, HeldRow.__table__, held)
-    summary.rows_inserted, summary.rows_held, summary.enterprises_created = len(pending), len(held), len(created)
-    summary.placed = place_touched(session, set(created), by_user)  # a counterparty's name can say what it makes
+    summary.rows_inserted, summary.rows_held = len(pending), len(held)
+    summary.enterprises_created = len(created) - len(linked)
+    # a counterparty's name can say what it makes
+    summary.placed = place_touched(session, (set(created) - linked) | survivors, by_user)
     batch.rows_inserted, batch.rows_merged, batch.rows_held = len(pending), summary.rows_merged, len(held)
     audit(session, by_user, "import.relations", "import_batch", batch.id, None, summary_dict(summary))
     session.flush()
