@@ -14,6 +14,7 @@
 | CHAINATLAS_SPARK_MASTER | (none: local[*]) | Spark master URL for `--engine spark` (spark://host:7077, yarn, k8s://…) when --master is not given |
 | CHAINATLAS_BASELINE | (none: the database) | national baseline: region × node matrix Parquet written by `chainatlas matrix`, used by gaps |
 | CHAINATLAS_WORKER_MEMORY_MB | 2048 | address space of the process that previews or imports a web upload; past it the job fails |
+| CHAINATLAS_KERNEL | auto | placement kernel: auto (compiled where built, else pure Python), python, compiled (refuse to run without it) |
 """
 
 from __future__ import annotations
@@ -96,6 +97,17 @@ def upload_ttl_hours() -> float:
     if not 0 <= hours < float("inf"):  # also refuses nan
         raise ValueError(f"环境变量 CHAINATLAS_UPLOAD_TTL_HOURS 应为不小于 0 的小时数（例如 24），现为“{text}”。")
     return hours
+
+
+KERNELS = ("auto", "python", "compiled")
+
+
+def kernel() -> str:
+    """Which placement kernel `classify` runs (engines/kernel.py): both give the same output, byte for byte."""
+    text = os.environ.get("CHAINATLAS_KERNEL", "auto").strip().lower() or "auto"
+    if text not in KERNELS:
+        raise ValueError(f"环境变量 CHAINATLAS_KERNEL 应为 auto、python 或 compiled，现为“{text}”。")
+    return text
 
 
 def secret_key() -> str:

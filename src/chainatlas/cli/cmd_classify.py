@@ -60,6 +60,13 @@ def classify_command(
     except ChainFileError as exc:
         typer.echo(f"错误：{exc}", err=True)
         raise typer.Exit(1) from exc
+    try:
+        from chainatlas.engines import kernel
+    except (ValueError, RuntimeError) as exc:  # CHAINATLAS_KERNEL unknown, or compiled asked for and absent
+        typer.echo(f"错误：{exc}", err=True)
+        raise typer.Exit(1) from exc
+    if (notice := kernel.absent_notice()) is not None:
+        typer.echo(notice, err=True)
     parts = parts_of(input, workers)
     # The workers start before this process parses the chain (≈ 0.06 s); each parses it for itself.
     with start_part_workers(input, str(chain_path), mapping, parts) if parts > 1 else nullcontext() as part_workers:

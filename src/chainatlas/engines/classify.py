@@ -473,6 +473,12 @@ class Classifier:
         `field_parts`), the effective shares of its product lines and its GB/T code: (score, segment, target
         node, evidence hits in evidence order, not yet deduplicated) per placement, best first. `classify`
         renders them as `Placement`s. placement_kernel.pyx computes exactly this, on C arrays, for batches."""
+        return self.place_with_priors(fields, shares, self.priors(code))
+
+    def place_with_priors(
+        self, fields: Sequence[dict[int, Part]], shares: Sequence[float], prior_of: dict[int, float]
+    ) -> list[tuple[float, int, int, list[Hit]]]:
+        """`place` with the GB/T priors given by segment (`priors(code)`) rather than the code."""
         by_seg: dict[int, list[Part | None]] = {}
         strong_hit = False
         for fld, parts in enumerate(fields):
@@ -486,7 +492,6 @@ class Classifier:
         # The common case for a registry: no strong word of the chain. Weak words and priors never place alone.
         if not strong_hit:
             return []
-        prior_of = self.priors(code)
         seg_score: dict[int, float] = {}
         used_weak: dict[int, bool] = {}
         for seg, seg_parts in by_seg.items():

@@ -53,6 +53,7 @@ from chainatlas.ingest.reader import ReadError, Table, read_table
 from chainatlas.ingest.records import Parsed, Problem, parse_table, raw_row
 from chainatlas.ingest.values import is_foreign_invested
 from chainatlas.services.ingest import bulk
+from chainatlas.services.ingest.parties import Found, Parties
 from chainatlas.services.catalog.zones import resolve_zone, zone_address_keywords
 from chainatlas.store.db import audit
 from chainatlas.store.models import (
@@ -1092,8 +1093,10 @@ def import_relations(
     progress: Progress | None = None,
     sheet: str | None = None,
 ) -> ImportSummary:
-    """Import supplier → customer relations; parties are found by USCC or name, and created (outside any zone,
-    source "import:<batch>:relation") when unknown."""
+    """Import supplier → customer relations. Parties are found by USCC or name — English and brand names through
+    services/ingest/parties.py — and created (outside any zone, source "import:<batch>:relation") when unknown;
+    created parties then go through splink like new firms (confident matches merged, doubtful ones queued). A row
+    whose supplier is its customer is held with the reason."""
     started = time.perf_counter()
     path = Path(path)
     report = progress or (lambda stage, done, total: None)
@@ -1119,14 +1122,17 @@ def import_relations(
             select(Relation.supplier_id, Relation.customer_id, Relation.product, Relation.year))
     }
     created = 0
+    parties = Parties(session, index)
+    made: list[_Record] = []  # the counterparties created, for splink to look at with the stored firms
+    queue: list[dict] = []  # names that fit several stored firms, each pair for review
 
     def party(name: str | None, uscc: str | None) -> int:
         nonlocal created
         name = " ".join((name or "").split())
         key = name_key(name) if name else None
-        ref = index.find(uscc, None, key.norm if key else "")
-        if ref is not None:
-            return ref
+        found = parties.find(name, uscc) if name else Found(index.find(uscc, None, ""))
+        if found.firm is not None:
+            return found.firm
         # counterparties are few (hundreds) next to relations; the ORM keeps ids right on every database
         ent = Enterprise(name=name or uscc or "", name_norm=key.norm[:200] if key else "", uscc=uscc, source=source)
         if key and key.latin:
@@ -1139,14 +1145,30 @@ def import_relations(
         session.flush()
         created += 1
         index.add(ent.id, uscc, None, [key.norm] if key else [])
+        queue.extend({"left_id": other, "right_id": ent.id, "probability": 0.5, "status": "pending",
+                      "evidence": {"name_core": found.why, "several": f"符合{len(found.several)}家企业，需人工确认"},
+                      "batch_id": batch.id, "decided_by": "", "decided_at": None, "snapshot": {}}
+                     for other in found.several)
+        if key and not found.several:
+            made.append(_Record(0, {"name": name, "name_en": ent.name_en}, name, key.norm, key.core, key.is_branch,
+                                [], [], []))
+            made_ids.append(ent.id)
         return ent.id
 
+    made_ids: list[int] = []
     pending: list[tuple[int, int, str, int | None, int | None]] = []
     for i in range(len(parsed)):
         if i in parsed.problems:
             continue
         s = party(parsed.get("supplier_name", i), parsed.get("supplier_uscc", i))
         c = party(parsed.get("customer_name", i), parsed.get("customer_uscc", i))
+        if s == c:  # BYD supplying 比亚迪股份有限公司 is a firm's own work, not a supply relation
+            col = hmap.column_of("supplier_name")
+            parsed.problems.setdefault(i, []).append(Problem(
+                path.name, table.row_numbers[i], col.header if col else "供应商名称",
+                parsed.get("supplier_name", i) or "", "供应商与客户是同一家企业",
+                "一家企业不能是自己的供应商：请核对该行的供应商或客户名称（品牌名、英文名也会被认作同一家）"))
+            continue
         product = (parsed.get("product", i) or "")[:200]
         year = parsed.get("year", i)
         key = (s, c, product, year)
@@ -1161,6 +1183,11 @@ def import_relations(
         {"supplier_id": s, "customer_id": c, "product": p, "year": y, "value_yuan": val, "node_id": None,
          "source": f"import:{batch.id}"} for s, c, p, y, val in pending
     ])
+    bulk.insert_rows(session, MergeCandidate.__table__, queue)
+    # the counterparties no name found: splink merges the confident ones (their relations move) and queues the rest
+    linked, queued = _link(session, made, made_ids, batch.id, by_user) if made else (set(), 0)
+    summary.rows_linked, summary.rows_review = len(linked), queued + len(queue)
+    created -= len(linked)
     held = []
     for i in sorted(parsed.problems):
         summary.problems.extend(parsed.problems[i])
