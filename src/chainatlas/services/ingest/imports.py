@@ -1006,7 +1006,10 @@ def _link(session: Session, new: list[_Record], ids: list[int], batch_id: int, b
     from chainatlas.services.ingest.review import MergePair, merge_many
 
     table, model = linkage_table(session, new, ids)
-    matches = find_matches(table, REVIEW_THRESHOLD, model)
+    former, owner = _former_names(session, set(ids))
+    if former.num_rows:
+        table = pa.concat_tables([table, former.cast(table.schema)])
+    matches = _owned(find_matches(table, REVIEW_THRESHOLD, model), owner)
     if not matches:
         return set(), 0
     new_ids = set(ids)
@@ -1056,6 +1059,47 @@ def _link(session: Session, new: list[_Record], ids: list[int], batch_id: int, b
                        "decided_at": None, "snapshot": {}})
     bulk.insert_rows(session, MergeCandidate.__table__, queued)
     return linked, len(queued)
+
+
+def _former_names(session: Session, new_ids: set[int]) -> tuple[pa.Table, dict[int, tuple[int, str]]]:
+    """The stored firms' former names (曾用名) as records of their own for splink — a name a firm was registered under
+    is matched like its name — with each record's id (negative: -alias id) → (the firm, the former name)."""
+    rows = session.execute(
+        select(EnterpriseAlias.id, EnterpriseAlias.enterprise_id, EnterpriseAlias.alias, Enterprise.district_code,
+               Enterprise.city_code)
+        .join(Enterprise, Enterprise.id == EnterpriseAlias.enterprise_id)
+        .where(EnterpriseAlias.kind == "former", Enterprise.merged_into_id.is_(None))).all()
+    records, owner = [], {}
+    for alias_id, firm, alias, district, city in rows:
+        if firm in new_ids:
+            continue
+        key = name_key(alias)
+        full = looks_like_full_name(alias)
+        records.append({"id": -alias_id, "is_new": False, "name_core": key.core or None, "is_branch": key.is_branch,
+                        "district_code": district, "city_code": city, "address": None, "uscc": None,
+                        "founded": None, "listing": None, "short_name": None if full else (short_form(alias) or None),
+                        "name_full": legal_stem(key.norm) if full else None, "name_en": None})
+        owner[-alias_id] = (firm, alias)
+    return pa.Table.from_pylist(records), owner
+
+
+def _owned(matches: list[Match], owner: dict[int, tuple[int, str]]) -> list[Match]:
+    """Matches with a former name's record read as its firm (the evidence says which name), each pair once (best
+    first), none of a firm with itself."""
+    if not owner:
+        return matches
+    found: dict[tuple[int, int], Match] = {}
+    for m in matches:
+        left, right = (owner[x][0] if x in owner else x for x in (m.left_id, m.right_id))
+        if left == right:
+            continue
+        pair = (min(left, right), max(left, right))
+        if pair not in found:
+            former = [owner[x][1] for x in (m.left_id, m.right_id) if x in owner]
+            evidence = {**m.evidence, "name_core": f"{m.evidence.get('name_core', '')}（曾用名 {former[0]}）"} \
+                if former else m.evidence
+            found[pair] = Match(*pair, m.probability, evidence)
+    return sorted(found.values(), key=lambda m: -m.probability)
 
 
 def _fits_several(matches: list[Match], short_named: set[int]) -> dict[tuple[int, int], str]:
