@@ -257,15 +257,30 @@ def test_admin_adds_a_colleague(server, browser):
     ctx.close()
 
 
-def test_big_screen_fits_1920x1080(server, browser):
-    ctx = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
+# Elements whose text is larger than their box (cut, or spilling out), ignoring the chart canvases' own divs.
+OVERFLOWING = """() => [...document.querySelectorAll('.screen-wrap *')].filter(el => {
+  if (el.closest('.chart') || !el.textContent.trim() || el.clientWidth === 0) return false;
+  return el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1;
+}).map(el => el.tagName + '.' + el.className + ': ' + el.textContent.trim().slice(0, 40))"""
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1920, 1080), (3840, 2160)])
+def test_big_screen_fits_every_screen_without_cut_text(server, browser, size):
+    width, height = size
+    ctx = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
     page = ctx.new_page()
     _login(page, server["root"], "viewer")
     page.goto(f"{server['root']}/screen")
     page.wait_for_selector("body[data-chart-ready=\"1\"]", state="attached", timeout=30_000)
-    size = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
-    assert size == [1920, 1080]
-    page.screenshot(path=str(SHOTS / "screen-1920x1080.png"))
+    assert page.evaluate("[document.documentElement.scrollWidth, document.documentElement.scrollHeight]") == [
+        width, height]  # nothing beyond the window: no scroll bars, no cut right third
+    box = page.evaluate("(() => { const r = document.querySelector('.screen-wrap').getBoundingClientRect();"
+                        " return [r.left, r.top, r.right, r.bottom]; })()")
+    assert box[0] >= -0.5 and box[1] >= -0.5 and box[2] <= width + 0.5 and box[3] <= height + 0.5, box
+    assert max(box[2] - box[0] - width, box[3] - box[1] - height) > -2  # the canvas fills one side of the window
+    assert page.evaluate(OVERFLOWING) == []
+    assert page.locator("#screen-alerts li").count() >= 1 and "尚差" in page.inner_text("#screen-alerts")
+    page.screenshot(path=str(SHOTS / f"screen-{width}x{height}.png"))
     ctx.close()
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from chainatlas.engines.classify import Classifier, Hit
 
@@ -103,7 +103,8 @@ class Kernel:
             entries.append(self._fragment(prior, lambda: self.classifier.prior_entry(*prior)))
         return '"[' + ",".join(entries) + ']"' if self.csv else "[" + ",".join(entries) + "]"
 
-    def _fragment(self, key: tuple, entry) -> str:  # type: ignore[no-untyped-def]
+    def _fragment(self, key: tuple, entry: Callable[[], dict]) -> str:
+        """One evidence entry's JSON (CSV-escaped for csv), made once per distinct entry."""
         text = self._fragments.get(key)
         if text is None:
             text = json.dumps(entry(), ensure_ascii=False, separators=(",", ":"))

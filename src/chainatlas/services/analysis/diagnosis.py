@@ -467,6 +467,8 @@ def _pick_scale(
             continue
         if not bench_count or bench_known[m][j] / bench_count < settings.scale.min_coverage:
             continue
+        if bench_known[m][j] - known < settings.verdict.min_sample_firms:
+            continue  # a share of a node that hardly anyone else is known on says nothing
         if bench_sum[m][j] <= 0 or zone_chain[m] <= 0 or bench_chain[m] <= 0 or zone_sum[m][j] <= 0:
             continue
         share = float(zone_sum[m][j] / bench_sum[m][j])

@@ -27,6 +27,7 @@
       s.addEventListener("change", function () { s.form.submit(); });
     });
     var page = document.body.getAttribute("data-page");
+    if (page === "screen") fitScreen();
     if (page && RENDER[page]) RENDER[page](pageData());
   });
 
@@ -42,13 +43,39 @@
     chart.on("finished", ready);
   }
 
+  // The 大屏 is drawn on a 1920×1080 canvas and scaled to the window (letterboxed), so a wall of 3840×2160 and a
+  // laptop of 1366×768 show the same layout; charts draw at the scaled pixel density so they stay sharp.
+  var SCREEN_W = 1920, SCREEN_H = 1080;
+  function fitScreen() {
+    var wrap = document.querySelector(".screen-wrap");
+    if (!wrap) return;
+    function fit() {
+      var s = Math.min(window.innerWidth / SCREEN_W, window.innerHeight / SCREEN_H);
+      window.__screenScale = s;
+      wrap.style.transform = "translate(" + (window.innerWidth - SCREEN_W * s) / 2 + "px," +
+        (window.innerHeight - SCREEN_H * s) / 2 + "px) scale(" + s + ")";
+    }
+    fit();
+    window.addEventListener("resize", fit);
+  }
+
   function init(id, dark) {
     var el = document.getElementById(id);
     if (!el || !window.echarts) return null;
-    var chart = echarts.init(el, dark ? "dark" : null, { renderer: "canvas" });
+    var opts = { renderer: "canvas" };
+    if (window.__screenScale) opts.devicePixelRatio = (window.devicePixelRatio || 1) * Math.max(1, window.__screenScale);
+    var chart = echarts.init(el, dark ? "dark" : null, opts);
     window.addEventListener("resize", function () { chart.resize(); });
     if (el.hasAttribute("data-ready-flag")) markReady(chart);  // before setOption: never miss 'finished'
     return chart;
+  }
+
+  // The largest size (down to 9 px) at which a label fits its box: CJK about 1 em a character, digits and
+  // spaces about 0.55 em; only a name too long even at 9 px is cut (the tooltip shows it whole).
+  function fitFont(text, width, size) {
+    var em = 0;
+    for (var i = 0; i < text.length; i++) em += text.charCodeAt(i) > 255 ? 1 : 0.55;
+    return Math.max(9, Math.min(size, Math.floor(width / em)));
   }
 
   function textStyle(extra) {
@@ -117,7 +144,7 @@
           borderWidth: it.kind === "segment" ? 1 : 0, opacity: it.kind === "segment" ? 1 : 0.9,
           shadowBlur: it.kind === "segment" ? 4 : 0, shadowColor: "rgba(15,40,80,.18)", shadowOffsetY: 1 },
         label: { show: true, color: n.verdict === "较强" || n.verdict === "未知" || n.verdict === "样本不足" ? "#10243f" : "#fff",
-          fontFamily: FONT, fontSize: it.kind === "segment" ? (dark ? 13 : 13) : 12,
+          fontFamily: FONT, fontSize: fitFont(name + "  " + n.firm_count + "家", it.w - 10, it.kind === "segment" ? 13 : 12),
           fontWeight: it.kind === "segment" ? "bold" : "normal", width: it.w - 10, overflow: "truncate",
           formatter: name + "  " + n.firm_count + "家" }
       };
@@ -271,12 +298,16 @@
     if (gaps && data.gaps) {
       gaps.setOption({
         backgroundColor: "transparent", textStyle: textStyle(), animation: false,
-        grid: { left: 130, right: 40, top: 10, bottom: 24 },
-        xAxis: { type: "value", splitLine: { lineStyle: { color: "rgba(120,170,255,.12)" } } },
-        yAxis: { type: "category", inverse: true, data: data.gaps.map(function (g) { return g.name_zh + "·" + g.gap_type; }) },
+        grid: { left: 8, right: 90, top: 10, bottom: 24, containLabel: true },
+        tooltip: { formatter: function (p) { var g = data.gaps[p.dataIndex];
+          return g.name_zh + "（" + g.gap_type + "）<br>机会分 " + g.opportunity.toFixed(2) + "（0–1，越高越值得优先招引）"; } },
+        xAxis: { type: "value", max: function (v) { return Math.max(1, v.max); }, splitLine: { lineStyle: { color: "rgba(120,170,255,.12)" } } },
+        yAxis: { type: "category", inverse: true, axisLabel: { interval: 0, fontSize: 14, color: "#dbe7ff" },
+          data: data.gaps.map(function (g) { return g.name_zh; }) },
         series: [{ type: "bar", barWidth: 14, data: data.gaps.map(function (g) {
           return { value: +g.opportunity.toFixed(2), itemStyle: { color: data.colors[g.verdict] || "#a3abb8", borderRadius: [0, 4, 4, 0] } };
-        }), label: { show: true, position: "right", color: "#dbe7ff" } }]
+        }), label: { show: true, position: "right", color: "#dbe7ff",
+          formatter: function (p) { return p.value.toFixed(2) + " " + data.gaps[p.dataIndex].gap_type; } } }]
       });
     }
   }
