@@ -322,3 +322,64 @@ def test_officer_edits_amount_and_dates_and_the_kpi_follows(server, browser):
     tile = page.locator(".kpi-tile", has_text="签约投资额").inner_text()
     assert format_yuan(after["actual"], "亿") in tile.replace("\n", ""), tile
     ctx.close()
+
+
+# Visible label boxes of the relation graph (SVG text) that overlap another visible label.
+LABEL_OVERLAPS = """() => {
+  const boxes = [...document.querySelectorAll('#relations-chart svg text')]
+    .filter(t => t.textContent.trim() && getComputedStyle(t).display !== 'none' && t.getAttribute('opacity') !== '0')
+    .map(t => [t.textContent, t.getBoundingClientRect()]).filter(([, r]) => r.width > 0);
+  const hits = [];
+  for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+    const [a, r] = boxes[i], [b, q] = boxes[j];
+    if (r.left < q.right - 1 && q.left < r.right - 1 && r.top < q.bottom - 1 && q.top < r.bottom - 1) hits.push(a + ' × ' + b);
+  }
+  return [boxes.length, hits];
+}"""
+
+
+def test_largest_leader_graph_is_a_readable_ego_network(server, browser):
+    from sqlalchemy import func, or_, select
+
+    from chainatlas.store import db
+    from chainatlas.store.models import Enterprise, Relation
+
+    with db.session_scope(server["url"]) as s:
+        degree = (select(Enterprise.id, func.count(Relation.id).label("n"))
+                  .join(Relation, or_(Relation.supplier_id == Enterprise.id, Relation.customer_id == Enterprise.id))
+                  .where(Enterprise.is_leader.is_(True)).group_by(Enterprise.id).order_by(func.count(Relation.id).desc()))
+        leader_id, relations = s.execute(degree).first()
+    assert relations > 25  # the hairball case: more partners than a graph can show
+    ctx = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
+    page = ctx.new_page()
+    _login(page, server["root"], "viewer")
+    page.goto(f"{server['root']}/enterprises/{leader_id}")
+    page.wait_for_selector("body[data-chart-ready=\"1\"]", state="attached", timeout=30_000)
+    nodes = page.evaluate("echarts.getInstanceByDom(document.getElementById('relations-chart'))"
+                          ".getOption().series[0].data.length")
+    assert 10 <= nodes <= 25
+    shown, overlaps = page.evaluate(LABEL_OVERLAPS)
+    assert overlaps == [] and shown >= 10, (shown, overlaps)
+    centre = page.evaluate("(() => { const c = document.getElementById('relations-chart').getBoundingClientRect();"
+                           " return [c.width, c.height]; })()")
+    assert centre[0] > 300 and centre[1] >= 400
+    page.screenshot(path=str(SHOTS / "leader-graph.png"), full_page=True)
+    ctx.close()
+
+
+def test_kanban_fits_1440_and_gaps_chart_ranks_like_the_list(server, browser):
+    ctx = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+    page = ctx.new_page()
+    _login(page, server["root"], "viewer")
+    page.goto(f"{server['root']}/pipeline")
+    board = page.evaluate("(() => { const b = document.querySelector('.board'); const cols = b.querySelectorAll('.board-col');"
+                          " return [b.scrollWidth, b.clientWidth, cols[cols.length - 1].getBoundingClientRect().right]; })()")
+    assert board[0] <= board[1] + 1 and board[2] <= 1440, board  # the last stage column is whole
+    page.goto(f"{server['root']}/gaps")
+    page.wait_for_selector("body[data-chart-ready=\"1\"]", state="attached", timeout=30_000)
+    assert "右上" not in page.inner_text("body")
+    ranks = page.evaluate("echarts.getInstanceByDom(document.getElementById('quadrant-chart')).getOption()"
+                          ".series[0].data.map(d => [d.rank, d.value[1]])")
+    assert [r for r, _ in ranks] == list(range(1, len(ranks) + 1))
+    assert all(a[1] >= b[1] for a, b in zip(ranks, ranks[1:]))  # rank 1 is the highest point: chart = list
+    ctx.close()

@@ -150,12 +150,25 @@ def gaps(
         help="全国基准矩阵（chainatlas matrix 的输出），默认 CHAINATLAS_BASELINE，再默认库内全部企业 (baseline matrix)"),
 ) -> None:
     """产业链诊断：强链、弱链、缺链与招商机会排序 (diagnose the chain: strong, weak, missing links, opportunities)."""
-    from chainatlas.services.analysis.diagnosis import diagnose, diagnosis_to_csv, diagnosis_to_dict
+    from chainatlas.services.analysis.diagnosis import (
+        diagnose,
+        diagnosis_to_csv,
+        diagnosis_to_dict,
+        nothing_placed_hint,
+        placed_firms,
+    )
 
     chain_obj = _load_chain(chain)
-    d = _run(diagnose, zone or config.default_zone(), chain or config.default_chain(), baseline=baseline)
+
+    def run(session):  # type: ignore[no-untyped-def]
+        d = diagnose(session, zone or config.default_zone(), chain or config.default_chain(), baseline=baseline)
+        return d, placed_firms(session, d)
+
+    d, firms = _run(run)
+    if d.zone_chain_firm_count == 0:
+        typer.echo(nothing_placed_hint(d, chain_obj), err=True)
     if format is OutFormat.json:
-        typer.echo(json.dumps(diagnosis_to_dict(d), ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(diagnosis_to_dict(d) | {"firms": firms}, ensure_ascii=False, indent=2))
     elif format is OutFormat.csv:
         typer.echo(diagnosis_to_csv(d), nl=False)
     else:

@@ -27,6 +27,7 @@ class ExportKind(str, Enum):
     targets = "targets"
     ledger = "ledger"
     kpi = "kpi"
+    placements = "placements"
 
 
 def _run(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -56,19 +57,34 @@ def wallchart(
 
 
 def export(
-    kind: ExportKind = typer.Argument(..., help="firms 企业名录 | gaps 缺口 | targets 目标企业 | ledger 台账 | kpi 年度目标"),
-    out: Path = typer.Option(..., "--out", help="输出 Excel 文件 .xlsx (output workbook)"),
+    kind: ExportKind = typer.Argument(..., help="firms 企业名录 | gaps 缺口 | targets 目标企业 | ledger 台账 | kpi 年度目标 | "
+                                           "placements 全库归链结果 CSV（与 classify 同列）"),
+    out: Path = typer.Option(..., "--out", help="输出文件：Excel .xlsx；placements 为 .csv (output file)"),
     zone: str = typer.Option(config.default_zone(), "--zone", help="开发区 id 或名称 (zone id or name)"),
     chain: str = typer.Option(config.default_chain(), "--chain", help="产业链 id (chain id)"),
     year: int = typer.Option(None, "--year", help="年度（年度目标与台账月度汇总），默认今年 (year)"),
     as_of: str = typer.Option(None, "--as-of", help="统计截止日 YYYY-MM-DD，默认今天 (as-of date)"),
 ) -> None:
-    """导出 Excel：企业名录、缺口与机会、目标企业、项目台账、年度目标 (export to Excel)."""
+    """导出 Excel：企业名录、缺口与机会、目标企业、项目台账、年度目标；或全库归链结果 CSV (export)."""
     from chainatlas.services.reports.excel import EXPORT_TITLES, export as run_export
+
+    if kind is ExportKind.placements:
+        _export_placements(chain, out)
+        return
 
     day = _date(as_of)
     rows = _run(run_export, kind.value, zone, out, chain_id=chain, year=year, as_of=day)
     typer.echo(f"✓ {EXPORT_TITLES[kind.value]}已导出：{out}（{rows} 行）")
+
+
+def _export_placements(chain: str, out: Path) -> None:
+    """The database's placements with `classify`'s columns (id = USCC, else stock code, else name)."""
+    from chainatlas.services.placement.export import placement_rows, write_placements_csv
+
+    rows = _run(placement_rows, chain)
+    write_placements_csv(rows, out)
+    firms = len({r.id for r in rows})
+    typer.echo(f"✓ 归链结果已导出：{out}（{len(rows)} 行，{firms} 家企业）")
 
 
 def brief(

@@ -16,7 +16,7 @@ import yaml
 
 STAGE_IDS = ("upstream", "midstream", "downstream")
 NODE_FIELDS = {
-    "id", "parent", "stage", "name_zh", "name_en", "core", "weight", "keywords", "weak_keywords",
+    "id", "parent", "stage", "name_zh", "name_en", "core", "weight", "keywords", "keywords_en", "weak_keywords",
     "exclude", "gbt4754", "supplies", "description",
 }
 
@@ -51,7 +51,8 @@ class Node:
     parent: str | None = None
     core: bool = False
     weight: float = 1.0
-    keywords: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()  # strong words, the file's keywords_en included (the engine reads these)
+    keywords_en: tuple[str, ...] = ()  # English component words as the file lists them (Fuel Injection, Disc Brake)
     weak_keywords: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     gbt4754: tuple[str, ...] = ()
@@ -225,7 +226,10 @@ def parse_chain(text: str, path: str = "<chain>") -> Chain:
             parent=str(raw["parent"]) if raw.get("parent") else None,
             core=bool(raw.get("core", False)),
             weight=float(raw.get("weight", 1.0)),
-            keywords=_str_list(raw.get("keywords")),
+            # English component words are strong words too: a supplier list in English places a firm as one in
+            # Chinese does (matching is case-blind; a Latin word must stand alone, so "abs" is not in "absorber")
+            keywords=_str_list(raw.get("keywords")) + _str_list(raw.get("keywords_en")),
+            keywords_en=_str_list(raw.get("keywords_en")),
             weak_keywords=_str_list(raw.get("weak_keywords")),
             exclude=_str_list(raw.get("exclude")),
             gbt4754=_str_list(raw.get("gbt4754")),

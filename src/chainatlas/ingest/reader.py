@@ -94,8 +94,18 @@ def read_table(path: Path, fields: tuple[FieldSpec, ...], sheet: str | None = No
         raise ReadError(str(exc)) from None
 
 
+# A cell no header is: a stock code (600519, 300750.SZ), a USCC, a decimal or a percentage, a date. A data row
+# holding a header word ("主营产品" in a relation column) is never the header: a real header has none of these.
+_DATA_CELL = re.compile(r"\d{6}(\.[A-Za-z]{2})?|[0-9A-HJ-NPQRTUWXY]{18}|[+-]?\d[\d,]*\.\d+%?|[+-]?\d+(\.\d+)?%"
+                        r"|\d{4}[-/.年]\d{1,2}([-/.月]\d{1,2}日?)?")
+
+
 def _find_header(rows: list[list[Any]], fields: tuple[FieldSpec, ...], path: Path) -> int:
-    scores = [header_score([clean_text(c) for c in row], fields) for row in rows]
+    scores = []
+    for row in rows:
+        cells = [clean_text(c) for c in row]
+        data = any(_DATA_CELL.fullmatch(c) for c in cells if c)
+        scores.append(0 if data else header_score(cells, fields))
     if not scores or max(scores) == 0:
         raise ReadError(
             f"{path.name}：前{HEADER_SCAN_ROWS}行中找不到表头（如“企业名称”“统一社会信用代码”）。"

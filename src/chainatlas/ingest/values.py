@@ -165,3 +165,22 @@ def parse_bool(value: object) -> bool:
     if text in {"否", "n", "no", "false", "0", "×", "无", ""}:
         return False
     raise ValueProblem(f"“{text}”不是 是/否", "请填写 是 或 否")
+
+
+def parse_share(value: object) -> float:
+    """A revenue share as 0–1: '0.825', '82.5%', '82.5' (more than 1 reads as a percentage)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        number = float(value)
+        percent = False
+    else:
+        text = unicodedata.normalize("NFKC", clean_text(value)).replace(" ", "")
+        percent = text.endswith("%")
+        try:
+            number = float(text.rstrip("%"))
+        except ValueError:
+            raise ValueProblem(f"“{text}”不是收入占比", "请填写 0–1 的小数（如 0.82）或百分比（如 82%）") from None
+    if percent or number > 1:
+        number /= 100
+    if not 0 <= number <= 1:
+        raise ValueProblem(f"收入占比 {number:.4g} 不在 0–100% 之间", "请核对收入占比（如 0.82 或 82%）")
+    return number

@@ -74,14 +74,17 @@ class Region(Base):
 
 
 class Zone(Base):
-    """A development zone: a set of counties, streets and parks (武汉经开区 has no division code of its own)."""
+    """A development zone: a set of provinces, cities, counties, streets and parks (武汉经开区 has no division code
+    of its own)."""
 
     __tablename__ = "zones"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     name_en: Mapped[str] = mapped_column(String(200), default="")
-    city_code: Mapped[str] = mapped_column(String(12), default="")
+    city_code: Mapped[str] = mapped_column(String(12), default="")  # its city when all its members are in one
     source: Mapped[str] = mapped_column(String(200), default="")
+    aliases: Mapped[list] = mapped_column(JSON, default=list)  # other names users type (中国车谷)
+    address_keywords: Mapped[list] = mapped_column(JSON, default=list)  # address words that put a firm in the zone
     members: Mapped[list["ZoneMember"]] = relationship(cascade="all, delete-orphan", back_populates="zone")
     parks: Mapped[list["Park"]] = relationship(cascade="all, delete-orphan", back_populates="zone")
 
@@ -90,7 +93,7 @@ class ZoneMember(Base):
     __tablename__ = "zone_members"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     zone_id: Mapped[str] = mapped_column(ForeignKey("zones.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(12))  # county / street
+    kind: Mapped[str] = mapped_column(String(12))  # province / city / county / street
     region_code: Mapped[str] = mapped_column(String(12))
     name: Mapped[str] = mapped_column(String(100))
     zone: Mapped[Zone] = relationship(back_populates="members")
@@ -136,6 +139,7 @@ class Enterprise(Base):
     registered_capital_yuan: Mapped[int | None] = mapped_column(BigInteger)  # converted, for comparison
     founded_on: Mapped[date | None] = mapped_column(Date)
     industry_code: Mapped[str] = mapped_column(String(8), default="")  # GB/T 4754-2017
+    industry: Mapped[str] = mapped_column(String(200), default="")  # 所属行业 as the file names it (placement evidence)
     business_scope: Mapped[str] = mapped_column(Text, default="")
     ownership: Mapped[str] = mapped_column(String(40), default="")  # 国企/民企/外资/合资/港澳台…
     foreign_invested: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from chainatlas.domain.chain import Chain
 from chainatlas.domain.money import format_yuan
 from chainatlas.services.catalog.chains import node_label, node_ref
+from chainatlas.services.enterprises.ego import ego_network
 from chainatlas.services.enterprises.lookup import EnterpriseNotFound, firm_brief
 from chainatlas.services.pipeline.projects import project_dict
 from chainatlas.services.placement.placements import effective_placements
@@ -78,6 +79,7 @@ def enterprise_detail(session: Session, chain: Chain, enterprise_id: int) -> dic
         "effective": [dict(asdict(p), node=node_ref(chain, p.node_id)) for p in effective_rows],
         "placement_rows": raw, "off_chain": off_chain,
         "relations": relations,
+        "graph": ego_network(relations),
         "projects": [project_dict(p, chain) for p in projects],
         "chain": {"id": chain.id, "name_zh": chain.name_zh},
         "node_choices": [{"id": n.id, "label": node_label(chain, n.id)} for n in chain.nodes.values()],

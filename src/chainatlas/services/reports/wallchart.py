@@ -27,7 +27,7 @@ from chainatlas.ingest.names import basic, name_key
 from chainatlas.engines.wall_render import layout_to_pdf, layout_to_svg
 from chainatlas.engines.fonts import font_path
 from chainatlas.services.sites.overview import available_panel
-from chainatlas.services.catalog.zones import read_zone_file, resolve_zone
+from chainatlas.services.catalog.zones import resolve_zone
 from chainatlas.store.models import Enterprise, ImportBatch, Zone
 
 TARGETS_PER_GAP = 3
@@ -174,11 +174,7 @@ ZONE_WORDS = ("经济技术开发区", "经济开发区", "高新技术产业开
 
 def _place_names(zone: Zone) -> list[str]:
     """Zone-level prefixes the name normaliser does not know (it strips divisions, not development zones)."""
-    try:
-        aliases = read_zone_file(zone.id).get("aliases", [])
-    except FileNotFoundError:
-        aliases = []
-    names = {zone.name, *aliases, *ZONE_WORDS, *(m.name for m in zone.members)}
+    names = {zone.name, *(zone.aliases or []), *ZONE_WORDS, *(m.name for m in zone.members)}
     return sorted(names, key=len, reverse=True)
 
 
