@@ -132,6 +132,10 @@ SETTINGS: dict = {
                                   "(city_code_l IS NULL OR city_code_r IS NULL)",
                  "label_for_charts": "地区缺失", "is_null_level": True},
                 _level("district_code_l = district_code_r", "区县相同", 0.85, 0.01),
+                # one side gives only its city (a short-name list, a registry without the county): the city is all
+                # there is to agree on, and a firm's two records nearly always do (m within such pairs)
+                _level("(district_code_l IS NULL OR district_code_r IS NULL) AND city_code_l = city_code_r",
+                       "城市相同（区县未知）", 0.90, 0.05),
                 _level("city_code_l = city_code_r", "城市相同", 0.12, 0.05),
                 _level("ELSE", "地区不同", 0.03, 0.94),
             ],
