@@ -16,6 +16,11 @@
   }
 
   // htmx settings (no eval, error answers swapped in) are in <meta name="htmx-config"> in base.html.
+  // The zone and chain switcher (loaded into the top bar by htmx) switches as soon as a choice changes.
+  document.addEventListener("change", function (ev) {
+    var form = ev.target.closest && ev.target.closest("form.view-switcher");
+    if (form) form.submit();
+  });
   document.addEventListener("DOMContentLoaded", function () {
     // Confirmation for forms that ask for it (data-confirm), without inline handlers.
     document.querySelectorAll("form[data-confirm]").forEach(function (f) {
