@@ -33,7 +33,8 @@ def _products(shared: Path) -> dict[str, list[tuple[str, float | None]]]:
 
 def _full_names(shared: Path) -> dict[str, str]:
     with open(shared / "industry_chain" / "ckg_company.csv", encoding="utf-8") as fh:
-        return {row["code"]: row["fullname"].strip() for row in csv.DictReader(fh) if row["fullname"].strip()}
+        # codes come as "300750.SZ" or as a bare "301079": the six digits are the key
+        return {row["code"].split(".")[0]: row["fullname"].strip() for row in csv.DictReader(fh) if row["fullname"].strip()}
 
 
 def listed_rows(shared: Path) -> tuple[dict[str, dict[str, str]], list[Record]]:

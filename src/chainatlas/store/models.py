@@ -293,6 +293,10 @@ class Project(Base):
     activities: Mapped[list["ProjectActivity"]] = relationship(
         cascade="all, delete-orphan", back_populates="project", order_by="ProjectActivity.id"
     )
+    # Optimistic concurrency on the stage: every UPDATE of a project says "WHERE stage = <the stage read>", so of
+    # two users moving the same project at once the second finds no row and fails (StaleDataError) instead of
+    # writing a history whose from-stage is no longer true. The stage itself is the version (set by the code).
+    __mapper_args__ = {"version_id_col": stage, "version_id_generator": False}
 
 
 class StageChange(Base):

@@ -24,9 +24,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from chainatlas import config
 from chainatlas.domain.money import format_yuan
 from chainatlas.store import db
-from chainatlas.web import theme
+from chainatlas.web import theme, validation
 from chainatlas.services.accounts import auth
-from chainatlas.services.enterprises import evidence_label
+from chainatlas.services.enterprises import evidence_groups, evidence_label
 from chainatlas.web.body_limit import BodyLimit
 from chainatlas.web.cache import ApiCache, UserCache
 from chainatlas.web.imports_web import Jobs, sweep_uploads
@@ -70,7 +70,11 @@ class SecurityHeaders:
 
 
 def _is_api(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
+    """JSON errors for the API, and for downloads asked for by a client that is not a browser page (the
+    downloads are API operations too; a browser following a link still gets the error page)."""
+    path = request.url.path
+    return path.startswith("/api/") or (path.startswith("/downloads/")
+                                        and "text/html" not in request.headers.get("accept", ""))
 
 
 def make_templates() -> Jinja2Templates:
@@ -85,6 +89,9 @@ def make_templates() -> Jinja2Templates:
     )
     env.filters["pagejson"] = lambda v: htmlsafe_json_dumps(jsonable(v))
     env.filters["evidence"] = evidence_label
+    env.filters["evidence_groups"] = evidence_groups
+    # Stored times are UTC; officers read them on the bureau's clock (CHAINATLAS_TIMEZONE, default Asia/Shanghai).
+    env.filters["localtime"] = lambda v: f"{config.local_time(v):%Y-%m-%d %H:%M}" if v else ""
     env.filters["yuan"] = format_yuan
     env.filters["pct"] = lambda v, digits=0: "—" if v is None else f"{v * 100:.{digits}f}%"
     env.filters["num"] = lambda v, digits=2: "—" if v is None else f"{v:,.{digits}f}"
@@ -129,6 +136,8 @@ def create_app(database_url: str | None = None) -> FastAPI:
         https_only=app.state.cookie_secure,
     )
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    validation.install(app)
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, _exc: LoginRequired) -> Response:

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
 from chainatlas import config
 from chainatlas.domain.chain import Chain, load_chain
@@ -97,6 +98,10 @@ _CODE = re.compile(r"^\d{8}\d{3}$")
 
 class ProjectError(ValueError):
     """Bad project input or an unknown project; the message is Chinese and says what to do."""
+
+
+class StageConflict(ProjectError):
+    """Someone else changed the project's stage since the caller read it (HTTP 409); reload and decide again."""
 
 
 # ---------------------------------------------------------------- snapshots for the audit log
@@ -326,9 +331,18 @@ def change_stage(
     by_user: str,
     reason: str = "",
     as_admin: bool = False,
+    expected_stage: str | None = None,
 ) -> Project:
-    """Move a project to another stage (rules in domain/stages.py), date the milestone, record and audit it."""
+    """Move a project to another stage (rules in domain/stages.py), date the milestone, record and audit it.
+
+    expected_stage: the stage the user saw; if the project has moved since, StageConflict (nothing written).
+    Two moves at the same moment: the second's UPDATE finds the stage changed (Project's version column) and
+    raises StageConflict too.
+    """
     project = get_project(session, project_id)
+    if expected_stage is not None and expected_stage != project.stage:
+        raise StageConflict(f"项目“{project.name}”已被他人变更为“{project.stage}”（您看到的是“{expected_stage}”），"
+                            "请刷新页面后再决定。")
     reached = frozenset(s for s, f in DATE_FIELD.items() if getattr(project, f) is not None)
     facts = StageFacts(project.stage, reached, resume_stage(project), is_admin=as_admin)
     move = check_transition(facts, to_stage, reason)
@@ -350,7 +364,11 @@ def change_stage(
         setattr(project, DATE_FIELD[move.to_stage], on)
     project.stage_changes.append(StageChange(from_stage=move.from_stage, to_stage=move.to_stage, changed_on=on,
                                              reason=reason.strip(), by_user=by_user))
-    session.flush()
+    try:
+        session.flush()
+    except StaleDataError:
+        session.rollback()
+        raise StageConflict(f"项目“{project.name}”的阶段刚被他人变更，本次变更未保存，请刷新页面后再决定。") from None
     after = snapshot(project, before.keys())
     audit(session, by_user, f"project.stage.{move.kind}", "project", project.code, before, after)
     return project

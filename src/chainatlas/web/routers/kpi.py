@@ -13,6 +13,7 @@ from chainatlas.domain.chain import Chain
 from chainatlas.services.accounts.auth import UserInfo
 from chainatlas.services.pipeline import kpi as kpi_service
 from chainatlas.store.models import Zone
+from chainatlas.web.validation import YEAR
 from chainatlas.web.responses import cached_json, render
 from chainatlas.web.security import current_user, get_session
 from chainatlas.web.views import jsonable, zone_and_chain
@@ -47,7 +48,7 @@ def kpi(session: Session, zone: Zone, chain: Chain, year: int | None, as_of: dat
 
 
 @router.get("/kpi")
-def kpi_page(request: Request, year: int | None = None, as_of: date | None = None,
+def kpi_page(request: Request, year: int | None = YEAR, as_of: date | None = None,
              user: UserInfo = Depends(current_user), session: Session = Depends(get_session)):
     zone, chain = zone_and_chain(session)
     data = kpi(session, zone, chain, year, as_of)
@@ -55,6 +56,6 @@ def kpi_page(request: Request, year: int | None = None, as_of: date | None = Non
 
 
 @api.get("/kpi", summary="年度目标与进度 (yearly targets vs progress)")
-async def kpi_json(request: Request, year: int | None = None, as_of: date | None = None,
+async def kpi_json(request: Request, year: int | None = YEAR, as_of: date | None = None,
                    user: UserInfo = Depends(current_user)) -> Response:
     return await cached_json(request, lambda s: kpi(s, *zone_and_chain(s), year, as_of))

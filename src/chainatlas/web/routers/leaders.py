@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -26,7 +26,10 @@ def leaders(session: Session, zone: Zone, chain: Chain, leader: str | None) -> d
     firms = enterprises.leader_firms(session, zone.id)
     choices = [{"id": e.id, "name": e.short_name or e.name, "is_demo": e.is_demo} for e in firms]
     chosen = leader or (str(firms[0].id) if firms else None)
-    view = _leader_view(session, chain, diagnosis.leader_view(session, zone.id, chosen, chain.id)) if chosen else None
+    try:
+        view = _leader_view(session, chain, diagnosis.leader_view(session, zone.id, chosen, chain.id)) if chosen else None
+    except LookupError as exc:  # no such leader in the zone: the message lists the zone's leaders
+        raise HTTPException(404, str(exc)) from None
     return {"zone": {"id": zone.id, "name": zone.name}, "chain": {"id": chain.id, "name_zh": chain.name_zh},
             "leaders": choices, "chosen": chosen, "view": view,
             "is_demo": any(c["is_demo"] for c in choices) or bool(view and view["is_demo"])}

@@ -64,14 +64,17 @@ def _parse_day(text: str) -> date:
         raise ActionError(f"日期“{text}”无法识别，请按 年-月-日 填写，例如 2024-05-20。") from None
 
 
-def change_stage(session: Session, project_id: int, to_stage: str, on: str, reason: str, user: UserInfo) -> Project:
+def change_stage(session: Session, project_id: int, to_stage: str, on: str, reason: str, user: UserInfo,
+                 from_stage: str | None = None) -> Project:
     if session.get(Project, project_id) is None:
         raise ActionError(f"找不到编号为 {project_id} 的项目。")
     try:
         return pipeline_service.change_stage(
             session, project_id, to_stage, on=_parse_day(on), by_user=user.username, reason=reason,
-            as_admin=user.role == "admin",
+            as_admin=user.role == "admin", expected_stage=from_stage or None,
         )
+    except pipeline_service.StageConflict as exc:
+        raise HTTPException(409, str(exc)) from None
     except (StageError, pipeline_service.ProjectError) as exc:
         raise ActionError(str(exc)) from None
 
@@ -95,13 +98,13 @@ def project_page(project_id: int, request: Request, user: UserInfo = Depends(cur
 
 @router.post("/projects/{project_id}/stage")
 def change_stage_form(project_id: int, request: Request, to_stage: str = Form(...), on: str = Form(""),
-                      reason: str = Form(""), user: UserInfo = Depends(writer),
+                      reason: str = Form(""), from_stage: str = Form(""), user: UserInfo = Depends(writer),
                       session: Session = Depends(get_session)):
     try:
-        project = change_stage(session, project_id, to_stage, on, reason, user)
-    except ActionError as exc:
+        project = change_stage(session, project_id, to_stage, on, reason, user, from_stage)
+    except (ActionError, HTTPException) as exc:
         session.rollback()
-        flash(request, "error", str(exc))
+        flash(request, "error", str(exc.detail if isinstance(exc, HTTPException) else exc))
     else:
         commit(request, session)
         flash(request, "success", f"项目“{project.name}”已变更为“{project.stage}”。")
@@ -177,6 +180,7 @@ class StageChangeIn(BaseModel):
     to_stage: str = Field(description="线索/接洽/在谈/签约/注册/开工/投产/搁置/终止")
     on: str = Field("", description="变更日期 YYYY-MM-DD，默认今天")
     reason: str = ""
+    from_stage: str = Field("", description="您看到的当前阶段；项目已被他人变更时返回 409（建议总是填写）")
 
 
 @api.get("/projects", summary="项目台账 (pipeline by stage)")
@@ -189,12 +193,13 @@ async def project_json(project_id: int, request: Request, user: UserInfo = Depen
     return await cached_json(request, lambda s: project_view(s, zone_and_chain(s)[1], project_id))
 
 
-@api.post("/projects/{project_id}/stage", summary="变更项目阶段 (change a project's stage)")
+@api.post("/projects/{project_id}/stage", summary="变更项目阶段 (change a project's stage)",
+          responses={409: {"description": "项目阶段已被他人变更 (changed meanwhile)"}})
 def change_stage_json(project_id: int, body: StageChangeIn, request: Request, user: UserInfo = Depends(writer),
                       session: Session = Depends(get_session)) -> dict:
     _, chain = zone_and_chain(session)
     try:
-        project = change_stage(session, project_id, body.to_stage, body.on, body.reason, user)
+        project = change_stage(session, project_id, body.to_stage, body.on, body.reason, user, body.from_stage)
     except ActionError as exc:
         session.rollback()
         raise HTTPException(422, str(exc)) from None

@@ -183,60 +183,82 @@
 
   // ------------------------------------------------------------ other charts
 
+  // Gaps by opportunity (the ranking's own order, bottom to top) against feasibility; each point carries its rank,
+  // so the chart and the ranked list below it say the same thing.
   function renderQuadrant(elId, data, dark) {
     var chart = init(elId, dark);
     if (!chart) return;
-    var pts = data.gaps.map(function (g) {
-      return { name: g.name_zh, value: [g.density == null ? 0 : g.density, g.opportunity], id: g.node_id,
+    var pts = data.gaps.map(function (g, i) {
+      return { name: g.name_zh, rank: i + 1, value: [g.density == null ? 0 : g.density, g.opportunity], id: g.node_id,
         gap: g.gap_type, verdict: g.verdict, symbolSize: g.core ? 22 : 14,
         itemStyle: { color: data.colors[g.verdict] || data.colors["未知"], borderColor: "#fff", borderWidth: 1 } };
     });
-    function median(a) { a = a.slice().sort(function (x, y) { return x - y; }); return a.length ? a[Math.floor(a.length / 2)] : 0; }
-    var mx = median(pts.map(function (p) { return p.value[0]; })), my = median(pts.map(function (p) { return p.value[1]; }));
     chart.setOption({
       textStyle: textStyle(), backgroundColor: "transparent",
       grid: { left: 60, right: 30, top: 30, bottom: 50 },
-      tooltip: { formatter: function (p) { return "<b>" + p.data.name + "</b>（" + p.data.gap + "）<br>可行性（关联密度）：" +
-        p.data.value[0].toFixed(2) + "<br>机会得分：" + p.data.value[1].toFixed(2) + "<br>强弱：" + p.data.verdict; } },
+      tooltip: { formatter: function (p) { return "<b>第" + p.data.rank + "名 " + p.data.name + "</b>（" + p.data.gap +
+        "）<br>机会得分：" + p.data.value[1].toFixed(2) + "（排名依据）<br>可行性（关联密度，已计入机会得分）：" +
+        p.data.value[0].toFixed(2) + "<br>强弱：" + p.data.verdict; } },
       xAxis: { name: "可行性（关联密度）", nameLocation: "middle", nameGap: 30, splitLine: { show: false } },
-      yAxis: { name: "机会得分", splitLine: { show: false } },
+      yAxis: { name: "机会得分（越高越优先）", splitLine: { show: false } },
       series: [{ type: "scatter", data: pts, labelLayout: { hideOverlap: true },
-        label: { show: true, position: "right", formatter: "{b}", fontFamily: FONT, fontSize: 11 },
-        markLine: { silent: true, symbol: "none", lineStyle: { type: "dashed", color: "#9aa6b8" },
-          label: { show: false }, data: [{ xAxis: mx }, { yAxis: my }] },
-        markArea: { silent: true, label: { color: "#8a96a8", fontFamily: FONT, fontSize: 12 }, itemStyle: { color: "transparent" },
-          data: [[{ name: "优先招引：机会大且可行", coord: [mx, my] }, { coord: ["max", "max"] }]] } }]
+        label: { show: true, position: "right", formatter: function (p) { return p.data.rank + " " + p.data.name; },
+          fontFamily: FONT, fontSize: 11 } }]
     });
     chart.on("click", function (p) { if (p.data && p.data.id) window.location.href = "/nodes/" + encodeURIComponent(p.data.id); });
   }
 
+  var GROUP_COLORS = ["#2f7ed8", "#6cbf6a", "#f2a33a", "#8e6cc9", "#d8423a", "#27a4a4", "#c08a3e", "#8a96a8"];
+
+  // The ego network: the firm fixed in the middle, its top partners (services/enterprises/ego.py) around it,
+  // coloured by the chain node they supply for; drawn as SVG so labels are real text, and a label that would
+  // overlap another is hidden (its name shows on hover and in the table).
   function renderRelations(elId, data) {
-    var chart = init(elId);
-    if (!chart || !data.relations.length) return;
-    var me = data.enterprise;
-    var nodes = [{ id: "e" + me.id, name: me.short_name || me.name, symbolSize: 46, itemStyle: { color: "#1756a9" },
-      label: { show: true, fontWeight: "bold" } }];
-    var links = [], seen = {};
-    data.relations.forEach(function (r) {
-      var o = r.other, key = "e" + o.id;
-      if (!seen[key]) {
-        seen[key] = true;
-        nodes.push({ id: key, name: o.short_name || o.name, symbolSize: 22, firm: o.id,
-          itemStyle: { color: r.direction === "supplier" ? "#6cbf6a" : "#f2a33a" } });
-      }
-      links.push(r.direction === "supplier" ? { source: key, target: "e" + me.id, product: r.product }
-                                           : { source: "e" + me.id, target: key, product: r.product });
+    var el = document.getElementById(elId);
+    if (!el || !window.echarts || !data.graph || !data.graph.partners.length) return;
+    var chart = echarts.init(el, null, { renderer: "svg" });
+    window.addEventListener("resize", function () { chart.resize(); });
+    if (el.hasAttribute("data-ready-flag")) markReady(chart);
+    var me = data.enterprise, g = data.graph, w = el.clientWidth, h = el.clientHeight;
+    var nodes = [{ id: "e" + me.id, name: me.short_name || me.name, symbolSize: 40, fixed: true, x: w / 2, y: h / 2,
+      itemStyle: { color: "#1756a9" }, label: { show: true, fontWeight: "bold", position: "inside", color: "#fff",
+        formatter: (me.short_name || me.name).slice(0, 4) } }];
+    var links = [];
+    g.partners.forEach(function (p) {
+      nodes.push({ id: "e" + p.id, name: p.label, full: p.name, firm: p.id, category: g.groups.indexOf(p.group),
+        symbolSize: 14 + Math.min(16, Math.sqrt(p.value_yuan / 1e7)), products: p.products, year: p.year,
+        direction: p.direction });
+      links.push(p.direction === "customer" ? { source: "e" + me.id, target: "e" + p.id }
+                                            : { source: "e" + p.id, target: "e" + me.id });
     });
     chart.setOption({
+      animation: false,
       textStyle: textStyle(),
-      tooltip: { formatter: function (p) { return p.dataType === "edge" ? (p.data.product || "供货") : p.name; } },
-      legend: { data: [] },
+      tooltip: { formatter: function (p) {
+        if (p.dataType !== "node" || !p.data.firm) return p.name;
+        var d = p.data, role = { supplier: "供应商", customer: "客户", both: "供应商兼客户" }[d.direction];
+        return d.full + "<br>" + role + (d.products.length ? "：" + d.products.join("、") : "") + (d.year ? "（" + d.year + "）" : "");
+      } },
       series: [{ type: "graph", layout: "force", roam: true, draggable: true, data: nodes, links: links,
-        force: { repulsion: 220, edgeLength: 110 }, edgeSymbol: ["none", "arrow"], edgeSymbolSize: 7,
-        label: { show: true, position: "bottom", fontFamily: FONT, fontSize: 11 },
-        lineStyle: { color: "#9aa6b8", curveness: 0.1 } }]
+        categories: g.groups.map(function (name, i) { return { name: name, itemStyle: { color: GROUP_COLORS[i % GROUP_COLORS.length] } }; }),
+        force: { repulsion: 260, edgeLength: [70, 130], gravity: 0.08, layoutAnimation: false },
+        edgeSymbol: ["none", "arrow"], edgeSymbolSize: 6,
+        label: { show: true, position: "right", fontFamily: FONT, fontSize: 11 },
+        labelLayout: { hideOverlap: true },
+        lineStyle: { color: "#9aa6b8", opacity: 0.7 } }]
     });
     chart.on("click", function (p) { if (p.data && p.data.firm) window.location.href = "/enterprises/" + p.data.firm; });
+    var legend = document.getElementById(elId + "-legend");
+    if (legend) {
+      g.groups.forEach(function (name, i) {
+        var item = document.createElement("span"), dot = document.createElement("i");
+        item.className = "legend-item";
+        dot.style.background = GROUP_COLORS[i % GROUP_COLORS.length];
+        item.appendChild(dot);
+        item.appendChild(document.createTextNode(name));
+        legend.appendChild(item);
+      });
+    }
   }
 
   function renderKpi(data) {
@@ -250,15 +272,16 @@
         { name: "累计", type: "line", data: r.cumulative.map(function (v) { return +(v * scale).toFixed(2); }), itemStyle: { color: "#1756a9" }, smooth: false }
       ];
       if (r.target != null) {
-        series.push({ name: "年度目标", type: "line", symbol: "none", lineStyle: { type: "dashed", color: "#d8423a" },
+        // itemStyle too: the legend draws its symbol from it, so the legend shows the line's own colour and dash.
+        series.push({ name: "年度目标", type: "line", symbol: "none", lineStyle: { type: "dashed", color: "#d8423a" }, itemStyle: { color: "#d8423a" },
           data: months.map(function () { return +(r.target * scale).toFixed(2); }) });
-        series.push({ name: "序时进度", type: "line", symbol: "none", lineStyle: { type: "dotted", color: "#f2a33a" },
+        series.push({ name: "序时进度", type: "line", symbol: "none", lineStyle: { type: "dotted", color: "#f2a33a" }, itemStyle: { color: "#f2a33a" },
           data: months.map(function (_, m) { return +(r.target * scale * (m + 1) / 12).toFixed(2); }) });
       }
       chart.setOption({
         textStyle: textStyle(), animation: false,
         grid: { left: 50, right: 16, top: 36, bottom: 28 },
-        legend: { top: 0, textStyle: textStyle({ fontSize: 11 }) },
+        legend: { top: 0, textStyle: textStyle({ fontSize: 11 }), itemWidth: 22 },
         tooltip: { trigger: "axis" },
         xAxis: { type: "category", data: months },
         yAxis: { type: "value", name: r.chart_unit, nameTextStyle: textStyle({ fontSize: 11 }) },
