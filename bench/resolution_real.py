@@ -90,7 +90,7 @@ def run(variant: str) -> dict:
 
     t0 = time.perf_counter()
     with db.session_scope(url) as s:
-        first = import_enterprises(s, data / "tushare_a_share_basic_2024.csv")
+        first = import_enterprises(s, data / "tushare_a_share_basic_2024.csv", units=["reg_capital=万元"])
     t1 = time.perf_counter()
     with db.session_scope(url) as s:
         second = import_enterprises(s, incoming)

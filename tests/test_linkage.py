@@ -277,3 +277,20 @@ def test_short_names_in_a_gbk_list_meet_the_full_names_of_a_real_list(shared_dat
     assert merged["陆家嘴"] == "上海陆家嘴金融贸易区开发股份有限公司"
     assert merged["华意压缩"] == "华意压缩机股份股份有限公司"
     assert summary.rows_linked >= 4 and summary.rows_review <= 1
+
+
+@pytest.mark.db
+def test_a_stored_former_name_is_matched_like_a_name(zone_db: str, tmp_path: Path) -> None:
+    with db.session_scope(zone_db) as s:
+        import_enterprises(s, _write(tmp_path / "a.csv", "企业名称,曾用名,注册地址\n"
+                                     "武汉恒创汽车科技有限公司,武汉新创汽车零部件有限公司,湖北省武汉市蔡甸区沌口路8号\n"))
+    with db.session_scope(zone_db) as s:
+        # the old name re-spelled (place in brackets), at the same address: only the former name can find it
+        summary = import_enterprises(s, _write(tmp_path / "b.csv", "企业名称,注册地址\n"
+                                               "新创汽车零部件（武汉）有限公司,湖北省武汉市蔡甸区沌口路8号\n"))
+    assert summary.rows_linked == 1
+    with db.session_scope(zone_db) as s:
+        merged = s.scalar(select(Enterprise).where(Enterprise.merged_into_id.is_not(None)))
+        assert s.get(Enterprise, merged.merged_into_id).name == "武汉恒创汽车科技有限公司"
+        [decision] = s.scalars(select(MergeCandidate).where(MergeCandidate.right_id == merged.id)).all()
+        assert "曾用名 武汉新创汽车零部件有限公司" in decision.evidence["name_core"]

@@ -13,7 +13,7 @@
 | CHAINATLAS_TRUSTED_PROXIES | (none) | comma-separated addresses or networks of reverse proxies whose X-Forwarded-For is believed |
 | CHAINATLAS_SPARK_MASTER | (none: local[*]) | Spark master URL for `--engine spark` (spark://host:7077, yarn, k8s://…) when --master is not given |
 | CHAINATLAS_BASELINE | (none: the database) | national baseline: region × node matrix Parquet written by `chainatlas matrix`, used by gaps |
-| CHAINATLAS_WORKER_MEMORY_MB | 2048 | address space of the process that previews or imports a web upload; past it the job fails |
+| CHAINATLAS_WORKER_MEMORY_MB | 4096 | address space of the process that previews or imports a web upload; past it the job fails |
 | CHAINATLAS_KERNEL | auto | placement kernel: auto (compiled where built, else pure Python), python, compiled (refuse to run without it) |
 """
 
@@ -128,9 +128,9 @@ def secret_key() -> str:
 
 def worker_memory_mb() -> int:
     """Address space a web preview or import process may use (web/worker.py); past it that job fails, the server lives."""
-    text = os.environ.get("CHAINATLAS_WORKER_MEMORY_MB", "2048").strip()
+    text = os.environ.get("CHAINATLAS_WORKER_MEMORY_MB", "4096").strip()
     if not text.isdigit() or int(text) < 256:
-        raise ValueError(f"环境变量 CHAINATLAS_WORKER_MEMORY_MB 应为不小于 256 的整数（MB，例如 2048），现为“{text}”。")
+        raise ValueError(f"环境变量 CHAINATLAS_WORKER_MEMORY_MB 应为不小于 256 的整数（MB，例如 4096），现为“{text}”。")
     return int(text)
 
 

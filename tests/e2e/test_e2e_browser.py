@@ -187,7 +187,7 @@ def test_analyst_journey(server, browser):
     done.click()
     page.wait_for_url(re.compile(r"/projects/\d+$"))
     assert page.inner_text("#project-stage") == "线索"
-    assert name[:4] in page.inner_text("h1")
+    assert name in page.inner_text(".page-head .sub")  # the target is the project's investor
 
     # --- stage rules: a refused move explains itself in Chinese; a valid one moves the year's count
     year = config.today().year
@@ -382,4 +382,33 @@ def test_kanban_fits_1440_and_gaps_chart_ranks_like_the_list(server, browser):
                           ".series[0].data.map(d => [d.rank, d.value[1]])")
     assert [r for r, _ in ranks] == list(range(1, len(ranks) + 1))
     assert all(a[1] >= b[1] for a, b in zip(ranks, ranks[1:]))  # rank 1 is the highest point: chart = list
+    ctx.close()
+
+
+def test_held_row_is_fixed_in_the_browser_and_lands(server, browser, tmp_path):
+    from chainatlas.services.ingest.enterprises import import_enterprises
+    from chainatlas.store import db
+
+    path = tmp_path / "补充名单.csv"
+    path.write_text("企业名称,统一社会信用代码,注册地址,注册资本(万元),经营范围\n"
+                    "武汉修正测试电驱有限公司,91420100ABCDEFGHIJ,武汉经开区沌阳大道8号,一千万,驱动电机研发生产\n",
+                    encoding="utf-8")
+    with db.session_scope(server["url"]) as s:
+        batch_id = import_enterprises(s, path, by_user="analyst").batch_id
+    ctx = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+    page = ctx.new_page()
+    _login(page, server["root"], "analyst")
+    page.goto(f"{server['root']}/imports/batches/{batch_id}")
+    row = page.locator("form.held-row")
+    assert row.count() == 1 and page.inner_text("#rows-held") == "1"
+    assert row.locator("input[aria-invalid=true]").count() == 2  # the bad USCC and the capital in words
+    row.locator("input[name=cell_1]").fill("")  # no code rather than a wrong one
+    row.locator("input[name=cell_3]").fill("1000")
+    page.screenshot(path=str(SHOTS / "held-row.png"), full_page=True)
+    row.locator("button[type=submit]").click()
+    page.wait_for_selector(".alert-success")
+    assert "已修正并导入" in page.inner_text(".alert-success") and page.inner_text("#rows-held") == "0"
+    assert page.locator("#no-held").count() == 1
+    found = page.request.get(f"{server['root']}/api/search?q=武汉修正测试电驱").json()
+    assert any(r["name"] == "武汉修正测试电驱有限公司" for r in found["results"]), found
     ctx.close()

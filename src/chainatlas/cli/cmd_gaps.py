@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from chainatlas import config
+from chainatlas.cli import output
 from chainatlas.domain.chain import Chain, ChainFileError, load_chain
 from chainatlas.domain.money import format_yuan
 from chainatlas.services.analysis.settings import SettingsError
@@ -172,7 +173,7 @@ def gaps(
     elif format is OutFormat.csv:
         typer.echo(diagnosis_to_csv(d), nl=False)
     else:
-        print_diagnosis(d, chain_obj, Console(), reasons=reasons, top=top)
+        print_diagnosis(d, chain_obj, output.console(), reasons=reasons, top=top)
 
 
 def leader(
@@ -189,7 +190,7 @@ def leader(
     chain_obj = _load_chain(chain)
     view = _run(leader_view, zone or config.default_zone(), name, chain or config.default_chain())
     if format is OutFormat.table:
-        print_leader(view, chain_obj, Console())
+        print_leader(view, chain_obj, output.console())
     else:
         typer.echo(json.dumps(asdict(view), ensure_ascii=False, indent=2))
 
@@ -217,7 +218,7 @@ def whatif(
         return what_if(session, zone or config.default_zone(), extra, chain or config.default_chain())
 
     result = _run(run)
-    console = Console()
+    console = output.console()
     if result.after.is_demo:
         console.print(DEMO_NOTE)
     console.print(f"[bold]假设推演[/]（不改动数据库）：新增 {'、'.join(f'{f.name}×{f.count}' for f in result.after.hypothetical)}")

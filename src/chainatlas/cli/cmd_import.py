@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from chainatlas.cli import output
 from chainatlas.ingest.mapping import MappingError, field_labels
 from chainatlas.ingest.reader import ReadError
 from chainatlas.services.catalog.zones import ZoneNotFound
@@ -19,7 +19,7 @@ from chainatlas.store import db
 
 import_app = typer.Typer(help="导入数据 (import data): 企业名单、产品线、配套关系。", no_args_is_help=True)
 review_app = typer.Typer(help="合并审核 (merge review): 疑似同一企业的记录。", no_args_is_help=True)
-console = Console()
+console = output.console()
 USER_ERRORS = (ReadError, MappingError, ZoneNotFound)
 UNIT_HELP = ("金额列的单位：万元 / 元 / 亿元（用于未注明单位的金额列），或 列名=万元；可重复 "
              "(unit of money columns that state none, e.g. 万元 for Tushare's reg_capital)")

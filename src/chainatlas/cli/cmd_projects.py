@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from chainatlas import config
+from chainatlas.cli import output
 from chainatlas.domain.chain import load_chain
 from chainatlas.domain.money import format_yuan
 from chainatlas.domain.stages import ALL_STAGES
@@ -83,20 +83,21 @@ def _nodes(value: str, chain_id: str) -> list[str]:
 def list_cmd(
     zone: str = typer.Option(None, "--zone", help="开发区 id 或名称 (zone)"),
     stage: list[str] = typer.Option([], "--stage", help=f"阶段，可多次：{'、'.join(ALL_STAGES)}"),
-    node: str = typer.Option(None, "--node", help="产业链环节 id (node, includes nodes below)"),
+    node: str = typer.Option(None, "--node", help="产业链环节 id 或中文名，含其下级环节 (node)"),
     officer: str = typer.Option(None, "--officer", help="责任人 (officer)"),
     year: int = typer.Option(None, "--signed-year", help="签约年份 (signed in year)"),
     text: str = typer.Option(None, "--text", help="名称、投资方或备注含此文字 (text search)"),
     by_stage: bool = typer.Option(False, "--board", help="按阶段分栏显示 (board by stage)"),
 ) -> None:
     """项目列表，可按阶段、环节、责任人筛选 (list projects with filters)."""
+    node = output.node_ids(config.default_chain(), [node])[0] if node else None
 
     def work(session: Any) -> None:
         zone_row = resolve_zone(session, zone or config.default_zone())
         flt = pipeline.ProjectFilter(zone_id=zone_row.id, stages=stage, node_id=node, officer=officer,
                                      signed_year=year, text=text)
         rows = pipeline.list_projects(session, flt)
-        console = Console()
+        console = output.console()
         if by_stage:
             board = pipeline.board(session, zone_row.id)
             wanted = {p.id for p in rows}
@@ -125,7 +126,7 @@ def show(code: str = typer.Argument(..., help="项目编号 (project code)")) ->
 
     def work(session: Any) -> None:
         p = pipeline.get_project(session, code)
-        console = Console()
+        console = output.console()
         console.print(f"[bold]{p.code} {p.name}[/]  阶段：{p.stage}（{p.stage_changed_on or '—'}）")
         chain = load_chain(p.chain_id or config.default_chain())
         fields = [
@@ -268,12 +269,13 @@ def kpi(
     year: int = typer.Option(None, "--year", help="考核年份，默认今年 (year)"),
     zone: str = typer.Option(None, "--zone", help="开发区 id 或名称 (zone)"),
     as_of: str = typer.Option(None, "--as-of", help="截至日期，默认今天；往年默认年末 (as of)"),
-    node: str = typer.Option(None, "--node", help="只看某一产业链环节 (one node)"),
+    node: str = typer.Option(None, "--node", help="只看某一产业链环节：id 或中文名，如 动力电池 (one node)"),
     method: str = typer.Option("pipeline", "--method", help="预测方法：pipeline（在库项目加权）或 run_rate（序时外推）"),
 ) -> None:
     """年度目标完成情况：目标、完成、完成率、年底预计、序时进度与预警 (targets, progress, projection, alerts)."""
 
     year = year or config.today().year
+    node = output.node_ids(config.default_chain(), [node])[0] if node else None
 
     def work(session: Any) -> None:
         zone_row = resolve_zone(session, zone or config.default_zone())
@@ -289,7 +291,7 @@ def kpi(
             pct = "—" if row.pct is None else f"{row.pct:.1f}%"
             table.add_row(row.label_zh, show(row.target), show(row.actual), pct,
                           show(row.time_target), progress, show(row.projection), "[red]有风险[/]" if row.at_risk else "")
-        console = Console()
+        console = output.console()
         console.print(table)
         console.print(f"预测方法：{r.method_zh}")
         if r.alerts:

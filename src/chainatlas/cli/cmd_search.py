@@ -6,9 +6,9 @@ import json
 from enum import Enum
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from chainatlas.cli import output
 from chainatlas.cli.errors import fail
 from chainatlas.store import db
 
@@ -44,7 +44,7 @@ def search_cmd(
     if fmt is Format.json:
         typer.echo(as_json(found))
         return
-    console = Console()
+    console = output.console()
     if not found["results"]:
         console.print(f"没有找到名称或信用代码含“{found['q']}”的企业。")
         return

@@ -7,15 +7,14 @@ import getpass
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from chainatlas import config
+from chainatlas.cli import output
 from chainatlas.domain.chain import ChainFileError, load_chain
 from chainatlas.services.catalog.zones import ZoneNotFound
 from chainatlas.store import db
 
-DEMO_NOTE = "[bold yellow]注意：结果含演示数据（demo），不代表真实情况。[/]"
 
 
 def _fail(message: str) -> None:
@@ -49,7 +48,7 @@ def _parse_weights(specs: list[str]) -> dict[str, float] | None:
 
 
 def targets_cmd(
-    node: list[str] = typer.Option(..., "--node", help="环节编码，可重复 (node id; repeatable)"),
+    node: list[str] = typer.Option(..., "--node", help="环节 id 或中文名，可重复，如 --node 动力电池 (node; repeatable)"),
     zone: str = typer.Option(None, "--zone", help="开发区 id 或名称，默认 CHAINATLAS_ZONE (zone)"),
     chain: str = typer.Option(None, "--chain", help="产业链 id，默认 CHAINATLAS_CHAIN (chain id)"),
     limit: int = typer.Option(50, "--limit", help="每个环节列出前几名 (targets per node)"),
@@ -66,6 +65,7 @@ def targets_cmd(
     chain_id = chain or config.default_chain()
     username = user or getpass.getuser() or "cli"
     weights = _parse_weights(weight)
+    node = output.node_ids(chain_id, node)
     if save:
         if weights is None:
             _fail("--save-weights 需要同时给出 --weight 分项=值")
@@ -85,7 +85,7 @@ def targets_cmd(
                  username=username)
         typer.echo(f"已导出 {n} 家目标企业 → {xlsx}")
         return
-    console = Console()
+    console = output.console()
     try:
         chain_obj = load_chain(chain_id)
     except ChainFileError as exc:
@@ -105,6 +105,7 @@ def targets_cmd(
         console.print(table)
         if not rows:
             console.print("该环节没有区外候选企业（请先导入企业并完成链上归类）。")
+    output.demo_notice(console)
 
 
 def suppliers_cmd(
@@ -117,7 +118,7 @@ def suppliers_cmd(
     from chainatlas.services.targets.ranking import suppliers_for_leader
 
     view = _run(suppliers_for_leader, zone or config.default_zone(), leader, chain or config.default_chain(), limit=limit)
-    console = Console()
+    console = output.console()
     console.print(f"[bold]{view.leader_name}[/] 已知供应商：区内 {view.local_known} 家，区外 {view.outside_known} 家")
     known = Table(title="区外已知供应商（按环节）— 首要招引对象")
     for col in ("环节", "企业", "城市", "产品", "本地引荐"):
@@ -134,6 +135,7 @@ def suppliers_cmd(
     console.print(pot)
     if not view.potential:
         console.print("没有可预测的潜在供应商：需要该链主及其他整车厂的配套关系数据。")
+    output.demo_notice(console)
 
 
 def backtest_cmd(

@@ -6,13 +6,13 @@ import json
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from chainatlas.cli import output
 from chainatlas.store import db
 
 zone_app = typer.Typer(help="开发区 (zones): 新建、查看、删除；按行政区划代码、园区和地址关键词定义。", no_args_is_help=True)
-console = Console()
+console = output.console()
 
 
 def _run(fn, *args, **kwargs):  # type: ignore[no-untyped-def]

@@ -87,6 +87,18 @@ class Chain:
     def node(self, node_id: str) -> Node:
         return self.nodes[node_id]
 
+    def resolve_node(self, text: str) -> str:
+        """A node by id (battery-cells) or by its Chinese name (动力电芯); a Chinese error naming close names."""
+        text = text.strip()
+        if text in self.nodes:
+            return text
+        for n in self.nodes.values():
+            if text in (n.name_zh, n.name_en):
+                return n.id
+        close = [n.name_zh for n in self.nodes.values() if text and (text in n.name_zh or n.name_zh in text)]
+        hint = f"相近的环节：{'、'.join(close[:8])}" if close else "chainatlas chain show 可列出全部环节"
+        raise LookupError(f"产业链“{self.name_zh}”中没有环节“{text}”。{hint}")
+
     def children(self, node_id: str | None) -> list[Node]:
         return [self.nodes[c] for c in self._children.get(node_id, [])]
 

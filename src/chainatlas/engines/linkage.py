@@ -3,7 +3,8 @@
 Deterministic keys first (USCC, stock code, normalised name — see services/ingest/imports.py); what remains is scored
 here with splink (Fellegi–Sunter) on DuckDB. The m/u probabilities are set from domain knowledge rather than
 trained, so the model behaves the same on a 10-row file as on a million rows and needs no labelled data; the
-same settings run on Spark (splink's SparkAPI) for national-scale data.
+same settings run on Spark (splink's SparkAPI, `linkage_spark`) for national-scale data: every comparison is SQL
+both dialects read alike, plus two Python functions each backend registers (`FUNCTIONS`).
 
 Input is one Arrow table of records, each marked `is_new` (from the file) or not (already in the database);
 only pairs with at least one new record are scored.
@@ -131,6 +132,10 @@ SETTINGS: dict = {
                                   "(city_code_l IS NULL OR city_code_r IS NULL)",
                  "label_for_charts": "地区缺失", "is_null_level": True},
                 _level("district_code_l = district_code_r", "区县相同", 0.85, 0.01),
+                # one side gives only its city (a short-name list, a registry without the county): the city is all
+                # there is to agree on, and a firm's two records nearly always do (m within such pairs)
+                _level("(district_code_l IS NULL OR district_code_r IS NULL) AND city_code_l = city_code_r",
+                       "城市相同（区县未知）", 0.90, 0.05),
                 _level("city_code_l = city_code_r", "城市相同", 0.12, 0.05),
                 _level("ELSE", "地区不同", 0.03, 0.94),
             ],
@@ -207,11 +212,29 @@ def _pairwise(metric: Any) -> Any:
     return udf
 
 
+# The comparisons' own functions, by SQL name: (Arrow function of two string columns, SQL result type). No SQL
+# function counts CJK characters alike in both backends (DuckDB's edit distances count UTF-8 bytes; Spark has no
+# Jaro-Winkler), so each backend registers these same Python functions, evaluated an Arrow batch at a time:
+# DuckDB in process, Spark in its Python workers (`linkage_spark`) — the same scores by construction.
+def _edit_distance(a: str, b: str) -> int:
+    return DamerauLevenshtein.distance(a, b)
+
+
+def _jaro_winkler(a: str, b: str) -> float:
+    return JaroWinkler.similarity(a, b)
+
+
+# (rapidfuzz's compiled functions are wrapped in these two so that Spark can send them to its workers by name)
+FUNCTIONS: dict[str, tuple[Any, str]] = {
+    "zh_edit_distance": (_pairwise(_edit_distance), "bigint"),
+    "zh_jaro_winkler": (_pairwise(_jaro_winkler), "double"),
+}
+
+
 def _register_functions(con: duckdb.DuckDBPyConnection) -> None:
-    con.create_function("zh_edit_distance", _pairwise(DamerauLevenshtein.distance), [VARCHAR, VARCHAR], BIGINT,
-                        type="arrow")
-    con.create_function("zh_jaro_winkler", _pairwise(JaroWinkler.similarity), [VARCHAR, VARCHAR], DOUBLE,
-                        type="arrow")
+    types = {"bigint": BIGINT, "double": DOUBLE}
+    for name, (function, result) in FUNCTIONS.items():
+        con.create_function(name, function, [VARCHAR, VARCHAR], types[result], type="arrow")
 
 
 class CharModel:
@@ -261,25 +284,28 @@ def _prepare(records: pa.Table, model: CharModel | None) -> pa.Table:
     return records.append_column("short_bits", pa.array(bits, pa.float64()))
 
 
-def find_matches(records: pa.Table, threshold: float = REVIEW_THRESHOLD, model: CharModel | None = None) -> list[Match]:
-    """Scored pairs (at least one side new) with probability ≥ threshold, best first. `model`: the character
-    information of the stored firm names (by default, of the full names among `records`)."""
+def find_matches(records: pa.Table, threshold: float = REVIEW_THRESHOLD, model: CharModel | None = None,
+                 engine: str = "duckdb", master: str | None = None) -> list[Match]:
+    """Scored pairs (at least one side new) with probability ≥ threshold, best first (then by ids). `model`: the
+    character information of the stored firm names (by default, of the full names among `records`). engine
+    "spark": splink's Spark backend with the same settings (`linkage_spark`; master as for every Spark job)."""
     if records.num_rows < 2 or not any(records.column("is_new").to_pylist()):
         return []
-    from splink import DuckDBAPI, Linker
+    prepared = _prepare(records, model)
+    if engine == "spark":
+        from chainatlas.engines.linkage_spark import predict_on_spark
 
-    con = duckdb.connect()
-    try:
-        con.execute("SET threads TO 2")
-        _register_functions(con)
-        db_api = DuckDBAPI(con)
-        sdf = db_api.register(_prepare(records, model), table_name="ca_records")
-        linker = Linker(sdf, SETTINGS, log_level=logging.WARNING, validate_settings=False)
-        logging.getLogger("splink").setLevel(logging.WARNING)
-        result = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
-        rows = result.as_pyarrow_table().to_pylist()
-    finally:
-        con.close()
+        rows = predict_on_spark(prepared, threshold, master)
+    else:
+        from splink import DuckDBAPI
+
+        con = duckdb.connect()
+        try:
+            con.execute("SET threads TO 2")
+            _register_functions(con)
+            rows = predict(DuckDBAPI(con), prepared, threshold)
+        finally:
+            con.close()
     matches = []
     for row in rows:
         evidence = {}
@@ -289,5 +315,17 @@ def find_matches(records: pa.Table, threshold: float = REVIEW_THRESHOLD, model: 
                 evidence[col] = labels.get(round(weight, 3), f"{weight:+.1f}")
         left, right = sorted((int(row["id_l"]), int(row["id_r"])))
         matches.append(Match(left, right, float(row["match_probability"]), evidence))
-    matches.sort(key=lambda m: -m.probability)
+    matches.sort(key=lambda m: (-m.probability, m.left_id, m.right_id))
     return matches
+
+
+def predict(db_api: Any, prepared: pa.Table, threshold: float) -> list[dict]:
+    """splink's scored pairs of `prepared` records on a database API (DuckDB's or Spark's): the one place the
+    settings meet a backend."""
+    from splink import Linker
+
+    sdf = db_api.register(prepared, table_name="ca_records")
+    linker = Linker(sdf, SETTINGS, log_level=logging.WARNING, validate_settings=False)
+    logging.getLogger("splink").setLevel(logging.WARNING)
+    result = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
+    return result.as_pyarrow_table().to_pylist()

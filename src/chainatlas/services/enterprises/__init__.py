@@ -1,6 +1,6 @@
 """Firms as users look them up: search, one firm in full (the enterprise page, `chainatlas search` / `show`)."""
 
-from chainatlas.services.enterprises.detail import enterprise_detail, evidence_label, source_label
+from chainatlas.services.enterprises.detail import enterprise_detail, evidence_groups, evidence_label, source_label
 from chainatlas.services.enterprises.lookup import (
     EnterpriseNotFound,
     SearchError,
@@ -14,6 +14,6 @@ from chainatlas.services.enterprises.lookup import (
 )
 
 __all__ = [
-    "EnterpriseNotFound", "demo_ids", "enterprise_detail", "enterprises_by_id", "evidence_label", "find_enterprise", "firm_brief",
+    "EnterpriseNotFound", "demo_ids", "enterprise_detail", "enterprises_by_id", "evidence_groups", "evidence_label", "find_enterprise", "firm_brief",
     "leader_firms", "local_firm_count", "search", "SearchError", "source_label",
 ]

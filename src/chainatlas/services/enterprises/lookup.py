@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from chainatlas.domain.money import format_yuan
@@ -56,10 +56,20 @@ def search(session: Session, q: str, limit: int = 50) -> dict:
              Enterprise.id.in_(alias_hit)]
     if code:
         conds.append(Enterprise.uscc == code)
+    # Exact hits first (registered name, then 简称 / USCC / a former or English name), then names that start
+    # with the words, then the rest, shortest name first: typing 东风汽车 finds 东风汽车集团 before 东风汽车XX零部件.
+    exact_alias = select(EnterpriseAlias.enterprise_id).where(func.lower(EnterpriseAlias.alias) == q.lower())
+    rank = case(
+        (Enterprise.name == q, 0),
+        (or_(Enterprise.short_name == q, Enterprise.uscc == (code or q), Enterprise.id.in_(exact_alias),
+             func.lower(Enterprise.name_en) == q.lower()), 1),
+        (Enterprise.name.like(f"{q}%"), 2),
+        else_=3,
+    )
     rows = session.scalars(
         select(Enterprise).where(or_(*conds), Enterprise.merged_into_id.is_(None))
         .options(selectinload(Enterprise.aliases))
-        .order_by(func.length(Enterprise.name), Enterprise.id).limit(limit)
+        .order_by(rank, func.length(Enterprise.name), Enterprise.id).limit(limit)
     ).all()
     results = []
     for e in rows:

@@ -8,6 +8,7 @@ from typing import Any
 
 import polars as pl
 import pyarrow as pa
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chainatlas.engines.linkage import MERGE_THRESHOLD, REVIEW_THRESHOLD, CharModel, Match, find_matches
@@ -22,7 +23,7 @@ from chainatlas.ingest.names import legal_stem, looks_like_full_name, name_key, 
 from chainatlas.services.ingest import bulk
 from chainatlas.services.ingest.resolve import listing_key
 from chainatlas.services.ingest.rows import FirmRecord
-from chainatlas.store.models import MergeCandidate
+from chainatlas.store.models import Enterprise, EnterpriseAlias, MergeCandidate
 
 
 def linkage_table(session: Session, new: list[FirmRecord], ids: list[int]) -> tuple[pa.Table, CharModel]:
@@ -205,7 +206,10 @@ def link_new(session: Session, new: list[FirmRecord], ids: list[int], batch_id: 
     from chainatlas.services.ingest.review import MergePair, merge_many
 
     table, model = linkage_table(session, new, ids)
-    matches = find_matches(table, REVIEW_THRESHOLD, model)
+    former, owner = former_names(session, set(ids))
+    if former.num_rows:
+        table = pa.concat_tables([table, former.cast(table.schema)])
+    matches = owned(find_matches(table, REVIEW_THRESHOLD, model), owner)
     if not matches:
         return set(), 0, set()
     new_ids = set(ids)
@@ -278,3 +282,44 @@ def fits_several(matches: list[Match], short_named: set[int]) -> dict[tuple[int,
             several[eid] = len(others)
     return {(m.left_id, m.right_id): f"符合{max(several.get(m.left_id, 0), several.get(m.right_id, 0))}家企业，需人工确认"
             for m in matches if m.probability >= MERGE_THRESHOLD and (m.left_id in several or m.right_id in several)}
+
+
+def former_names(session: Session, new_ids: set[int]) -> tuple[pa.Table, dict[int, tuple[int, str]]]:
+    """The stored firms' former names (曾用名) as records of their own for splink — a name a firm was registered under
+    is matched like its name — with each record's id (negative: -alias id) → (the firm, the former name)."""
+    rows = session.execute(
+        select(EnterpriseAlias.id, EnterpriseAlias.enterprise_id, EnterpriseAlias.alias, Enterprise.district_code,
+               Enterprise.city_code)
+        .join(Enterprise, Enterprise.id == EnterpriseAlias.enterprise_id)
+        .where(EnterpriseAlias.kind == "former", Enterprise.merged_into_id.is_(None))).all()
+    records, owner = [], {}
+    for alias_id, firm, alias, district, city in rows:
+        if firm in new_ids:
+            continue
+        key = name_key(alias)
+        full = looks_like_full_name(alias)
+        records.append({"id": -alias_id, "is_new": False, "name_core": key.core or None, "is_branch": key.is_branch,
+                        "district_code": district, "city_code": city, "address": None, "uscc": None,
+                        "founded": None, "listing": None, "short_name": None if full else (short_form(alias) or None),
+                        "name_full": legal_stem(key.norm) if full else None, "name_en": None})
+        owner[-alias_id] = (firm, alias)
+    return pa.Table.from_pylist(records), owner
+
+
+def owned(matches: list[Match], owner: dict[int, tuple[int, str]]) -> list[Match]:
+    """Matches with a former name's record read as its firm (the evidence says which name), each pair once (best
+    first), none of a firm with itself."""
+    if not owner:
+        return matches
+    found: dict[tuple[int, int], Match] = {}
+    for m in matches:
+        left, right = (owner[x][0] if x in owner else x for x in (m.left_id, m.right_id))
+        if left == right:
+            continue
+        pair = (min(left, right), max(left, right))
+        if pair not in found:
+            former = [owner[x][1] for x in (m.left_id, m.right_id) if x in owner]
+            evidence = {**m.evidence, "name_core": f"{m.evidence.get('name_core', '')}（曾用名 {former[0]}）"} \
+                if former else m.evidence
+            found[pair] = Match(*pair, m.probability, evidence)
+    return sorted(found.values(), key=lambda m: -m.probability)

@@ -1,0 +1,48 @@
+"""CLI habits: whole tables in files and pipes, Chinese node names, the demo notice, help not cut."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from chainatlas.cli.main import app
+
+
+@pytest.fixture
+def run(demo_db_url: str, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("CHAINATLAS_DATABASE_URL", demo_db_url)
+    runner = CliRunner()
+    return lambda *args: runner.invoke(app, list(args))  # CliRunner's stdout is not a terminal, like `> file`
+
+
+def test_gap_table_written_to_a_file_is_whole(run, demo_db_url: str) -> None:  # type: ignore[no-untyped-def]
+    from chainatlas.services.analysis.diagnosis import diagnose
+    from chainatlas.store import db
+
+    out = run("gaps", "--zone", "武汉经开区", "--reasons")
+    assert out.exit_code == 0, out.output
+    assert "…" not in out.output and "..." not in out.output
+    with db.session_scope(demo_db_url) as s:
+        d = diagnose(s, "wuhan-edz")
+    longest = max((r for g in d.gaps for r in g.reasons), key=len)
+    assert longest in out.output  # the longest reason on one line, not wrapped or cut
+    assert "演示数据" in out.output
+
+
+def test_node_by_chinese_name_and_demo_notice_on_targets_and_suppliers(run) -> None:  # type: ignore[no-untyped-def]
+    by_name, by_id = run("targets", "--node", "动力电芯", "--limit", "3"), run("targets", "--node", "battery-cells",
+                                                                           "--limit", "3")
+    assert by_name.exit_code == 0 and by_name.output == by_id.output and "演示数据" in by_name.output
+    bad = run("targets", "--node", "火星电池")
+    assert bad.exit_code == 1 and "没有环节“火星电池”" in bad.output
+    kpi = run("kpi", "--node", "动力电池")
+    assert kpi.exit_code == 0 and "·动力电池" in kpi.output
+    sup = run("suppliers", "--leader", "东风汽车")
+    assert sup.exit_code == 0 and "演示数据" in sup.output, sup.output
+
+
+def test_help_lists_every_description_whole(run) -> None:  # type: ignore[no-untyped-def]
+    for args in ([], ["projects"], ["import"]):
+        out = run(*args, "--help")
+        listing = out.output.split("Commands:")[1]  # (the usage line's "ARGS..." is click's own)
+        assert out.exit_code == 0 and "..." not in listing and "…" not in listing, out.output
