@@ -3,6 +3,7 @@
 from chainatlas.services.enterprises.detail import enterprise_detail, evidence_groups, evidence_label, source_label
 from chainatlas.services.enterprises.lookup import (
     EnterpriseNotFound,
+    SearchError,
     demo_ids,
     enterprises_by_id,
     find_enterprise,
@@ -14,5 +15,5 @@ from chainatlas.services.enterprises.lookup import (
 
 __all__ = [
     "EnterpriseNotFound", "demo_ids", "enterprise_detail", "enterprises_by_id", "evidence_groups", "evidence_label", "find_enterprise", "firm_brief",
-    "leader_firms", "local_firm_count", "search", "source_label",
+    "leader_firms", "local_firm_count", "search", "SearchError", "source_label",
 ]

@@ -10,12 +10,23 @@
     return el ? JSON.parse(el.textContent) : null;
   }
 
+  // ECharts tooltips are HTML: text from data (firm names, products) is escaped before it goes in.
+  var HTML_ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+  function esc(text) {
+    return String(text == null ? "" : text).replace(/[&<>"']/g, function (ch) { return HTML_ESCAPES[ch]; });
+  }
+
   function csrf() {
     var m = document.querySelector('meta[name="csrf-token"]');
     return m ? m.getAttribute("content") : "";
   }
 
   // htmx settings (no eval, error answers swapped in) are in <meta name="htmx-config"> in base.html.
+  // The zone and chain switcher (loaded into the top bar by htmx) switches as soon as a choice changes.
+  document.addEventListener("change", function (ev) {
+    var form = ev.target.closest && ev.target.closest("form.view-switcher");
+    if (form) form.submit();
+  });
   document.addEventListener("DOMContentLoaded", function () {
     // Confirmation for forms that ask for it (data-confirm), without inline handlers.
     document.querySelectorAll("form[data-confirm]").forEach(function (f) {
@@ -156,7 +167,7 @@
         formatter: function (p) {
           var n = p.data.raw;
           if (!n) return "";
-          return "<b>" + n.name_zh + "</b> " + (n.name_en || "") + "<br>强弱判断：" + n.verdict +
+          return "<b>" + esc(n.name_zh) + "</b> " + esc(n.name_en || "") + "<br>强弱判断：" + esc(n.verdict) +
             "<br>区内企业：" + n.firm_count + " 家" + (n.leader_count ? "（链主 " + n.leader_count + "）" : "") +
             "<br>产值：" + n.output_zh + (n.lq != null ? "<br>区位商 LQ：" + n.lq.toFixed(2) : "") +
             "<br><span style='color:#888'>点击查看节点详情</span>";
@@ -191,9 +202,9 @@
     chart.setOption({
       textStyle: textStyle(), backgroundColor: "transparent",
       grid: { left: 60, right: 30, top: 30, bottom: 50 },
-      tooltip: { formatter: function (p) { return "<b>第" + p.data.rank + "名 " + p.data.name + "</b>（" + p.data.gap +
+      tooltip: { formatter: function (p) { return "<b>第" + p.data.rank + "名 " + esc(p.data.name) + "</b>（" + esc(p.data.gap) +
         "）<br>机会得分：" + p.data.value[1].toFixed(2) + "（排名依据）<br>可行性（关联密度，已计入机会得分）：" +
-        p.data.value[0].toFixed(2) + "<br>强弱：" + p.data.verdict; } },
+        p.data.value[0].toFixed(2) + "<br>强弱：" + esc(p.data.verdict); } },
       xAxis: { name: "可行性（关联密度）", nameLocation: "middle", nameGap: 30, splitLine: { show: false } },
       yAxis: { name: "机会得分（越高越优先）", splitLine: { show: false } },
       series: [{ type: "scatter", data: pts, labelLayout: { hideOverlap: true },
@@ -230,9 +241,10 @@
       animation: false,
       textStyle: textStyle(),
       tooltip: { formatter: function (p) {
-        if (p.dataType !== "node" || !p.data.firm) return p.name;
+        if (p.dataType !== "node" || !p.data.firm) return esc(p.name);
         var d = p.data, role = { supplier: "供应商", customer: "客户", both: "供应商兼客户" }[d.direction];
-        return d.full + "<br>" + role + (d.products.length ? "：" + d.products.join("、") : "") + (d.year ? "（" + d.year + "）" : "");
+        return esc(d.full) + "<br>" + role + (d.products.length ? "：" + esc(d.products.join("、")) : "") +
+          (d.year ? "（" + esc(d.year) + "）" : "");
       } },
       series: [{ type: "graph", layout: "force", roam: true, draggable: true, data: nodes, links: links,
         categories: g.groups.map(function (name, i) { return { name: name, itemStyle: { color: GROUP_COLORS[i % GROUP_COLORS.length] } }; }),
@@ -347,7 +359,7 @@
         backgroundColor: "transparent", textStyle: textStyle(), animation: false,
         grid: { left: 8, right: 90, top: 10, bottom: 24, containLabel: true },
         tooltip: { formatter: function (p) { var g = data.gaps[p.dataIndex];
-          return g.name_zh + "（" + g.gap_type + "）<br>机会分 " + g.opportunity.toFixed(2) + "（0–1，越高越值得优先招引）"; } },
+          return esc(g.name_zh) + "（" + esc(g.gap_type) + "）<br>机会分 " + g.opportunity.toFixed(2) + "（0–1，越高越值得优先招引）"; } },
         xAxis: { type: "value", max: function (v) { return Math.max(1, v.max); }, splitLine: { lineStyle: { color: "rgba(120,170,255,.12)" } } },
         yAxis: { type: "category", inverse: true, axisLabel: { interval: 0, fontSize: 14, color: "#dbe7ff" },
           data: data.gaps.map(function (g) { return g.name_zh; }) },
