@@ -13,6 +13,7 @@
 | CHAINATLAS_TRUSTED_PROXIES | (none) | comma-separated addresses or networks of reverse proxies whose X-Forwarded-For is believed |
 | CHAINATLAS_SPARK_MASTER | (none: local[*]) | Spark master URL for `--engine spark` (spark://host:7077, yarn, k8s://…) when --master is not given |
 | CHAINATLAS_BASELINE | (none: the database) | national baseline: region × node matrix Parquet written by `chainatlas matrix`, used by gaps |
+| CHAINATLAS_SQLITE_BUSY_SECONDS | 60 | how long a SQLite write waits for another writer (an import) before it is refused with 503 |
 | CHAINATLAS_WORKER_MEMORY_MB | 4096 | address space of the process that previews or imports a web upload; past it the job fails |
 | CHAINATLAS_KERNEL | auto | placement kernel: auto (compiled where built, else pure Python), python, compiled (refuse to run without it) |
 """
@@ -79,6 +80,11 @@ def baseline_path() -> Path | None:
     return Path(text) if text else None
 
 
+def chains_dir() -> Path:
+    """Where `chainatlas chain add` keeps the chain files it registered (CHAINATLAS_HOME/chains); not created here."""
+    return Path(os.environ.get("CHAINATLAS_HOME", "./.chainatlas")) / "chains"
+
+
 def home() -> Path:
     """The instance folder, 0700: it holds the secret key and uploaded (confidential) lists."""
     path = Path(os.environ.get("CHAINATLAS_HOME", "./.chainatlas"))
@@ -124,6 +130,18 @@ def secret_key() -> str:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(secrets.token_urlsafe(48))
     return path.read_text(encoding="utf-8").strip()
+
+
+def sqlite_busy_seconds() -> float:
+    """How long a write waits for SQLite's lock (another writer's transaction) before giving up politely."""
+    text = os.environ.get("CHAINATLAS_SQLITE_BUSY_SECONDS", "60").strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < 3600:
+        raise ValueError(f"环境变量 CHAINATLAS_SQLITE_BUSY_SECONDS 应为 0–3600 之间的秒数（例如 60），现为“{text}”。")
+    return seconds
 
 
 def worker_memory_mb() -> int:

@@ -108,7 +108,20 @@ def _capital(e: Enterprise) -> str:
 
 
 _EVIDENCE_FIELD = {"products": "产品", "name": "名称", "scope": "经营范围", "business_scope": "经营范围",
-                   "industry_code": "行业代码", "manual": "人工判断", "import": "导入", "imported": "导入"}
+                   "industry_code": "国民经济行业代码（GB/T 4754）", "manual": "人工判断", "import": "导入", "imported": "导入"}
+
+
+def evidence_groups(evidence: list[Any], limit: int = 6) -> list[tuple[str, list[str]]]:
+    """Placement evidence as chips: one per field (产品, 经营范围, 行业代码 …) with the words matched in it, so the
+    page shows 产品 [激光雷达] [车载激光雷达] rather than one run of text."""
+    groups: dict[str, list[str]] = {}
+    for ev in evidence or []:
+        label = evidence_label(ev)
+        field, sep, words = label.partition("：")
+        field, words = (field, words) if sep else ("依据", label)
+        if words and words not in groups.setdefault(field, []):
+            groups[field].append(words)
+    return [(f, w[:limit]) for f, w in groups.items()]
 
 
 def evidence_label(ev: Any) -> str:
