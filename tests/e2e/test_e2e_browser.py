@@ -459,3 +459,18 @@ def test_held_row_is_fixed_in_the_browser_and_lands(server, browser, tmp_path):
     found = page.request.get(f"{server['root']}/api/search?q=武汉修正测试电驱").json()
     assert any(r["name"] == "武汉修正测试电驱有限公司" for r in found["results"]), found
     ctx.close()
+
+
+def test_map_of_china_shows_where_targets_and_suppliers_are(server, browser):
+    ctx = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+    page = ctx.new_page()
+    _login(page, server["root"], "viewer")
+    for url, el in (("/nodes/battery-cells", "target-map"), ("/leaders", "supplier-map")):
+        page.goto(server["root"] + url)
+        page.wait_for_selector(f"#{el} canvas", timeout=30_000)
+        option = page.evaluate(f"(() => {{ const o = echarts.getInstanceByDom(document.getElementById('{el}')).getOption();"
+                               " return [o.geo[0].map, o.series[0].data.map(d => [d.name, d.value[0], d.value[1]])]; })()")
+        assert option[0] == "china" and page.evaluate("!!echarts.getMap('china')")
+        assert option[1] and all(73 < lon < 136 and 3 < lat < 54 for _, lon, lat in option[1]), option  # inside China
+    page.screenshot(path=str(SHOTS / "leader-map.png"), full_page=True)
+    ctx.close()

@@ -14,6 +14,7 @@ from chainatlas.services.enterprises.provenance import provenances
 from chainatlas.services.accounts.auth import UserInfo
 from chainatlas.services.catalog.chains import node_ref
 from chainatlas.services.placement.placements import effective_placements
+from chainatlas.services.catalog import places
 from chainatlas.services.targets import ranking as targets_service
 from chainatlas.store.models import Zone
 from chainatlas.web import theme
@@ -79,6 +80,7 @@ def node_view(session: Session, zone: Zone, chain: Chain, node_id: str, target_l
                          placement=dict(jsonable(p), node=node_ref(chain, p.node_id)) if p else None,
                          provenance=jsonable(found[e.source])))
     targets = jsonable(targets_service.rank_targets(session, zone.id, node_id, chain.id, limit=target_limit))
+    target_map = jsonable(places.firm_points(session, [t["enterprise_id"] for t in targets if not t["vetoed"]]))
     gap = next((g for g in diag.gaps if g.node_id == node_id), None)
     return {
         "zone": {"id": zone.id, "name": zone.name}, "chain": {"id": chain.id, "name_zh": chain.name_zh},
@@ -95,7 +97,7 @@ def node_view(session: Session, zone: Zone, chain: Chain, node_id: str, target_l
             "output": format_yuan(s.output_yuan),
         } if s else None,
         "gap": jsonable(gap) if gap else None,
-        "firms": rows, "targets": targets,
+        "firms": rows, "targets": targets, "target_map": target_map,
         "is_demo": bool(diag.is_demo) or any(r["is_demo"] for r in rows),
     }
 
