@@ -412,3 +412,37 @@ def test_held_row_is_fixed_in_the_browser_and_lands(server, browser, tmp_path):
     found = page.request.get(f"{server['root']}/api/search?q=武汉修正测试电驱").json()
     assert any(r["name"] == "武汉修正测试电驱有限公司" for r in found["results"]), found
     ctx.close()
+
+
+def test_relation_graph_tooltip_shows_html_from_data_as_text(server, browser):
+    """Issue 22: a firm name holding markup reaches the tooltip escaped (the CSP would block a script; the text
+    must still not become HTML)."""
+    from sqlalchemy import select
+
+    from chainatlas.store import db
+    from chainatlas.store.models import Enterprise, Relation
+
+    hostile = '<img src=x id="injected">恶意公司'
+    with db.session_scope(server["url"]) as s:
+        rel = s.scalars(select(Relation).join(Enterprise, Enterprise.id == Relation.customer_id)
+                        .where(Enterprise.is_leader.is_(True))).first()
+        leader_id, partner = rel.customer_id, s.get(Enterprise, rel.supplier_id)
+        partner_id, name = partner.id, partner.name
+        partner.name = hostile
+    try:
+        ctx = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
+        page = ctx.new_page()
+        _login(page, server["root"], "viewer")
+        page.goto(f"{server['root']}/enterprises/{leader_id}")
+        page.wait_for_selector("body[data-chart-ready=\"1\"]", state="attached", timeout=30_000)
+        html = page.evaluate("""() => {
+          const chart = echarts.getInstanceByDom(document.getElementById('relations-chart'));
+          const node = chart.getOption().series[0].data.find(d => d.full && d.full.includes('恶意公司'));
+          if (!node) return null;
+          return chart.getOption().tooltip[0].formatter({dataType: 'node', data: node, name: node.name});
+        }""")
+        assert html is not None and "&lt;img src=x" in html and "<img" not in html
+        ctx.close()
+    finally:
+        with db.session_scope(server["url"]) as s:
+            s.get(Enterprise, partner_id).name = name
