@@ -80,6 +80,11 @@ def baseline_path() -> Path | None:
     return Path(text) if text else None
 
 
+def chains_dir() -> Path:
+    """Where `chainatlas chain add` keeps the chain files it registered (CHAINATLAS_HOME/chains); not created here."""
+    return Path(os.environ.get("CHAINATLAS_HOME", "./.chainatlas")) / "chains"
+
+
 def home() -> Path:
     """The instance folder, 0700: it holds the secret key and uploaded (confidential) lists."""
     path = Path(os.environ.get("CHAINATLAS_HOME", "./.chainatlas"))

@@ -324,6 +324,53 @@ def test_officer_edits_amount_and_dates_and_the_kpi_follows(server, browser):
     ctx.close()
 
 
+def test_admin_adds_a_zone_and_a_user_switches_zone_and_chain(server, browser):
+    """A zone defined on the 开发区 page, a second chain registered on the command line: a user switches both in the
+    top bar, the map and the gaps follow, and the choice is remembered at the next login (per user)."""
+    root = server["root"]
+    env = dict(os.environ, CHAINATLAS_DATABASE_URL=server["url"], CHAINATLAS_HOME=str(server["base"] / "home"))
+    source = Path(__file__).resolve().parents[2] / "src" / "chainatlas" / "chains" / "pv-storage.yaml"
+    added = subprocess.run([str(Path(sys.executable).parent / "chainatlas"), "chain", "add", str(source)], env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert added.returncode == 0, added.stdout + added.stderr
+
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+    page = ctx.new_page()
+    _login(page, root, "admin")
+    page.click("nav.mainnav >> text=开发区")
+    page.fill("#add-zone input[name=name]", "深圳市")
+    page.fill("#add-zone input[name=divisions]", "440300")
+    page.click("#add-zone button[type=submit]")
+    assert "已保存开发区“深圳市”" in page.inner_text(".alert-success")
+    assert "深圳市" in page.inner_text("#zone-table tr[data-zone=zone-4403]")
+    ctx.close()
+
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+    page = ctx.new_page()
+    _login(page, root, "viewer")
+    page.wait_for_selector("#view-switcher select[name=chain]")
+    with page.expect_navigation():
+        page.select_option("#view-switcher select[name=chain]", "pv-storage")
+    page.goto(f"{root}/")
+    page.wait_for_selector("body[data-chart-ready=\"1\"]", state="attached", timeout=30_000)
+    names = page.text_content("#node-list")
+    assert "光伏组件" in names and "激光雷达" not in names  # the map is the 光伏与新型储能 chain
+    page.wait_for_selector("#view-switcher select[name=zone]")
+    with page.expect_navigation():
+        page.select_option("#view-switcher select[name=zone]", "zone-4403")
+    page.goto(f"{root}/gaps")
+    assert "深圳市" in page.inner_text("main") and "光伏" in page.inner_text("main")
+    page.screenshot(path=str(SHOTS / "switched-zone-chain.png"), full_page=True)
+    ctx.close()
+
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+    page = ctx.new_page()
+    _login(page, root, "viewer")  # a new session: the choice was remembered on the user
+    page.wait_for_selector("#view-switcher select[name=chain]")
+    assert page.eval_on_selector("#view-switcher select[name=chain]", "s => s.value") == "pv-storage"
+    assert page.eval_on_selector("#view-switcher select[name=zone]", "s => s.value") == "zone-4403"
+
+
 # Visible label boxes of the relation graph (SVG text) that overlap another visible label.
 LABEL_OVERLAPS = """() => {
   const boxes = [...document.querySelectorAll('#relations-chart svg text')]
@@ -411,6 +458,21 @@ def test_held_row_is_fixed_in_the_browser_and_lands(server, browser, tmp_path):
     assert page.locator("#no-held").count() == 1
     found = page.request.get(f"{server['root']}/api/search?q=武汉修正测试电驱").json()
     assert any(r["name"] == "武汉修正测试电驱有限公司" for r in found["results"]), found
+    ctx.close()
+
+
+def test_map_of_china_shows_where_targets_and_suppliers_are(server, browser):
+    ctx = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+    page = ctx.new_page()
+    _login(page, server["root"], "viewer")
+    for url, el in (("/nodes/battery-cells", "target-map"), ("/leaders", "supplier-map")):
+        page.goto(server["root"] + url)
+        page.wait_for_selector(f"#{el} canvas", timeout=30_000)
+        option = page.evaluate(f"(() => {{ const o = echarts.getInstanceByDom(document.getElementById('{el}')).getOption();"
+                               " return [o.geo[0].map, o.series[0].data.map(d => [d.name, d.value[0], d.value[1]])]; })()")
+        assert option[0] == "china" and page.evaluate("!!echarts.getMap('china')")
+        assert option[1] and all(73 < lon < 136 and 3 < lat < 54 for _, lon, lat in option[1]), option  # inside China
+    page.screenshot(path=str(SHOTS / "leader-map.png"), full_page=True)
     ctx.close()
 
 

@@ -46,6 +46,7 @@ class ChainRow(Base):
     name_en: Mapped[str] = mapped_column(String(200), default="")
     version: Mapped[str] = mapped_column(String(40), default="1")
     file_path: Mapped[str] = mapped_column(String(500), default="")
+    sha256: Mapped[str] = mapped_column(String(64), default="")  # of the file registered: re-adding it changes nothing
     loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -464,6 +465,8 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(80), default="")
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(12))  # admin / analyst / viewer / leader
+    view_zone: Mapped[str] = mapped_column(String(64), default="")  # the zone and chain the pages show this user
+    view_chain: Mapped[str] = mapped_column(String(64), default="")  # ("" = the defaults from settings)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # raised by logout, password change or reset and deactivation: sessions signed with an older one have ended
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

