@@ -38,6 +38,14 @@ def default_chain() -> str:
     return os.environ.get("CHAINATLAS_CHAIN", "nev-icv")
 
 
+def stale_after_days() -> int:
+    """Facts from a source older than this many days (its as-of date) are marked 待更新 on the pages."""
+    text = os.environ.get("CHAINATLAS_STALE_DAYS", "365").strip()
+    if not text.isdigit():
+        raise ValueError(f"环境变量 CHAINATLAS_STALE_DAYS 应为天数（如 365），现为“{text}”。")
+    return int(text)
+
+
 def default_zone() -> str:
     return os.environ.get("CHAINATLAS_ZONE", "wuhan-edz")
 

@@ -465,7 +465,7 @@ def test_map_of_china_shows_where_targets_and_suppliers_are(server, browser):
     ctx = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
     page = ctx.new_page()
     _login(page, server["root"], "viewer")
-    for url, el in (("/nodes/battery-cells", "target-map"), ("/leaders", "supplier-map")):
+    for url, el in (("/nodes/thermal-management", "target-map"), ("/leaders", "supplier-map")):
         page.goto(server["root"] + url)
         page.wait_for_selector(f"#{el} canvas", timeout=30_000)
         option = page.evaluate(f"(() => {{ const o = echarts.getInstanceByDom(document.getElementById('{el}')).getOption();"
@@ -474,3 +474,37 @@ def test_map_of_china_shows_where_targets_and_suppliers_are(server, browser):
         assert option[1] and all(73 < lon < 136 and 3 < lat < 54 for _, lon, lat in option[1]), option  # inside China
     page.screenshot(path=str(SHOTS / "leader-map.png"), full_page=True)
     ctx.close()
+
+
+def test_relation_graph_tooltip_shows_html_from_data_as_text(server, browser):
+    """Issue 22: a firm name holding markup reaches the tooltip escaped (the CSP would block a script; the text
+    must still not become HTML)."""
+    from sqlalchemy import select
+
+    from chainatlas.store import db
+    from chainatlas.store.models import Enterprise, Relation
+
+    hostile = '<img src=x id="injected">恶意公司'
+    with db.session_scope(server["url"]) as s:
+        rel = s.scalars(select(Relation).join(Enterprise, Enterprise.id == Relation.customer_id)
+                        .where(Enterprise.is_leader.is_(True))).first()
+        leader_id, partner = rel.customer_id, s.get(Enterprise, rel.supplier_id)
+        partner_id, name = partner.id, partner.name
+        partner.name = hostile
+    try:
+        ctx = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
+        page = ctx.new_page()
+        _login(page, server["root"], "viewer")
+        page.goto(f"{server['root']}/enterprises/{leader_id}")
+        page.wait_for_selector("body[data-chart-ready=\"1\"]", state="attached", timeout=30_000)
+        html = page.evaluate("""() => {
+          const chart = echarts.getInstanceByDom(document.getElementById('relations-chart'));
+          const node = chart.getOption().series[0].data.find(d => d.full && d.full.includes('恶意公司'));
+          if (!node) return null;
+          return chart.getOption().tooltip[0].formatter({dataType: 'node', data: node, name: node.name});
+        }""")
+        assert html is not None and "&lt;img src=x" in html and "<img" not in html
+        ctx.close()
+    finally:
+        with db.session_scope(server["url"]) as s:
+            s.get(Enterprise, partner_id).name = name
