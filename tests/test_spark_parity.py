@@ -1,6 +1,7 @@
 """The Spark engine (local[2]) against the single-machine path on the same 50,000 generated records: identical
-placements, region × node matrices and match pairs. One Spark session serves every test (conftest `spark`), and
-each command runs once per engine (module fixtures)."""
+placements, region × node matrices and match pairs. One Spark session serves every test (`spark`, the only Spark
+session of a test run: its JVM is gone before the modules after this one run), and each command runs once per
+engine (module fixtures)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,17 @@ from typer.testing import CliRunner
 from chainatlas.cli.main import app
 
 HEADER = ["id", "node_id", "node_name", "score", "evidence"]
+
+
+@pytest.fixture(scope="module")
+def spark():  # type: ignore[no-untyped-def]
+    """Spark in local mode (local[2], as CI runs it): the JVM starts once, and the commands under test find the
+    session running (`spark_session` returns the active session)."""
+    from chainatlas.engines.spark_session import spark_session
+
+    session = spark_session("local[2]", app_name="chainatlas-tests")
+    yield session
+    session.stop()
 
 
 def _run(*args: str) -> str:
