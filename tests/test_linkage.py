@@ -210,7 +210,7 @@ def test_known_firms_block_by_each_key_with_their_stored_values(zone_db: str, tm
         assert row == {"id": ids["武汉华创智能科技有限公司"], "is_new": False, "name_core": "华创智能科技",
                        "is_branch": False, "district_code": "420113", "city_code": "4201", "address": "通航大道18号",
                        "uscc": None, "founded": "2019-01-02", "listing": "600001", "short_name": None,
-                       "name_full": "武汉华创智能科技", "name_en": None, "industry": None}
+                       "name_full": "武汉华创智能科技", "name_en": None}
         assert [r["id"] for r in block(heads={("东风", "4201")})] == [ids["武汉东风零部件有限公司"]]
         assert block(heads={("东风", None)}) == [] and block(heads={("东风", "4403")}) == []
         assert [r["id"] for r in block(tails={("零部件", "420114")})] == [ids["武汉东风零部件有限公司"]]
@@ -294,15 +294,3 @@ def test_a_stored_former_name_is_matched_like_a_name(zone_db: str, tmp_path: Pat
         assert s.get(Enterprise, merged.merged_into_id).name == "武汉恒创汽车科技有限公司"
         [decision] = s.scalars(select(MergeCandidate).where(MergeCandidate.right_id == merged.id)).all()
         assert "曾用名 武汉新创汽车零部件有限公司" in decision.evidence["name_core"]
-
-
-def test_industry_codes_weigh_for_and_against() -> None:
-    def pair(left: str, right: str) -> float:
-        records = [{**_rec(1, "华创智能科技", new=False, district="420114", address=None), "industry": left},
-                   {**_rec(2, "华创智能科技", district="420114", address=None), "industry": right}]
-        return {(m.left_id, m.right_id): m.probability
-                for m in find_matches(pa.Table.from_pylist(records), 0.0)}.get((1, 2), 0.0)
-
-    same, division, other = pair("3670", "3670"), pair("3670", "3660"), pair("3670", "2110")
-    assert same > division > other
-    assert same >= MERGE_THRESHOLD > other

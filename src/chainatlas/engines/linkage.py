@@ -36,11 +36,10 @@ MERGE_THRESHOLD = 0.95  # at or above: the same firm, merged automatically (and 
 REVIEW_THRESHOLD = 0.5  # between the two: a doubtful pair for an analyst's review queue
 
 COLUMNS = ("id", "is_new", "name_core", "is_branch", "district_code", "city_code", "address", "uscc", "founded",
-           "listing", "short_name", "name_full", "name_en", "industry")
+           "listing", "short_name", "name_full", "name_en")
 # short_name: the short form (names.short_form) of a record named by its short name, or of its short-name alias;
 # name_full: the legal stem (names.legal_stem) of a record named by its full name, NULL for a short-named one;
-# name_en: the core of its English name (names.name_key: lower case, no legal form such as Co., Ltd.);
-# industry: its GB/T 4754 industry code.
+# name_en: the core of its English name (names.name_key: lower case, no legal form such as Co., Ltd.).
 
 
 
@@ -180,16 +179,6 @@ SETTINGS: dict = {
             ],
         },
         {
-            # GB/T 4754 codes (one classification on both sides; a list's own industry words are not compared)
-            "output_column_name": "industry",
-            "comparison_levels": [
-                _null("industry"),
-                _level("industry_l = industry_r", "行业代码相同", 0.70, 0.01),
-                _level("substr(industry_l, 1, 2) = substr(industry_r, 1, 2)", "行业大类相同", 0.20, 0.05),
-                _level("ELSE", "行业不同", 0.10, 0.94),
-            ],
-        },
-        {
             "output_column_name": "listing",
             "comparison_levels": [
                 _null("listing"),
@@ -272,7 +261,7 @@ def _like_sequence(text: str) -> str:
 def _prepare(records: pa.Table, model: CharModel | None) -> pa.Table:
     """Blocking keys (the first two and last three characters of the core name; the heads of short and full
     names) and the short-name pattern and information."""
-    for col in ("short_name", "name_full", "name_en", "industry"):
+    for col in ("short_name", "name_full", "name_en"):
         if col not in records.column_names:
             records = records.append_column(col, pa.nulls(records.num_rows, pa.string()))
     cores = records.column("name_core").to_pylist()

@@ -40,7 +40,7 @@ def linkage_table(session: Session, new: list[FirmRecord], ids: list[int]) -> tu
     new_ids = set(ids)
     cols: dict[str, list] = {c: [] for c in ("id", "is_new", "name_core", "is_branch", "district_code", "city_code",
                                               "address", "uscc", "founded", "listing", "short_name", "name_full",
-                                              "name_en", "industry")}
+                                              "name_en")}
     short_names = [_short_and_full(rec) for rec in new]
 
     def add(eid: int, is_new: bool, core: str, branch: bool, district: str | None, city: str | None,
@@ -63,7 +63,6 @@ def linkage_table(session: Session, new: list[FirmRecord], ids: list[int]) -> tu
         cols["short_name"].append(short)
         cols["name_full"].append(full)
         cols["name_en"].append(_english_core(v.get("name_en")))
-        cols["industry"].append(v.get("industry_code") or None)
     new_part = pa.table({
         "id": pa.array(cols["id"], pa.int64()), "is_new": pa.array(cols["is_new"], pa.bool_()),
         **{c: pa.array(cols[c], pa.bool_() if c == "is_branch" else pa.string())
@@ -127,14 +126,13 @@ def known_blocking(session: Session, new_ids: set[int], cores: set[str], heads: 
     as tuples are. With them, the character model of the stored full names where a short name is in play."""
     # The driver's own rows, a chunk at a time into polars: a million firms through the ORM's result processing
     # cost seconds more, and all of them as Python tuples at once a gigabyte more.
-    names = ("id", "norm", "district", "city", "address", "uscc", "founded", "listing", "name_en", "industry")
-    schema = {"id": pl.Int64, **{n: pl.String for n in names[1:6]}, "listing": pl.String, "name_en": pl.String,
-              "industry": pl.String}
+    names = ("id", "norm", "district", "city", "address", "uscc", "founded", "listing", "name_en")
+    schema = {"id": pl.Int64, **{n: pl.String for n in names[1:6]}, "listing": pl.String, "name_en": pl.String}
     frames = [pl.DataFrame(schema={n: schema.get(n, pl.String) for n in names})]
     cursor = session.connection().connection.driver_connection.cursor()
     try:
         cursor.execute("SELECT id, name_norm, district_code, city_code, address, uscc, founded_on, listing_code, "
-                       "name_en, industry_code FROM enterprises WHERE merged_into_id IS NULL")
+                       "name_en FROM enterprises WHERE merged_into_id IS NULL")
         while rows := cursor.fetchmany(100_000):
             frame = pl.DataFrame(dict(zip(names, map(list, zip(*rows)))), schema_overrides=schema, strict=False)
             frames.append(frame.with_columns(pl.col("founded").cast(pl.String)).select(names))  # ISO dates
@@ -189,7 +187,7 @@ def known_blocking(session: Session, new_ids: set[int], cores: set[str], heads: 
             list(listing_of), list(listing_of.values()), default=None, return_dtype=pl.String),
         short_name="short", name_full=pl.col("norm").replace_strict(stems, legal_stems(stems), default=None,
                                                                     return_dtype=pl.String),
-        name_en="name_en", industry=pl.when(pl.col("industry") != "").then("industry"),
+        name_en="name_en",
     )
     english = [x for x in table["name_en"].unique().to_list() if x]
     table = table.with_columns(name_en=pl.col("name_en").replace_strict(
@@ -303,7 +301,7 @@ def former_names(session: Session, new_ids: set[int]) -> tuple[pa.Table, dict[in
         records.append({"id": -alias_id, "is_new": False, "name_core": key.core or None, "is_branch": key.is_branch,
                         "district_code": district, "city_code": city, "address": None, "uscc": None,
                         "founded": None, "listing": None, "short_name": None if full else (short_form(alias) or None),
-                        "name_full": legal_stem(key.norm) if full else None, "name_en": None, "industry": None})
+                        "name_full": legal_stem(key.norm) if full else None, "name_en": None})
         owner[-alias_id] = (firm, alias)
     return pa.Table.from_pylist(records), owner
 

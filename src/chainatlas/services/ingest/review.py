@@ -62,7 +62,6 @@ def _brief(ent: Enterprise) -> dict[str, Any]:
 # words the review page shows them; the values beside them come from the two records.
 EVIDENCE = (("name_core", "名称"), ("place", "地区"), ("address", "地址"), ("founded", "成立日期"),
             ("listing", "股票代码"), ("uscc", "信用代码"), ("is_branch", "总部/分支"), ("name_en", "英文名称"),
-            ("industry", "行业"),
             ("several", "提示"))
 
 
