@@ -1,6 +1,7 @@
 """Spark local mode against the single-machine path: `classify` and `matrix` on N generated records.
 
-    nice python bench/spark_bench.py --records 1000000 [--records 10000000] [--master local[2]] [--data /tmp/x]
+    nice python bench/spark_bench.py --records 1000000 [--records 10000000] [--link-records 50000]
+                                     [--master local[2]] [--data /tmp/x]
 
 Each command runs as its own process (`chainatlas …`), as a user runs it: the Spark figures include the JVM's start
 and the Python workers' (a cluster job pays them too, once per job). For each run the script prints wall seconds,
@@ -88,9 +89,20 @@ def measure(name: str, command: list[str]) -> Run:
     return Run(name, wall, sum(cpu_of.values()), peak)
 
 
+def _generated(cli: list[str], data: Path, n: int) -> Path:
+    """The generated file of n records in the data folder, made once."""
+    registry = data / f"firms-{n}.csv"
+    if not registry.exists():
+        measure(f"generate {n:,}", [*cli, "demo", "generate", "-n", str(n), "--seed", "24", "--out", str(registry)])
+    print(f"{n:,} generated records ({registry.stat().st_size / 2**20:.0f} MB CSV)")
+    return registry
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, action="append", help="generated records (repeatable)")
+    parser.add_argument("--link-records", type=int, default=0,
+                        help="also `link` a generated file of this many records with itself (a dedupe), both engines")
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--data", type=Path, default=Path("/tmp/chainatlas-spark-bench"))
     args = parser.parse_args()
@@ -98,11 +110,15 @@ def main() -> None:
     args.data.mkdir(parents=True, exist_ok=True)
     cores = len(os.sched_getaffinity(0))
     print(f"machine: {os.cpu_count()} CPUs ({cores} usable), load average {os.getloadavg()[0]:.1f} at start")
-    for n in args.records or [1_000_000]:
-        registry = args.data / f"firms-{n}.csv"
-        if not registry.exists():
-            measure(f"generate {n:,}", [*cli, "demo", "generate", "-n", str(n), "--seed", "24", "--out", str(registry)])
-        print(f"{n:,} generated records ({registry.stat().st_size / 2**20:.0f} MB CSV)")
+    if args.link_records:
+        n = args.link_records
+        registry = _generated(cli, args.data, n)
+        print(f"link: {n:,} generated records, deduplicated (about 5 % repeated firms, exact or with noise)")
+        measure("link duckdb", [*cli, "link", str(registry), "--out", str(args.data / f"pairs-{n}.csv")])
+        measure(f"link spark {args.master}", [*cli, "link", str(registry), "--out", str(args.data / f"pairs-{n}-spark.csv"),
+                                              "--engine", "spark", "--master", args.master])
+    for n in args.records or []:
+        registry = _generated(cli, args.data, n)
         single, spread = args.data / f"placed-{n}.csv", args.data / f"placed-{n}-spark.csv"
         for path in (spread, args.data / f"matrix-{n}-spark.parquet"):
             shutil.rmtree(path, ignore_errors=True)

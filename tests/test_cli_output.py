@@ -46,3 +46,21 @@ def test_help_lists_every_description_whole(run) -> None:  # type: ignore[no-unt
         out = run(*args, "--help")
         listing = out.output.split("Commands:")[1]  # (the usage line's "ARGS..." is click's own)
         assert out.exit_code == 0 and "..." not in listing and "…" not in listing, out.output
+
+
+def test_format_csv_tsv_json_for_data_and_the_notice_on_stderr(run) -> None:  # type: ignore[no-untyped-def]
+    import csv
+    import io
+    import json
+
+    from chainatlas import config
+
+    out = run("kpi", "--format", "csv")
+    rows = list(csv.reader(io.StringIO(out.stdout)))
+    assert out.exit_code == 0 and rows[0][:3] == ["指标", "年度目标", "已完成"] and len(rows) == 9
+    assert next(r for r in rows if r[0] == "签约项目数")[1] == "15个" and "演示数据" not in out.stdout
+    data = json.loads(run("kpi", "--format", "json").stdout)
+    assert str(config.today().year) in data["title"] and data["rows"][0]["指标"] == "签约项目数"
+    assert any("尚差" in a for a in data["alerts"])
+    tsv = run("projects", "list", "--format", "tsv").stdout.splitlines()
+    assert tsv[0].split("\t")[:2] == ["项目编号", "项目名称"] and len(tsv) > 20

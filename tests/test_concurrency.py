@@ -3,6 +3,8 @@ chain stays true (each change's from-stage is the stage the one before reached);
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from datetime import date
 
 import pytest
@@ -62,3 +64,32 @@ def test_a_move_made_from_a_stale_page_gets_409(project, monkeypatch, tmp_path) 
     assert r1.status_code == 200, r1.text
     assert r2.status_code == 409 and "已被他人变更为“在谈”" in r2.json()["detail"]
     assert _history(url, code) == [(None, "线索"), ("线索", "接洽"), ("接洽", "在谈")]
+
+
+def _locked(path: str) -> sqlite3.Connection:
+    """Another writer holding SQLite's write lock (as an import's transaction does)."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("BEGIN IMMEDIATE")
+    return conn
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_write_waits_for_the_lock_and_past_the_wait_gets_503_not_500(db_url, monkeypatch, tmp_path) -> None:
+    web_env(monkeypatch, tmp_path)
+    monkeypatch.setenv("CHAINATLAS_SQLITE_BUSY_SECONDS", "1.5")
+    add_users(db_url)
+    url = db_url + "?busy"  # an engine of its own, made with the short wait
+    new_user = {"username": "zhao", "password": "zhao-pass-2024", "role": "viewer"}
+    with TestClient(create_app(url)) as client:
+        token = login(client, "admin")
+        holder = _locked(db_url.removeprefix("sqlite:///"))
+        threading.Timer(0.5, holder.rollback).start()  # the other writer finishes within the wait
+        assert client.post("/api/users", json=new_user, headers={"X-CSRF-Token": token}).status_code == 200
+        holder = _locked(db_url.removeprefix("sqlite:///"))
+        try:  # … and one that does not
+            r = client.post("/api/users", json={**new_user, "username": "qian"}, headers={"X-CSRF-Token": token})
+        finally:
+            holder.rollback()
+        assert r.status_code == 503 and "数据库正忙" in r.json()["detail"] and r.headers["retry-after"] == "30"
+        assert client.post("/api/users", json={**new_user, "username": "qian"},
+                           headers={"X-CSRF-Token": token}).status_code == 200

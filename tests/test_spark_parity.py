@@ -116,3 +116,15 @@ def test_link_on_spark_equals_one_machine(spark, generated_firms: Path, tmp_path
             < expected.filter(pl.col("left_file") == "zone.csv")["right_row"].cast(pl.Int64)).all()
     typos = expected.filter(pl.col("evidence").str.contains("核心名称仅差一字"))
     assert typos.height > 0  # the comparison that calls a Python function found typos on both engines alike
+
+
+def test_spark_input_errors_are_said_in_chinese(spark, tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-registry.csv"
+    done = CliRunner().invoke(app, ["classify", str(missing), "--out", str(tmp_path / "out"), "--engine", "spark"])
+    assert done.exit_code == 1
+    assert "Spark 无法读取" in done.output and "no-such-registry.csv" in done.output
+    assert "Traceback" not in done.output
+    headerless = tmp_path / "codes.csv"
+    headerless.write_text("编号,注册资本\n1,100万元\n", encoding="utf-8")
+    done = CliRunner().invoke(app, ["classify", str(headerless), "--out", str(tmp_path / "out"), "--engine", "spark"])
+    assert done.exit_code == 1 and "找不到企业名称" in done.output  # checked on the driver, before any task

@@ -13,6 +13,7 @@
 | CHAINATLAS_TRUSTED_PROXIES | (none) | comma-separated addresses or networks of reverse proxies whose X-Forwarded-For is believed |
 | CHAINATLAS_SPARK_MASTER | (none: local[*]) | Spark master URL for `--engine spark` (spark://host:7077, yarn, k8s://…) when --master is not given |
 | CHAINATLAS_BASELINE | (none: the database) | national baseline: region × node matrix Parquet written by `chainatlas matrix`, used by gaps |
+| CHAINATLAS_SQLITE_BUSY_SECONDS | 60 | how long a SQLite write waits for another writer (an import) before it is refused with 503 |
 | CHAINATLAS_WORKER_MEMORY_MB | 4096 | address space of the process that previews or imports a web upload; past it the job fails |
 | CHAINATLAS_KERNEL | auto | placement kernel: auto (compiled where built, else pure Python), python, compiled (refuse to run without it) |
 """
@@ -35,6 +36,14 @@ def database_url() -> str:
 
 def default_chain() -> str:
     return os.environ.get("CHAINATLAS_CHAIN", "nev-icv")
+
+
+def stale_after_days() -> int:
+    """Facts from a source older than this many days (its as-of date) are marked 待更新 on the pages."""
+    text = os.environ.get("CHAINATLAS_STALE_DAYS", "365").strip()
+    if not text.isdigit():
+        raise ValueError(f"环境变量 CHAINATLAS_STALE_DAYS 应为天数（如 365），现为“{text}”。")
+    return int(text)
 
 
 def default_zone() -> str:
@@ -77,6 +86,11 @@ def baseline_path() -> Path | None:
     firms in the database are the baseline."""
     text = os.environ.get("CHAINATLAS_BASELINE", "").strip()
     return Path(text) if text else None
+
+
+def chains_dir() -> Path:
+    """Where `chainatlas chain add` keeps the chain files it registered (CHAINATLAS_HOME/chains); not created here."""
+    return Path(os.environ.get("CHAINATLAS_HOME", "./.chainatlas")) / "chains"
 
 
 def home() -> Path:
@@ -124,6 +138,18 @@ def secret_key() -> str:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(secrets.token_urlsafe(48))
     return path.read_text(encoding="utf-8").strip()
+
+
+def sqlite_busy_seconds() -> float:
+    """How long a write waits for SQLite's lock (another writer's transaction) before giving up politely."""
+    text = os.environ.get("CHAINATLAS_SQLITE_BUSY_SECONDS", "60").strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < 3600:
+        raise ValueError(f"环境变量 CHAINATLAS_SQLITE_BUSY_SECONDS 应为 0–3600 之间的秒数（例如 60），现为“{text}”。")
+    return seconds
 
 
 def worker_memory_mb() -> int:

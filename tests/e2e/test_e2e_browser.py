@@ -324,6 +324,53 @@ def test_officer_edits_amount_and_dates_and_the_kpi_follows(server, browser):
     ctx.close()
 
 
+def test_admin_adds_a_zone_and_a_user_switches_zone_and_chain(server, browser):
+    """A zone defined on the 开发区 page, a second chain registered on the command line: a user switches both in the
+    top bar, the map and the gaps follow, and the choice is remembered at the next login (per user)."""
+    root = server["root"]
+    env = dict(os.environ, CHAINATLAS_DATABASE_URL=server["url"], CHAINATLAS_HOME=str(server["base"] / "home"))
+    source = Path(__file__).resolve().parents[2] / "src" / "chainatlas" / "chains" / "pv-storage.yaml"
+    added = subprocess.run([str(Path(sys.executable).parent / "chainatlas"), "chain", "add", str(source)], env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert added.returncode == 0, added.stdout + added.stderr
+
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+    page = ctx.new_page()
+    _login(page, root, "admin")
+    page.click("nav.mainnav >> text=开发区")
+    page.fill("#add-zone input[name=name]", "深圳市")
+    page.fill("#add-zone input[name=divisions]", "440300")
+    page.click("#add-zone button[type=submit]")
+    assert "已保存开发区“深圳市”" in page.inner_text(".alert-success")
+    assert "深圳市" in page.inner_text("#zone-table tr[data-zone=zone-4403]")
+    ctx.close()
+
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+    page = ctx.new_page()
+    _login(page, root, "viewer")
+    page.wait_for_selector("#view-switcher select[name=chain]")
+    with page.expect_navigation():
+        page.select_option("#view-switcher select[name=chain]", "pv-storage")
+    page.goto(f"{root}/")
+    page.wait_for_selector("body[data-chart-ready=\"1\"]", state="attached", timeout=30_000)
+    names = page.text_content("#node-list")
+    assert "光伏组件" in names and "激光雷达" not in names  # the map is the 光伏与新型储能 chain
+    page.wait_for_selector("#view-switcher select[name=zone]")
+    with page.expect_navigation():
+        page.select_option("#view-switcher select[name=zone]", "zone-4403")
+    page.goto(f"{root}/gaps")
+    assert "深圳市" in page.inner_text("main") and "光伏" in page.inner_text("main")
+    page.screenshot(path=str(SHOTS / "switched-zone-chain.png"), full_page=True)
+    ctx.close()
+
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+    page = ctx.new_page()
+    _login(page, root, "viewer")  # a new session: the choice was remembered on the user
+    page.wait_for_selector("#view-switcher select[name=chain]")
+    assert page.eval_on_selector("#view-switcher select[name=chain]", "s => s.value") == "pv-storage"
+    assert page.eval_on_selector("#view-switcher select[name=zone]", "s => s.value") == "zone-4403"
+
+
 # Visible label boxes of the relation graph (SVG text) that overlap another visible label.
 LABEL_OVERLAPS = """() => {
   const boxes = [...document.querySelectorAll('#relations-chart svg text')]
@@ -383,3 +430,81 @@ def test_kanban_fits_1440_and_gaps_chart_ranks_like_the_list(server, browser):
     assert [r for r, _ in ranks] == list(range(1, len(ranks) + 1))
     assert all(a[1] >= b[1] for a, b in zip(ranks, ranks[1:]))  # rank 1 is the highest point: chart = list
     ctx.close()
+
+
+def test_held_row_is_fixed_in_the_browser_and_lands(server, browser, tmp_path):
+    from chainatlas.services.ingest.enterprises import import_enterprises
+    from chainatlas.store import db
+
+    path = tmp_path / "补充名单.csv"
+    path.write_text("企业名称,统一社会信用代码,注册地址,注册资本(万元),经营范围\n"
+                    "武汉修正测试电驱有限公司,91420100ABCDEFGHIJ,武汉经开区沌阳大道8号,一千万,驱动电机研发生产\n",
+                    encoding="utf-8")
+    with db.session_scope(server["url"]) as s:
+        batch_id = import_enterprises(s, path, by_user="analyst").batch_id
+    ctx = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+    page = ctx.new_page()
+    _login(page, server["root"], "analyst")
+    page.goto(f"{server['root']}/imports/batches/{batch_id}")
+    row = page.locator("form.held-row")
+    assert row.count() == 1 and page.inner_text("#rows-held") == "1"
+    assert row.locator("input[aria-invalid=true]").count() == 2  # the bad USCC and the capital in words
+    row.locator("input[name=cell_1]").fill("")  # no code rather than a wrong one
+    row.locator("input[name=cell_3]").fill("1000")
+    page.screenshot(path=str(SHOTS / "held-row.png"), full_page=True)
+    row.locator("button[type=submit]").click()
+    page.wait_for_selector(".alert-success")
+    assert "已修正并导入" in page.inner_text(".alert-success") and page.inner_text("#rows-held") == "0"
+    assert page.locator("#no-held").count() == 1
+    found = page.request.get(f"{server['root']}/api/search?q=武汉修正测试电驱").json()
+    assert any(r["name"] == "武汉修正测试电驱有限公司" for r in found["results"]), found
+    ctx.close()
+
+
+def test_map_of_china_shows_where_targets_and_suppliers_are(server, browser):
+    ctx = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+    page = ctx.new_page()
+    _login(page, server["root"], "viewer")
+    for url, el in (("/nodes/thermal-management", "target-map"), ("/leaders", "supplier-map")):
+        page.goto(server["root"] + url)
+        page.wait_for_selector(f"#{el} canvas", timeout=30_000)
+        option = page.evaluate(f"(() => {{ const o = echarts.getInstanceByDom(document.getElementById('{el}')).getOption();"
+                               " return [o.geo[0].map, o.series[0].data.map(d => [d.name, d.value[0], d.value[1]])]; })()")
+        assert option[0] == "china" and page.evaluate("!!echarts.getMap('china')")
+        assert option[1] and all(73 < lon < 136 and 3 < lat < 54 for _, lon, lat in option[1]), option  # inside China
+    page.screenshot(path=str(SHOTS / "leader-map.png"), full_page=True)
+    ctx.close()
+
+
+def test_relation_graph_tooltip_shows_html_from_data_as_text(server, browser):
+    """Issue 22: a firm name holding markup reaches the tooltip escaped (the CSP would block a script; the text
+    must still not become HTML)."""
+    from sqlalchemy import select
+
+    from chainatlas.store import db
+    from chainatlas.store.models import Enterprise, Relation
+
+    hostile = '<img src=x id="injected">恶意公司'
+    with db.session_scope(server["url"]) as s:
+        rel = s.scalars(select(Relation).join(Enterprise, Enterprise.id == Relation.customer_id)
+                        .where(Enterprise.is_leader.is_(True))).first()
+        leader_id, partner = rel.customer_id, s.get(Enterprise, rel.supplier_id)
+        partner_id, name = partner.id, partner.name
+        partner.name = hostile
+    try:
+        ctx = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
+        page = ctx.new_page()
+        _login(page, server["root"], "viewer")
+        page.goto(f"{server['root']}/enterprises/{leader_id}")
+        page.wait_for_selector("body[data-chart-ready=\"1\"]", state="attached", timeout=30_000)
+        html = page.evaluate("""() => {
+          const chart = echarts.getInstanceByDom(document.getElementById('relations-chart'));
+          const node = chart.getOption().series[0].data.find(d => d.full && d.full.includes('恶意公司'));
+          if (!node) return null;
+          return chart.getOption().tooltip[0].formatter({dataType: 'node', data: node, name: node.name});
+        }""")
+        assert html is not None and "&lt;img src=x" in html and "<img" not in html
+        ctx.close()
+    finally:
+        with db.session_scope(server["url"]) as s:
+            s.get(Enterprise, partner_id).name = name

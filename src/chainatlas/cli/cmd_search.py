@@ -36,8 +36,11 @@ def search_cmd(
     db.migrate()
     if not text.strip():
         fail("请给出要查找的企业名称或信用代码。")
-    with db.session_scope() as session:
-        found = enterprises.search(session, text, limit=limit)
+    try:
+        with db.session_scope() as session:
+            found = enterprises.search(session, text, limit=limit)
+    except enterprises.SearchError as exc:
+        fail(str(exc))
     if fmt is Format.json:
         typer.echo(as_json(found))
         return

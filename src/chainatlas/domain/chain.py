@@ -150,13 +150,30 @@ def builtin_chain_ids() -> list[str]:
 _CACHE: dict[tuple[str, float], Chain] = {}
 
 
+def registered_chain_path(chain_id: str) -> Path:
+    from chainatlas import config
+
+    return config.chains_dir() / f"{chain_id}.yaml"
+
+
+def registered_chain_ids() -> list[str]:
+    from chainatlas import config
+
+    folder = config.chains_dir()
+    return sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
+
+
 def chain_file(name_or_path: str | Path) -> Path:
-    """The YAML file of a chain given by built-in id (`nev-icv`) or by path; ChainFileError when there is none."""
+    """The YAML file of a chain given by id — one registered by `chainatlas chain add`, else a built-in one
+    (`nev-icv`) — or by path; ChainFileError naming the chains there are when there is none."""
     path = Path(name_or_path)
     if not path.suffix:
-        path = builtin_chain_path(str(name_or_path))
+        registered = registered_chain_path(str(name_or_path))
+        path = registered if registered.exists() else builtin_chain_path(str(name_or_path))
     if not path.exists():
-        raise ChainFileError(str(name_or_path), [(0, f"找不到产业链文件；内置产业链有：{', '.join(builtin_chain_ids())}")])
+        known = sorted(set(registered_chain_ids()) | set(builtin_chain_ids()))
+        raise ChainFileError(str(name_or_path), [(0, f"找不到产业链“{name_or_path}”；已有的产业链：{', '.join(known)}"
+                                                     "（用 chainatlas chain add 文件.yaml 登记新的产业链）")])
     return path
 
 

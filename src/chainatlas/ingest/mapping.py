@@ -124,6 +124,9 @@ class ColumnMap:
 class HeaderMapping:
     columns: list[ColumnMap]
     fields: tuple[FieldSpec, ...]
+    # columns not imported although they name a field another column already fills (a repeated header, or
+    # 公司名称 beside 企业名称): said, never dropped silently
+    warnings: list[str] = field(default_factory=list)
 
     def column_of(self, field_id: str) -> ColumnMap | None:
         return next((c for c in self.columns if c.field == field_id), None)
@@ -194,7 +197,9 @@ def map_headers(headers: list[str], fields: tuple[FieldSpec, ...], override: dic
     """Guess each column's field; an override {header: field | {field, unit} | None} wins. First column wins ties."""
     override = override or {}
     columns: list[ColumnMap] = []
-    taken: set[str] = set()
+    taken: dict[str, str] = {}  # field → the header of the column that fills it
+    warnings: list[str] = []
+    labels = {f.id: f.label_zh for f in fields}
     known = {f.id for f in fields}
     overridden = {v if isinstance(v, str) else (v or {}).get("field") for v in override.values()}
     for i, header in enumerate(headers):
@@ -215,11 +220,13 @@ def map_headers(headers: list[str], fields: tuple[FieldSpec, ...], override: dic
                 field_id = None
             how = "auto" if field_id else "unmapped"
         if field_id and field_id in taken:  # a second 地址 column (办公地址 beside 注册地址): keep the first
+            warnings.append(f"第 {i + 1} 列“{header}”与“{taken[field_id]}”都对应“{labels.get(field_id, field_id)}”，"
+                            f"只导入“{taken[field_id]}”；如要导入这一列，请在列映射中为它另选字段。")
             field_id, how = None, "unmapped"
         if field_id:
-            taken.add(field_id)
+            taken[field_id] = str(header)
         columns.append(ColumnMap(i, str(header), field_id, how, multiplier, currency, unit))
-    return HeaderMapping(columns, fields)
+    return HeaderMapping(columns, fields, warnings)
 
 
 def load_mapping_file(path: Path) -> dict:

@@ -22,8 +22,14 @@ class ValueProblem(ValueError):
         self.action = action
 
 
+# Cells that hold no value: users' words for "none", and Excel's error values ("#N/A" from a VLOOKUP that found
+# nothing), which are not firm names or facts either (a CSV saved from Excel keeps them as text).
+BLANK_WORDS = frozenset({"nan", "none", "null", "-", "--", "—", "/", "无", "暂无", "n/a",
+                         "#n/a", "#value!", "#ref!", "#div/0!", "#name?", "#num!", "#null!", "#spill!", "#calc!"})
+
+
 def clean_text(value: object) -> str:
-    """Cell → stripped text; None, NaN and Excel's blanks become ''."""
+    """Cell → stripped text; None, NaN, Excel's blanks and error values become ''."""
     if value is None:
         return ""
     if isinstance(value, float):
@@ -34,8 +40,9 @@ def clean_text(value: object) -> str:
         return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(sep=" ")
     if isinstance(value, date):
         return value.isoformat()
-    text = str(value).replace("\u3000", " ").replace("\xa0", " ").strip()
-    return "" if text.lower() in {"nan", "none", "null", "-", "--", "—", "/", "无", "暂无", "n/a"} else text
+    # NUL is no character of a name: a file with one (a broken export) must not store it
+    text = str(value).replace("\x00", "").replace("\u3000", " ").replace("\xa0", " ").strip()
+    return "" if text.lower() in BLANK_WORDS else text
 
 
 _DATE_PATTERNS = (

@@ -53,7 +53,7 @@ def _engine_for(url: str) -> Engine:
         # ~0.8 µs a value, more than a text); a registered adapter is found at the lookup, so None costs ~0.2 µs.
         # Still NULL: an adapter returning None binds NULL.
         sqlite3.register_adapter(type(None), _NO_ADAPTATION.get)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": config.sqlite_busy_seconds()})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

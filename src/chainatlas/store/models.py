@@ -46,6 +46,7 @@ class ChainRow(Base):
     name_en: Mapped[str] = mapped_column(String(200), default="")
     version: Mapped[str] = mapped_column(String(40), default="1")
     file_path: Mapped[str] = mapped_column(String(500), default="")
+    sha256: Mapped[str] = mapped_column(String(64), default="")  # of the file registered: re-adding it changes nothing
     loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -185,6 +186,7 @@ class EnterpriseProduct(Base):
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"), index=True)
     product: Mapped[str] = mapped_column(String(200))
     revenue_share: Mapped[float | None] = mapped_column(Float)  # 0..1 where known
+    source: Mapped[str] = mapped_column(String(200), default="")  # import:<batch> of the file that gave the line
     enterprise: Mapped[Enterprise] = relationship(back_populates="products")
 
 
@@ -428,6 +430,7 @@ class ImportBatch(Base):
     rows_held: Mapped[int] = mapped_column(Integer, default=0)
     by_user: Mapped[str] = mapped_column(String(80), default="system")
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    as_of: Mapped[date | None] = mapped_column(Date)  # the date the file's facts describe (default: the import's day)
 
 
 class HeldRow(Base):
@@ -464,6 +467,8 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(80), default="")
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(12))  # admin / analyst / viewer / leader
+    view_zone: Mapped[str] = mapped_column(String(64), default="")  # the zone and chain the pages show this user
+    view_chain: Mapped[str] = mapped_column(String(64), default="")  # ("" = the defaults from settings)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # raised by logout, password change or reset and deactivation: sessions signed with an older one have ended
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -26,7 +26,7 @@ from chainatlas.domain.money import format_yuan
 from chainatlas.store import db
 from chainatlas.web import theme, validation
 from chainatlas.services.accounts import auth
-from chainatlas.services.enterprises import evidence_label
+from chainatlas.services.enterprises import evidence_groups, evidence_label
 from chainatlas.web.body_limit import BodyLimit
 from chainatlas.web.cache import ApiCache, UserCache
 from chainatlas.web.imports_web import Jobs, sweep_uploads
@@ -89,6 +89,9 @@ def make_templates() -> Jinja2Templates:
     )
     env.filters["pagejson"] = lambda v: htmlsafe_json_dumps(jsonable(v))
     env.filters["evidence"] = evidence_label
+    env.filters["evidence_groups"] = evidence_groups
+    # Stored times are UTC; officers read them on the bureau's clock (CHAINATLAS_TIMEZONE, default Asia/Shanghai).
+    env.filters["localtime"] = lambda v: f"{config.local_time(v):%Y-%m-%d %H:%M}" if v else ""
     env.filters["yuan"] = format_yuan
     env.filters["pct"] = lambda v, digits=0: "—" if v is None else f"{v * 100:.{digits}f}%"
     env.filters["num"] = lambda v, digits=2: "—" if v is None else f"{v:,.{digits}f}"
@@ -160,12 +163,12 @@ def create_app(database_url: str | None = None) -> FastAPI:
 
     from chainatlas.web.routers import (
         chain, downloads, enterprises, gaps, imports, kpi, leaders, projects, review, screen, search,
-        session_routes, sites, target_weights, targets, users, zones,
+        session_routes, sites, target_weights, targets, users, view, zones,
     )
 
     # One router module per resource: its pages (`router`) and its JSON routes under /api (`api`).
     for resource in (session_routes, chain, enterprises, search, gaps, targets, target_weights, leaders, projects,
-                     kpi, screen, imports, review, users, sites, zones):
+                     kpi, screen, imports, review, users, sites, view, zones):
         app.include_router(resource.router)
         app.include_router(resource.api)
     app.include_router(downloads.router)

@@ -129,7 +129,7 @@ def preview_in_worker(path: Path, kind: str, mapping: dict | None, progress: Cal
                     for c in p.mapping.columns],
         "unit_choices": UNIT_CHOICES,
         "fields": [{"id": f.id, "label_zh": f.label_zh} for f in fields],
-        "sample": p.sample,
+        "sample": p.sample, "warnings": p.mapping.warnings,
     }
 
 

