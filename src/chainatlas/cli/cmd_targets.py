@@ -57,6 +57,9 @@ def targets_cmd(
     user: str = typer.Option(None, "--user", help="用户名：读取/保存该用户的权重 (user whose weights apply)"),
     weight: list[str] = typer.Option([], "--weight", help="临时权重 分项=值，可重复，如 distance=0.3 (weights)"),
     save: bool = typer.Option(False, "--save-weights", help="把 --weight 保存为该用户的权重 (save for --user)"),
+    baseline: Path = typer.Option(
+        None, "--baseline",
+        help="全国基准矩阵（chainatlas matrix 的输出），默认 CHAINATLAS_BASELINE：列出该环节的专业化城市 (baseline)"),
 ) -> None:
     """目标企业排序：区外、位于该环节的企业，按契合度、链主关系、规模、资质、区位等打分并说明理由 (ranked targets)."""
     from chainatlas.services.targets import ranking as svc
@@ -90,6 +93,14 @@ def targets_cmd(
         chain_obj = load_chain(chain_id)
     except ChainFileError as exc:
         _fail(str(exc))
+    national = None
+    if baseline or config.baseline_path():
+        from chainatlas.services.analysis.matrix import load_baseline
+
+        try:
+            national = load_baseline(baseline or config.baseline_path(), chain_obj)
+        except ValueError as exc:
+            _fail(str(exc))
     for node_id in node:
         rows = _run(svc.rank_targets, zone_id, node_id, chain_id, limit=limit, weights=weights, username=username)
         name = chain_obj.nodes[node_id].name_zh if node_id in chain_obj.nodes else node_id
@@ -105,7 +116,25 @@ def targets_cmd(
         console.print(table)
         if not rows:
             console.print("该环节没有区外候选企业（请先导入企业并完成链上归类）。")
+        if national is not None:
+            console.print(_national_line(national, node_id))
     output.demo_notice(console)
+
+
+def _national_line(national, node_id: str) -> str:  # type: ignore[no-untyped-def]
+    """Where the node's firms are in the national baseline: the cities to look in beyond the database."""
+    from chainatlas.ingest.address import divisions
+    from chainatlas.services.analysis.matrix import node_cities
+
+    j = national.nodes.index(node_id) if node_id in national.nodes else None
+    total = int(national.node_all[j]) if j is not None else 0
+    cities = node_cities(national, node_id)
+    table = divisions()
+    # a municipality's "city" (5001) is named by the municipality (重庆市)
+    where = "、".join(f"{table.name(c.region) or table.name(c.region[:2]) or c.region} {c.firms} 家（RCA {c.rca:.1f}）"
+                     for c in cities)
+    return (f"全国基准（{Path(national.source).name}）：该环节 {total} 家企业；"
+            f"专业化城市（RCA ≥ 1，企业最多）：{where or '无'}")
 
 
 def suppliers_cmd(
