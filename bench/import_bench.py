@@ -142,6 +142,7 @@ def phase_link(work: Path, rows: int) -> dict:
     from chainatlas.store.models import Enterprise
 
     url = f"sqlite:///{db_path}"
+    db.migrate(url)  # a base made before the latest migration is brought up to date (not timed)
     with db.session_scope(url) as s:
         existing = s.scalar(select(func.count()).select_from(Enterprise))
     result = _import(url, incoming, fuzzy=True)

@@ -1,6 +1,7 @@
 """Benchmark: the web app (issue 8).
 
     .venv/bin/python bench/web_bench.py [--firms 5000] [--clients 50] [--seconds 20] [--workers 1] [--client wrk]
+                                        [--uncached]
 
 1. Builds a SQLite file: the demo (武汉经开区) plus N generated firms in the zone (程序生成, source "demo"),
    each with a rule placement on a leaf node (bulk insert; the classifier is benchmarked elsewhere), so the chain map counts thousands of local firms.
@@ -11,6 +12,10 @@
 4. JSON load: C concurrent connections share a logged-in session and cycle through the JSON endpoints the pages
    use for S seconds (wrk, from Debian, when installed: it costs the server's CPU little), then each endpoint
    alone for S/4 seconds; or with --client httpx, async httpx clients until R requests or S seconds.
+5. --uncached (issue 22): the same clients on requests that each miss the response cache — firms by id, name
+   fragments searched, every node's page and target list, the pages' endpoints with a distinct query — with no
+   warm-up, once without writes and once with a write every 0.5 s (a committed reset of the bench user's target
+   weights: like every write through the app it clears the cached answers).
 Prints the figures and appends them to bench/RESULTS.md under "## web (issue 8)".
 """
 
@@ -137,33 +142,73 @@ def session_cookie(root: str) -> httpx.Cookies:
 
 
 async def load_run(root: str, cookies: httpx.Cookies, clients: int, max_requests: int, max_seconds: float,
-                   endpoints: list[str]) -> tuple[dict[str, list[float]], int, float]:
+                   endpoints: list[str], warm: bool = True,
+                   write_every: float | None = None) -> tuple[dict[str, list[float]], int, float]:
+    """Clients share one queue of requests (each path in turn, once per pass). warm=False: no warm-up pass, for
+    distinct requests that must miss the response cache; write_every: a writer commits a change that often
+    (resetting the bench user's target weights; the commit clears the cached answers)."""
     latencies: dict[str, list[float]] = {e: [] for e in endpoints}
     errors = 0
     issued = 0
+    writes = 0
     deadline = time.perf_counter() + max_seconds
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    limits = httpx.Limits(max_connections=clients + 1, max_keepalive_connections=clients + 1)
 
     async with httpx.AsyncClient(base_url=root, cookies=cookies, limits=limits, timeout=30) as client:
         async def worker(k: int) -> None:
             nonlocal errors, issued
-            i = k
             while issued < max_requests and time.perf_counter() < deadline:
+                path = endpoints[issued % len(endpoints)]
                 issued += 1
-                path = endpoints[i % len(endpoints)]
-                i += 1
                 t = time.perf_counter()
                 r = await client.get(path)
                 latencies[path].append((time.perf_counter() - t) * 1000)
                 if r.status_code != 200:
                     errors += 1
 
-        for path in endpoints:  # warm every endpoint once (first diagnosis, first ranking)
-            await client.get(path)
+        async def writer() -> None:
+            nonlocal writes, errors
+            token = (await client.get("/api/me")).json()["csrf_token"]
+            while issued < max_requests and time.perf_counter() < deadline:
+                await asyncio.sleep(write_every)
+                r = await client.post("/api/targets/weights/reset", headers={"X-CSRF-Token": token})
+                writes += 1
+                errors += r.status_code >= 400
+
+        if warm:
+            for path in endpoints:  # warm every endpoint once (first diagnosis, first ranking)
+                await client.get(path)
         t0 = time.perf_counter()
-        await asyncio.gather(*(worker(k) for k in range(clients)))
+        await asyncio.gather(*(worker(k) for k in range(clients)), *([writer()] if write_every else []))
         wall = time.perf_counter() - t0
     return latencies, errors, wall
+
+
+def distinct_paths(url: str, n: int, seed: int = 22) -> list[str]:
+    """n requests that each miss the response cache: firms by id, searches for name fragments, nodes and target
+    lists of every node, and the pages' endpoints with a distinct query (their answer computed anew)."""
+    rng = random.Random(seed)
+    with db.session_scope(url) as s:
+        ids = list(s.scalars(select(Enterprise.id)))
+        names = list(s.scalars(select(Enterprise.name)))
+    nodes = sorted(load_chain("nev-icv").nodes)
+    paths = []
+    for k in range(n):
+        kind = k % 5
+        if kind == 0:
+            paths.append(f"/api/enterprises/{rng.choice(ids)}")
+        elif kind == 1:
+            name = rng.choice(names)
+            start = rng.randrange(max(1, len(name) - 4))
+            paths.append(f"/api/search?q={quote(name[start:start + rng.randint(2, 4)])}&v={k}")
+        elif kind == 2:
+            paths.append(f"/api/nodes/{rng.choice(nodes)}?v={k}")
+        elif kind == 3:
+            paths.append(f"/api/targets?node={rng.choice(nodes)}&v={k}")
+        else:
+            e = ENDPOINTS[k % len(ENDPOINTS)]
+            paths.append(e + ("&" if "?" in e else "?") + f"v={k}")
+    return paths
 
 
 WRK_SCRIPT = """
@@ -222,6 +267,8 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=3000, help="request cap for the httpx client")
     ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     ap.add_argument("--client", choices=("wrk", "httpx"), default="wrk" if shutil.which("wrk") else "httpx")
+    ap.add_argument("--uncached", action="store_true",
+                    help="also the mix without response-cache hits: distinct requests, cold and with writes (httpx)")
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="web_bench_"))
@@ -253,6 +300,19 @@ def main() -> None:
             mixed = {"requests": len(every), "errors": errors, "p50": pct(every, .5), "p95": pct(every, .95),
                      "p99": pct(every, .99), "rps": len(every) / wall}
             rows = [(e, len(v), pct(v, .5), pct(v, .95), pct(v, .99), len(v) / wall) for e, v in lat.items()]
+        uncached = []
+        if args.uncached:
+            for label, write_every in (("distinct requests, no writes", None),
+                                       ("distinct requests, a write every 0.5 s", 0.5)):
+                paths = distinct_paths(url, args.requests)
+                lat, errors, wall = asyncio.run(load_run(root, cookies, args.clients, len(paths), args.seconds,
+                                                         paths, warm=False, write_every=write_every))
+                every = [v for vs in lat.values() for v in vs]
+                uncached.append(f"- Without response-cache hits ({label}; {args.clients} clients, each request "
+                                f"asked once): {len(every)} requests, {len(every) / wall:.0f} req/s, {errors} "
+                                f"errors; p50 {pct(every, .5):.0f} ms, **p95 {pct(every, .95):.0f} ms**, "
+                                f"p99 {pct(every, .99):.0f} ms. Target p95 < 100 ms.")
+                print(uncached[-1])
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -270,7 +330,8 @@ def main() -> None:
         f"- Chain map page, {local} firms in the zone ({nodes} nodes drawn), navigation start → ECharts finished "
         f"in headless Chromium: cold (diagnosis computed) **{cold:.0f} ms**; warm median "
         f"**{statistics.median(warm):.0f} ms**, max {max(warm):.0f} ms over {len(warm)} loads. Target < 2000 ms.",
-        f"- JSON endpoints, {args.clients} concurrent clients, {summary}. Target p95 < 100 ms.", "",
+        f"- JSON endpoints, {args.clients} concurrent clients, {summary} (response cache hits after the first "
+        f"answer). Target p95 < 100 ms.", *uncached, "",
         "| endpoint (alone, same clients) | requests | req/s | p50 ms | p95 ms | p99 ms |",
         "| --- | --- | --- | --- | --- | --- |", *lines, "",
     ])

@@ -33,13 +33,13 @@ def _products(shared: Path) -> dict[str, list[tuple[str, float | None]]]:
 
 def _full_names(shared: Path) -> dict[str, str]:
     with open(shared / "industry_chain" / "ckg_company.csv", encoding="utf-8") as fh:
-        return {row["code"]: row["fullname"].strip() for row in csv.DictReader(fh) if row["fullname"].strip()}
+        # codes come as "300750.SZ" or as a bare "301079": the six digits are the key
+        return {row["code"].split(".")[0]: row["fullname"].strip() for row in csv.DictReader(fh) if row["fullname"].strip()}
 
 
-def build(shared: Path, chain_id: str) -> list[dict[str, str]]:
-    classifier = Classifier(load_chain(chain_id))
+def listed_rows(shared: Path) -> tuple[dict[str, dict[str, str]], list[Record]]:
+    """Every listed company of the Tushare file as a reference-file row (COLUMNS), and as a classifier record."""
     products, full_names = _products(shared), _full_names(shared)
-    placeholder = target_settings().placeholder_share
     rows: dict[str, dict[str, str]] = {}
     records: list[Record] = []
     with open(shared / "listed_companies" / "tushare_a_share_basic_2024.csv", encoding="utf-8") as fh:
@@ -54,6 +54,14 @@ def build(shared: Path, chain_id: str) -> list[dict[str, str]]:
                 "products": "；".join(f"{p}:{'' if s is None else s}" for p, s in lines),
             }
             records.append(Record(id=code, name=rows[code]["name"], products=lines, industry=row["industry"]))
+    return rows, records
+
+
+def build(shared: Path, chain_id: str) -> list[dict[str, str]]:
+    """The rows of the firms placed on the chain on more than placeholder-share lines."""
+    rows, records = listed_rows(shared)
+    classifier = Classifier(load_chain(chain_id))
+    placeholder = target_settings().placeholder_share
     kept: set[str] = set()
     for p in classifier.classify_batch(records):
         if not rests_on_placeholders(p.evidence, placeholder):

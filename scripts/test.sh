@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: installs what the tests need into .venv, starts a throwaway PostgreSQL on
 # loopback (initdb + pg_ctl in a temporary folder) so the database tests run on SQLite and on PostgreSQL,
-# and runs pytest. Extra arguments go to pytest.
+# and runs pytest. Extra arguments go to pytest; without any (the whole suite, as CI runs it) the classify tests run
+# again on the pure-Python placement kernel, and scripts/check-install.sh builds the wheels and installs without a
+# C compiler.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # the spark extra: the Spark parity tests run in local mode (local[2]) with the Java .ci/run installs
@@ -31,3 +33,9 @@ elif [ "${CI:-}" = "true" ]; then
   exit 1
 fi
 .venv/bin/python -m pytest "$@"
+if [ $# -eq 0 ]; then
+  echo "The classify tests again on the pure-Python kernel (CHAINATLAS_KERNEL=python):"
+  CHAINATLAS_KERNEL=python .venv/bin/python -m pytest -q tests/test_classify_kernel.py tests/test_kernel_choice.py \
+    tests/test_classify_batch.py -k "kernel or engine or choice or extension or same_bytes or one_process_file"
+  bash scripts/check-install.sh
+fi

@@ -1,6 +1,9 @@
-"""The compiled kernel computes exactly what the Python engine computes: `Kernel.scan` is `Classifier._scan` and
-`Kernel.place` is `Classifier.place` (scores bit for bit, evidence in the same order), on crafted texts,
-random texts over the chain's own words, 50,000 generated registry rows, and a chain of more than 64 nodes."""
+"""The placement kernel in use computes exactly what the Python engine computes: `Kernel.scan` is `Classifier._scan`
+and `Kernel.place` is `Classifier.place` (scores bit for bit, evidence in the same order), on crafted texts,
+random texts over the chain's own words, 50,000 generated registry rows, and a chain of more than 64 nodes.
+
+The kernel is the compiled one where it was built, else the pure-Python one (engines/kernel.py);
+CHAINATLAS_KERNEL=python runs these tests on the pure-Python one (scripts/test.sh does, after the suite)."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ import pytest
 
 from chainatlas.domain.chain import load_chain
 from chainatlas.engines.classify import Classifier, effective_shares, parse_products
-from chainatlas.engines.placement_kernel import Kernel
+from chainatlas.engines.kernel import Kernel
 from chainatlas.services.placement import read_frame
 
 CRAFTED = [

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from chainatlas import config
 from chainatlas.cli.main import app
 from chainatlas.store import db
 
@@ -23,10 +25,15 @@ def cli_db(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 def test_kpi_and_project_commands(cli_db: str, tmp_path: Path) -> None:
     runner = CliRunner()
-    out = runner.invoke(app, ["kpi", "--year", "2024", "--as-of", "2024-10-31"], env={"COLUMNS": "200"})
+    out = runner.invoke(app, ["kpi"], env={"COLUMNS": "200"})  # no year: this year, as of today
     assert out.exit_code == 0, out.output
-    assert "签约投资额" in out.output and "200.00亿元" in out.output and "滞后" in out.output
-    assert "已过10.0个月" in out.output and "演示数据" in out.output
+    assert f"{config.today().year}年招商目标完成情况（截至{config.today().isoformat()}" in out.output
+    assert "签约投资额" in out.output and "200.00亿元" in out.output and "演示数据" in out.output
+    signed = re.search(r"签约项目数[\s│|]+15个[\s│|]+(\d+)个", out.output)
+    assert signed and int(signed.group(1)) > 0, out.output  # the demo has signed projects this year
+    for line in out.output.splitlines():  # every warning's 尚差 is target − done
+        if m := re.search(r"目标(\d+)个，已完成(\d+)个.*?尚差(\d+)个", line):
+            assert int(m.group(1)) - int(m.group(2)) == int(m.group(3)), line
 
     out = runner.invoke(app, ["projects", "add", "--name", "命令行项目", "--amount", "3亿", "--nodes", "激光雷达",
                               "--on", "2024-11-02", "--user", "tester"])

@@ -140,3 +140,22 @@ def test_listed_floor_only_for_marked_chain_leaders(session: Session, world: dic
     session.commit()
     oem = dg.diagnose(session, "shells", chain_path).nodes["oem"]
     assert oem.verdict == "较强" and any("分析员标记的链主企业 1 家" in r for r in oem.reasons)
+
+
+def test_no_scale_verdict_against_a_node_hardly_anyone_else_is_known_on(session: Session, world: dict,
+                                                                         chain_path: str) -> None:
+    # One local oem firm of 100 亿; outside the zone only 2 of the 5 oem makers keep their capital (3 of 6 known:
+    # coverage 50 %, but 2 firms outside the zone are no benchmark) → no scale, and one firm is 样本不足.
+    _firms(session, 1, "3509", "oem", 100, "giant")
+    others = session.query(Enterprise).filter(Enterprise.city_code == "4401", Enterprise.registered_capital_yuan
+                                              == 50 * YI).order_by(Enterprise.id).all()
+    for firm in others[2:]:
+        firm.registered_capital_yuan = None
+    session.commit()
+    oem = dg.diagnose(session, "giant", chain_path).nodes["oem"]
+    assert oem.scale_measure == "" and oem.verdict == "样本不足"
+    others[2].registered_capital_yuan = 50 * YI  # a third firm outside the zone: now a share means something
+    session.commit()
+    oem = dg.diagnose(session, "giant", chain_path).nodes["oem"]
+    # share 100/250 = 40 %, but quotient (100/200.3) / (250/380.4) = 0.76: big, not specialised → 弱, by scale
+    assert oem.scale_measure == "capital" and oem.scale_share == pytest.approx(0.4) and oem.verdict == "弱"

@@ -115,8 +115,9 @@ def test_xlsxwriter_and_1904_files_match_openpyxl(tmp_path: Path) -> None:
         [("str", "企业名称"), ("str", "成立日期")], [("str", "甲"), ("datetime", datetime(2019, 1, 2))]]
 
 
-def test_error_cells_hold_the_row_back(tmp_path: Path) -> None:
-    """A VLOOKUP that found nothing leaves "#N/A": the row is held with the value shown, not let in blank."""
+def test_error_cells_are_read_and_are_empty_values(tmp_path: Path) -> None:
+    """A VLOOKUP that found nothing leaves "#N/A": the reader gives it as openpyxl did, and the parsers take it as
+    an empty cell (issue 22: never a firm name or a code; a row left without its name is held for that)."""
     path = tmp_path / "e.xlsx"
     wb = Workbook()
     ws = wb.active
@@ -128,7 +129,7 @@ def test_error_cells_hold_the_row_back(tmp_path: Path) -> None:
     table = read_table(path, ENTERPRISE_FIELDS)
     assert table.columns[1] == [HUACHUANG, "#N/A"]
     parsed = parse_table(table, map_headers(table.headers, ENTERPRISE_FIELDS), "e.xlsx")
-    assert [(p.row, p.column, p.value) for p in parsed.problems[1]] == [(3, "统一社会信用代码", "#N/A")]
+    assert parsed.values["uscc"] == [HUACHUANG, None] and parsed.problems == {}
 
 
 def test_layout_leading_empty_rows_and_columns_and_sheet_choice(tmp_path: Path) -> None:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy.orm import Session
 
 from chainatlas.domain.money import format_yuan
 from chainatlas.services.pipeline import projects as pipeline
-from chainatlas.services.pipeline import format_measure, kpi_report, months_elapsed
+from chainatlas.services.pipeline.kpi import format_measure, kpi_report, months_elapsed, target_warning_zh
 from chainatlas.store.models import YearlyTarget
 
 pytestmark = pytest.mark.db
@@ -120,7 +120,10 @@ def test_alerts(ledger: Session) -> None:
         by_kind.setdefault(a.kind, []).append(a)
     at_risk = {a.message_zh.split("：")[0] for a in by_kind["target_at_risk"]}
     assert at_risk == {"签约项目数", "签约投资额", "开工项目数"}  # 开工: 2 + 0.7×2/6 + 2×0.3×2/10 ≈ 2.4 < 3
-    assert any("缺口" in a.message_zh and "亿元" in a.message_zh for a in by_kind["target_at_risk"])
+    money = next(a.message_zh for a in by_kind["target_at_risk"] if a.message_zh.startswith("签约投资额"))
+    # 200 − 30.5 = 169.5 still to do; projection 30.5 + 8 + 3 = 41.5 → 158.5 short at year end.
+    assert money == ("签约投资额：目标200.00亿元，已完成30.50亿元（15.2%），尚差169.50亿元；"
+                     "按在库项目预计年底完成41.50亿元，仍差158.50亿元")
     overdue = by_kind["overdue"]
     assert [(a.project_code[-3:], a.days) for a in overdue] == [("001", 30)]  # B: due 1 Oct
     assert "催办注册" in overdue[0].message_zh
@@ -143,13 +146,13 @@ def test_unknown_target_measure_is_reported(ledger: Session) -> None:
 
 @SQLITE_ONLY
 def test_demo_ledger_tells_a_realistic_year(session: Session) -> None:
-    from chainatlas.services.demo import load_demo_ledger
+    from chainatlas.services.demo.ledger import load_demo_ledger
 
-    projects = load_demo_ledger(session, "wuhan-edz", 2024, as_of=AS_OF)
+    projects = load_demo_ledger(session, "wuhan-edz", today=AS_OF)
     assert 25 <= len(projects) <= 35
     assert all(p.source == "demo" and "演示" in p.name and p.notes.startswith("演示数据") for p in projects)
     assert {p.stage for p in projects} >= {"线索", "接洽", "在谈", "签约", "注册", "开工", "投产", "搁置", "终止"}
-    assert len(load_demo_ledger(session, "wuhan-edz", 2024, as_of=AS_OF)) == len(projects)  # loads once
+    assert len(load_demo_ledger(session, "wuhan-edz", today=AS_OF)) == len(projects)  # loads once
 
     r = kpi_report(session, "wuhan-edz", 2024, as_of=AS_OF, chain_id="nev-icv")
     signed, money = r.row("signed_projects"), r.row("signed_investment_yuan")
@@ -159,3 +162,79 @@ def test_demo_ledger_tells_a_realistic_year(session: Session) -> None:
     assert r.has_demo
     kinds = [a.kind for a in r.alerts]
     assert kinds.count("stalled") >= 3 and kinds.count("overdue") >= 2 and "target_at_risk" in kinds
+
+
+def test_target_warning_wording_from_hand_worked_numbers() -> None:
+    # The year is over: 15 wanted, 14 done → 93.3 %, one short; no projection is stated.
+    assert target_warning_zh("签约项目数", "个", 15, 14, None) == "签约项目数：目标15个，已完成14个（93.3%），尚差1个"
+    # Money, year over: 200亿 − 151.30亿 = 48.70亿 (75.65 % shown to one decimal).
+    assert target_warning_zh("签约投资额", "元", 200 * YI, 15_130_000_000, None) == (
+        "签约投资额：目标200.00亿元，已完成151.30亿元（75.7%），尚差48.70亿元")
+    # While the year runs: 8 of 15 done (53.3 %), 7 to go; the pipeline projects 12, three short.
+    assert target_warning_zh("签约项目数", "个", 15, 8, 12) == (
+        "签约项目数：目标15个，已完成8个（53.3%），尚差7个；按在库项目预计年底完成12个，仍差3个")
+    # Done already, projection irrelevant; a projection at or above the target adds nothing.
+    assert target_warning_zh("开工项目数", "个", 3, 3, 3) == "开工项目数：目标3个，已完成3个（100.0%），已达目标"
+    assert target_warning_zh("开工项目数", "个", 4, 2, 5) == "开工项目数：目标4个，已完成2个（50.0%），尚差2个"
+
+
+@SQLITE_ONLY
+def test_warning_numbers_agree_with_target_minus_done(ledger: Session) -> None:
+    over = kpi_report(ledger, "wuhan-edz", 2024, as_of=date(2024, 12, 31), chain_id="nev-icv")
+    for a in (a for a in over.alerts if a.kind == "target_at_risk"):
+        row = next(r for r in over.rows if a.message_zh.startswith(r.label_zh + "："))
+        short = format_measure(row.unit, row.target - row.actual)
+        assert a.message_zh.endswith(f"尚差{short}") and "预计" not in a.message_zh, a.message_zh
+    assert any(a.message_zh == "签约项目数：目标15个，已完成3个（20.0%），尚差12个" for a in over.alerts)
+
+
+@SQLITE_ONLY
+def test_project_alert_names_its_code_once(ledger: Session) -> None:
+    r = kpi_report(ledger, "wuhan-edz", 2024, as_of=AS_OF, chain_id="nev-icv")
+    for a in r.alerts:
+        if a.project_code:
+            assert a.message_zh.count(a.project_code) == 1 and a.project_code not in a.detail_zh
+            assert a.message_zh == f"{a.project_code} {a.detail_zh}"
+    assert "services/" not in r.method_zh and ".py" not in r.method_zh and "在谈→签约 60%" in r.method_zh
+
+
+def test_demo_calendar_moves_the_story_to_today() -> None:
+    from chainatlas.services.demo.ledger import DemoCalendar
+
+    moved = DemoCalendar(date(2026, 12, 6))
+    assert moved(date(2024, 1, 1)) == date(2026, 1, 1)  # the base year starts this year
+    assert moved(date(2024, 10, 31)) == date(2026, 12, 6)  # the story's "today" is today
+    # 1 Jun is day 152 of the base span's 304: half of this year's 339 days so far, 169.5 → 170 days after 1 Jan.
+    assert moved(date(2024, 6, 1)) == date(2026, 1, 1) + timedelta(days=170) == date(2026, 6, 20)
+    assert moved(date(2023, 6, 15)) == date(2025, 6, 15)  # the year before becomes last year
+    assert moved(date(2024, 11, 20)) == date(2026, 12, 26)  # a next action 20 days ahead stays 20 days ahead
+    same = DemoCalendar(date(2024, 10, 31))
+    assert all(same(date.fromordinal(o)) == date.fromordinal(o)
+               for o in range(date(2023, 1, 1).toordinal(), date(2025, 1, 1).toordinal()))
+
+
+@SQLITE_ONLY
+def test_demo_ledger_is_alive_today_with_generated_investors(session: Session) -> None:
+    import yaml
+    from importlib import resources
+
+    from chainatlas.services.demo.ledger import INVESTOR_MARK, load_demo_ledger
+
+    today = date(2026, 12, 6)
+    projects = load_demo_ledger(session, "wuhan-edz", today=today)
+    real = yaml.safe_load((resources.files("chainatlas") / "data" / "demo" / "companies.yaml").read_text("utf-8"))
+    real_names = {c[k] for group in real.values() if isinstance(group, list) for c in group
+                  for k in ("name", "short") if isinstance(c, dict) and c.get(k)}
+    for p in projects:
+        assert p.investor_name.endswith(INVESTOR_MARK) and p.investor_id is None
+        assert not any(n in p.investor_name or n in p.summary for n in real_names), p.investor_name
+        assert all(d is None or d <= today for d in (p.signed_on, p.started_on, p.producing_on, p.stage_changed_on))
+    this, last = kpi_report(session, "wuhan-edz", 2026, as_of=today, chain_id="nev-icv"), kpi_report(session, "wuhan-edz", 2025, chain_id="nev-icv")
+    assert last.as_of == date(2025, 12, 31)
+    for r in (this, last):
+        for measure in ("signed_projects", "signed_investment_yuan", "output_yuan"):
+            assert r.row(measure).target, (r.year, measure)  # count, money and output have targets both years
+        assert r.row("signed_projects").actual >= 8 and r.row("output_yuan").actual > 0
+    assert this.row("signed_projects").target == 15 and this.row("signed_investment_yuan").target == 200 * YI
+    assert any(a.kind == "overdue" and a.days and a.days < 60 for a in this.alerts)  # overdue by days, not years
+    assert all(p.next_action_on is None or p.next_action_on.year in (2026, 2027) for p in projects)

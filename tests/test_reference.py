@@ -42,6 +42,9 @@ def test_loaded_once_with_its_facts_and_nothing_else(session: Session) -> None:
         assert (e.name, e.city_code, e.registered_capital_yuan, e.employees) == (
             f.name, f.city_code, f.registered_capital_yuan, f.employees)
         assert e.revenue_yuan is None and e.output_yuan is None and not e.designations and e.zone_id is None
+        assert e.risk_flags == ([f.short_name[:3]] if f.short_name.startswith("*ST") else
+                                ["ST"] if f.short_name.startswith("ST") else [])
+    assert any(e.risk_flags for e in loaded.values())  # *ST firms are in the set, and vetoed as targets
     assert session.scalar(select(func.count()).select_from(Relation)) == 0
     placed = set(session.scalars(select(Placement.enterprise_id).where(Placement.rejected.is_(False))))
     assert len(placed & {e.id for e in loaded.values()}) >= 0.9 * len(loaded)

@@ -12,8 +12,9 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from chainatlas import config
 from chainatlas.engines.charts import Progress, monthly_columns, progress_bars
-from chainatlas.services.reports import Month
+from chainatlas.services.reports.brief import Month
 
 
 def test_month_parsing_and_bounds() -> None:
@@ -54,7 +55,7 @@ def _is_chinese(text: str) -> bool:
 
 @pytest.mark.parametrize("kind", ["firms", "gaps", "targets", "ledger", "kpi"])
 def test_excel_exports(demo_session, tmp_path: Path, kind: str) -> None:  # type: ignore[no-untyped-def]
-    from chainatlas.services.reports import export
+    from chainatlas.services.reports.excel import export
 
     out = tmp_path / f"{kind}.xlsx"
     rows = export(demo_session, kind, "武汉经开区", out, year=2024, as_of=date(2024, 10, 31), chain_id="nev-icv")
@@ -97,7 +98,7 @@ def test_excel_exports(demo_session, tmp_path: Path, kind: str) -> None:  # type
 
 
 def test_export_refuses_bad_kind_and_suffix(demo_session, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from chainatlas.services.reports import export
+    from chainatlas.services.reports.excel import export
 
     with pytest.raises(ValueError, match="未知的导出类型"):
         export(demo_session, "cats", "wuhan-edz", tmp_path / "x.xlsx", chain_id="nev-icv")
@@ -112,17 +113,21 @@ def _pdf_text(path: Path) -> str:
 
 
 def test_monthly_brief_pdf(demo_session, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from chainatlas.services.reports import render_brief
-    from chainatlas.services.analysis import diagnose
+    from chainatlas.services.reports.brief import render_brief
+    from chainatlas.services.analysis.diagnosis import diagnose
 
-    pdf = render_brief(demo_session, "武汉经开区", "2024-10", tmp_path / "brief.pdf", chain_id="nev-icv")
+    today = config.today()
+    pdf = render_brief(demo_session, "武汉经开区", f"{today:%Y-%m}", tmp_path / "brief.pdf", chain_id="nev-icv")
     reader = PdfReader(pdf)
     assert (round(float(reader.pages[0].mediabox.width)), round(float(reader.pages[0].mediabox.height))) == (595, 842)
     fonts = {str(f.get_object()["/BaseFont"]) for p in reader.pages
              for f in p["/Resources"].get_object().get("/Font", {}).values()}
     assert any("WenQuanYi" in f for f in fonts), fonts
     text = _pdf_text(pdf).replace(" ", "")
-    assert "武汉经开区新能源与智能网联汽车产业链招商月报（2024年10月）" in text.replace("\n", "")
+    flat = text.replace("\n", "")
+    assert f"武汉经开区新能源与智能网联汽车产业链招商月报（{today.year}年{today.month}月）" in flat
+    assert f"统计截至{today:%Y年%m月%d日}" in flat  # the month so far, not its last day
+    assert "逾期" in flat and "zonefile" not in flat and ".yaml" not in flat and ".py" not in flat
     for heading in ("年度目标完成情况", "本月项目动态", "停滞与逾期项目", "产业链缺口与目标企业", "演示数据", "签约项目数"):
         assert heading in text, heading
     top_gap = diagnose(demo_session, "wuhan-edz", chain_id="nev-icv").gaps[0]
@@ -141,7 +146,9 @@ def test_cli_export_and_brief(demo_session, demo_db_url: str, tmp_path: Path, mo
     r = runner.invoke(app, ["export", "kpi", "--zone", "武汉经开区", "--year", "2024", "--as-of", "2024-10-31", "--out", str(out)])
     assert r.exit_code == 0, r.output
     assert load_workbook(out).sheetnames[0] == "年度目标"
-    r = runner.invoke(app, ["brief", "--zone", "武汉经开区", "--month", "2024-10", "--out", str(tmp_path / "b.pdf")])
-    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["brief", "--zone", "武汉经开区", "--out", str(tmp_path / "b.pdf")])  # this month
+    assert r.exit_code == 0 and (tmp_path / "b.pdf").stat().st_size > 10_000, r.output
+    r = runner.invoke(app, ["brief", "--month", f"{config.today().year + 1}-01", "--out", str(tmp_path / "c.pdf")])
+    assert r.exit_code == 1 and "尚未开始" in r.output
     r = runner.invoke(app, ["brief", "--month", "2024-13", "--out", str(tmp_path / "b.pdf")])
     assert r.exit_code == 1 and "YYYY-MM" in r.output

@@ -1,6 +1,7 @@
 """The Spark engine (local[2]) against the single-machine path on the same 50,000 generated records: identical
-placements, region × node matrices and match pairs. One Spark session serves every test (conftest `spark`), and
-each command runs once per engine (module fixtures)."""
+placements, region × node matrices and match pairs. One Spark session serves every test (`spark`, the only Spark
+session of a test run: its JVM is gone before the modules after this one run), and each command runs once per
+engine (module fixtures)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,17 @@ from typer.testing import CliRunner
 from chainatlas.cli.main import app
 
 HEADER = ["id", "node_id", "node_name", "score", "evidence"]
+
+
+@pytest.fixture(scope="module")
+def spark():  # type: ignore[no-untyped-def]
+    """Spark in local mode (local[2], as CI runs it): the JVM starts once, and the commands under test find the
+    session running (`spark_session` returns the active session)."""
+    from chainatlas.engines.spark_session import spark_session
+
+    session = spark_session("local[2]", app_name="chainatlas-tests")
+    yield session
+    session.stop()
 
 
 def _run(*args: str) -> str:
@@ -95,3 +107,55 @@ def test_gaps_use_the_baseline_matrix(generated_firms: Path, placed: Path, demo_
     assert national["nodes"][node]["benchmark_count"] == firms_on_node
     # the zone's own firms still come from the database
     assert national["nodes"][node]["firm_count"] == own["nodes"][node]["firm_count"]
+
+
+def test_link_on_spark_equals_one_machine(spark, generated_firms: Path, tmp_path: Path) -> None:
+    # the 50,000 records as a registry (the first 40,000) and a zone's list (the last 10,000, new): pairs within
+    # the list and across are scored, as an import scores new rows against the database
+    firms = pl.read_csv(generated_firms, infer_schema=False)
+    registry, zone_list = tmp_path / "registry.csv", tmp_path / "zone.csv"
+    firms.head(40_000).write_csv(registry)
+    firms.tail(10_000).write_csv(zone_list)
+    single, spread = tmp_path / "pairs.csv", tmp_path / "pairs-spark.csv"
+    _run("link", str(registry), str(zone_list), "--out", str(single))
+    _run("link", str(registry), str(zone_list), "--out", str(spread), "--engine", "spark")
+    expected = pl.read_csv(single, infer_schema=False)
+    got = pl.read_csv(spread, infer_schema=False)
+    assert expected.height > 100  # the generated repeats and typos (5% of rows) are found
+    assert got.equals(expected)  # the same pairs, probabilities (to 6 places) and evidence, in the same order
+    assert set(expected["right_file"]) == {"zone.csv"}  # every pair has a record of the zone's list
+    assert (expected.filter(pl.col("left_file") == "zone.csv")["left_row"].cast(pl.Int64)
+            < expected.filter(pl.col("left_file") == "zone.csv")["right_row"].cast(pl.Int64)).all()
+    typos = expected.filter(pl.col("evidence").str.contains("核心名称仅差一字"))
+    assert typos.height > 0  # the comparison that calls a Python function found typos on both engines alike
+
+
+def test_spark_input_errors_are_said_in_chinese(spark, tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-registry.csv"
+    done = CliRunner().invoke(app, ["classify", str(missing), "--out", str(tmp_path / "out"), "--engine", "spark"])
+    assert done.exit_code == 1
+    assert "Spark 无法读取" in done.output and "no-such-registry.csv" in done.output
+    assert "Traceback" not in done.output
+    headerless = tmp_path / "codes.csv"
+    headerless.write_text("编号,注册资本\n1,100万元\n", encoding="utf-8")
+    done = CliRunner().invoke(app, ["classify", str(headerless), "--out", str(tmp_path / "out"), "--engine", "spark"])
+    assert done.exit_code == 1 and "找不到企业名称" in done.output  # checked on the driver, before any task
+
+
+def test_targets_name_the_baseline_cities(generated_firms: Path, placed: Path, demo_db_url: str, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from chainatlas.domain.chain import load_chain
+    from chainatlas.services.analysis.matrix import load_baseline, node_cities
+
+    baseline = tmp_path / "national.parquet"
+    _run("matrix", str(generated_firms), "--placements", str(placed), "--out", str(baseline))
+    national = load_baseline(baseline, load_chain("nev-icv"))
+    cities = node_cities(national, "battery-cells-packs")
+    assert cities and all(c.rca >= 1 for c in cities)
+    assert [c.firms for c in cities] == sorted((c.firms for c in cities), reverse=True)
+    monkeypatch.setenv("CHAINATLAS_DATABASE_URL", demo_db_url)
+    monkeypatch.setenv("CHAINATLAS_BASELINE", str(baseline))
+    said = _run("targets", "--node", "battery-cells-packs", "--limit", "3")
+    total = int(national.node_all[national.nodes.index("battery-cells-packs")])
+    assert f"全国基准（national.parquet）：该环节 {total} 家企业" in said
+    assert f"{cities[0].firms} 家（RCA {cities[0].rca:.1f}）" in said

@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chainatlas.services.targets import ranking as targets
-from chainatlas.services.reports import export_targets_xlsx
-from chainatlas.services.catalog import load_zone
+from chainatlas.services.reports.target_list import export_targets_xlsx
+from chainatlas.services.catalog.zones import load_zone
 from chainatlas.store import db
 from chainatlas.store.models import Designation, Enterprise, Placement, Project, Region, Relation, TargetWeights
 
@@ -38,9 +38,9 @@ def _firm(s: Session, key: str, name: str, city: str, **kw) -> Enterprise:
 def _build(url: str) -> World:
     """Leaders 东风 and 岚图 in the zone; peers 吉利 (buys like 东风) and 比亚迪 (buys from nobody we know)."""
     with db.session_scope(url) as s:
-        load_zone(s, "wuhan-edz", chain_id="nev-icv")
-        s.add_all([Region(code=c, name=n, level="city", parent_code=c[:2]) for c, n in
-                   [("3306", "绍兴市"), ("4205", "宜昌市"), ("6501", "乌鲁木齐市"), ("4201", "武汉市"), ("3301", "杭州市")]])
+        load_zone(s, "wuhan-edz", chain_id="nev-icv")  # which fills the regions from the shipped GB/T 2260 table
+        assert [s.get(Region, c).name for c in ("3306", "4205", "6501", "4201", "3301")] == [
+            "绍兴市", "宜昌市", "乌鲁木齐市", "武汉市", "杭州市"]
         f = {
             "L1": _firm(s, "L1", "东风汽车集团有限公司", "4201", short_name="东风汽车", zone_id="wuhan-edz", is_leader=True,
                         name_en="Dongfeng Motor Corporation"),

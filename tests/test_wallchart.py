@@ -24,8 +24,8 @@ from chainatlas.engines.wall_layout import (
     problems,
 )
 
-# The wall chart needs the CJK font that .ci/run installs (fonts-wqy-microhei): fail loudly, never skip.
-assert Path(wl.FONT_PATH).exists(), f"{wl.FONT_PATH} missing: apt-get install fonts-wqy-microhei"
+# The wall chart needs the CJK font (the system's, else the one the package ships): fail loudly, never skip.
+assert Path(wl.font_path()).exists(), f"{wl.font_path()} missing"
 
 SYLLABLES = "华中东风岚图光谷智能汽车电子新材料精密动力电池系统零部件制造科技星河长江楚天"
 

@@ -13,8 +13,10 @@ import os
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_DATABASE_URL = "sqlite:///./chainatlas.db"
 
@@ -41,7 +43,7 @@ def _text(_env: str, text: str) -> str:
 
 def _memory_mb(env: str, text: str) -> int:
     if not text.strip().isdigit() or int(text) < 256:
-        raise ValueError(f"环境变量 {env} 应为不小于 256 的整数（MB，例如 2048），现为“{text}”。")
+        raise ValueError(f"环境变量 {env} 应为不小于 256 的整数（MB，例如 4096），现为“{text}”。")
     return int(text)
 
 
@@ -54,6 +56,39 @@ def _networks(env: str, text: str) -> list[ipaddress.IPv4Network | ipaddress.IPv
 
 def _optional_text(_env: str, text: str) -> str | None:
     return text.strip() or None
+
+
+def _days(env: str, text: str) -> int:
+    if not text.strip().isdigit():
+        raise ValueError(f"环境变量 {env} 应为天数（如 365），现为“{text}”。")
+    return int(text)
+
+
+def _zone_info(env: str, text: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(text.strip())
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"环境变量 {env} 应为时区名（例如 Asia/Shanghai），现为“{text}”。") from exc
+
+
+KERNELS = ("auto", "python", "compiled")
+
+
+def _kernel(env: str, text: str) -> str:
+    value = text.strip().lower() or "auto"
+    if value not in KERNELS:
+        raise ValueError(f"环境变量 {env} 应为 auto、python 或 compiled，现为“{text}”。")
+    return value
+
+
+def _busy_seconds(env: str, text: str) -> float:
+    try:
+        seconds = float(text.strip())
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < 3600:
+        raise ValueError(f"环境变量 {env} 应为 0–3600 之间的秒数（例如 60），现为“{text}”。")
+    return seconds
 
 
 def _path(_env: str, text: str) -> Path:
@@ -95,9 +130,19 @@ SETTINGS = (
     Setting("trusted_proxies", "CHAINATLAS_TRUSTED_PROXIES", "",
             "comma-separated addresses or networks of reverse proxies whose X-Forwarded-For is believed (login "
             "back-off counts by client address); empty: none", _networks),
-    Setting("worker_memory_mb", "CHAINATLAS_WORKER_MEMORY_MB", "2048",
+    Setting("worker_memory_mb", "CHAINATLAS_WORKER_MEMORY_MB", "4096",
             "address space (MB) of the process that previews or imports a web upload; past it that job fails, the "
             "server lives", _memory_mb),
+    Setting("timezone", "CHAINATLAS_TIMEZONE", "Asia/Shanghai",
+            "the bureau's time zone: what \"today\" is (KPI, brief, demo ledger) and how times are shown", _zone_info),
+    Setting("stale_days", "CHAINATLAS_STALE_DAYS", "365",
+            "a fact whose source is older than this many days (its as-of date) is marked 待更新 on the pages", _days),
+    Setting("sqlite_busy_seconds", "CHAINATLAS_SQLITE_BUSY_SECONDS", "60",
+            "how long a SQLite write waits for another writer (an import) before it is refused with 503",
+            _busy_seconds),
+    Setting("kernel", "CHAINATLAS_KERNEL", "auto",
+            "placement kernel: auto (compiled where built, else pure Python), python, compiled (refuse without it)",
+            _kernel),
     Setting("spark_master", "CHAINATLAS_SPARK_MASTER", "",
             "Spark master URL for `--engine spark` (spark://host:7077, yarn, k8s://…) when --master is not given; "
             "empty: local[*]", _optional_text),
@@ -122,6 +167,10 @@ class Settings:
     cookie_secure: bool
     trusted_proxies: list[ipaddress.IPv4Network | ipaddress.IPv6Network]
     worker_memory_mb: int
+    timezone: ZoneInfo
+    stale_days: int
+    sqlite_busy_seconds: float
+    kernel: str
     spark_master: str | None
     baseline: Path | None
 
@@ -156,9 +205,53 @@ def baseline_path() -> Path | None:
     return settings().baseline
 
 
+def stale_after_days() -> int:
+    """Facts from a source older than this many days (its as-of date) are marked 待更新 on the pages."""
+    return settings().stale_days
+
+
+def timezone() -> ZoneInfo:
+    """The bureau's clock (default Asia/Shanghai): servers often run in UTC, where "today" begins 8 hours late."""
+    return settings().timezone
+
+
+def now() -> datetime:
+    return datetime.now(timezone())
+
+
+def today() -> date:
+    return now().date()
+
+
+def local_time(moment: datetime | None) -> datetime | None:
+    """A stored time (naive ones are UTC, as the database keeps them) in the bureau's time zone."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(timezone())
+
+
+def chains_dir() -> Path:
+    """Where `chainatlas chain add` keeps the chain files it registered (CHAINATLAS_HOME/chains); not created here."""
+    return settings().home / "chains"
+
+
+def kernel() -> str:
+    """Which placement kernel `classify` runs (engines/kernel.py): both give the same output, byte for byte."""
+    return settings().kernel
+
+
+def sqlite_busy_seconds() -> float:
+    """How long a write waits for SQLite's lock (another writer's transaction) before giving up politely."""
+    return settings().sqlite_busy_seconds
+
+
 def home() -> Path:
+    """The instance folder, 0700: it holds the secret key and uploaded (confidential) lists."""
     path = settings().home
-    path.mkdir(parents=True, exist_ok=True)
+    if not path.is_dir():
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
 
 
@@ -177,8 +270,9 @@ def secret_key() -> str:
         return key
     path = home() / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
-        path.chmod(0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # never readable by others, not even briefly
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(secrets.token_urlsafe(48))
     return path.read_text(encoding="utf-8").strip()
 
 

@@ -1,16 +1,18 @@
-"""`chainatlas chain check|show`: validate and print chain files."""
+"""`chainatlas chain check|show|add|list`: validate, print and register chain files."""
 
 from __future__ import annotations
 
 import json
 from enum import Enum
+from pathlib import Path
 
 import typer
 
 from chainatlas import config
 from chainatlas.domain.chain import Chain, ChainFileError, load_chain
 
-chain_app = typer.Typer(help="产业链文件 (chain files): 校验与查看 (check and show).", no_args_is_help=True)
+chain_app = typer.Typer(help="产业链文件 (chain files): 校验、查看、登记与列出 (check, show, add, list).",
+                        no_args_is_help=True)
 
 
 class ShowFormat(str, Enum):
@@ -56,6 +58,44 @@ def show(
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     typer.echo(render_tree(chain))
+
+
+@chain_app.command("add")
+def add(
+    path: Path = typer.Argument(..., help="产业链 YAML 文件 (chain file)"),
+    user: str = typer.Option("cli", "--user", help="操作人 (acting user)"),
+) -> None:
+    """登记产业链 (register a chain)：校验后保存，库内企业全部按它归链；改过的文件再登记，只重写变了的归链。"""
+    from chainatlas.services.catalog import add_chain
+    from chainatlas.store import db
+
+    db.migrate()
+    try:
+        with db.session_scope() as session:
+            done = add_chain(session, path, by_user=user)
+    except ChainFileError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    if not done.changed:
+        typer.echo(f"产业链“{done.name_zh}”（{done.chain_id}，版本 {done.version}）已登记过，文件未变，未做改动。")
+        return
+    typer.echo(f"✓ 已登记产业链“{done.name_zh}”（{done.chain_id}，版本 {done.version}，{done.nodes} 个节点）："
+               f"{done.firms_replaced:,} 家企业的归链有变化，现有 {done.placed:,} 家企业在链上。"
+               f"各命令用 --chain {done.chain_id} 使用它。")
+
+
+@chain_app.command("list")
+def list_cmd() -> None:
+    """列出产业链 (list chains): 已登记的与内置的。"""
+    from chainatlas.services.catalog import list_chains
+    from chainatlas.store import db
+
+    db.migrate()
+    with db.session_scope() as session:
+        entries = list_chains(session)
+    for e in entries:
+        state = f"已登记 {e.loaded_at}" if e.registered else "内置，未登记"
+        typer.echo(f"{e.chain_id}\t{e.name_zh}\t版本 {e.version}\t{e.nodes} 个节点\t{state}")
 
 
 def render_tree(chain: Chain) -> str:

@@ -62,6 +62,13 @@ def classify_command(
     except ChainFileError as exc:
         typer.echo(f"错误：{exc}", err=True)
         raise typer.Exit(1) from exc
+    try:
+        from chainatlas.engines import kernel
+    except (ValueError, RuntimeError) as exc:  # CHAINATLAS_KERNEL unknown, or compiled asked for and absent
+        typer.echo(f"错误：{exc}", err=True)
+        raise typer.Exit(1) from exc
+    if (notice := kernel.absent_notice()) is not None:
+        typer.echo(notice, err=True)
     parts = parts_of(input, workers)
     # The workers start before this process parses the chain (≈ 0.06 s); each parses it for itself.
     with start_part_workers(input, str(chain_path), mapping, parts) if parts > 1 else nullcontext() as part_workers:
@@ -100,7 +107,30 @@ def _report(firms: int, placed: int, rows: int, out: Path | str, started: float,
     typer.echo(f"✓ {firms} 家企业，{placed} 家挂链，共 {rows} 条挂链记录 → {out}（{seconds:.1f} 秒，{how}）", err=True)
 
 
+def place_command(
+    chain: str = typer.Option(None, "--chain", help="产业链 id；默认为每次导入都归链的全部产业链 (chain id)"),
+    user: str = typer.Option("cli", "--user", help="操作人 (acting user)"),
+) -> None:
+    """库内企业重新归链：按库中存的名称、产品（含收入占比）、经营范围和行业，与 classify 同一引擎；分析员的人工判定不变
+    (re-place every firm in the database from its stored evidence)."""
+    from chainatlas.services.placement import classify_enterprises, placement_chain_ids
+    from chainatlas.store import db
+
+    db.migrate()
+    try:
+        with db.session_scope() as session:
+            chain_ids = [load_chain(chain).id] if chain else placement_chain_ids(session)
+            for chain_id in chain_ids:
+                done = classify_enterprises(session, load_chain(chain_id), by_user=user)
+                typer.echo(f"✓ {chain_id}：检查 {done.enterprises:,} 家企业，{done.changed:,} 家的归链有变化"
+                           f"（新增 {done.inserted:,}、更新 {done.updated:,}、删除 {done.deleted:,} 条）")
+    except ChainFileError as exc:
+        typer.echo(f"错误：{exc}", err=True)
+        raise typer.Exit(1) from exc
+
+
 def register(app: typer.Typer) -> None:
+    app.command("place")(place_command)
     app.command("classify", help="企业挂链：按产业链把企业放到环节上，附匹配证据 (place firms on a chain, with evidence)")(
         classify_command
     )

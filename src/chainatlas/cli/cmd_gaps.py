@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from chainatlas import config
+from chainatlas.cli import output
 from chainatlas.cli.errors import fail
 from chainatlas.domain.chain import Chain, ChainFileError, load_chain
 from chainatlas.domain.money import format_yuan
@@ -146,16 +147,29 @@ def gaps(
         help="全国基准矩阵（chainatlas matrix 的输出），默认 CHAINATLAS_BASELINE，再默认库内全部企业 (baseline matrix)"),
 ) -> None:
     """产业链诊断：强链、弱链、缺链与招商机会排序 (diagnose the chain: strong, weak, missing links, opportunities)."""
-    from chainatlas.services.analysis import diagnose, diagnosis_to_csv, diagnosis_to_dict
+    from chainatlas.services.analysis import (
+        diagnose,
+        diagnosis_to_csv,
+        diagnosis_to_dict,
+        nothing_placed_hint,
+        placed_firms,
+    )
 
     chain_obj = _load_chain(chain)
-    d = _run(diagnose, zone or config.default_zone(), chain or config.default_chain(), baseline=baseline)
+
+    def run(session):  # type: ignore[no-untyped-def]
+        d = diagnose(session, zone or config.default_zone(), chain or config.default_chain(), baseline=baseline)
+        return d, placed_firms(session, d)
+
+    d, firms = _run(run)
+    if d.zone_chain_firm_count == 0:
+        typer.echo(nothing_placed_hint(d, chain_obj), err=True)
     if format is OutFormat.json:
-        typer.echo(json.dumps(diagnosis_to_dict(d), ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(diagnosis_to_dict(d) | {"firms": firms}, ensure_ascii=False, indent=2))
     elif format is OutFormat.csv:
         typer.echo(diagnosis_to_csv(d), nl=False)
     else:
-        print_diagnosis(d, chain_obj, Console(), reasons=reasons, top=top)
+        print_diagnosis(d, chain_obj, output.console(), reasons=reasons, top=top)
 
 
 def leader(
@@ -172,7 +186,7 @@ def leader(
     chain_obj = _load_chain(chain)
     view = _run(leader_view, zone or config.default_zone(), name, chain or config.default_chain())
     if format is OutFormat.table:
-        print_leader(view, chain_obj, Console())
+        print_leader(view, chain_obj, output.console())
     else:
         typer.echo(json.dumps(asdict(view), ensure_ascii=False, indent=2))
 
@@ -200,7 +214,7 @@ def whatif(
         return what_if(session, zone or config.default_zone(), extra, chain or config.default_chain())
 
     result = _run(run)
-    console = Console()
+    console = output.console()
     if result.after.is_demo:
         console.print(DEMO_NOTE)
     console.print(f"[bold]假设推演[/]（不改动数据库）：新增 {'、'.join(f'{f.name}×{f.count}' for f in result.after.hypothetical)}")

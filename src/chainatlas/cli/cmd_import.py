@@ -3,29 +3,42 @@
 from __future__ import annotations
 
 import getpass
+from datetime import date
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from chainatlas.cli import output
 from chainatlas.cli.errors import fail
 from chainatlas.ingest.mapping import MappingError, field_labels
 from chainatlas.ingest.reader import ReadError
 from chainatlas.services.catalog import ZoneNotFound
 from chainatlas.store import db
 
-import_app = typer.Typer(help="导入数据 (import data): 企业名单、配套关系。", no_args_is_help=True)
+import_app = typer.Typer(help="导入数据 (import data): 企业名单、产品线、配套关系。", no_args_is_help=True)
 review_app = typer.Typer(help="合并审核 (merge review): 疑似同一企业的记录。", no_args_is_help=True)
-console = Console()
+console = output.console()
 USER_ERRORS = (ReadError, MappingError, ZoneNotFound)
+AS_OF_HELP = "文件中数据的截至日期 YYYY-MM-DD，默认导入当天；超过时效的数据在页面上标“待更新” (as-of date of the facts)"
+UNIT_HELP = ("金额列的单位：万元 / 元 / 亿元（用于未注明单位的金额列），或 列名=万元；可重复 "
+             "(unit of money columns that state none, e.g. 万元 for Tushare's reg_capital)")
 
 
 def _user(user: str | None) -> str:
     return user or getpass.getuser() or "cli"
+
+
+def _as_of(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        fail(f"--as-of “{text}” 不是日期：请写成 YYYY-MM-DD，如 2024-05-31", err=False)
 
 
 def _user_errors() -> tuple[type[Exception], ...]:
@@ -60,25 +73,32 @@ def _run(fn: Callable[..., Any], path: Path | None, **kwargs: Any) -> Any:
         fail(f"无法读取或写入 {exc.filename or ''}：{exc.strerror or exc}", err=False)
 
 
-def _print_preview(path: Path, kind: str, mapping: Path | None, sheet: str | None, rows: int) -> None:
+def _print_preview(path: Path, kind: str, mapping: Path | None, sheet: str | None, rows: int,
+                   units: list[str] = ()) -> None:
     from chainatlas.services.ingest import preview
 
     try:
-        pv = preview(path, kind=kind, mapping=mapping, sheet=sheet, rows=rows)
-    except USER_ERRORS as exc:
+        pv = preview(path, kind=kind, mapping=mapping, sheet=sheet, rows=rows, units=list(units))
+    except _user_errors() as exc:
         fail(str(exc), err=False)
     labels = field_labels(pv.mapping.fields)
     where = f"工作表“{pv.table.sheet}”，" if pv.table.sheet else (f"编码 {pv.table.encoding}，" if pv.table.encoding else "")
     console.print(f"{path.name}：{where}表头在第 {pv.table.header_row} 行，数据 {len(pv.table)} 行"
                   f"（空行 {pv.table.blank_rows} 行）", highlight=False)
     t = Table(title="列对照 (header mapping)")
-    for h in ("列", "对应字段", "方式", "单位倍数"):
+    for h in ("列", "对应字段", "方式", "单位"):
         t.add_column(h)
     how_zh = {"auto": "自动识别", "override": "映射文件", "ignored": "忽略", "unmapped": "未识别（不导入）"}
+    unit_of = {u.header: u for u in pv.units}
     for c in pv.mapping.columns:
-        t.add_row(c.header, f"{labels.get(c.field, '')} ({c.field})" if c.field else "—", how_zh[c.how],
-                  "" if c.multiplier == 1 else f"×{c.multiplier:,}" + (f" {c.currency}" if c.currency else ""))
+        money = unit_of.get(c.header)
+        unit = (money.shown + (" ⚠" if money.suspect else "")) if money else (
+            "" if c.multiplier == 1 else f"×{c.multiplier:,}")
+        t.add_row(c.header, f"{labels.get(c.field, '')} ({c.field})" if c.field else "—", how_zh[c.how], unit)
     console.print(t)
+    for money in pv.units:
+        if money.suspect:
+            console.print(f"[yellow]单位提醒：[/]{money.warning()}", highlight=False)
     s = Table(title=f"前 {len(pv.sample)} 行 (first rows)")
     for h in pv.table.headers:
         s.add_column(h, overflow="fold", max_width=24)
@@ -98,7 +118,10 @@ def _print_summary(summary: Any, errors_out: Path | None) -> None:
     console.print(f"导入完成 {summary.file_name}（批次 #{summary.batch_id}，用时 {summary.seconds:.1f} 秒）", highlight=False)
     lines = [("数据行", summary.rows_total), ("新增", summary.rows_inserted),
              ("与已有企业或文件内重复行合并", summary.rows_merged)]
-    if summary.kind == "enterprises":
+    if summary.kind == "products":
+        lines = [("数据行", summary.rows_total), ("新增产品线", summary.rows_inserted),
+                 ("文件内重复的产品线", summary.rows_merged), ("产品线有变化的企业", summary.enterprises_updated)]
+    elif summary.kind == "enterprises":
         lines += [("疑似重复、已自动合并（可拆分）", summary.rows_linked), ("疑似重复、待审核", summary.rows_review),
                   ("补全了已有企业的信息", summary.enterprises_updated)]
     else:
@@ -108,6 +131,8 @@ def _print_summary(summary: Any, errors_out: Path | None) -> None:
         console.print(f"  {label}：{n:,}", highlight=False)
     for zid, n in summary.zone_counts.items():
         console.print(f"  新增企业中位于开发区 {zid}：{n:,}", highlight=False)
+    for chain_id, n in summary.placed.items():
+        console.print(f"  本次涉及的企业归到产业链 {chain_id} 上的：{n:,}", highlight=False)
     if summary.rows_review:
         console.print("  用 chainatlas review list 查看待审核的疑似重复企业。")
     if summary.problems:
@@ -130,16 +155,18 @@ def import_enterprises_cmd(
     preview_only: bool = typer.Option(False, "--preview", help="只显示列对照和前几行，不写入 (preview, no writes)"),
     errors_out: Path = typer.Option(None, "--errors-out", help="把有问题的行导出为 Excel (error report .xlsx)"),
     no_fuzzy: bool = typer.Option(False, "--no-fuzzy", help="只按信用代码/股票代码/名称精确匹配 (exact matching only)"),
+    unit: list[str] = typer.Option([], "--unit", help=UNIT_HELP),
+    as_of: str = typer.Option(None, "--as-of", help=AS_OF_HELP),
     user: str = typer.Option(None, "--user", help="操作人，默认当前系统用户 (acting user)"),
 ) -> None:
     """导入企业名单 (import an enterprise list): 自动识别编码、表头和列名，校验后入库；整批一个事务，可重复执行。"""
     if preview_only:
-        _print_preview(file, "enterprises", mapping, sheet, 5)
+        _print_preview(file, "enterprises", mapping, sheet, 5, unit)
         return
     from chainatlas.services.ingest import import_enterprises
 
     summary = _run(import_enterprises, file, zone_id=zone, mapping=mapping, sheet=sheet, by_user=_user(user),
-                   fuzzy=not no_fuzzy)
+                   fuzzy=not no_fuzzy, units=unit, as_of=_as_of(as_of))
     _print_summary(summary, errors_out)
 
 
@@ -150,15 +177,38 @@ def import_relations_cmd(
     sheet: str = typer.Option(None, "--sheet", help="Excel 工作表名 (worksheet)"),
     preview_only: bool = typer.Option(False, "--preview", help="只预览，不写入 (preview, no writes)"),
     errors_out: Path = typer.Option(None, "--errors-out", help="把有问题的行导出为 Excel (error report .xlsx)"),
+    unit: list[str] = typer.Option([], "--unit", help=UNIT_HELP),
+    as_of: str = typer.Option(None, "--as-of", help=AS_OF_HELP),
     user: str = typer.Option(None, "--user", help="操作人 (acting user)"),
 ) -> None:
     """导入供应商→客户配套关系 (import supplier→customer relations)；不在库中的企业会新建并标注来源。"""
     if preview_only:
-        _print_preview(file, "relations", mapping, sheet, 5)
+        _print_preview(file, "relations", mapping, sheet, 5, unit)
         return
     from chainatlas.services.ingest import import_relations
 
-    summary = _run(import_relations, file, mapping=mapping, sheet=sheet, by_user=_user(user))
+    summary = _run(import_relations, file, mapping=mapping, sheet=sheet, by_user=_user(user), units=unit,
+                   as_of=_as_of(as_of))
+    _print_summary(summary, errors_out)
+
+
+@import_app.command("products")
+def import_products_cmd(
+    file: Path = typer.Argument(..., help="产品文件：每行一家企业的一条产品线，如 股票代码,产品,收入占比 (long product file)"),
+    mapping: Path = typer.Option(None, "--mapping", help="列对照文件 YAML/JSON (header mapping override)"),
+    sheet: str = typer.Option(None, "--sheet", help="Excel 工作表名 (worksheet)"),
+    preview_only: bool = typer.Option(False, "--preview", help="只预览，不写入 (preview, no writes)"),
+    errors_out: Path = typer.Option(None, "--errors-out", help="把有问题的行导出为 Excel (error report .xlsx)"),
+    as_of: str = typer.Option(None, "--as-of", help=AS_OF_HELP),
+    user: str = typer.Option(None, "--user", help="操作人 (acting user)"),
+) -> None:
+    """导入主营产品及收入占比 (import product lines with revenue shares)：按信用代码、股票代码或名称找到库中企业，补充产品线后重新归链。"""
+    if preview_only:
+        _print_preview(file, "products", mapping, sheet, 5)
+        return
+    from chainatlas.services.ingest import import_products
+
+    summary = _run(import_products, file, mapping=mapping, sheet=sheet, by_user=_user(user), as_of=_as_of(as_of))
     _print_summary(summary, errors_out)
 
 

@@ -10,6 +10,9 @@ import typer
 
 from chainatlas import config
 from chainatlas.domain.chain import ChainFileError, chain_file, load_chain
+from chainatlas.cli.batch_options import ENGINE_HELP, Engine, master_option, user_errors
+from chainatlas.cli.errors import fail
+from chainatlas.domain.chain import chain_file, load_chain
 
 
 def matrix_command(
@@ -18,36 +21,29 @@ def matrix_command(
                                    help="该名录的挂链结果：chainatlas classify 的输出文件或分片文件夹 (its placements)"),
     out: str = typer.Option(..., "--out", help="输出 Parquet：地区 × 环节企业数 (output Parquet)"),
     chain: str = typer.Option(None, "--chain", help="产业链 id 或文件路径，默认 CHAINATLAS_CHAIN (chain id or YAML file)"),
-    engine: str = typer.Option("duckdb", "--engine", help="duckdb：本机（默认）；spark：在 Spark 中计算 (duckdb | spark)"),
-    master: str | None = typer.Option(
-        None, "--master", help="Spark master URL，默认 CHAINATLAS_SPARK_MASTER，再默认 local[*] (Spark master)"),
+    engine: Engine = typer.Option(Engine.duckdb, "--engine", help=ENGINE_HELP),
+    master: str | None = master_option(),
     mapping: Path | None = typer.Option(None, "--mapping", help="列名对照文件 YAML/JSON (header mapping file)"),
 ) -> None:
     """地区 × 环节企业数矩阵（关联度与区位商的全国基准）(the region × node matrix: a national baseline for gaps)."""
-    from chainatlas.engines.spark_session import SparkUnavailable
-    from chainatlas.ingest.mapping import MappingError
-    from chainatlas.ingest.reader import ReadError
     from chainatlas.services.analysis import matrix_local, matrix_spark
 
     started = time.perf_counter()
-    if engine not in ("duckdb", "spark"):
-        typer.echo(f"错误：未知引擎“{engine}”，请用 duckdb 或 spark (unknown engine)", err=True)
-        raise typer.Exit(1)
+    if engine is Engine.duckdb:
+        for path in (registry, placements):
+            if not Path(path).exists():
+                fail(f"找不到文件 {path} (file not found)")
     try:
         chain_obj = load_chain(chain_file(chain or config.default_chain()))
-        if engine == "spark":
+        if engine is Engine.spark:
             done = matrix_spark(registry, placements, chain_obj, out, master, mapping)
         else:
-            for path in (registry, placements):
-                if not Path(path).exists():
-                    raise ReadError(f"找不到文件 {path} (file not found)")
             done = matrix_local(Path(registry), Path(placements), chain_obj, Path(out), mapping)
-    except (ReadError, MappingError, ChainFileError, SparkUnavailable) as exc:
-        typer.echo(f"错误：{exc}", err=True)
-        raise typer.Exit(1) from exc
+    except user_errors() as exc:
+        fail(str(exc))
     typer.echo(
         f"✓ {done.firms} 家企业（{done.chain_firms} 家在链上，{done.regions} 个城市，{done.nodes} 个环节）→ {done.path}"
-        f"（{time.perf_counter() - started:.1f} 秒，{engine}）。用作全国基准：CHAINATLAS_BASELINE={done.path} "
+        f"（{time.perf_counter() - started:.1f} 秒，{engine.value}）。用作全国基准：CHAINATLAS_BASELINE={done.path} "
         "或 chainatlas gaps --baseline",
         err=True,
     )

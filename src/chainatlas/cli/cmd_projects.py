@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from chainatlas import config
+from chainatlas.cli import output
 from chainatlas.cli.errors import fail
 from chainatlas.domain.chain import load_chain
 from chainatlas.domain.money import format_yuan
@@ -77,20 +77,22 @@ def _nodes(value: str, chain_id: str) -> list[str]:
 def list_cmd(
     zone: str = typer.Option(None, "--zone", help="开发区 id 或名称 (zone)"),
     stage: list[str] = typer.Option([], "--stage", help=f"阶段，可多次：{'、'.join(ALL_STAGES)}"),
-    node: str = typer.Option(None, "--node", help="产业链环节 id (node, includes nodes below)"),
+    node: str = typer.Option(None, "--node", help="产业链环节 id 或中文名，含其下级环节 (node)"),
     officer: str = typer.Option(None, "--officer", help="责任人 (officer)"),
     year: int = typer.Option(None, "--signed-year", help="签约年份 (signed in year)"),
     text: str = typer.Option(None, "--text", help="名称、投资方或备注含此文字 (text search)"),
     by_stage: bool = typer.Option(False, "--board", help="按阶段分栏显示 (board by stage)"),
+    fmt: output.Format = typer.Option(output.Format.table, "--format", help=output.FORMAT_HELP),
 ) -> None:
     """项目列表，可按阶段、环节、责任人筛选 (list projects with filters)."""
+    node = output.node_ids(config.default_chain(), [node])[0] if node else None
 
     def work(session: Any) -> None:
         zone_row = resolve_zone(session, zone or config.default_zone())
         flt = pipeline.ProjectFilter(zone_id=zone_row.id, stages=stage, node_id=node, officer=officer,
                                      signed_year=year, text=text)
         rows = pipeline.list_projects(session, flt)
-        console = Console()
+        console = output.console()
         if by_stage:
             board = pipeline.board(session, zone_row.id)
             wanted = {p.id for p in rows}
@@ -101,14 +103,12 @@ def list_cmd(
                 for p in items:
                     console.print(f"  {p.code}  {p.name}  {format_yuan(p.investment_yuan)}  {p.officer}")
         else:
-            table = _table(f"{zone_row.name}招商项目台账（{len(rows)}个）",
-                           ("项目编号", "项目名称", "投资方", "投资金额", "阶段", "签约日期", "责任人", "下一步", "下一步日期"))
-            for p in rows:
-                table.add_row(p.code, p.name, p.investor_name, format_yuan(p.investment_yuan), p.stage,
-                              str(p.signed_on or ""), p.officer, p.next_action, str(p.next_action_on or ""))
-            console.print(table)
+            output.emit(console, fmt, f"{zone_row.name}招商项目台账（{len(rows)}个）",
+                        ("项目编号", "项目名称", "投资方", "投资金额", "阶段", "签约日期", "责任人", "下一步", "下一步日期"),
+                        [[p.code, p.name, p.investor_name, format_yuan(p.investment_yuan), p.stage, p.signed_on or "",
+                          p.officer, p.next_action, p.next_action_on or ""] for p in rows])
         if any(p.source == "demo" for p in rows):
-            console.print(DEMO_NOTE)
+            output.note(console, fmt, DEMO_NOTE)
 
     _run(work)
 
@@ -119,7 +119,7 @@ def show(code: str = typer.Argument(..., help="项目编号 (project code)")) ->
 
     def work(session: Any) -> None:
         p = pipeline.get_project(session, code)
-        console = Console()
+        console = output.console()
         console.print(f"[bold]{p.code} {p.name}[/]  阶段：{p.stage}（{p.stage_changed_on or '—'}）")
         chain = load_chain(p.chain_id or config.default_chain())
         fields = [
@@ -259,13 +259,17 @@ def export_cmd(
 
 
 def kpi(
-    year: int = typer.Option(..., "--year", help="考核年份 (year)"),
+    year: int = typer.Option(None, "--year", help="考核年份，默认今年 (year)"),
     zone: str = typer.Option(None, "--zone", help="开发区 id 或名称 (zone)"),
-    as_of: str = typer.Option(None, "--as-of", help="截至日期，默认今天；往年默认年末；演示数据请用 2024-10-31 (as of)"),
-    node: str = typer.Option(None, "--node", help="只看某一产业链环节 (one node)"),
+    as_of: str = typer.Option(None, "--as-of", help="截至日期，默认今天；往年默认年末 (as of)"),
+    node: str = typer.Option(None, "--node", help="只看某一产业链环节：id 或中文名，如 动力电池 (one node)"),
     method: str = typer.Option("pipeline", "--method", help="预测方法：pipeline（在库项目加权）或 run_rate（序时外推）"),
+    fmt: output.Format = typer.Option(output.Format.table, "--format", help=output.FORMAT_HELP),
 ) -> None:
     """年度目标完成情况：目标、完成、完成率、年底预计、序时进度与预警 (targets, progress, projection, alerts)."""
+
+    year = year or config.today().year
+    node = output.node_ids(config.default_chain(), [node])[0] if node else None
 
     def work(session: Any) -> None:
         zone_row = resolve_zone(session, zone or config.default_zone())
@@ -273,24 +277,25 @@ def kpi(
                                    chain_id=config.default_chain(), method=method)
         nodes = load_chain(r.chain_id).nodes
         scope = f"·{nodes[node].name_zh}" if node and node in nodes else ""
-        table = _table(f"{zone_row.name}{scope} {year}年招商目标完成情况（截至{r.as_of}，已过{r.months_elapsed}个月）",
-                       ("指标", "年度目标", "已完成", "完成率", "序时目标", "序时进度", "年底预计", "预警"))
+        rows = []
         for row in r.rows:
-            show = partial(pipeline.format_measure, row.unit)
-            progress = "—" if row.ahead is None else ("[green]超时序[/]" if row.ahead else "[red]滞后[/]")
-            pct = "—" if row.pct is None else f"{row.pct:.1f}%"
-            table.add_row(row.label_zh, show(row.target), show(row.actual), pct,
-                          show(row.time_target), progress, show(row.projection), "[red]有风险[/]" if row.at_risk else "")
-        console = Console()
-        console.print(table)
-        console.print(f"预测方法：{r.method_zh}")
-        if r.alerts:
-            console.print(f"[bold]预警（{len(r.alerts)}条）[/]")
-            kinds = {"target_at_risk": "目标", "overdue": "逾期", "stalled": "停滞", "unknown_measure": "指标"}
-            for a in r.alerts:
-                console.print(f"  [{kinds.get(a.kind, a.kind)}] {a.message_zh}")
+            show = partial(kpi_service.format_measure, row.unit)
+            rows.append([row.label_zh, show(row.target), show(row.actual), "—" if row.pct is None else f"{row.pct:.1f}%",
+                         show(row.time_target), "—" if row.ahead is None else ("超时序" if row.ahead else "滞后"),
+                         show(row.projection), "有风险" if row.at_risk else ""])
+        console = output.console()
+        output.emit(console, fmt, f"{zone_row.name}{scope} {year}年招商目标完成情况（截至{r.as_of}，已过{r.months_elapsed}个月）",
+                    ("指标", "年度目标", "已完成", "完成率", "序时目标", "序时进度", "年底预计", "预警"), rows,
+                    {"as_of": r.as_of.isoformat(), "method": r.method_zh, "alerts": [a.message_zh for a in r.alerts]})
+        if fmt is output.Format.table:
+            console.print(f"预测方法：{r.method_zh}")
+            if r.alerts:
+                console.print(f"[bold]预警（{len(r.alerts)}条）[/]")
+                kinds = {"target_at_risk": "目标", "overdue": "逾期", "stalled": "停滞", "unknown_measure": "指标"}
+                for a in r.alerts:
+                    console.print(f"  \\[{kinds.get(a.kind, a.kind)}] {a.message_zh}")
         if r.has_demo:
-            console.print(DEMO_NOTE)
+            output.note(console, fmt, DEMO_NOTE)
 
     _run(work)
 

@@ -6,9 +6,9 @@ import json
 from enum import Enum
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from chainatlas.cli import output
 from chainatlas.cli.errors import fail
 from chainatlas.store import db
 
@@ -36,12 +36,15 @@ def search_cmd(
     db.migrate()
     if not text.strip():
         fail("请给出要查找的企业名称或信用代码。")
-    with db.session_scope() as session:
-        found = enterprises.search(session, text, limit=limit)
+    try:
+        with db.session_scope() as session:
+            found = enterprises.search(session, text, limit=limit)
+    except enterprises.SearchError as exc:
+        fail(str(exc))
     if fmt is Format.json:
         typer.echo(as_json(found))
         return
-    console = Console()
+    console = output.console()
     if not found["results"]:
         console.print(f"没有找到名称或信用代码含“{found['q']}”的企业。")
         return

@@ -7,6 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from chainatlas import config
+from chainatlas.cli import output
 from chainatlas.cli.cmd_search import DEMO_NOTE, Format, as_json
 from chainatlas.cli.errors import fail
 from chainatlas.domain.chain import ChainFileError, load_chain
@@ -36,7 +37,7 @@ def show_cmd(
     if fmt is Format.json:
         typer.echo(as_json(detail))
         return
-    _print(Console(), detail)
+    _print(output.console(), detail)
 
 
 def _print(console: Console, d: dict) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import types
 from collections.abc import Iterator, MutableMapping
 from typing import TYPE_CHECKING
 
@@ -29,13 +30,30 @@ def _modules() -> list[str]:
     return sorted(m.name for m in pkgutil.iter_modules(cli_package.__path__) if m.name.startswith("cmd_"))
 
 
+def _format_commands_whole(self, ctx, formatter) -> None:  # type: ignore[no-untyped-def]
+    """Click cuts each command's description to the window's width less the name ("…"), which leaves a Chinese
+    description unreadable; here it is printed whole and wrapped instead."""
+    rows = []
+    for name in self.list_commands(ctx):
+        cmd = self.get_command(ctx, name)
+        if cmd is not None and not cmd.hidden:
+            rows.append((name, cmd.get_short_help_str(limit=10_000)))
+    if rows:
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
 def _commands_of(modules: list[str]) -> dict[str, Command]:
     """The click commands and groups that `register` of these modules adds to an app (commands first, then
-    groups, as Typer orders them)."""
+    groups, as Typer orders them); groups list their commands whole."""
     app = typer.Typer(**_SETTINGS)  # type: ignore[arg-type]
     for name in modules:
         importlib.import_module(f"{cli_package.__name__}.{name}").register(app)
-    return dict(get_group(app).commands)
+    commands = dict(get_group(app).commands)
+    for cmd in commands.values():
+        if hasattr(cmd, "list_commands"):
+            cmd.format_commands = types.MethodType(_format_commands_whole, cmd)  # type: ignore[method-assign]
+    return commands
 
 
 class _LazyCommands(MutableMapping[str, "Command"]):
@@ -76,6 +94,8 @@ class _LazyGroup(TyperGroup):
     def __init__(self, **attrs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(**attrs)
         self.commands = _LazyCommands()
+
+    format_commands = _format_commands_whole
 
 
 app = typer.Typer(

@@ -16,7 +16,7 @@ import yaml
 
 STAGE_IDS = ("upstream", "midstream", "downstream")
 NODE_FIELDS = {
-    "id", "parent", "stage", "name_zh", "name_en", "core", "weight", "keywords", "weak_keywords",
+    "id", "parent", "stage", "name_zh", "name_en", "core", "weight", "keywords", "keywords_en", "weak_keywords",
     "exclude", "gbt4754", "supplies", "description",
 }
 
@@ -51,7 +51,8 @@ class Node:
     parent: str | None = None
     core: bool = False
     weight: float = 1.0
-    keywords: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()  # strong words, the file's keywords_en included (the engine reads these)
+    keywords_en: tuple[str, ...] = ()  # English component words as the file lists them (Fuel Injection, Disc Brake)
     weak_keywords: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     gbt4754: tuple[str, ...] = ()
@@ -85,6 +86,18 @@ class Chain:
 
     def node(self, node_id: str) -> Node:
         return self.nodes[node_id]
+
+    def resolve_node(self, text: str) -> str:
+        """A node by id (battery-cells) or by its Chinese name (动力电芯); a Chinese error naming close names."""
+        text = text.strip()
+        if text in self.nodes:
+            return text
+        for n in self.nodes.values():
+            if text in (n.name_zh, n.name_en):
+                return n.id
+        close = [n.name_zh for n in self.nodes.values() if text and (text in n.name_zh or n.name_zh in text)]
+        hint = f"相近的环节：{'、'.join(close[:8])}" if close else "chainatlas chain show 可列出全部环节"
+        raise LookupError(f"产业链“{self.name_zh}”中没有环节“{text}”。{hint}")
 
     def children(self, node_id: str | None) -> list[Node]:
         return [self.nodes[c] for c in self._children.get(node_id, [])]
@@ -137,13 +150,30 @@ def builtin_chain_ids() -> list[str]:
 _CACHE: dict[tuple[str, float], Chain] = {}
 
 
+def registered_chain_path(chain_id: str) -> Path:
+    from chainatlas import config
+
+    return config.chains_dir() / f"{chain_id}.yaml"
+
+
+def registered_chain_ids() -> list[str]:
+    from chainatlas import config
+
+    folder = config.chains_dir()
+    return sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
+
+
 def chain_file(name_or_path: str | Path) -> Path:
-    """The YAML file of a chain given by built-in id (`nev-icv`) or by path; ChainFileError when there is none."""
+    """The YAML file of a chain given by id — one registered by `chainatlas chain add`, else a built-in one
+    (`nev-icv`) — or by path; ChainFileError naming the chains there are when there is none."""
     path = Path(name_or_path)
     if not path.suffix:
-        path = builtin_chain_path(str(name_or_path))
+        registered = registered_chain_path(str(name_or_path))
+        path = registered if registered.exists() else builtin_chain_path(str(name_or_path))
     if not path.exists():
-        raise ChainFileError(str(name_or_path), [(0, f"找不到产业链文件；内置产业链有：{', '.join(builtin_chain_ids())}")])
+        known = sorted(set(registered_chain_ids()) | set(builtin_chain_ids()))
+        raise ChainFileError(str(name_or_path), [(0, f"找不到产业链“{name_or_path}”；已有的产业链：{', '.join(known)}"
+                                                     "（用 chainatlas chain add 文件.yaml 登记新的产业链）")])
     return path
 
 
@@ -225,7 +255,10 @@ def parse_chain(text: str, path: str = "<chain>") -> Chain:
             parent=str(raw["parent"]) if raw.get("parent") else None,
             core=bool(raw.get("core", False)),
             weight=float(raw.get("weight", 1.0)),
-            keywords=_str_list(raw.get("keywords")),
+            # English component words are strong words too: a supplier list in English places a firm as one in
+            # Chinese does (matching is case-blind; a Latin word must stand alone, so "abs" is not in "absorber")
+            keywords=_str_list(raw.get("keywords")) + _str_list(raw.get("keywords_en")),
+            keywords_en=_str_list(raw.get("keywords_en")),
             weak_keywords=_str_list(raw.get("weak_keywords")),
             exclude=_str_list(raw.get("exclude")),
             gbt4754=_str_list(raw.get("gbt4754")),

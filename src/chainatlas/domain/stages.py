@@ -110,7 +110,7 @@ def check_transition(facts: StageFacts, to_stage: str, reason: str = "") -> Tran
     # A forward jump may skip steps (a local firm's 扩建 needs no new registration), but never a prerequisite.
     if needed and needed not in facts.reached and needed != cur:
         raise StageError(
-            f"项目尚未{needed}，不能进入“{to}”阶段。请先登记{needed}（chainatlas projects stage 项目编号 {needed} --on 日期）"
+            f"项目尚未{needed}，不能进入“{to}”阶段。请先把阶段变更为“{needed}”并填写{needed}日期，再变更为“{to}”"
         )
     return Transition("forward", cur, to)
 

@@ -36,6 +36,7 @@ from typing import NamedTuple
 import ahocorasick
 
 from chainatlas.domain.chain import STAGE_IDS, Chain, load_chain
+from chainatlas.domain.products import parse_products  # noqa: F401  (part of the engine's API: how it reads a cell)
 
 FIELDS = ("name", "products", "scope", "industry")
 # How much a full-strength hit in each field is worth; products are what a firm makes, the scope is a wish list.
@@ -95,33 +96,6 @@ class Placement:
     score: float
     confidence: float
     evidence: list[dict] = field(default_factory=list)  # [{"field", "word", "kind", "node"[, "share"]}]
-
-
-_ITEM_SPLIT = re.compile(r"[;；、，,\n|]+")
-# "动力电池:0.82", "动力电池：82%", "动力电池(82%)", "动力电池 82%"; a bare trailing number is part of the name.
-_SHARE = re.compile(r"^(.+?)\s*(?:[:：]\s*(\d+(?:\.\d+)?)\s*(%?)|[(（]\s*(\d+(?:\.\d+)?)\s*%\s*[)）]|\s(\d+(?:\.\d+)?)%)$")
-_SHARE_MARK = re.compile("[:：(（%]")
-
-
-def parse_products(text: str) -> list[tuple[str, float | None]]:
-    """'动力电池:0.82；储能系统(6%)、BMS' → [('动力电池', 0.82), ('储能系统', 0.06), ('BMS', None)]."""
-    out: list[tuple[str, float | None]] = []
-    # Every share spelling has one of these characters; most cells have none, and then no line needs the regex.
-    shares = _SHARE_MARK.search(text or "") is not None
-    for item in _ITEM_SPLIT.split(text or ""):
-        item = item.strip()
-        if not item:
-            continue
-        m = _SHARE.match(item) if shares else None
-        if not m:
-            out.append((item, None))
-            continue
-        number = m.group(2) or m.group(4) or m.group(5)
-        share = float(number)
-        if m.group(3) or m.group(4) or m.group(5) or share > 1:
-            share /= 100
-        out.append((m.group(1), min(share, 1.0)))
-    return out
 
 
 def _is_latin(ch: str) -> bool:
@@ -473,6 +447,12 @@ class Classifier:
         `field_parts`), the effective shares of its product lines and its GB/T code: (score, segment, target
         node, evidence hits in evidence order, not yet deduplicated) per placement, best first. `classify`
         renders them as `Placement`s. placement_kernel.pyx computes exactly this, on C arrays, for batches."""
+        return self.place_with_priors(fields, shares, self.priors(code))
+
+    def place_with_priors(
+        self, fields: Sequence[dict[int, Part]], shares: Sequence[float], prior_of: dict[int, float]
+    ) -> list[tuple[float, int, int, list[Hit]]]:
+        """`place` with the GB/T priors given by segment (`priors(code)`) rather than the code."""
         by_seg: dict[int, list[Part | None]] = {}
         strong_hit = False
         for fld, parts in enumerate(fields):
@@ -486,7 +466,6 @@ class Classifier:
         # The common case for a registry: no strong word of the chain. Weak words and priors never place alone.
         if not strong_hit:
             return []
-        prior_of = self.priors(code)
         seg_score: dict[int, float] = {}
         used_weak: dict[int, bool] = {}
         for seg, seg_parts in by_seg.items():

@@ -4,7 +4,8 @@ Why it is fast and still exact:
 - A registry repeats itself: scopes, product lists and industries recur, and most names carry no chain word.
   Each *distinct* field text is handled once, and only texts that contain a chain word at all (a Rust
   Aho-Corasick pass over the whole column, `str.contains_any`) are scanned, by the compiled kernel
-  (placement_kernel.pyx: the engine's `_scan` and `place` on C arrays, equal to them bit for bit).
+  (placement_kernel.pyx: the engine's `_scan` and `place` on C arrays, equal to them bit for bit), or where it
+  was not built by the pure-Python one with the same interface (engines/kernel.py chooses).
 - `Classifier.classify` is a pure function of (name hits, product list, scope hits, industry hits, GB/T code)
   — the name and scope texts matter only through their hits, a product list only when one of its lines has a
   hit. Firms sharing that *signature* get the same placements, so the placement rules run once per distinct
@@ -30,7 +31,7 @@ import polars as pl
 
 from chainatlas.domain.chain import Chain, load_chain
 from chainatlas.engines.classify import Classifier, Placement, Record, effective_shares, parse_products
-from chainatlas.engines.placement_kernel import Kernel
+from chainatlas.engines.kernel import Kernel
 
 # Columns of the frame `classify_frame` takes: the fields of `Record`, every column a string (nulls read as "");
 # products is the raw cell text ("动力电池:0.82；储能系统(6%)"), or any key that `products_of` turns into the list.

@@ -3,10 +3,21 @@
 Deterministic keys first (USCC, stock code, normalised name — see services/ingest/imports.py); what remains is scored
 here with splink (Fellegi–Sunter) on DuckDB. The m/u probabilities are set from domain knowledge rather than
 trained, so the model behaves the same on a 10-row file as on a million rows and needs no labelled data; the
-same settings run on Spark (splink's SparkAPI) for national-scale data.
+same settings run on Spark (splink's SparkAPI, `linkage_spark`) for national-scale data: every comparison is SQL
+both dialects read alike, plus two Python functions each backend registers (`FUNCTIONS`).
 
 Input is one Arrow table of records, each marked `is_new` (from the file) or not (already in the database);
 only pairs with at least one new record are scored.
+
+Short names (简称: 云南白药, 平安银行) meet full names (云南白药集团股份有限公司) through three levels of the name
+comparison: the short name can be read in the full name — its characters in order, trading marks (ST, share class)
+dropped, the legal form set aside — and how much that says depends on how distinctive the characters are. A
+character's information is -log2 of the share of the stored full names that contain it (a document-frequency model
+of firm names, `CharModel`): 银, 行, 汽, 车, 科, 技 are in many names and carry a few bits, 云南白药 carries some 30.
+The probability that a random firm's full name holds all of a short name's characters is about 2^-bits, which is
+the u of the readable levels (bits ≥ 24, 16–24, below 16); their m values say how often a listed firm's short name
+is read from its full name at each distinctiveness (most are, and most are distinctive). Every condition is plain
+SQL (LIKE patterns and numbers computed beforehand), evaluated alike by DuckDB and Spark.
 """
 
 from __future__ import annotations
@@ -25,7 +36,11 @@ MERGE_THRESHOLD = 0.95  # at or above: the same firm, merged automatically (and 
 REVIEW_THRESHOLD = 0.5  # between the two: a doubtful pair for an analyst's review queue
 
 COLUMNS = ("id", "is_new", "name_core", "is_branch", "district_code", "city_code", "address", "uscc", "founded",
-           "listing")
+           "listing", "short_name", "name_full", "name_en")
+# short_name: the short form (names.short_form) of a record named by its short name, or of its short-name alias;
+# name_full: the legal stem (names.legal_stem) of a record named by its full name, NULL for a short-named one;
+# name_en: the core of its English name (names.name_key: lower case, no legal form such as Co., Ltd.).
+
 
 
 @dataclass(frozen=True)
@@ -40,9 +55,21 @@ def _level(sql: str, label: str, m: float, u: float) -> dict:
     return {"sql_condition": sql, "label_for_charts": label, "m_probability": m, "u_probability": u}
 
 
+def _readable(low: float | None, high: float | None) -> str:
+    """SQL: one side's short name can be read in the other's full name, with low ≤ its bits < high."""
+    def side(a: str, b: str) -> str:
+        bits = " AND ".join(x for x in (low is not None and f"short_bits_{a} >= {low}",
+                                       high is not None and f"short_bits_{a} < {high}") if x)
+        return f"(name_full_{b} LIKE short_seq_{a} AND {bits})"
+
+    return f"{side('l', 'r')} OR {side('r', 'l')}"
+
+
 def _null(col: str, label: str = "缺失") -> dict:
     return {"sql_condition": f"{col}_l IS NULL OR {col}_r IS NULL", "label_for_charts": label, "is_null_level": True}
 
+
+_SIDES = (("l", "r"), ("r", "l"))
 
 # Each comparison: (output column, Chinese label per level). Probabilities: m = P(level | same firm),
 # u = P(level | different firms among blocked pairs).
@@ -59,17 +86,34 @@ SETTINGS: dict = {
         {"blocking_rule": "l.core_tail = r.core_tail AND l.district_code = r.district_code AND (l.is_new OR r.is_new)"},
         # a typo anywhere in the name, at the same street address (the usual shape of a re-typed list)
         {"blocking_rule": "l.address = r.address AND l.district_code = r.district_code AND (l.is_new OR r.is_new)"},
+        # a short name (a, on its own) against the full names it could be read in (b): their first two characters
+        # with the place set aside (云南白药/白药 against 云南白药集团's 白药), or with it kept, in the same city
+        *({"blocking_rule": f"{a}.short_head = {b}.core_head AND (l.is_new OR r.is_new)"} for a, b in _SIDES),
+        *({"blocking_rule": f"{a}.short_head IS NOT NULL AND {a}.core_head = {b}.core_head AND (l.is_new OR r.is_new)"}
+          for a, b in _SIDES),
+        *({"blocking_rule": f"{a}.short_head = {b}.full_head AND l.city_code = r.city_code AND (l.is_new OR r.is_new)"}
+          for a, b in _SIDES),
+        {"blocking_rule": "l.short_name = r.short_name AND (l.is_new OR r.is_new)"},
     ],
     "comparisons": [
         {
             "output_column_name": "name_core",
             "comparison_levels": [
                 _null("name_core"),
+                # a short name in a full name comes first: a short name equal to a full name's core is this too;
+                # u is 2^-bits at the level's lower bound (see CharModel)
+                _level(_readable(24, None), "全称中可读出简称（极独特）", 0.45, 2 ** -24),
+                _level(_readable(20, 24), "全称中可读出简称（独特）", 0.25, 2 ** -20),
                 _level("name_core_l = name_core_r", "核心名称相同", 0.70, 0.00005),
+                # two records giving the same short name (a 简称 column against a stored short name)
+                _level("short_name_l = short_name_r", "简称相同", 0.50, 0.000001),
+                _level(_readable(16, 20), "全称中可读出简称", 0.12, 2 ** -16),
                 # one character apart: a typo (华创/华刨) — or a neighbour with a similar 字号, hence the other fields
                 _level("length(name_core_l) >= 4 AND zh_edit_distance(name_core_l, name_core_r) <= 1",
                        "核心名称仅差一字", 0.20, 0.0005),
                 _level("zh_jaro_winkler(name_core_l, name_core_r) >= 0.9", "核心名称相似", 0.06, 0.005),
+                # 康美 in 康美药业…: two common characters say little
+                _level(_readable(None, 16), "全称中可读出简称（常见字）", 0.05, 0.002),
                 _level("ELSE", "名称不同", 0.04, 0.99445),
             ],
         },
@@ -88,6 +132,10 @@ SETTINGS: dict = {
                                   "(city_code_l IS NULL OR city_code_r IS NULL)",
                  "label_for_charts": "地区缺失", "is_null_level": True},
                 _level("district_code_l = district_code_r", "区县相同", 0.85, 0.01),
+                # one side gives only its city (a short-name list, a registry without the county): the city is all
+                # there is to agree on, and a firm's two records nearly always do (m within such pairs)
+                _level("(district_code_l IS NULL OR district_code_r IS NULL) AND city_code_l = city_code_r",
+                       "城市相同（区县未知）", 0.90, 0.05),
                 _level("city_code_l = city_code_r", "城市相同", 0.12, 0.05),
                 _level("ELSE", "地区不同", 0.03, 0.94),
             ],
@@ -115,8 +163,19 @@ SETTINGS: dict = {
             "output_column_name": "founded",
             "comparison_levels": [
                 _null("founded"),
-                _level("founded_l = founded_r", "成立日期相同", 0.85, 0.001),
-                _level("ELSE", "成立日期不同", 0.15, 0.999),
+                _level("founded_l = founded_r", "成立日期相同", 0.60, 0.001),
+                # lists disagree on 成立日期 for a firm often (founding, registration, re-registration as a 股份公司)
+                _level("ELSE", "成立日期不同", 0.40, 0.999),
+            ],
+        },
+        {
+            # English names are translated freely (Group, Holdings, word order), so a difference says little
+            "output_column_name": "name_en",
+            "comparison_levels": [
+                _null("name_en"),
+                _level("name_en_l = name_en_r", "英文名称相同", 0.50, 0.0001),
+                _level("zh_jaro_winkler(name_en_l, name_en_r) >= 0.92", "英文名称相近", 0.20, 0.005),
+                _level("ELSE", "英文名称不同", 0.30, 0.9949),
             ],
         },
         {
@@ -153,40 +212,100 @@ def _pairwise(metric: Any) -> Any:
     return udf
 
 
+# The comparisons' own functions, by SQL name: (Arrow function of two string columns, SQL result type). No SQL
+# function counts CJK characters alike in both backends (DuckDB's edit distances count UTF-8 bytes; Spark has no
+# Jaro-Winkler), so each backend registers these same Python functions, evaluated an Arrow batch at a time:
+# DuckDB in process, Spark in its Python workers (`linkage_spark`) — the same scores by construction.
+def _edit_distance(a: str, b: str) -> int:
+    return DamerauLevenshtein.distance(a, b)
+
+
+def _jaro_winkler(a: str, b: str) -> float:
+    return JaroWinkler.similarity(a, b)
+
+
+# (rapidfuzz's compiled functions are wrapped in these two so that Spark can send them to its workers by name)
+FUNCTIONS: dict[str, tuple[Any, str]] = {
+    "zh_edit_distance": (_pairwise(_edit_distance), "bigint"),
+    "zh_jaro_winkler": (_pairwise(_jaro_winkler), "double"),
+}
+
+
 def _register_functions(con: duckdb.DuckDBPyConnection) -> None:
-    con.create_function("zh_edit_distance", _pairwise(DamerauLevenshtein.distance), [VARCHAR, VARCHAR], BIGINT,
-                        type="arrow")
-    con.create_function("zh_jaro_winkler", _pairwise(JaroWinkler.similarity), [VARCHAR, VARCHAR], DOUBLE,
-                        type="arrow")
+    types = {"bigint": BIGINT, "double": DOUBLE}
+    for name, (function, result) in FUNCTIONS.items():
+        con.create_function(name, function, [VARCHAR, VARCHAR], types[result], type="arrow")
 
 
-def _prepare(records: pa.Table) -> pa.Table:
-    """Blocking keys: the first two and last three characters of the core name."""
+class CharModel:
+    """Bits of information per character of firm names: -log2 of the share of full names containing it."""
+
+    def __init__(self, names: list[str]) -> None:
+        import polars as pl
+
+        counts = (pl.Series(names, dtype=pl.String).drop_nulls().str.split("").list.unique().explode()
+                  .value_counts())
+        total = len(names) + 2
+        self.bits = {ch: math.log2(total / (n + 1)) for ch, n in counts.iter_rows() if ch}
+        self.unseen = math.log2(total)
+
+    def information(self, text: str) -> float:
+        return sum(self.bits.get(ch, self.unseen) for ch in text)
+
+
+def _like_sequence(text: str) -> str:
+    """A LIKE pattern matching any text holding these characters in order (LIKE's own wildcards left out)."""
+    return "%" + "%".join(ch for ch in text if ch not in "%_\\") + "%"
+
+
+def _prepare(records: pa.Table, model: CharModel | None) -> pa.Table:
+    """Blocking keys (the first two and last three characters of the core name; the heads of short and full
+    names) and the short-name pattern and information."""
+    for col in ("short_name", "name_full", "name_en"):
+        if col not in records.column_names:
+            records = records.append_column(col, pa.nulls(records.num_rows, pa.string()))
     cores = records.column("name_core").to_pylist()
-    head = [c[:2] if c else None for c in cores]
-    tail = [c[-3:] if c and len(c) >= 4 else None for c in cores]
-    table = records.append_column("core_head", pa.array(head, pa.string()))
-    return table.append_column("core_tail", pa.array(tail, pa.string()))
+    fulls = records.column("name_full").to_pylist()
+    # only a record named by its short name is read in others' full names
+    shorts = [s if f is None and s and len(s) >= 2 else None
+              for s, f in zip(records.column("short_name").to_pylist(), fulls)]
+    if model is None and any(shorts):
+        model = CharModel([f for f in fulls if f])
+    columns = {
+        "core_head": [c[:2] if c else None for c in cores],
+        "core_tail": [c[-3:] if c and len(c) >= 4 else None for c in cores],
+        "full_head": [f[:2] if f else None for f in fulls],
+        "short_head": [s[:2] if s else None for s in shorts],
+        "short_seq": [_like_sequence(s) if s else None for s in shorts],
+    }
+    for name, values in columns.items():
+        records = records.append_column(name, pa.array(values, pa.string()))
+    bits = [model.information(s) if s and model else None for s in shorts]
+    return records.append_column("short_bits", pa.array(bits, pa.float64()))
 
 
-def find_matches(records: pa.Table, threshold: float = REVIEW_THRESHOLD) -> list[Match]:
-    """Scored pairs (at least one side new) with probability ≥ threshold, best first."""
+def find_matches(records: pa.Table, threshold: float = REVIEW_THRESHOLD, model: CharModel | None = None,
+                 engine: str = "duckdb", master: str | None = None) -> list[Match]:
+    """Scored pairs (at least one side new) with probability ≥ threshold, best first (then by ids). `model`: the
+    character information of the stored firm names (by default, of the full names among `records`). engine
+    "spark": splink's Spark backend with the same settings (`linkage_spark`; master as for every Spark job)."""
     if records.num_rows < 2 or not any(records.column("is_new").to_pylist()):
         return []
-    from splink import DuckDBAPI, Linker
+    prepared = _prepare(records, model)
+    if engine == "spark":
+        from chainatlas.engines.linkage_spark import predict_on_spark
 
-    con = duckdb.connect()
-    try:
-        con.execute("SET threads TO 2")
-        _register_functions(con)
-        db_api = DuckDBAPI(con)
-        sdf = db_api.register(_prepare(records), table_name="ca_records")
-        linker = Linker(sdf, SETTINGS, log_level=logging.WARNING, validate_settings=False)
-        logging.getLogger("splink").setLevel(logging.WARNING)
-        result = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
-        rows = result.as_pyarrow_table().to_pylist()
-    finally:
-        con.close()
+        rows = predict_on_spark(prepared, threshold, master)
+    else:
+        from splink import DuckDBAPI
+
+        con = duckdb.connect()
+        try:
+            con.execute("SET threads TO 2")
+            _register_functions(con)
+            rows = predict(DuckDBAPI(con), prepared, threshold)
+        finally:
+            con.close()
     matches = []
     for row in rows:
         evidence = {}
@@ -196,5 +315,17 @@ def find_matches(records: pa.Table, threshold: float = REVIEW_THRESHOLD) -> list
                 evidence[col] = labels.get(round(weight, 3), f"{weight:+.1f}")
         left, right = sorted((int(row["id_l"]), int(row["id_r"])))
         matches.append(Match(left, right, float(row["match_probability"]), evidence))
-    matches.sort(key=lambda m: -m.probability)
+    matches.sort(key=lambda m: (-m.probability, m.left_id, m.right_id))
     return matches
+
+
+def predict(db_api: Any, prepared: pa.Table, threshold: float) -> list[dict]:
+    """splink's scored pairs of `prepared` records on a database API (DuckDB's or Spark's): the one place the
+    settings meet a backend."""
+    from splink import Linker
+
+    sdf = db_api.register(prepared, table_name="ca_records")
+    linker = Linker(sdf, SETTINGS, log_level=logging.WARNING, validate_settings=False)
+    logging.getLogger("splink").setLevel(logging.WARNING)
+    result = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
+    return result.as_pyarrow_table().to_pylist()

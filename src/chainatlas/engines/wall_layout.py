@@ -17,8 +17,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
-FONT_FAMILY = "WenQuanYi Micro Hei"
-FONT_PATH = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
+from chainatlas.engines.fonts import FONT_FAMILY, font_path
+
+__all__ = ["FONT_FAMILY", "font_path"]  # the font is chosen in engines/fonts.py; renderers import it from here too
 LINE = 1.3  # line box / font size; the font's ascent+descent is 1.17 em, so glyphs never leave their line box
 
 # ISO 216 portrait sizes in points (mm × 72 / 25.4); the PDF renderer uses the exact CSS sizes of the same name.
@@ -192,10 +193,10 @@ class WallChartTooDense(ValueError):
 class Metrics:
     """Advance widths of the embedded font, so line breaks here are the line breaks on paper."""
 
-    def __init__(self, path: str = FONT_PATH) -> None:
+    def __init__(self, path: str | None = None) -> None:
         from fontTools.ttLib import TTCollection  # only here: layout tests without the font skip cleanly
 
-        font = TTCollection(path).fonts[0]
+        font = TTCollection(path or font_path()).fonts[0]
         self._cmap = font.getBestCmap()
         self._hmtx = font["hmtx"].metrics
         self._upm = font["head"].unitsPerEm

@@ -18,7 +18,8 @@ import pydyf
 from fontTools import subset
 from fontTools.ttLib import TTCollection
 
-from chainatlas.engines.wall_layout import FONT_FAMILY, FONT_PATH, Box, Text, WallLayout
+from chainatlas.engines.fonts import FONT_FAMILY, font_path
+from chainatlas.engines.wall_layout import Box, Text, WallLayout
 
 PS_NAME = "WenQuanYiMicroHei"
 BASELINE = 1.0  # em below the top of a 1.3 em line box: half-leading 0.064 + ascent 0.937 (hhea 1918/2048)
@@ -38,7 +39,7 @@ class _Font:
     """Glyph ids and widths of the embedded font, and the subset to embed once the pages are drawn."""
 
     def __init__(self) -> None:
-        self.font = TTCollection(FONT_PATH).fonts[0]
+        self.font = TTCollection(font_path()).fonts[0]
         self.cmap = self.font.getBestCmap()
         self.upm = self.font["head"].unitsPerEm
         self.hmtx = self.font["hmtx"].metrics
@@ -183,7 +184,7 @@ def layout_to_svg(layout: WallLayout) -> list[str]:
             f"<svg xmlns='http://www.w3.org/2000/svg' width='{layout.width * mm:.1f}mm' "
             f"height='{layout.height * mm:.1f}mm' viewBox='0 0 {layout.width:.2f} {layout.height:.2f}'>",
             f"<style>@font-face {{ font-family: '{FONT_FAMILY}'; src: local('{FONT_FAMILY}'), "
-            f"url('file://{FONT_PATH}'); }} text {{ font-family: '{FONT_FAMILY}'; white-space: pre; }}</style>",
+            f"url('file://{font_path()}'); }} text {{ font-family: '{FONT_FAMILY}'; white-space: pre; }}</style>",
             f"<title>{escape(sheet.label)}</title>",
             "<rect width='100%' height='100%' fill='#ffffff'/>",
         ]

@@ -206,7 +206,9 @@ class ZoneSpec:
     """What puts an address in a zone: member counties and streets, parks' keywords, address keywords."""
 
     zone_id: str
-    city_code: str
+    city_code: str  # the zone's city when all of it is in one ("" otherwise): other cities are skipped at once
+    province_codes: set[str] = field(default_factory=set)  # whole provinces (2 digits)
+    city_codes: set[str] = field(default_factory=set)  # whole cities (4 digits)
     county_codes: set[str] = field(default_factory=set)
     street_names: dict[str, str] = field(default_factory=dict)  # name or short name → street code
     street_counties: set[str] = field(default_factory=set)  # counties that hold member streets (蔡甸区)
@@ -230,7 +232,7 @@ _BLANKS = re.compile(r"\s+")  # compiled once: match_zone runs for every distinc
 
 def match_zone(address: str, place: Place, specs: list[ZoneSpec]) -> ZoneHit | None:
     text = _BLANKS.sub("", unicodedata.normalize("NFKC", address or ""))
-    if not text and not place.district_code:
+    if not text and not place.district_code and not place.city_code:
         return None
     for spec in specs:
         if place.city_code and spec.city_code and place.city_code != spec.city_code:
@@ -243,6 +245,10 @@ def match_zone(address: str, place: Place, specs: list[ZoneSpec]) -> ZoneHit | N
             evidence = f"街道“{street[0]}”"
         elif place.district_code in spec.county_codes:
             evidence = f"区县代码{place.district_code}"
+        elif place.city_code and place.city_code in spec.city_codes:
+            evidence = f"城市代码{place.city_code}"
+        elif place.province_code and place.province_code in spec.province_codes:
+            evidence = f"省份代码{place.province_code}"
         elif park and len(park[0]) >= _SPECIFIC_KEYWORD and not unrelated_county:
             evidence = f"园区“{park[0]}”"
         elif not unrelated_county:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from chainatlas.domain.uscc import ALPHABET
-from chainatlas.ingest.values import ValueProblem
+from chainatlas.ingest.values import BLANK_WORDS, ValueProblem
 
 if TYPE_CHECKING:
     import numpy as np
@@ -25,13 +25,13 @@ if TYPE_CHECKING:
 WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
               "\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
 # clean_text's empty cells, in every spelling whose str.lower() is one of them (is_in is far cheaper than lowering).
-BLANK_CELLS = sorted({"".join(p) for w in ("nan", "none", "null", "-", "--", "—", "/", "无", "暂无", "n/a")
-                      for p in itertools.product(*({ch, ch.upper()} for ch in w))})
+BLANK_CELLS = sorted({"".join(p) for w in BLANK_WORDS for p in itertools.product(*({ch, ch.upper()} for ch in w))})
 
 
 def clean(col: pl.Expr) -> pl.Expr:
     """clean_text over a string column, vectorised."""
-    text = col.fill_null("").str.replace_all("[\u3000\xa0]", " ").str.strip_chars(WHITESPACE)
+    text = col.fill_null("").str.replace_all("\x00", "", literal=True).str.replace_all("[\u3000\xa0]", " ") \
+        .str.strip_chars(WHITESPACE)
     # replace names `text` once: when/then/otherwise would compute it twice (eager queries share no subexpression)
     return text.replace(BLANK_CELLS, "")
 
@@ -124,8 +124,8 @@ def repetitive(series: pl.Series) -> bool:
 
 
 _EDGE = "".join(f"\\x{{{ord(ch):x}}}" for ch in WHITESPACE)
-# a cell clean_text would change: blanks at either end, or a full-width / no-break space anywhere
-_UNCLEAN = f"^[{_EDGE}]|[{_EDGE}]$|[\\x{{3000}}\\x{{a0}}]"
+# a cell clean_text would change: blanks at either end, or a full-width / no-break space or NUL anywhere
+_UNCLEAN = f"^[{_EDGE}]|[{_EDGE}]$|[\\x{{3000}}\\x{{a0}}\\x{{0}}]"
 
 
 def parse_text(source: Sequence[Any], series: pl.Series, parse: Callable[[Any], Any], limit: int | None) -> list[Any]:

@@ -38,7 +38,7 @@ class FieldSpec:
     id: str
     label_zh: str
     synonyms: tuple[str, ...]  # normalised (see _norm): lower case, no blanks or punctuation
-    kind: str = "text"  # text / uscc / date / money / count / amount / list / designations / bool
+    kind: str = "text"  # text / uscc / date / money / count / amount / list / products / share / designations / bool
 
 
 def field_spec(id: str, label: str, synonyms: str, kind: str = "text") -> FieldSpec:
@@ -63,7 +63,7 @@ ENTERPRISE_FIELDS: tuple[FieldSpec, ...] = (
     field_spec("park", "园区", "园区|所属园区|所在园区|产业园|park"),
     field_spec("business_scope", "经营范围", "经营范围|经营范围描述|业务范围|scope|businessscope"),
     field_spec("products", "主营产品", "主营产品|主要产品|产品|主营业务|主要业务|主营|products|mainproducts|"
-       "mainbusiness|主营业务/产品|产品名称", "list"),
+       "mainbusiness|主营业务/产品|产品名称", "products"),
     field_spec("industry_code", "行业代码", "行业代码|国民经济行业代码|国标行业代码|行业分类代码|industrycode|gbt4754"),
     field_spec("industry", "所属行业", "所属行业|行业|国民经济行业|行业名称|行业类别|industry|industryname|行业门类"),
     field_spec("registered_capital", "注册资本", "注册资本|注册资金|注册资本金|regcapital|registeredcapital|capital", "money"),
@@ -72,7 +72,8 @@ ENTERPRISE_FIELDS: tuple[FieldSpec, ...] = (
     field_spec("ownership", "企业类型", "企业类型|企业性质|公司类型|类型|所有制|经济类型|企业(机构)类型|ownership|"
        "enttype|actenttype|companytype|登记注册类型|企业控股情况"),
     field_spec("foreign_invested", "是否外资", "是否外资|外资企业|外资|是否外商投资|foreigninvested", "bool"),
-    field_spec("listing_code", "股票代码", "股票代码|证券代码|上市代码|股票号|stockcode|tscode|ticker|symbol|code"),
+    field_spec("listing_code", "股票代码", "股票代码|证券代码|上市代码|股票号|公司代码|stockcode|tscode|ticker|symbol|code|"
+       "companycode"),
     field_spec("employees", "员工人数", "员工人数|从业人员|员工数|职工人数|人数|从业人数|参保人数|员工|人员规模|"
        "employees|staff|employee", "count"),
     field_spec("revenue_yuan", "营业收入", "营业收入|营收|主营业务收入|销售收入|年营业收入|营业总收入|revenue|sales|"
@@ -84,6 +85,17 @@ ENTERPRISE_FIELDS: tuple[FieldSpec, ...] = (
     field_spec("parent_group", "所属集团", "所属集团|集团|母公司|控股股东|parentgroup|parent"),
     field_spec("website", "网址", "网址|官网|网站|website|url|web|website_url|官方网站"),
     field_spec("source_note", "数据来源", "数据来源|来源|source|datasource"),
+)
+
+_ENTERPRISE = {f.id: f for f in ENTERPRISE_FIELDS}
+# A long product file: one row per firm × product line (× revenue share); the firm by USCC, stock code or name.
+PRODUCT_FIELDS: tuple[FieldSpec, ...] = (
+    _ENTERPRISE["uscc"], _ENTERPRISE["listing_code"], _ENTERPRISE["name"],
+    field_spec("product", "产品", "产品|主营产品|主要产品|产品名称|产品类别|主营构成|主营业务|product|products|productname|"
+       "mainproduct"),
+    field_spec("share", "收入占比", "收入占比|营收占比|营业收入占比|主营收入占比|占主营业务收入比例|收入比例|占比|比重|share|"
+       "weight|ratio|revenueshare|percent|pct", "share"),
+    _ENTERPRISE["source_note"],
 )
 
 RELATION_FIELDS: tuple[FieldSpec, ...] = (
@@ -105,12 +117,16 @@ class ColumnMap:
     how: str  # auto / override / ignored / unmapped
     multiplier: int = 1
     currency: str | None = None
+    unit: str = ""  # the unit the header or the mapping file states (万元, 元, 万美元); "" when none is stated
 
 
 @dataclass
 class HeaderMapping:
     columns: list[ColumnMap]
     fields: tuple[FieldSpec, ...]
+    # columns not imported although they name a field another column already fills (a repeated header, or
+    # 公司名称 beside 企业名称): said, never dropped silently
+    warnings: list[str] = field(default_factory=list)
 
     def column_of(self, field_id: str) -> ColumnMap | None:
         return next((c for c in self.columns if c.field == field_id), None)
@@ -127,15 +143,22 @@ class MappingError(ValueError):
     pass
 
 
-def _unit_of(header: str) -> tuple[int, str | None]:
+def _unit_of(header: str) -> tuple[int, str | None, str]:
+    """(multiplier, currency, the unit as written) of a header's bracketed unit."""
     text = unicodedata.normalize("NFKC", str(header or ""))
     m = _UNIT_IN_HEADER.search(text)
     multiplier = _UNIT_MULTIPLIERS[m.group(1)] if m else 1
     if m is None:  # "注册资本(万美元)"
         m2 = re.search(r"[(（](万|亿)?(美元|港元|港币|欧元|日元)[)）]", text)
         if m2:
-            return (_UNIT_MULTIPLIERS.get(m2.group(1) or "", 1), _CURRENCY_IN_HEADER[m2.group(2)])
-    return multiplier, None
+            return (_UNIT_MULTIPLIERS.get(m2.group(1) or "", 1), _CURRENCY_IN_HEADER[m2.group(2)],
+                    (m2.group(1) or "") + m2.group(2))
+    return multiplier, None, m.group(1) if m else ""
+
+
+def unit_multiplier(unit: str) -> int | None:
+    """×N of a unit a user names (元, 万元, 亿元, 千元, 百万元); None for an unknown one."""
+    return _UNIT_MULTIPLIERS.get(unit.strip().replace("人民币", ""))
 
 
 def unit_text(header: str) -> str:
@@ -160,6 +183,11 @@ def guess_field(header: str, fields: tuple[FieldSpec, ...]) -> str | None:
     return best
 
 
+def mapped_header_fields(override: dict | None) -> tuple[FieldSpec, ...]:
+    """The headers a mapping file names, each as a field of its own: the row holding them scores as the header."""
+    return tuple(FieldSpec(f"mapped:{h}", str(h), (_norm(h),)) for h in (override or {}) if _norm(h))
+
+
 def header_score(cells: list[str], fields: tuple[FieldSpec, ...]) -> int:
     """How many cells of a row read as known headers — the header row is the row that scores best."""
     return len({f for f in (guess_field(c, fields) for c in cells if c) if f})
@@ -169,11 +197,13 @@ def map_headers(headers: list[str], fields: tuple[FieldSpec, ...], override: dic
     """Guess each column's field; an override {header: field | {field, unit} | None} wins. First column wins ties."""
     override = override or {}
     columns: list[ColumnMap] = []
-    taken: set[str] = set()
+    taken: dict[str, str] = {}  # field → the header of the column that fills it
+    warnings: list[str] = []
+    labels = {f.id: f.label_zh for f in fields}
     known = {f.id for f in fields}
     overridden = {v if isinstance(v, str) else (v or {}).get("field") for v in override.values()}
     for i, header in enumerate(headers):
-        multiplier, currency = _unit_of(header)
+        multiplier, currency, unit = _unit_of(header)
         if header in override:
             spec = override[header]
             field_id = spec.get("field") if isinstance(spec, dict) else spec
@@ -190,11 +220,13 @@ def map_headers(headers: list[str], fields: tuple[FieldSpec, ...], override: dic
                 field_id = None
             how = "auto" if field_id else "unmapped"
         if field_id and field_id in taken:  # a second 地址 column (办公地址 beside 注册地址): keep the first
+            warnings.append(f"第 {i + 1} 列“{header}”与“{taken[field_id]}”都对应“{labels.get(field_id, field_id)}”，"
+                            f"只导入“{taken[field_id]}”；如要导入这一列，请在列映射中为它另选字段。")
             field_id, how = None, "unmapped"
         if field_id:
-            taken.add(field_id)
-        columns.append(ColumnMap(i, str(header), field_id, how, multiplier, currency))
-    return HeaderMapping(columns, fields)
+            taken[field_id] = str(header)
+        columns.append(ColumnMap(i, str(header), field_id, how, multiplier, currency, unit))
+    return HeaderMapping(columns, fields, warnings)
 
 
 def load_mapping_file(path: Path) -> dict:

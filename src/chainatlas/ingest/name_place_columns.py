@@ -18,8 +18,18 @@ import numpy as np
 import polars as pl
 import pyarrow.compute as pc
 
-from chainatlas.ingest.address import NOT_AFTER_SHORT, Divisions, Place, divisions, pick_division, place_of
-from chainatlas.ingest.names import BRACKETED, GENERIC_PLACES, LEGAL_SUFFIXES, is_place_name, name_key
+from chainatlas.ingest.address import NOT_AFTER_SHORT, Divisions, Place, pick_division, place_of, divisions
+from chainatlas.ingest.names import (
+    BRACKETED,
+    GENERIC_PLACES,
+    LEGAL_FORM,
+    TRADING_CLASS,
+    TRADING_HEAD,
+    LEGAL_SUFFIXES,
+    is_place_name,
+    legal_stem,
+    name_key,
+)
 
 # A name with any of these (a branch, or blanks) takes the per-value path, as does one without a Chinese
 # character (a Latin name). Python's str.isspace, which `split` and re's \s use, also counts \x1c-\x1f; Rust's
@@ -85,7 +95,7 @@ def name_keys(names: list[str]) -> NameKeys:
         joined = joined.replace(a, b)
     norms = joined.lower().replace("有限责任公司", "有限公司").split("\n") if picked else []
     cores = [BRACKETED.sub(_place_in_brackets, n) if "(" in n else n for n in norms]
-    cores = _strip_places(_strip_suffix(cores))
+    cores = _strip_places(legal_stems(cores))
     n = len(names)
     if picked == n:
         return NameKeys(norms, cores, [False] * n, [False] * n)
@@ -115,8 +125,8 @@ def _place_in_brackets(m: re.Match) -> str:
 _SUFFIX = re.compile("(" + "|".join(re.escape(x) for x in LEGAL_SUFFIXES) + ")$")
 
 
-def _strip_suffix(cores: list[str]) -> list[str]:
-    """names.name_key's loop: the first legal suffix (in list order) the core ends with and is more than one
+def legal_stems(cores: list[str]) -> list[str]:
+    """names.legal_stem for every value, column-wise: names.name_key's loop: the first legal suffix (in list order) the core ends with and is more than one
     character longer than, removed. Suffixes a text can end with together are listed longest first, so that is
     the longest such suffix: the regex's leftmost match, unless the core is too short for it (then per value)."""
     frame = pl.DataFrame({"core": cores}, schema={"core": pl.String})
@@ -126,15 +136,8 @@ def _strip_suffix(cores: list[str]) -> list[str]:
                          c.str.slice(0, c.str.len_chars() - cut).alias("cut"))
     out = frame.select(pl.when(pl.col("ok")).then(pl.col("cut")).otherwise(c)).to_series().to_list()
     for i in frame.select((pl.col("hit") & ~pl.col("ok")).arg_true()).to_series().to_list():
-        out[i] = _strip_suffix_one(cores[i])
+        out[i] = legal_stem(cores[i])
     return out
-
-
-def _strip_suffix_one(core: str) -> str:
-    for suffix in LEGAL_SUFFIXES:
-        if core.endswith(suffix) and len(core) > len(suffix) + 1:
-            return core[: -len(suffix)]
-    return core
 
 
 def _strip_places(cores: list[str]) -> list[str]:
@@ -225,3 +228,13 @@ def _fast_path(table: Divisions, names: list[str], after_blocks: bool) -> tuple[
             break
         found, used = step, i + 1
     return (place_of(found) if found[2] else None), used
+
+
+def short_forms(norm: pl.Expr) -> pl.Expr:
+    """names.short_form of name norms, as a polars expression."""
+    return norm.str.replace(TRADING_HEAD.pattern, "${1}").str.replace(TRADING_CLASS.pattern, "${1}")
+
+
+def full_name_norms(norm: pl.Expr) -> pl.Expr:
+    """names.looks_like_full_name of name norms, as a polars expression."""
+    return norm.str.contains(LEGAL_FORM.pattern)

@@ -63,11 +63,7 @@ def name_key(name: str) -> NameKey:
     branch = _BRANCH.match(norm)
     parent_norm = branch.group(1) if branch else ""
     core = parent_norm or norm
-    core = BRACKETED.sub(lambda m: "" if is_place_name(m.group(1)) else m.group(0), core)
-    for suffix in LEGAL_SUFFIXES:
-        if core.endswith(suffix) and len(core) > len(suffix) + 1:
-            core = core[: -len(suffix)]
-            break
+    core = legal_stem(BRACKETED.sub(lambda m: "" if is_place_name(m.group(1)) else m.group(0), core))
     core = _strip_place_prefix(core)
     return NameKey(norm, core, bool(branch), parent_norm, False)
 
@@ -86,9 +82,30 @@ def _strip_place_prefix(core: str) -> str:
         core = core[length:]
 
 
-_LEGAL_FORM = re.compile(r"(公司|厂|合伙\)?|企业|研究院|研究所|co\.?,? ?ltd\.?|inc\.?|limited|corporation)$", re.I)
+LEGAL_FORM = re.compile(r"(?i)(公司|厂|合伙\)?|企业|研究院|研究所|co\.?,? ?ltd\.?|inc\.?|limited|corporation)$")
 
 
 def looks_like_full_name(name: str) -> bool:
     """A registered name ends with its legal form; a short name (平安银行, 宁德时代) does not."""
-    return bool(_LEGAL_FORM.search(basic(name)))
+    return bool(LEGAL_FORM.search(basic(name)))
+
+
+# A listed firm's short name carries its trading marks: ST/*ST (special treatment), an S for shares not yet
+# reformed, and a share-class letter (万科A, 深康佳B). They are no part of the firm's name. (No look-arounds, so that
+# polars runs the same patterns: name_place_columns.short_forms.)
+TRADING_HEAD = re.compile(r"^(?:s\*st|\*st|sst|st|s)([一-鿿])")
+TRADING_CLASS = re.compile(r"([一-鿿])[ab]$")
+
+
+def short_form(name: str) -> str:
+    """A short name (简称) as it can be read in a full name: its norm without trading marks (*ST万科A → 万科)."""
+    return TRADING_CLASS.sub(r"\1", TRADING_HEAD.sub(r"\1", name_key(name).norm)) if name else ""
+
+
+def legal_stem(norm: str) -> str:
+    """A full name's norm without its legal form (云南白药集团股份有限公司 → 云南白药集团); the place stays, as a short
+    name may begin with it."""
+    for suffix in LEGAL_SUFFIXES:
+        if norm.endswith(suffix) and len(norm) > len(suffix) + 1:
+            return norm[: -len(suffix)]
+    return norm

@@ -94,8 +94,18 @@ def read_table(path: Path, fields: tuple[FieldSpec, ...], sheet: str | None = No
         raise ReadError(str(exc)) from None
 
 
+# A cell no header is: a stock code (600519, 300750.SZ), a USCC, a decimal or a percentage, a date. A data row
+# holding a header word ("主营产品" in a relation column) is never the header: a real header has none of these.
+_DATA_CELL = re.compile(r"\d{6}(\.[A-Za-z]{2})?|[0-9A-HJ-NPQRTUWXY]{18}|[+-]?\d[\d,]*\.\d+%?|[+-]?\d+(\.\d+)?%"
+                        r"|\d{4}[-/.年]\d{1,2}([-/.月]\d{1,2}日?)?")
+
+
 def _find_header(rows: list[list[Any]], fields: tuple[FieldSpec, ...], path: Path) -> int:
-    scores = [header_score([clean_text(c) for c in row], fields) for row in rows]
+    scores = []
+    for row in rows:
+        cells = [clean_text(c) for c in row]
+        data = any(_DATA_CELL.fullmatch(c) for c in cells if c)
+        scores.append(0 if data else header_score(cells, fields))
     if not scores or max(scores) == 0:
         raise ReadError(
             f"{path.name}：前{HEADER_SCAN_ROWS}行中找不到表头（如“企业名称”“统一社会信用代码”）。"
@@ -141,9 +151,19 @@ def _is_blank_text(row: list[str]) -> bool:
     return not row or not any(c.strip() for c in row)
 
 
-def _sniff(text: str) -> str:
-    sample = "\n".join(text[:20000].splitlines()[:HEADER_SCAN_ROWS])
-    return max((",", "\t", ";", "|"), key=sample.count)
+def _sniff(text: str, fields: tuple[FieldSpec, ...]) -> str:
+    """The delimiter that splits the head into the most recognisable header (企业名称, 统一社会信用代码 …); the most
+    frequent one only between equals. Counting alone chose ";" for a file whose product column lists "电池;电机;电控"."""
+    lines = text[:20000].splitlines()[:HEADER_SCAN_ROWS]
+    sample = "\n".join(lines)
+
+    def fit(delimiter: str) -> tuple[int, int]:
+        rows = csv.reader(lines, delimiter=delimiter)
+        best = max((header_score([clean_text(c) for c in row[:limits.LIMITS.columns]], fields) for row in rows),
+                   default=0)
+        return best, sample.count(delimiter)
+
+    return max((",", "\t", ";", "|"), key=fit)
 
 
 def _read_csv(path: Path, fields: tuple[FieldSpec, ...], delimiter: str | None) -> Table:
@@ -159,7 +179,7 @@ def _read_csv_module(path: Path, raw: bytes, fields: tuple[FieldSpec, ...], deli
     encoding = detect_encoding(raw)
     text = raw.decode(encoding, errors="replace")
     if delimiter is None:
-        delimiter = _sniff(text)
+        delimiter = _sniff(text, fields)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows = _bounded(path.name, reader)
     head: list[list[str]] = []
@@ -217,7 +237,7 @@ def _read_csv_polars(path: Path, raw: bytes, fields: tuple[FieldSpec, ...], deli
     if not whole and len(head_text) < 20000:
         return None
     if delimiter is None:
-        delimiter = _sniff(head_text)
+        delimiter = _sniff(head_text, fields)
     buffer = io.StringIO(head_text, newline="")
     consumed = 0
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from chainatlas.domain import uscc as uscc_rules
 from chainatlas.domain.money import MoneyError, parse_money
+from chainatlas.domain.products import parse_products
 from chainatlas.ingest import columnar
 from chainatlas.ingest.mapping import ColumnMap, HeaderMapping
 from chainatlas.ingest.reader import Table
@@ -26,12 +27,13 @@ from chainatlas.ingest.values import (
     parse_count,
     parse_date,
     parse_designations,
+    parse_share,
     split_list,
 )
 
 # Column lengths of the schema; longer values are cut (keys such as the name are held back instead).
 MAX_LENGTHS = {"name": 200, "name_en": 300, "short_name": 100, "address": 500, "ownership": 40, "status": 40,
-               "parent_group": 200, "website": 200, "industry_code": 8, "listing_code": 20, "street": 100,
+               "parent_group": 200, "website": 200, "industry_code": 8, "industry": 200, "listing_code": 20, "street": 100,
                "product": 200, "supplier_name": 200, "customer_name": 200}
 _MISSING = object()
 
@@ -158,6 +160,10 @@ def parser_for(col: ColumnMap, kind: str) -> Callable[[Any], Any]:
         return _wrap(parse_amount_yuan, col.multiplier)
     if kind == "list":
         return lambda v: split_list(v) or None
+    if kind == "share":
+        return _wrap(parse_share)
+    if kind == "products":  # product lines with their revenue shares, read as `classify` reads them
+        return lambda v: parse_products(clean_text(v)) or None
     if kind == "designations":
         return lambda v: parse_designations(v) or None
     if kind == "bool":

@@ -22,8 +22,14 @@ class ValueProblem(ValueError):
         self.action = action
 
 
+# Cells that hold no value: users' words for "none", and Excel's error values ("#N/A" from a VLOOKUP that found
+# nothing), which are not firm names or facts either (a CSV saved from Excel keeps them as text).
+BLANK_WORDS = frozenset({"nan", "none", "null", "-", "--", "—", "/", "无", "暂无", "n/a",
+                         "#n/a", "#value!", "#ref!", "#div/0!", "#name?", "#num!", "#null!", "#spill!", "#calc!"})
+
+
 def clean_text(value: object) -> str:
-    """Cell → stripped text; None, NaN and Excel's blanks become ''."""
+    """Cell → stripped text; None, NaN, Excel's blanks and error values become ''."""
     if value is None:
         return ""
     if isinstance(value, float):
@@ -34,8 +40,9 @@ def clean_text(value: object) -> str:
         return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(sep=" ")
     if isinstance(value, date):
         return value.isoformat()
-    text = str(value).replace("\u3000", " ").replace("\xa0", " ").strip()
-    return "" if text.lower() in {"nan", "none", "null", "-", "--", "—", "/", "无", "暂无", "n/a"} else text
+    # NUL is no character of a name: a file with one (a broken export) must not store it
+    text = str(value).replace("\x00", "").replace("\u3000", " ").replace("\xa0", " ").strip()
+    return "" if text.lower() in BLANK_WORDS else text
 
 
 _DATE_PATTERNS = (
@@ -165,3 +172,22 @@ def parse_bool(value: object) -> bool:
     if text in {"否", "n", "no", "false", "0", "×", "无", ""}:
         return False
     raise ValueProblem(f"“{text}”不是 是/否", "请填写 是 或 否")
+
+
+def parse_share(value: object) -> float:
+    """A revenue share as 0–1: '0.825', '82.5%', '82.5' (more than 1 reads as a percentage)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        number = float(value)
+        percent = False
+    else:
+        text = unicodedata.normalize("NFKC", clean_text(value)).replace(" ", "")
+        percent = text.endswith("%")
+        try:
+            number = float(text.rstrip("%"))
+        except ValueError:
+            raise ValueProblem(f"“{text}”不是收入占比", "请填写 0–1 的小数（如 0.82）或百分比（如 82%）") from None
+    if percent or number > 1:
+        number /= 100
+    if not 0 <= number <= 1:
+        raise ValueProblem(f"收入占比 {number:.4g} 不在 0–100% 之间", "请核对收入占比（如 0.82 或 82%）")
+    return number

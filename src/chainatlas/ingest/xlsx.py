@@ -10,10 +10,10 @@ messages were built on openpyxl's types, so `cell()` and `_rows()` turn them bac
   1e16; larger ones are written with an exponent, so openpyxl gave a float and so do we. The int shows where a parser prints the value
   (parse_date's "“100000”不是可识别的日期" message);
 - a date-formatted cell holding a whole day is a `date` in calamine, a midnight `datetime` in openpyxl;
-- an error cell ("#N/A" from a VLOOKUP that found nothing) is empty in calamine; openpyxl gave its text, which
-  holds the row back with a problem instead of letting it in with the cell silently blank. calamine cannot
-  tell, so for .xlsx the sheet's XML is searched for error cells (in pieces, with the limits check of
-  ingest/limits.py; only a hit parses it);
+- an error cell ("#N/A" from a VLOOKUP that found nothing) is empty in calamine; openpyxl gave its text, so for
+  .xlsx the sheet's XML is searched for error cells (in pieces, with the limits check of ingest/limits.py; only a
+  hit parses it) and the text is put back. The parsers then take Excel's error values as empty cells
+  (values.BLANK_WORDS): never a firm name, and a row left without its name is held back for that;
 - calamine's rows start at column A only from the first used column on: the empty columns are put back.
 
 Times of day (`time`), durations (`timedelta`), booleans and text come out as openpyxl gave them, and serial

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -9,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from chainatlas import config
@@ -35,14 +36,25 @@ def get_engine(url: str | None = None) -> Engine:
     return _engine_for(normalize_url(url or config.database_url()))
 
 
+def create_private_file(path: Path) -> None:
+    """Create the file readable by its owner only (0600) if it does not exist: databases and uploads hold
+    confidential lists."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+
+
 @lru_cache(maxsize=32)
 def _engine_for(url: str) -> Engine:
     if url.startswith("sqlite"):
+        database = make_url(url).database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            # 0600 before SQLite creates it world-readable (its -wal and -shm files take the same mode)
+            create_private_file(Path(database))
         # sqlite3 binds None through its adapter protocol (a tuple, a registry lookup and two attribute lookups,
         # ~0.8 µs a value, more than a text); a registered adapter is found at the lookup, so None costs ~0.2 µs.
         # Still NULL: an adapter returning None binds NULL.
         sqlite3.register_adapter(type(None), _NO_ADAPTATION.get)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": config.sqlite_busy_seconds()})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

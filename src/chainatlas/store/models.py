@@ -46,6 +46,7 @@ class ChainRow(Base):
     name_en: Mapped[str] = mapped_column(String(200), default="")
     version: Mapped[str] = mapped_column(String(40), default="1")
     file_path: Mapped[str] = mapped_column(String(500), default="")
+    sha256: Mapped[str] = mapped_column(String(64), default="")  # of the file registered: re-adding it changes nothing
     loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -74,14 +75,17 @@ class Region(Base):
 
 
 class Zone(Base):
-    """A development zone: a set of counties, streets and parks (武汉经开区 has no division code of its own)."""
+    """A development zone: a set of provinces, cities, counties, streets and parks (武汉经开区 has no division code
+    of its own)."""
 
     __tablename__ = "zones"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     name_en: Mapped[str] = mapped_column(String(200), default="")
-    city_code: Mapped[str] = mapped_column(String(12), default="")
+    city_code: Mapped[str] = mapped_column(String(12), default="")  # its city when all its members are in one
     source: Mapped[str] = mapped_column(String(200), default="")
+    aliases: Mapped[list] = mapped_column(JSON, default=list)  # other names users type (中国车谷)
+    address_keywords: Mapped[list] = mapped_column(JSON, default=list)  # address words that put a firm in the zone
     members: Mapped[list["ZoneMember"]] = relationship(cascade="all, delete-orphan", back_populates="zone")
     parks: Mapped[list["Park"]] = relationship(cascade="all, delete-orphan", back_populates="zone")
 
@@ -90,7 +94,7 @@ class ZoneMember(Base):
     __tablename__ = "zone_members"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     zone_id: Mapped[str] = mapped_column(ForeignKey("zones.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(12))  # county / street
+    kind: Mapped[str] = mapped_column(String(12))  # province / city / county / street
     region_code: Mapped[str] = mapped_column(String(12))
     name: Mapped[str] = mapped_column(String(100))
     zone: Mapped[Zone] = relationship(back_populates="members")
@@ -136,6 +140,7 @@ class Enterprise(Base):
     registered_capital_yuan: Mapped[int | None] = mapped_column(BigInteger)  # converted, for comparison
     founded_on: Mapped[date | None] = mapped_column(Date)
     industry_code: Mapped[str] = mapped_column(String(8), default="")  # GB/T 4754-2017
+    industry: Mapped[str] = mapped_column(String(200), default="")  # 所属行业 as the file names it (placement evidence)
     business_scope: Mapped[str] = mapped_column(Text, default="")
     ownership: Mapped[str] = mapped_column(String(40), default="")  # 国企/民企/外资/合资/港澳台…
     foreign_invested: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -169,7 +174,8 @@ class EnterpriseAlias(Base):
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"), index=True)
     alias: Mapped[str] = mapped_column(String(300), index=True)
     kind: Mapped[str] = mapped_column(String(20), default="other")  # former / english / short / other
-    source: Mapped[str] = mapped_column(String(200), default="")
+    source: Mapped[str] = mapped_column(String(200), default="")  # import:<batch>, merge:<merged id>, demo …
+    recorded_on: Mapped[date | None] = mapped_column(Date)  # when the name became this firm's alias
     enterprise: Mapped[Enterprise] = relationship(back_populates="aliases")
     __table_args__ = (UniqueConstraint("enterprise_id", "alias", name="uq_alias"),)
 
@@ -180,6 +186,7 @@ class EnterpriseProduct(Base):
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"), index=True)
     product: Mapped[str] = mapped_column(String(200))
     revenue_share: Mapped[float | None] = mapped_column(Float)  # 0..1 where known
+    source: Mapped[str] = mapped_column(String(200), default="")  # import:<batch> of the file that gave the line
     enterprise: Mapped[Enterprise] = relationship(back_populates="products")
 
 
@@ -287,6 +294,10 @@ class Project(Base):
     activities: Mapped[list["ProjectActivity"]] = relationship(
         cascade="all, delete-orphan", back_populates="project", order_by="ProjectActivity.id"
     )
+    # Optimistic concurrency on the stage: every UPDATE of a project says "WHERE stage = <the stage read>", so of
+    # two users moving the same project at once the second finds no row and fails (StaleDataError) instead of
+    # writing a history whose from-stage is no longer true. The stage itself is the version (set by the code).
+    __mapper_args__ = {"version_id_col": stage, "version_id_generator": False}
 
 
 class StageChange(Base):
@@ -419,6 +430,7 @@ class ImportBatch(Base):
     rows_held: Mapped[int] = mapped_column(Integer, default=0)
     by_user: Mapped[str] = mapped_column(String(80), default="system")
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    as_of: Mapped[date | None] = mapped_column(Date)  # the date the file's facts describe (default: the import's day)
 
 
 class HeldRow(Base):
@@ -455,6 +467,8 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(80), default="")
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(12))  # admin / analyst / viewer / leader
+    view_zone: Mapped[str] = mapped_column(String(64), default="")  # the zone and chain the pages show this user
+    view_chain: Mapped[str] = mapped_column(String(64), default="")  # ("" = the defaults from settings)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # raised by logout, password change or reset and deactivation: sessions signed with an older one have ended
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

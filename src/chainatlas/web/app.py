@@ -1,5 +1,7 @@
 """The FastAPI application: pages (Jinja2 + htmx + ECharts, all served from the package) and the JSON API.
-Its settings (login length, HTTPS-only cookie, signing key, trusted proxies) are in config.py."""
+
+Its settings (login length, HTTPS-only cookie, signing key, trusted proxies) are in config.py.
+"""
 
 from __future__ import annotations
 
@@ -18,9 +20,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from chainatlas import config
 from chainatlas.domain.money import format_yuan
 from chainatlas.store import db
-from chainatlas.web import theme
-from chainatlas.services import accounts
-from chainatlas.services.enterprises import evidence_label
+from chainatlas.web import theme, validation
+from chainatlas.services import accounts as auth
+from chainatlas.services.enterprises import evidence_groups, evidence_label
 from chainatlas.web.body_limit import BodyLimit
 from chainatlas.web.cache import ApiCache, UserCache
 from chainatlas.web.imports_web import Jobs, sweep_uploads
@@ -64,7 +66,11 @@ class SecurityHeaders:
 
 
 def _is_api(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
+    """JSON errors for the API, and for downloads asked for by a client that is not a browser page (the
+    downloads are API operations too; a browser following a link still gets the error page)."""
+    path = request.url.path
+    return path.startswith("/api/") or (path.startswith("/downloads/")
+                                        and "text/html" not in request.headers.get("accept", ""))
 
 
 def make_templates() -> Jinja2Templates:
@@ -79,6 +85,9 @@ def make_templates() -> Jinja2Templates:
     )
     env.filters["pagejson"] = lambda v: htmlsafe_json_dumps(jsonable(v))
     env.filters["evidence"] = evidence_label
+    env.filters["evidence_groups"] = evidence_groups
+    # Stored times are UTC; officers read them on the bureau's clock (CHAINATLAS_TIMEZONE, default Asia/Shanghai).
+    env.filters["localtime"] = lambda v: f"{config.local_time(v):%Y-%m-%d %H:%M}" if v else ""
     env.filters["yuan"] = format_yuan
     env.filters["pct"] = lambda v, digits=0: "—" if v is None else f"{v * 100:.{digits}f}%"
     env.filters["num"] = lambda v, digits=2: "—" if v is None else f"{v:,.{digits}f}"
@@ -106,9 +115,9 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.state.import_jobs = Jobs(on_change=app.state.api_cache.clear)
     sweep_uploads()  # confidential lists left by earlier runs (previewed, never imported) go after the TTL
 
-    def load_user(user_id: int) -> accounts.UserInfo | None:
+    def load_user(user_id: int) -> auth.UserInfo | None:
         with app.state.sessions() as s:
-            return accounts.get_user(s, user_id)
+            return auth.get_user(s, user_id)
 
     app.state.user_cache = UserCache(load_user)
 
@@ -123,6 +132,8 @@ def create_app(database_url: str | None = None) -> FastAPI:
         https_only=app.state.cookie_secure,
     )
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    validation.install(app)
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, _exc: LoginRequired) -> Response:
@@ -147,13 +158,13 @@ def create_app(database_url: str | None = None) -> FastAPI:
         )
 
     from chainatlas.web.routers import (
-        chain, downloads, enterprises, gaps, imports, kpi, leaders, projects, screen, search, session_routes,
-        sites, target_weights, targets, users,
+        chain, downloads, enterprises, gaps, imports, kpi, leaders, projects, review, screen, search,
+        session_routes, sites, target_weights, targets, users, view, zones,
     )
 
     # One router module per resource: its pages (`router`) and its JSON routes under /api (`api`).
     for resource in (session_routes, chain, enterprises, search, gaps, targets, target_weights, leaders, projects,
-                     kpi, screen, imports, users, sites):
+                     kpi, screen, imports, review, users, sites, view, zones):
         app.include_router(resource.router)
         app.include_router(resource.api)
     app.include_router(downloads.router)

@@ -14,11 +14,11 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from chainatlas import config
 from chainatlas.store import data_version
 
 TTL = 60.0
@@ -38,7 +38,7 @@ class ApiCache:
             return data_version.current(s)
 
     def key(self, path: str, query: str, scope: str = "") -> tuple:
-        return (path, query, scope, self.version(), date.today())
+        return (path, query, scope, self.version(), config.today())
 
     def get(self, key: tuple) -> bytes | None:
         with self._lock:
@@ -55,8 +55,8 @@ class ApiCache:
                 self._items.popitem(last=False)
 
     def clear(self) -> None:
-        """After a write through this app: forget every answer (they are keyed by the old version anyway; this
-        frees their memory at once)."""
+        """After a write through this app: forget every answer (keyed by the old version anyway; this frees
+        their memory at once)."""
         with self._lock:
             self._items.clear()
 

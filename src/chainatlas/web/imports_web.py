@@ -1,5 +1,5 @@
 """Uploads and import jobs for the 数据导入 page: save the file, preview its mapping, run the import in a
-background thread (progress shown while it runs), then classify the new firms onto the chain.
+background thread (progress shown while it runs); the import places the firms it touched.
 
 The import itself is services/ingest/imports.py (one transaction, audited), run like the preview in a worker
 process with a memory limit (web/worker.py); this module keeps the upload on disk and the job's progress in
@@ -10,6 +10,7 @@ behind (previewed but never imported) are swept at start-up once older than CHAI
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 import shutil
@@ -23,16 +24,14 @@ from typing import Any
 from fastapi import HTTPException, UploadFile
 
 from chainatlas import config
-from chainatlas.domain.chain import load_chain
-from chainatlas.ingest.mapping import ENTERPRISE_FIELDS, RELATION_FIELDS
 from chainatlas.ingest.reader import SUPPORTED
-from chainatlas.services import ingest
-from chainatlas.services import placement
+from chainatlas.services import ingest as imports
 from chainatlas.store import db
 from chainatlas.web import worker
 from chainatlas.web.body_limit import MAX_UPLOAD_BYTES, too_large
 
-KINDS = {"enterprises": "企业名单", "relations": "供应关系"}
+KINDS = {"enterprises": "企业名单", "products": "主营产品（每行一条产品线）", "relations": "供应关系"}
+UNIT_CHOICES = ("元", "千元", "万元", "百万元", "亿元")
 
 
 TOKEN = re.compile(r"[0-9a-f]{16}")  # one folder per upload, named by a random token
@@ -40,7 +39,7 @@ TOKEN = re.compile(r"[0-9a-f]{16}")  # one folder per upload, named by a random 
 
 def upload_dir() -> Path:
     path = config.home() / "uploads"
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
 
 
@@ -77,10 +76,10 @@ async def save_upload(upload: UploadFile) -> tuple[str, Path]:
         raise HTTPException(422, f"文件“{name}”的类型不支持。请上传 {'、'.join(SUPPORTED)} 文件。")
     token = secrets.token_hex(8)
     folder = upload_dir() / token
-    folder.mkdir()
+    folder.mkdir(mode=0o700)
     path = folder / name
     size = 0
-    with open(path, "wb") as out:
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
         while chunk := await upload.read(1 << 20):
             size += len(chunk)
             if size > MAX_UPLOAD_BYTES:  # (the body was counted as it came: this is the file alone)
@@ -116,46 +115,55 @@ def preview(path: Path, kind: str, mapping: dict | None = None) -> dict:
 
 
 def preview_in_worker(path: Path, kind: str, mapping: dict | None, progress: Callable[..., None]) -> dict:
-    p = ingest.preview(path, kind=kind, mapping=mapping)
-    fields = ENTERPRISE_FIELDS if kind == "enterprises" else RELATION_FIELDS
+    p = imports.preview(path, kind=kind, mapping=mapping)
+    fields = imports.FIELDS_OF[kind]
+    money = {u.header: u for u in p.units}
     return {
         "file_name": path.name, "kind": kind, "kind_zh": KINDS[kind], "error": None,
         "header_row": p.table.header_row, "rows": len(p.table), "encoding": p.table.encoding, "sheet": p.table.sheet,
         "columns": [{"index": c.index, "header": c.header, "field": c.field, "how": c.how,
-                     "unit": c.multiplier, "currency": c.currency} for c in p.mapping.columns],
+                     "unit": c.multiplier, "currency": c.currency,
+                     "money": money[c.header].shown if c.header in money else "",
+                     "suspect": money[c.header].suspect if c.header in money else False,
+                     "warning": money[c.header].warning() if c.header in money and money[c.header].suspect else ""}
+                    for c in p.mapping.columns],
+        "unit_choices": UNIT_CHOICES,
         "fields": [{"id": f.id, "label_zh": f.label_zh} for f in fields],
-        "sample": p.sample,
+        "sample": p.sample, "warnings": p.mapping.warnings,
     }
 
 
 def import_in_worker(url: str, path: Path, kind: str, mapping: dict | None, zone_id: str, chain_id: str,
                      by_user: str, progress: Callable[..., None]) -> dict:
-    """The import and the classification after it, in one transaction, in the worker process."""
+    """The import, which places the firms it touched (as on the command line), in one transaction, in the worker
+    process."""
     classified = None
     with db.session_scope(url) as session:
         if kind == "enterprises":
-            summary = ingest.import_enterprises(session, path, zone_id=zone_id, mapping=mapping, by_user=by_user,
+            summary = imports.import_enterprises(session, path, zone_id=zone_id, mapping=mapping, by_user=by_user,
                                                  progress=progress)
+        elif kind == "products":
+            summary = imports.import_products(session, path, mapping=mapping, by_user=by_user, progress=progress)
         else:
-            summary = ingest.import_relations(session, path, mapping=mapping, by_user=by_user, progress=progress)
-        if kind == "enterprises" and not summary.already_imported:
-            progress("归链", 0, 0)
-            # All firms, not just the new ones: known firms may have gained products or a scope.
-            # The classifier rewrites only placements that change.
-            result = placement.classify_enterprises(session, load_chain(chain_id), by_user=by_user)
-            classified = {"enterprises": result.enterprises, "inserted": result.inserted}
+            summary = imports.import_relations(session, path, mapping=mapping, by_user=by_user, progress=progress)
+        if not summary.already_imported:
+            classified = {"chain_id": chain_id, "placed": summary.placed.get(chain_id, 0)}
     return {"summary": {k: v for k, v in vars(summary).items() if k != "problems"},
             "problems": [p.as_dict() for p in summary.problems], "classified": classified}
 
 
 def mapping_from_form(columns: list[dict], form: dict[str, Any]) -> dict:
-    """Form fields map_<index> = field id, '' (ignore) or '@auto'; only the columns the user changed are overrides."""
+    """Form fields map_<index> = field id, '' (ignore) or '@auto', and unit_<index> = the unit chosen for a money
+    column that states none; only the columns the user changed are overrides."""
     override: dict[str, Any] = {}
     for c in columns:
         chosen = form.get(f"map_{c['index']}")
-        if chosen is None or chosen == "@auto" or chosen == (c["field"] or ""):
-            continue
-        override[c["header"]] = chosen or None
+        unit = form.get(f"unit_{c['index']}")
+        field_id = c["field"] if chosen is None or chosen == "@auto" else chosen or None
+        if unit and field_id:
+            override[c["header"]] = {"field": field_id, "unit": unit}
+        elif chosen is not None and chosen != "@auto" and chosen != (c["field"] or ""):
+            override[c["header"]] = chosen or None
     return override
 
 

@@ -14,6 +14,7 @@ from markupsafe import escape
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from chainatlas.web import choice
 from chainatlas.services.accounts import UserInfo
 from chainatlas.web.views import jsonable
 
@@ -48,7 +49,7 @@ async def cached_json(request: Request, compute: Callable[[Session], Any], scope
     Concurrent misses for the same answer wait for one computation (no stampede when 50 screens ask at once).
     """
     cache = request.app.state.api_cache
-    key = cache.key(request.url.path, request.url.query, scope)
+    key = cache.key(request.url.path, request.url.query, scope + "|" + "|".join(choice.current()))
     body = cache.get(key)
     if body is not None:
         return Response(body, media_type="application/json")

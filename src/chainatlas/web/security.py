@@ -20,7 +20,8 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
-from chainatlas.services import accounts
+from chainatlas.services import accounts as auth
+from chainatlas.web import choice
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-CSRF-Token"
@@ -65,7 +66,7 @@ async def verify_csrf(request: Request) -> None:
         raise HTTPException(403, "安全校验失败（CSRF 令牌缺失或已过期），请刷新页面后重试。")
 
 
-async def current_user(request: Request) -> accounts.UserInfo:
+async def current_user(request: Request) -> auth.UserInfo:
     """The signed-in user, from the session cookie; the user row is cached briefly (web/cache.py)."""
     user_id = request.session.get("uid")
     user = None
@@ -78,6 +79,7 @@ async def current_user(request: Request) -> accounts.UserInfo:
         request.session.pop("uid", None)
         raise LoginRequired()
     request.state.user = user
+    choice.set_choice(user.view_zone, user.view_chain)
     return user
 
 
@@ -87,20 +89,20 @@ def commit(request: Request, session: Session) -> None:
     request.app.state.api_cache.clear()
 
 
-def writer(user: accounts.UserInfo = Depends(current_user)) -> accounts.UserInfo:
+def writer(user: auth.UserInfo = Depends(current_user)) -> auth.UserInfo:
     """Admins and analysts change data; viewers and leaders are refused with a Chinese message."""
     if not user.can_write:
         raise HTTPException(403, f"当前账号“{user.username}”为{user.role_zh}，只能查看，无权修改数据。如需修改请联系管理员。")
     return user
 
 
-def admin(user: accounts.UserInfo = Depends(current_user)) -> accounts.UserInfo:
+def admin(user: auth.UserInfo = Depends(current_user)) -> auth.UserInfo:
     if user.role != "admin":
         raise HTTPException(403, "仅管理员可以进行此操作。")
     return user
 
 
-def log_in(request: Request, user: accounts.UserInfo) -> None:
+def log_in(request: Request, user: auth.UserInfo) -> None:
     # A fresh session on login: an attacker cannot plant a session id or token beforehand.
     request.session.clear()
     request.app.state.user_cache.forget(user.id)

@@ -16,11 +16,13 @@ from fastapi import HTTPException
 from sqlalchemy.orm import Session
 
 from chainatlas import config
-from chainatlas.domain.chain import Chain, load_chain
-from chainatlas.services import analysis
+from chainatlas.domain.chain import Chain, ChainFileError, load_chain
+from chainatlas.services import analysis as diagnosis
 from chainatlas.services.catalog import ZoneNotFound, resolve_zone
+from chainatlas.web import choice
 from chainatlas.store import data_version
 from chainatlas.store.models import Zone
+
 
 
 def jsonable(value: Any) -> Any:
@@ -40,11 +42,18 @@ def jsonable(value: Any) -> Any:
 
 
 def zone_and_chain(session: Session, zone_id: str | None = None, chain_id: str | None = None) -> tuple[Zone, Chain]:
+    """The zone and chain asked for, else the user's choice (web/choice.py), else the defaults from settings; an
+    unknown one is a 404 that names the ones there are, never a 500."""
+    chosen_zone, chosen_chain = choice.current()
     try:
-        zone = resolve_zone(session, zone_id or config.default_zone())
+        zone = resolve_zone(session, zone_id or chosen_zone or config.default_zone())
     except ZoneNotFound as exc:
         raise HTTPException(404, f"{exc}。也可在“数据导入”页导入企业名单。") from None
-    return zone, load_chain(chain_id or config.default_chain())
+    try:
+        chain = load_chain(chain_id or chosen_chain or config.default_chain())
+    except ChainFileError as exc:
+        raise HTTPException(404, exc.problems[0][1]) from None
+    return zone, chain
 
 
 class _DiagnosisCache:
@@ -62,7 +71,7 @@ class _DiagnosisCache:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]
-        result = analysis.diagnose(session, zone_id, chain_id)
+        result = diagnosis.diagnose(session, zone_id, chain_id)
         with self._lock:
             self._items[key] = result
             while len(self._items) > self.size:

@@ -44,6 +44,8 @@ class UserInfo:
     role: str
     active: bool
     session_version: int = 0
+    view_zone: str = ""  # the zone and chain the pages show this user ("" = the defaults from settings)
+    view_chain: str = ""
 
     @property
     def can_write(self) -> bool:
@@ -56,7 +58,7 @@ class UserInfo:
 
 def _info(user: User) -> UserInfo:
     return UserInfo(user.id, user.username, user.display_name or user.username, user.role, user.active,
-                    user.session_version or 0)
+                    user.session_version or 0, user.view_zone or "", user.view_chain or "")
 
 
 def _aware(value: datetime | None) -> datetime | None:

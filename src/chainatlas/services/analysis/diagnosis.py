@@ -467,6 +467,8 @@ def _pick_scale(
             continue
         if not bench_count or bench_known[m][j] / bench_count < settings.scale.min_coverage:
             continue
+        if bench_known[m][j] - known < settings.verdict.min_sample_firms:
+            continue  # a share of a node that hardly anyone else is known on says nothing
         if bench_sum[m][j] <= 0 or zone_chain[m] <= 0 or bench_chain[m] <= 0 or zone_sum[m][j] <= 0:
             continue
         share = float(zone_sum[m][j] / bench_sum[m][j])
@@ -964,6 +966,28 @@ def diagnosis_to_dict(diagnosis: Diagnosis) -> dict:
     data = asdict(diagnosis)
     data["generated_at"] = diagnosis.generated_at.isoformat()
     return data
+
+
+def placed_firms(session: Session, diagnosis: Diagnosis) -> list[dict]:
+    """The zone's firms on the chain: id, key (USCC, else stock code, else name), name and their nodes."""
+    nodes: dict[int, list[str]] = {}
+    for ns in diagnosis.nodes.values():
+        for eid in ns.enterprise_ids:
+            nodes.setdefault(eid, []).append(ns.node_id)
+    rows = session.execute(select(Enterprise.id, Enterprise.uscc, Enterprise.listing_code, Enterprise.name)
+                           .where(Enterprise.id.in_(list(nodes)))) if nodes else []
+    return sorted(({"id": eid, "key": uscc or listing or name, "name": name, "nodes": nodes[eid]}
+                   for eid, uscc, listing, name in rows), key=lambda f: f["id"])
+
+
+def nothing_placed_hint(diagnosis: Diagnosis, chain: Chain) -> str:
+    """Why a zone has no firm on the chain, and what to run (Chinese first)."""
+    head = f"开发区“{diagnosis.zone_name}”在产业链“{chain.name_zh}”上没有企业："
+    if diagnosis.zone_firm_count == 0:
+        return (head + "区内还没有企业。请先导入企业名单（chainatlas import enterprises 文件），"
+                "或检查开发区的区划代码是否覆盖企业所在地（chainatlas zone show 开发区）。")
+    return (head + f"区内 {diagnosis.zone_firm_count} 家企业都没有归到链上——它们缺少主营产品、经营范围或所属行业。"
+            "请导入产品文件（chainatlas import products 文件），或补充经营范围后重新归链（chainatlas place）。")
 
 
 NODE_CSV_COLUMNS = (

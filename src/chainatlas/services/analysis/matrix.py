@@ -18,6 +18,7 @@ they count alike by construction; the parity test checks it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -27,14 +28,13 @@ import polars as pl
 from chainatlas.domain.chain import Chain
 from chainatlas.domain.uscc import division_code
 from chainatlas.ingest.address import place_from_division_code
-from chainatlas.ingest.mapping import load_mapping_file, map_headers
+from chainatlas.ingest.field_columns import FIRST_DATA_ROW, mapped_columns, read_fields
 from chainatlas.ingest.name_place_columns import places
 from chainatlas.ingest.reader import ReadError
 from chainatlas.services.placement.firm_file import FIELDS
 
 # the registry's fields the matrix reads: the firm's name (id, USCC) and where it is
 REGION_FIELDS = ("id", "uscc", "address", "province", "city", "district")
-_FIRST_DATA_ROW = 2
 MATRIX_COLUMNS = {"chain": pl.String, "kind": pl.String, "region": pl.String, "node": pl.String, "firms": pl.Int64}
 
 MATRIX_SQL = """
@@ -61,12 +61,6 @@ def rollup_frame(chain: Chain) -> pl.DataFrame:
             rows.append((node.id, current))
             current = chain.nodes[current].parent
     return pl.DataFrame(rows, schema={"node": pl.String, "rolled": pl.String}, orient="row")
-
-
-def region_columns(headers: list[str], mapping_file: Path | None) -> dict[str, int]:
-    """REGION_FIELDS → the column index of each the header has."""
-    mapping = map_headers(headers, FIELDS, load_mapping_file(mapping_file) if mapping_file else None)
-    return {f: c.index for f in REGION_FIELDS if (c := mapping.column_of(f))}
 
 
 def firm_regions(cells: pl.DataFrame) -> pl.DataFrame:
@@ -125,21 +119,12 @@ def _ordered(matrix: pl.DataFrame, chain: Chain) -> pl.DataFrame:
 
 def _read_registry(path: Path, mapping_file: Path | None) -> pl.DataFrame:
     """REGION_FIELDS' cells of every row of a CSV (header on the first line) or Parquet file, with row numbers."""
-    if path.suffix.lower() == ".parquet":
-        raw = pl.read_parquet(path)
-        raw = raw.select(pl.all().cast(pl.String))
-    elif path.suffix.lower() in (".csv", ".txt"):
-        raw = pl.read_csv(path, infer_schema=False, encoding="utf8")
-    else:
-        raise ReadError(f"{path.name}：区域矩阵只读 CSV（UTF-8，首行为表头）或 Parquet (matrix reads CSV or Parquet)")
-    headers = [c.removeprefix("\ufeff").strip() for c in raw.columns]
-    columns = region_columns(headers, mapping_file)
-    _require_firm_key(path.name, columns, headers)
-    return raw.select(*(pl.col(raw.columns[j]).alias(f) for f, j in columns.items()),
-                      row=pl.int_range(pl.len(), dtype=pl.Int64) + _FIRST_DATA_ROW)
+    cells, headers = read_fields(path, FIELDS, REGION_FIELDS, mapping_file)
+    _require_firm_key(path.name, [c for c in cells.columns if c != "row"], headers)
+    return cells
 
 
-def _require_firm_key(name: str, columns: dict[str, int], headers: list[str]) -> None:
+def _require_firm_key(name: str, columns: Iterable[str], headers: list[str]) -> None:
     if not {"id", "uscc"} & set(columns):
         raise ReadError(f"{name}：找不到编号或统一社会信用代码列，无法把挂链结果对回企业（表头为：{'、'.join(headers)}）"
                         " (the registry needs an id or USCC column)")
@@ -196,13 +181,13 @@ def matrix_spark(registry: str, placements: str, chain: Chain, out: str, master:
     spark = spark_session(master)
     frame = read_registry(spark, registry)
     headers = [c.removeprefix("\ufeff").strip() for c in frame.columns]
-    columns = region_columns(headers, mapping_file)
+    columns = mapped_columns(headers, FIELDS, REGION_FIELDS, mapping_file)
     _require_firm_key(PurePosixPath(registry).name, columns, headers)
     cells = frame.select([frame[f"`{frame.columns[j]}`"].alias(f) for f, j in columns.items()])
     per_partition = dict(cells.select(spark_partition_id().alias("p")).groupBy("p").count().collect())
     partitions = cells.rdd.getNumPartitions()
     starts = dict(enumerate(itertools.accumulate((per_partition.get(p, 0) for p in range(partitions)),
-                                                 initial=_FIRST_DATA_ROW)))
+                                                 initial=FIRST_DATA_ROW)))
     ship(spark, Path(chain.path))  # executors place nothing here, but a cluster job keeps its inputs together
     firm_rows = cells.mapInArrow(lambda batches: _regions_of_partition(starts, batches),
                                  "id string, region string")
@@ -246,6 +231,7 @@ class Baseline:
 
     source: str
     regions: list[str]
+    nodes: list[str]
     x: np.ndarray
     row_totals: np.ndarray
     node_all: np.ndarray
@@ -280,4 +266,26 @@ def load_baseline(path: Path, chain: Chain) -> Baseline:
             if region in region_index:
                 x[region_index[region], node_index[node]] = firms
     city_totals = dict(matrix.filter(pl.col("kind") == "all").select("region", "firms").iter_rows())
-    return Baseline(str(path), regions, x, chain_rows["firms"].to_numpy().astype(float), node_all, city_totals)
+    return Baseline(str(path), regions, nodes, x, chain_rows["firms"].to_numpy().astype(float), node_all, city_totals)
+
+
+@dataclass(frozen=True)
+class NodeCity:
+    region: str  # city code
+    firms: int
+    rca: float
+
+
+def node_cities(baseline: Baseline, node_id: str, top: int = 5) -> list[NodeCity]:
+    """Where a node's firms are in the baseline: the cities specialised in it (RCA ≥ 1), most firms first — where
+    to look for targets (按图索骥) beyond the firms in the database."""
+    from chainatlas.engines.relatedness import rca
+
+    if node_id not in baseline.nodes or not baseline.regions:
+        return []
+    j = baseline.nodes.index(node_id)
+    rca_j = rca(baseline.x, baseline.row_totals)[:, j]
+    firms = baseline.x[:, j]
+    order = sorted((i for i in range(len(baseline.regions)) if firms[i] > 0 and rca_j[i] >= 1.0),
+                   key=lambda i: (-firms[i], -rca_j[i], baseline.regions[i]))
+    return [NodeCity(baseline.regions[i], int(firms[i]), float(rca_j[i])) for i in order[:top]]

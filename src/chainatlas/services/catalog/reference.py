@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chainatlas.ingest.names import name_key
 from chainatlas.services.placement.placements import classify_enterprises
 from chainatlas.store.models import Enterprise, EnterpriseProduct
 
@@ -48,22 +49,53 @@ def _products(text: str) -> tuple[tuple[str, float | None], ...]:
     return tuple(out)
 
 
+def firm_from_row(row: dict[str, str]) -> ReferenceFirm:
+    """One row of the reference file (COLUMNS) as a firm."""
+    return ReferenceFirm(
+        listing_code=row["listing_code"], name=row["name"], short_name=row["short_name"],
+        province_code=row["province_code"], city_code=row["city_code"], industry=row["industry"],
+        registered_capital_yuan=round(float(row["registered_capital_wan"]) * 10_000)
+        if row["registered_capital_wan"] else None,
+        employees=int(float(row["employees"])) if row["employees"] else None,
+        products=_products(row["products"]),
+    )
+
+
 def read_reference(chain_id: str) -> list[ReferenceFirm]:
     path = reference_path(chain_id)
     if not path.exists():
         return []
     with open(path, encoding="utf-8") as fh:
-        return [
-            ReferenceFirm(
-                listing_code=row["listing_code"], name=row["name"], short_name=row["short_name"],
-                province_code=row["province_code"], city_code=row["city_code"], industry=row["industry"],
-                registered_capital_yuan=round(float(row["registered_capital_wan"]) * 10_000)
-                if row["registered_capital_wan"] else None,
-                employees=int(row["employees"]) if row["employees"] else None,
-                products=_products(row["products"]),
-            )
-            for row in csv.DictReader(fh)
-        ]
+        return [firm_from_row(row) for row in csv.DictReader(fh)]
+
+
+def _st_flags(short_name: str) -> list[str]:
+    """An exchange's risk warning is part of the listed short name (*ST, ST): a public fact the veto reads."""
+    for flag in ("*ST", "ST"):
+        if short_name.upper().startswith(flag):
+            return [flag]
+    return []
+
+
+def add_firms(session: Session, firms: list[ReferenceFirm], chain_id: str,
+              source: str = REFERENCE_SOURCE) -> list[Enterprise]:
+    """Insert the firms with their public facts and place them on the chain (no check for ones already held)."""
+    added = []
+    for f in firms:
+        ent = Enterprise(
+            name=f.name, name_norm=name_key(f.name).norm[:200], short_name=f.short_name, listing_code=f.listing_code, province_code=f.province_code,
+            city_code=f.city_code, registered_capital=f.registered_capital_yuan,
+            registered_capital_yuan=f.registered_capital_yuan, employees=f.employees,
+            # Tushare's industry is a name, not a GB/T 4754 code; the classifier reads a name there as text.
+            industry_code=f.industry[:8], source=source, status="存续", risk_flags=_st_flags(f.short_name),
+        )
+        ent.products = [EnterpriseProduct(product=p, revenue_share=s) for p, s in f.products]
+        added.append(ent)
+    session.add_all(added)
+    session.flush()
+    if added:
+        classify_enterprises(session, chain_id, [e.id for e in added])
+    return added
 
 
 def load_reference(session: Session, chain_id: str) -> int:
@@ -72,21 +104,5 @@ def load_reference(session: Session, chain_id: str) -> int:
     firms = read_reference(chain_id)
     codes = set(session.scalars(select(Enterprise.listing_code).where(Enterprise.listing_code != "")))
     names = set(session.scalars(select(Enterprise.name).where(Enterprise.name.in_([f.name for f in firms]))))
-    added = []
-    for f in firms:
-        if f.listing_code in codes or f.name in names:
-            continue
-        ent = Enterprise(
-            name=f.name, short_name=f.short_name, listing_code=f.listing_code, province_code=f.province_code,
-            city_code=f.city_code, registered_capital=f.registered_capital_yuan,
-            registered_capital_yuan=f.registered_capital_yuan, employees=f.employees,
-            # Tushare's industry is a name, not a GB/T 4754 code; the classifier reads a name there as text.
-            industry_code=f.industry[:8], source=REFERENCE_SOURCE, status="存续",
-        )
-        ent.products = [EnterpriseProduct(product=p, revenue_share=s) for p, s in f.products]
-        added.append(ent)
-    session.add_all(added)
-    session.flush()
-    if added:
-        classify_enterprises(session, chain_id, [e.id for e in added])
-    return len(added)
+    new = [f for f in firms if f.listing_code not in codes and f.name not in names]
+    return len(add_firms(session, new, chain_id))

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from chainatlas.domain.chain import Chain, load_chain
 from chainatlas.domain.uscc import ALPHABET, check_digit
+from chainatlas.ingest.names import name_key
 from chainatlas.services.catalog.chains import sync_chain
 from chainatlas.services.catalog.reference import load_reference
 from chainatlas.services.demo.files import DEMO_CHAIN, DEMO_ZONE, demo_file
@@ -86,6 +87,7 @@ def _real_companies(session: Session, companies: dict, zone: Zone) -> list[Enter
                 continue
             ent = Enterprise(
                 name=c["name"],
+                name_norm=name_key(c["name"]).norm[:200],  # so an import finds the firm by name
                 short_name=c.get("short", ""),
                 name_en=c.get("name_en", ""),
                 province_code=c["city"][:2],
@@ -127,6 +129,7 @@ def _generated_firm(
     capital = rng.choice([500, 1000, 2000, 3000, 5000, 8000, 10000, 20000, 50000]) * 10_000
     ent = Enterprise(
         name=name,
+        name_norm=name_key(name).norm[:200],
         province_code=city[:2],
         city_code=city,
         capital_currency="CNY",

@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session, selectinload
 from chainatlas.domain.chain import Chain
 from chainatlas.domain.money import format_yuan
 from chainatlas.services.catalog.chains import node_label, node_ref
+from chainatlas.services.enterprises.ego import ego_network
 from chainatlas.services.enterprises.lookup import EnterpriseNotFound, firm_brief
+from chainatlas.services.enterprises.provenance import provenances
 from chainatlas.services.pipeline.projects import project_dict
 from chainatlas.services.placement.placements import effective_placements
 from chainatlas.store.models import Enterprise, Project, Region, Relation, Zone
@@ -75,14 +77,31 @@ def enterprise_detail(session: Session, chain: Chain, enterprise_id: int) -> dic
         "aliases": [{"alias": a.alias, "kind": a.kind, "source": a.source} for a in e.aliases],
         "designations": [{"name": d.name, "level": d.level, "year": d.year} for d in e.designations],
         "products": [p.product for p in e.products],
+        "provenance": _provenance(session, e),
         "effective": [dict(asdict(p), node=node_ref(chain, p.node_id)) for p in effective_rows],
         "placement_rows": raw, "off_chain": off_chain,
         "relations": relations,
+        "graph": ego_network(relations),
         "projects": [project_dict(p, chain) for p in projects],
         "chain": {"id": chain.id, "name_zh": chain.name_zh},
         "node_choices": [{"id": n.id, "label": node_label(chain, n.id)} for n in chain.nodes.values()],
         "is_demo": e.is_demo or any(r["other"]["is_demo"] for r in relations),
     }
+
+
+def _provenance(session: Session, e: Enterprise) -> list[dict]:
+    """Where the page's facts come from and how old they are: the registration facts, then each product line's file."""
+    found = provenances(session, [e.source, *(p.source for p in e.products)])
+    rows = [{"fact": "企业登记信息（名称、地址、注册资本等）", **asdict(found[e.source])}]
+    by_source: dict[str, list[str]] = {}
+    for p in e.products:
+        share = f"（{p.revenue_share:.1%}）" if p.revenue_share is not None else ""
+        by_source.setdefault(p.source or e.source, []).append(p.product + share)
+    for source, lines in by_source.items():
+        prov = found.get(source) or provenances(session, [source])[source]
+        rows.append({"fact": "主营产品：" + "、".join(lines[:6]) + (f" 等 {len(lines)} 条" if len(lines) > 6 else ""),
+                     **asdict(prov)})
+    return rows
 
 
 def source_label(source: str) -> str:
@@ -106,7 +125,20 @@ def _capital(e: Enterprise) -> str:
 
 
 _EVIDENCE_FIELD = {"products": "产品", "name": "名称", "scope": "经营范围", "business_scope": "经营范围",
-                   "industry_code": "行业代码", "manual": "人工判断", "import": "导入", "imported": "导入"}
+                   "industry_code": "国民经济行业代码（GB/T 4754）", "manual": "人工判断", "import": "导入", "imported": "导入"}
+
+
+def evidence_groups(evidence: list[Any], limit: int = 6) -> list[tuple[str, list[str]]]:
+    """Placement evidence as chips: one per field (产品, 经营范围, 行业代码 …) with the words matched in it, so the
+    page shows 产品 [激光雷达] [车载激光雷达] rather than one run of text."""
+    groups: dict[str, list[str]] = {}
+    for ev in evidence or []:
+        label = evidence_label(ev)
+        field, sep, words = label.partition("：")
+        field, words = (field, words) if sep else ("依据", label)
+        if words and words not in groups.setdefault(field, []):
+            groups[field].append(words)
+    return [(f, w[:limit]) for f, w in groups.items()]
 
 
 def evidence_label(ev: Any) -> str:

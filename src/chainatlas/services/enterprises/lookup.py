@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from chainatlas.domain.money import format_yuan
@@ -29,6 +29,13 @@ def firm_brief(e: Enterprise) -> dict:
     }
 
 
+MAX_QUERY = 100  # characters: the longest firm names are about 60
+
+
+class SearchError(ValueError):
+    """A search we refuse (too long); the message is Chinese."""
+
+
 def search(session: Session, q: str, limit: int = 50) -> dict:
     """By name, former / English / short name (aliases) or USCC; merged-away duplicates are hidden.
 
@@ -38,17 +45,31 @@ def search(session: Session, q: str, limit: int = 50) -> dict:
     q = (q or "").strip()
     if not q:
         return {"q": q, "results": [], "is_demo": False}
-    like = f"%{q}%"
+    if len(q) > MAX_QUERY:
+        raise SearchError(f"搜索词过长（{len(q)} 个字符），最多 {MAX_QUERY} 个字符，请输入企业名称的一部分或信用代码。")
+    # % and _ are what the user typed, not wildcards: a crafted "%_%_%…" took 11.5 s on 541k firms
+    like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     code = normalize_uscc(q) if len(q) >= 15 else None
-    alias_hit = select(EnterpriseAlias.enterprise_id).where(EnterpriseAlias.alias.ilike(like))
-    conds = [Enterprise.name.ilike(like), Enterprise.name_en.ilike(like), Enterprise.short_name.ilike(like),
+    alias_hit = select(EnterpriseAlias.enterprise_id).where(EnterpriseAlias.alias.ilike(like, escape="\\"))
+    conds = [Enterprise.name.ilike(like, escape="\\"), Enterprise.name_en.ilike(like, escape="\\"),
+             Enterprise.short_name.ilike(like, escape="\\"),
              Enterprise.id.in_(alias_hit)]
     if code:
         conds.append(Enterprise.uscc == code)
+    # Exact hits first (registered name, then 简称 / USCC / a former or English name), then names that start
+    # with the words, then the rest, shortest name first: typing 东风汽车 finds 东风汽车集团 before 东风汽车XX零部件.
+    exact_alias = select(EnterpriseAlias.enterprise_id).where(func.lower(EnterpriseAlias.alias) == q.lower())
+    rank = case(
+        (Enterprise.name == q, 0),
+        (or_(Enterprise.short_name == q, Enterprise.uscc == (code or q), Enterprise.id.in_(exact_alias),
+             func.lower(Enterprise.name_en) == q.lower()), 1),
+        (Enterprise.name.like(f"{q}%"), 2),
+        else_=3,
+    )
     rows = session.scalars(
         select(Enterprise).where(or_(*conds), Enterprise.merged_into_id.is_(None))
         .options(selectinload(Enterprise.aliases))
-        .order_by(func.length(Enterprise.name), Enterprise.id).limit(limit)
+        .order_by(rank, func.length(Enterprise.name), Enterprise.id).limit(limit)
     ).all()
     results = []
     for e in rows:

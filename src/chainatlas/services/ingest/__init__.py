@@ -2,6 +2,7 @@
 writes it uses (`bulk`) and the merge-review queue it leaves for an analyst (`review`)."""
 
 from chainatlas.services.ingest.bulk import indexes_deferred, insert_columns, insert_rows
+from chainatlas.services.ingest.held import HeldRowError, fix_held_row
 from chainatlas.services.ingest.imports import (
     ImportProblem,
     held_problems,
@@ -10,10 +11,25 @@ from chainatlas.services.ingest.imports import (
     preview,
     write_error_report,
 )
-from chainatlas.services.ingest.review import ReviewError, accept, count_pending, list_candidates, reject, split
+from chainatlas.services.ingest.file_linkage import link_files
+from chainatlas.services.ingest.products import import_products
+from chainatlas.services.ingest.review import (
+    EVIDENCE,
+    ReviewError,
+    ReviewGroup,
+    accept,
+    count_pending,
+    decide_many,
+    list_candidates,
+    reject,
+    review_groups,
+    split,
+)
+from chainatlas.services.ingest.source import FIELDS_OF
 
 __all__ = [
-    "ImportProblem", "ReviewError", "accept", "count_pending", "held_problems", "import_enterprises",
-    "import_relations", "indexes_deferred", "insert_columns", "insert_rows", "list_candidates", "preview", "reject",
-    "split", "write_error_report",
+    "EVIDENCE", "FIELDS_OF", "HeldRowError", "ImportProblem", "ReviewError", "ReviewGroup", "accept",
+    "count_pending", "decide_many", "fix_held_row", "held_problems", "import_enterprises", "import_products",
+    "import_relations", "indexes_deferred", "insert_columns", "insert_rows", "link_files", "list_candidates",
+    "preview", "reject", "review_groups", "split", "write_error_report",
 ]

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from chainatlas.ingest.names import is_latin, looks_like_full_name
 from chainatlas.store.db import audit
 from chainatlas.store.models import (
     AuditEntry,
@@ -52,7 +53,63 @@ class ReviewItem:
 
 def _brief(ent: Enterprise) -> dict[str, Any]:
     return {"id": ent.id, "name": ent.name, "uscc": ent.uscc or "", "address": ent.address,
-            "district_code": ent.district_code, "source": ent.source}
+            "district_code": ent.district_code, "city_code": ent.city_code, "province_code": ent.province_code,
+            "industry_code": ent.industry_code or "", "name_en": ent.name_en or "", "founded_on": ent.founded_on,
+            "listing_code": ent.listing_code or "", "source": ent.source}
+
+
+# The comparisons of engines/linkage.py (and the import's note on a record fitting several firms), in the order and
+# words the review page shows them; the values beside them come from the two records.
+EVIDENCE = (("name_core", "名称"), ("place", "地区"), ("address", "地址"), ("founded", "成立日期"),
+            ("listing", "股票代码"), ("uscc", "信用代码"), ("is_branch", "总部/分支"), ("name_en", "英文名称"),
+            ("several", "提示"))
+
+
+@dataclass
+class ReviewGroup:
+    """Pending pairs whose evidence reads the same, comparison by comparison: an officer decides them together."""
+
+    key: str
+    evidence: dict[str, str]
+    items: list[ReviewItem]
+
+    @property
+    def ids(self) -> list[int]:
+        return [item.id for item in self.items]
+
+
+def review_groups(items: list[ReviewItem]) -> list[ReviewGroup]:
+    """The pending pairs grouped by their evidence (the same label for each comparison), largest group first."""
+    groups: dict[str, ReviewGroup] = {}
+    for item in items:
+        evidence = {key: item.evidence[key] for key, _ in EVIDENCE if item.evidence.get(key)}
+        key = "；".join(f"{label}：{evidence[k]}" for k, label in EVIDENCE if k in evidence) or "无依据"
+        groups.setdefault(key, ReviewGroup(key, evidence, [])).items.append(item)
+    return sorted(groups.values(), key=lambda g: (-len(g.items), -max(i.probability for i in g.items)))
+
+
+@dataclass
+class BatchDecision:
+    done: list[int]
+    refused: list[str]  # why each refused pair was left as it was, in Chinese
+
+
+def decide_many(session: Session, candidate_ids: list[int], decision: str, by_user: str) -> BatchDecision:
+    """Accept or reject several pending pairs at once. A pair that can no longer be decided (already decided, or
+    one of its firms merged by an earlier pair of the batch) is left pending and said why; the others are done."""
+    if decision not in ("accept", "reject"):
+        raise ReviewError(f"未知的审核操作“{decision}”：可选 accept（合并）或 reject（不是同一家）")
+    act = accept if decision == "accept" else reject
+    result = BatchDecision([], [])
+    for cid in dict.fromkeys(candidate_ids):
+        try:
+            with session.begin_nested():
+                act(session, cid, by_user)
+        except ReviewError as exc:
+            result.refused.append(f"#{cid}：{exc}")
+        else:
+            result.done.append(cid)
+    return result
 
 
 def list_candidates(session: Session, status: str = "pending", limit: int = 100) -> list[ReviewItem]:
@@ -196,8 +253,8 @@ def merge_many(
         name = records[p.merged_id]["name"][:300]
         if name not in taken[p.survivor_id]:
             taken[p.survivor_id].add(name)
-            alias_rows.append({"enterprise_id": p.survivor_id, "alias": name, "kind": "other",
-                               "source": f"merge:{p.merged_id}"})
+            alias_rows.append({"enterprise_id": p.survivor_id, "alias": name, "kind": _name_kind(name),
+                               "source": f"merge:{p.merged_id}", "recorded_on": date.today()})
             alias_of[len(alias_rows) - 1] = p.merged_id
     alias_ids = bulk.allocate_ids(session, EnterpriseAlias.__table__, len(alias_rows))
     for row, aid in zip(alias_rows, alias_ids):
@@ -236,6 +293,13 @@ def merge_many(
     ])
     session.expire_all()  # the statements above bypassed the ORM's view of these rows
     return [by_merged[p.merged_id] for p in pairs]
+
+
+def _name_kind(name: str) -> str:
+    """What a merged record's name is to the survivor: its English, short or another full name."""
+    if is_latin(name):
+        return "english"
+    return "other" if looks_like_full_name(name) else "short"
 
 
 def _same_keys(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:

@@ -27,6 +27,7 @@ from functools import partial
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from chainatlas import config
 from chainatlas.domain.money import YI, format_yuan
 from chainatlas.domain.stages import DROP, HOLD, LADDER
 from chainatlas.services.pipeline.projects import last_progress_on, node_scope, stage_on
@@ -99,9 +100,14 @@ class KpiRow:
 class Alert:
     kind: str  # stalled / overdue / target_at_risk / unknown_measure
     project_id: int | None
-    message_zh: str
+    message_zh: str  # the whole sentence, project code first where there is one (CLI, brief, 大屏)
     project_code: str = ""
     days: int | None = None
+    detail_zh: str = ""  # the sentence without the code, for places that show the code beside it (KPI page, Excel)
+
+    @classmethod
+    def for_project(cls, kind: str, project: Project, detail_zh: str, days: int) -> Alert:
+        return cls(kind, project.id, f"{project.code} {detail_zh}", project.code, days, detail_zh)
 
 
 @dataclass
@@ -119,6 +125,7 @@ class KpiReport:
     project_count: int = 0
     has_demo: bool = False
     by_stage: dict[str, int] = field(default_factory=dict)
+    target_sources_zh: list[str] = field(default_factory=list)  # where the year's targets come from, as entered
 
     def row(self, measure: str) -> KpiRow:
         return next(r for r in self.rows if r.measure == measure)
@@ -138,10 +145,29 @@ def format_measure(unit: str, value: int | None) -> str:
     return format_yuan(value, "亿") if unit == "元" else f"{value}个"
 
 
+def _conversion_zh() -> str:
+    return "、".join(f"{a}→{b} {chance:.0%}（约{months:g}个月）" for (a, b), (chance, months) in CONVERSION.items())
+
+
 METHOD_ZH = {
-    "pipeline": "按在库项目加权预测：已完成值 + 未达成项目 × 各阶段达成概率 × 剩余月份折算（概率表见 services/pipeline/kpi.py CONVERSION）",
+    "pipeline": "按在库项目加权预测：已完成值 + 未达成项目 × 各阶段达成概率 × 剩余月份折算"
+                f"（达成概率：{_conversion_zh()}）",
     "run_rate": "按序时进度外推：已完成值 × 12 ÷ 已过月数",
 }
+
+
+def target_warning_zh(label_zh: str, unit: str, target: int, actual: int, projection: int | None) -> str:
+    """The one wording of a target at risk (KPI page, 大屏, `chainatlas kpi`, Excel 预警 sheet, brief).
+
+    尚差 is always target − done; while the year runs the projection to year end follows, with its own shortfall.
+    """
+    show = partial(format_measure, unit)
+    pct = actual * 100 / target if target else 0.0
+    text = f"{label_zh}：目标{show(target)}，已完成{show(actual)}（{pct:.1f}%）"
+    text += f"，尚差{show(target - actual)}" if actual < target else "，已达目标"
+    if projection is not None and projection < target:
+        text += f"；按在库项目预计年底完成{show(projection)}，仍差{show(target - projection)}"
+    return text
 
 
 def _projects(session: Session, zone_id: str, chain_id: str, node_id: str | None) -> list[Project]:
@@ -157,12 +183,12 @@ def _projects(session: Session, zone_id: str, chain_id: str, node_id: str | None
     return [p for p in rows if scope & set(p.node_ids or [])]
 
 
-def _targets(session: Session, zone_id: str, year: int, chain_id: str, node_id: str | None) -> dict[str, int]:
-    rows = session.scalars(
+def _targets(session: Session, zone_id: str, year: int, chain_id: str, node_id: str | None) -> list[YearlyTarget]:
+    return list(session.scalars(
         select(YearlyTarget).where(YearlyTarget.zone_id == zone_id, YearlyTarget.year == year,
                                    YearlyTarget.chain_id == chain_id, YearlyTarget.node_id == (node_id or ""))
-    )
-    return {t.measure: int(t.target_value) for t in rows}
+        .order_by(YearlyTarget.measure)
+    ))
 
 
 def _pipeline_chance(stage: str | None, milestone: str, months_left: float) -> float:
@@ -225,9 +251,10 @@ def kpi_report(
     if method not in METHOD_ZH:
         raise ValueError(f"未知的预测方法“{method}”，可选：{'、'.join(METHOD_ZH)}")
     # A past year is read at its end; the current one as of today.
-    as_of = as_of or min(date.today(), date(year, 12, 31))
+    as_of = as_of or min(config.today(), date(year, 12, 31))
     projects = _projects(session, zone_id, chain_id, node_id)
-    targets = _targets(session, zone_id, year, chain_id, node_id)
+    target_rows = _targets(session, zone_id, year, chain_id, node_id)
+    targets = {t.measure: int(t.target_value) for t in target_rows}
     # A ledger viewed as of an earlier day uses the stages of that day.
     stages = {p.id: stage_on(p, as_of) for p in projects}
     rows = [_row(m, projects, stages, year, as_of, targets.get(m.id), method) for m in MEASURES]
@@ -237,12 +264,9 @@ def kpi_report(
     ]
     year_over = as_of >= date(year, 12, 31)
     for r in rows:
-        if r.at_risk:
-            verb = "未完成" if year_over else "预计年底完成"
-            show = partial(format_measure, r.unit)
-            alerts.append(Alert("target_at_risk", None,
-                                f"{r.label_zh}：目标{show(r.target)}，已完成{show(r.actual)}（{r.pct or 0:.1f}%），"
-                                f"{verb}{show(r.projection)}，存在缺口{show((r.target or 0) - r.projection)}"))
+        if r.at_risk and r.target is not None:
+            text = target_warning_zh(r.label_zh, r.unit, r.target, r.actual, None if year_over else r.projection)
+            alerts.append(Alert("target_at_risk", None, text, detail_zh=text))
     alerts += project_alerts(projects, as_of, stale_days)
     by_stage: dict[str, int] = {}
     for p in projects:
@@ -251,6 +275,7 @@ def kpi_report(
         zone_id=zone_id, year=year, as_of=as_of, rows=rows, alerts=alerts, chain_id=chain_id, node_id=node_id,
         months_elapsed=round(months_elapsed(year, as_of), 2), method=method, method_zh=METHOD_ZH[method],
         project_count=len(projects), has_demo=any(p.source == "demo" for p in projects), by_stage=by_stage,
+        target_sources_zh=list(dict.fromkeys(t.source for t in target_rows if t.source)),
     )
 
 
@@ -267,13 +292,14 @@ def project_alerts(projects: list[Project], as_of: date, stale_days: dict[str, i
         who = f"，责任人{p.officer}" if p.officer else ""
         if p.next_action_on and p.next_action_on < as_of:
             days = (as_of - p.next_action_on).days
-            overdue.append(Alert("overdue", p.id, f"{p.code} {p.name}：下一步工作“{p.next_action or '未填写'}”"
-                                 f"应于{p.next_action_on.isoformat()}完成，已逾期{days}天{who}", p.code, days))
+            overdue.append(Alert.for_project("overdue", p, f"{p.name}：下一步工作“{p.next_action or '未填写'}”"
+                                             f"应于{p.next_action_on.isoformat()}完成，已逾期{days}天{who}", days))
         limit = limits.get(stage)
         idle = (as_of - last).days
         if limit is not None and idle > limit:
-            stalled.append(Alert("stalled", p.id, f"{p.code} {p.name}（{stage}）已{idle}天无进展（{stage}阶段"
-                                 f"预警线{limit}天，最近一次{last.isoformat()}）{who}，请更新进展或说明原因", p.code, idle))
+            stalled.append(Alert.for_project("stalled", p, f"{p.name}（{stage}）已{idle}天无进展（{stage}阶段"
+                                             f"预警线{limit}天，最近一次{last.isoformat()}）{who}，请更新进展或说明原因",
+                                             idle))
     # Longest first: that is the order a weekly meeting reads them in.
     return sorted(overdue, key=lambda a: -(a.days or 0)) + sorted(stalled, key=lambda a: -(a.days or 0))
 

@@ -25,6 +25,7 @@ from openpyxl.styles import Alignment, Font
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from chainatlas import config
 from chainatlas.domain.cells import formula_like
 from chainatlas.domain.chain import Chain, ChainFileError, load_chain
 from chainatlas.domain.money import WAN, YI, yi
@@ -146,7 +147,7 @@ def export_ledger(
 ) -> int:
     """Write the zone's ledger of the chain's projects to `path` (.xlsx); returns the number of projects written."""
     zone = resolve_zone(session, zone_id)
-    as_of = as_of or date.today()
+    as_of = as_of or config.today()
     year = year or as_of.year
     q = select(Project).where(Project.zone_id == zone.id).order_by(Project.code)
     q = q.where(Project.chain_id == chain_id)
@@ -161,7 +162,7 @@ def export_ledger(
     demo = any(p.source == "demo" for p in projects)
     _title(ws, f"{zone.name}招商项目台账" + ("（含演示数据）" if demo else ""), len(COLUMNS),
            f"截至{as_of.isoformat()}，在库项目{len(projects)}个：" + "，".join(f"{s}{n}个" for s, n in counts.items() if n)
-           + f"；导出时间{datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M')} UTC")
+           + f"；导出时间{config.now():%Y-%m-%d %H:%M}")
     _header(ws, 3, [c.header for c in COLUMNS], [c.width for c in COLUMNS])
     formats = [(j, "0.00" if c.kind in ("yi", "wan_usd") else "yyyy-mm-dd")
                for j, c in enumerate(COLUMNS, start=1) if c.kind in ("yi", "wan_usd", "date")]
@@ -333,7 +334,7 @@ class _Row:
     raw: dict[str, str]
 
 
-class _Reader:
+class ProblemReader:
     """Collects every problem in a file instead of stopping at the first."""
 
     def __init__(self, file: str, problems: list[LedgerProblem]):
@@ -368,14 +369,14 @@ def import_ledger(
     """
     path = Path(path)
     problems: list[LedgerProblem] = []
-    reader = _Reader(path.name, problems)
+    reader = ProblemReader(path.name, problems)
     sheets = _sheet_names(path)
     try:
         table, columns = _read(path, LEDGER_FIELDS, MAIN_SHEET if MAIN_SHEET in sheets else None)
     except ReadError as exc:
         raise LedgerImportError([LedgerProblem(path.name, "", 0, "", "", str(exc), "")]) from None
     default_zone = resolve_zone(session, zone_id) if zone_id else None
-    ctx = _Context(session, default_zone, chain_id, today or date.today())
+    ctx = RowContext(session, default_zone, chain_id, today or config.today())
     rows = _read_main(table, columns, reader, ctx)
     codes = {r.values["code"] for r in rows if r.values.get("code")}
     history = _read_history(path, sheets, reader, codes, session)
@@ -387,7 +388,7 @@ def import_ledger(
 
 
 @dataclass
-class _Context:
+class RowContext:
     session: Session
     default_zone: Zone | None
     chain_id: str
@@ -402,7 +403,7 @@ class _Context:
         return self.chains[chain_id]
 
 
-def _read_main(table: Table, columns: dict[str, ColumnMap], reader: _Reader, ctx: _Context) -> list[_Row]:
+def _read_main(table: Table, columns: dict[str, ColumnMap], reader: ProblemReader, ctx: RowContext) -> list[_Row]:
     sheet = table.sheet or table.path.name
     for needed in ("name", "stage"):
         if needed not in columns:
@@ -426,10 +427,10 @@ def _read_main(table: Table, columns: dict[str, ColumnMap], reader: _Reader, ctx
             cell = cells[cm.index]
             raw[f] = clean_text(cell)
             try:
-                values[f] = _parse_cell(COLUMN_OF[f], cell, cm.multiplier, ctx, values)
+                values[f] = parse_cell(COLUMN_OF[f], cell, cm.multiplier, ctx, values)
             except ValueProblem as exc:
                 reader.problem(sheet, r, cm.header, cell, f"：{exc.message}", exc.action)
-        _check_row(sheet, r, values, raw, {f: cm.header for f, cm in columns.items()}, reader, ctx, seen)
+        check_row(sheet, r, values, raw, {f: cm.header for f, cm in columns.items()}, reader, ctx, seen)
         out.append(_Row(r, values, raw))
     return out
 
@@ -446,7 +447,7 @@ def _money(value: object, mult: int) -> int | None:
     return parse_amount_yuan(value, mult)
 
 
-def _parse_cell(col: Column, cell: object, mult: int, ctx: _Context, values: dict[str, Any]) -> Any:
+def parse_cell(col: Column, cell: object, mult: int, ctx: RowContext, values: dict[str, Any]) -> Any:
     text = clean_text(cell)
     kind = col.kind
     if kind in ("yi", "wan_usd"):
@@ -516,7 +517,7 @@ def _parse_cell(col: Column, cell: object, mult: int, ctx: _Context, values: dic
     return text
 
 
-def _chain_id(text: str, ctx: _Context) -> str:
+def _chain_id(text: str, ctx: RowContext) -> str:
     default = ctx.chain(ctx.chain_id)
     if text in (default.id, default.name_zh):
         return default.id
@@ -526,8 +527,8 @@ def _chain_id(text: str, ctx: _Context) -> str:
         raise ValueProblem(f"“{text}”不是已知的产业链", f"请填写产业链名称，如“{default.name_zh}”") from None
 
 
-def _check_row(sheet: str, r: int, v: dict[str, Any], raw: dict[str, str], headers: dict[str, str], reader: _Reader,
-               ctx: _Context, seen: dict[str, int]) -> None:
+def check_row(sheet: str, r: int, v: dict[str, Any], raw: dict[str, str], headers: dict[str, str], reader: ProblemReader,
+               ctx: RowContext, seen: dict[str, int]) -> None:
     def bad(f: str, message: str, action: str) -> None:
         reader.problem(sheet, r, headers.get(f, FIELD_LABELS.get(f, f)), raw.get(f, ""), message, action)
 
@@ -579,7 +580,7 @@ def _check_row(sheet: str, r: int, v: dict[str, Any], raw: dict[str, str], heade
             bad(b, f"早于{FIELD_LABELS[a]}（{v[a].isoformat()}）", "请核对日期先后")
 
 
-def _side_sheet(path: Path, sheets: list[str], name: str, fields: tuple[FieldSpec, ...], reader: _Reader
+def _side_sheet(path: Path, sheets: list[str], name: str, fields: tuple[FieldSpec, ...], reader: ProblemReader
                 ) -> Iterator[tuple[int, dict[str, Any]]]:
     """Rows of 阶段变更记录 / 走访记录 as {field: cell}; absent sheets give nothing (a plain ledger has none)."""
     if name not in sheets:
@@ -598,7 +599,7 @@ def _side_sheet(path: Path, sheets: list[str], name: str, fields: tuple[FieldSpe
         yield r, {f: cells[cm.index] for f, cm in columns.items()}
 
 
-def _read_history(path: Path, sheets: list[str], reader: _Reader, codes: set[str], session: Session
+def _read_history(path: Path, sheets: list[str], reader: ProblemReader, codes: set[str], session: Session
                   ) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
     sheet = HISTORY_SHEET
@@ -640,7 +641,7 @@ def _read_history(path: Path, sheets: list[str], reader: _Reader, codes: set[str
     return out
 
 
-def _read_activities(path: Path, sheets: list[str], reader: _Reader, codes: set[str], session: Session
+def _read_activities(path: Path, sheets: list[str], reader: ProblemReader, codes: set[str], session: Session
                      ) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
     sheet = ACTIVITY_SHEET
@@ -671,7 +672,7 @@ def _known_code(code: str, codes: set[str], session: Session) -> bool:
     return bool(code) and (code in codes or session.scalar(select(Project.id).where(Project.code == code)) is not None)
 
 
-def _check_history_matches(rows: list[_Row], history: dict[str, list[dict[str, Any]]], reader: _Reader,
+def _check_history_matches(rows: list[_Row], history: dict[str, list[dict[str, Any]]], reader: ProblemReader,
                            sheet: str) -> None:
     for row in rows:
         code = row.values.get("code")
@@ -685,7 +686,7 @@ def _check_history_matches(rows: list[_Row], history: dict[str, list[dict[str, A
 
 
 def _write(session: Session, path: Path, rows: list[_Row], history: dict[str, list[dict[str, Any]]],
-           activities: dict[str, list[dict[str, Any]]], by_user: str, ctx: _Context) -> LedgerImportResult:
+           activities: dict[str, list[dict[str, Any]]], by_user: str, ctx: RowContext) -> LedgerImportResult:
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     batch = ImportBatch(kind="projects", file_name=path.name, sha256=sha, by_user=by_user, rows_total=len(rows),
                         mapping={"sheet": MAIN_SHEET})
@@ -699,7 +700,7 @@ def _write(session: Session, path: Path, rows: list[_Row], history: dict[str, li
         v = dict(row.values)
         v.pop("row_no", None)
         uscc = v.pop("investor_uscc", "") or ""
-        v["investor_id"] = _investor_id(session, uscc, v.get("investor_name", ""))
+        v["investor_id"] = investor_id_for(session, uscc, v.get("investor_name", ""))
         code = v.pop("code", "") or ""
         project = existing.get(code) if code else None
         if project is None and not code:
@@ -760,7 +761,7 @@ def _same(current: Any, new: Any) -> bool:
     return current == new
 
 
-def _investor_id(session: Session, uscc: str, name: str) -> int | None:
+def investor_id_for(session: Session, uscc: str, name: str) -> int | None:
     if uscc:
         found = session.scalar(select(Enterprise.id).where(Enterprise.uscc == uscc))
         if found is not None:

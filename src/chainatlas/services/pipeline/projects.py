@@ -14,12 +14,16 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
+from chainatlas import config
 from chainatlas.domain.chain import Chain, load_chain
 from chainatlas.domain.money import format_yuan
 from chainatlas.domain.stages import (
     ALL_STAGES,
     DATE_FIELD,
+    DROP,
+    HOLD,
     LADDER,
     STAGES,
     StageError,
@@ -43,6 +47,8 @@ __all__ = [
     "FIELD_LABELS",
     "create_project",
     "update_project",
+    "correct_dates",
+    "correct_hold_reason",
     "change_stage",
     "log_activity",
     "set_next_action",
@@ -92,6 +98,10 @@ _CODE = re.compile(r"^\d{8}\d{3}$")
 
 class ProjectError(ValueError):
     """Bad project input or an unknown project; the message is Chinese and says what to do."""
+
+
+class StageConflict(ProjectError):
+    """Someone else changed the project's stage since the caller read it (HTTP 409); reload and decide again."""
 
 
 # ---------------------------------------------------------------- snapshots for the audit log
@@ -222,7 +232,7 @@ def create_project(
     """Register a new project as a 线索, dated `on` (default today), with a fresh 区级编码."""
     if session.get(Zone, zone_id) is None:
         raise ProjectError(f"开发区“{zone_id}”不存在，请先运行 chainatlas demo load 或导入开发区")
-    on = on or date.today()
+    on = on or config.today()
     values = _validate_fields(
         session, zone_id, chain_id,
         dict(fields, name=name, investor_id=investor_id, investor_name=investor_name, node_ids=list(node_ids),
@@ -254,6 +264,56 @@ def update_project(session: Session, project_id: int | str, *, by_user: str, **c
     return project
 
 
+def correct_dates(session: Session, project_id: int | str, dates: dict[str, date | None], *, by_user: str) -> Project:
+    """Correct the day a milestone was reached (签约/注册/开工/投产 dates): the project's date and the history line of
+    that step move together, so the KPI and the history never disagree. Whether the dates fit the stage is the
+    caller's check (the ledger's row rules)."""
+    project = get_project(session, project_id)
+    stage_of = {f: stage for stage, f in DATE_FIELD.items()}
+    unknown = sorted(set(dates) - set(stage_of))
+    if unknown:
+        raise ProjectError(f"不是阶段日期：{'、'.join(unknown)}")
+    changed = {f: d for f, d in dates.items() if getattr(project, f) != d}
+    if not changed:
+        return project
+    before = snapshot(project, list(changed) + ["stage_changed_on"])
+    steps = list(project.stage_changes)
+    for f, day in changed.items():
+        setattr(project, f, day)
+        i = next((i for i in range(len(steps) - 1, -1, -1) if steps[i].to_stage == stage_of[f]), None)
+        if i is None or day is None:
+            continue
+        # The history keeps its order: the step stays after the one before it and before the one after it.
+        earlier, later = steps[i - 1] if i > 0 else None, steps[i + 1] if i + 1 < len(steps) else None
+        if earlier is not None and day < earlier.changed_on:
+            raise ProjectError(f"{FIELD_LABELS[f]} {day.isoformat()} 早于上一步“{earlier.to_stage}”的日期"
+                               f"（{earlier.changed_on.isoformat()}），请核对日期")
+        if later is not None and day > later.changed_on:
+            raise ProjectError(f"{FIELD_LABELS[f]} {day.isoformat()} 晚于下一步“{later.to_stage}”的日期"
+                               f"（{later.changed_on.isoformat()}），请核对日期")
+        steps[i].changed_on = day
+        if project.stage == stage_of[f] and day is not None:
+            project.stage_changed_on = day
+    session.flush()
+    audit(session, by_user, "project.dates", "project", project.code, before,
+          snapshot(project, list(changed) + ["stage_changed_on"]))
+    return project
+
+
+def correct_hold_reason(session: Session, project_id: int | str, reason: str, *, by_user: str) -> Project:
+    """Reword why a project is on hold or dropped (the reason given at 变更阶段 stays in its history line)."""
+    project = get_project(session, project_id)
+    if project.stage not in (HOLD, DROP):
+        raise ProjectError(f"项目处于“{project.stage}”阶段，没有搁置/终止原因可改")
+    if not reason.strip():
+        raise ProjectError(f"{project.stage}项目须写明原因")
+    before = snapshot(project, ["hold_reason"])
+    project.hold_reason = reason.strip()
+    session.flush()
+    audit(session, by_user, "project.update", "project", project.code, before, snapshot(project, ["hold_reason"]))
+    return project
+
+
 def resume_stage(project: Project) -> str | None:
     """The last ladder stage in the history: where a 搁置 or 终止 project stood when it stopped."""
     for change in reversed(project.stage_changes):
@@ -271,9 +331,18 @@ def change_stage(
     by_user: str,
     reason: str = "",
     as_admin: bool = False,
+    expected_stage: str | None = None,
 ) -> Project:
-    """Move a project to another stage (rules in domain/stages.py), date the milestone, record and audit it."""
+    """Move a project to another stage (rules in domain/stages.py), date the milestone, record and audit it.
+
+    expected_stage: the stage the user saw; if the project has moved since, StageConflict (nothing written).
+    Two moves at the same moment: the second's UPDATE finds the stage changed (Project's version column) and
+    raises StageConflict too.
+    """
     project = get_project(session, project_id)
+    if expected_stage is not None and expected_stage != project.stage:
+        raise StageConflict(f"项目“{project.name}”已被他人变更为“{project.stage}”（您看到的是“{expected_stage}”），"
+                            "请刷新页面后再决定。")
     reached = frozenset(s for s, f in DATE_FIELD.items() if getattr(project, f) is not None)
     facts = StageFacts(project.stage, reached, resume_stage(project), is_admin=as_admin)
     move = check_transition(facts, to_stage, reason)
@@ -295,7 +364,11 @@ def change_stage(
         setattr(project, DATE_FIELD[move.to_stage], on)
     project.stage_changes.append(StageChange(from_stage=move.from_stage, to_stage=move.to_stage, changed_on=on,
                                              reason=reason.strip(), by_user=by_user))
-    session.flush()
+    try:
+        session.flush()
+    except StaleDataError:
+        session.rollback()
+        raise StageConflict(f"项目“{project.name}”的阶段刚被他人变更，本次变更未保存，请刷新页面后再决定。") from None
     after = snapshot(project, before.keys())
     audit(session, by_user, f"project.stage.{move.kind}", "project", project.code, before, after)
     return project
@@ -374,6 +447,21 @@ def list_projects(session: Session, flt: ProjectFilter | None = None) -> list[Pr
         needle = flt.text.strip()
         rows = [p for p in rows if needle in p.name or needle in p.investor_name or needle in p.notes]
     return rows
+
+
+SIGNED_OR_LATER = ("签约", "注册", "开工", "投产")
+
+
+def projects_by_node(session: Session, zone_id: str, chain_id: str) -> dict[str, list[Project]]:
+    """The zone's open projects (not 终止) under each node they name, so a node with no firm yet still shows the
+    projects coming to it."""
+    out: dict[str, list[Project]] = {}
+    rows = session.scalars(select(Project).where(Project.zone_id == zone_id, Project.chain_id == chain_id,
+                                                 Project.stage != "终止").order_by(Project.code))
+    for p in rows:
+        for node_id in p.node_ids or []:
+            out.setdefault(node_id, []).append(p)
+    return out
 
 
 def node_scope(chain_id: str, node_id: str) -> set[str]:

@@ -39,7 +39,7 @@ from chainatlas.ingest.values import clean_text
 ID_FIELD = FieldSpec("id", "编号", ("id", "编号", "企业编号", "企业id", "记录编号", "entid", "enterpriseid", "序号"))
 FIELDS = (ID_FIELD, *ENTERPRISE_FIELDS)
 # The fields `input_frame` reads; the columns of the other fields (address, capital …) are never parsed.
-CLASSIFIED_FIELDS = ("id", "uscc", "name", "products", "business_scope", "industry_code", "industry")
+CLASSIFIED_FIELDS = ("id", "uscc", "listing_code", "name", "products", "business_scope", "industry_code", "industry")
 _GBT_CODE = re.compile(r"[A-T]?(\d{2,4})")
 
 
@@ -130,7 +130,8 @@ def drop_blank_rows(raw: pl.DataFrame, wanted: list[int]) -> pl.DataFrame:
 def read_frame(path: Path, mapping_file: Path | None = None) -> pl.DataFrame:
     """The file's rows as the batch classifier's input frame (classify_batch.INPUT_COLUMNS).
 
-    The id is the id column, else the USCC, else "第N行" (N = the row in the file, as Excel shows it).
+    The id is the id column, else the USCC, else the stock code (the keys an import finds a firm by, and
+    `export placements` names it by), else "第N行" (N = the row in the file, as Excel shows it).
     """
     path = Path(path)
     layout = _csv_layout(path, mapping_file)
@@ -163,7 +164,7 @@ def input_frame(path: Path, headers: list[str], raw: pl.DataFrame, mapping_file:
             "请确认表头，或用 --mapping 指定列名对照，例如 columns: {{公司全称: name, 主要产品: products}}"
         )
     frame = raw.select(
-        id=_clean(cell("id")), uscc=_clean(cell("uscc")), row=pl.col("row"), name=_clean(cell("name")),
+        id=_clean(cell("id")), uscc=_clean(cell("uscc")), listing=_clean(cell("listing_code")), row=pl.col("row"), name=_clean(cell("name")),
         products=_clean(cell("products")), scope=_clean(cell("business_scope")), code_cell=cell("industry_code"),
         industry_cell=cell("industry"),
     )
@@ -179,7 +180,8 @@ def input_frame(path: Path, headers: list[str], raw: pl.DataFrame, mapping_file:
     pairs = pairs.with_columns(industry_code=pl.Series(codes, dtype=pl.String),
                                industry=pl.Series(industries, dtype=pl.String))
     frame = frame.join(pairs, on=["code_cell", "industry_cell"], how="left", maintain_order="left", nulls_equal=True)
-    rid = pl.when(pl.col("id") != "").then("id").when(pl.col("uscc") != "").then("uscc")  # else null
+    rid = (pl.when(pl.col("id") != "").then("id").when(pl.col("uscc") != "").then("uscc")
+           .when(pl.col("listing") != "").then("listing"))  # else null
     frame = frame.select(id=rid, name="name", products="products", scope="scope", industry_code="industry_code",
                          industry="industry", row="row")
     # "第N行" is made for the rows without id or USCC only: formatting every row's number costs 0.07 s per million

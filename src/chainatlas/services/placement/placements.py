@@ -12,16 +12,17 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from chainatlas.domain.chain import Chain, load_chain
-from chainatlas.engines.classify import Classifier, Placement as RulePlacement, Record
+from chainatlas.engines.classify import Placement as RulePlacement, Record
+from chainatlas.engines.classify_batch import BatchClassifier
 from chainatlas.store.db import audit
-from chainatlas.store.models import Enterprise, Placement
+from chainatlas.store.models import Enterprise, EnterpriseProduct, Placement
 
 RULE, MANUAL, IMPORTED = "rule", "manual", "imported"
 BATCH = 2_000
@@ -38,14 +39,22 @@ class ClassifySummary:
     skipped_manual: int = 0  # rule placements held back by an analyst's decision
 
 
-def _record(e: Enterprise) -> Record:
-    return Record(
-        id=str(e.id),
-        name=e.name or "",
-        products=[(p.product, p.revenue_share) for p in e.products],
-        scope=e.business_scope or "",
-        industry_code=e.industry_code or "",
-    )
+def stored_records(session: Session, ids: Sequence[int]) -> list[Record]:
+    """The firms as the engine reads them, from what the database stores: name, product lines with their revenue
+    shares (in the order they were imported), business scope, GB/T 4754 code and industry text — the fields
+    `classify` reads from a file, so a firm gets the same placements either way."""
+    lines: dict[int, list[tuple[str, float | None]]] = defaultdict(list)
+    for eid, product, share in session.execute(
+        select(EnterpriseProduct.enterprise_id, EnterpriseProduct.product, EnterpriseProduct.revenue_share)
+        .where(EnterpriseProduct.enterprise_id.in_(ids)).order_by(EnterpriseProduct.id)
+    ):
+        lines[eid].append((product, share))
+    firms = session.execute(
+        select(Enterprise.id, Enterprise.name, Enterprise.business_scope, Enterprise.industry_code,
+               Enterprise.industry).where(Enterprise.id.in_(ids)).order_by(Enterprise.id))
+    return [Record(id=str(eid), name=name or "", products=lines.get(eid, []), scope=scope or "",
+                   industry_code=code or "", industry=industry or "")
+            for eid, name, scope, code, industry in firms]
 
 
 def _blocked(chain: Chain, decisions: list[Placement]) -> tuple[bool, set[str]]:
@@ -71,28 +80,30 @@ def classify_enterprises(
     """Store rule placements for the given enterprises (default: all live ones); returns what was written."""
     if isinstance(chain, str):
         chain = load_chain(chain)
-    classifier = Classifier(chain)
+    classifier = BatchClassifier(chain)
     fingerprints = {nid: node.fingerprint() for nid, node in chain.nodes.items()}
     summary = ClassifySummary(chain.id)
     query = select(Enterprise.id).where(Enterprise.merged_into_id.is_(None)).order_by(Enterprise.id)
     ids = list(session.scalars(query)) if enterprise_ids is None else sorted(set(enterprise_ids))
     for start in range(0, len(ids), BATCH):
         batch = ids[start:start + BATCH]
-        firms = session.scalars(
-            select(Enterprise).where(Enterprise.id.in_(batch)).options(selectinload(Enterprise.products))
-        ).all()
+        records = stored_records(session, batch)
+        placed: dict[str, list[RulePlacement]] = defaultdict(list)
+        for p in classifier.classify_records(records):
+            placed[p.id].append(p)
         existing: dict[int, list[Placement]] = defaultdict(list)
         for row in session.scalars(
             select(Placement).where(Placement.chain_id == chain.id, Placement.enterprise_id.in_(batch))
         ):
             existing[row.enterprise_id].append(row)
-        for firm in firms:
+        for record in records:
+            firm_id = int(record.id)
             summary.enterprises += 1
-            rows = existing.get(firm.id, [])
+            rows = existing.get(firm_id, [])
             rule_rows = {r.node_id: r for r in rows if r.method == RULE}
             off_chain, blocked = _blocked(chain, [r for r in rows if r.method != RULE])
             wanted: dict[str, RulePlacement] = {}
-            for p in classifier.classify(_record(firm)):
+            for p in placed.get(record.id, ()):
                 if off_chain or p.node_id in blocked:
                     summary.skipped_manual += 1
                     continue
@@ -110,7 +121,7 @@ def classify_enterprises(
                     continue
                 changed = True
                 if row is None:
-                    row = Placement(enterprise_id=firm.id, chain_id=chain.id, node_id=node_id, method=RULE)
+                    row = Placement(enterprise_id=firm_id, chain_id=chain.id, node_id=node_id, method=RULE)
                     session.add(row)
                     summary.inserted += 1
                 else:
@@ -119,7 +130,8 @@ def classify_enterprises(
                 row.node_fingerprint, row.created_by, row.rejected = fingerprint, by_user, False
             summary.changed += changed
         session.flush()
-    audit(session, by_user, "classify", "chain", chain.id, after=asdict(summary))
+    if summary.changed:  # the audit log records writes; re-placing firms that stay where they were writes nothing
+        audit(session, by_user, "classify", "chain", chain.id, after=asdict(summary))
     return summary
 
 
@@ -243,3 +255,29 @@ def correct_placement(
         before={"manual": before}, after={"node_id": node_id, "action": action, "note": note},
     )
     return result
+
+
+# ---------------------------------------------------------------- placing the firms an import touched
+
+
+def placement_chain_ids(session: Session) -> list[str]:
+    """The chains every import places firms on: the default chain and every chain loaded into the database."""
+    from chainatlas import config
+    from chainatlas.services.catalog.chains import loaded_chain_ids
+
+    return list(dict.fromkeys([config.default_chain(), *loaded_chain_ids(session)]))
+
+
+def place_firms(session: Session, enterprise_ids: Iterable[int], by_user: str) -> dict[str, ClassifySummary]:
+    """Place the given firms on every import chain (`placement_chain_ids`) from their stored evidence — the path
+    every import (command line, web, any format) ends with, so the database holds what `classify` would say."""
+    from chainatlas.services.catalog.chains import sync_chain
+
+    ids = sorted(set(enterprise_ids))
+    done = {}
+    for chain_id in placement_chain_ids(session):
+        chain = load_chain(chain_id)
+        sync_chain(session, chain)  # gaps and the map join placements to the chain's nodes
+        done[chain_id] = classify_enterprises(session, chain, ids, by_user=by_user) if ids else ClassifySummary(
+            chain_id)
+    return done

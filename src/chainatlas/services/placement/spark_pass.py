@@ -26,6 +26,7 @@ import pyarrow as pa
 from chainatlas.domain.chain import Chain, load_chain
 from chainatlas.engines.classify_batch import BatchClassifier
 from chainatlas.engines.spark_session import ship, shipped, spark_session
+from chainatlas.ingest.field_columns import FIRST_DATA_ROW
 from chainatlas.ingest.mapping import load_mapping_file, map_headers
 from chainatlas.ingest.reader import ReadError
 from chainatlas.services.placement.firm_file import (
@@ -37,8 +38,6 @@ from chainatlas.services.placement.firm_file import (
 
 OUTPUT_COLUMNS = ("id", "node_id", "node_name", "score", "evidence")
 _OUTPUT_SCHEMA = ", ".join(f"{c} string" for c in OUTPUT_COLUMNS)
-_FIRST_DATA_ROW = 2  # the header is the file's first line; Excel numbers the first firm row 2
-
 
 @dataclass(frozen=True)
 class SparkSummary:
@@ -49,7 +48,6 @@ class SparkSummary:
     rows: int
     partitions: int
     master: str
-
 
 @dataclass(frozen=True)
 class _Job:
@@ -62,16 +60,13 @@ class _Job:
     mapping_file: str | None
     first_rows: dict[int, int]  # partition → the file row number of its first record
 
-
 _classifiers: dict[str, BatchClassifier] = {}
-
 
 def _classifier(chain_file: str) -> BatchClassifier:
     """The worker process's classifier: built once (automaton, kernel, per-text memory), reused by its tasks."""
     if chain_file not in _classifiers:
         _classifiers[chain_file] = BatchClassifier(load_chain(shipped(chain_file)))
     return _classifiers[chain_file]
-
 
 def _place_partition(job: _Job, batches: Iterator[pa.RecordBatch], counts: tuple) -> Iterator[pa.RecordBatch]:
     """One partition's placements. Its batches are placed together: the classifier's work is per distinct text,
@@ -94,18 +89,23 @@ def _place_partition(job: _Job, batches: Iterator[pa.RecordBatch], counts: tuple
     out = result.select("id", "node_id", "node_name", pl.col("score_text").alias("score"), "evidence").to_arrow()
     yield from out.to_batches(max_chunksize=50_000)
 
-
 def read_registry(spark, source: str):  # type: ignore[no-untyped-def]
     """The file as Spark reads it: every cell a string (Parquet columns cast), header names as written."""
+    from pyspark.errors import AnalysisException
+
     suffix = PurePosixPath(source.rstrip("/")).suffix.lower()
-    if suffix == ".parquet":
-        frame = spark.read.parquet(source)
-        return frame.select([frame[f"`{c}`"].cast("string") for c in frame.columns])
-    if suffix not in (".csv", ".txt", ""):
+    if suffix not in (".parquet", ".csv", ".txt", ""):
         raise ReadError(f"{source}：Spark 引擎只读 CSV（UTF-8，首行为表头）或 Parquet；其他格式请用单机引擎 "
                         "(the spark engine reads UTF-8 CSV or Parquet)")
-    return (spark.read.option("header", True).option("inferSchema", False).option("encoding", "UTF-8")
-            .option("multiLine", False).option("mode", "PERMISSIVE").csv(source))
+    try:
+        if suffix == ".parquet":
+            frame = spark.read.parquet(source)
+            return frame.select([frame[f"`{c}`"].cast("string") for c in frame.columns])
+        return (spark.read.option("header", True).option("inferSchema", False).option("encoding", "UTF-8")
+                .option("multiLine", False).option("mode", "PERMISSIVE").csv(source))
+    except AnalysisException as exc:  # no such path, no permission, not a table
+        raise ReadError(f"Spark 无法读取 {source}：{exc}"
+                        " (Spark cannot read the input)") from exc
 
 
 def classify_spark(source: str, chain: Chain, out: str, master: str | None = None,
@@ -127,7 +127,7 @@ def classify_spark(source: str, chain: Chain, out: str, master: str | None = Non
 
     per_partition = dict(cells.select(spark_partition_id().alias("p")).groupBy("p").count().collect())
     partitions = cells.rdd.getNumPartitions()
-    starts = itertools.accumulate((per_partition.get(p, 0) for p in range(partitions)), initial=_FIRST_DATA_ROW)
+    starts = itertools.accumulate((per_partition.get(p, 0) for p in range(partitions)), initial=FIRST_DATA_ROW)
     sc = spark.sparkContext
     job = _Job(PurePosixPath(source).name, headers, wanted, ship(spark, chain.path),
                ship(spark, mapping_file) if mapping_file else None, dict(enumerate(starts)))

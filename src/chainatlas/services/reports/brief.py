@@ -2,7 +2,7 @@
 
 Sections: progress against the year's targets (table and two charts), the month's new projects and stage
 moves, stalled and overdue projects, the top gaps with their top targets, and where the numbers come from.
-Progress is counted as of the last day of the month (kpi_report); gaps and targets are today's diagnosis.
+Progress is counted as of the last day of the month, or today while the month runs (kpi_report); gaps and targets are today's diagnosis.
 """
 
 from __future__ import annotations
@@ -10,12 +10,13 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from chainatlas import config
 from chainatlas.domain.chain import load_chain
 from chainatlas.engines.charts import Progress, monthly_columns, progress_bars
 from chainatlas.services.reports import printing
@@ -78,7 +79,11 @@ def brief_html(session: Session, zone_id: str, month: str, chain_id: str) -> str
     m = Month.parse(month)
     zone = resolve_zone(session, zone_id)
     chain = load_chain(chain_id)
-    report = kpi_report(session, zone.id, m.year, as_of=m.last, chain_id=chain.id)
+    # The month so far when it is the current one: 统计截至 is the day the numbers were read, never a future day.
+    as_of = min(m.last, config.today())
+    if as_of < m.first:
+        raise ValueError(f"{m.year}年{m.month}月尚未开始，没有可统计的数据；请选择本月或以前的月份")
+    report = kpi_report(session, zone.id, m.year, as_of=as_of, chain_id=chain.id)
     diagnosis = diagnose(session, zone.id, chain.id)
     projects = list(session.scalars(
         select(Project).where(Project.zone_id == zone.id, Project.chain_id == chain.id)
@@ -97,7 +102,7 @@ def brief_html(session: Session, zone_id: str, month: str, chain_id: str) -> str
     # Break the long title before 招商月报 rather than wherever the line happens to end.
     head, _, tail = title.partition("招商月报")
     h: list[str] = [f"<h1>{esc(head)}<br>招商月报{esc(tail)}</h1>" if tail else f"<h1>{esc(title)}</h1>"]
-    h.append(f"<p class='meta'>统计截至 {m.last:%Y年%m月%d日}（时序进度 {time_pct:.0f}%）· 生成于 {datetime.now():%Y-%m-%d %H:%M}"
+    h.append(f"<p class='meta'>统计截至 {as_of:%Y年%m月%d日}（时序进度 {time_pct:.0f}%）· 生成于 {config.now():%Y-%m-%d %H:%M}"
              f" · 在库项目 {report.project_count} 个</p>")
     if demo:
         h.append("<p class='demo'>演示数据：本月报含程序生成的虚构企业与项目，仅供演示，不是真实统计。</p>")
@@ -168,7 +173,8 @@ def brief_html(session: Session, zone_id: str, month: str, chain_id: str) -> str
         h.append("<p>诊断未发现缺口节点。</p>")
 
     h.append("<h2>数据来源与口径</h2><p class='small'>项目：本区招商项目台账（签约、开工、投产按里程碑日期计入当月）；"
-             f"目标：{esc('；'.join(sorted({r.note_zh for r in rows if r.note_zh})) or zone.source or '开发区目标文件')}；"
+             f"目标：{esc('；'.join(report.target_sources_zh) or '未设年度目标')}；"
+             + "".join(f"{esc(note)}；" for note in sorted({r.note_zh for r in rows if r.note_zh})) +
              f"预测方法：{esc(report.method_zh)}；缺口与目标：ChainAtlas 产业链诊断与目标企业评分（按生成日数据）；"
              f"产业链：{esc(chain.name_zh)} v{esc(chain.version)}。</p>")
     return _page(title, demo, "".join(h))
@@ -196,7 +202,7 @@ def _project_table(projects: list[Project], empty: str) -> str:
 
 
 def _page(title: str, demo: bool, body: str) -> str:
-    css = printing.FONT_CSS + f"""
+    css = printing.font_css() + f"""
 @page {{ size: A4; margin: 20mm 16mm 18mm 16mm;
   @top-center {{ content: "{esc(title)}"; font-size: 8pt; color: #666; font-family: "WenQuanYi Micro Hei"; }}
   @bottom-center {{ content: "第 " counter(page) " 页 / 共 " counter(pages) " 页{'　演示数据' if demo else ''}";

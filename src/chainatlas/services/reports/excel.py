@@ -19,6 +19,7 @@ import xlsxwriter
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from chainatlas import config
 from chainatlas.domain.chain import load_chain
 from chainatlas.domain.money import yi
 from chainatlas.services.catalog.zones import resolve_zone
@@ -44,7 +45,7 @@ def export(
         raise ValueError(f"输出文件“{out}”的扩展名应为 .xlsx")
     out.parent.mkdir(parents=True, exist_ok=True)
     zone = resolve_zone(session, zone_id)
-    as_of = as_of or date.today()
+    as_of = as_of or config.today()
     if kind == "ledger":
         from chainatlas.services.pipeline.ledger import export_ledger
 
@@ -208,7 +209,7 @@ def _kpi(wb: xlsxwriter.Workbook, session: Session, zone_id: str, chain_id: str,
                     (Col("类型", 10), Col("项目编号", 14), Col("天数", 8, "int"), Col("内容", 100)), report.has_demo)
     kinds = {"stalled": "停滞", "overdue": "逾期", "target_at_risk": "目标风险", "unknown_measure": "指标不明"}
     for a in report.alerts:
-        alerts.append([kinds.get(a.kind, a.kind), a.project_code, a.days, a.message_zh])
+        alerts.append([kinds.get(a.kind, a.kind), a.project_code, a.days, a.detail_zh or a.message_zh])
     alerts.finish()
     return sheet.finish()
 

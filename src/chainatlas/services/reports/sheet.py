@@ -13,6 +13,7 @@ import xlsxwriter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chainatlas import config
 from chainatlas.domain.cells import formula_like
 from chainatlas.store.models import Enterprise
 
@@ -76,7 +77,7 @@ class Sheet:
 
 
 def sheet_note(as_of: date, extra: str = "") -> str:
-    return f"截至 {as_of:%Y-%m-%d}　导出时间 {datetime.now():%Y-%m-%d %H:%M}" + (f"　{extra}" if extra else "")
+    return f"截至 {as_of:%Y-%m-%d}　导出时间 {config.now():%Y-%m-%d %H:%M}" + (f"　{extra}" if extra else "")
 
 
 def any_demo(session: Session, ids: Sequence[int]) -> bool:

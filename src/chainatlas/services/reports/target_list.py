@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import date
 from pathlib import Path
 
 import xlsxwriter
 from sqlalchemy.orm import Session
 
+from chainatlas import config
 from chainatlas.domain.chain import load_chain
 from chainatlas.services.reports.sheet import Col, Sheet, any_demo, sheet_note
 from chainatlas.services.targets.ranking import (
@@ -72,7 +72,7 @@ def export_targets_xlsx(
     with xlsxwriter.Workbook(str(out)) as wb:
         used: set[str] = set()
         wsheet = Sheet(wb, _sheet_name("权重与说明", used), f"{zone.name}{chain.name_zh}产业链目标企业名单",
-                        sheet_note(date.today(), f"每个环节一页，前{limit}名；得分 = Σ 权重 × 分项 ÷ Σ 权重 × 100"),
+                        sheet_note(config.today(), f"每个环节一页，前{limit}名；得分 = Σ 权重 × 分项 ÷ Σ 权重 × 100"),
                         (Col("分项", 22), Col("权重", 8, "float"), Col("含义", 70)), demo)
         for k in COMPONENTS:
             wsheet.append([COMPONENT_LABELS[k], w[k], _MEANING[k]])
@@ -81,7 +81,7 @@ def export_targets_xlsx(
             node = chain.nodes[node_id]
             sheet = Sheet(
                 wb, _sheet_name(node.name_zh, used), f"{node.name_zh}（{node.id}）目标企业",
-                sheet_note(date.today(), "已在区内、已在项目台账中的企业不列入；一票否决的企业列在名单之后并注明原因"),
+                sheet_note(config.today(), "已在区内、已在项目台账中的企业不列入；一票否决的企业列在名单之后并注明原因"),
                 TARGET_COLS, demo,
             )
             rank = 0

@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from chainatlas import config
 from chainatlas.domain.chain import Chain, load_chain
 from chainatlas.domain.money import format_yuan
 from chainatlas.engines.wall_layout import (
@@ -24,9 +25,9 @@ from chainatlas.engines.wall_layout import (
 )
 from chainatlas.ingest.names import basic, name_key
 from chainatlas.engines.wall_render import layout_to_pdf, layout_to_svg
-from chainatlas.services.reports.printing import require_font
+from chainatlas.engines.fonts import font_path
 from chainatlas.services.sites.overview import available_panel
-from chainatlas.services.catalog.zones import read_zone_file, resolve_zone
+from chainatlas.services.catalog.zones import resolve_zone
 from chainatlas.store.models import Enterprise, ImportBatch, Zone
 
 TARGETS_PER_GAP = 3
@@ -41,7 +42,7 @@ def render_wallchart(
     suffix = out.suffix.lower()
     if suffix not in (".pdf", ".svg"):
         raise ValueError(f"输出文件“{out}”的扩展名应为 .pdf 或 .svg")
-    require_font()
+    font_path()  # a missing font is a clear error before any work
     spec = build_wall_spec(session, zone_id, chain_id, today=today)
     layout = layout_wallchart(spec, size)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -58,7 +59,7 @@ def render_wallchart(
 
 def wallchart_pdf(session: Session, zone_id: str, chain_id: str, size: str = "A0") -> bytes:
     """The chart as PDF bytes, for a web download."""
-    require_font()
+    font_path()  # a missing font is a clear error before any work
     spec = build_wall_spec(session, zone_id, chain_id)
     return layout_to_pdf(layout_wallchart(spec, size), spec.title)
 
@@ -99,7 +100,7 @@ def build_wall_spec(session: Session, zone_id: str, chain_id: str, *, today: dat
 
     segments = [node(s.id) for s in chain.segments() if s.id in diagnosis.nodes]
     demo = diagnosis.is_demo or any(e.source == "demo" for e in firms.values())
-    day = today or date.today()
+    day = today or config.today()
     in_zone = len(ids)
     return WallSpec(
         title=f"{zone.name}{chain.name_zh}产业链企业分布图",
@@ -173,11 +174,7 @@ ZONE_WORDS = ("经济技术开发区", "经济开发区", "高新技术产业开
 
 def _place_names(zone: Zone) -> list[str]:
     """Zone-level prefixes the name normaliser does not know (it strips divisions, not development zones)."""
-    try:
-        aliases = read_zone_file(zone.id).get("aliases", [])
-    except FileNotFoundError:
-        aliases = []
-    names = {zone.name, *aliases, *ZONE_WORDS, *(m.name for m in zone.members)}
+    names = {zone.name, *(zone.aliases or []), *ZONE_WORDS, *(m.name for m in zone.members)}
     return sorted(names, key=len, reverse=True)
 
 

@@ -29,10 +29,12 @@ import yaml
 from sqlalchemy import Integer, String, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
+from chainatlas import config
 from chainatlas.domain.chain import Chain, load_chain
 from chainatlas.domain.money import format_yuan
-from chainatlas.engines import linkpred
-from chainatlas.services.targets.backtest import SupplyEdge, english_name_key, recency_weights
+from chainatlas.engines import linkfeatures, linkpred
+from chainatlas.services.targets.backtest import SupplyEdge, english_name_key, recency_weights, relations_from_db
+from chainatlas.services.targets.forecast import side_info
 from chainatlas.services.placement.placements import effective_placements
 from chainatlas.services.catalog.zones import resolve_zone
 from chainatlas.store import data_version
@@ -82,6 +84,7 @@ class TargetSettings:
     veto_status: tuple[str, ...]
     min_fit: float
     placeholder_share: float
+    forecast_weights: dict[str, float]
 
 
 def _data_path(name: str) -> Path:
@@ -103,6 +106,7 @@ def target_settings() -> TargetSettings:
         veto_status=tuple(raw["veto_status"]),
         min_fit=float(raw.get("min_fit", 0.0)),
         placeholder_share=float(raw.get("placeholder_share", 0.001)),
+        forecast_weights={k: float(raw["forecast_weights"][k]) for k in (*linkfeatures.FEATURES, "intercept")},
     )
 
 
@@ -367,7 +371,7 @@ def _load_candidates(session: Session, chain_id: str, node_ids: Sequence[str]) -
     fits = _placement_fit_subquery(chain_id, node_ids)
     e = Enterprise
     # Expansion needs names only when some group has founded firms recently; most databases have none.
-    today = date.today()
+    today = config.today()
     cutoff = date(today.year - s.expansion_years, today.month, 1)
     recent = dict(
         session.execute(
@@ -530,7 +534,7 @@ def _compute_leader_links(session: Session, zone_id: str) -> _LeaderLinks:
                             None, [], [], None)
     # Current relations count more (see backtest.recency_weights): the ranking forecasts who is bought from next.
     pairs = {(c, s_) for c, s_, *_ in rel}
-    weights = recency_weights([SupplyEdge(c, s_, y) for c, s_, _, _, y in rel], pairs, date.today().year)
+    weights = recency_weights([SupplyEdge(c, s_, y) for c, s_, _, _, y in rel], pairs, config.today().year)
     graph = linkpred.bipartite((c, s_, weights[(c, s_)]) for c, s_ in sorted(pairs))
     rows = [graph.customer_index[lid] for lid in leaders if lid in graph.customer_index]
     if not rows:
@@ -1055,7 +1059,7 @@ def suppliers_for_leader(session: Session, zone_id: str, leader: str | int, chai
     links = _CACHE.get(("links", zone.id), _data_version(session))
     if links is None or ent.id not in links.leader_ids:
         links = _build_leader_links_for(session, zone.id, ent.id)
-    potential_ids, potential_scores = _predicted_for(links, ent.id, limit * 3)
+    potential_ids, potential_scores = _predicted_for(session, ent.id, limit * 3)
     pot_ents = {e.id: e for e in session.scalars(select(Enterprise).where(Enterprise.id.in_(potential_ids)))} if potential_ids else {}
     keep = [(i, sc) for i, sc in zip(potential_ids, potential_scores) if i in pot_ents and pot_ents[i].zone_id != zone.id
             and pot_ents[i].merged_into_id is None and not veto_reason(pot_ents[i].status, pot_ents[i].risk_flags or [])][:limit]
@@ -1113,13 +1117,24 @@ def _build_leader_links_for(session: Session, zone_id: str, leader_id: int) -> _
     )
 
 
-def _predicted_for(links: _LeaderLinks, leader_id: int, limit: int) -> tuple[list[int], list[float]]:
-    g = links.graph
-    if g is None or leader_id not in g.customer_index:
+def _predicted_for(session: Session, leader_id: int, limit: int) -> tuple[list[int], list[float]]:
+    """The maker's likeliest next suppliers by the forecasting model (engines/linkfeatures.py, weights in
+    data/targets.yaml, fitted by year on real supply links), among firms with some network evidence for this
+    maker (a peer vote or co-supply); scores are probabilities scaled to the best (1.0)."""
+    data = relations_from_db(session)
+    pairs = {(e.customer, e.supplier) for e in data.edges}
+    key = str(leader_id)
+    if not any(c == key for c, _ in pairs):
         return [], []
-    row = g.customer_index[leader_id]
-    scores = linkpred.score_suppliers(g, [row], linkpred.Params())[0]
-    scores[g.binary[row].toarray().ravel() > 0] = 0.0
-    top = scores.max()
-    order = [i for i in np.argsort(-scores)[:limit] if scores[i] > 0]
-    return [int(g.suppliers[i]) for i in order], [float(scores[i] / top) for i in order]
+    year = date.today().year
+    recency = recency_weights(data.edges, pairs, year)
+    graph = linkpred.bipartite((c, s_, recency[(c, s_)]) for c, s_ in sorted(pairs))
+    row = graph.customer_index[key]
+    feats = linkfeatures.features(graph, [row], side_info(data, graph, year))[0]
+    weights = np.asarray([*target_settings().forecast_weights.values()])
+    prob = 1.0 / (1.0 + np.exp(-linkfeatures.score(feats, weights)))
+    evidence = (feats[:, linkfeatures.FEATURES.index("peers")] > 0) | (feats[:, linkfeatures.FEATURES.index("co_supply")] > 0)
+    prob[~evidence | (graph.binary[row].toarray().ravel() > 0)] = 0.0
+    order = [i for i in np.argsort(-prob, kind="stable")[:limit] if prob[i] > 0]
+    top = prob[order[0]] if order else 1.0
+    return [int(graph.suppliers[i]) for i in order], [float(prob[i] / top) for i in order]

@@ -5,16 +5,21 @@ Reading, so every signed-in role may download; the files say 演示数据 themse
 
 from __future__ import annotations
 
-import re
-from datetime import date
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from chainatlas import config
+from chainatlas.services import reports as brief_service
+
 from chainatlas.services import reports
+
+from chainatlas.services import reports as wallchart_service
 from chainatlas.services.accounts import UserInfo
+from chainatlas.engines.wall_layout import PAPER
+from chainatlas.web.validation import PDF, XLSX_FILE, YEAR
 from chainatlas.web.security import current_user, get_session
 from chainatlas.web.views import zone_and_chain
 
@@ -29,30 +34,34 @@ def _file(body: bytes, media: str, filename: str) -> Response:
                     headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
 
 
-@router.get("/wallchart", summary="产业链挂图 PDF (wall chart)")
+@router.get("/wallchart", summary="产业链挂图 PDF (wall chart)", responses=PDF)
 def wallchart(size: str = "A0", user: UserInfo = Depends(current_user), session: Session = Depends(get_session)):
     zone, chain = zone_and_chain(session)
-    if size not in ("A0", "A1", "A2", "A3", "A4"):
-        raise HTTPException(422, f"纸张尺寸“{size}”无效，可选 A0–A4。")
-    return _file(reports.wallchart_pdf(session, zone.id, chain.id, size), "application/pdf",
+    if size not in PAPER:  # the sizes the layout has (A4 is too small for a chain's wall chart)
+        raise HTTPException(422, f"纸张尺寸“{size}”无效，可选 {'、'.join(PAPER)}。")
+    return _file(wallchart_service.wallchart_pdf(session, zone.id, chain.id, size), "application/pdf",
                  f"{zone.name}{chain.name_zh}产业链挂图_{size}.pdf")
 
 
-@router.get("/excel/{kind}", summary="Excel 导出 (firms / gaps / targets / ledger / kpi)")
-def excel(kind: str, year: int | None = None, user: UserInfo = Depends(current_user),
+@router.get("/excel/{kind}", summary="Excel 导出 (firms / gaps / targets / ledger / kpi)", responses=XLSX_FILE)
+def excel(kind: str, year: int | None = YEAR, user: UserInfo = Depends(current_user),
           session: Session = Depends(get_session)):
     zone, chain = zone_and_chain(session)
     if kind not in reports.EXPORT_KINDS:
         raise HTTPException(404, f"没有“{kind}”这种导出，可选：{'、'.join(reports.EXPORT_KINDS)}。")
     body = reports.export_bytes(session, kind, zone.id, chain_id=chain.id, year=year, username=user.username)
-    return _file(body, XLSX, f"{zone.name}_{reports.EXPORT_TITLES[kind]}_{date.today().isoformat()}.xlsx")
+    return _file(body, XLSX, f"{zone.name}_{reports.EXPORT_TITLES[kind]}_{config.today().isoformat()}.xlsx")
 
 
-@router.get("/brief", summary="月度招商简报 PDF (monthly brief)")
+@router.get("/brief", summary="月度招商简报 PDF (monthly brief)", responses=PDF)
 def brief(month: str = "", user: UserInfo = Depends(current_user), session: Session = Depends(get_session)):
     zone, chain = zone_and_chain(session)
-    month = month or date.today().strftime("%Y-%m")
-    if not re.fullmatch(r"\d{4}-\d{1,2}", month):
-        raise HTTPException(422, f"月份“{month}”无效，请按 年-月 填写，例如 2024-06。")
-    return _file(reports.brief_pdf(session, zone.id, month, chain.id), "application/pdf",
+    month = month or config.today().strftime("%Y-%m")
+    try:
+        parsed = brief_service.Month.parse(month)
+    except ValueError:
+        raise HTTPException(422, f"月份“{month[:20]}”无效，请按 年-月 填写，例如 2024-06。") from None
+    if not 2000 <= parsed.year <= 2100:
+        raise HTTPException(422, f"月份“{month[:20]}”的年份应在 2000–2100 之间。")
+    return _file(brief_service.brief_pdf(session, zone.id, month, chain.id), "application/pdf",
                  f"{zone.name}招商月报_{month}.pdf")

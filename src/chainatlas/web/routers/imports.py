@@ -9,7 +9,8 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chainatlas.services import ingest
+from chainatlas.services import ingest as held_service
+from chainatlas.services import ingest as review
 from chainatlas.services.accounts import UserInfo
 from chainatlas.store.models import HeldRow, ImportBatch
 from chainatlas.web import imports_web
@@ -32,8 +33,8 @@ def overview(session: Session, jobs: imports_web.Jobs) -> dict:
                      "file_name": b.file_name, "rows_total": b.rows_total, "rows_inserted": b.rows_inserted,
                      "rows_merged": b.rows_merged, "rows_held": b.rows_held, "by_user": b.by_user, "at": b.at}
                     for b in batches],
-        "review_pending": ingest.count_pending(session),
-        "review": [jsonable(item) for item in ingest.list_candidates(session, "pending", limit=50)],
+        "review_pending": review.count_pending(session),
+        "review": [jsonable(item) for item in review.list_candidates(session, "pending", limit=50)],
         "jobs": [j.as_dict() for j in jobs.recent()],
     }
 
@@ -95,7 +96,37 @@ def batch_page(batch_id: int, request: Request, user: UserInfo = Depends(current
         raise HTTPException(404, f"找不到导入批次 #{batch_id}。")
     held = session.scalars(select(HeldRow).where(HeldRow.batch_id == batch_id).order_by(HeldRow.row_number)
                            .limit(500)).all()
-    return render(request, "imports/import_batch.html", user, "imports", batch=batch, held=held, title=f"导入批次 #{batch_id}")
+    rows = [{"id": h.id, "row_number": h.row_number, "problems": h.problems,
+             "bad": {p["column"] for p in h.problems}, "cells": list(h.values.items())} for h in held]
+    return render(request, "imports/import_batch.html", user, "imports", batch=batch, held=rows,
+                  fixable=batch.kind in ("enterprises", "relations"), title=f"导入批次 #{batch_id}")
+
+
+@router.post("/imports/held/{held_id}")
+async def fix_held_row(held_id: int, request: Request, user: UserInfo = Depends(writer),
+                       session: Session = Depends(get_session)):
+    """A held row corrected on the batch page is imported as its file was; still wrong, nothing is written."""
+    held_row = session.get(HeldRow, held_id)
+    if held_row is None:
+        raise HTTPException(404, f"找不到暂存行 #{held_id}（可能已修正导入）。")
+    batch_id, row_number = held_row.batch_id, held_row.row_number
+    form = await request.form()
+    headers = list(held_row.values)
+    values = {h: str(form.get(f"cell_{i}", "")) for i, h in enumerate(headers)}
+    try:
+        result = held_service.fix_held_row(session, held_id, values, by_user=user.username)
+    except held_service.HeldRowError as exc:
+        session.rollback()
+        flash(request, "error", str(exc))
+        return RedirectResponse(f"/imports/batches/{batch_id}", status_code=303)
+    if not result.landed:
+        session.rollback()
+        flash(request, "error", f"第{row_number}行仍有问题，未导入：" + "；".join(
+            f"{p.column}“{p.value}”{p.problem}（{p.action}）" for p in result.problems))
+        return RedirectResponse(f"/imports/batches/{batch_id}", status_code=303)
+    commit(request, session)
+    flash(request, "success", f"第{row_number}行已修正并导入（批次 #{result.batch_id}）。")
+    return RedirectResponse(f"/imports/batches/{batch_id}", status_code=303)
 
 
 @router.post("/imports/review/{candidate_id}/{decision}")
@@ -104,8 +135,8 @@ def decide(candidate_id: int, decision: str, request: Request, user: UserInfo = 
     if decision not in ("accept", "reject"):
         raise HTTPException(404, "未知的审核操作。")
     try:
-        getattr(ingest, decision)(session, candidate_id, user.username)
-    except ingest.ReviewError as exc:
+        getattr(review, decision)(session, candidate_id, user.username)
+    except review.ReviewError as exc:
         session.rollback()
         flash(request, "error", str(exc))
     else:
@@ -149,8 +180,8 @@ def decide_json(candidate_id: int, decision: str, request: Request, user: UserIn
     if decision not in ("accept", "reject"):
         raise HTTPException(404, "未知的审核操作。")
     try:
-        c = getattr(ingest, decision)(session, candidate_id, user.username)
-    except ingest.ReviewError as exc:
+        c = getattr(review, decision)(session, candidate_id, user.username)
+    except review.ReviewError as exc:
         session.rollback()
         raise HTTPException(422, str(exc)) from None
     commit(request, session)

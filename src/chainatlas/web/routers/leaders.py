@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -12,7 +12,8 @@ from chainatlas.domain.chain import Chain
 from chainatlas.domain.money import format_yuan
 from chainatlas.services import enterprises
 from chainatlas.services.accounts import UserInfo
-from chainatlas.services import analysis
+from chainatlas.services import analysis as diagnosis
+from chainatlas.services import catalog as places
 from chainatlas.store.models import Zone
 from chainatlas.web.responses import cached_json, render
 from chainatlas.web.security import current_user, get_session
@@ -26,7 +27,10 @@ def leaders(session: Session, zone: Zone, chain: Chain, leader: str | None) -> d
     firms = enterprises.leader_firms(session, zone.id)
     choices = [{"id": e.id, "name": e.short_name or e.name, "is_demo": e.is_demo} for e in firms]
     chosen = leader or (str(firms[0].id) if firms else None)
-    view = _leader_view(session, chain, analysis.leader_view(session, zone.id, chosen, chain.id)) if chosen else None
+    try:
+        view = _leader_view(session, chain, diagnosis.leader_view(session, zone.id, chosen, chain.id)) if chosen else None
+    except LookupError as exc:  # no such leader in the zone: the message lists the zone's leaders
+        raise HTTPException(404, str(exc)) from None
     return {"zone": {"id": zone.id, "name": zone.name}, "chain": {"id": chain.id, "name_zh": chain.name_zh},
             "leaders": choices, "chosen": chosen, "view": view,
             "is_demo": any(c["is_demo"] for c in choices) or bool(view and view["is_demo"])}
@@ -54,6 +58,7 @@ def _leader_view(session: Session, chain: Chain, view: Any) -> dict:
         "supplier_count": view.supplier_count, "value_known_count": view.value_known_count,
         "reasons": list(view.reasons), "by_node": by_node, "suppliers": suppliers,
         "outside_nodes": [dict(jsonable(o), value_zh=format_yuan(o.value_yuan)) for o in view.outside_nodes],
+        "supplier_map": jsonable(places.firm_points(session, ids, view.zone_id)),
         "is_demo": bool(view.is_demo),
     }
 

@@ -21,6 +21,21 @@ from chainatlas.web.security import current_user, get_session
 from chainatlas.web.views import zone_and_chain
 
 router = APIRouter(include_in_schema=False)
+NAME_CHARS = 14  # a project name in the 最新签约 table: longer ones end in … and show whole as a tooltip
+ALERTS = 3  # warnings on the screen; the KPI page lists them all
+
+
+def _split_unit(text: str) -> tuple[str, str]:
+    """151.30亿元 → (151.30, 亿元); 14个 → (14, 个)."""
+    for unit in ("亿元", "万元", "元", "个"):
+        if text.endswith(unit):
+            return text.removesuffix(unit), unit
+    return text, ""
+
+
+def _short(text: str, chars: int) -> str:
+    return text if len(text) <= chars else text[: chars - 1] + "…"
+
 api = APIRouter(prefix="/api", tags=["api"])
 
 
@@ -36,15 +51,18 @@ def screen(session: Session, zone: Zone, chain: Chain) -> dict:
     board = pipeline(session, zone, chain)
     out["funnel"] = [{"stage": c["stage"], "count": len(c["projects"])} for c in board["columns"]]
     out["pipeline_total"], out["pipeline_investment_zh"] = board["total"], board["total_investment_zh"]
-    out["recent"] = sorted((p for p in board["projects"] if p["signed_on"]), key=lambda p: p["signed_on"],
-                           reverse=True)[:6]
+    recent = sorted((p for p in board["projects"] if p["signed_on"]), key=lambda p: p["signed_on"], reverse=True)[:5]
+    out["recent"] = [dict(p, short_name=_short(p["name"].removesuffix("（演示）"), NAME_CHARS)) for p in recent]
     k = kpi(session, zone, chain, None)
-    out["kpi"] = {"year": k["year"], "rows": [r for r in k["rows"] if r["target"] is not None] or k["rows"][:3],
-                  "alerts": k["alerts"][:5]}
+    rows = [r for r in k["rows"] if r["target"] is not None] or k["rows"][:3]
+    # A number and its unit apart, so a tile never wraps 12.00亿 / 元.
+    rows = [dict(r, actual_num=_split_unit(r["actual_zh"])[0], actual_unit=_split_unit(r["actual_zh"])[1]) for r in rows]
+    # Target warnings first (the same sentences as the KPI page), then the longest-overdue projects.
+    alerts = sorted(k["alerts"], key=lambda a: a["kind"] != "target_at_risk")
+    out["kpi"] = {"year": k["year"], "rows": rows, "alerts": alerts[:ALERTS], "alert_count": len(alerts)}
     demo |= board["is_demo"] or k["is_demo"]
     out["is_demo"] = demo
     return out
-
 
 
 @router.get("/screen")

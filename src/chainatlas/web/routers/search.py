@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -18,7 +18,7 @@ api = APIRouter(prefix="/api", tags=["api"])
 @router.get("/search")
 def search_page(request: Request, q: str = "", user: UserInfo = Depends(current_user),
                 session: Session = Depends(get_session)):
-    data = enterprises.search(session, q)
+    data = _search(session, q)
     if request.headers.get("hx-request"):
         return render(request, "search/_search_results.html", user, data=data)
     return render(request, "search/search.html", user, data=data, q=q, is_demo=data["is_demo"], title="企业搜索")
@@ -26,4 +26,11 @@ def search_page(request: Request, q: str = "", user: UserInfo = Depends(current_
 
 @api.get("/search", summary="企业搜索 (name, former/English name, USCC)")
 async def search_json(request: Request, q: str = "", user: UserInfo = Depends(current_user)) -> Response:
-    return await cached_json(request, lambda s: enterprises.search(s, q))
+    return await cached_json(request, lambda s: _search(s, q))
+
+
+def _search(session: Session, q: str) -> dict:
+    try:
+        return enterprises.search(session, q)
+    except enterprises.SearchError as exc:  # too long a query: refused before it reaches the database
+        raise HTTPException(422, str(exc)) from None

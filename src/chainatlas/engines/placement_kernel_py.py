@@ -1,0 +1,112 @@
+"""The placement kernel in pure Python: the interface of the compiled `placement_kernel.Kernel`, computed by the
+engine itself (`Classifier._scan`, `Classifier.place_with_priors`), for machines where the extension could not be
+built (no C compiler). Same placements, same evidence JSON, byte for byte; only slower (bench/RESULTS.md).
+
+engines/kernel.py chooses between the two.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import unicodedata
+from collections.abc import Callable, Sequence
+
+from chainatlas.engines.classify import Classifier, Hit
+
+ScanHits = tuple[tuple[int, int, int], ...]  # (word, node, strong 1/0), strong first, as `Classifier._scan`
+
+
+class Kernel:
+    """One `Classifier`'s scan and placement rules behind the compiled kernel's methods (one per process)."""
+
+    def __init__(self, classifier: Classifier, csv: bool = False) -> None:
+        """csv: `place_signatures` gives each evidence list as the CSV field that minimal quoting writes for its
+        JSON (see the compiled kernel)."""
+        self.classifier = classifier
+        self.csv = csv
+        self._ids: dict[ScanHits, int] = {(): 0}  # interned hit lists, id 0 the empty one
+        self._lists: list[ScanHits] = [()]
+        self._strong: list[int] = [0]
+        self._fragments: dict[tuple, str] = {}  # evidence entry → its JSON (or CSV-escaped JSON)
+
+    def normalised(self, text: str) -> str:
+        """The text as the scan reads it (NFKC, lower case)."""
+        return unicodedata.normalize("NFKC", text).lower()
+
+    def scan(self, text: str) -> ScanHits:
+        """Exactly `Classifier._scan(text)`."""
+        return self.classifier._scan(text)
+
+    def scan_ids(self, texts: list[str]) -> list[int]:
+        """The interned hit list id of each text's `scan` (equal lists, equal ids; 0 for no hit)."""
+        ids = []
+        for text in texts:
+            hits = self.classifier._scan(text)
+            hid = self._ids.get(hits)
+            if hid is None:
+                hid = self._ids[hits] = len(self._lists)
+                self._lists.append(hits)
+                self._strong.append(1 if hits and hits[0][2] else 0)
+            ids.append(hid)
+        return ids
+
+    def strong_flags(self) -> list[int]:
+        """By hit list id: whether the list has a strong hit (strong hits come first)."""
+        return list(self._strong)
+
+    def place(self, name: ScanHits, lines: tuple[ScanHits, ...], scope: ScanHits, industry: ScanHits,
+              shares: tuple[float, ...], prior_of: dict[int, float]) -> list[tuple[float, int, int, list[Hit]]]:
+        """Exactly `Classifier.place` for a firm given by its scanned hits and its GB/T priors by segment."""
+        clf = self.classifier
+        fields = (clf.field_parts(0, (name,), shares), clf.field_parts(1, lines, shares),
+                  clf.field_parts(2, (scope,), shares), clf.field_parts(3, (industry,), shares))
+        return clf.place_with_priors(fields, shares, prior_of)
+
+    def place_signatures(self, name_hids: list[int], products_keys: list[int], scope_hids: list[int],
+                         industry_hids: list[int], codes: list[str], products: list) -> dict[str, list]:
+        """Placements of each signature, as columns: sig, rank, node_id, node_name, score, confidence, evidence
+        (JSON as `classify` gives it), score_text. products: by product key, (hit list id of each line, effective
+        shares, lines as (product, share), ...)."""
+        clf, lists = self.classifier, self._lists
+        cols: dict[str, list] = {c: [] for c in ("sig", "rank", "node_id", "node_name", "score", "confidence",
+                                                  "evidence", "score_text")}
+        for sig, (name, key, scope, industry, code) in enumerate(
+                zip(name_hids, products_keys, scope_hids, industry_hids, codes)):
+            found, shares, lines = products[key][0], products[key][1], products[key][2]
+            prior_of = clf.priors(code)
+            placed = self.place(lists[name], tuple(lists[h] for h in found), lists[scope], lists[industry],
+                                shares, prior_of)
+            for rank, (s, seg, target, evidence) in enumerate(placed):
+                score = round(s, 3)
+                cols["sig"].append(sig)
+                cols["rank"].append(rank)
+                cols["node_id"].append(clf.node_ids[target])
+                cols["node_name"].append(clf.names[target])
+                cols["score"].append(score)
+                cols["confidence"].append(round(1.0 - math.exp(-s), 3))
+                cols["evidence"].append(self._evidence_json(evidence, lines, (code, seg) if seg in prior_of else None))
+                cols["score_text"].append(f"{score:.3f}")
+        return cols
+
+    def _evidence_json(self, evidence: Sequence[Hit], lines: Sequence[tuple[str, float | None]],
+                       prior: tuple[str, int] | None) -> str:
+        """The evidence as `classify` gives it: its entries' JSON, equal entries once, the GB/T prior last."""
+        entries: list[str] = []
+        for fld, item, wi, n, strong in evidence:
+            line = lines[item] if fld == 1 else None
+            text = self._fragment((fld, wi, n, strong, line),
+                                  lambda: self.classifier.evidence_entry(fld, wi, n, strong, line))
+            if text not in entries:
+                entries.append(text)
+        if prior is not None:
+            entries.append(self._fragment(prior, lambda: self.classifier.prior_entry(*prior)))
+        return '"[' + ",".join(entries) + ']"' if self.csv else "[" + ",".join(entries) + "]"
+
+    def _fragment(self, key: tuple, entry: Callable[[], dict]) -> str:
+        """One evidence entry's JSON (CSV-escaped for csv), made once per distinct entry."""
+        text = self._fragments.get(key)
+        if text is None:
+            text = json.dumps(entry(), ensure_ascii=False, separators=(",", ":"))
+            text = self._fragments[key] = text.replace('"', '""') if self.csv else text
+        return text

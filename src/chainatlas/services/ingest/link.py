@@ -1,0 +1,325 @@
+"""Link step: the new firms matched probabilistically (splink) against each other and the known firms that share a
+blocking key; confident pairs merged (reversibly), doubtful ones queued for review."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from chainatlas.engines.linkage import MERGE_THRESHOLD, REVIEW_THRESHOLD, CharModel, Match, find_matches
+from chainatlas.ingest.name_place_columns import (
+    address_rests,
+    full_name_norms,
+    legal_stems,
+    name_keys,
+    short_forms,
+)
+from chainatlas.ingest.names import legal_stem, looks_like_full_name, name_key, short_form
+from chainatlas.services.ingest import bulk
+from chainatlas.services.ingest.resolve import listing_key
+from chainatlas.services.ingest.rows import FirmRecord
+from chainatlas.store.models import Enterprise, EnterpriseAlias, MergeCandidate
+
+
+def linkage_table(session: Session, new: list[FirmRecord], ids: list[int]) -> tuple[pa.Table, CharModel]:
+    """Features of the new records and of the known firms that could block with them, and the character model of
+    the stored full names (how distinctive a short name is)."""
+    cores = {rec.core for rec in new}
+    heads = {(rec.core[:2], rec.values.get("city_code")) for rec in new}
+    tails = {(rec.core[-3:], rec.values.get("district_code")) for rec in new if len(rec.core) >= 4}
+    # what follows the divisions in each address (road, number, building), column-wise, each address once
+    new_addresses = list(dict.fromkeys(rec.values.get("address") or "" for rec in new))
+    rest_of = dict(zip(new_addresses, address_rests(new_addresses)))
+    rests = {(rest_of[rec.values["address"]], rec.values.get("district_code"))
+             for rec in new if rec.values.get("address")}
+    new_ids = set(ids)
+    cols: dict[str, list] = {c: [] for c in ("id", "is_new", "name_core", "is_branch", "district_code", "city_code",
+                                              "address", "uscc", "founded", "listing", "short_name", "name_full",
+                                              "name_en")}
+    short_names = [_short_and_full(rec) for rec in new]
+
+    def add(eid: int, is_new: bool, core: str, branch: bool, district: str | None, city: str | None,
+            address: str | None, uscc: str | None, founded: Any, listing: str | None) -> None:
+        cols["id"].append(eid)
+        cols["is_new"].append(is_new)
+        cols["name_core"].append(core or None)
+        cols["is_branch"].append(branch)
+        cols["district_code"].append(district or None)
+        cols["city_code"].append(city or None)
+        cols["address"].append(address or None)
+        cols["uscc"].append(uscc or None)
+        cols["founded"].append(str(founded) if founded else None)
+        cols["listing"].append(listing_key(listing))
+
+    for rec, eid, (short, full) in zip(new, ids, short_names):
+        v = rec.values
+        add(eid, True, rec.core, rec.is_branch, v.get("district_code"), v.get("city_code"),
+            rest_of[v.get("address") or ""], v.get("uscc"), v.get("founded_on"), v.get("listing_code"))
+        cols["short_name"].append(short)
+        cols["name_full"].append(full)
+        cols["name_en"].append(_english_core(v.get("name_en")))
+    new_part = pa.table({
+        "id": pa.array(cols["id"], pa.int64()), "is_new": pa.array(cols["is_new"], pa.bool_()),
+        **{c: pa.array(cols[c], pa.bool_() if c == "is_branch" else pa.string())
+           for c in cols if c not in ("id", "is_new")},
+    })
+    shorts = ShortKeys.of(short_names, [rec.core for rec in new], [rec.values.get("city_code") for rec in new])
+    known, model = known_blocking(session, new_ids, cores, heads, tails, rests, rest_of, shorts)
+    return pa.concat_tables([new_part, known.cast(new_part.schema)]), model
+
+
+def _english_core(name: str | None) -> str | None:
+    return (name_key(name).core or None) if name else None
+
+
+def _short_and_full(rec: FirmRecord) -> tuple[str | None, str | None]:
+    """(short form, legal stem) of a new record: a record named by its short name has no stem; one named in full
+    keeps the short form of a short-name alias (简称 column) beside its stem."""
+    if rec.values.get("name_en") == rec.name:  # an English name is neither
+        return None, None
+    if not looks_like_full_name(rec.name):
+        return short_form(rec.name) or None, None
+    alias = next((a for a, kind in rec.aliases if kind == "short"), None)
+    return (short_form(alias) or None) if alias else None, legal_stem(rec.norm)
+
+
+@dataclass
+class ShortKeys:
+    """The short-name blocking keys of the new records, to find the known firms they could pair with."""
+
+    short_heads: set[str]  # a short-named record's first two characters (against known full names' core heads)
+    short_cores: set[str]  # … its core's (place set aside)
+    short_city_heads: set[tuple[str, str]]  # … with its city (against known full names' own heads)
+    full_heads: set[tuple[str, str]]  # a full-named record's stem head and city (against known short names)
+    core_heads: set[str]  # a full-named record's core head (against known short names, with or without place)
+    short_names: set[str]
+    new_stems: list[str]  # the new full names' stems, which the character model counts with the stored ones
+
+    @classmethod
+    def of(cls, pairs: list[tuple[str | None, str | None]], cores: list[str], cities: list[Any]) -> "ShortKeys":
+        keys = cls(set(), set(), set(), set(), set(), set(), [full for _, full in pairs if full])
+        for (short, full), core, city in zip(pairs, cores, cities):
+            if short:
+                keys.short_names.add(short)
+            if full is None and short and len(short) >= 2:
+                keys.short_heads.add(short[:2])
+                keys.short_cores.add(core[:2])
+                if city:
+                    keys.short_city_heads.add((short[:2], city))
+            elif full:
+                keys.core_heads.add(core[:2])
+                if city:
+                    keys.full_heads.add((full[:2], city))
+        return keys
+
+
+def known_blocking(session: Session, new_ids: set[int], cores: set[str], heads: set[tuple], tails: set[tuple],
+                    rests: set[tuple], rest_of: dict[str, str], shorts: ShortKeys) -> tuple[pa.Table, CharModel | None]:
+    """The known firms (not merged away, not among the new) that share a blocking key with a new record: its name
+    core, the core's head with the city, its tail with the district, the address rest with the district, or a
+    short-name key (ShortKeys) — column by column over the whole table (a million firms), with the keys compared
+    as tuples are. With them, the character model of the stored full names where a short name is in play."""
+    # The driver's own rows, a chunk at a time into polars: a million firms through the ORM's result processing
+    # cost seconds more, and all of them as Python tuples at once a gigabyte more.
+    names = ("id", "norm", "district", "city", "address", "uscc", "founded", "listing", "name_en")
+    schema = {"id": pl.Int64, **{n: pl.String for n in names[1:6]}, "listing": pl.String, "name_en": pl.String}
+    frames = [pl.DataFrame(schema={n: schema.get(n, pl.String) for n in names})]
+    cursor = session.connection().connection.driver_connection.cursor()
+    try:
+        cursor.execute("SELECT id, name_norm, district_code, city_code, address, uscc, founded_on, listing_code, "
+                       "name_en FROM enterprises WHERE merged_into_id IS NULL")
+        while rows := cursor.fetchmany(100_000):
+            frame = pl.DataFrame(dict(zip(names, map(list, zip(*rows)))), schema_overrides=schema, strict=False)
+            frames.append(frame.with_columns(pl.col("founded").cast(pl.String)).select(names))  # ISO dates
+    finally:
+        cursor.close()
+    known = pl.concat(frames).filter(~pl.col("id").is_in(list(new_ids)))
+    norms = known["norm"].unique(maintain_order=True).to_list()  # each stored name's key once, column-wise
+    keys = name_keys(norms)
+    addresses = [a for a in known["address"].unique(maintain_order=True).to_list() if a and a not in rest_of]
+    rest_of.update(zip(addresses, address_rests(addresses)))
+    address_keys = [a for a in rest_of if a]
+    known = known.with_columns(
+        core=pl.col("norm").replace_strict(norms, keys.core, return_dtype=pl.String),
+        is_branch=pl.col("norm").replace_strict(norms, keys.is_branch, return_dtype=pl.Boolean),
+        rest=pl.col("address").replace_strict(address_keys, [rest_of[a] for a in address_keys], default="",
+                                              return_dtype=pl.String),
+    )
+    known = known.with_columns(head=pl.col("core").str.slice(0, 2), tail=pl.col("core").str.slice(-3),
+                               district_rest=pl.when(pl.col("district") != "").then("rest").otherwise(pl.lit("")))
+    hit = pl.col("core").is_in(list(cores))
+    for (left, right), pairs in ((("head", "city"), heads), (("tail", "district"), tails),
+                                 (("district_rest", "district"), rests)):
+        # a join matches equal keys exactly as the tuples would (a None never meets a stored text: none is NULL)
+        found = pl.DataFrame([(a, b) for a, b in pairs if a is not None and b is not None],
+                             schema={left: pl.String, right: pl.String}, orient="row").unique().with_columns(
+            **{f"_{left}": pl.lit(True)})
+        known = known.join(found, on=[left, right], how="left", maintain_order="left")
+        hit = hit | pl.col(f"_{left}").fill_null(False)
+    # short names: a stored firm named by its short name against the new full names, and the other way round
+    full = full_name_norms(pl.col("norm"))
+    known = known.with_columns(full=full, short=pl.when(~full & pl.col("norm").str.contains("[一-鿿]"))
+                               .then(short_forms(pl.col("norm"))))
+    short_head, full_head = pl.col("short").str.slice(0, 2), pl.col("norm").str.slice(0, 2)
+    hit = (hit | pl.col("short").is_in(list(shorts.short_names))
+           | short_head.is_in(list(shorts.core_heads)) | (pl.col("short").is_not_null()
+                                                          & pl.col("head").is_in(list(shorts.core_heads)))
+           | (pl.col("full") & pl.col("head").is_in(list(shorts.short_heads | shorts.short_cores))))
+    for (left, right, on), pairs in ((("_sh", "city", short_head), shorts.full_heads),
+                                     (("_fh", "city", pl.when("full").then(full_head)), shorts.short_city_heads)):
+        found = pl.DataFrame(list(pairs), schema={left: pl.String, right: pl.String}, orient="row").with_columns(
+            **{f"_{left}": pl.lit(True)})
+        known = known.with_columns(on.alias(left)).join(found, on=[left, right], how="left", maintain_order="left")
+        hit = hit | pl.col(f"_{left}").fill_null(False)
+    known = known.filter(hit)
+    listing_of = {code: listing_key(code) for code in known["listing"].unique().to_list() if code}
+    blank = {c: pl.when(pl.col(c) != "").then(c) for c in ("core", "district", "city", "rest", "uscc", "founded")}
+    stems = known.filter("full")["norm"].unique().to_list()
+    table = known.select(
+        id="id", is_new=pl.lit(False), name_core=blank["core"], is_branch="is_branch",
+        district_code=blank["district"], city_code=blank["city"], address=blank["rest"], uscc=blank["uscc"],
+        founded=blank["founded"], listing=pl.col("listing").replace_strict(
+            list(listing_of), list(listing_of.values()), default=None, return_dtype=pl.String),
+        short_name="short", name_full=pl.col("norm").replace_strict(stems, legal_stems(stems), default=None,
+                                                                    return_dtype=pl.String),
+        name_en="name_en",
+    )
+    english = [x for x in table["name_en"].unique().to_list() if x]
+    table = table.with_columns(name_en=pl.col("name_en").replace_strict(
+        english, [_english_core(x) for x in english], default=None, return_dtype=pl.String)).to_arrow()
+    model = None
+    if shorts.short_heads or table.column("short_name").null_count < table.num_rows:
+        stored_full = pl.DataFrame({"n": norms}, schema={"n": pl.String}).filter(full_name_norms(pl.col("n")))
+        model = CharModel(legal_stems(stored_full["n"].to_list()) + shorts.new_stems)
+    return table, model
+
+
+def link_new(session: Session, new: list[FirmRecord], ids: list[int], batch_id: int,
+             by_user: str) -> tuple[set[int], int, set[int]]:
+    """Merge confident matches (reversibly), queue doubtful ones; returns the ids merged away, the queue size and
+    the firms they were merged into."""
+    from chainatlas.services.ingest.review import MergePair, merge_many
+
+    table, model = linkage_table(session, new, ids)
+    former, owner = former_names(session, set(ids))
+    if former.num_rows:
+        table = pa.concat_tables([table, former.cast(table.schema)])
+    matches = owned(find_matches(table, REVIEW_THRESHOLD, model), owner)
+    if not matches:
+        return set(), 0, set()
+    new_ids = set(ids)
+    parent: dict[int, int] = {}
+
+    def root(x: int) -> int:
+        while parent.get(x, x) != x:
+            x = parent[x]
+        return x
+
+    # confident pairs form clusters; the survivor is a known firm if there is one, else the earliest row
+    short_named = {eid for eid, short, full in zip(table.column("id").to_pylist(), table.column("short_name").to_pylist(),
+                                                   table.column("name_full").to_pylist()) if short and full is None}
+    unsure = fits_several(matches, short_named)
+    confident = [m for m in matches if m.probability >= MERGE_THRESHOLD and (m.left_id, m.right_id) not in unsure]
+    for m in confident:
+        a, b = root(m.left_id), root(m.right_id)
+        if a == b:
+            continue
+        a_known, b_known = a not in new_ids, b not in new_ids
+        if a_known and b_known:
+            continue  # two known firms are never merged by an import; that is an analyst's decision
+        keep, drop = (a, b) if (a_known or (not b_known and a < b)) else (b, a)
+        parent[drop] = keep
+    best: dict[int, Any] = {}
+    for m in confident:  # best first, so the first pair naming a record is its strongest evidence
+        best.setdefault(m.left_id, m)
+        best.setdefault(m.right_id, m)
+    pairs = [MergePair(root(eid), eid, best[eid].probability, best[eid].evidence)
+             for eid in sorted(best) if root(eid) != eid and eid in new_ids]
+    merge_many(session, pairs, by_user=by_user, batch_id=batch_id, decided_by="auto")
+    linked = {p.merged_id for p in pairs}
+    queued = []
+    seen = set()
+    for m in matches:
+        if m.probability >= MERGE_THRESHOLD and (m.left_id, m.right_id) not in unsure:
+            continue
+        a, b = root(m.left_id), root(m.right_id)
+        pair = (min(a, b), max(a, b))
+        if a == b or pair in seen:
+            continue
+        seen.add(pair)
+        evidence = {**m.evidence, "several": unsure[(m.left_id, m.right_id)]} if (m.left_id, m.right_id) in unsure \
+            else m.evidence
+        queued.append({"left_id": pair[0], "right_id": pair[1], "probability": round(m.probability, 4),
+                       "evidence": evidence, "status": "pending", "batch_id": batch_id, "decided_by": "",
+                       "decided_at": None, "snapshot": {}})
+    bulk.insert_rows(session, MergeCandidate.__table__, queued)
+    return linked, len(queued), {p.survivor_id for p in pairs}
+
+
+def fits_several(matches: list[Match], short_named: set[int]) -> dict[tuple[int, int], str]:
+    """The confident pairs whose one side fits several firms that are not confidently one another: a record with
+    two confident partners, or a short name (short_named) with a confident partner and any other candidate (东风汽车
+    read in both the group's and the listed company's full name). Each such pair goes to review, with a note naming
+    how many firms the record fits, instead of being merged into one of them blindly."""
+    partners: dict[int, set[int]] = {}
+    together = set()
+    for m in matches:
+        sure = m.probability >= MERGE_THRESHOLD
+        if sure:
+            together.add((m.left_id, m.right_id))
+        for a, b in ((m.left_id, m.right_id), (m.right_id, m.left_id)):
+            if sure or a in short_named:
+                partners.setdefault(a, set()).add(b)
+    several: dict[int, int] = {}
+    for eid, others in partners.items():
+        ordered = sorted(others)
+        if any((a, b) not in together for i, a in enumerate(ordered) for b in ordered[i + 1:]):
+            several[eid] = len(others)
+    return {(m.left_id, m.right_id): f"符合{max(several.get(m.left_id, 0), several.get(m.right_id, 0))}家企业，需人工确认"
+            for m in matches if m.probability >= MERGE_THRESHOLD and (m.left_id in several or m.right_id in several)}
+
+
+def former_names(session: Session, new_ids: set[int]) -> tuple[pa.Table, dict[int, tuple[int, str]]]:
+    """The stored firms' former names (曾用名) as records of their own for splink — a name a firm was registered under
+    is matched like its name — with each record's id (negative: -alias id) → (the firm, the former name)."""
+    rows = session.execute(
+        select(EnterpriseAlias.id, EnterpriseAlias.enterprise_id, EnterpriseAlias.alias, Enterprise.district_code,
+               Enterprise.city_code)
+        .join(Enterprise, Enterprise.id == EnterpriseAlias.enterprise_id)
+        .where(EnterpriseAlias.kind == "former", Enterprise.merged_into_id.is_(None))).all()
+    records, owner = [], {}
+    for alias_id, firm, alias, district, city in rows:
+        if firm in new_ids:
+            continue
+        key = name_key(alias)
+        full = looks_like_full_name(alias)
+        records.append({"id": -alias_id, "is_new": False, "name_core": key.core or None, "is_branch": key.is_branch,
+                        "district_code": district, "city_code": city, "address": None, "uscc": None,
+                        "founded": None, "listing": None, "short_name": None if full else (short_form(alias) or None),
+                        "name_full": legal_stem(key.norm) if full else None, "name_en": None})
+        owner[-alias_id] = (firm, alias)
+    return pa.Table.from_pylist(records), owner
+
+
+def owned(matches: list[Match], owner: dict[int, tuple[int, str]]) -> list[Match]:
+    """Matches with a former name's record read as its firm (the evidence says which name), each pair once (best
+    first), none of a firm with itself."""
+    if not owner:
+        return matches
+    found: dict[tuple[int, int], Match] = {}
+    for m in matches:
+        left, right = (owner[x][0] if x in owner else x for x in (m.left_id, m.right_id))
+        if left == right:
+            continue
+        pair = (min(left, right), max(left, right))
+        if pair not in found:
+            former = [owner[x][1] for x in (m.left_id, m.right_id) if x in owner]
+            evidence = {**m.evidence, "name_core": f"{m.evidence.get('name_core', '')}（曾用名 {former[0]}）"} \
+                if former else m.evidence
+            found[pair] = Match(*pair, m.probability, evidence)
+    return sorted(found.values(), key=lambda m: -m.probability)

@@ -1,0 +1,71 @@
+"""The zone and chain switcher in the top bar: which zone and chain every page shows, remembered per user."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from chainatlas import config
+from chainatlas.domain.chain import ChainFileError
+from chainatlas.services.accounts import UserInfo
+from chainatlas.services.catalog import choose_view, view_options
+from chainatlas.services.catalog import ZoneNotFound
+from chainatlas.web import choice
+from chainatlas.web.responses import back, flash, render
+from chainatlas.web.security import commit, current_user, get_session
+
+router = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api", tags=["view"])
+
+
+def _current(user: UserInfo) -> dict:
+    zone, chain = choice.current()
+    return {"zone": zone or config.default_zone(), "chain": chain or config.default_chain()}
+
+
+def _choose(request: Request, session: Session, user: UserInfo, zone: str, chain: str) -> tuple[str, str]:
+    chosen = choose_view(session, user.username, zone, chain)
+    commit(request, session)
+    request.app.state.user_cache.forget(user.id)  # the next request reads the new choice
+    return chosen
+
+
+@router.get("/view/switcher")
+def switcher(request: Request, user: UserInfo = Depends(current_user), session: Session = Depends(get_session)):
+    options = view_options(session)
+    return render(request, "view/_switcher.html", user, options=options, current=_current(user))
+
+
+@router.post("/view")
+def switch_form(request: Request, zone: str = Form(""), chain: str = Form(""), user: UserInfo = Depends(current_user),
+                session: Session = Depends(get_session)):
+    try:
+        _choose(request, session, user, zone, chain)
+    except (ZoneNotFound, ChainFileError) as exc:
+        session.rollback()
+        flash(request, "error", exc.problems[0][1] if isinstance(exc, ChainFileError) else str(exc))
+    return back(request, "/")
+
+
+class ViewIn(BaseModel):
+    zone: str = ""
+    chain: str = ""
+
+
+@api.get("/view", summary="当前开发区与产业链及可选项 (the zone and chain in force, and the choices)")
+def view_json(user: UserInfo = Depends(current_user), session: Session = Depends(get_session)) -> dict:
+    options = view_options(session)
+    return _current(user) | {"zones": [{"id": i, "name": n} for i, n in options.zones],
+                             "chains": [{"id": i, "name": n} for i, n in options.chains]}
+
+
+@api.post("/view", summary="切换开发区与产业链（按用户记住）(switch zone and chain, remembered per user)")
+def switch_json(body: ViewIn, request: Request, user: UserInfo = Depends(current_user),
+                session: Session = Depends(get_session)) -> dict:
+    try:
+        zone, chain = _choose(request, session, user, body.zone, body.chain)
+    except (ZoneNotFound, ChainFileError) as exc:
+        session.rollback()
+        raise HTTPException(404, exc.problems[0][1] if isinstance(exc, ChainFileError) else str(exc)) from None
+    return {"zone": zone or config.default_zone(), "chain": chain or config.default_chain()}
