@@ -182,37 +182,46 @@ def settings(environ: Mapping[str, str] | None = None) -> Settings:
     return Settings(**{s.field: s.parse(s.env, env.get(s.env, s.default)) for s in SETTINGS})
 
 
+_BY_FIELD = {s.field: s for s in SETTINGS}
+
+
+def setting(field: str) -> Any:
+    """One setting, parsed alone: a bad value of another variable does not stop a command that does not use it."""
+    s = _BY_FIELD[field]
+    return s.parse(s.env, os.environ.get(s.env, s.default))
+
+
 def database_url() -> str:
-    return settings().database_url
+    return setting("database_url")
 
 
 def default_chain() -> str:
-    return settings().chain
+    return setting("chain")
 
 
 def default_zone() -> str:
-    return settings().zone
+    return setting("zone")
 
 
 def spark_master() -> str | None:
     """The Spark master for `--engine spark` when the command names none; None: local mode."""
-    return settings().spark_master
+    return setting("spark_master")
 
 
 def baseline_path() -> Path | None:
     """The national baseline matrix (`chainatlas matrix --out`) the diagnosis compares the zone with; None: the
     firms in the database are the baseline."""
-    return settings().baseline
+    return setting("baseline")
 
 
 def stale_after_days() -> int:
     """Facts from a source older than this many days (its as-of date) are marked 待更新 on the pages."""
-    return settings().stale_days
+    return setting("stale_days")
 
 
 def timezone() -> ZoneInfo:
     """The bureau's clock (default Asia/Shanghai): servers often run in UTC, where "today" begins 8 hours late."""
-    return settings().timezone
+    return setting("timezone")
 
 
 def now() -> datetime:
@@ -234,22 +243,22 @@ def local_time(moment: datetime | None) -> datetime | None:
 
 def chains_dir() -> Path:
     """Where `chainatlas chain add` keeps the chain files it registered (CHAINATLAS_HOME/chains); not created here."""
-    return settings().home / "chains"
+    return setting("home") / "chains"
 
 
 def kernel() -> str:
     """Which placement kernel `classify` runs (engines/kernel.py): both give the same output, byte for byte."""
-    return settings().kernel
+    return setting("kernel")
 
 
 def sqlite_busy_seconds() -> float:
     """How long a write waits for SQLite's lock (another writer's transaction) before giving up politely."""
-    return settings().sqlite_busy_seconds
+    return setting("sqlite_busy_seconds")
 
 
 def home() -> Path:
     """The instance folder, 0700: it holds the secret key and uploaded (confidential) lists."""
-    path = settings().home
+    path = setting("home")
     if not path.is_dir():
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
@@ -257,7 +266,7 @@ def home() -> Path:
 
 def upload_ttl_hours() -> float:
     """How long an uploaded file that was previewed but never imported may stay on disk (they are confidential)."""
-    return settings().upload_ttl_hours
+    return setting("upload_ttl_hours")
 
 
 def secret_key() -> str:
@@ -265,7 +274,7 @@ def secret_key() -> str:
 
     Never a constant in code: a key in the repository would let anyone forge sessions.
     """
-    key = settings().secret_key
+    key = setting("secret_key")
     if key:
         return key
     path = home() / "secret_key"
@@ -278,10 +287,10 @@ def secret_key() -> str:
 
 def worker_memory_mb() -> int:
     """Address space a web preview or import process may use (web/worker.py); past it that job fails, the server lives."""
-    return settings().worker_memory_mb
+    return setting("worker_memory_mb")
 
 
 def trusted_proxies() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     """Reverse proxies whose X-Forwarded-For is believed (web/security.py client_address); none by default, so a
     client cannot pick the address its failed logins are counted under."""
-    return settings().trusted_proxies
+    return setting("trusted_proxies")

@@ -1,4 +1,4 @@
-"""The data version: one counter (table data_version, row 1, migration 0006) that moves with every committed write, in the writing
+"""The data version: one counter (table data_version, row 1, migration 0010) that moves with every committed write, in the writing
 transaction, so that every cache of derived output (ranked targets, diagnoses, API answers) is keyed by it and is
 never stale: no time limit, no guessing from row ids, whichever process wrote.
 
@@ -42,7 +42,7 @@ def wrote(session: Session) -> None:
 def bump(conn: Connection) -> None:
     """Move the version by one, in the transaction of `conn`."""
     if not conn.dialect.has_table(conn, DataVersion.__tablename__):
-        return  # a database still below migration 0006 (being upgraded): nothing can have cached it yet
+        return  # a database still below migration 0010 (being upgraded): nothing can have cached it yet
     moved = conn.execute(update(DataVersion).where(DataVersion.id == _ROW).values(version=DataVersion.version + 1))
     if moved.rowcount == 0:  # a database made without the migrations' first row
         conn.execute(insert(DataVersion).values(id=_ROW, version=1))

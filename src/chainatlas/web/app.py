@@ -110,7 +110,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.state.templates = make_templates()
     app.state.trusted_proxies = config.trusted_proxies()
     app.state.secret_key = config.secret_key()
-    app.state.cookie_secure = config.settings().cookie_secure
+    app.state.cookie_secure = config.setting("cookie_secure")
     app.state.api_cache = ApiCache(app.state.sessions)
     app.state.import_jobs = Jobs(on_change=app.state.api_cache.clear)
     sweep_uploads()  # confidential lists left by earlier runs (previewed, never imported) go after the TTL
@@ -127,7 +127,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
         SessionMiddleware,
         secret_key=app.state.secret_key,
         session_cookie="chainatlas_session",
-        max_age=int(config.settings().session_hours * 3600),
+        max_age=int(config.setting("session_hours") * 3600),
         same_site="lax",
         https_only=app.state.cookie_secure,
     )

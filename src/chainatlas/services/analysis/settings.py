@@ -82,7 +82,7 @@ def _merge(base: dict, over: dict, where: str, path: str) -> dict:
 def load_settings(path: str | Path | None = None) -> AnalysisSettings:
     """Defaults, then the override file (argument, else CHAINATLAS_CONFIG), validated with Chinese errors."""
     raw = yaml.safe_load(_defaults_path().read_text(encoding="utf-8"))
-    override = path or config.settings().analysis_config
+    override = path or config.setting("analysis_config")
     source = "默认设置 data/analysis.yaml"
     if override:
         file = Path(override)

@@ -1,14 +1,14 @@
 """data_version: one row whose version every committed write moves, for the caches of derived output
 
-Revision ID: 0006_data_version
-Revises: 0005_login_security
+Revision ID: 0010_data_version
+Revises: 0009_fact_dates
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_data_version"
-down_revision = "0005_login_security"
+revision = "0010_data_version"
+down_revision = "0009_fact_dates"
 branch_labels = None
 depends_on = None
 
