@@ -257,6 +257,16 @@ def correct_placement(
     return result
 
 
+def product_nodes(chain: Chain, products: Iterable[str]) -> dict[str, str]:
+    """The node each product or component name places on by itself (English component words included): where a
+    supply relation's product sits on the chain. A name placing nowhere is left out."""
+    best: dict[str, str] = {}
+    records = [Record(id=p, products=[(p, None)]) for p in set(products) if p]
+    for p in BatchClassifier(chain).classify_records(records) if records else ():
+        best.setdefault(p.id, p.node_id)  # best first within a record
+    return best
+
+
 # ---------------------------------------------------------------- placing the firms an import touched
 
 
