@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+from datetime import date
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,12 +22,23 @@ import_app = typer.Typer(help="导入数据 (import data): 企业名单、产品
 review_app = typer.Typer(help="合并审核 (merge review): 疑似同一企业的记录。", no_args_is_help=True)
 console = output.console()
 USER_ERRORS = (ReadError, MappingError, ZoneNotFound)
+AS_OF_HELP = "文件中数据的截至日期 YYYY-MM-DD，默认导入当天；超过时效的数据在页面上标“待更新” (as-of date of the facts)"
 UNIT_HELP = ("金额列的单位：万元 / 元 / 亿元（用于未注明单位的金额列），或 列名=万元；可重复 "
              "(unit of money columns that state none, e.g. 万元 for Tushare's reg_capital)")
 
 
 def _user(user: str | None) -> str:
     return user or getpass.getuser() or "cli"
+
+
+def _as_of(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        _fail(f"--as-of “{text}” 不是日期：请写成 YYYY-MM-DD，如 2024-05-31")
+        raise
 
 
 def _fail(message: str) -> None:
@@ -150,6 +162,7 @@ def import_enterprises_cmd(
     errors_out: Path = typer.Option(None, "--errors-out", help="把有问题的行导出为 Excel (error report .xlsx)"),
     no_fuzzy: bool = typer.Option(False, "--no-fuzzy", help="只按信用代码/股票代码/名称精确匹配 (exact matching only)"),
     unit: list[str] = typer.Option([], "--unit", help=UNIT_HELP),
+    as_of: str = typer.Option(None, "--as-of", help=AS_OF_HELP),
     user: str = typer.Option(None, "--user", help="操作人，默认当前系统用户 (acting user)"),
 ) -> None:
     """导入企业名单 (import an enterprise list): 自动识别编码、表头和列名，校验后入库；整批一个事务，可重复执行。"""
@@ -159,7 +172,7 @@ def import_enterprises_cmd(
     from chainatlas.services.ingest.imports import import_enterprises
 
     summary = _run(import_enterprises, file, zone_id=zone, mapping=mapping, sheet=sheet, by_user=_user(user),
-                   fuzzy=not no_fuzzy, units=unit)
+                   fuzzy=not no_fuzzy, units=unit, as_of=_as_of(as_of))
     _print_summary(summary, errors_out)
 
 
@@ -171,6 +184,7 @@ def import_relations_cmd(
     preview_only: bool = typer.Option(False, "--preview", help="只预览，不写入 (preview, no writes)"),
     errors_out: Path = typer.Option(None, "--errors-out", help="把有问题的行导出为 Excel (error report .xlsx)"),
     unit: list[str] = typer.Option([], "--unit", help=UNIT_HELP),
+    as_of: str = typer.Option(None, "--as-of", help=AS_OF_HELP),
     user: str = typer.Option(None, "--user", help="操作人 (acting user)"),
 ) -> None:
     """导入供应商→客户配套关系 (import supplier→customer relations)；不在库中的企业会新建并标注来源。"""
@@ -179,7 +193,8 @@ def import_relations_cmd(
         return
     from chainatlas.services.ingest.imports import import_relations
 
-    summary = _run(import_relations, file, mapping=mapping, sheet=sheet, by_user=_user(user), units=unit)
+    summary = _run(import_relations, file, mapping=mapping, sheet=sheet, by_user=_user(user), units=unit,
+                   as_of=_as_of(as_of))
     _print_summary(summary, errors_out)
 
 
@@ -190,6 +205,7 @@ def import_products_cmd(
     sheet: str = typer.Option(None, "--sheet", help="Excel 工作表名 (worksheet)"),
     preview_only: bool = typer.Option(False, "--preview", help="只预览，不写入 (preview, no writes)"),
     errors_out: Path = typer.Option(None, "--errors-out", help="把有问题的行导出为 Excel (error report .xlsx)"),
+    as_of: str = typer.Option(None, "--as-of", help=AS_OF_HELP),
     user: str = typer.Option(None, "--user", help="操作人 (acting user)"),
 ) -> None:
     """导入主营产品及收入占比 (import product lines with revenue shares)：按信用代码、股票代码或名称找到库中企业，补充产品线后重新归链。"""
@@ -198,7 +214,7 @@ def import_products_cmd(
         return
     from chainatlas.services.ingest.products import import_products
 
-    summary = _run(import_products, file, mapping=mapping, sheet=sheet, by_user=_user(user))
+    summary = _run(import_products, file, mapping=mapping, sheet=sheet, by_user=_user(user), as_of=_as_of(as_of))
     _print_summary(summary, errors_out)
 
 

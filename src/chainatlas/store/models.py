@@ -186,6 +186,7 @@ class EnterpriseProduct(Base):
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"), index=True)
     product: Mapped[str] = mapped_column(String(200))
     revenue_share: Mapped[float | None] = mapped_column(Float)  # 0..1 where known
+    source: Mapped[str] = mapped_column(String(200), default="")  # import:<batch> of the file that gave the line
     enterprise: Mapped[Enterprise] = relationship(back_populates="products")
 
 
@@ -429,6 +430,7 @@ class ImportBatch(Base):
     rows_held: Mapped[int] = mapped_column(Integer, default=0)
     by_user: Mapped[str] = mapped_column(String(80), default="system")
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    as_of: Mapped[date | None] = mapped_column(Date)  # the date the file's facts describe (default: the import's day)
 
 
 class HeldRow(Base):

@@ -16,6 +16,7 @@ from chainatlas.domain.money import format_yuan
 from chainatlas.services.catalog.chains import node_label, node_ref
 from chainatlas.services.enterprises.ego import ego_network
 from chainatlas.services.enterprises.lookup import EnterpriseNotFound, firm_brief
+from chainatlas.services.enterprises.provenance import provenances
 from chainatlas.services.pipeline.projects import project_dict
 from chainatlas.services.placement.placements import effective_placements
 from chainatlas.store.models import Enterprise, Project, Region, Relation, Zone
@@ -76,6 +77,7 @@ def enterprise_detail(session: Session, chain: Chain, enterprise_id: int) -> dic
         "aliases": [{"alias": a.alias, "kind": a.kind, "source": a.source} for a in e.aliases],
         "designations": [{"name": d.name, "level": d.level, "year": d.year} for d in e.designations],
         "products": [p.product for p in e.products],
+        "provenance": _provenance(session, e),
         "effective": [dict(asdict(p), node=node_ref(chain, p.node_id)) for p in effective_rows],
         "placement_rows": raw, "off_chain": off_chain,
         "relations": relations,
@@ -85,6 +87,21 @@ def enterprise_detail(session: Session, chain: Chain, enterprise_id: int) -> dic
         "node_choices": [{"id": n.id, "label": node_label(chain, n.id)} for n in chain.nodes.values()],
         "is_demo": e.is_demo or any(r["other"]["is_demo"] for r in relations),
     }
+
+
+def _provenance(session: Session, e: Enterprise) -> list[dict]:
+    """Where the page's facts come from and how old they are: the registration facts, then each product line's file."""
+    found = provenances(session, [e.source, *(p.source for p in e.products)])
+    rows = [{"fact": "企业登记信息（名称、地址、注册资本等）", **asdict(found[e.source])}]
+    by_source: dict[str, list[str]] = {}
+    for p in e.products:
+        share = f"（{p.revenue_share:.1%}）" if p.revenue_share is not None else ""
+        by_source.setdefault(p.source or e.source, []).append(p.product + share)
+    for source, lines in by_source.items():
+        prov = found.get(source) or provenances(session, [source])[source]
+        rows.append({"fact": "主营产品：" + "、".join(lines[:6]) + (f" 等 {len(lines)} 条" if len(lines) > 6 else ""),
+                     **asdict(prov)})
+    return rows
 
 
 def source_label(source: str) -> str:

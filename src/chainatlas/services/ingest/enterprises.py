@@ -11,11 +11,13 @@ Ctrl-C leaves the database as it was.
 from __future__ import annotations
 
 import time
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from chainatlas import config
 from chainatlas.ingest.mapping import ENTERPRISE_FIELDS
 from chainatlas.ingest.records import parse_table, raw_row
 from chainatlas.services.catalog.zones import zone_specs
@@ -79,7 +81,8 @@ def open_batch(load: EnterpriseLoad) -> EnterpriseLoad:
     """The import batch, whose id names the source of every row written."""
     session, summary = load.session, load.summary
     load.batch = ImportBatch(kind="enterprises", file_name=load.path.name[:300], sha256=summary.sha256,
-                             mapping=load.hmap.as_dict(), by_user=load.by_user, rows_total=len(load.table))
+                             mapping=load.hmap.as_dict(), by_user=load.by_user, rows_total=len(load.table),
+                             as_of=load.as_of or config.today())
     session.add(load.batch)
     session.flush()  # on SQLite this also takes the write lock
     summary.batch_id = load.batch.id
@@ -179,11 +182,13 @@ def import_enterprises(
     sheet: str | None = None,
     fuzzy: bool = True,
     units: list[str] = (),
+    as_of: date | None = None,
 ) -> ImportSummary:
     """Import an enterprise list into the caller's transaction; see the module docstring."""
     path = Path(path)
     load = EnterpriseLoad(session, path, ImportSummary("enterprises", path.name, ""),
                           progress or (lambda stage, done, total: None), by_user=by_user, zone_id=zone_id,
-                          mapping=mapping, sheet=sheet, fuzzy=fuzzy, units=list(units))
+                          mapping=mapping, sheet=sheet, fuzzy=fuzzy, units=list(units),
+                          as_of=as_of)
     with bulk.gc_paused():
         return run_steps(STEPS, load).summary

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chainatlas import config
 from chainatlas.ingest.mapping import PRODUCT_FIELDS
 from chainatlas.ingest.names import name_key
 from chainatlas.ingest.records import Problem, parse_table, raw_row
@@ -37,7 +39,8 @@ KEY_FIELDS = ("uscc", "listing_code", "name")
 
 
 def import_products(session: Session, path: Path | str, *, mapping: Path | dict | None = None, by_user: str = "system",
-                    progress: Progress | None = None, sheet: str | None = None) -> ImportSummary:
+                    progress: Progress | None = None, sheet: str | None = None,
+                    as_of: date | None = None) -> ImportSummary:
     """Add the file's product lines (with their revenue shares) to the firms it names; see the module docstring."""
     started = time.perf_counter()
     path = Path(path)
@@ -54,7 +57,7 @@ def import_products(session: Session, path: Path | str, *, mapping: Path | dict 
     report("校验", 0, len(table))
     parsed = parse_table(table, hmap, path.name, required=("product",))
     batch = ImportBatch(kind="products", file_name=path.name[:300], sha256=summary.sha256, mapping=hmap.as_dict(),
-                        by_user=by_user, rows_total=len(table))
+                        by_user=by_user, rows_total=len(table), as_of=as_of or config.today())
     session.add(batch)
     session.flush()
     summary.batch_id = batch.id
@@ -79,7 +82,7 @@ def import_products(session: Session, path: Path | str, *, mapping: Path | dict 
             summary.rows_merged += 1  # the same line twice in the file: the later share wins
         lines[firm][product] = parsed.get("share", i)
     report("写入", 0, len(lines))
-    summary.rows_inserted, summary.enterprises_updated = _add_lines(session, lines)
+    summary.rows_inserted, summary.enterprises_updated = _add_lines(session, lines, f"import:{batch.id}")
 
     held = []
     for i in sorted(parsed.problems):
@@ -97,23 +100,23 @@ def import_products(session: Session, path: Path | str, *, mapping: Path | dict 
     return summary
 
 
-def _add_lines(session: Session, lines: dict[int, dict[str, float | None]]) -> tuple[int, int]:
+def _add_lines(session: Session, lines: dict[int, dict[str, float | None]], source: str) -> tuple[int, int]:
     """Add new product lines, update the share of known ones; returns (lines added, firms changed)."""
     have: dict[tuple[int, str], EnterpriseProduct] = {}
     for chunk in bulk.chunks(list(lines)):
         for row in session.scalars(select(EnterpriseProduct).where(EnterpriseProduct.enterprise_id.in_(chunk))):
             have[(row.enterprise_id, row.product)] = row
-    added: dict[str, list] = {"enterprise_id": [], "product": [], "revenue_share": []}
+    added: dict[str, list] = {"enterprise_id": [], "product": [], "revenue_share": [], "source": []}
     changed = set()
     for firm, products in lines.items():
         for product, share in products.items():
             row = have.get((firm, product))
             if row is None:
-                for col, value in zip(added.values(), (firm, product, share)):
+                for col, value in zip(added.values(), (firm, product, share, source)):
                     col.append(value)
                 changed.add(firm)
             elif share is not None and row.revenue_share != share:
-                row.revenue_share = share
+                row.revenue_share, row.source = share, source
                 changed.add(firm)
     bulk.insert_columns(session, EnterpriseProduct.__table__, added)
     session.flush()

@@ -4,11 +4,13 @@ placed; one transaction, idempotent."""
 from __future__ import annotations
 
 import time
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chainatlas import config
 from chainatlas.domain.uscc import division_code
 from chainatlas.ingest.address import place_from_division_code
 from chainatlas.ingest.mapping import RELATION_FIELDS, ColumnMap, HeaderMapping
@@ -35,6 +37,7 @@ def import_relations(
     progress: Progress | None = None,
     sheet: str | None = None,
     units: list[str] = (),
+    as_of: date | None = None,
 ) -> ImportSummary:
     """Import supplier → customer relations. Parties are found by USCC or name — English and brand names through
     services/ingest/parties.py — and created (outside any zone, source "import:<batch>:relation") when unknown;
@@ -52,7 +55,7 @@ def import_relations(
     _require_party(parsed, hmap, path.name)
     batch = ImportBatch(kind="relations", file_name=path.name[:300], sha256=summary.sha256,
                         mapping=hmap.as_dict(),
-                        by_user=by_user, rows_total=len(table))
+                        by_user=by_user, rows_total=len(table), as_of=as_of or config.today())
     session.add(batch)
     session.flush()
     summary.batch_id = batch.id

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -55,6 +56,7 @@ class EnterpriseLoad:
     sheet: str | None = None
     fuzzy: bool = True
     units: list[str] = field(default_factory=list)  # the user's unit choices for money columns (--unit 万元)
+    as_of: date | None = None  # the date the file's facts describe (default: the import's day)
     started: float = field(default_factory=time.perf_counter)
     finished: bool = False
     specs: list[ZoneSpec] = field(default_factory=list)

@@ -61,11 +61,12 @@ def update_existing(session: Session, into: dict[int, list[FirmRecord]], source:
                 for product, share in rec.products:
                     line = have_products.get(product)
                     if line is None:
-                        line = have_products[product] = EnterpriseProduct(product=product, revenue_share=share)
+                        line = have_products[product] = EnterpriseProduct(product=product, revenue_share=share,
+                                                                          source=source)
                         ent.products.append(line)
                         changed.setdefault("products_added", []).append(product)
                     elif share is not None and line.revenue_share != share:  # a newer file's share
-                        line.revenue_share = share
+                        line.revenue_share, line.source = share, source
                         changed.setdefault("shares_changed", []).append(product)
                 for d in rec.designations:
                     if d not in have_designations:
@@ -143,7 +144,8 @@ def insert_new(session: Session, rows: FirmRows, new: list[int | FirmRecord], id
     if max(map(len, product_names), default=0) > 200:  # a folded record's are cut already
         product_names = [x[:200] for x in product_names]
     products = {"enterprise_id": made_by.tolist(), "product": product_names,
-                "revenue_share": [share for _, share in lines]}
+                "revenue_share": [share for _, share in lines],
+                "source": list(np.repeat(np.asarray(sources, dtype=object), [len(x) for x in made]))}
     designations: dict[str, list[Any]] = {"enterprise_id": [], "name": [], "level": [], "year": []}
     for k in (k for k, found in enumerate(marks) if found):
         for mark in marks[k]:

@@ -10,10 +10,13 @@ from sqlalchemy.orm import Session
 from chainatlas.domain.chain import Chain
 from chainatlas.domain.money import format_yuan
 from chainatlas.services import enterprises
+from chainatlas.services.enterprises.provenance import provenances
 from chainatlas.services.accounts.auth import UserInfo
 from chainatlas.services.catalog.chains import node_ref
 from chainatlas.services.placement.placements import effective_placements
 from chainatlas.services.catalog import places
+from chainatlas.services.pipeline import projects as pipeline_service
+from chainatlas.services.pipeline.projects import project_dict
 from chainatlas.services.targets import ranking as targets_service
 from chainatlas.store.models import Zone
 from chainatlas.web import theme
@@ -29,6 +32,7 @@ def chain_map(session: Session, zone: Zone, chain: Chain) -> dict:
     """Stages → segments → nodes with verdict and local firm count, for the chain map and the big screen."""
     diag = diagnose(session, zone, chain)
     strengths = diag.nodes
+    projects = pipeline_service.projects_by_node(session, zone.id, chain.id)
 
     def node_item(node_id: str) -> dict:
         n = chain.nodes[node_id]
@@ -40,6 +44,8 @@ def chain_map(session: Session, zone: Zone, chain: Chain) -> dict:
             "firm_count": s.firm_count if s else 0, "leader_count": s.leader_count if s else 0,
             "output_zh": format_yuan(s.output_yuan) if s else "—",
             "lq": s.lq if s else None,
+            # Projects signed (or further) for the node: a node without firms yet is not empty when one is coming.
+            "signed_projects": sum(1 for p in projects.get(node_id, []) if p.stage in pipeline_service.SIGNED_OR_LATER),
             "children": [node_item(c.id) for c in chain.children(node_id)],
         }
 
@@ -69,13 +75,15 @@ def node_view(session: Session, zone: Zone, chain: Chain, node_id: str, target_l
     placements = effective_placements(session, chain.id, firm_ids) if firm_ids else {}
     # A segment's firms are mostly placed on its sub-nodes: show the placement that puts the firm here.
     family = [node_id] + [d.id for d in chain.descendants(node_id)]
+    found = provenances(session, [e.source for e in firms])
     rows = []
     for e in sorted(firms, key=lambda e: (-(e.registered_capital_yuan or 0), e.name)):
         here = sorted((p for p in placements.get(e.id, []) if p.node_id in family),
                       key=lambda p: (family.index(p.node_id), -p.score))
         p = here[0] if here else None
         rows.append(dict(enterprises.firm_brief(e),
-                         placement=dict(jsonable(p), node=node_ref(chain, p.node_id)) if p else None))
+                         placement=dict(jsonable(p), node=node_ref(chain, p.node_id)) if p else None,
+                         provenance=jsonable(found[e.source])))
     targets = jsonable(targets_service.rank_targets(session, zone.id, node_id, chain.id, limit=target_limit))
     target_map = jsonable(places.firm_points(session, [t["enterprise_id"] for t in targets if not t["vetoed"]]))
     gap = next((g for g in diag.gaps if g.node_id == node_id), None)
@@ -95,6 +103,8 @@ def node_view(session: Session, zone: Zone, chain: Chain, node_id: str, target_l
         } if s else None,
         "gap": jsonable(gap) if gap else None,
         "firms": rows, "targets": targets, "target_map": target_map,
+        "projects": [project_dict(p, chain) for p in pipeline_service.projects_by_node(session, zone.id, chain.id)
+                     .get(node_id, [])],
         "is_demo": bool(diag.is_demo) or any(r["is_demo"] for r in rows),
     }
 
