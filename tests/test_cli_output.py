@@ -64,3 +64,16 @@ def test_format_csv_tsv_json_for_data_and_the_notice_on_stderr(run) -> None:  # 
     assert any("尚差" in a for a in data["alerts"])
     tsv = run("projects", "list", "--format", "tsv").stdout.splitlines()
     assert tsv[0].split("\t")[:2] == ["项目编号", "项目名称"] and len(tsv) > 20
+
+
+def test_targets_and_suppliers_as_data(run) -> None:  # type: ignore[no-untyped-def]
+    import csv
+    import io
+    import json
+
+    out = run("targets", "--node", "热管理系统", "--node", "lidar", "--limit", "3", "--format", "csv")
+    rows = list(csv.reader(io.StringIO(out.stdout)))
+    assert out.exit_code == 0 and rows[0] == ["环节", "#", "企业", "城市", "得分", "理由", "编号"]
+    assert {r[0] for r in rows[1:]} == {"热管理系统", "激光雷达"} and all(r[6].isdigit() for r in rows[1:])
+    sup = json.loads(run("suppliers", "--leader", "东风汽车", "--format", "json").stdout)
+    assert sup["title"].endswith("的供应商") and isinstance(sup["rows"], list)

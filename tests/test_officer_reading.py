@@ -45,7 +45,8 @@ def test_times_are_shown_on_the_bureaus_clock(monkeypatch: pytest.MonkeyPatch) -
         config.today()
 
 
-def test_metrics_are_explained_where_they_are_shown(demo_db_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def _reader(demo_db_url: str):  # type: ignore[no-untyped-def]
+    """A signed-in viewer on a private copy of the demo database."""
     from fastapi.testclient import TestClient
 
     from chainatlas.services.accounts import auth
@@ -55,10 +56,24 @@ def test_metrics_are_explained_where_they_are_shown(demo_db_url: str, tmp_path) 
     with db.session_scope(demo_db_url) as s:
         auth.create_user(s, "reader", "reader-pass-123", "viewer")
     client = TestClient(create_app(demo_db_url))
-    page = client.get("/login")
-    token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    token = client.get("/login").text.split('name="csrf_token" value="')[1].split('"')[0]
     client.post("/login", data={"username": "reader", "password": "reader-pass-123", "csrf_token": token})
+    return client
+
+
+def test_metrics_are_explained_where_they_are_shown(demo_db_url: str) -> None:
+    client = _reader(demo_db_url)
     gaps = client.get("/gaps").text
     assert 'title="机会得分（0–1）' in gaps and "潜力：关联强未形成</dt><dd>本区 RCA &lt; 1" in gaps
     node = client.get("/nodes/battery-cells").text
     assert 'title="区位商 LQ = ' in node and "口径说明" in node
+
+
+def test_a_node_shows_the_projects_coming_to_it(demo_db_url: str) -> None:
+    client = _reader(demo_db_url)
+    cmap = client.get("/api/chain-map").json()
+    items = [n for st in cmap["stages"] for seg in st["segments"] for n in [seg, *seg["children"]]]
+    signed = {n["id"]: n["signed_projects"] for n in items}
+    assert signed["lidar"] >= 1  # the demo's 激光雷达 project has signed
+    page = client.get("/nodes/lidar").text
+    assert "本区在库项目" in page and "激光雷达华中生产基地（演示）" in page

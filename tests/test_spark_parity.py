@@ -1,6 +1,7 @@
 """The Spark engine (local[2]) against the single-machine path on the same 50,000 generated records: identical
-placements, region × node matrices and match pairs. One Spark session serves every test (conftest `spark`), and
-each command runs once per engine (module fixtures)."""
+placements, region × node matrices and match pairs. One Spark session serves every test (`spark`, the only Spark
+session of a test run: its JVM is gone before the modules after this one run), and each command runs once per
+engine (module fixtures)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,17 @@ from typer.testing import CliRunner
 from chainatlas.cli.main import app
 
 HEADER = ["id", "node_id", "node_name", "score", "evidence"]
+
+
+@pytest.fixture(scope="module")
+def spark():  # type: ignore[no-untyped-def]
+    """Spark in local mode (local[2], as CI runs it): the JVM starts once, and the commands under test find the
+    session running (`spark_session` returns the active session)."""
+    from chainatlas.engines.spark_session import spark_session
+
+    session = spark_session("local[2]", app_name="chainatlas-tests")
+    yield session
+    session.stop()
 
 
 def _run(*args: str) -> str:
@@ -128,3 +140,22 @@ def test_spark_input_errors_are_said_in_chinese(spark, tmp_path: Path) -> None:
     headerless.write_text("编号,注册资本\n1,100万元\n", encoding="utf-8")
     done = CliRunner().invoke(app, ["classify", str(headerless), "--out", str(tmp_path / "out"), "--engine", "spark"])
     assert done.exit_code == 1 and "找不到企业名称" in done.output  # checked on the driver, before any task
+
+
+def test_targets_name_the_baseline_cities(generated_firms: Path, placed: Path, demo_db_url: str, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from chainatlas.domain.chain import load_chain
+    from chainatlas.services.analysis.matrix import load_baseline, node_cities
+
+    baseline = tmp_path / "national.parquet"
+    _run("matrix", str(generated_firms), "--placements", str(placed), "--out", str(baseline))
+    national = load_baseline(baseline, load_chain("nev-icv"))
+    cities = node_cities(national, "battery-cells-packs")
+    assert cities and all(c.rca >= 1 for c in cities)
+    assert [c.firms for c in cities] == sorted((c.firms for c in cities), reverse=True)
+    monkeypatch.setenv("CHAINATLAS_DATABASE_URL", demo_db_url)
+    monkeypatch.setenv("CHAINATLAS_BASELINE", str(baseline))
+    said = _run("targets", "--node", "battery-cells-packs", "--limit", "3")
+    total = int(national.node_all[national.nodes.index("battery-cells-packs")])
+    assert f"全国基准（national.parquet）：该环节 {total} 家企业" in said
+    assert f"{cities[0].firms} 家（RCA {cities[0].rca:.1f}）" in said

@@ -12,7 +12,7 @@
 | CHAINATLAS_TIMEZONE | Asia/Shanghai | the bureau's time zone: what "today" is (KPI, brief, demo ledger) and how times are shown |
 | CHAINATLAS_TRUSTED_PROXIES | (none) | comma-separated addresses or networks of reverse proxies whose X-Forwarded-For is believed |
 | CHAINATLAS_SPARK_MASTER | (none: local[*]) | Spark master URL for `--engine spark` (spark://host:7077, yarn, k8s://…) when --master is not given |
-| CHAINATLAS_BASELINE | (none: the database) | national baseline: region × node matrix Parquet written by `chainatlas matrix`, used by gaps |
+| CHAINATLAS_BASELINE | (none: the database) | national baseline: region × node matrix Parquet written by `chainatlas matrix`, used by gaps (and targets' city list) |
 | CHAINATLAS_SQLITE_BUSY_SECONDS | 60 | how long a SQLite write waits for another writer (an import) before it is refused with 503 |
 | CHAINATLAS_WORKER_MEMORY_MB | 4096 | address space of the process that previews or imports a web upload; past it the job fails |
 | CHAINATLAS_KERNEL | auto | placement kernel: auto (compiled where built, else pure Python), python, compiled (refuse to run without it) |

@@ -465,7 +465,7 @@ def test_map_of_china_shows_where_targets_and_suppliers_are(server, browser):
     ctx = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
     page = ctx.new_page()
     _login(page, server["root"], "viewer")
-    for url, el in (("/nodes/battery-cells", "target-map"), ("/leaders", "supplier-map")):
+    for url, el in (("/nodes/thermal-management", "target-map"), ("/leaders", "supplier-map")):
         page.goto(server["root"] + url)
         page.wait_for_selector(f"#{el} canvas", timeout=30_000)
         option = page.evaluate(f"(() => {{ const o = echarts.getInstanceByDom(document.getElementById('{el}')).getOption();"

@@ -57,6 +57,10 @@ def targets_cmd(
     user: str = typer.Option(None, "--user", help="用户名：读取/保存该用户的权重 (user whose weights apply)"),
     weight: list[str] = typer.Option([], "--weight", help="临时权重 分项=值，可重复，如 distance=0.3 (weights)"),
     save: bool = typer.Option(False, "--save-weights", help="把 --weight 保存为该用户的权重 (save for --user)"),
+    baseline: Path = typer.Option(
+        None, "--baseline",
+        help="全国基准矩阵（chainatlas matrix 的输出），默认 CHAINATLAS_BASELINE：列出该环节的专业化城市 (baseline)"),
+    fmt: output.Format = typer.Option(output.Format.table, "--format", help=output.FORMAT_HELP),
 ) -> None:
     """目标企业排序：区外、位于该环节的企业，按契合度、链主关系、规模、资质、区位等打分并说明理由 (ranked targets)."""
     from chainatlas.services.targets import ranking as svc
@@ -90,9 +94,25 @@ def targets_cmd(
         chain_obj = load_chain(chain_id)
     except ChainFileError as exc:
         _fail(str(exc))
+    data_rows: list[list[object]] = []  # every node's rows in one table, for csv / tsv / json
+    national = None
+    if baseline or config.baseline_path():
+        from chainatlas.services.analysis.matrix import load_baseline
+
+        try:
+            national = load_baseline(baseline or config.baseline_path(), chain_obj)
+        except ValueError as exc:
+            _fail(str(exc))
     for node_id in node:
         rows = _run(svc.rank_targets, zone_id, node_id, chain_id, limit=limit, weights=weights, username=username)
         name = chain_obj.nodes[node_id].name_zh if node_id in chain_obj.nodes else node_id
+        if fmt is not output.Format.table:
+            rank = 0
+            for r in rows:
+                rank += 0 if r.vetoed else 1
+                data_rows.append([name, "否决" if r.vetoed else rank, r.name, r.city_name, f"{r.score:.1f}",
+                                  r.veto_reason if r.vetoed else r.reason_zh, r.enterprise_id])
+            continue
         table = Table(title=f"{name}（{node_id}）目标企业，前 {limit} 名", show_lines=False)
         for col in ("#", "企业", "城市", "得分", "理由", "编号"):
             table.add_column(col, overflow="fold")
@@ -105,7 +125,27 @@ def targets_cmd(
         console.print(table)
         if not rows:
             console.print("该环节没有区外候选企业（请先导入企业并完成链上归类）。")
-    output.demo_notice(console)
+        if national is not None:
+            console.print(_national_line(national, node_id))
+    if fmt is not output.Format.table:
+        output.emit(console, fmt, "目标企业", ("环节", "#", "企业", "城市", "得分", "理由", "编号"), data_rows)
+    output.demo_notice(console, fmt)
+
+
+def _national_line(national, node_id: str) -> str:  # type: ignore[no-untyped-def]
+    """Where the node's firms are in the national baseline: the cities to look in beyond the database."""
+    from chainatlas.ingest.address import divisions
+    from chainatlas.services.analysis.matrix import node_cities
+
+    j = national.nodes.index(node_id) if node_id in national.nodes else None
+    total = int(national.node_all[j]) if j is not None else 0
+    cities = node_cities(national, node_id)
+    table = divisions()
+    # a municipality's "city" (5001) is named by the municipality (重庆市)
+    where = "、".join(f"{table.name(c.region) or table.name(c.region[:2]) or c.region} {c.firms} 家（RCA {c.rca:.1f}）"
+                     for c in cities)
+    return (f"全国基准（{Path(national.source).name}）：该环节 {total} 家企业；"
+            f"专业化城市（RCA ≥ 1，企业最多）：{where or '无'}")
 
 
 def suppliers_cmd(
@@ -113,26 +153,28 @@ def suppliers_cmd(
     zone: str = typer.Option(None, "--zone", help="开发区 id 或名称 (zone)"),
     chain: str = typer.Option(None, "--chain", help="产业链 id (chain id)"),
     limit: int = typer.Option(30, "--limit", help="潜在配套企业列出前几名 (potential suppliers to list)"),
+    fmt: output.Format = typer.Option(output.Format.table, "--format", help=output.FORMAT_HELP),
 ) -> None:
     """链主招商：链主的区外已知供应商（按环节），及供应链网络预测的潜在供应商与本地引荐关系 (leader's suppliers)."""
     from chainatlas.services.targets.ranking import suppliers_for_leader
 
     view = _run(suppliers_for_leader, zone or config.default_zone(), leader, chain or config.default_chain(), limit=limit)
     console = output.console()
+    known = [["已知（区外）", x.node_name, x.name, x.city_name, "、".join(x.products), "", "", "、".join(x.warm_paths)]
+             for rows in view.known_by_node.values() for x in rows]
+    potential = [["潜在（网络预测）", x.node_name, x.name, x.city_name, "", f"{x.score:.2f}", "、".join(x.via),
+                  "、".join(x.warm_paths)] for x in view.potential]
+    if fmt is not output.Format.table:
+        output.emit(console, fmt, f"{view.leader_name}的供应商",
+                    ("类别", "环节", "企业", "城市", "产品", "预测分", "配套的相近整车厂", "本地引荐"), known + potential)
+        output.demo_notice(console, fmt)
+        return
     console.print(f"[bold]{view.leader_name}[/] 已知供应商：区内 {view.local_known} 家，区外 {view.outside_known} 家")
-    known = Table(title="区外已知供应商（按环节）— 首要招引对象")
-    for col in ("环节", "企业", "城市", "产品", "本地引荐"):
-        known.add_column(col, overflow="fold")
-    for rows in view.known_by_node.values():
-        for x in rows:
-            known.add_row(x.node_name, x.name, x.city_name, "、".join(x.products), "、".join(x.warm_paths))
-    console.print(known)
-    pot = Table(title="潜在供应商（为相近整车厂配套）— 网络预测")
-    for col in ("#", "企业", "城市", "环节", "预测分", "配套的相近整车厂", "本地引荐（已与区内企业往来）"):
-        pot.add_column(col, overflow="fold")
-    for i, x in enumerate(view.potential, 1):
-        pot.add_row(str(i), x.name, x.city_name, x.node_name, f"{x.score:.2f}", "、".join(x.via), "、".join(x.warm_paths))
-    console.print(pot)
+    output.emit(console, fmt, "区外已知供应商（按环节）— 首要招引对象", ("环节", "企业", "城市", "产品", "本地引荐"),
+                [[r[1], r[2], r[3], r[4], r[7]] for r in known])
+    output.emit(console, fmt, "潜在供应商（为相近整车厂配套）— 网络预测",
+                ("#", "企业", "城市", "环节", "预测分", "配套的相近整车厂", "本地引荐（已与区内企业往来）"),
+                [[i, r[2], r[3], r[1], r[5], r[6], r[7]] for i, r in enumerate(potential, 1)])
     if not view.potential:
         console.print("没有可预测的潜在供应商：需要该链主及其他整车厂的配套关系数据。")
     output.demo_notice(console)

@@ -231,6 +231,7 @@ class Baseline:
 
     source: str
     regions: list[str]
+    nodes: list[str]
     x: np.ndarray
     row_totals: np.ndarray
     node_all: np.ndarray
@@ -265,4 +266,26 @@ def load_baseline(path: Path, chain: Chain) -> Baseline:
             if region in region_index:
                 x[region_index[region], node_index[node]] = firms
     city_totals = dict(matrix.filter(pl.col("kind") == "all").select("region", "firms").iter_rows())
-    return Baseline(str(path), regions, x, chain_rows["firms"].to_numpy().astype(float), node_all, city_totals)
+    return Baseline(str(path), regions, nodes, x, chain_rows["firms"].to_numpy().astype(float), node_all, city_totals)
+
+
+@dataclass(frozen=True)
+class NodeCity:
+    region: str  # city code
+    firms: int
+    rca: float
+
+
+def node_cities(baseline: Baseline, node_id: str, top: int = 5) -> list[NodeCity]:
+    """Where a node's firms are in the baseline: the cities specialised in it (RCA ≥ 1), most firms first — where
+    to look for targets (按图索骥) beyond the firms in the database."""
+    from chainatlas.engines.relatedness import rca
+
+    if node_id not in baseline.nodes or not baseline.regions:
+        return []
+    j = baseline.nodes.index(node_id)
+    rca_j = rca(baseline.x, baseline.row_totals)[:, j]
+    firms = baseline.x[:, j]
+    order = sorted((i for i in range(len(baseline.regions)) if firms[i] > 0 and rca_j[i] >= 1.0),
+                   key=lambda i: (-firms[i], -rca_j[i], baseline.regions[i]))
+    return [NodeCity(baseline.regions[i], int(firms[i]), float(rca_j[i])) for i in order[:top]]

@@ -449,6 +449,21 @@ def list_projects(session: Session, flt: ProjectFilter | None = None) -> list[Pr
     return rows
 
 
+SIGNED_OR_LATER = ("签约", "注册", "开工", "投产")
+
+
+def projects_by_node(session: Session, zone_id: str, chain_id: str) -> dict[str, list[Project]]:
+    """The zone's open projects (not 终止) under each node they name, so a node with no firm yet still shows the
+    projects coming to it."""
+    out: dict[str, list[Project]] = {}
+    rows = session.scalars(select(Project).where(Project.zone_id == zone_id, Project.chain_id == chain_id,
+                                                 Project.stage != "终止").order_by(Project.code))
+    for p in rows:
+        for node_id in p.node_ids or []:
+            out.setdefault(node_id, []).append(p)
+    return out
+
+
 def node_scope(chain_id: str, node_id: str) -> set[str]:
     """A node and every node below it: a project on any of them belongs to the node (JSON lists are not
     SQL-portable, so callers filter in Python with this set)."""

@@ -15,6 +15,8 @@ from chainatlas.services.accounts.auth import UserInfo
 from chainatlas.services.catalog.chains import node_ref
 from chainatlas.services.placement.placements import effective_placements
 from chainatlas.services.catalog import places
+from chainatlas.services.pipeline import projects as pipeline_service
+from chainatlas.services.pipeline.projects import project_dict
 from chainatlas.services.targets import ranking as targets_service
 from chainatlas.store.models import Zone
 from chainatlas.web import theme
@@ -30,6 +32,7 @@ def chain_map(session: Session, zone: Zone, chain: Chain) -> dict:
     """Stages → segments → nodes with verdict and local firm count, for the chain map and the big screen."""
     diag = diagnose(session, zone, chain)
     strengths = diag.nodes
+    projects = pipeline_service.projects_by_node(session, zone.id, chain.id)
 
     def node_item(node_id: str) -> dict:
         n = chain.nodes[node_id]
@@ -41,6 +44,8 @@ def chain_map(session: Session, zone: Zone, chain: Chain) -> dict:
             "firm_count": s.firm_count if s else 0, "leader_count": s.leader_count if s else 0,
             "output_zh": format_yuan(s.output_yuan) if s else "—",
             "lq": s.lq if s else None,
+            # Projects signed (or further) for the node: a node without firms yet is not empty when one is coming.
+            "signed_projects": sum(1 for p in projects.get(node_id, []) if p.stage in pipeline_service.SIGNED_OR_LATER),
             "children": [node_item(c.id) for c in chain.children(node_id)],
         }
 
@@ -98,6 +103,8 @@ def node_view(session: Session, zone: Zone, chain: Chain, node_id: str, target_l
         } if s else None,
         "gap": jsonable(gap) if gap else None,
         "firms": rows, "targets": targets, "target_map": target_map,
+        "projects": [project_dict(p, chain) for p in pipeline_service.projects_by_node(session, zone.id, chain.id)
+                     .get(node_id, [])],
         "is_demo": bool(diag.is_demo) or any(r["is_demo"] for r in rows),
     }
 

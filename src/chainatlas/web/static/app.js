@@ -155,9 +155,9 @@
           borderWidth: it.kind === "segment" ? 1 : 0, opacity: it.kind === "segment" ? 1 : 0.9,
           shadowBlur: it.kind === "segment" ? 4 : 0, shadowColor: "rgba(15,40,80,.18)", shadowOffsetY: 1 },
         label: { show: true, color: n.verdict === "较强" || n.verdict === "未知" || n.verdict === "样本不足" ? "#10243f" : "#fff",
-          fontFamily: FONT, fontSize: fitFont(name + "  " + n.firm_count + "家", it.w - 10, it.kind === "segment" ? 13 : 12),
+          fontFamily: FONT, fontSize: fitFont(name + "  " + n.firm_count + "家" + (n.signed_projects && !n.firm_count ? "·签约" + n.signed_projects : ""), it.w - 10, it.kind === "segment" ? 13 : 12),
           fontWeight: it.kind === "segment" ? "bold" : "normal", width: it.w - 10, overflow: "truncate",
-          formatter: name + "  " + n.firm_count + "家" }
+          formatter: name + "  " + n.firm_count + "家" + (n.signed_projects && !n.firm_count ? "·签约" + n.signed_projects : "") }
       };
     });
     chart.setOption({
@@ -169,6 +169,7 @@
           if (!n) return "";
           return "<b>" + esc(n.name_zh) + "</b> " + esc(n.name_en || "") + "<br>强弱判断：" + esc(n.verdict) +
             "<br>区内企业：" + n.firm_count + " 家" + (n.leader_count ? "（链主 " + n.leader_count + "）" : "") +
+            (n.signed_projects ? "<br>已签约在库项目：" + n.signed_projects + " 个（投产后计入企业）" : "") +
             "<br>产值：" + n.output_zh + (n.lq != null ? "<br>区位商 LQ：" + n.lq.toFixed(2) : "") +
             "<br><span style='color:#888'>点击查看节点详情</span>";
         }
