@@ -162,14 +162,3 @@ def demo_db_url(demo_db_template: Path, tmp_path: Path) -> Iterator[str]:
     url = f"sqlite:///{path}"
     yield url
     db.get_engine(url).dispose()
-
-
-@pytest.fixture(scope="session")
-def spark():  # type: ignore[no-untyped-def]
-    """One Spark session in local mode (local[2], as CI runs it) for the whole test run: the JVM starts once, and
-    the commands under test find it running (`spark_session` returns the active session)."""
-    from chainatlas.engines.spark_session import spark_session
-
-    session = spark_session("local[2]", app_name="chainatlas-tests")
-    yield session
-    session.stop()

@@ -345,9 +345,23 @@ def test_admin_adds_a_zone_and_a_user_switches_zone_and_chain(server, browser):
     assert "深圳市" in page.inner_text("#zone-table tr[data-zone=zone-4403]")
     ctx.close()
 
+    # a colleague of its own: the choice is remembered on the user, and the other tests' users keep the defaults
+    from chainatlas.services.accounts import auth
+    from chainatlas.store import db
+
+    with db.session_scope(server["url"]) as s:
+        auth.create_user(s, "switcher", "switcher-pass-123", "viewer")
+
+    def log_in(page) -> None:
+        page.goto(f"{root}/login")
+        page.fill("input[name=username]", "switcher")
+        page.fill("input[name=password]", "switcher-pass-123")
+        page.click("button[type=submit]")
+        page.wait_for_load_state("networkidle")
+
     ctx = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
     page = ctx.new_page()
-    _login(page, root, "viewer")
+    log_in(page)
     page.wait_for_selector("#view-switcher select[name=chain]")
     with page.expect_navigation():
         page.select_option("#view-switcher select[name=chain]", "pv-storage")
@@ -365,7 +379,7 @@ def test_admin_adds_a_zone_and_a_user_switches_zone_and_chain(server, browser):
 
     ctx = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
     page = ctx.new_page()
-    _login(page, root, "viewer")  # a new session: the choice was remembered on the user
+    log_in(page)  # a new session: the choice was remembered on the user
     page.wait_for_selector("#view-switcher select[name=chain]")
     assert page.eval_on_selector("#view-switcher select[name=chain]", "s => s.value") == "pv-storage"
     assert page.eval_on_selector("#view-switcher select[name=zone]", "s => s.value") == "zone-4403"
