@@ -8,7 +8,6 @@ import io
 import json
 import sys
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 from typing import Any
 
