@@ -77,7 +77,7 @@ def test_second_chain_added_and_used_by_every_command(cli_db: str, tmp_path: Pat
 
 def test_unknown_chain_is_a_chinese_message_naming_the_chains(cli_db: str) -> None:
     result = runner.invoke(app, ["gaps", "--zone", "西安市", "--chain", "no-such-chain"])
-    assert result.exit_code == 1 and "找不到产业链“no-such-chain”" in result.output and "nev-icv" in result.output
+    assert result.exit_code == 1 and "找不到产业链文件“no-such-chain”" in result.output and "nev-icv" in result.output
 
 
 def test_web_switches_chain_per_user_and_never_answers_500(cli_db: str, tmp_path: Path,
@@ -103,4 +103,4 @@ def test_web_switches_chain_per_user_and_never_answers_500(cli_db: str, tmp_path
     with TestClient(create_app(cli_db)) as client:
         login(client, "viewer")
         page = client.get("/gaps")
-        assert page.status_code == 404 and "找不到产业链“no-such-chain”" in page.text and "pv-storage" in page.text
+        assert page.status_code == 404 and "找不到产业链文件“no-such-chain”" in page.text and "pv-storage" in page.text

@@ -159,3 +159,16 @@ def test_targets_name_the_baseline_cities(generated_firms: Path, placed: Path, d
     total = int(national.node_all[national.nodes.index("battery-cells-packs")])
     assert f"全国基准（national.parquet）：该环节 {total} 家企业" in said
     assert f"{cities[0].firms} 家（RCA {cities[0].rca:.1f}）" in said
+
+
+def test_one_spark_session_links_twice(spark, generated_firms: Path, tmp_path: Path) -> None:
+    # a long-lived driver (a notebook, a spark-submit script) resolves file after file in one session
+    firms = pl.read_csv(generated_firms, infer_schema=False, n_rows=400)
+    small = tmp_path / "small.csv"
+    firms.vstack(firms.head(20)).write_csv(small)  # 20 firms listed twice
+    outputs = []
+    for k in range(2):
+        out = tmp_path / f"pairs-{k}.csv"
+        _run("link", str(small), "--out", str(out), "--engine", "spark")
+        outputs.append(pl.read_csv(out, infer_schema=False))
+    assert outputs[0].equals(outputs[1]) and outputs[0].height >= 20

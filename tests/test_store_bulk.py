@@ -8,7 +8,7 @@ import psycopg
 import pytest
 import sqlalchemy.exc
 from alembic import command
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import MetaData, Table, func, inspect, select, text
 
 from chainatlas.services.ingest import bulk
 from chainatlas.store import db
@@ -19,6 +19,13 @@ def _firm(eid: int, uscc: str | None, **extra: object) -> dict:
     return {"id": eid, "uscc": uscc, "name": f"企业{eid}", "name_norm": f"企业{eid}", **extra}
 
 
+def _as_at(session, table: Table) -> Table:
+    """The model's table with only the columns the database has now (an older schema lacks later columns), Python
+    defaults kept, so the bulk writer can fill rows the way it did at that revision."""
+    present = {c["name"] for c in inspect(session.connection()).get_columns(table.name)}
+    return Table(table.name, MetaData(), *(c._copy() for c in table.columns if c.name in present))
+
+
 def test_upgrade_from_0002_keeps_every_firm_and_row_pointing_at_it(db_url: str) -> None:
     """0003 rebuilds the enterprises table on SQLite (its UNIQUE (uscc) becomes a unique index): the firms, the
     rows of other tables pointing at them and a merge between two of them all survive, and USCCs stay unique."""
@@ -27,10 +34,10 @@ def test_upgrade_from_0002_keeps_every_firm_and_row_pointing_at_it(db_url: str) 
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, "0002")
     with db.session_scope(db_url) as s:
-        bulk.insert_rows(s, Enterprise.__table__, [_firm(1, "91420100MA4K8A1B2C"), _firm(2, None, merged_into_id=1),
-                                                   _firm(3, "91420100MA4K8A1B3D")])
-        bulk.insert_rows(s, EnterpriseProduct.__table__, [{"enterprise_id": 1, "product": "动力电池"},
-                                                          {"enterprise_id": 3, "product": "BMS"}])
+        bulk.insert_rows(s, _as_at(s, Enterprise.__table__), [_firm(1, "91420100MA4K8A1B2C"),
+                                                              _firm(2, None, merged_into_id=1), _firm(3, "91420100MA4K8A1B3D")])
+        bulk.insert_rows(s, _as_at(s, EnterpriseProduct.__table__), [{"enterprise_id": 1, "product": "动力电池"},
+                                                                     {"enterprise_id": 3, "product": "BMS"}])
     assert db.migrate(db_url) == db.head_revision()
 
     with db.session_scope(db_url) as s:

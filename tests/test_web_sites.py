@@ -66,6 +66,8 @@ def test_the_sites_page_shows_the_ledger_map_and_panels(client, role):
     assert client.get("/sites?kind=castle").status_code == 422
     api = client.get("/api/sites?kind=land").json()
     assert api["sites"] and {s["kind"] for s in api["sites"]} == {"land"}
+    panel = client.get("/api/screen").json()["sites"]  # the 大屏's 载体 panel: the same available area
+    assert float(panel["land_mu"].replace(",", "")) == pytest.approx(sum(r["land_mu"] for r in data["panel"]), abs=0.5)
 
 
 def test_a_project_page_offers_sites_and_an_analyst_holds_one(client, url):

@@ -172,7 +172,7 @@ def chain_file(name_or_path: str | Path) -> Path:
         path = registered if registered.exists() else builtin_chain_path(str(name_or_path))
     if not path.exists():
         known = sorted(set(registered_chain_ids()) | set(builtin_chain_ids()))
-        raise ChainFileError(str(name_or_path), [(0, f"找不到产业链“{name_or_path}”；已有的产业链：{', '.join(known)}"
+        raise ChainFileError(str(name_or_path), [(0, f"找不到产业链文件“{name_or_path}”；已有的产业链：{', '.join(known)}"
                                                      "（用 chainatlas chain add 文件.yaml 登记新的产业链）")])
     return path
 

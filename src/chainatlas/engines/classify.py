@@ -112,7 +112,10 @@ def effective_shares(products: Sequence[tuple[str, float | None]]) -> list[float
     if shares.count(None) == len(shares):  # the common case: a list of products without shares
         return [UNKNOWN_SHARE_ALONE] * len(shares)
     fill = UNKNOWN_SHARE_AMONG_KNOWN if any(map(_known, shares)) else UNKNOWN_SHARE_ALONE
-    return [float(s) if _known(s) else fill for s in shares]  # type: ignore[arg-type]
+    # A share written as 0.001 or 0.000 is an extract's placeholder for a minor line, never a main product, even
+    # when no line of the firm has a real share: placeholder lines alone never place a firm.
+    return [float(s) if _known(s) else fill if s is None else UNKNOWN_SHARE_AMONG_KNOWN  # type: ignore[arg-type]
+            for s in shares]
 
 
 Hit = tuple[int, int, int, int, int]  # (field, product line, word index, node index, strong 1/0)

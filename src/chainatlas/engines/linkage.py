@@ -324,7 +324,7 @@ def predict(db_api: Any, prepared: pa.Table, threshold: float) -> list[dict]:
     settings meet a backend."""
     from splink import Linker
 
-    sdf = db_api.register(prepared, table_name="ca_records")
+    sdf = db_api.register(prepared)  # a name of splink's own: a Spark session may run many predictions
     linker = Linker(sdf, SETTINGS, log_level=logging.WARNING, validate_settings=False)
     logging.getLogger("splink").setLevel(logging.WARNING)
     result = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")

@@ -8,9 +8,6 @@ from sqlalchemy.orm import Session
 
 def place_touched(session: Session, firm_ids: set[int], by_user: str) -> dict[str, int]:
     """Place the firms an import touched, from what is now stored (chain id → how many of them are placed)."""
-    from chainatlas.services.placement.placements import effective_placements, place_firms
+    from chainatlas.services.placement.placements import place_firms, placed_count
 
-    placed = {}
-    for chain_id in place_firms(session, firm_ids, by_user):
-        placed[chain_id] = len(effective_placements(session, chain_id, firm_ids))
-    return placed
+    return {chain_id: placed_count(session, chain_id, firm_ids) for chain_id in place_firms(session, firm_ids, by_user)}

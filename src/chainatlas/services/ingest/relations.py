@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chainatlas import config
+from chainatlas.domain.chain import load_chain
 from chainatlas.domain.uscc import division_code
 from chainatlas.ingest.address import place_from_division_code
 from chainatlas.ingest.mapping import RELATION_FIELDS, ColumnMap, HeaderMapping
@@ -23,9 +24,10 @@ from chainatlas.services.ingest.place import place_touched
 from chainatlas.services.ingest.report import summary_dict
 from chainatlas.services.ingest.resolve import load_index
 from chainatlas.services.ingest.rows import FirmRecord
+from chainatlas.services.placement.placements import product_nodes
 from chainatlas.services.ingest.source import ImportSummary, Progress, note_file, read_mapped, summary_or_prior
 from chainatlas.store.db import audit
-from chainatlas.store.models import Enterprise, HeldRow, ImportBatch, MergeCandidate, Relation
+from chainatlas.store.models import Enterprise, EnterpriseProduct, HeldRow, ImportBatch, MergeCandidate, Relation
 
 
 def import_relations(
@@ -122,10 +124,17 @@ def import_relations(
         pending.append((s, c, product, year, parsed.get("value_yuan", i)))
         if i % 20_000 == 0:
             report("比对", i, len(parsed))
+    # the node a relation's product sits on (an English component name too: Fuel Injection, Disc Brake)
+    node_of = product_nodes(load_chain(config.default_chain()), (p for _, _, p, _, _ in pending))
     bulk.insert_rows(session, Relation.__table__, [
-        {"supplier_id": s, "customer_id": c, "product": p, "year": y, "value_yuan": val, "node_id": None,
+        {"supplier_id": s, "customer_id": c, "product": p, "year": y, "value_yuan": val, "node_id": node_of.get(p),
          "source": f"import:{batch.id}"} for s, c, p, y, val in pending
     ])
+    # a supplier this file made known supplies what it lists: its products, so it is placed by them
+    new_ids = set(created)
+    supplied = {(s, p) for s, _, p, _, _ in pending if s in new_ids and p}
+    bulk.insert_rows(session, EnterpriseProduct.__table__, [
+        {"enterprise_id": s, "product": p, "revenue_share": None, "source": source} for s, p in sorted(supplied)])
     bulk.insert_rows(session, MergeCandidate.__table__, queue)
     # the counterparties no name found: splink merges the confident ones (their relations move) and queues the rest
     linked, queued, survivors = link_new(session, made, made_ids, batch.id, by_user) if made else (set(), 0, set())

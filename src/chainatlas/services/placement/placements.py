@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from chainatlas.domain.chain import Chain, load_chain
@@ -96,6 +96,7 @@ def classify_enterprises(
             select(Placement).where(Placement.chain_id == chain.id, Placement.enterprise_id.in_(batch))
         ):
             existing[row.enterprise_id].append(row)
+        new_rows: list[dict] = []  # written at once with Core: an import's firms bring tens of thousands
         for record in records:
             firm_id = int(record.id)
             summary.enterprises += 1
@@ -121,15 +122,19 @@ def classify_enterprises(
                     continue
                 changed = True
                 if row is None:
-                    row = Placement(enterprise_id=firm_id, chain_id=chain.id, node_id=node_id, method=RULE)
-                    session.add(row)
+                    new_rows.append({"enterprise_id": firm_id, "chain_id": chain.id, "node_id": node_id,
+                                     "method": RULE, "rejected": False, "score": p.score, "confidence": p.confidence,
+                                     "evidence": p.evidence, "node_fingerprint": fingerprint, "created_by": by_user,
+                                     "note": ""})
                     summary.inserted += 1
-                else:
-                    summary.updated += 1
+                    continue
+                summary.updated += 1
                 row.score, row.confidence, row.evidence = p.score, p.confidence, p.evidence
                 row.node_fingerprint, row.created_by, row.rejected = fingerprint, by_user, False
             summary.changed += changed
         session.flush()
+        if new_rows:
+            session.execute(insert(Placement), new_rows)
     if summary.changed:  # the audit log records writes; re-placing firms that stay where they were writes nothing
         audit(session, by_user, "classify", "chain", chain.id, after=asdict(summary))
     return summary
@@ -257,6 +262,16 @@ def correct_placement(
     return result
 
 
+def product_nodes(chain: Chain, products: Iterable[str]) -> dict[str, str]:
+    """The node each product or component name places on by itself (English component words included): where a
+    supply relation's product sits on the chain. A name placing nowhere is left out."""
+    best: dict[str, str] = {}
+    records = [Record(id=p, products=[(p, None)]) for p in set(products) if p]
+    for p in BatchClassifier(chain).classify_records(records) if records else ():
+        best.setdefault(p.id, p.node_id)  # best first within a record
+    return best
+
+
 # ---------------------------------------------------------------- placing the firms an import touched
 
 
@@ -266,6 +281,17 @@ def placement_chain_ids(session: Session) -> list[str]:
     from chainatlas.services.catalog.chains import loaded_chain_ids
 
     return list(dict.fromkeys([config.default_chain(), *loaded_chain_ids(session)]))
+
+
+def placed_count(session: Session, chain_id: str, enterprise_ids: Iterable[int]) -> int:
+    """How many of the firms have a placement in force on the chain: rule rows are never written against an
+    analyst's veto, so a firm with any standing row on a node is placed."""
+    ids = sorted(set(enterprise_ids))
+    return sum(session.scalar(
+        select(func.count(func.distinct(Placement.enterprise_id))).where(
+            Placement.chain_id == chain_id, Placement.enterprise_id.in_(ids[start:start + BATCH]),
+            Placement.rejected.is_(False), Placement.node_id.is_not(None))) or 0
+        for start in range(0, len(ids), BATCH))
 
 
 def place_firms(session: Session, enterprise_ids: Iterable[int], by_user: str) -> dict[str, ClassifySummary]:

@@ -6,11 +6,13 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chainatlas.domain.chain import Chain
 from chainatlas.services.accounts import UserInfo
-from chainatlas.store.models import Zone
+from chainatlas.services.sites import available_panel, land_balance
+from chainatlas.store.models import Site, Zone
 from chainatlas.web import theme
 from chainatlas.web.responses import cached_json, render
 from chainatlas.web.routers.chain import chain_map
@@ -61,8 +63,20 @@ def screen(session: Session, zone: Zone, chain: Chain) -> dict:
     alerts = sorted(k["alerts"], key=lambda a: a["kind"] != "target_at_risk")
     out["kpi"] = {"year": k["year"], "rows": rows, "alerts": alerts[:ALERTS], "alert_count": len(alerts)}
     demo |= board["is_demo"] or k["is_demo"]
+    out["sites"] = sites_panel(session, zone.id, k["year"])
     out["is_demo"] = demo
     return out
+
+
+def sites_panel(session: Session, zone_id: str, year: int) -> dict[str, Any] | None:
+    """The 载体 panel: what the zone can offer now by kind, and the year's land balance (None: no site ledger)."""
+    rows = available_panel(session, zone_id)
+    if not rows and session.scalar(select(Site.id).where(Site.zone_id == zone_id).limit(1)) is None:
+        return None
+    balance = land_balance(session, zone_id, year)
+    return {"land_mu": f"{sum(r['land_mu'] for r in rows):,.0f}", "factory_m2": f"{sum(r['factory_m2'] for r in rows):,.0f}",
+            "office_m2": f"{sum(r['office_m2'] for r in rows):,.0f}", "need_mu": f"{balance.need_mu:,.0f}",
+            "short": balance.need_mu > balance.available_mu}
 
 
 @router.get("/screen")
