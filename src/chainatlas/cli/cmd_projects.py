@@ -279,7 +279,7 @@ def kpi(
         scope = f"·{nodes[node].name_zh}" if node and node in nodes else ""
         rows = []
         for row in r.rows:
-            show = partial(kpi_service.format_measure, row.unit)
+            show = partial(pipeline.format_measure, row.unit)
             rows.append([row.label_zh, show(row.target), show(row.actual), "—" if row.pct is None else f"{row.pct:.1f}%",
                          show(row.time_target), "—" if row.ahead is None else ("超时序" if row.ahead else "滞后"),
                          show(row.projection), "有风险" if row.at_risk else ""])
