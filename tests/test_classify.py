@@ -270,7 +270,7 @@ def test_cli_explains_a_chain_file_it_cannot_use(large_firms, tmp_path: Path, pr
 
     big = large_firms(4)  # ≥ 2 × 32 MiB: two byte ranges
     result = CliRunner().invoke(app, ["classify", str(big), "--chain", "no-such-chain", "--out", str(tmp_path / "o.csv")])
-    assert result.exit_code == 1 and "找不到产业链文件" in result.output and "nev-icv" in result.output, result.output
+    assert result.exit_code == 1 and "找不到产业链" in result.output and "nev-icv" in result.output, result.output
     bad = tmp_path / "bad-chain.yaml"
     bad.write_text("id: x\nnodes: [1, 2\n", encoding="utf-8")
 

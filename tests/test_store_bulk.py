@@ -15,14 +15,15 @@ from chainatlas.store import db
 from chainatlas.store.models import AuditEntry, Enterprise, EnterpriseProduct
 
 
-def _as_stored(table: Table, url: str) -> Table:
-    """The model's table with only the columns the database has now (a downgraded schema lacks later ones)."""
-    have = {c["name"] for c in inspect(db.get_engine(url)).get_columns(table.name)}
-    return Table(table.name, MetaData(), *(c._copy() for c in table.columns if c.name in have))
-
-
 def _firm(eid: int, uscc: str | None, **extra: object) -> dict:
     return {"id": eid, "uscc": uscc, "name": f"企业{eid}", "name_norm": f"企业{eid}", **extra}
+
+
+def _as_at(session, table: Table) -> Table:
+    """The model's table with only the columns the database has now (an older schema lacks later columns), Python
+    defaults kept, so the bulk writer can fill rows the way it did at that revision."""
+    present = {c["name"] for c in inspect(session.connection()).get_columns(table.name)}
+    return Table(table.name, MetaData(), *(c._copy() for c in table.columns if c.name in present))
 
 
 def test_upgrade_from_0002_keeps_every_firm_and_row_pointing_at_it(db_url: str) -> None:
@@ -32,11 +33,11 @@ def test_upgrade_from_0002_keeps_every_firm_and_row_pointing_at_it(db_url: str) 
     with db.get_engine(db_url).begin() as conn:
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, "0002")
-    firms, products = _as_stored(Enterprise.__table__, db_url), _as_stored(EnterpriseProduct.__table__, db_url)
     with db.session_scope(db_url) as s:
-        bulk.insert_rows(s, firms, [_firm(1, "91420100MA4K8A1B2C"), _firm(2, None, merged_into_id=1),
-                                    _firm(3, "91420100MA4K8A1B3D")])
-        bulk.insert_rows(s, products, [{"enterprise_id": 1, "product": "动力电池"}, {"enterprise_id": 3, "product": "BMS"}])
+        bulk.insert_rows(s, _as_at(s, Enterprise.__table__), [_firm(1, "91420100MA4K8A1B2C"),
+                                                              _firm(2, None, merged_into_id=1), _firm(3, "91420100MA4K8A1B3D")])
+        bulk.insert_rows(s, _as_at(s, EnterpriseProduct.__table__), [{"enterprise_id": 1, "product": "动力电池"},
+                                                                     {"enterprise_id": 3, "product": "BMS"}])
     assert db.migrate(db_url) == db.head_revision()
 
     with db.session_scope(db_url) as s:

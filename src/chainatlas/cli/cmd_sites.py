@@ -8,7 +8,6 @@ import io
 import json
 import sys
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -231,7 +230,7 @@ def space_cmd(
 
     def work(session: Any) -> None:
         zone_row = resolve_zone(session, zone or config.default_zone())
-        y = year or date.today().year
+        y = year or config.today().year
         parks = sites.per_mu_by_park(session, zone_row.id)
         idle = sites.idle_sites(session, zone_row.id, idle_months)
         balance = sites.land_balance(session, zone_row.id, y)

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chainatlas import config
 from chainatlas.domain import sites as dom
 from chainatlas.domain.chain import Chain
 from chainatlas.services.placement.placements import effective_placements
@@ -34,7 +35,7 @@ SOFTWARE_SEGMENTS = ("smart-cockpit", "adas-ad", "vehicle-road-cloud", "rd-desig
 
 def load_demo_sites(session: Session, zone: Zone, chain: Chain, seed: int, today: date | None = None) -> int:
     """Generate the site ledger for the demo zone's parks; returns the number of sites."""
-    today = today or date.today()
+    today = today or config.today()
     rng = random.Random(seed)
     parks = {p.id: p for p in zone.parks}
     local = _generated_local_firms(session, zone)

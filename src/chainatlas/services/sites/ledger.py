@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chainatlas import config
 from chainatlas.domain import sites as dom
 from chainatlas.domain.money import MoneyError, parse_money
 from chainatlas.ingest.mapping import FieldSpec, field_spec, map_headers
@@ -92,7 +93,7 @@ def import_sites(session: Session, path: str | Path, *, zone_id: str, by_user: s
     import_held_rows) while the good rows land.
     """
     path = Path(path)
-    today = today or date.today()
+    today = today or config.today()
     zone = resolve_zone(session, zone_id)
     table = read_table(path, SITE_FIELDS)
     columns = {c.field: c for c in map_headers(table.headers, SITE_FIELDS, mapping).mapped}
@@ -317,7 +318,7 @@ def set_status(session: Session, code: str, status: str, *, by_user: str, projec
     if status == site.status and (project is None or project.id == site.project_id):
         return site
     before = {"status": site.status, "project_id": site.project_id}
-    on = on or date.today()
+    on = on or config.today()
     site.status, site.status_since = status, on
     if status == dom.AVAILABLE:
         site.project_id = None

@@ -22,6 +22,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chainatlas import config
 from chainatlas.domain import sites as dom
 from chainatlas.domain.chain import Chain, load_chain
 from chainatlas.services.placement.placements import effective_placements
@@ -77,7 +78,7 @@ def need_from_args(*, need_mu: float | None = None, need_m2: float | None = None
 
 def match_sites(session: Session, zone_id: str, need: dom.Need, *, chain_id: str, project_id: int | None = None,
                 limit: int = 10, today: date | None = None) -> list[SiteMatch]:
-    today = today or date.today()
+    today = today or config.today()
     chain = load_chain(chain_id)
     if need.node_id and need.node_id not in chain.nodes:
         raise MatchError(f"产业链“{chain.name_zh}”中没有环节“{need.node_id}”")

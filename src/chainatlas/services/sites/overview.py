@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from chainatlas import config
 from chainatlas.domain import sites as dom
 from chainatlas.domain.money import format_yuan
 from chainatlas.services.sites.space import available_area, idle_sites, land_balance, per_mu_by_park
@@ -35,7 +36,7 @@ def available_panel(session: Session, zone_id: str, today: date | None = None) -
 
 
 def sites_overview(session: Session, zone_id: str, *, idle_months: int, today: date | None = None) -> dict[str, Any]:
-    today = today or date.today()
+    today = today or config.today()
     parks = list(session.scalars(select(Park).where(Park.zone_id == zone_id)))
     sites = list(session.scalars(select(Site).where(Site.zone_id == zone_id).order_by(Site.code)))
     projects = {p.id: (p.code, p.name) for p in session.scalars(

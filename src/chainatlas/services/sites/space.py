@@ -15,6 +15,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chainatlas import config
 from chainatlas.domain import sites as dom
 from chainatlas.domain.stages import DROP, HOLD
 from chainatlas.store.models import Enterprise, Park, Project, Site
@@ -118,7 +119,7 @@ def _add(total: int | None, value: int | None) -> int | None:
 
 def idle_sites(session: Session, zone_id: str, months: int, today: date | None = None) -> list[tuple[Site, int]]:
     """Sites available (unlet, unsold) for more than `months` months, longest idle first, with their idle months."""
-    today = today or date.today()
+    today = today or config.today()
     out = []
     for site in session.scalars(select(Site).where(Site.zone_id == zone_id, Site.status == dom.AVAILABLE)):
         # idle from the later of "became available" and "can be delivered": a plot deliverable next year is not idle
@@ -134,7 +135,7 @@ def idle_sites(session: Session, zone_id: str, months: int, today: date | None =
 
 def available_area(session: Session, zone_id: str, by: date | None = None) -> dict[tuple[str, str], float]:
     """(park id, kind) → area available by a date (亩 for land, ㎡ for buildings): the 载体 panel's numbers."""
-    by = by or date.today()
+    by = by or config.today()
     out: dict[tuple[str, str], float] = defaultdict(float)
     for site in session.scalars(select(Site).where(Site.zone_id == zone_id, Site.status == dom.AVAILABLE)):
         if site.available_from is not None and site.available_from > by:
