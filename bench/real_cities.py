@@ -20,7 +20,7 @@ from pathlib import Path
 from sqlalchemy import update
 
 from chainatlas.services.analysis.diagnosis import diagnose
-from chainatlas.services.catalog.reference import add_firms, firm_from_row
+from chainatlas.services.ingest.reference import add_firms, firm_from_row
 from chainatlas.services.targets.ranking import rank_targets
 from chainatlas.store import db
 from chainatlas.store.models import Enterprise, Zone

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from chainatlas.domain.chain import load_chain
 from chainatlas.services.analysis.diagnosis import diagnose
-from chainatlas.services.catalog.chains import add_chain
+from chainatlas.services.placement import add_chain
 from chainatlas.services.catalog.regions import region_name
 from chainatlas.services.catalog.zones import save_zone, zone_from_divisions
 from chainatlas.services.ingest.imports import import_enterprises, import_products

@@ -18,7 +18,7 @@ from pathlib import Path
 from chainatlas.domain.chain import load_chain
 from chainatlas.engines.classify import Classifier, Record
 from chainatlas.ingest.address import divisions
-from chainatlas.services.catalog.reference import COLUMNS, reference_path
+from chainatlas.services.ingest.reference import COLUMNS, reference_path
 from chainatlas.services.targets.ranking import rests_on_placeholders, target_settings
 
 

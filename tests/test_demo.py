@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from chainatlas.domain.chain import load_chain
 from chainatlas.domain.uscc import is_valid
-from chainatlas.services.catalog.reference import REFERENCE_SOURCE, read_reference
+from chainatlas.services.ingest.reference import REFERENCE_SOURCE, read_reference
 from chainatlas.services.demo import GENERATED_NOTE, load_demo
 from chainatlas.services.placement import effective_placements
 from chainatlas.services.targets import rank_targets

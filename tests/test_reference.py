@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from chainatlas.services.catalog.reference import REFERENCE_SOURCE, load_reference, read_reference, reference_path
+from chainatlas.services.ingest.reference import REFERENCE_SOURCE, load_reference, read_reference, reference_path
 from chainatlas.store.models import Enterprise, Placement, Relation
 
 ROOT = Path(__file__).resolve().parents[1]

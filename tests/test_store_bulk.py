@@ -10,7 +10,7 @@ import sqlalchemy.exc
 from alembic import command
 from sqlalchemy import MetaData, Table, func, inspect, select, text
 
-from chainatlas.services.ingest import bulk
+from chainatlas.store import bulk
 from chainatlas.store import db
 from chainatlas.store.models import AuditEntry, Enterprise, EnterpriseProduct
 

@@ -66,7 +66,7 @@ def add(
     user: str = typer.Option("cli", "--user", help="操作人 (acting user)"),
 ) -> None:
     """登记产业链 (register a chain)：校验后保存，库内企业全部按它归链；改过的文件再登记，只重写变了的归链。"""
-    from chainatlas.services.catalog import add_chain
+    from chainatlas.services.placement import add_chain
     from chainatlas.store import db
 
     db.migrate()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from chainatlas import config
-from chainatlas.services.catalog import load_reference
+from chainatlas.services.ingest import load_reference
 from chainatlas.store import db
 
 

@@ -295,7 +295,7 @@ def find_matches(records: pa.Table, threshold: float = REVIEW_THRESHOLD, model: 
     if engine == "spark":
         from chainatlas.engines.linkage_spark import predict_on_spark
 
-        rows = predict_on_spark(prepared, threshold, master)
+        rows = predict_on_spark(prepared, threshold, predict, FUNCTIONS, master)
     else:
         from splink import DuckDBAPI
 

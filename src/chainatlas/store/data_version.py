@@ -4,7 +4,7 @@ never stale: no time limit, no guessing from row ids, whichever process wrote.
 
 How writes move it, with one mechanism: sessions come from `VersionedSession` (db.session_factory), which notes
 that it wrote — objects flushed, or an ORM INSERT/UPDATE/DELETE statement (the bulk UPDATEs of a merge) — and
-bumps the counter just before it commits. A Core write on the session's connection (services/ingest/bulk.py),
+bumps the counter just before it commits. A Core write on the session's connection (store/bulk.py),
 which the session cannot see, calls `wrote(session)`. The bump comes last in the transaction, so the row is locked
 only for the commit itself (a long import does not hold up every other writer).
 

@@ -1,9 +1,8 @@
 """Chains and zones as the database knows them: a chain file synced into its tables (`chains`), a zone loaded,
 found, and asked whether an address is in it (`zones`)."""
 
-from chainatlas.services.catalog.chains import add_chain, list_chains, node_label, node_ref, sync_chain
+from chainatlas.services.catalog.chains import list_chains, node_label, node_ref, sync_chain
 from chainatlas.services.catalog.places import firm_points
-from chainatlas.services.catalog.reference import load_reference
 from chainatlas.services.catalog.view_choice import choose_view, view_options
 from chainatlas.services.catalog.zones import (
     ZoneError,
@@ -20,7 +19,7 @@ from chainatlas.services.catalog.zones import (
 )
 
 __all__ = [
-    "ZoneError", "ZoneNotFound", "add_chain", "choose_view", "firm_points", "list_chains", "list_zones",
-    "load_reference", "load_zone", "node_label", "node_ref", "read_zone_file", "remove_zone", "resolve_zone",
+    "ZoneError", "ZoneNotFound", "choose_view", "firm_points", "list_chains", "list_zones",
+    "load_zone", "node_label", "node_ref", "read_zone_file", "remove_zone", "resolve_zone",
     "save_zone", "sync_chain", "view_options", "zone_dict", "zone_firm_count", "zone_from_divisions",
 ]

@@ -1,24 +1,14 @@
-"""Chains as data users manage: `chainatlas chain add FILE` registers a chain file (kept in CHAINATLAS_HOME/chains,
-its nodes copied to chains/chain_nodes), and re-adding a changed file re-places only what changed."""
+"""Chains as data users manage: the database's copy of each chain (chains, chain_nodes) and the list of registered
+chains. Registering a file, which also places every firm on it, is `placement.add_chain`."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from chainatlas.domain.chain import (
-    Chain,
-    ChainFileError,
-    builtin_chain_ids,
-    load_chain,
-    parse_chain,
-    registered_chain_path,
-)
-from chainatlas.store.db import audit
+from chainatlas.domain.chain import Chain, builtin_chain_ids, load_chain
 from chainatlas.store.models import ChainNodeRow, ChainRow, utcnow
 
 
@@ -70,48 +60,6 @@ def node_label(chain: Chain, node_id: str) -> str:
     n = chain.nodes[node_id]
     seg = chain.segment_of(node_id)
     return f"{chain.stage_name(n.stage)} · {seg.name_zh}" + (f" · {n.name_zh}" if seg.id != n.id else "")
-
-
-@dataclass(frozen=True)
-class ChainAdded:
-    chain_id: str
-    name_zh: str
-    version: str
-    nodes: int
-    changed: bool  # False: the same file was registered before, nothing was done
-    firms_replaced: int  # firms whose placements on the chain changed
-    placed: int  # firms on the chain after it
-
-
-def add_chain(session: Session, path: Path | str, by_user: str = "system") -> ChainAdded:
-    """Register a chain file: check it, keep a copy under its id, copy its nodes, and place every firm in the
-    database on it — for a changed file, only firms whose placements change are rewritten (node fingerprints)."""
-    from chainatlas.services.placement.placements import classify_enterprises, effective_placements
-
-    source = Path(path)
-    if not source.is_file():
-        raise ChainFileError(str(source), [(0, "找不到产业链文件，请检查路径")])
-    text = source.read_text(encoding="utf-8")
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    target = registered_chain_path(parse_chain(text, str(source)).id)
-    chain = parse_chain(text, str(target))
-    row = session.get(ChainRow, chain.id)
-    if row is not None and row.sha256 == digest:
-        return ChainAdded(chain.id, chain.name_zh, chain.version, len(chain.nodes), False, 0,
-                          len(effective_placements(session, chain)))
-    before = {"version": row.version, "sha256": row.sha256} if row is not None else None
-    row = sync_chain(session, chain)
-    row.sha256 = digest
-    summary = classify_enterprises(session, chain, by_user=by_user)
-    audit(session, by_user, "chain.add", "chain", chain.id, before,
-          {"version": chain.version, "sha256": digest, "nodes": len(chain.nodes), "firms_replaced": summary.changed})
-    session.flush()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(target)  # last: the registered file appears whole, once the database has it
-    return ChainAdded(chain.id, chain.name_zh, chain.version, len(chain.nodes), True, summary.changed,
-                      len(effective_placements(session, chain)))
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,7 @@ def region_name(code: str) -> str:
 def ensure_regions(session: Session) -> int:
     """Put every province, city and county of the table into `regions` (streets where a zone names them);
     returns how many rows were added. Runs in a few milliseconds once they are there."""
-    from chainatlas.services.ingest.bulk import insert_rows
+    from chainatlas.store.bulk import insert_rows
 
     have = set(session.scalars(select(Region.code).where(Region.level != "street")))
     missing = [d for d in division_table().values() if d.level != "street" and d.code not in have]

@@ -2,7 +2,7 @@
 
 Everything loaded here has source = "demo"; generated firms also say 程序生成 in their notes, and the
 UI and reports label demo data. Firms outside the zone are real: the companies of companies.yaml and the national
-reference set (services/catalog/reference.py), with their public facts only — so a target list names real firms
+reference set (services/ingest/reference.py), with their public facts only — so a target list names real firms
 and nothing invented is attached to them. Generated firms are only the zone's own local list, and generated supply
 relations only link them to the zone's leaders, without amounts (an amount would be an invented fact about a real
 leader). Deterministic: the same seed gives the same demo every time.
@@ -21,7 +21,7 @@ from chainatlas.domain.chain import Chain, load_chain
 from chainatlas.domain.uscc import ALPHABET, check_digit
 from chainatlas.ingest.names import name_key
 from chainatlas.services.catalog.chains import sync_chain
-from chainatlas.services.catalog.reference import load_reference
+from chainatlas.services.ingest.reference import load_reference
 from chainatlas.services.demo.files import DEMO_CHAIN, DEMO_ZONE, demo_file
 from chainatlas.services.demo.ledger import load_demo_ledger
 from chainatlas.services.demo.sites import load_demo_sites

@@ -1,8 +1,8 @@
-"""Getting the user's lists into the database: the import of enterprises and relations (`imports`), the bulk
-writes it uses (`bulk`) and the merge-review queue it leaves for an analyst (`review`)."""
+"""Getting the user's lists into the database: the import of enterprises and relations (`imports`, with the bulk
+writes of `store/bulk.py`) and the merge-review queue it leaves for an analyst (`review`)."""
 
-from chainatlas.services.ingest.bulk import indexes_deferred, insert_columns, insert_rows
 from chainatlas.services.ingest.held import HeldRowError, fix_held_row
+from chainatlas.services.ingest.reference import load_reference
 from chainatlas.services.ingest.imports import (
     ImportProblem,
     held_problems,
@@ -30,6 +30,6 @@ from chainatlas.services.ingest.source import FIELDS_OF
 __all__ = [
     "EVIDENCE", "FIELDS_OF", "HeldRowError", "ImportProblem", "ReviewError", "ReviewGroup", "accept",
     "count_pending", "decide_many", "fix_held_row", "held_problems", "import_enterprises", "import_products",
-    "import_relations", "indexes_deferred", "insert_columns", "insert_rows", "link_files", "list_candidates",
+    "import_relations", "link_files", "list_candidates", "load_reference",
     "preview", "reject", "review_groups", "split", "write_error_report",
 ]

@@ -21,7 +21,7 @@ from chainatlas import config
 from chainatlas.ingest.mapping import ENTERPRISE_FIELDS
 from chainatlas.ingest.records import parse_table, raw_row
 from chainatlas.services.catalog.zones import zone_specs
-from chainatlas.services.ingest import bulk
+from chainatlas.store import bulk
 from chainatlas.services.ingest.link import link_new
 from chainatlas.services.ingest.normalise import build_rows
 from chainatlas.services.ingest.place import place_touched

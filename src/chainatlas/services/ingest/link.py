@@ -20,7 +20,7 @@ from chainatlas.ingest.name_place_columns import (
     short_forms,
 )
 from chainatlas.ingest.names import legal_stem, looks_like_full_name, name_key, short_form
-from chainatlas.services.ingest import bulk
+from chainatlas.store import bulk
 from chainatlas.services.ingest.resolve import listing_key
 from chainatlas.services.ingest.rows import FirmRecord
 from chainatlas.store.models import Enterprise, EnterpriseAlias, MergeCandidate

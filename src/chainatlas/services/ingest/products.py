@@ -20,7 +20,7 @@ from chainatlas import config
 from chainatlas.ingest.mapping import PRODUCT_FIELDS
 from chainatlas.ingest.names import name_key
 from chainatlas.ingest.records import Problem, parse_table, raw_row
-from chainatlas.services.ingest import bulk
+from chainatlas.store import bulk
 from chainatlas.services.ingest.place import place_touched
 from chainatlas.services.ingest.report import summary_dict
 from chainatlas.services.ingest.resolve import listing_key, load_index

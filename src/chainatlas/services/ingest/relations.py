@@ -17,7 +17,7 @@ from chainatlas.ingest.address import place_from_division_code
 from chainatlas.ingest.mapping import RELATION_FIELDS, ColumnMap, HeaderMapping
 from chainatlas.ingest.names import name_key
 from chainatlas.ingest.records import Parsed, Problem, parse_table
-from chainatlas.services.ingest import bulk
+from chainatlas.store import bulk
 from chainatlas.services.ingest.link import link_new
 from chainatlas.services.ingest.parties import Found, Parties
 from chainatlas.services.ingest.place import place_touched

@@ -180,7 +180,7 @@ def merge_many(
 
     Each merged record must be distinct and not itself a survivor in the same call.
     """
-    from chainatlas.services.ingest import bulk
+    from chainatlas.store import bulk
 
     if not pairs:
         return []
@@ -312,7 +312,7 @@ def _same_keys(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
 
 def _move_relations(session: Session, target: dict[int, int], moved: dict[int, dict[str, list[int]]]) -> list[dict]:
     """Relations of merged records move to their survivor unless that makes a self-loop or a duplicate."""
-    from chainatlas.services.ingest import bulk
+    from chainatlas.store import bulk
 
     ids = list(target)
     involved = ids + list(set(target.values()))

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from chainatlas.ingest.names import is_latin, looks_like_full_name
-from chainatlas.services.ingest import bulk
+from chainatlas.store import bulk
 from chainatlas.services.ingest.rows import VALUE_COLUMNS, FirmRecord, FirmRows, fill, take
 from chainatlas.services.ingest.source import Progress
 from chainatlas.store.db import audit

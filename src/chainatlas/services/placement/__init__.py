@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     )
     from chainatlas.services.placement.firm_file import read_frame, write_placements
     from chainatlas.services.placement.spark_pass import SparkSummary, classify_spark
+    from chainatlas.services.placement.chain_registry import ChainAdded, add_chain
     from chainatlas.services.placement.export import placement_rows, write_placements_csv
     from chainatlas.services.placement.placements import (
         classify_enterprises,
@@ -37,7 +38,7 @@ _HOME = {
     "read_frame": "firm_file", "write_placements": "firm_file",
     "SparkSummary": "spark_pass", "classify_spark": "spark_pass",
     "classify_enterprises": "placements", "correct_placement": "placements", "effective_placements": "placements",
-    "placement_chain_ids": "placements", "placement_rows": "export", "write_placements_csv": "export",
+    "placement_chain_ids": "placements", "ChainAdded": "chain_registry", "add_chain": "chain_registry", "placement_rows": "export", "write_placements_csv": "export",
 }
 __all__ = sorted(_HOME)
 
