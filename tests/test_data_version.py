@@ -13,7 +13,7 @@ from sqlalchemy import select
 from chainatlas.domain.chain import load_chain
 from chainatlas.services import accounts, analysis, ingest, targets
 from chainatlas.services.catalog import load_zone
-from chainatlas.store import data_version, db
+from chainatlas.store import bulk, data_version, db
 from chainatlas.store.models import Enterprise, EnterpriseProduct, MergeCandidate, Placement, Zone
 from chainatlas.web import views
 from chainatlas.web.app import create_app
@@ -103,5 +103,5 @@ def test_the_version_moves_with_committed_writes_only(db_url: str) -> None:
         assert before_commit[0] == start and before_commit[1:] != (0, 0)  # its own writes set it apart meanwhile
     assert version() == start + 1
     with db.session_scope(db_url) as s:  # a Core bulk write on the session's connection
-        ingest.insert_rows(s, EnterpriseProduct.__table__, [{"enterprise_id": ids["C"], "product": "热泵空调"}])
+        bulk.insert_rows(s, EnterpriseProduct.__table__, [{"enterprise_id": ids["C"], "product": "热泵空调"}])
     assert version() == start + 2
