@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 from datetime import date
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from chainatlas.cli import output
-from chainatlas.cli.errors import fail
+from chainatlas.cli.errors import fail, user_name
 from chainatlas.ingest.mapping import MappingError, field_labels
 from chainatlas.ingest.reader import ReadError
 from chainatlas.services.catalog import ZoneNotFound
@@ -26,10 +25,6 @@ USER_ERRORS = (ReadError, MappingError, ZoneNotFound)
 AS_OF_HELP = "文件中数据的截至日期 YYYY-MM-DD，默认导入当天；超过时效的数据在页面上标“待更新” (as-of date of the facts)"
 UNIT_HELP = ("金额列的单位：万元 / 元 / 亿元（用于未注明单位的金额列），或 列名=万元；可重复 "
              "(unit of money columns that state none, e.g. 万元 for Tushare's reg_capital)")
-
-
-def _user(user: str | None) -> str:
-    return user or getpass.getuser() or "cli"
 
 
 def _as_of(text: str | None) -> date | None:
@@ -165,7 +160,7 @@ def import_enterprises_cmd(
         return
     from chainatlas.services.ingest import import_enterprises
 
-    summary = _run(import_enterprises, file, zone_id=zone, mapping=mapping, sheet=sheet, by_user=_user(user),
+    summary = _run(import_enterprises, file, zone_id=zone, mapping=mapping, sheet=sheet, by_user=user_name(user),
                    fuzzy=not no_fuzzy, units=unit, as_of=_as_of(as_of))
     _print_summary(summary, errors_out)
 
@@ -187,7 +182,7 @@ def import_relations_cmd(
         return
     from chainatlas.services.ingest import import_relations
 
-    summary = _run(import_relations, file, mapping=mapping, sheet=sheet, by_user=_user(user), units=unit,
+    summary = _run(import_relations, file, mapping=mapping, sheet=sheet, by_user=user_name(user), units=unit,
                    as_of=_as_of(as_of))
     _print_summary(summary, errors_out)
 
@@ -208,7 +203,7 @@ def import_products_cmd(
         return
     from chainatlas.services.ingest import import_products
 
-    summary = _run(import_products, file, mapping=mapping, sheet=sheet, by_user=_user(user), as_of=_as_of(as_of))
+    summary = _run(import_products, file, mapping=mapping, sheet=sheet, by_user=user_name(user), as_of=_as_of(as_of))
     _print_summary(summary, errors_out)
 
 
@@ -257,7 +252,7 @@ def _decide(action: str, candidate_id: int, user: str | None) -> None:
     from chainatlas.services import ingest
 
     fn = {"accept": ingest.accept, "reject": ingest.reject, "split": ingest.split}[action]
-    c = _run(lambda session: fn(session, candidate_id, _user(user)), None)
+    c = _run(lambda session: fn(session, candidate_id, user_name(user)), None)
     done = {"accept": f"已合并：#{c.right_id} 并入 #{c.left_id}（可用 split {c.id} 撤销）",
             "reject": f"已标记 #{c.left_id} 与 #{c.right_id} 不是同一企业",
             "split": f"已拆分：#{c.right_id} 与 #{c.left_id} 恢复为两家企业"}[action]

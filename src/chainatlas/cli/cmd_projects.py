@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import getpass
 from functools import partial
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,37 +12,19 @@ from rich.table import Table
 
 from chainatlas import config
 from chainatlas.cli import output
-from chainatlas.cli.errors import fail
+from chainatlas.cli.errors import fail, run, user_name
 from chainatlas.domain.chain import load_chain
 from chainatlas.domain.money import format_yuan
 from chainatlas.domain.stages import ALL_STAGES
 from chainatlas.ingest.values import ValueProblem, parse_amount_yuan, parse_date, split_list
 from chainatlas.services import pipeline
-from chainatlas.services.catalog import ZoneNotFound, resolve_zone
-from chainatlas.store import db
+from chainatlas.services.catalog import resolve_zone
 
 projects_app = typer.Typer(help="招商项目台账 (project pipeline): 列表、详情、登记、阶段、走访、导入导出。",
                            no_args_is_help=True)
 DEMO_NOTE = "[bold yellow]注意：台账含演示数据（demo），不代表真实情况。[/]"
 
 
-def _user(user: str | None) -> str:
-    if user:
-        return user
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):  # a container without a passwd entry for the uid
-        return "cli"
-
-
-def _run(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """One unit of work; errors a user can fix come out as their Chinese message and exit code 1."""
-    db.migrate()
-    try:
-        with db.session_scope() as session:
-            return fn(session, *args, **kwargs)
-    except (ZoneNotFound, ValueError) as exc:  # StageError, ProjectError, LedgerImportError, ValueProblem
-        fail(str(exc))
 
 
 def _table(title: str, heads: tuple[str, ...]) -> Table:
@@ -110,7 +90,7 @@ def list_cmd(
         if any(p.source == "demo" for p in rows):
             output.note(console, fmt, DEMO_NOTE)
 
-    _run(work)
+    run(work)
 
 
 @projects_app.command("show")
@@ -145,7 +125,7 @@ def show(code: str = typer.Argument(..., help="项目编号 (project code)")) ->
         if p.source == "demo":
             console.print(DEMO_NOTE)
 
-    _run(work)
+    run(work)
 
 
 # ---------------------------------------------------------------- writes
@@ -171,14 +151,14 @@ def add(
         zone_row = resolve_zone(session, zone or config.default_zone())
         chain_id = config.default_chain()
         project = pipeline.create_project(
-            session, zone_id=zone_row.id, name=name, by_user=_user(user), investor_name=investor,
+            session, zone_id=zone_row.id, name=name, by_user=user_name(user), investor_name=investor,
             node_ids=_nodes(nodes, chain_id), chain_id=chain_id, source_kind=source_kind,
             investment_yuan=parse_amount_yuan(amount, 10_000) if amount else None, on=_date(on, "--on"),
             project_type=project_type, officer=officer, park_id=park,
         )
         typer.echo(f"已登记项目 {project.code} {project.name}（线索）")
 
-    _run(work)
+    run(work)
 
 
 @projects_app.command("stage")
@@ -194,11 +174,11 @@ def stage(
 
     def work(session: Any) -> None:
         before = pipeline.get_project(session, code).stage
-        p = pipeline.change_stage(session, code, to_stage, on=_date(on, "--on"), by_user=_user(user), reason=reason,
+        p = pipeline.change_stage(session, code, to_stage, on=_date(on, "--on"), by_user=user_name(user), reason=reason,
                                   as_admin=admin)
         typer.echo(f"{p.code} {p.name}：{before} → {p.stage}（{p.stage_changed_on}）")
 
-    _run(work)
+    run(work)
 
 
 @projects_app.command("log")
@@ -214,11 +194,11 @@ def log(
     """登记走访或联系记录，可同时更新下一步工作 (log a visit or contact)."""
 
     def work(session: Any) -> None:
-        pipeline.log_activity(session, code, on=_date(on, "--on"), by_user=_user(user), content=content, kind=kind,
+        pipeline.log_activity(session, code, on=_date(on, "--on"), by_user=user_name(user), content=content, kind=kind,
                               next_action=next_action, next_action_on=_date(next_on, "--next-on"))
         typer.echo(f"已记录 {code} {on} {kind}")
 
-    _run(work)
+    run(work)
 
 
 @projects_app.command("import")
@@ -230,10 +210,10 @@ def import_cmd(
     """导入项目台账（按项目编号更新，重复导入不产生重复）(import the ledger from Excel)."""
 
     def work(session: Any) -> pipeline.LedgerImportResult:
-        return pipeline.import_ledger(session, file, by_user=_user(user), zone_id=zone or config.default_zone(),
+        return pipeline.import_ledger(session, file, by_user=user_name(user), zone_id=zone or config.default_zone(),
                                     chain_id=config.default_chain())
 
-    r = _run(work)
+    r = run(work)
     typer.echo(f"已导入 {r.file}：{r.rows}行，新增{r.inserted}个，更新{r.updated}个，未变{r.unchanged}个；"
                f"阶段记录新增{r.stage_changes_added}条，走访记录新增{r.activities_added}条（批次 {r.batch_id}）")
 
@@ -251,7 +231,7 @@ def export_cmd(
         return pipeline.export_ledger(session, file, zone or config.default_zone(), chain_id=config.default_chain(),
                                       year=year, as_of=_date(as_of, "--as-of"))
 
-    n = _run(work)
+    n = run(work)
     typer.echo(f"已导出 {n} 个项目到 {file}")
 
 
@@ -297,7 +277,7 @@ def kpi(
         if r.has_demo:
             output.note(console, fmt, DEMO_NOTE)
 
-    _run(work)
+    run(work)
 
 
 def register(app: typer.Typer) -> None:

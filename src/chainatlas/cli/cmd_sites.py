@@ -2,96 +2,30 @@
 
 from __future__ import annotations
 
-import csv
-import getpass
-import io
 import json
-import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import typer
 
 from chainatlas import config
-from chainatlas.domain.cells import csv_cell
+from chainatlas.cli import output
+from chainatlas.cli.errors import fail, run, user_name
 from chainatlas.domain import sites as dom
+from chainatlas.domain.chain import load_chain
 from chainatlas.domain.money import format_yuan
 from chainatlas.ingest.mapping import MappingError, load_mapping_file
-from chainatlas.ingest.reader import ReadError
 from chainatlas.services import sites
-from chainatlas.services.catalog import ZoneNotFound, resolve_zone
+from chainatlas.services.catalog import resolve_zone
 from chainatlas.services.pipeline import get_project
-from chainatlas.store import db
 from chainatlas.store.models import Site
 
 sites_app = typer.Typer(help="载体台账 (sites): 导入、列表、智慧选址匹配、预留与释放、亩均与闲置。", no_args_is_help=True)
-FORMATS = ("table", "json", "csv")
 DEMO_NOTE = "注意：载体台账含演示数据（demo，程序生成），不代表真实情况。"
-
-
-def _user(user: str | None) -> str:
-    try:
-        return user or getpass.getuser()
-    except (OSError, KeyError):
-        return "cli"
-
-
-def _run(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """One unit of work; a problem the user can fix prints its Chinese message and exits 1, writing nothing."""
-    db.migrate()
-    try:
-        with db.session_scope() as session:
-            return fn(session, *args, **kwargs)
-    except (ZoneNotFound, ValueError) as exc:  # SiteError, MatchError, ReadError, SiteValueError, ProjectError
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(1) from None
-
-
-def _emit(rows: list[dict[str, Any]], heads: dict[str, str], fmt: str, title: str) -> None:
-    """Rows as an aligned table (whole, never cut), JSON or CSV with Chinese headers."""
-    if fmt not in FORMATS:
-        typer.echo(f"--format 应为 {' / '.join(FORMATS)}", err=True)
-        raise typer.Exit(2)
-    if fmt == "json":
-        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
-        return
-    if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(heads.values())
-        for r in rows:
-            writer.writerow([csv_cell(_cell(r.get(k))) for k in heads])
-        sys.stdout.write(out.getvalue())
-        return
-    typer.echo(title)
-    cells = [list(heads.values())] + [[_cell(r.get(k)) for k in heads] for r in rows]
-    widths = [max(_width(row[i]) for row in cells) for i in range(len(heads))]
-    for row in cells:
-        typer.echo("  ".join(c + " " * (w - _width(c)) for c, w in zip(row, widths)).rstrip())
-
-
-def _cell(value: Any) -> str:
-    if isinstance(value, list):
-        return "；".join(str(v) for v in value)
-    if isinstance(value, float):
-        return f"{value:,.1f}"
-    return "" if value is None else str(value)
-
-
-def _width(text: str) -> int:
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
 
 def _area(site: Site) -> str:
     return f"{dom.to_mu(site.area_m2, 'm2'):,.1f}亩" if site.kind == "land" else f"{site.area_m2:,.0f}㎡"
-
-
-def _site_row(site: Site, parks: dict[str, str]) -> dict[str, Any]:
-    return {"code": site.code, "name": site.name, "kind": dom.KINDS[site.kind], "park": parks.get(site.park_id or "", ""),
-            "area": _area(site), "area_m2": site.area_m2, "land_use": site.land_use, "status": site.status,
-            "available_from": site.available_from, "project_id": site.project_id, "address": site.address,
-            "source": site.source}
 
 
 @sites_app.command("import")
@@ -105,18 +39,17 @@ def import_cmd(
     try:
         override = load_mapping_file(mapping) if mapping else None
     except MappingError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(1) from None
+        fail(str(exc))
 
     def work(session: Any) -> None:
         zone_row = resolve_zone(session, zone or config.default_zone())
-        result = sites.import_sites(session, file, zone_id=zone_row.id, by_user=_user(user), mapping=override)
+        result = sites.import_sites(session, file, zone_id=zone_row.id, by_user=user_name(user), mapping=override)
         typer.echo(f"{result.file}：共{result.rows}行，新增{result.inserted}个载体，更新{result.updated}个，"
                    f"未变{result.unchanged}个，暂存问题行{len({p.row for p in result.held})}行（批次 {result.batch_id}）")
         for p in result.held:
             typer.echo(f"  第{p.row}行“{p.column}”列：值“{p.value}”{p.problem}。{p.action}")
 
-    _run(work)
+    run(work)
 
 
 @sites_app.command("list")
@@ -124,7 +57,7 @@ def list_cmd(
     zone: str = typer.Option(None, "--zone", help="开发区 id 或名称 (zone)"),
     kind: str = typer.Option(None, "--kind", help="工业用地 / 标准厂房 / 写字楼"),
     status: str = typer.Option(None, "--status", help=f"状态：{'、'.join(dom.STATUSES)}"),
-    fmt: str = typer.Option("table", "--format", help="table / json / csv"),
+    fmt: output.Format = typer.Option(output.Format.table, "--format", help=output.FORMAT_HELP),
 ) -> None:
     """载体列表 (list sites)."""
 
@@ -133,13 +66,15 @@ def list_cmd(
         parks = {p.id: p.name for p in zone_row.parks}
         rows = sites.list_sites(session, zone_row.id, kind=dom.parse_kind(kind) if kind else None,
                                 status=dom.parse_status(status) if status else None)
-        heads = {"code": "载体编号", "name": "名称", "kind": "类型", "park": "园区", "area": "面积", "land_use": "用地性质",
-                 "status": "状态", "available_from": "可供日期", "address": "地址"}
-        _emit([_site_row(s, parks) for s in rows], heads, fmt, f"{zone_row.name}载体台账（{len(rows)}个）")
-        if fmt == "table" and any(s.source == "demo" for s in rows):
-            typer.echo(DEMO_NOTE)
+        out = output.console()
+        output.emit(out, fmt, f"{zone_row.name}载体台账（{len(rows)}个）",
+                    ("载体编号", "名称", "类型", "园区", "面积", "用地性质", "状态", "可供日期", "地址"),
+                    [(s.code, s.name, dom.KINDS[s.kind], parks.get(s.park_id or "", ""), _area(s), s.land_use, s.status,
+                      s.available_from, s.address) for s in rows])
+        if any(s.source == "demo" for s in rows):
+            output.note(out, fmt, DEMO_NOTE)
 
-    _run(work)
+    run(work)
 
 
 @sites_app.command("match")
@@ -152,7 +87,7 @@ def match_cmd(
     zone: str = typer.Option(None, "--zone", help="开发区 id 或名称 (zone)"),
     chain: str = typer.Option(None, "--chain", help="产业链 id (chain)"),
     limit: int = typer.Option(10, "--limit", min=1, max=200, help="最多列出几个"),
-    fmt: str = typer.Option("table", "--format", help="table / json / csv"),
+    fmt: output.Format = typer.Option(output.Format.table, "--format", help=output.FORMAT_HELP),
 ) -> None:
     """智慧选址：按需求为项目或目标企业排出合适载体，并说明理由 (rank sites for a need)."""
     chain_id = chain or config.default_chain()
@@ -165,28 +100,20 @@ def match_cmd(
             need, project_id = sites.need_for_project(session, p), p.id
         else:
             need = sites.need_from_args(need_mu=need_mu, need_m2=need_m2, kind=kind,
-                                        node_id=_node_id(chain_id, node))
+                                        node_id=load_chain(chain_id).resolve_node(node) if node else "")
         ranked = sites.match_sites(session, zone_row.id, need, chain_id=chain_id, project_id=project_id, limit=limit)
         parks = {p.id: p.name for p in zone_row.parks}
-        rows = [{**m.as_dict(), "park": parks.get(m.site.park_id or "", ""), "area": _area(m.site)} for m in ranked]
-        heads = {"code": "载体编号", "name": "名称", "kind_zh": "类型", "park": "园区", "area": "面积", "status": "状态",
-                 "score": "匹配分", "reasons": "理由"}
         need_text = f"{need.area_mu:,.1f}亩" if "land" in need.kinds else f"{need.area_m2:,.0f}㎡"
-        _emit(rows, heads, fmt, f"{zone_row.name}载体匹配：需求{need_text}（{len(rows)}个可选）")
-        if fmt == "table" and not rows:
-            typer.echo("没有满足条件的载体（可供、用地性质允许、面积为需求的90%–300%）。可放宽面积或查看即将可供的载体。")
+        out = output.console()
+        output.emit(out, fmt, f"{zone_row.name}载体匹配：需求{need_text}（{len(ranked)}个可选）",
+                    ("载体编号", "名称", "类型", "园区", "面积", "状态", "匹配分", "理由"),
+                    [(m.site.code, m.site.name, dom.KINDS[m.site.kind], parks.get(m.site.park_id or "", ""),
+                      _area(m.site), m.site.status, f"{m.score:.1f}", "；".join(m.reasons)) for m in ranked],
+                    extra={"matches": [m.as_dict() for m in ranked]})  # JSON: the score's parts, as numbers
+        if not ranked:
+            output.note(out, fmt, "没有满足条件的载体（可供、用地性质允许、面积为需求的90%–300%）。可放宽面积或查看即将可供的载体。")
 
-    _run(work)
-
-
-def _node_id(chain_id: str, node: str) -> str:
-    if not node:
-        return ""
-    from chainatlas.domain.chain import load_chain
-
-    chain = load_chain(chain_id)
-    by_name = {n.name_zh: n.id for n in chain.nodes.values()}
-    return by_name.get(node, node)
+    run(work)
 
 
 @sites_app.command("hold")
@@ -197,7 +124,7 @@ def hold_cmd(
     user: str = typer.Option(None, "--user", help="操作人"),
 ) -> None:
     """为项目预留载体（状态→洽谈中，记入历史和审计）(hold a site for a project)."""
-    site = _run(lambda s: sites.hold_site(s, code, project, by_user=_user(user), note=note))
+    site = run(lambda s: sites.hold_site(s, code, project, by_user=user_name(user), note=note))
     typer.echo(f"载体 {site.code}（{site.name}）已为项目 {project} 预留，状态：{site.status}")
 
 
@@ -205,7 +132,7 @@ def hold_cmd(
 def release_cmd(code: str = typer.Argument(..., help="载体编号"), note: str = typer.Option("", "--note"),
                 user: str = typer.Option(None, "--user", help="操作人")) -> None:
     """释放预留的载体（状态→可供）(release a site)."""
-    site = _run(lambda s: sites.release_site(s, code, by_user=_user(user), note=note))
+    site = run(lambda s: sites.release_site(s, code, by_user=user_name(user), note=note))
     typer.echo(f"载体 {site.code}（{site.name}）已释放，状态：{site.status}")
 
 
@@ -215,7 +142,7 @@ def status_cmd(code: str = typer.Argument(..., help="载体编号"),
                project: str = typer.Option(None, "--project", help="相关项目编号"),
                note: str = typer.Option("", "--note"), user: str = typer.Option(None, "--user")) -> None:
     """变更载体状态，如已出让、已租、已入驻 (change a site's status)."""
-    site = _run(lambda s: sites.set_status(s, code, status, by_user=_user(user), project_code=project, note=note))
+    site = run(lambda s: sites.set_status(s, code, status, by_user=user_name(user), project_code=project, note=note))
     typer.echo(f"载体 {site.code}（{site.name}）状态：{site.status}")
 
 
@@ -227,6 +154,9 @@ def space_cmd(
     fmt: str = typer.Option("table", "--format", help="table / json"),
 ) -> None:
     """空间利用：各园区亩均产值与亩均税收、闲置载体、年度用地需求与供给 (use of space)."""
+
+    if fmt not in ("table", "json"):
+        fail(f"--format 应为 table 或 json，现为“{fmt}”")
 
     def work(session: Any) -> None:
         zone_row = resolve_zone(session, zone or config.default_zone())
@@ -257,7 +187,7 @@ def space_cmd(
         if balance.warning:
             typer.echo(balance.warning)
 
-    _run(work)
+    run(work)
 
 
 def _int(value: float | None) -> int | None:

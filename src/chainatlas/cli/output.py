@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
+from chainatlas.domain.cells import csv_cell
 from chainatlas.store import db
 from chainatlas.store.models import Enterprise, Project
 
@@ -56,7 +57,7 @@ def emit(out: Console, fmt: Format, title: str, headers: Sequence[str], rows: Se
         buf = io.StringIO()
         writer = csv.writer(buf, delimiter="\t" if fmt is Format.tsv else ",", lineterminator="\n")
         writer.writerow(headers)
-        writer.writerows(cells)
+        writer.writerows([csv_cell(c) for c in row] for row in cells)  # names from users' files: never a formula
         typer.echo(buf.getvalue(), nl=False)
 
 
