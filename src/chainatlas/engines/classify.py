@@ -31,11 +31,20 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 import ahocorasick
 
+from chainatlas import config
 from chainatlas.domain.chain import STAGE_IDS, Chain, load_chain
+from chainatlas.engines.placement_model import (
+    ChainTerms,
+    Featurizer,
+    FirmView,
+    PlacementModel,
+    decide,
+    load_for_chain,
+)
 from chainatlas.domain.products import parse_products  # noqa: F401  (part of the engine's API: how it reads a cell)
 
 FIELDS = ("name", "products", "scope", "industry")
@@ -198,10 +207,40 @@ def _combine(parts: Sequence[Part | None], weak: bool) -> float:
     return score
 
 
-class Classifier:
-    """Compiled form of one chain: build once per process, then `classify` / `classify_batch` many records."""
+class Candidate(NamedTuple):
+    """One segment a firm's hits speak for, as the rules see it (`Classifier.candidates`)."""
 
-    def __init__(self, chain: Chain):
+    seg: int
+    score: float  # the segment score of the rules, GB/T prior included; 0.0 when only ungated weak words hit it
+    parts: tuple[Part | None, ...]  # per field (name, products, scope, industry)
+    used_weak: bool  # strong words alone reach WEAK_GATE, so weak words count
+    prior: float  # the GB/T prior in `score`
+
+    def evidence(self) -> list[Hit]:
+        """The hits that speak for the segment, strong first, then by field and product line (each part is in
+        field and line order already, so a stable sort on strength alone gives that order)."""
+        hits = [h for p in self.parts if p is not None for h in p.hits if h[4] or self.used_weak]
+        return sorted(hits, key=_HIT_STRENGTH, reverse=True)
+
+
+class Firm(NamedTuple):
+    """One firm as the rules read it: its field parts (name, products, scope, industry: `field_parts`), the
+    effective shares of its product lines, its GB/T priors by segment, its product lines and GB/T code."""
+
+    fields: tuple[dict[int, Part], ...]
+    shares: Sequence[float]
+    prior_of: dict[int, float]
+    lines: Sequence[tuple[str, float | None]]
+    code: str
+
+
+class Classifier:
+    """Compiled form of one chain: build once per process, then `classify` / `classify_batch` many records.
+
+    model: the learned layer (placement_model) deciding among the rules' candidates; by default the chain's model
+    file where it has one and CHAINATLAS_PLACEMENT_MODEL is 1, else None (the rules alone)."""
+
+    def __init__(self, chain: Chain, model: PlacementModel | None | Literal["beside-chain"] = "beside-chain"):
         self.chain = chain
         nodes = chain.nodes
         self.node_ids = list(nodes)
@@ -272,6 +311,12 @@ class Classifier:
             for code in node.gbt4754:
                 self.prior4.setdefault(code, []).append(index[nid])
                 self.prior3.setdefault(code[:3], []).append(index[nid])
+        if model == "beside-chain":
+            model = load_for_chain(chain.path) if config.placement_model() else None
+        self.model = model
+        self.terms = ChainTerms([self.node_ids[s] for s in self.segment_index], self.spelling, self.supplies,
+                                THRESHOLD)
+        self._featurizer = Featurizer(self.terms, model.buckets) if model is not None else None
 
     def all_words(self) -> list[str]:
         """Every keyword, weak keyword and exclusion word (the pattern list a grep baseline would use)."""
@@ -369,6 +414,19 @@ class Classifier:
     # ------------------------------------------------------------------ scoring
 
     def classify(self, record: Record) -> list[Placement]:
+        firm = self.firm(record)
+        _, _, prior_of, products, code = firm
+        out: list[Placement] = []
+        for s, seg, target, evidence, probability in self.decide([firm])[0]:
+            score = round(s, 3)
+            out.append(Placement(
+                id=record.id, node_id=self.node_ids[target], node_name=self.names[target], score=score,
+                confidence=round(1.0 - math.exp(-s), 3) if probability is None else round(probability, 3),
+                evidence=self.evidence_list(evidence, products, code, seg, prior_of, probability)))
+        return out
+
+    def firm(self, record: Record) -> Firm:
+        """A record as the placement rules read it (what `decide` takes)."""
         products = record.products
         code = (record.industry_code or "").strip()
         industry_text = record.industry or ""
@@ -376,24 +434,57 @@ class Classifier:
             industry_text, code = f"{industry_text} {code}".strip(), ""
         scan = self._scan
         shares = effective_shares(products)
-        placed = self.place((
+        fields = (
             self.field_parts(0, (scan(record.name),) if record.name else (), shares),
             self.field_parts(1, [scan(product) for product, _ in products], shares),
             self.field_parts(2, (scan(record.scope),) if record.scope else (), shares),
             self.field_parts(3, (scan(industry_text),) if industry_text else (), shares),
-        ), shares, code)
-        out: list[Placement] = []
-        for s, seg, target, evidence in placed:
-            ev: list[dict] = []
-            for fld, item, wi, n, strong in evidence:
-                e = self.evidence_entry(fld, wi, n, strong, products[item] if fld == 1 else None)
-                if e not in ev:
-                    ev.append(e)
-            if seg in self.priors(code):
-                ev.append(self.prior_entry(code, seg))
-            out.append(Placement(id=record.id, node_id=self.node_ids[target], node_name=self.names[target],
-                                 score=round(s, 3), confidence=round(1.0 - math.exp(-s), 3), evidence=ev))
+        )
+        return Firm(fields, shares, self.priors(code), products, code)
+
+    def view(self, firm: Firm) -> FirmView:
+        """What the learned layer sees of a firm: its candidates and the rules' placements among them."""
+        candidates = self.candidates(firm.fields, firm.prior_of)
+        # The product lines are part of a firm's batch signature only when one of them has a hit.
+        return FirmView(candidates, self.place_candidates(candidates, firm.shares) if candidates else [],
+                        firm.shares, firm.lines if firm.fields[1] else ())
+
+    def decide(self, firms: Sequence[Firm]) -> list[list[tuple[float, int, int, list[Hit], float | None]]]:
+        """The placements of firms (`firm`; the batch engine builds them from its signatures): (rule score,
+        segment, target node, evidence hits, the model's probability or None) each, best first. The rules decide
+        alone without a model; with one, it decides among each firm's candidates, in one vectorised pass over all
+        of them (the batch engine hands it every distinct signature at once)."""
+        views = [self.view(firm) for firm in firms]
+        if self.model is None or self._featurizer is None:
+            return [[(*placed, None) for placed in view.ruled] for view in views]
+        with_candidates = [v for v in views if v.candidates]
+        decided = iter(decide(self.model, self._featurizer, with_candidates))
+        out = []
+        for view in views:
+            placed = []
+            for probability, k in next(decided) if view.candidates else ():
+                c = view.candidates[k]
+                # the model weighed every hit of the segment, weak ones too: all are its evidence
+                hits = sorted((h for p in c.parts if p is not None for h in p.hits), key=_HIT_STRENGTH, reverse=True)
+                target = self.target(hits, view.shares) if any(h[4] for h in hits) else c.seg
+                placed.append((c.score, c.seg, target, hits, probability))
+            out.append(placed)
         return out
+
+    def evidence_list(self, hits: Sequence[Hit], lines: Sequence[tuple[str, float | None]], code: str, seg: int,
+                      prior_of: dict[int, float], probability: float | None) -> list[dict]:
+        """A placement's evidence as `classify` gives it: one entry per distinct hit, the GB/T prior, the model's
+        probability where the model placed it."""
+        ev: list[dict] = []
+        for fld, item, wi, n, strong in hits:
+            e = self.evidence_entry(fld, wi, n, strong, lines[item] if fld == 1 else None)
+            if e not in ev:
+                ev.append(e)
+        if seg in prior_of:
+            ev.append(self.prior_entry(code, seg))
+        if probability is not None:
+            ev.append({"field": "model", "word": f"{probability:.2f}", "kind": "model", "node": self.node_ids[seg]})
+        return ev
 
     def evidence_entry(self, fld: int, wi: int, n: int, strong: int, line: tuple[str, float | None] | None) -> dict:
         """One evidence entry: which word matched in which field for which node (for a product line: the line
@@ -456,6 +547,12 @@ class Classifier:
         self, fields: Sequence[dict[int, Part]], shares: Sequence[float], prior_of: dict[int, float]
     ) -> list[tuple[float, int, int, list[Hit]]]:
         """`place` with the GB/T priors given by segment (`priors(code)`) rather than the code."""
+        return self.place_candidates(self.candidates(fields, prior_of), shares)
+
+    def candidates(self, fields: Sequence[dict[int, Part]], prior_of: dict[int, float]) -> list[Candidate]:
+        """Every segment some hit of the firm speaks for, scored as the rules score it (the rules place those
+        reaching THRESHOLD, `place_candidates`; the learned layer, placement_model, weighs them all). None for a
+        firm without a strong word of the chain: weak words and priors never place alone."""
         by_seg: dict[int, list[Part | None]] = {}
         strong_hit = False
         for fld, parts in enumerate(fields):
@@ -466,19 +563,25 @@ class Classifier:
                 seg_parts[fld] = p
                 if p.strong_hit:
                     strong_hit = True
-        # The common case for a registry: no strong word of the chain. Weak words and priors never place alone.
+        # The common case for a registry: no strong word of the chain.
         if not strong_hit:
             return []
-        seg_score: dict[int, float] = {}
-        used_weak: dict[int, bool] = {}
+        out: list[Candidate] = []
         for seg, seg_parts in by_seg.items():
             strong_only = _combine(seg_parts, False)
             # Weak words only add to a segment that strong words already make likely.
-            weak = used_weak[seg] = strong_only >= WEAK_GATE
+            weak = strong_only >= WEAK_GATE
             score = _combine(seg_parts, True) if weak and _any_weak(seg_parts) else strong_only
-            if score > 0:
-                seg_score[seg] = score + prior_of.get(seg, 0.0)
-        placed = [(s, seg) for seg, s in seg_score.items() if s >= THRESHOLD]
+            prior = prior_of.get(seg, 0.0)
+            out.append(Candidate(seg, score + prior if score > 0 else 0.0, tuple(seg_parts), weak, prior))
+        return out
+
+    def place_candidates(
+        self, candidates: Sequence[Candidate], shares: Sequence[float]
+    ) -> list[tuple[float, int, int, list[Hit]]]:
+        """The rules' placements among a firm's `candidates`: (score, segment, target node, evidence hits in
+        evidence order, not yet deduplicated), best first."""
+        placed = [(c.score, c.seg) for c in candidates if c.score >= THRESHOLD]
         if not placed:
             return []
         # A firm placed on a supplier segment at least as strongly as on the segment it supplies names its
@@ -491,14 +594,13 @@ class Classifier:
             ]
         placed.sort(key=lambda t: (-t[0], t[1]))
         best = placed[0][0]
+        by_seg = {c.seg: c for c in candidates}
         out = []
         for s, seg in placed:
             if s < RELATIVE_CUT * best:
                 continue
-            seg_hits = [h for p in by_seg[seg] if p is not None for h in p.hits if h[4] or used_weak[seg]]
-            # Evidence lists strong words first, then by field and product line: seg_hits is in field and line
-            # order already, so a stable sort on strength alone gives that order.
-            out.append((s, seg, self.target(seg_hits, shares), sorted(seg_hits, key=_HIT_STRENGTH, reverse=True)))
+            seg_hits = by_seg[seg].evidence()
+            out.append((s, seg, self.target(seg_hits, shares), seg_hits))
         return out
 
     def target(self, seg_hits: Sequence[Hit], shares: Sequence[float]) -> int:
