@@ -198,6 +198,50 @@ def _combine(parts: Sequence[Part | None], weak: bool) -> float:
     return score
 
 
+def _by_segment(fields: Sequence[dict[int, Part]]) -> tuple[dict[int, list[Part | None]], bool]:
+    """(segment → its part of each field, None where the field has no hit there; whether any hit is strong)."""
+    by_seg: dict[int, list[Part | None]] = {}
+    strong_hit = False
+    for fld, parts in enumerate(fields):
+        for seg, p in parts.items():
+            seg_parts = by_seg.get(seg)
+            if seg_parts is None:
+                seg_parts = by_seg[seg] = [None] * len(FIELDS)
+            seg_parts[fld] = p
+            if p.strong_hit:
+                strong_hit = True
+    return by_seg, strong_hit
+
+
+def _segment_score(seg_parts: Sequence[Part | None], prior: float) -> tuple[float, bool]:
+    """(score of one segment, 0.0 when no word counts; whether its weak words count). Weak words only add to a
+    segment that strong words already make likely; the prior adds to a segment some word scores."""
+    strong_only = _combine(seg_parts, False)
+    weak = strong_only >= WEAK_GATE
+    score = _combine(seg_parts, True) if weak and _any_weak(seg_parts) else strong_only
+    return (score + prior if score > 0 else 0.0), weak
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One segment a firm has any chain word for, with the rule features behind it: what `Classifier.candidates`
+    gives a learned layer (or an analyst) to decide between the segments and off-chain.
+
+    Field dicts are keyed by the names in FIELDS and hold every field."""
+
+    segment: str  # segment (top-level node) id
+    node: str  # the node a placement here is reported on: the most specific one with a strong word (else segment)
+    score: float  # the rule score: strong words, weak words once the gate opens, the GB/T prior; 0.0 if none count
+    placed: bool  # the rules place the firm here
+    rank: int | None  # its rank among the firm's placements (0: the primary one); None when not placed
+    prior: float  # GB/T 4754 prior of the segment for the firm's code (0.0 for none)
+    best_share: float | None  # largest revenue share given for a product line with a word here (None: none given)
+    strong_hits: dict[str, int]  # field → distinct strong words here (product lines: lines with a strong word)
+    weak_hits: dict[str, int]  # field → distinct weak words here (lines with a weak word only, for products)
+    field_scores: dict[str, float]  # field → its term of the score, strong and weak words, before any gate
+    evidence: list[dict]  # every hit here, as placement evidence entries
+
+
 class Classifier:
     """Compiled form of one chain: build once per process, then `classify` / `classify_batch` many records."""
 
@@ -368,7 +412,8 @@ class Classifier:
 
     # ------------------------------------------------------------------ scoring
 
-    def classify(self, record: Record) -> list[Placement]:
+    def _fields(self, record: Record) -> tuple[tuple[dict[int, Part], ...], list[float], str]:
+        """(the field parts of one firm, the effective shares of its product lines, its GB/T code)."""
         products = record.products
         code = (record.industry_code or "").strip()
         industry_text = record.industry or ""
@@ -376,12 +421,17 @@ class Classifier:
             industry_text, code = f"{industry_text} {code}".strip(), ""
         scan = self._scan
         shares = effective_shares(products)
-        placed = self.place((
+        return (
             self.field_parts(0, (scan(record.name),) if record.name else (), shares),
             self.field_parts(1, [scan(product) for product, _ in products], shares),
             self.field_parts(2, (scan(record.scope),) if record.scope else (), shares),
             self.field_parts(3, (scan(industry_text),) if industry_text else (), shares),
-        ), shares, code)
+        ), shares, code
+
+    def classify(self, record: Record) -> list[Placement]:
+        products = record.products
+        fields, shares, code = self._fields(record)
+        placed = self.place(fields, shares, code)
         out: list[Placement] = []
         for s, seg, target, evidence in placed:
             ev: list[dict] = []
@@ -393,6 +443,49 @@ class Classifier:
                 ev.append(self.prior_entry(code, seg))
             out.append(Placement(id=record.id, node_id=self.node_ids[target], node_name=self.names[target],
                                  score=round(s, 3), confidence=round(1.0 - math.exp(-s), 3), evidence=ev))
+        return out
+
+    def candidates(self, record: Record) -> list[Candidate]:
+        """Every segment the firm has a chain word for, with the rule features behind it, placed ones first (in
+        placement order), then by score. The public hook for a learned layer over the rules: `placed`/`rank` say
+        what the rules decide; the features say why. Computed in Python per firm (not by the batch kernel)."""
+        products = record.products
+        fields, shares, code = self._fields(record)
+        prior_of = self.priors(code)
+        rank_of = {seg: rank for rank, (_, seg, _, _) in enumerate(self.place_with_priors(fields, shares, prior_of))}
+        by_seg, _ = _by_segment(fields)
+        out: list[Candidate] = []
+        for seg, seg_parts in by_seg.items():
+            prior = prior_of.get(seg, 0.0)
+            score, _ = _segment_score(seg_parts, prior)
+            hits = [h for p in seg_parts if p is not None for h in p.hits]
+            strong, weak, given = {f: 0 for f in FIELDS}, {f: 0 for f in FIELDS}, []
+            for fld, p in enumerate(seg_parts):
+                if p is None:
+                    continue
+                # products count by line, other fields by word (as `_part` scores them)
+                key = operator.itemgetter(1) if fld == 1 else operator.itemgetter(2)
+                strong_keys = {key(h) for h in p.hits if h[4]}
+                strong[FIELDS[fld]] = len(strong_keys)
+                weak[FIELDS[fld]] = len({key(h) for h in p.hits if not h[4]} - strong_keys)
+            for h in hits:
+                share = products[h[1]][1] if h[0] == 1 else None
+                if share is not None and not math.isnan(share):
+                    given.append(float(share))
+            evidence: list[dict] = []
+            for fld, item, wi, n, st in sorted(hits, key=_HIT_STRENGTH, reverse=True):
+                e = self.evidence_entry(fld, wi, n, st, products[item] if fld == 1 else None)
+                if e not in evidence:
+                    evidence.append(e)
+            out.append(Candidate(
+                segment=self.node_ids[seg],
+                node=self.node_ids[self.target(hits, shares) if any(h[4] for h in hits) else seg],
+                score=round(score, 3), placed=seg in rank_of, rank=rank_of.get(seg), prior=prior,
+                best_share=max(given) if given else None, strong_hits=strong, weak_hits=weak,
+                field_scores={f: round(p.all, 3) if p is not None else 0.0 for f, p in zip(FIELDS, seg_parts)},
+                evidence=evidence,
+            ))
+        out.sort(key=lambda c: (c.rank is None, c.rank or 0, -c.score, c.segment))
         return out
 
     def evidence_entry(self, fld: int, wi: int, n: int, strong: int, line: tuple[str, float | None] | None) -> dict:
@@ -456,28 +549,16 @@ class Classifier:
         self, fields: Sequence[dict[int, Part]], shares: Sequence[float], prior_of: dict[int, float]
     ) -> list[tuple[float, int, int, list[Hit]]]:
         """`place` with the GB/T priors given by segment (`priors(code)`) rather than the code."""
-        by_seg: dict[int, list[Part | None]] = {}
-        strong_hit = False
-        for fld, parts in enumerate(fields):
-            for seg, p in parts.items():
-                seg_parts = by_seg.get(seg)
-                if seg_parts is None:
-                    seg_parts = by_seg[seg] = [None, None, None, None]
-                seg_parts[fld] = p
-                if p.strong_hit:
-                    strong_hit = True
+        by_seg, strong_hit = _by_segment(fields)
         # The common case for a registry: no strong word of the chain. Weak words and priors never place alone.
         if not strong_hit:
             return []
         seg_score: dict[int, float] = {}
         used_weak: dict[int, bool] = {}
         for seg, seg_parts in by_seg.items():
-            strong_only = _combine(seg_parts, False)
-            # Weak words only add to a segment that strong words already make likely.
-            weak = used_weak[seg] = strong_only >= WEAK_GATE
-            score = _combine(seg_parts, True) if weak and _any_weak(seg_parts) else strong_only
+            score, used_weak[seg] = _segment_score(seg_parts, prior_of.get(seg, 0.0))
             if score > 0:
-                seg_score[seg] = score + prior_of.get(seg, 0.0)
+                seg_score[seg] = score
         placed = [(s, seg) for seg, s in seg_score.items() if s >= THRESHOLD]
         if not placed:
             return []
