@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -55,7 +56,7 @@ def labelled(chain_dir: Path, shared_data: Path) -> list:
 def test_training_writes_a_model_that_loads_and_changes_decisions_it_should(chain_dir: Path, labelled: list) -> None:
     chain = load_chain(chain_dir / "nev-icv.yaml")
     model = PlacementModel.load(model_path(chain.path))
-    assert model.chain_id == "nev-icv" and model.weights.shape == (23 + SMALL.buckets,)
+    assert model.chain_id == "nev-icv" and model.weights.shape == (len(model.dense) + SMALL.buckets,)
     rules, learned = Classifier(chain, model=None), Classifier(chain)
     assert learned.model is not None and rules.model is None
     fixed = broken = 0
@@ -146,9 +147,13 @@ def test_the_setting_turns_the_model_off(chain_dir: Path, monkeypatch: pytest.Mo
 
 def test_a_model_file_of_other_features_is_refused(tmp_path: Path) -> None:
     bad = tmp_path / "x.model.json"
-    bad.write_text(json.dumps({"format": "chainatlas-placement-model/1", "dense": ["score"], "ngrams": [2, 3]}))
+    bad.write_text(json.dumps({"format": "chainatlas-placement-model/0", "dense": ["score"], "ngrams": [2, 3]}))
     with pytest.raises(ModelFileError, match="重新训练"):
         PlacementModel.load(bad)
+    # a model of other rule columns than the engine computes (an engine with another field list) is stale
+    other = PlacementModel(("score",), 8, np.zeros(9), 0.0, 0.5, "nev-icv", "")
+    with pytest.raises(ModelFileError, match="重新训练"):
+        Classifier(load_chain("nev-icv"), model=other)
 
 
 def test_the_sealed_split_is_refused(tmp_path: Path, shared_data: Path) -> None:

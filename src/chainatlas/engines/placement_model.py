@@ -34,15 +34,15 @@ import numpy as np
 
 FORMAT = "chainatlas-placement-model/1"
 SUFFIX = ".model.json"
-# The rules' view of a candidate segment, in this order (the model file lists them; a different list is refused).
-DENSE = (
-    "score", "log_score", "placed_by_rules", "primary_by_rules", "share_of_best", "rank", "candidates",
-    "name", "products", "scope", "industry", "name_all", "products_all", "scope_all", "industry_all",
-    "prior", "strong_share", "line_share", "only_weak", "strong_words", "weak_words", "supplies_other",
-    "supplied_by_other",
-)
 NGRAMS = (2, 3)
-FIELD_NAMES = ("name", "products", "scope", "industry")
+
+
+def dense_names(fields: Sequence[str]) -> tuple[str, ...]:
+    """The rules' view of a candidate segment, column by column (the model file lists them; a model of other
+    columns is refused): scores and ranks, each field's term with strong words and with weak ones too, shares."""
+    return ("score", "log_score", "placed_by_rules", "primary_by_rules", "share_of_best", "rank", "candidates",
+            *fields, *(f + "_all" for f in fields), "prior", "strong_share", "line_share", "only_weak",
+            "strong_words", "weak_words", "supplies_other", "supplied_by_other")
 
 
 class ModelFileError(ValueError):
@@ -63,6 +63,7 @@ class FirmView(NamedTuple):
 class ChainTerms:
     """What of the chain the features name: segment ids by segment index, word spellings, supply edges."""
 
+    fields: Sequence[str]  # the engine's fields (classify.FIELDS), in the order of a candidate's parts
     segment_ids: Sequence[str]  # by node index: the id of the node's segment
     spelling: Sequence[str]
     supplies: dict[int, set[int]]
@@ -71,11 +72,12 @@ class ChainTerms:
 
 @dataclass
 class PlacementModel:
-    """A fitted logistic model: weights over DENSE then `buckets` hashed tokens, an intercept, the probability
-    from which a candidate is placed."""
+    """A fitted logistic model: weights over its `dense` columns then `buckets` hashed tokens, an intercept, the
+    probability from which a candidate is placed."""
 
+    dense: tuple[str, ...]
     buckets: int
-    weights: np.ndarray  # float64, len(DENSE) + buckets
+    weights: np.ndarray  # float64, len(dense) + buckets
     bias: float
     threshold: float
     chain_id: str
@@ -87,28 +89,26 @@ class PlacementModel:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise ModelFileError(f"挂链模型文件 {path} 无法读取：{exc} (placement model file unreadable)") from exc
-        if data.get("format") != FORMAT or tuple(data.get("dense", ())) != DENSE or \
-                tuple(data.get("ngrams", ())) != NGRAMS:
-            raise ModelFileError(
-                f"挂链模型文件 {path} 与本版程序的特征不符，请用 chainatlas placement train 重新训练"
-                f" (model file format or features differ from this version)")
+        if data.get("format") != FORMAT or tuple(data.get("ngrams", ())) != NGRAMS:
+            raise stale(path)
+        dense = tuple(data["dense"])
         buckets = int(data["buckets"])
-        weights = np.zeros(len(DENSE) + buckets, dtype=np.float64)
-        weights[:len(DENSE)] = np.asarray(data["dense_weights"], dtype=np.float64)
+        weights = np.zeros(len(dense) + buckets, dtype=np.float64)
+        weights[:len(dense)] = np.asarray(data["dense_weights"], dtype=np.float64)
         hashed = data["hashed_weights"]
         if hashed:
             idx = np.fromiter((int(k) for k in hashed), dtype=np.int64, count=len(hashed))
-            weights[len(DENSE) + idx] = np.fromiter(hashed.values(), dtype=np.float64, count=len(hashed))
-        return cls(buckets, weights, float(data["bias"]), float(data["threshold"]), str(data["chain"]),
+            weights[len(dense) + idx] = np.fromiter(hashed.values(), dtype=np.float64, count=len(hashed))
+        return cls(dense, buckets, weights, float(data["bias"]), float(data["threshold"]), str(data["chain"]),
                    str(data.get("chain_sha256", "")))
 
     def to_json(self, extra: dict | None = None) -> str:
-        hashed = self.weights[len(DENSE):]
+        hashed = self.weights[len(self.dense):]
         nonzero = np.flatnonzero(hashed)
         data = {
-            "format": FORMAT, "chain": self.chain_id, "chain_sha256": self.chain_sha256, "dense": list(DENSE),
+            "format": FORMAT, "chain": self.chain_id, "chain_sha256": self.chain_sha256, "dense": list(self.dense),
             "ngrams": list(NGRAMS), "buckets": self.buckets, "threshold": self.threshold,
-            "bias": float(self.bias), "dense_weights": [float(w) for w in self.weights[:len(DENSE)]],
+            "bias": float(self.bias), "dense_weights": [float(w) for w in self.weights[:len(self.dense)]],
             "hashed_weights": {str(int(i)): float(hashed[i]) for i in nonzero},
             **(extra or {}),
         }
@@ -130,6 +130,11 @@ class Rows:
     index: np.ndarray
     value: np.ndarray
     count: int
+
+
+def stale(path: Path | str) -> ModelFileError:
+    return ModelFileError(f"挂链模型文件 {path} 与本版程序的特征不符，请用 chainatlas placement train 重新训练"
+                          f" (model file format or features differ from this version)")
 
 
 def model_path(chain_path: str | Path) -> Path:
@@ -167,11 +172,12 @@ def _ngrams(text: str) -> list[str]:
 
 
 class Featurizer:
-    """Candidate rows of firms (DENSE columns, then hashed tokens), for one chain and one bucket count."""
+    """Candidate rows of firms (`dense_names` columns, then hashed tokens), for one chain and one bucket count."""
 
     def __init__(self, terms: ChainTerms, buckets: int):
         self.terms = terms
         self.buckets = buckets
+        self.dense = dense_names(terms.fields)
         self._tokens: dict[str, int] = {}  # token → column
         self._line_grams: dict[tuple[str, str], tuple[int, ...]] = {}  # (prefix, product line) → n-gram columns
 
@@ -180,7 +186,7 @@ class Featurizer:
         if col is None:
             if len(self._tokens) > 1_000_000:
                 self._tokens.clear()
-            col = self._tokens[token] = len(DENSE) + zlib.crc32(token.encode("utf-8")) % self.buckets
+            col = self._tokens[token] = len(self.dense) + zlib.crc32(token.encode("utf-8")) % self.buckets
         return col
 
     def _grams(self, prefix: str, line: str) -> tuple[int, ...]:
@@ -249,7 +255,7 @@ class Featurizer:
                 float(len(weak_words)), float(bool(terms.supplies.get(c.seg, set()) & (segs - {c.seg}))),
                 float(any(c.seg in terms.supplies.get(o, ()) for o in segs if o != c.seg)),
             ]
-            cols = list(range(len(DENSE))) + sorted(tokens)
+            cols = list(range(len(self.dense))) + sorted(tokens)
             vals = dense + [1.0] * len(tokens)
             if line_cols:
                 w = 1.0 / math.sqrt(len(line_cols))

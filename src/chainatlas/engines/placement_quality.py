@@ -34,6 +34,12 @@ class Quality:
     errors: list[str] = field(default_factory=list)
 
     @property
+    def accuracy(self) -> float:
+        """The issue's figure: on-chain firms whose primary placement is on a gold segment, over ALL on-chain firms
+        (a firm left unplaced counts as wrong, as a user feels it)."""
+        return self.top1_correct / self.n_on if self.n_on else 0.0
+
+    @property
     def top1_precision(self) -> float:
         return self.top1_correct / self.on_placed if self.on_placed else 0.0
 

@@ -25,7 +25,6 @@ import numpy as np
 from chainatlas.domain.chain import Chain
 from chainatlas.engines.classify import Classifier
 from chainatlas.engines.placement_model import (
-    DENSE,
     Featurizer,
     FirmView,
     PlacementModel,
@@ -158,9 +157,9 @@ def _fit(featurizer: Featurizer, views: list[FirmView], golds: list[set[str]], r
     y = np.array([rules.terms.segment_ids[c.seg] in gold for v, gold in with_candidates for c in v.candidates])
     if len(set(y.tolist())) < 2:
         raise TrainingError("训练数据中的候选环节全为正例或全为负例，无法训练 (candidates of one class only)")
-    x = csr_matrix((rows.value, (rows.row, rows.index)), shape=(rows.count, len(DENSE) + settings.buckets))
+    x = csr_matrix((rows.value, (rows.row, rows.index)), shape=(rows.count, len(featurizer.dense) + settings.buckets))
     fitted = LogisticRegression(C=settings.c, max_iter=5000).fit(x, y)
-    return PlacementModel(settings.buckets, fitted.coef_[0].astype(np.float64), float(fitted.intercept_[0]),
+    return PlacementModel(featurizer.dense, settings.buckets, fitted.coef_[0].astype(np.float64), float(fitted.intercept_[0]),
                           settings.threshold, chain.id, chain_digest(chain.path))
 
 
