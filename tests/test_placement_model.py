@@ -28,9 +28,9 @@ SMALL = TrainSettings(folds=3, buckets=1 << 12)
 
 
 def _subset(tmp: Path, n: int = 160) -> Path:
-    """The first `n` rows of the `dev` split: a small real labelled set (dev is the split to tune on)."""
+    """The first `n` rows of the `train` split: a small real labelled set (never a `sealed` row)."""
     with open(LABELS, encoding="utf-8") as fh:
-        rows = [r for r in csv.DictReader(fh) if r["split"] == "dev"][:n]
+        rows = [r for r in csv.DictReader(fh) if r["split"] == "train"][:n]
     path = tmp / "labels.csv"
     with open(path, "w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
@@ -44,7 +44,7 @@ def chain_dir(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Pa
     """A copy of the nev-icv chain file with a model trained beside it."""
     folder = tmp_path_factory.mktemp("chain")
     shutil.copy(builtin_chain_path("nev-icv"), folder / "nev-icv.yaml")
-    train(load_chain(folder / "nev-icv.yaml"), _subset(folder), shared_data, "dev", SMALL)
+    train(load_chain(folder / "nev-icv.yaml"), _subset(folder), shared_data, "train", SMALL)
     return folder
 
 
@@ -80,7 +80,7 @@ def test_training_writes_a_model_that_loads_and_changes_decisions_it_should(chai
 
 def test_the_figures_and_data_description_are_written_beside_the_model(chain_dir: Path) -> None:
     data = json.loads((chain_dir / "nev-icv.model.json").read_text(encoding="utf-8"))
-    assert data["training"]["split"] == "dev" and data["training"]["firms"] == 160
+    assert data["training"]["split"] == "train" and data["training"]["firms"] == 160
     for key in ("rules_alone", "rules_and_model_cross_validated"):
         figures = data["metrics"][key]
         assert 0 < figures["accuracy"] <= 1 and figures["on_chain_with_products"] > 30
@@ -166,7 +166,7 @@ def test_the_train_command_writes_model_and_metrics(tmp_path: Path, shared_data:
     out = tmp_path / "out"
     out.mkdir()
     result = CliRunner().invoke(app, ["placement", "train", "--labels", str(labels), "--shared-data",
-                                      str(shared_data), "--split", "dev", "--folds", "2", "--out", str(out)])
+                                      str(shared_data), "--split", "train", "--folds", "2", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "准确率" in result.output and "链外误挂" in result.output
     model = PlacementModel.load(out / "nev-icv.model.json")
