@@ -31,11 +31,22 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 import ahocorasick
 
+from chainatlas import config
 from chainatlas.domain.chain import STAGE_IDS, Chain, load_chain
+from chainatlas.engines.placement_model import (
+    ChainTerms,
+    Featurizer,
+    FirmView,
+    PlacementModel,
+    decide,
+    load_for_chain,
+    model_path,
+    stale,
+)
 from chainatlas.domain.products import parse_products  # noqa: F401  (part of the engine's API: how it reads a cell)
 
 FIELDS = ("name", "products", "scope", "industry")
@@ -243,10 +254,40 @@ class Candidate:
     evidence: list[dict]  # every hit here, as placement evidence entries
 
 
-class Classifier:
-    """Compiled form of one chain: build once per process, then `classify` / `classify_batch` many records."""
+class SegmentView(NamedTuple):
+    """One segment a firm's hits speak for, as the rules score it (`Classifier.segment_views`): what the rules and
+    the learned layer (placement_model) decide on; `Candidate` is the same, described for readers."""
 
-    def __init__(self, chain: Chain):
+    seg: int
+    score: float  # the segment score of the rules, GB/T prior included; 0.0 when no word counts
+    parts: tuple[Part | None, ...]  # per field
+    used_weak: bool  # strong words alone reach WEAK_GATE, so weak words count
+    prior: float  # the GB/T prior in `score`
+
+    def hits(self, all_weak: bool = False) -> list[Hit]:
+        """The hits that speak for the segment in field and line order: strong ones, and weak ones where they
+        count (all of them with all_weak)."""
+        return [h for p in self.parts if p is not None for h in p.hits if h[4] or self.used_weak or all_weak]
+
+
+class Firm(NamedTuple):
+    """One firm as the rules read it (`Classifier.firm`): its field parts (`field_parts`, by FIELDS), the
+    effective shares of its product lines, its GB/T priors by segment, its product lines and GB/T code."""
+
+    fields: tuple[dict[int, Part], ...]
+    shares: Sequence[float]
+    prior_of: dict[int, float]
+    lines: Sequence[tuple[str, float | None]]
+    code: str
+
+
+class Classifier:
+    """Compiled form of one chain: build once per process, then `classify` / `classify_batch` many records.
+
+    model: the learned layer (placement_model) deciding among the rules' candidates; by default the chain's model
+    file where it has one and CHAINATLAS_PLACEMENT_MODEL is 1, else None (the rules alone)."""
+
+    def __init__(self, chain: Chain, model: PlacementModel | None | Literal["beside-chain"] = "beside-chain"):
         self.chain = chain
         nodes = chain.nodes
         self.node_ids = list(nodes)
@@ -321,6 +362,14 @@ class Classifier:
             for code in node.gbt4754:
                 self.prior4.setdefault(code, []).append(index[nid])
                 self.prior3.setdefault(code[:3], []).append(index[nid])
+        if model == "beside-chain":
+            model = load_for_chain(chain.path) if config.placement_model() else None
+        self.model = model
+        self.terms = ChainTerms(FIELDS, [self.node_ids[s] for s in self.segment_index], self.spelling,
+                                self.supplies, THRESHOLD)
+        self._featurizer = Featurizer(self.terms, model.buckets) if model is not None else None
+        if model is not None and self._featurizer is not None and model.dense != self._featurizer.dense:
+            raise stale(model_path(chain.path))
 
     def all_words(self) -> list[str]:
         """Every keyword, weak keyword and exclusion word (the pattern list a grep baseline would use)."""
@@ -417,8 +466,8 @@ class Classifier:
 
     # ------------------------------------------------------------------ scoring
 
-    def _fields(self, record: Record) -> tuple[tuple[dict[int, Part], ...], list[float], str]:
-        """(the field parts of one firm, the effective shares of its product lines, its GB/T code)."""
+    def firm(self, record: Record) -> Firm:
+        """A record as the placement rules read it (what `decide` takes)."""
         products = record.products
         code = (record.industry_code or "").strip()
         industry_text = record.industry or ""
@@ -426,37 +475,74 @@ class Classifier:
             industry_text, code = f"{industry_text} {code}".strip(), ""
         scan = self._scan
         shares = effective_shares(products)
-        return (
+        fields = (
             self.field_parts(0, (scan(record.name),) if record.name else (), shares),
             self.field_parts(1, [scan(product) for product, _ in products], shares),
             self.field_parts(2, (scan(record.scope),) if record.scope else (), shares),
             self.field_parts(3, (scan(industry_text),) if industry_text else (), shares),
-        ), shares, code
+        )
+        return Firm(fields, shares, self.priors(code), products, code)
 
     def classify(self, record: Record) -> list[Placement]:
-        products = record.products
-        fields, shares, code = self._fields(record)
-        placed = self.place(fields, shares, code)
+        firm = self.firm(record)
         out: list[Placement] = []
-        for s, seg, target, evidence in placed:
-            ev: list[dict] = []
-            for fld, item, wi, n, strong in evidence:
-                e = self.evidence_entry(fld, wi, n, strong, products[item] if fld == 1 else None)
-                if e not in ev:
-                    ev.append(e)
-            if seg in self.priors(code):
-                ev.append(self.prior_entry(code, seg))
-            out.append(Placement(id=record.id, node_id=self.node_ids[target], node_name=self.names[target],
-                                 score=round(s, 3), confidence=round(1.0 - math.exp(-s), 3), evidence=ev))
+        for s, seg, target, evidence, probability in self.decide([firm])[0]:
+            score = round(s, 3)
+            out.append(Placement(
+                id=record.id, node_id=self.node_ids[target], node_name=self.names[target], score=score,
+                confidence=round(1.0 - math.exp(-s), 3) if probability is None else round(probability, 3),
+                evidence=self.evidence_list(evidence, firm.lines, firm.code, seg, firm.prior_of, probability)))
         return out
+
+    def view(self, firm: Firm) -> FirmView:
+        """What the learned layer sees of a firm: its segment views and the rules' placements among them."""
+        segments = self.segment_views(firm.fields, firm.prior_of)
+        # The product lines are part of a firm's batch signature only when one of them has a hit.
+        return FirmView(segments, self.place_views(segments, firm.shares) if segments else [],
+                        firm.shares, firm.lines if firm.fields[1] else ())
+
+    def decide(self, firms: Sequence[Firm]) -> list[list[tuple[float, int, int, list[Hit], float | None]]]:
+        """The placements of firms (`firm`; the batch engine builds them from its signatures): (rule score,
+        segment, target node, evidence hits, the model's probability or None) each, best first. The rules decide
+        alone without a model; with one, it decides among each firm's segment views, in one vectorised pass over
+        all of them (the batch engine hands it every distinct signature at once)."""
+        views = [self.view(firm) for firm in firms]
+        if self.model is None or self._featurizer is None:
+            return [[(*placed, None) for placed in view.ruled] for view in views]
+        decided = iter(decide(self.model, self._featurizer, [v for v in views if v.candidates]))
+        out = []
+        for view in views:
+            placed = []
+            for probability, k in next(decided) if view.candidates else ():
+                c = view.candidates[k]
+                # the model weighed every hit of the segment, weak ones too: all are its evidence
+                hits = c.hits(all_weak=True)
+                target = self.target(hits, view.shares) if any(h[4] for h in hits) else c.seg
+                placed.append((c.score, c.seg, target, sorted(hits, key=_HIT_STRENGTH, reverse=True), probability))
+            out.append(placed)
+        return out
+
+    def evidence_list(self, hits: Sequence[Hit], lines: Sequence[tuple[str, float | None]], code: str, seg: int,
+                      prior_of: dict[int, float], probability: float | None) -> list[dict]:
+        """A placement's evidence as `classify` gives it: one entry per distinct hit, the GB/T prior, the model's
+        probability where the model placed it."""
+        ev: list[dict] = []
+        for fld, item, wi, n, strong in hits:
+            e = self.evidence_entry(fld, wi, n, strong, lines[item] if fld == 1 else None)
+            if e not in ev:
+                ev.append(e)
+        if seg in prior_of:
+            ev.append(self.prior_entry(code, seg))
+        if probability is not None:
+            ev.append({"field": "model", "word": f"{probability:.2f}", "kind": "model", "node": self.node_ids[seg]})
+        return ev
 
     def candidates(self, record: Record) -> list[Candidate]:
         """Every segment the firm has a chain word for, with the rule features behind it, placed ones first (in
         placement order), then by score. The public hook for a learned layer over the rules: `placed`/`rank` say
         what the rules decide; the features say why. Computed in Python per firm (not by the batch kernel)."""
         products = record.products
-        fields, shares, code = self._fields(record)
-        prior_of = self.priors(code)
+        fields, shares, prior_of, _, _ = self.firm(record)
         rank_of = {seg: rank for rank, (_, seg, _, _) in enumerate(self.place_with_priors(fields, shares, prior_of))}
         by_seg, _ = _by_segment(fields)
         out: list[Candidate] = []
@@ -557,17 +643,27 @@ class Classifier:
         self, fields: Sequence[dict[int, Part]], shares: Sequence[float], prior_of: dict[int, float]
     ) -> list[tuple[float, int, int, list[Hit]]]:
         """`place` with the GB/T priors given by segment (`priors(code)`) rather than the code."""
+        return self.place_views(self.segment_views(fields, prior_of), shares)
+
+    def segment_views(self, fields: Sequence[dict[int, Part]], prior_of: dict[int, float]) -> list[SegmentView]:
+        """Every segment some hit of the firm speaks for, scored by the rules (which place those reaching
+        THRESHOLD, `place_views`; the learned layer weighs them all). None for a firm without a strong word of the
+        chain: the common case for a registry; weak words and priors never place alone."""
         by_seg, strong_hit = _by_segment(fields)
-        # The common case for a registry: no strong word of the chain. Weak words and priors never place alone.
         if not strong_hit:
             return []
-        seg_score: dict[int, float] = {}
-        used_weak: dict[int, bool] = {}
+        out = []
         for seg, seg_parts in by_seg.items():
-            score, used_weak[seg] = _segment_score(seg_parts, prior_of.get(seg, 0.0))
-            if score > 0:
-                seg_score[seg] = score
-        placed = [(s, seg) for seg, s in seg_score.items() if s >= THRESHOLD]
+            prior = prior_of.get(seg, 0.0)
+            score, used_weak = _segment_score(seg_parts, prior)
+            out.append(SegmentView(seg, score, tuple(seg_parts), used_weak, prior))
+        return out
+
+    def place_views(self, views: Sequence[SegmentView], shares: Sequence[float]
+                    ) -> list[tuple[float, int, int, list[Hit]]]:
+        """The rules' placements among a firm's segment views: (score, segment, target node, evidence hits in
+        evidence order, not yet deduplicated), best first."""
+        placed = [(v.score, v.seg) for v in views if v.score >= THRESHOLD]
         if not placed:
             return []
         # A firm placed on a supplier segment at least as strongly as on the segment it supplies names its
@@ -580,11 +676,12 @@ class Classifier:
             ]
         placed.sort(key=lambda t: (-t[0], t[1]))
         best = placed[0][0]
+        by_seg = {v.seg: v for v in views}
         out = []
         for s, seg in placed:
             if s < RELATIVE_CUT * best:
                 continue
-            seg_hits = [h for p in by_seg[seg] if p is not None for h in p.hits if h[4] or used_weak[seg]]
+            seg_hits = by_seg[seg].hits()
             # Evidence lists strong words first, then by field and product line: seg_hits is in field and line
             # order already, so a stable sort on strength alone gives that order.
             out.append((s, seg, self.target(seg_hits, shares), sorted(seg_hits, key=_HIT_STRENGTH, reverse=True)))

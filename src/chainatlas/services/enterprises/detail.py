@@ -125,7 +125,8 @@ def _capital(e: Enterprise) -> str:
 
 
 _EVIDENCE_FIELD = {"products": "产品", "name": "名称", "scope": "经营范围", "business_scope": "经营范围",
-                   "industry_code": "国民经济行业代码（GB/T 4754）", "manual": "人工判断", "import": "导入", "imported": "导入"}
+                   "industry_code": "国民经济行业代码（GB/T 4754）", "manual": "人工判断", "import": "导入", "imported": "导入",
+                   "model": "模型判断（概率）"}
 
 
 def evidence_groups(evidence: list[Any], limit: int = 6) -> list[tuple[str, list[str]]]:
