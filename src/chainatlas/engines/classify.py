@@ -106,7 +106,8 @@ class Placement:
     node_name: str
     score: float
     confidence: float
-    evidence: list[dict] = field(default_factory=list)  # [{"field", "word", "kind", "node"[, "share"]}]
+    # [{"field", "word", "kind", "node"[, "product", "share"][, "source": "derived", "via": graph path]}]
+    evidence: list[dict] = field(default_factory=list)
 
 
 def _is_latin(ch: str) -> bool:
@@ -343,6 +344,10 @@ class Classifier:
         ]
         self.lengths = [len(w) for w, *_ in self.words]
         self.spelling = [spelled[w] for w, *_ in self.words]
+        # Words from the chain's derived vocabulary: (word index, node index) → the graph path shown as evidence.
+        word_index = {w: i for i, (w, *_) in enumerate(self.words)}
+        self.derived_via = {(word_index[w.lower()], index[nid]): path
+                            for nid, node in nodes.items() for w, path in node.derived}
         self._cache: dict[str, tuple[tuple[int, int, int], ...]] = {}
         self._priors: dict[str, dict[int, float]] = {}
         self._phrases: dict[str, tuple[tuple[int, int, int], ...]] = {}  # normalised phrase → hits
@@ -581,6 +586,9 @@ class Classifier:
         and its revenue share when given)."""
         e: dict = {"field": FIELDS[fld], "word": self.spelling[wi], "kind": "strong" if strong else "weak",
                    "node": self.node_ids[n]}
+        via = self.derived_via.get((wi, n))
+        if via is not None:  # a word the chain's keywords do not name, reached through the product graph
+            e["source"], e["via"] = "derived", via
         if line is not None:
             e["product"] = line[0]
             share = line[1]

@@ -152,4 +152,6 @@ def evidence_label(ev: Any) -> str:
     if ev.get("field") == "manual":
         note = ev.get("note") or ""
         return f"{field}：{ev.get('by', '')}" + (f"（{note}）" if note else "")
-    return f"{field}：{ev.get('word') or ev.get('value') or ''}"
+    label = f"{field}：{ev.get('word') or ev.get('value') or ''}"
+    # a word of the chain's derived vocabulary says so: the keyword list never named it, the product graph did
+    return label + "（产品图谱派生）" if ev.get("source") == "derived" else label
