@@ -33,6 +33,7 @@ import polars as pl
 from chainatlas.domain.chain import Chain, load_chain
 from chainatlas.engines.classify import Classifier, Firm, Placement, Record, effective_shares, parse_products
 from chainatlas.engines.kernel import Kernel
+from chainatlas.engines.placement_model import RULES_DECIDE_FROM
 
 # Columns of the frame `classify_frame` takes: the fields of `Record`, every column a string (nulls read as "");
 # products is the raw cell text ("动力电池:0.82；储能系统(6%)"), or any key that `products_of` turns into the list.
@@ -42,6 +43,8 @@ INPUT_COLUMNS = ("id", "name", "products", "scope", "industry_code", "industry")
 RESULT_COLUMNS = ("row", "id", "node_id", "node_name", "score", "confidence", "evidence", "score_text")
 ProductsOf = Callable[[str], Sequence[tuple[str, float | None]]]
 _SIGNATURE = ("name_hid", "products_key", "scope_hid", "industry_hid", "code_key")
+_PLACEMENTS = {"sig": pl.UInt32, "rank": pl.UInt32, "node_id": pl.String, "node_name": pl.String, "score": pl.Float64,
+               "confidence": pl.Float64, "evidence": pl.String, "score_text": pl.String}
 _SAMPLE = 10_000  # rows looked at to tell a column of distinct texts from a repetitive one
 # Characters NFKC leaves as they are: ASCII, 、。 and the CJK Unified Ideographs (none of which has a
 # decomposition or combines with a neighbour; tests/test_classify_batch.py checks that).
@@ -165,29 +168,31 @@ class BatchClassifier:
             "industry_hid": industry_hid,
             "code_key": code_key,
         })
-        if self.classifier.model is None:
-            strong = self._strong()
-            others = (
-                strong.gather(keys["scope_hid"]) | strong.gather(keys["industry_hid"])
-                | pl.Series([p.strong for p in lists], dtype=pl.Boolean).gather(keys["products_key"])
-            )
-            keys = keys.with_columns(name_hid=self._hit_ids(frame["name"], others))
-            # The engine's early exit: no strong hit in any field, no placement.
-            candidate = others | self._strong().gather(keys["name_hid"])
-        else:
-            # The learned layer weighs firms with weak words only too (`Classifier.segment_views`): any hit counts.
-            keys = keys.with_columns(name_hid=self._hit_ids(frame["name"]))
-            candidate = (keys["name_hid"] != 0) | (keys["products_key"] != 0) | (keys["scope_hid"] != 0) | (
-                keys["industry_hid"] != 0)
+        strong = self._strong()
+        others = (
+            strong.gather(keys["scope_hid"]) | strong.gather(keys["industry_hid"])
+            | pl.Series([p.strong for p in lists], dtype=pl.Boolean).gather(keys["products_key"])
+        )
+        if self.classifier.model is not None:
+            # The learned layer also weighs firms whose product lines have weak words only (`segment_views`).
+            others = others | (keys["products_key"] != 0)
+        keys = keys.with_columns(name_hid=self._hit_ids(frame["name"], others))
+        # The engine's early exit: no strong hit in any field (nor, with a model, a product line hit), no placement.
+        candidate = others | self._strong().gather(keys["name_hid"])
         keys = keys.filter(candidate)
         signatures, sig = distinct_rows(keys.select(_SIGNATURE))
-        # The rules alone run compiled; a chain with a learned model goes through `Classifier.decide`.
-        place = self.kernel.place_signatures if self.classifier.model is None else self._decide_signatures
-        placements = pl.DataFrame(
-            place(*(signatures[c].to_list() for c in _SIGNATURE), lists),
-            schema={"sig": pl.UInt32, "rank": pl.UInt32, "node_id": pl.String, "node_name": pl.String,
-                    "score": pl.Float64, "confidence": pl.Float64, "evidence": pl.String, "score_text": pl.String},
-        )
+        columns = [signatures[c].to_list() for c in _SIGNATURE]
+        placements = pl.DataFrame(self.kernel.place_signatures(*columns, lists), schema=_PLACEMENTS)
+        if self.classifier.model is not None:
+            # The rules' placements stand where they place a firm clearly (`placement_model.rules_decide`, on the
+            # same rounded score); `Classifier.decide` applies the model to every other signature at once.
+            clear = placements.filter((pl.col("rank") == 0) & (pl.col("score") >= RULES_DECIDE_FROM))["sig"]
+            kept = set(clear.to_list())
+            unclear = [i for i in range(signatures.height) if i not in kept]
+            decided = pl.DataFrame(self._decide_signatures(*([col[i] for i in unclear] for col in columns), lists),
+                                   schema=_PLACEMENTS)
+            decided = decided.with_columns(sig=pl.Series(unclear, dtype=pl.UInt32).gather(decided["sig"]))
+            placements = pl.concat([placements.filter(pl.col("sig").is_in(clear.implode())), decided])
         placed = keys.select("row", sig=sig).join(placements, on="sig", how="inner").sort("row", "rank")
         return placed.with_columns(id=frame["id"].gather(placed["row"])).select(RESULT_COLUMNS)
 
