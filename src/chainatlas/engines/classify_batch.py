@@ -165,14 +165,20 @@ class BatchClassifier:
             "industry_hid": industry_hid,
             "code_key": code_key,
         })
-        strong = self._strong()
-        others = (
-            strong.gather(keys["scope_hid"]) | strong.gather(keys["industry_hid"])
-            | pl.Series([p.strong for p in lists], dtype=pl.Boolean).gather(keys["products_key"])
-        )
-        keys = keys.with_columns(name_hid=self._hit_ids(frame["name"], others))
-        # The engine's early exit: no strong hit in any field, no placement.
-        candidate = others | self._strong().gather(keys["name_hid"])
+        if self.classifier.model is None:
+            strong = self._strong()
+            others = (
+                strong.gather(keys["scope_hid"]) | strong.gather(keys["industry_hid"])
+                | pl.Series([p.strong for p in lists], dtype=pl.Boolean).gather(keys["products_key"])
+            )
+            keys = keys.with_columns(name_hid=self._hit_ids(frame["name"], others))
+            # The engine's early exit: no strong hit in any field, no placement.
+            candidate = others | self._strong().gather(keys["name_hid"])
+        else:
+            # The learned layer weighs firms with weak words only too (`Classifier.segment_views`): any hit counts.
+            keys = keys.with_columns(name_hid=self._hit_ids(frame["name"]))
+            candidate = (keys["name_hid"] != 0) | (keys["products_key"] != 0) | (keys["scope_hid"] != 0) | (
+                keys["industry_hid"] != 0)
         keys = keys.filter(candidate)
         signatures, sig = distinct_rows(keys.select(_SIGNATURE))
         # The rules alone run compiled; a chain with a learned model goes through `Classifier.decide`.
