@@ -101,7 +101,14 @@ class BatchClassifier:
         `placed_by_others` is False (no strong hit in the firm's other fields) the hits matter only if some are
         strong, so a text there without a strong word or qualifier is not scanned (its id is 0)."""
         scan = self.kernel.scan_ids
-        if values.head(_SAMPLE).n_unique() > _SAMPLE // 2:
+        sample = values.head(_SAMPLE)
+        distinct_share = sample.n_unique() / sample.len() if sample.len() else 0.0
+        if distinct_share > 0.9 and placed_by_others is None and self._may_hit(sample).mean() > 0.5:
+            # registry business scopes: nearly every text differs and holds some chain word, so neither sifting
+            # the texts first nor grouping equal ones saves scanning; each is scanned as it is (equal texts get
+            # equal ids all the same)
+            return pl.Series(scan(values.to_list()), dtype=pl.UInt32)
+        if distinct_share > 0.5:
             may_hit = self._may_hit(values)
             if placed_by_others is not None:
                 unsure = (may_hit & ~placed_by_others).arg_true()
