@@ -494,9 +494,11 @@ class Classifier:
                 evidence=self.evidence_list(evidence, firm.lines, firm.code, seg, firm.prior_of, probability)))
         return out
 
-    def view(self, firm: Firm) -> FirmView:
-        """What the learned layer sees of a firm: its segment views and the rules' placements among them."""
-        segments = self.segment_views(firm.fields, firm.prior_of)
+    def view(self, firm: Firm, weak_alone: bool | None = None) -> FirmView:
+        """What the learned layer sees of a firm: its segment views and the rules' placements among them
+        (weak_alone: see `segment_views`; by default where a model decides)."""
+        weak_alone = self.model is not None if weak_alone is None else weak_alone
+        segments = self.segment_views(firm.fields, firm.prior_of, weak_alone)
         # The product lines are part of a firm's batch signature only when one of them has a hit.
         return FirmView(segments, self.place_views(segments, firm.shares) if segments else [],
                         firm.shares, firm.lines if firm.fields[1] else ())
@@ -645,12 +647,15 @@ class Classifier:
         """`place` with the GB/T priors given by segment (`priors(code)`) rather than the code."""
         return self.place_views(self.segment_views(fields, prior_of), shares)
 
-    def segment_views(self, fields: Sequence[dict[int, Part]], prior_of: dict[int, float]) -> list[SegmentView]:
+    def segment_views(self, fields: Sequence[dict[int, Part]], prior_of: dict[int, float], weak_alone: bool = False
+                      ) -> list[SegmentView]:
         """Every segment some hit of the firm speaks for, scored by the rules (which place those reaching
-        THRESHOLD, `place_views`; the learned layer weighs them all). None for a firm without a strong word of the
-        chain: the common case for a registry; weak words and priors never place alone."""
+        THRESHOLD, `place_views`; the learned layer weighs them all). For the rules, none for a firm without a
+        strong word of the chain (the common case for a registry): weak words and priors never place alone. The
+        learned layer also weighs firms with weak words only (weak_alone): a quarter of the labelled chain firms
+        name their products only in words the rules deem too generic to place on ("汽车零部件", "电机")."""
         by_seg, strong_hit = _by_segment(fields)
-        if not strong_hit:
+        if not strong_hit and not weak_alone:
             return []
         out = []
         for seg, seg_parts in by_seg.items():

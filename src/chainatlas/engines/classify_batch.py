@@ -133,11 +133,16 @@ class BatchClassifier:
         else:
             may_hit = may_strong = pl.repeat(True, distinct.len(), eager=True)
         products = _ProductCells(distinct, index, may_hit, products_of, {}, {})
-        read = self._read_products(products, may_strong.arg_true())
-        strong = self.kernel.strong_flags().__getitem__
-        products.strong = pl.zeros(distinct.len(), dtype=pl.Boolean, eager=True).scatter(
-            pl.Series(list(read), dtype=pl.UInt32), [any(map(strong, found)) for _, found in read.values()])
+        products.strong = self._cell_flags(products, may_strong.arg_true(), strong=True)
         return products
+
+    def _cell_flags(self, products: _ProductCells, which: pl.Series, strong: bool) -> pl.Series:
+        """By distinct product cell: whether a line has a hit (strong: a strong hit), for the cells `which` (read
+        here if not yet) and the others read so far; False for the rest."""
+        read = self._read_products(products, which)
+        has = self.kernel.strong_flags().__getitem__ if strong else bool
+        return pl.zeros(products.distinct.len(), dtype=pl.Boolean, eager=True).scatter(
+            pl.Series(list(read), dtype=pl.UInt32), [any(map(has, found)) for _, found in read.values()])
 
     def _read_products(self, products: _ProductCells, which: pl.Series) -> dict[int, tuple[list, tuple[int, ...]]]:
         """Distinct cells `which` parsed into lines and scanned: (lines, the hit list id of each line) by cell."""
@@ -204,14 +209,20 @@ class BatchClassifier:
             "industry_hid": industry_hid,
             "code_key": code_key,
         })
-        strong = self._strong()
-        others = (
-            strong.gather(keys["scope_hid"]) | strong.gather(keys["industry_hid"])
-            | products.strong.gather(products.index)
-        )
-        keys = keys.with_columns(name_hid=self._hit_ids(frame["name"], others))
-        # The engine's early exit: no strong hit in any field, no placement.
-        candidate = others | self._strong().gather(keys["name_hid"])
+        if self.classifier.model is None:
+            strong = self._strong()
+            others = (
+                strong.gather(keys["scope_hid"]) | strong.gather(keys["industry_hid"])
+                | products.strong.gather(products.index)
+            )
+            keys = keys.with_columns(name_hid=self._hit_ids(frame["name"], others))
+            # The engine's early exit: no strong hit in any field, no placement.
+            candidate = others | self._strong().gather(keys["name_hid"])
+        else:
+            # The learned layer weighs firms with weak words only too (`Classifier.segment_views`): any hit counts.
+            keys = keys.with_columns(name_hid=self._hit_ids(frame["name"]))
+            product_hit = self._cell_flags(products, products.may_hit.arg_true(), strong=False).gather(products.index)
+            candidate = (keys["name_hid"] != 0) | product_hit | (keys["scope_hid"] != 0) | (keys["industry_hid"] != 0)
         keys = keys.filter(candidate)
         products_key, lists = self._product_keys(products, keys["row"])
         keys = keys.with_columns(products_key=products_key)

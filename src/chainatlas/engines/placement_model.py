@@ -1,8 +1,9 @@
 """The learned layer of placement: where the rules run out, a small model decides between a firm's candidate
-segments (every segment some of its words speak for, `Classifier.candidates`) and "off the chain".
+segments (every segment some of its words speak for, `Classifier.segment_views`, weak words included) and "off the
+chain".
 
 Why it looks like this:
-- One decision per candidate (is the firm on this segment?), a logistic model over the rules' own view of the
+- One decision per candidate (is the firm on this segment?), boosted trees over the rules' own view of the
   segment (its score, each field's term, the revenue share behind it, whether the rules place it) and hashed
   character n-grams of the firm's product lines and of the lines that name the segment: "消费类锂电池" and "三元前驱体"
   read differently from "动力电池" even when the same keyword hit. A firm is placed on every candidate the model
@@ -14,8 +15,8 @@ Why it looks like this:
   when one of its lines has a hit; the GB/T code), so firms sharing that signature get the same decision and the
   batch engine places exactly as `Classifier.classify` does. Tokens hash with zlib.crc32, stable across processes
   (Python's hash() is salted per process).
-- Scores of a batch are summed per row with np.bincount, in index order whatever the batch holds: one firm alone
-  and the same firm in a million get the same probability to the last bit.
+- A row's score is summed tree by tree in the same order whatever the batch holds: one firm alone and the same
+  firm in a million get the same probability to the last bit.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-FORMAT = "chainatlas-placement-model/1"
+FORMAT = "chainatlas-placement-model/2"
 SUFFIX = ".model.json"
 NGRAMS = (2, 3)
 
@@ -42,7 +43,7 @@ def dense_names(fields: Sequence[str]) -> tuple[str, ...]:
     columns is refused): scores and ranks, each field's term with strong words and with weak ones too, shares."""
     return ("score", "log_score", "placed_by_rules", "primary_by_rules", "share_of_best", "rank", "candidates",
             *fields, *(f + "_all" for f in fields), "prior", "strong_share", "line_share", "only_weak",
-            "strong_words", "weak_words", "supplies_other", "supplied_by_other")
+            "strong_words", "weak_words", "supplies_other", "supplied_by_other", "given_share")
 
 
 class ModelFileError(ValueError):
@@ -70,18 +71,41 @@ class ChainTerms:
     threshold: float  # the rules' placing score
 
 
+@dataclass(frozen=True)
+class Tree:
+    """One regression tree as arrays by node: the column it splits on (-1 at a leaf), the threshold (a row goes
+    left where its value ≤ threshold, compared as float32 as scikit-learn does), its children, its leaf value."""
+
+    feature: np.ndarray
+    threshold: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    value: np.ndarray
+    depth: int
+
+
 @dataclass
 class PlacementModel:
-    """A fitted logistic model: weights over its `dense` columns then `buckets` hashed tokens, an intercept, the
-    probability from which a candidate is placed."""
+    """Gradient-boosted trees over the columns of `Featurizer` (its `dense` rule columns, then `buckets` hashed
+    tokens): log-odds = init + learning_rate × the sum of the trees' leaf values; a candidate is placed from
+    probability `threshold`."""
 
     dense: tuple[str, ...]
     buckets: int
-    weights: np.ndarray  # float64, len(dense) + buckets
-    bias: float
+    init: float
+    learning_rate: float
+    trees: list[Tree]
     threshold: float
     chain_id: str
     chain_sha256: str
+
+    def __post_init__(self) -> None:
+        # Only the columns some tree splits on are ever looked at: a batch becomes a dense matrix of those.
+        used = sorted({int(f) for t in self.trees for f in t.feature if f >= 0})
+        self._used = np.asarray(used, dtype=np.int64)
+        self._slot = {col: k for k, col in enumerate(used)}
+        self._tree_slots = [np.asarray([self._slot.get(int(f), 0) for f in t.feature], dtype=np.int64)
+                            for t in self.trees]
 
     @classmethod
     def load(cls, path: Path) -> PlacementModel:
@@ -91,34 +115,45 @@ class PlacementModel:
             raise ModelFileError(f"挂链模型文件 {path} 无法读取：{exc} (placement model file unreadable)") from exc
         if data.get("format") != FORMAT or tuple(data.get("ngrams", ())) != NGRAMS:
             raise stale(path)
-        dense = tuple(data["dense"])
-        buckets = int(data["buckets"])
-        weights = np.zeros(len(dense) + buckets, dtype=np.float64)
-        weights[:len(dense)] = np.asarray(data["dense_weights"], dtype=np.float64)
-        hashed = data["hashed_weights"]
-        if hashed:
-            idx = np.fromiter((int(k) for k in hashed), dtype=np.int64, count=len(hashed))
-            weights[len(dense) + idx] = np.fromiter(hashed.values(), dtype=np.float64, count=len(hashed))
-        return cls(dense, buckets, weights, float(data["bias"]), float(data["threshold"]), str(data["chain"]),
-                   str(data.get("chain_sha256", "")))
+        trees = [Tree(np.asarray(t["feature"], dtype=np.int64), np.asarray(t["threshold"], dtype=np.float64),
+                      np.asarray(t["left"], dtype=np.int64), np.asarray(t["right"], dtype=np.int64),
+                      np.asarray(t["value"], dtype=np.float64), int(t["depth"])) for t in data["trees"]]
+        return cls(tuple(data["dense"]), int(data["buckets"]), float(data["init"]), float(data["learning_rate"]),
+                   trees, float(data["threshold"]), str(data["chain"]), str(data.get("chain_sha256", "")))
 
     def to_json(self, extra: dict | None = None) -> str:
-        hashed = self.weights[len(self.dense):]
-        nonzero = np.flatnonzero(hashed)
         data = {
             "format": FORMAT, "chain": self.chain_id, "chain_sha256": self.chain_sha256, "dense": list(self.dense),
-            "ngrams": list(NGRAMS), "buckets": self.buckets, "threshold": self.threshold,
-            "bias": float(self.bias), "dense_weights": [float(w) for w in self.weights[:len(self.dense)]],
-            "hashed_weights": {str(int(i)): float(hashed[i]) for i in nonzero},
+            "ngrams": list(NGRAMS), "buckets": self.buckets, "threshold": self.threshold, "init": self.init,
+            "learning_rate": self.learning_rate,
+            "trees": [{"depth": t.depth, "feature": t.feature.tolist(), "threshold": t.threshold.tolist(),
+                       "left": t.left.tolist(), "right": t.right.tolist(), "value": t.value.tolist()}
+                      for t in self.trees],
             **(extra or {}),
         }
-        return json.dumps(data, ensure_ascii=False, indent=0, sort_keys=False) + "\n"
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
 
     def probabilities(self, rows: Rows) -> np.ndarray:
-        """The probability of each row (candidate) being a segment of its firm."""
+        """The probability of each row (candidate) being a segment of its firm. Each row's sum runs tree by tree
+        in the same order whatever else is in the batch, so a firm alone and in a batch get the same bits."""
         if not rows.count:
             return np.zeros(0)
-        z = np.bincount(rows.row, weights=self.weights[rows.index] * rows.value, minlength=rows.count) + self.bias
+        slot = np.full(len(self.dense) + self.buckets, -1, dtype=np.int64)
+        slot[self._used] = np.arange(len(self._used))
+        at = slot[rows.index]
+        keep = at >= 0
+        values = np.zeros((rows.count, max(1, len(self._used))), dtype=np.float64)
+        np.add.at(values, (rows.row[keep], at[keep]), rows.value[keep])  # colliding tokens add up, as in training
+        values = values.astype(np.float32)
+        everyone = np.arange(rows.count)
+        z = np.full(rows.count, self.init)
+        for tree, slots in zip(self.trees, self._tree_slots):
+            node = np.zeros(rows.count, dtype=np.int64)
+            for _ in range(tree.depth):
+                inner = tree.left[node] >= 0
+                left = values[everyone, slots[node]] <= tree.threshold[node]
+                node = np.where(inner, np.where(left, tree.left[node], tree.right[node]), node)
+            z += self.learning_rate * tree.value[node]
         return 1.0 / (1.0 + np.exp(-z))
 
 
@@ -226,10 +261,11 @@ class Featurizer:
         firm_cols = sorted({col for line, _ in firm.lines for col in self._grams("p:", line)})
         out = []
         for c in cands:
-            strong_share = line_share = 0.0
+            strong_share = line_share = given_share = 0.0
             strong_words: set[int] = set()
             weak_words: set[int] = set()
-            tokens: set[int] = {self.column("s:" + terms.segment_ids[c.seg])}
+            segment = terms.segment_ids[c.seg]
+            tokens: set[int] = {self.column("s:" + segment)}
             line_cols: set[int] = set()
             for fld, part in enumerate(c.parts):
                 if part is None:
@@ -238,8 +274,13 @@ class Featurizer:
                 for _, item, wi, _, strong in part.hits:
                     (strong_words if strong else weak_words).add(wi)
                     tokens.add(self.column(f"w{fld}{strong}:{terms.spelling[wi]}"))
+                    # a generic word names several segments: which one it speaks for is learned per segment
+                    tokens.add(self.column(f"x{fld}:{segment}:{terms.spelling[wi]}"))
                     if fld == 1:
                         line_share = max(line_share, firm.shares[item])
+                        given = firm.lines[item][1] if firm.lines else None
+                        if given is not None and given > 0.001:  # a real share, not an extract's placeholder
+                            given_share = max(given_share, given)
                         if strong:
                             strong_lines.add(item)
                         if firm.lines:
@@ -253,7 +294,7 @@ class Featurizer:
                 *(p.all if p is not None else 0.0 for p in c.parts),
                 c.prior, min(1.0, strong_share), line_share, float(not strong_words), float(len(strong_words)),
                 float(len(weak_words)), float(bool(terms.supplies.get(c.seg, set()) & (segs - {c.seg}))),
-                float(any(c.seg in terms.supplies.get(o, ()) for o in segs if o != c.seg)),
+                float(any(c.seg in terms.supplies.get(o, ()) for o in segs if o != c.seg)), given_share,
             ]
             cols = list(range(len(self.dense))) + sorted(tokens)
             vals = dense + [1.0] * len(tokens)
