@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
 import yaml
+
+from chainatlas.domain.chain_derived import DerivedFileError, DerivedWord, derived_path, read_derived
 
 STAGE_IDS = ("upstream", "midstream", "downstream")
 NODE_FIELDS = {
@@ -59,12 +61,15 @@ class Node:
     supplies: tuple[str, ...] = ()
     description: str = ""
     line: int = 0
+    # words of keywords / weak_keywords that came from the chain's derived vocabulary, with the graph path of each
+    derived: tuple[tuple[str, str], ...] = ()
 
     def fingerprint(self) -> str:
         """Hash of everything that decides placements on this node: re-classify only when it changes."""
-        payload = json.dumps(
-            [self.keywords, self.weak_keywords, self.exclude, self.gbt4754, self.parent], ensure_ascii=False
-        )
+        decisive: list = [self.keywords, self.weak_keywords, self.exclude, self.gbt4754, self.parent]
+        if self.derived:  # the paths are shown as evidence; a chain without derived words keeps its old hashes
+            decisive.append(self.derived)
+        payload = json.dumps(decisive, ensure_ascii=False)
         return hashlib.sha1(payload.encode("utf-8")).hexdigest()[:16]
 
 
@@ -78,6 +83,7 @@ class Chain:
     nodes: dict[str, Node]
     source: str = ""
     path: str = ""
+    derived_path: str = ""  # the derived-vocabulary file merged into the nodes ("" for none)
     _children: dict[str | None, list[str]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -147,7 +153,7 @@ def builtin_chain_ids() -> list[str]:
     return sorted(p.stem for p in folder.glob("*.yaml"))
 
 
-_CACHE: dict[tuple[str, float], Chain] = {}
+_CACHE: dict[tuple[str, float, float | None], Chain] = {}
 
 
 def registered_chain_path(chain_id: str) -> Path:
@@ -178,12 +184,42 @@ def chain_file(name_or_path: str | Path) -> Path:
 
 
 def load_chain(name_or_path: str | Path) -> Chain:
-    """Load a chain by built-in id (`nev-icv`) or by path to a YAML file, validated; cached per file version."""
+    """Load a chain by built-in id (`nev-icv`) or by path to a YAML file, validated, with the derived vocabulary
+    beside it (`<stem>.derived.csv`) merged into its nodes when there is one; cached per version of both files."""
     path = chain_file(name_or_path)
-    key = (str(path.resolve()), path.stat().st_mtime)
+    derived = derived_path(path)
+    derived_mtime = derived.stat().st_mtime if derived.is_file() else None
+    key = (str(path.resolve()), path.stat().st_mtime, derived_mtime)
     if key not in _CACHE:
-        _CACHE[key] = parse_chain(path.read_text(encoding="utf-8"), str(path))
+        chain = parse_chain(path.read_text(encoding="utf-8"), str(path))
+        if derived_mtime is not None:
+            try:
+                merge_derived(chain, read_derived(derived), str(derived))
+            except DerivedFileError as exc:
+                raise ChainFileError(str(derived), [(exc.row, exc.message)]) from exc
+        _CACHE[key] = chain
     return _CACHE[key]
+
+
+def merge_derived(chain: Chain, words: list[DerivedWord], path: str) -> None:
+    """Add derived words to the chain's nodes (strong → keywords, weak → weak_keywords), remembering each word's
+    graph path for the evidence. A word the node already has, or excludes, is left out: the file adds, never
+    overrides. A row naming a node the chain lacks is an error naming the file and row."""
+    problems = [(w.row, f"派生词“{w.term}”所在行的节点 “{w.node_id}” 不在产业链 {chain.id} 中") for w in words
+                if w.node_id not in chain.nodes]
+    if problems:
+        raise ChainFileError(path, problems)
+    for w in words:
+        node = chain.nodes[w.node_id]
+        if w.term.lower() in {x.lower() for x in (*node.keywords, *node.weak_keywords, *node.exclude)}:
+            continue
+        chain.nodes[w.node_id] = replace(
+            node,
+            keywords=node.keywords + (w.term,) if w.strong else node.keywords,
+            weak_keywords=node.weak_keywords if w.strong else node.weak_keywords + (w.term,),
+            derived=node.derived + ((w.term, w.path),),
+        )
+    chain.derived_path = path
 
 
 def _line(node: yaml.Node) -> int:

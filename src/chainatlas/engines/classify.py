@@ -31,11 +31,22 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 import ahocorasick
 
+from chainatlas import config
 from chainatlas.domain.chain import STAGE_IDS, Chain, load_chain
+from chainatlas.engines.placement_model import (
+    ChainTerms,
+    Featurizer,
+    FirmView,
+    PlacementModel,
+    decide,
+    load_for_chain,
+    model_path,
+    stale,
+)
 from chainatlas.domain.products import parse_products  # noqa: F401  (part of the engine's API: how it reads a cell)
 
 FIELDS = ("name", "products", "scope", "industry")
@@ -95,7 +106,8 @@ class Placement:
     node_name: str
     score: float
     confidence: float
-    evidence: list[dict] = field(default_factory=list)  # [{"field", "word", "kind", "node"[, "share"]}]
+    # [{"field", "word", "kind", "node"[, "product", "share"][, "source": "derived", "via": graph path]}]
+    evidence: list[dict] = field(default_factory=list)
 
 
 def _is_latin(ch: str) -> bool:
@@ -198,10 +210,84 @@ def _combine(parts: Sequence[Part | None], weak: bool) -> float:
     return score
 
 
-class Classifier:
-    """Compiled form of one chain: build once per process, then `classify` / `classify_batch` many records."""
+def _by_segment(fields: Sequence[dict[int, Part]]) -> tuple[dict[int, list[Part | None]], bool]:
+    """(segment → its part of each field, None where the field has no hit there; whether any hit is strong)."""
+    by_seg: dict[int, list[Part | None]] = {}
+    strong_hit = False
+    for fld, parts in enumerate(fields):
+        for seg, p in parts.items():
+            seg_parts = by_seg.get(seg)
+            if seg_parts is None:
+                seg_parts = by_seg[seg] = [None] * len(FIELDS)
+            seg_parts[fld] = p
+            if p.strong_hit:
+                strong_hit = True
+    return by_seg, strong_hit
 
-    def __init__(self, chain: Chain):
+
+def _segment_score(seg_parts: Sequence[Part | None], prior: float) -> tuple[float, bool]:
+    """(score of one segment, 0.0 when no word counts; whether its weak words count). Weak words only add to a
+    segment that strong words already make likely; the prior adds to a segment some word scores."""
+    strong_only = _combine(seg_parts, False)
+    weak = strong_only >= WEAK_GATE
+    score = _combine(seg_parts, True) if weak and _any_weak(seg_parts) else strong_only
+    return (score + prior if score > 0 else 0.0), weak
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One segment a firm has any chain word for, with the rule features behind it: what `Classifier.candidates`
+    gives a learned layer (or an analyst) to decide between the segments and off-chain.
+
+    Field dicts are keyed by the names in FIELDS and hold every field."""
+
+    segment: str  # segment (top-level node) id
+    node: str  # the node a placement here is reported on: the most specific one with a strong word (else segment)
+    score: float  # the rule score: strong words, weak words once the gate opens, the GB/T prior; 0.0 if none count
+    placed: bool  # the rules place the firm here
+    rank: int | None  # its rank among the firm's placements (0: the primary one); None when not placed
+    prior: float  # GB/T 4754 prior of the segment for the firm's code (0.0 for none)
+    best_share: float | None  # largest revenue share given for a product line with a word here (None: none given)
+    strong_hits: dict[str, int]  # field → distinct strong words here (product lines: lines with a strong word)
+    weak_hits: dict[str, int]  # field → distinct weak words here (lines with a weak word only, for products)
+    field_scores: dict[str, float]  # field → its term of the score, strong and weak words, before any gate
+    evidence: list[dict]  # every hit here, as placement evidence entries
+
+
+class SegmentView(NamedTuple):
+    """One segment a firm's hits speak for, as the rules score it (`Classifier.segment_views`): what the rules and
+    the learned layer (placement_model) decide on; `Candidate` is the same, described for readers."""
+
+    seg: int
+    score: float  # the segment score of the rules, GB/T prior included; 0.0 when no word counts
+    parts: tuple[Part | None, ...]  # per field
+    used_weak: bool  # strong words alone reach WEAK_GATE, so weak words count
+    prior: float  # the GB/T prior in `score`
+
+    def hits(self, all_weak: bool = False) -> list[Hit]:
+        """The hits that speak for the segment in field and line order: strong ones, and weak ones where they
+        count (all of them with all_weak)."""
+        return [h for p in self.parts if p is not None for h in p.hits if h[4] or self.used_weak or all_weak]
+
+
+class Firm(NamedTuple):
+    """One firm as the rules read it (`Classifier.firm`): its field parts (`field_parts`, by FIELDS), the
+    effective shares of its product lines, its GB/T priors by segment, its product lines and GB/T code."""
+
+    fields: tuple[dict[int, Part], ...]
+    shares: Sequence[float]
+    prior_of: dict[int, float]
+    lines: Sequence[tuple[str, float | None]]
+    code: str
+
+
+class Classifier:
+    """Compiled form of one chain: build once per process, then `classify` / `classify_batch` many records.
+
+    model: the learned layer (placement_model) deciding among the rules' candidates; by default the chain's model
+    file where it has one and CHAINATLAS_PLACEMENT_MODEL is 1, else None (the rules alone)."""
+
+    def __init__(self, chain: Chain, model: PlacementModel | None | Literal["beside-chain"] = "beside-chain"):
         self.chain = chain
         nodes = chain.nodes
         self.node_ids = list(nodes)
@@ -258,6 +344,10 @@ class Classifier:
         ]
         self.lengths = [len(w) for w, *_ in self.words]
         self.spelling = [spelled[w] for w, *_ in self.words]
+        # Words from the chain's derived vocabulary: (word index, node index) → the graph path shown as evidence.
+        word_index = {w: i for i, (w, *_) in enumerate(self.words)}
+        self.derived_via = {(word_index[w.lower()], index[nid]): path
+                            for nid, node in nodes.items() for w, path in node.derived}
         self._cache: dict[str, tuple[tuple[int, int, int], ...]] = {}
         self._priors: dict[str, dict[int, float]] = {}
         self._phrases: dict[str, tuple[tuple[int, int, int], ...]] = {}  # normalised phrase → hits
@@ -272,6 +362,14 @@ class Classifier:
             for code in node.gbt4754:
                 self.prior4.setdefault(code, []).append(index[nid])
                 self.prior3.setdefault(code[:3], []).append(index[nid])
+        if model == "beside-chain":
+            model = load_for_chain(chain.path) if config.placement_model() else None
+        self.model = model
+        self.terms = ChainTerms(FIELDS, [self.node_ids[s] for s in self.segment_index], self.spelling,
+                                self.supplies, THRESHOLD)
+        self._featurizer = Featurizer(self.terms, model.buckets) if model is not None else None
+        if model is not None and self._featurizer is not None and model.dense != self._featurizer.dense:
+            raise stale(model_path(chain.path))
 
     def all_words(self) -> list[str]:
         """Every keyword, weak keyword and exclusion word (the pattern list a grep baseline would use)."""
@@ -368,7 +466,8 @@ class Classifier:
 
     # ------------------------------------------------------------------ scoring
 
-    def classify(self, record: Record) -> list[Placement]:
+    def firm(self, record: Record) -> Firm:
+        """A record as the placement rules read it (what `decide` takes)."""
         products = record.products
         code = (record.industry_code or "").strip()
         industry_text = record.industry or ""
@@ -376,23 +475,110 @@ class Classifier:
             industry_text, code = f"{industry_text} {code}".strip(), ""
         scan = self._scan
         shares = effective_shares(products)
-        placed = self.place((
+        fields = (
             self.field_parts(0, (scan(record.name),) if record.name else (), shares),
             self.field_parts(1, [scan(product) for product, _ in products], shares),
             self.field_parts(2, (scan(record.scope),) if record.scope else (), shares),
             self.field_parts(3, (scan(industry_text),) if industry_text else (), shares),
-        ), shares, code)
+        )
+        return Firm(fields, shares, self.priors(code), products, code)
+
+    def classify(self, record: Record) -> list[Placement]:
+        firm = self.firm(record)
         out: list[Placement] = []
-        for s, seg, target, evidence in placed:
-            ev: list[dict] = []
-            for fld, item, wi, n, strong in evidence:
-                e = self.evidence_entry(fld, wi, n, strong, products[item] if fld == 1 else None)
-                if e not in ev:
-                    ev.append(e)
-            if seg in self.priors(code):
-                ev.append(self.prior_entry(code, seg))
-            out.append(Placement(id=record.id, node_id=self.node_ids[target], node_name=self.names[target],
-                                 score=round(s, 3), confidence=round(1.0 - math.exp(-s), 3), evidence=ev))
+        for s, seg, target, evidence, probability in self.decide([firm])[0]:
+            score = round(s, 3)
+            out.append(Placement(
+                id=record.id, node_id=self.node_ids[target], node_name=self.names[target], score=score,
+                confidence=round(1.0 - math.exp(-s), 3) if probability is None else round(probability, 3),
+                evidence=self.evidence_list(evidence, firm.lines, firm.code, seg, firm.prior_of, probability)))
+        return out
+
+    def view(self, firm: Firm, weak_alone: bool | None = None) -> FirmView:
+        """What the learned layer sees of a firm: its segment views and the rules' placements among them
+        (weak_alone: see `segment_views`; by default where a model decides)."""
+        weak_alone = self.model is not None if weak_alone is None else weak_alone
+        segments = self.segment_views(firm.fields, firm.prior_of, weak_alone)
+        # The product lines are part of a firm's batch signature only when one of them has a hit.
+        return FirmView(segments, self.place_views(segments, firm.shares) if segments else [],
+                        firm.shares, firm.lines if firm.fields[1] else ())
+
+    def decide(self, firms: Sequence[Firm]) -> list[list[tuple[float, int, int, list[Hit], float | None]]]:
+        """The placements of firms (`firm`; the batch engine builds them from its signatures): (rule score,
+        segment, target node, evidence hits, the model's probability or None) each, best first. The rules decide
+        alone without a model; with one, it decides among each firm's segment views, in one vectorised pass over
+        all of them (the batch engine hands it every distinct signature at once)."""
+        views = [self.view(firm) for firm in firms]
+        if self.model is None or self._featurizer is None:
+            return [[(*placed, None) for placed in view.ruled] for view in views]
+        decided = iter(decide(self.model, self._featurizer, [v for v in views if v.candidates]))
+        out = []
+        for view in views:
+            placed = []
+            for probability, k in next(decided) if view.candidates else ():
+                c = view.candidates[k]
+                # the model weighed every hit of the segment, weak ones too: all are its evidence
+                hits = c.hits(all_weak=True)
+                target = self.target(hits, view.shares) if any(h[4] for h in hits) else c.seg
+                placed.append((c.score, c.seg, target, sorted(hits, key=_HIT_STRENGTH, reverse=True), probability))
+            out.append(placed)
+        return out
+
+    def evidence_list(self, hits: Sequence[Hit], lines: Sequence[tuple[str, float | None]], code: str, seg: int,
+                      prior_of: dict[int, float], probability: float | None) -> list[dict]:
+        """A placement's evidence as `classify` gives it: one entry per distinct hit, the GB/T prior, the model's
+        probability where the model placed it."""
+        ev: list[dict] = []
+        for fld, item, wi, n, strong in hits:
+            e = self.evidence_entry(fld, wi, n, strong, lines[item] if fld == 1 else None)
+            if e not in ev:
+                ev.append(e)
+        if seg in prior_of:
+            ev.append(self.prior_entry(code, seg))
+        if probability is not None:
+            ev.append({"field": "model", "word": f"{probability:.2f}", "kind": "model", "node": self.node_ids[seg]})
+        return ev
+
+    def candidates(self, record: Record) -> list[Candidate]:
+        """Every segment the firm has a chain word for, with the rule features behind it, placed ones first (in
+        placement order), then by score. The public hook for a learned layer over the rules: `placed`/`rank` say
+        what the rules decide; the features say why. Computed in Python per firm (not by the batch kernel)."""
+        products = record.products
+        fields, shares, prior_of, _, _ = self.firm(record)
+        rank_of = {seg: rank for rank, (_, seg, _, _) in enumerate(self.place_with_priors(fields, shares, prior_of))}
+        by_seg, _ = _by_segment(fields)
+        out: list[Candidate] = []
+        for seg, seg_parts in by_seg.items():
+            prior = prior_of.get(seg, 0.0)
+            score, _ = _segment_score(seg_parts, prior)
+            hits = [h for p in seg_parts if p is not None for h in p.hits]
+            strong, weak, given = {f: 0 for f in FIELDS}, {f: 0 for f in FIELDS}, []
+            for fld, p in enumerate(seg_parts):
+                if p is None:
+                    continue
+                # products count by line, other fields by word (as `_part` scores them)
+                key = operator.itemgetter(1) if fld == 1 else operator.itemgetter(2)
+                strong_keys = {key(h) for h in p.hits if h[4]}
+                strong[FIELDS[fld]] = len(strong_keys)
+                weak[FIELDS[fld]] = len({key(h) for h in p.hits if not h[4]} - strong_keys)
+            for h in hits:
+                share = products[h[1]][1] if h[0] == 1 else None
+                if share is not None and not math.isnan(share):
+                    given.append(float(share))
+            evidence: list[dict] = []
+            for fld, item, wi, n, st in sorted(hits, key=_HIT_STRENGTH, reverse=True):
+                e = self.evidence_entry(fld, wi, n, st, products[item] if fld == 1 else None)
+                if e not in evidence:
+                    evidence.append(e)
+            out.append(Candidate(
+                segment=self.node_ids[seg],
+                node=self.node_ids[self.target(hits, shares) if any(h[4] for h in hits) else seg],
+                score=round(score, 3), placed=seg in rank_of, rank=rank_of.get(seg), prior=prior,
+                best_share=max(given) if given else None, strong_hits=strong, weak_hits=weak,
+                field_scores={f: round(p.all, 3) if p is not None else 0.0 for f, p in zip(FIELDS, seg_parts)},
+                evidence=evidence,
+            ))
+        out.sort(key=lambda c: (c.rank is None, c.rank or 0, -c.score, c.segment))
         return out
 
     def evidence_entry(self, fld: int, wi: int, n: int, strong: int, line: tuple[str, float | None] | None) -> dict:
@@ -400,6 +586,9 @@ class Classifier:
         and its revenue share when given)."""
         e: dict = {"field": FIELDS[fld], "word": self.spelling[wi], "kind": "strong" if strong else "weak",
                    "node": self.node_ids[n]}
+        via = self.derived_via.get((wi, n))
+        if via is not None:  # a word the chain's keywords do not name, reached through the product graph
+            e["source"], e["via"] = "derived", via
         if line is not None:
             e["product"] = line[0]
             share = line[1]
@@ -456,29 +645,30 @@ class Classifier:
         self, fields: Sequence[dict[int, Part]], shares: Sequence[float], prior_of: dict[int, float]
     ) -> list[tuple[float, int, int, list[Hit]]]:
         """`place` with the GB/T priors given by segment (`priors(code)`) rather than the code."""
-        by_seg: dict[int, list[Part | None]] = {}
-        strong_hit = False
-        for fld, parts in enumerate(fields):
-            for seg, p in parts.items():
-                seg_parts = by_seg.get(seg)
-                if seg_parts is None:
-                    seg_parts = by_seg[seg] = [None, None, None, None]
-                seg_parts[fld] = p
-                if p.strong_hit:
-                    strong_hit = True
-        # The common case for a registry: no strong word of the chain. Weak words and priors never place alone.
-        if not strong_hit:
+        return self.place_views(self.segment_views(fields, prior_of), shares)
+
+    def segment_views(self, fields: Sequence[dict[int, Part]], prior_of: dict[int, float], weak_alone: bool = False
+                      ) -> list[SegmentView]:
+        """Every segment some hit of the firm speaks for, scored by the rules (which place those reaching
+        THRESHOLD, `place_views`; the learned layer weighs them all). For the rules, none for a firm without a
+        strong word of the chain (the common case for a registry): weak words and priors never place alone. The
+        learned layer also weighs firms with weak words only (weak_alone): a quarter of the labelled chain firms
+        name their products only in words the rules deem too generic to place on ("汽车零部件", "电机")."""
+        by_seg, strong_hit = _by_segment(fields)
+        if not strong_hit and not weak_alone:
             return []
-        seg_score: dict[int, float] = {}
-        used_weak: dict[int, bool] = {}
+        out = []
         for seg, seg_parts in by_seg.items():
-            strong_only = _combine(seg_parts, False)
-            # Weak words only add to a segment that strong words already make likely.
-            weak = used_weak[seg] = strong_only >= WEAK_GATE
-            score = _combine(seg_parts, True) if weak and _any_weak(seg_parts) else strong_only
-            if score > 0:
-                seg_score[seg] = score + prior_of.get(seg, 0.0)
-        placed = [(s, seg) for seg, s in seg_score.items() if s >= THRESHOLD]
+            prior = prior_of.get(seg, 0.0)
+            score, used_weak = _segment_score(seg_parts, prior)
+            out.append(SegmentView(seg, score, tuple(seg_parts), used_weak, prior))
+        return out
+
+    def place_views(self, views: Sequence[SegmentView], shares: Sequence[float]
+                    ) -> list[tuple[float, int, int, list[Hit]]]:
+        """The rules' placements among a firm's segment views: (score, segment, target node, evidence hits in
+        evidence order, not yet deduplicated), best first."""
+        placed = [(v.score, v.seg) for v in views if v.score >= THRESHOLD]
         if not placed:
             return []
         # A firm placed on a supplier segment at least as strongly as on the segment it supplies names its
@@ -491,11 +681,12 @@ class Classifier:
             ]
         placed.sort(key=lambda t: (-t[0], t[1]))
         best = placed[0][0]
+        by_seg = {v.seg: v for v in views}
         out = []
         for s, seg in placed:
             if s < RELATIVE_CUT * best:
                 continue
-            seg_hits = [h for p in by_seg[seg] if p is not None for h in p.hits if h[4] or used_weak[seg]]
+            seg_hits = by_seg[seg].hits()
             # Evidence lists strong words first, then by field and product line: seg_hits is in field and line
             # order already, so a stable sort on strength alone gives that order.
             out.append((s, seg, self.target(seg_hits, shares), sorted(seg_hits, key=_HIT_STRENGTH, reverse=True)))

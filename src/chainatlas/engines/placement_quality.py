@@ -34,6 +34,12 @@ class Quality:
     errors: list[str] = field(default_factory=list)
 
     @property
+    def accuracy(self) -> float:
+        """The issue's figure: on-chain firms whose primary placement is on a gold segment, over ALL on-chain firms
+        (a firm left unplaced counts as wrong, as a user feels it)."""
+        return self.top1_correct / self.n_on if self.n_on else 0.0
+
+    @property
     def top1_precision(self) -> float:
         return self.top1_correct / self.on_placed if self.on_placed else 0.0
 
@@ -46,8 +52,9 @@ class Quality:
         return self.off_placed / self.n_off if self.n_off else 0.0
 
 
-def load_labelled(shared_data: Path, chain: Chain, labels: Path) -> list[Labelled]:
-    """Join the label file to the shared company/product/industry tables."""
+def load_labelled(shared_data: Path, chain: Chain, labels: Path, splits: set[str] | None = None) -> list[Labelled]:
+    """Join the label file to the shared company/product/industry tables (only the rows of `splits` if given:
+    the others are skipped unread)."""
     folder = shared_data / "industry_chain"
     fullname: dict[str, str] = {}
     with open(folder / "ckg_company.csv", encoding="utf-8") as fh:
@@ -64,6 +71,8 @@ def load_labelled(shared_data: Path, chain: Chain, labels: Path) -> list[Labelle
     out: list[Labelled] = []
     with open(labels, encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
+            if splits is not None and row["split"] not in splits:
+                continue
             code = row["company_code"]
             gold = {chain.segment_of(g).id for g in row["gold_nodes"].split(";") if g}
             record = Record(
