@@ -11,11 +11,15 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from chainatlas import config
 from chainatlas.cli.main import app
 from chainatlas.domain.chain import ChainFileError, builtin_chain_path, load_chain, parse_chain
 from chainatlas.engines.classify import Classifier, Record
 from chainatlas.engines.classify_batch import BatchClassifier
 from chainatlas.services.enterprises import evidence_label
+from chainatlas.services.placement import effective_placements
+from chainatlas.store import db
+from web_helpers import app_url, template  # noqa: F401 (fixtures)
 
 HEADER = "node_id,term,strength,relation,path,source\n"
 SEMI_AXLE = "chassis-parts,半轴,strong,专用上游材料,驱动桥 —上游材料→ 半轴,ckg_product_product.csv\n"
@@ -118,3 +122,32 @@ def test_a_bad_derived_file_is_refused_naming_its_row(chain_copy: Path, rows: st
     assert caught.value.path == str(derived)
     assert [line for line, _ in caught.value.problems] == [row]
     assert says in str(caught.value)
+
+
+def test_registering_a_chain_registers_its_derived_file_and_places_firms_through_it(
+        chain_copy: Path, tmp_path: Path, app_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHAINATLAS_DATABASE_URL", app_url)
+    chain_copy.write_text(chain_copy.read_text(encoding="utf-8").replace("id: nev-icv", "id: my-chain", 1),
+                          encoding="utf-8")
+    firms = tmp_path / "firms.csv"
+    firms.write_text("企业名称,主营产品\n某某机械有限公司,汽车半轴:0.6;农机配件:0.4\n", encoding="utf-8")
+    runner = CliRunner()
+    assert runner.invoke(app, ["import", "enterprises", str(firms)]).exit_code == 0
+
+    def placed() -> list[tuple[str, list]]:
+        with db.session_scope(app_url) as session:
+            return [(p.node_id, p.evidence) for rows in effective_placements(session, "my-chain").values()
+                    for p in rows]
+
+    _write_derived(chain_copy, SEMI_AXLE)
+    result = runner.invoke(app, ["chain", "add", str(chain_copy)])
+    assert result.exit_code == 0, result.output
+    registered = config.chains_dir() / "my-chain.derived.csv"
+    assert registered.read_text(encoding="utf-8") == HEADER + SEMI_AXLE
+    [(node, evidence)] = placed()
+    assert node == "chassis-parts" and evidence[0]["source"] == "derived"
+    # the same chain file without its derived file is a change: the words and the placement go
+    chain_copy.with_name("my-chain.derived.csv").unlink()
+    result = runner.invoke(app, ["chain", "add", str(chain_copy)])
+    assert result.exit_code == 0 and "未做改动" not in result.output, result.output
+    assert not registered.exists() and placed() == []

@@ -19,19 +19,22 @@ from __future__ import annotations
 import gc
 import json
 import math
+import operator
 import re
 import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
 import polars as pl
 
 from chainatlas.domain.chain import Chain, load_chain
-from chainatlas.engines.classify import Classifier, Firm, Placement, Record, effective_shares, parse_products
+from chainatlas.domain.products import parse_product_cells
+from chainatlas.engines.classify import Classifier, Firm, Placement, Record, effective_shares
 from chainatlas.engines.kernel import Kernel
 from chainatlas.engines.placement_model import RULES_DECIDE_FROM
 
@@ -45,6 +48,7 @@ ProductsOf = Callable[[str], Sequence[tuple[str, float | None]]]
 _SIGNATURE = ("name_hid", "products_key", "scope_hid", "industry_hid", "code_key")
 _PLACEMENTS = {"sig": pl.UInt32, "rank": pl.UInt32, "node_id": pl.String, "node_name": pl.String, "score": pl.Float64,
                "confidence": pl.Float64, "evidence": pl.String, "score_text": pl.String}
+_first = operator.itemgetter(0)
 _SAMPLE = 10_000  # rows looked at to tell a column of distinct texts from a repetitive one
 # Characters NFKC leaves as they are: ASCII, 、。 and the CJK Unified Ideographs (none of which has a
 # decomposition or combines with a neighbour; tests/test_classify_batch.py checks that).
@@ -102,7 +106,14 @@ class BatchClassifier:
         `placed_by_others` is False (no strong hit in the firm's other fields) the hits matter only if some are
         strong, so a text there without a strong word or qualifier is not scanned (its id is 0)."""
         scan = self.kernel.scan_ids
-        if values.head(_SAMPLE).n_unique() > _SAMPLE // 2:
+        sample = values.head(_SAMPLE)
+        distinct_share = sample.n_unique() / sample.len() if sample.len() else 0.0
+        if distinct_share > 0.9 and placed_by_others is None and self._may_hit(sample).mean() > 0.5:
+            # registry business scopes: nearly every text differs and holds some chain word, so neither sifting
+            # the texts first nor grouping equal ones saves scanning; each is scanned as it is (equal texts get
+            # equal ids all the same)
+            return pl.Series(scan(values.to_list()), dtype=pl.UInt32)
+        if distinct_share > 0.5:
             may_hit = self._may_hit(values)
             if placed_by_others is not None:
                 unsure = (may_hit & ~placed_by_others).arg_true()
@@ -113,27 +124,61 @@ class BatchClassifier:
         may_hit = self._may_hit(distinct)
         return _spread(may_hit, pl.Series(scan(distinct.filter(may_hit).to_list()), dtype=pl.UInt32)).gather(index)
 
-    def _product_keys(self, cells: pl.Series, products_of: ProductsOf | None) -> tuple[pl.Series, list[_Products]]:
-        """(key per product cell, the scanned product list of each key). Key 0 (no product line has a hit)
-        stands for every such list, since it changes nothing in `classify`: shares only weigh lines with hits,
-        evidence only names those."""
+    def _product_cells(self, cells: pl.Series, products_of: ProductsOf | None) -> _ProductCells:
+        """The distinct product cells, with which of them has a strong hit: only a cell holding a strong word or a
+        qualifier can have one, so only such cells are read here (the rest when a firm is placed, `_product_keys`)."""
         distinct, index = distinct_texts(cells)
-        # cell text: its lines are pieces of it, so a cell without a chain word has no hit
-        may_hit = self._may_hit(distinct) if products_of is None else pl.repeat(True, distinct.len(), eager=True)
-        parsed = list(map(products_of or parse_products, distinct.filter(may_hit).to_list()))
-        lines = list({product for products in parsed for product, _ in products})  # lines recur across lists
-        found_of = dict(zip(lines, self.kernel.scan_ids(lines)))
-        strong = self.kernel.strong_flags()
+        if products_of is None:
+            # cell text: its lines are pieces of it, so a cell without a chain word has no hit
+            may_hit = self._may_hit(distinct)
+            unsure = may_hit.arg_true()
+            may_strong = may_hit.clone().scatter(unsure, self._may_hit(distinct.gather(unsure), self._may_be_strong))
+        else:
+            may_hit = may_strong = pl.repeat(True, distinct.len(), eager=True)
+        products = _ProductCells(distinct, index, may_hit, products_of, {}, {})
+        products.strong = self._cell_flags(products, may_strong.arg_true(), strong=True)
+        return products
+
+    def _cell_flags(self, products: _ProductCells, which: pl.Series, strong: bool) -> pl.Series:
+        """By distinct product cell: whether a line has a hit (strong: a strong hit), for the cells `which` (read
+        here if not yet) and the others read so far; False for the rest."""
+        read = self._read_products(products, which)
+        has = self.kernel.strong_flags().__getitem__ if strong else bool
+        return pl.zeros(products.distinct.len(), dtype=pl.Boolean, eager=True).scatter(
+            pl.Series(list(read), dtype=pl.UInt32), [any(map(has, found)) for _, found in read.values()])
+
+    def _read_products(self, products: _ProductCells, which: pl.Series) -> dict[int, tuple[list, tuple[int, ...]]]:
+        """Distinct cells `which` parsed into lines and scanned: (lines, the hit list id of each line) by cell."""
+        todo = [i for i in which.to_list() if i not in products.read]
+        cells = products.distinct.gather(todo).to_list()
+        parsed = parse_product_cells(cells) if products.products_of is None else list(map(products.products_of, cells))
+        found_of = products.found_of
+        lines = list({product for lines in parsed for product, _ in lines if product not in found_of})
+        found_of.update(zip(lines, self.kernel.scan_ids(lines)))
+        found = found_of.__getitem__
+        products.read.update(zip(todo, [(lines, tuple(map(found, map(_first, lines)))) for lines in parsed]))
+        return products.read
+
+    def _product_keys(self, products: _ProductCells, rows: pl.Series) -> tuple[pl.Series, list[_Products]]:
+        """(key of each of `rows`' product cell, the scanned product list of each key). Key 0 (no product line
+        has a hit) stands for every such list, since it changes nothing in `classify`: shares only weigh lines
+        with hits, evidence only names those."""
+        cells = products.index.gather(rows)
+        wanted = cells.unique(maintain_order=True)
+        wanted = wanted.filter(products.may_hit.gather(wanted))
+        read = self._read_products(products, wanted)
+        strong = self.kernel.strong_flags().__getitem__
         lists, keys = [_Products((), (), (), False)], []
-        for products in parsed:
-            found = [found_of[product] for product, _ in products]
+        for i in wanted.to_list():
+            lines, found = read[i]
             if any(found):
                 keys.append(len(lists))
-                lists.append(_Products(tuple(found), tuple(effective_shares(products)), tuple(products),
-                                       any(strong[h] for h in found)))
+                lists.append(_Products(found, tuple(effective_shares(lines)), tuple(lines), any(map(strong, found))))
             else:
                 keys.append(0)
-        return _spread(may_hit, pl.Series(keys, dtype=pl.UInt32)).gather(index), lists
+        key_of = pl.zeros(products.distinct.len(), dtype=pl.UInt32, eager=True).scatter(
+            wanted, pl.Series(keys, dtype=pl.UInt32))
+        return key_of.gather(cells), lists
 
     def _industry(self, frame: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
         """(industry hit id, GB/T code as `classify` uses it) per row, from its industry and industry_code:
@@ -159,11 +204,10 @@ class BatchClassifier:
 
     def _classify_frame(self, frame: pl.DataFrame, products_of: ProductsOf | None) -> pl.DataFrame:
         frame = frame.select(pl.col(c).cast(pl.String).fill_null("") for c in INPUT_COLUMNS)
-        products_key, lists = self._product_keys(frame["products"], products_of)
+        products = self._product_cells(frame["products"], products_of)
         industry_hid, code_key = self._industry(frame)
         keys = pl.DataFrame({
             "row": pl.int_range(frame.height, eager=True, dtype=pl.UInt32),
-            "products_key": products_key,
             "scope_hid": self._hit_ids(frame["scope"]),
             "industry_hid": industry_hid,
             "code_key": code_key,
@@ -171,15 +215,18 @@ class BatchClassifier:
         strong = self._strong()
         others = (
             strong.gather(keys["scope_hid"]) | strong.gather(keys["industry_hid"])
-            | pl.Series([p.strong for p in lists], dtype=pl.Boolean).gather(keys["products_key"])
+            | products.strong.gather(products.index)
         )
         if self.classifier.model is not None:
             # The learned layer also weighs firms whose product lines have weak words only (`segment_views`).
-            others = others | (keys["products_key"] != 0)
+            others = others | self._cell_flags(products, products.may_hit.arg_true(), strong=False).gather(
+                products.index)
         keys = keys.with_columns(name_hid=self._hit_ids(frame["name"], others))
         # The engine's early exit: no strong hit in any field (nor, with a model, a product line hit), no placement.
         candidate = others | self._strong().gather(keys["name_hid"])
         keys = keys.filter(candidate)
+        products_key, lists = self._product_keys(products, keys["row"])
+        keys = keys.with_columns(products_key=products_key)
         signatures, sig = distinct_rows(keys.select(_SIGNATURE))
         columns = [signatures[c].to_list() for c in _SIGNATURE]
         placements = pl.DataFrame(self.kernel.place_signatures(*columns, lists), schema=_PLACEMENTS)
@@ -283,6 +330,19 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+@dataclass
+class _ProductCells:
+    """A frame's distinct product cells, read as far as placing its firms needs (`BatchClassifier._product_cells`)."""
+
+    distinct: pl.Series
+    index: pl.Series  # each row's distinct cell
+    may_hit: pl.Series  # by distinct cell: whether it holds a chain word at all
+    products_of: ProductsOf | None
+    read: dict[int, tuple[list, tuple[int, ...]]]  # by distinct cell: its lines, the hit list id of each line
+    found_of: dict[str, int]  # by product line text: its hit list id
+    strong: pl.Series | None = None  # by distinct cell: whether a line has a strong hit
 
 
 class _Products(NamedTuple):
