@@ -17,7 +17,7 @@ import yaml
 STAGE_IDS = ("upstream", "midstream", "downstream")
 NODE_FIELDS = {
     "id", "parent", "stage", "name_zh", "name_en", "core", "weight", "keywords", "keywords_en", "weak_keywords",
-    "exclude", "gbt4754", "supplies", "description",
+    "exclude", "gbt4754", "industries", "supplies", "description",
 }
 
 
@@ -56,6 +56,7 @@ class Node:
     weak_keywords: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     gbt4754: tuple[str, ...] = ()
+    industries: tuple[str, ...] = ()  # stock-industry names (SW, Tushare) that make this node a prior, as gbt4754
     supplies: tuple[str, ...] = ()
     description: str = ""
     line: int = 0
@@ -63,7 +64,8 @@ class Node:
     def fingerprint(self) -> str:
         """Hash of everything that decides placements on this node: re-classify only when it changes."""
         payload = json.dumps(
-            [self.keywords, self.weak_keywords, self.exclude, self.gbt4754, self.parent], ensure_ascii=False
+            [self.keywords, self.weak_keywords, self.exclude, self.gbt4754, self.parent, self.industries],
+            ensure_ascii=False
         )
         return hashlib.sha1(payload.encode("utf-8")).hexdigest()[:16]
 
@@ -262,6 +264,7 @@ def parse_chain(text: str, path: str = "<chain>") -> Chain:
             weak_keywords=_str_list(raw.get("weak_keywords")),
             exclude=_str_list(raw.get("exclude")),
             gbt4754=_str_list(raw.get("gbt4754")),
+            industries=_str_list(raw.get("industries")),
             supplies=_str_list(raw.get("supplies")),
             description=str(raw.get("description", "")),
             line=line,

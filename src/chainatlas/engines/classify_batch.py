@@ -6,7 +6,7 @@ Why it is fast and still exact:
   Aho-Corasick pass over the whole column, `str.contains_any`) are scanned, by the compiled kernel
   (placement_kernel.pyx: the engine's `_scan` and `place` on C arrays, equal to them bit for bit), or where it
   was not built by the pure-Python one with the same interface (engines/kernel.py chooses).
-- `Classifier.classify` is a pure function of (name hits, product list, scope hits, industry hits, GB/T code)
+- `Classifier.classify` is a pure function of (name hits, product list, scope hits, industry hits, prior key)
   — the name and scope texts matter only through their hits, a product list only when one of its lines has a
   hit. Firms sharing that *signature* get the same placements, so the placement rules run once per distinct
   signature and the result is joined back to every firm carrying it. Firms with no strong hit in any field are
@@ -40,7 +40,7 @@ INPUT_COLUMNS = ("id", "name", "products", "scope", "industry_code", "industry")
 # row is the firm's 0-based row in the input frame; evidence is JSON, or its CSV field (see `Kernel`).
 RESULT_COLUMNS = ("row", "id", "node_id", "node_name", "score", "confidence", "evidence", "score_text")
 ProductsOf = Callable[[str], Sequence[tuple[str, float | None]]]
-_SIGNATURE = ("name_hid", "products_key", "scope_hid", "industry_hid", "code_key")
+_SIGNATURE = ("name_hid", "products_key", "scope_hid", "industry_hid", "prior_key")
 _SAMPLE = 10_000  # rows looked at to tell a column of distinct texts from a repetitive one
 # Characters NFKC leaves as they are: ASCII, 、。 and the CJK Unified Ideographs (none of which has a
 # decomposition or combines with a neighbour; tests/test_classify_batch.py checks that).
@@ -131,18 +131,21 @@ class BatchClassifier:
         return _spread(may_hit, pl.Series(keys, dtype=pl.UInt32)).gather(index), lists
 
     def _industry(self, frame: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
-        """(industry hit id, GB/T code as `classify` uses it) per row, from its industry and industry_code:
-        a non-numeric code is read as industry text, as `classify` does."""
+        """(industry hit id, prior key as `classify` uses it, whether that key gives any prior) per row, from its
+        industry and industry_code: a non-numeric code is read as industry text, as `classify` does."""
         pairs, index = distinct_rows(frame.select("industry", "industry_code"))
-        texts, codes = [], []
+        texts, keys, has_prior = [], [], []
+        clf = self.classifier
         for industry, raw in pairs.iter_rows():
             code = raw.strip()
             if code and not code.isdigit():
                 industry, code = f"{industry} {code}".strip(), ""
             texts.append(industry)
-            codes.append(code)
+            keys.append(key := clf.prior_key(code, industry))
+            has_prior.append(bool(clf.priors(key)))
         industry_hid = self._hit_ids(pl.Series(texts, dtype=pl.String))
-        return industry_hid.gather(index), pl.Series(codes, dtype=pl.String).gather(index)
+        return (industry_hid.gather(index), pl.Series(keys, dtype=pl.String).gather(index),
+                pl.Series(has_prior, dtype=pl.Boolean).gather(index))
 
     # ------------------------------------------------------------------ batch
 
@@ -155,22 +158,25 @@ class BatchClassifier:
     def _classify_frame(self, frame: pl.DataFrame, products_of: ProductsOf | None) -> pl.DataFrame:
         frame = frame.select(pl.col(c).cast(pl.String).fill_null("") for c in INPUT_COLUMNS)
         products_key, lists = self._product_keys(frame["products"], products_of)
-        industry_hid, code_key = self._industry(frame)
+        industry_hid, prior_key, has_prior = self._industry(frame)
         keys = pl.DataFrame({
             "row": pl.int_range(frame.height, eager=True, dtype=pl.UInt32),
             "products_key": products_key,
             "scope_hid": self._hit_ids(frame["scope"]),
             "industry_hid": industry_hid,
-            "code_key": code_key,
+            "prior_key": prior_key,
         })
         strong = self._strong()
         others = (
             strong.gather(keys["scope_hid"]) | strong.gather(keys["industry_hid"])
             | pl.Series([p.strong for p in lists], dtype=pl.Boolean).gather(keys["products_key"])
         )
-        keys = keys.with_columns(name_hid=self._hit_ids(frame["name"], others))
-        # The engine's early exit: no strong hit in any field, no placement.
-        candidate = others | self._strong().gather(keys["name_hid"])
+        # a prior lets weak words count, so a firm with one has every name word scanned
+        keys = keys.with_columns(name_hid=self._hit_ids(frame["name"], others | has_prior))
+        # The engine's early exit: no strong hit in any field and no prior where there is a hit, no placement.
+        any_hit = ((keys["name_hid"] > 0) | (keys["products_key"] > 0) | (keys["scope_hid"] > 0)
+                   | (keys["industry_hid"] > 0))
+        candidate = others | self._strong().gather(keys["name_hid"]) | (has_prior & any_hit)
         keys = keys.filter(candidate)
         signatures, sig = distinct_rows(keys.select(_SIGNATURE))
         placements = pl.DataFrame(

@@ -27,8 +27,6 @@ from chainatlas.engines import classify as _rules
 cdef double STRONG = _rules.STRONG
 cdef double WEAK = _rules.WEAK
 cdef double THRESHOLD = _rules.THRESHOLD
-cdef double WEAK_GATE = _rules.WEAK_GATE
-cdef double RELATIVE_CUT = _rules.RELATIVE_CUT
 cdef double FULL_SHARE = _rules.FULL_SHARE
 cdef double[4] FIELD_WEIGHT
 cdef double[4] FIELD_CAP
@@ -488,8 +486,11 @@ cdef class Kernel:
     # ------------------------------------------------------------------ placement rules
 
     cdef inline void _add_hit(self, int fld, int item, int wi, int n, int strong, int line) noexcept:
-        """One hit at the end of `hits` (room made by `_grow_hits`)."""
+        """One hit at the end of `hits` (room made by `_grow_hits`); in the industry field only a strong one (as
+        `Classifier.field_parts`)."""
         cdef Hit* hit = &self.hits[self.hits_len]
+        if fld == 3 and not strong:
+            return
         hit.fld, hit.item, hit.wi, hit.n, hit.strong, hit.seg, hit.line = fld, item, wi, n, strong, self.seg_of[n], line
         self.hits_len += 1
 
@@ -621,9 +622,9 @@ cdef class Kernel:
     cdef int _place(self, const double* prior) except -1:
         """`Classifier.place` on the gathered hits with these GB/T priors (by node): the placed slots, best first,
         into `placed_slots`; returns how many."""
-        cdef int i, j, k, a, f, m = 0, c = 0, kept = 0
-        cdef bint any_strong = False, anyw
-        cdef double strong_only, score, best
+        cdef int i, j, k, a, f, m = 0, c = 0
+        cdef bint any_strong = False, anyw, seg_strong
+        cdef double strong_only, score
         cdef Slot* slot
         if self.hits_len == 0:
             return 0
@@ -634,19 +635,22 @@ cdef class Kernel:
             for f in range(4):
                 if slot.present[f] and slot.strong_hit[f]:
                     any_strong = True
+            if prior[slot.seg] > 0:  # a prior where the firm has a weak word can place it with that word
+                any_strong = True
         if not any_strong:  # weak words and priors never place alone
             return 0
         for k in range(self.n_slots):
             slot = &self.slots[k]
             strong_only = 0.0
-            anyw = False
+            anyw = seg_strong = False
             for i in range(4):
                 f = COMBINE_ORDER[i]
                 if slot.present[f]:
                     strong_only += slot.strong[f]
                     anyw = anyw or slot.weak[f]
-            # weak words only add to a segment that strong words already make likely
-            slot.used_weak = strong_only >= WEAK_GATE
+                    seg_strong = seg_strong or slot.strong_hit[f]
+            # weak words only add to a segment that a strong word or a prior already makes likely
+            slot.used_weak = prior[slot.seg] > 0 or seg_strong
             score = strong_only
             if slot.used_weak and anyw:
                 score = 0.0
@@ -682,14 +686,7 @@ cdef class Kernel:
                 j -= 1
             self.placed_slots[j] = k
             c += 1
-        best = self.slots[self.placed_slots[0]].score
-        for j in range(c):
-            k = self.placed_slots[j]
-            if self.slots[k].score < RELATIVE_CUT * best:
-                continue
-            self.placed_slots[kept] = k
-            kept += 1
-        return kept
+        return c
 
     cdef inline bint _before(self, Slot* x, Slot* y) noexcept:
         return x.score > y.score or (x.score == y.score and x.seg < y.seg)
@@ -723,6 +720,8 @@ cdef class Kernel:
                     self.ev_len += 1
         if n_nodes == 1:
             return self.node_buf[0]
+        if n_nodes == 0:  # weak words corroborated by a prior: the segment itself
+            return slot.seg
         for j in range(n_nodes):
             n = self.node_buf[j]
             if self.depth[n] > deepest:
@@ -902,7 +901,7 @@ cdef class Kernel:
         if prior is not None:
             text = cache.get(prior)
             if text is None:
-                text = cache[prior] = self._fragment(self.classifier.prior_entry(*prior))
+                text = cache[prior] = ",".join([self._fragment(source) for source in self.classifier.prior_entries(*prior)])
             entries.append(text)
         return '"[' + ",".join(entries) + ']"' if self.csv else "[" + ",".join(entries) + "]"
 

@@ -100,13 +100,16 @@ class Kernel:
             if text not in entries:
                 entries.append(text)
         if prior is not None:
-            entries.append(self._fragment(prior, lambda: self.classifier.prior_entry(*prior)))
+            entries.append(self._fragment(prior, lambda: self.classifier.prior_entries(*prior)))
         return '"[' + ",".join(entries) + ']"' if self.csv else "[" + ",".join(entries) + "]"
 
-    def _fragment(self, key: tuple, entry: Callable[[], dict]) -> str:
-        """One evidence entry's JSON (CSV-escaped for csv), made once per distinct entry."""
+    def _fragment(self, key: tuple, entry: Callable[[], dict | list[dict]]) -> str:
+        """One evidence entry's JSON (CSV-escaped for csv), made once per distinct entry; a list of entries (a
+        prior's sources) as their JSON texts joined by commas."""
         text = self._fragments.get(key)
         if text is None:
-            text = json.dumps(entry(), ensure_ascii=False, separators=(",", ":"))
+            made = entry()
+            text = ",".join(json.dumps(e, ensure_ascii=False, separators=(",", ":"))
+                            for e in (made if isinstance(made, list) else [made]))
             text = self._fragments[key] = text.replace('"', '""') if self.csv else text
         return text
