@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from chainatlas.cli.main import app
 from chainatlas.domain.chain import load_chain
-from chainatlas.engines.classify import Classifier, Record, classify_parallel, parse_products
+from chainatlas.engines.classify import THRESHOLD, Classifier, Record, classify_parallel, parse_products
 from chainatlas.engines.placement_quality import evaluate, load_labelled
 
 LABELS = Path(__file__).parent / "data" / "labels" / "nev_icv_companies.csv"
@@ -389,9 +389,9 @@ def test_candidates_carry_the_rule_features_and_agree_with_classify(clf: Classif
     battery = cands[0]
     assert battery.segment == "battery-cells-packs" and battery.best_share == 0.6 and battery.prior == 0.4
     assert battery.strong_hits["products"] == 1 and battery.weak_hits["products"] == 1  # 锂电池 is a weak line
-    # a segment with weak words only is a candidate the rules leave unplaced, with its evidence
+    # a segment with a weak word and a prior only: a candidate below the threshold, with its evidence
     chassis = next(c for c in cands if c.segment == "chassis-parts")
-    assert not chassis.placed and chassis.rank is None and chassis.score == 0.0
+    assert not chassis.placed and chassis.rank is None and 0.4 < chassis.score < THRESHOLD
     assert chassis.weak_hits["scope"] == 1 and chassis.field_scores["scope"] > 0
     assert chassis.evidence == [{"field": "scope", "word": "汽车零部件", "kind": "weak", "node": "chassis-parts"}]
     assert clf.candidates(Record("2", "某某食品有限公司", [("饼干", 1.0)])) == []
