@@ -46,8 +46,10 @@ def chain():
     return load_chain("nev-icv")
 
 
-def firm_inputs(clf: Classifier, name: str, products: str, scope: str, code: str, industry: str):
-    """What `Classifier.place` and `Kernel.place` take for one firm, from the Python engine's own scan."""
+def firm_inputs(clf: Classifier, name: str, products: str, scope: str, code: str, industry: str,
+                supplied: tuple[str, ...] = ()):
+    """What `Classifier.place` and `Kernel.place` take for one firm (supplied: the components of its supply
+    relations), from the Python engine's own scan."""
     lines = parse_products(products)
     shares = effective_shares(lines)
     found = tuple(clf._scan(p) for p, _ in lines)
@@ -56,9 +58,11 @@ def firm_inputs(clf: Classifier, name: str, products: str, scope: str, code: str
         clf.field_parts(0, (name_hits,) if name else (), shares), clf.field_parts(1, found, shares),
         clf.field_parts(2, (scope_hits,) if scope else (), shares),
         clf.field_parts(3, (industry_hits,) if industry else (), shares),
+        clf.field_parts(4, [clf._scan(c) for c in supplied], shares),
     )
     key = clf.prior_key(code, industry)
-    return parts, shares, key, (name_hits, found, scope_hits, industry_hits, tuple(shares), clf.priors(key))
+    return parts, shares, key, (name_hits, found, scope_hits, industry_hits, tuple(shares), clf.priors(key),
+                                tuple(clf._scan(c) for c in supplied))
 
 
 def random_texts(clf: Classifier, n: int, seed: int) -> list[str]:
@@ -108,7 +112,9 @@ def test_scan_and_place_are_the_engines_on_generated_firms(chain, generated_firm
     stock = ["汽车配件", "底盘与发动机系统 汽车配件", "锂", "电池化学品", "汽车电子电气系统"]
     for k, (name, products, scope, code, industry) in enumerate(rows):
         industry = stock[k % len(stock)] if k % 3 == 0 else industry
-        parts, shares, key, kernel_args = firm_inputs(clf, name, products, scope, code, industry)
+        # every fourth firm supplies its scope's phrases to a customer (relation evidence)
+        supplied = tuple(scope.split("、")[:3]) if k % 4 == 1 else ()
+        parts, shares, key, kernel_args = firm_inputs(clf, name, products, scope, code, industry, supplied)
         expected = clf.place(parts, shares, key)
         assert kernel.place(*kernel_args) == expected, (name, products, scope, code)
         placed += bool(expected)

@@ -44,11 +44,12 @@ import ahocorasick
 from chainatlas.domain.chain import STAGE_IDS, Chain, load_chain
 from chainatlas.domain.products import parse_products  # noqa: F401  (part of the engine's API: how it reads a cell)
 
-FIELDS = ("name", "products", "scope", "industry")
+FIELDS = ("name", "products", "scope", "industry", "supplied")
 # How much a full-strength hit in each field is worth; products are what a firm makes, the scope is a wish list.
-FIELD_WEIGHT = {"name": 0.8, "products": 2.0, "scope": 0.6, "industry": 0.8}
+# Supplied: a component the firm supplies to a named customer (a stored supply relation) is a product it makes.
+FIELD_WEIGHT = {"name": 0.8, "products": 2.0, "scope": 0.6, "industry": 0.8, "supplied": 1.0}
 # Caps on the summed hit strength per field, so ten scope words do not outweigh one main product.
-FIELD_CAP = {"name": 1.0, "products": 4.0, "scope": 2.0, "industry": 1.0}
+FIELD_CAP = {"name": 1.0, "products": 4.0, "scope": 2.0, "industry": 1.0, "supplied": 2.0}
 STRONG, WEAK = 1.0, 0.35
 PRIOR_4, PRIOR_3 = 0.4, 0.2  # GB/T 4754 class match / group (3-digit) match
 PRIOR_INDUSTRY = 0.4  # the firm's stock industry (SW, Tushare: 底盘与发动机系统, 汽车配件) is listed on the node
@@ -67,6 +68,7 @@ UNKNOWN_SHARE_ALONE, PLACEHOLDER_SHARE = 0.25, 0.005
 
 _PRODUCTS_WEIGHT, _PRODUCTS_CAP = FIELD_WEIGHT["products"], FIELD_CAP["products"]
 _FIELD_WEIGHT_CAP = tuple((FIELD_WEIGHT[f], FIELD_CAP[f]) for f in FIELDS)
+SUPPLIED = FIELDS.index("supplied")
 
 PHRASE_SEPARATORS = ("、", "，", ",", "；", ";", "。", "：", ":", "|", "\n", "及", "和", "与", "或")
 _STRENGTH = operator.itemgetter(2)  # of a scanned hit (word, node, strong)
@@ -90,6 +92,8 @@ class Record:
 
     products: (product, revenue share 0..1 or None when unknown); industry_code: GB/T 4754 digits (a prior);
     industry: industry name as text (matched like the other fields). A non-numeric industry_code counts as text.
+    supplied: (component, customer name) of each supply relation of the firm as supplier ("盘式制动器", "比亚迪股份
+    有限公司"): the components are matched like product lines and the evidence names the customer.
     """
 
     id: str
@@ -98,6 +102,7 @@ class Record:
     scope: str = ""
     industry_code: str = ""
     industry: str = ""
+    supplied: Sequence[tuple[str, str]] = ()
 
 
 @dataclass
@@ -105,9 +110,22 @@ class Placement:
     id: str
     node_id: str
     node_name: str
-    score: float
+    score: float  # how strongly the rules place the firm here; a firm's placements come strongest first
     confidence: float
-    evidence: list[dict] = field(default_factory=list)  # [{"field", "word", "kind", "node"[, "share"]}]
+    # [{"field", "word", "kind", "node"[, "product", "share" | "customer"]}]: see `Classifier.evidence_entry`
+    evidence: list[dict] = field(default_factory=list)
+    share: float | None = None  # strength: the firm's revenue share in the product lines behind it; None = unknown
+
+
+def placement_share(evidence: Sequence[dict]) -> float | None:
+    """A placement's strength from its evidence: the revenue shares given for the distinct product lines behind it,
+    added (at most 1.0); None when no line behind it has a real share (shares unknown, or other evidence only)."""
+    shares: dict[str, float] = {}
+    for e in evidence:
+        share = e.get("share")
+        if e.get("field") == "products" and real_share(share):
+            shares.setdefault(e["product"], share)
+    return round(min(1.0, sum(shares.values())), 4) if shares else None
 
 
 def _is_latin(ch: str) -> bool:
@@ -195,11 +213,11 @@ def _any_weak(parts: Sequence[Part | None]) -> bool:
 
 
 def _combine(parts: Sequence[Part | None], weak: bool) -> float:
-    """Score of one segment (or node) from its field parts (name, products, scope, industry): the fields'
-    terms added products first, then name, scope, industry — float sums depend on the order — (adding 0.0 for a
-    field without one changes nothing)."""
+    """Score of one segment (or node) from its field parts (name, products, scope, industry, supplied): the
+    fields' terms added products first, then name, scope, industry, supplied — float sums depend on the order —
+    (adding 0.0 for a field without one changes nothing)."""
     score = 0.0
-    name, products, scope, industry = parts
+    name, products, scope, industry, supplied = parts
     # unrolled: this runs for every segment of every firm
     if products is not None:
         score += products.all if weak else products.strong
@@ -209,12 +227,20 @@ def _combine(parts: Sequence[Part | None], weak: bool) -> float:
         score += scope.all if weak else scope.strong
     if industry is not None:
         score += industry.all if weak else industry.strong
+    if supplied is not None:
+        score += supplied.all if weak else supplied.strong
     return score
 
 
 def _industry_names(text: str) -> list[str]:
     """The pieces of an industry text that may name a stock industry ("汽车配件", "底盘与发动机系统 3670")."""
     return [p for p in re.split(r"[\s,，;；|、/]+", unicodedata.normalize("NFKC", text).lower()) if p]
+
+
+def record_line(record: Record, fld: int, item: int) -> tuple[str, float | str | None] | None:
+    """What an evidence entry of a hit names beside the word: its product line, or its supplied component and
+    customer; None for the other fields."""
+    return record.products[item] if fld == 1 else record.supplied[item] if fld == SUPPLIED else None  # type: ignore
 
 
 def _by_segment(fields: Sequence[dict[int, Part]]) -> tuple[dict[int, list[Part | None]], bool]:
@@ -452,23 +478,24 @@ class Classifier:
             self.field_parts(1, [scan(product) for product, _ in products], shares),
             self.field_parts(2, (scan(record.scope),) if record.scope else (), shares),
             self.field_parts(3, (scan(industry_text),) if industry_text else (), shares),
+            self.field_parts(4, [scan(component) for component, _ in record.supplied], shares),
         ), shares, self.prior_key(code, industry_text)
 
     def classify(self, record: Record) -> list[Placement]:
-        products = record.products
         fields, shares, key = self._fields(record)
         placed = self.place(fields, shares, key)
         out: list[Placement] = []
         for s, seg, target, evidence in placed:
             ev: list[dict] = []
             for fld, item, wi, n, strong in evidence:
-                e = self.evidence_entry(fld, wi, n, strong, products[item] if fld == 1 else None)
+                e = self.evidence_entry(fld, wi, n, strong, record_line(record, fld, item))
                 if e not in ev:
                     ev.append(e)
             if seg in self.priors(key):
                 ev.extend(self.prior_entries(key, seg))
             out.append(Placement(id=record.id, node_id=self.node_ids[target], node_name=self.names[target],
-                                 score=round(s, 3), confidence=round(1.0 - math.exp(-s), 3), evidence=ev))
+                                 score=round(s, 3), confidence=round(1.0 - math.exp(-s), 3), evidence=ev,
+                                 share=placement_share(ev)))
         return out
 
     def candidates(self, record: Record) -> list[Candidate]:
@@ -490,17 +517,17 @@ class Classifier:
                 if p is None:
                     continue
                 # products count by line, other fields by word (as `_part` scores them)
-                key = operator.itemgetter(1) if fld == 1 else operator.itemgetter(2)
-                strong_keys = {key(h) for h in p.hits if h[4]}
+                count_by = operator.itemgetter(1) if fld == 1 else operator.itemgetter(2)
+                strong_keys = {count_by(h) for h in p.hits if h[4]}
                 strong[FIELDS[fld]] = len(strong_keys)
-                weak[FIELDS[fld]] = len({key(h) for h in p.hits if not h[4]} - strong_keys)
+                weak[FIELDS[fld]] = len({count_by(h) for h in p.hits if not h[4]} - strong_keys)
             for h in hits:
                 share = products[h[1]][1] if h[0] == 1 else None
                 if share is not None and not math.isnan(share):
                     given.append(float(share))
             evidence: list[dict] = []
             for fld, item, wi, n, st in sorted(hits, key=_HIT_STRENGTH, reverse=True):
-                e = self.evidence_entry(fld, wi, n, st, products[item] if fld == 1 else None)
+                e = self.evidence_entry(fld, wi, n, st, record_line(record, fld, item))
                 if e not in evidence:
                     evidence.append(e)
             out.append(Candidate(
@@ -514,15 +541,19 @@ class Classifier:
         out.sort(key=lambda c: (c.rank is None, c.rank or 0, -c.score, c.segment))
         return out
 
-    def evidence_entry(self, fld: int, wi: int, n: int, strong: int, line: tuple[str, float | None] | None) -> dict:
+    def evidence_entry(self, fld: int, wi: int, n: int, strong: int, line: tuple[str, float | str | None] | None
+                       ) -> dict:
         """One evidence entry: which word matched in which field for which node (for a product line: the line
-        and its revenue share when given)."""
+        and its revenue share when given; for a supplied component: the component and the customer)."""
         e: dict = {"field": FIELDS[fld], "word": self.spelling[wi], "kind": "strong" if strong else "weak",
                    "node": self.node_ids[n]}
         if line is not None:
             e["product"] = line[0]
+            if fld == SUPPLIED:
+                e["customer"] = line[1]
+                return e
             share = line[1]
-            if share is not None and not math.isnan(share):
+            if share is not None and not math.isnan(share):  # type: ignore[arg-type]
                 e["share"] = round(float(share), 4)
         return e
 
@@ -648,8 +679,8 @@ class Classifier:
     @staticmethod
     def _node_score(hits: list[Hit], shares: Sequence[float]) -> float:
         """Strong-word score of one node from its hits, summed like a segment's."""
-        parts: list[Part | None] = [None, None, None, None]
-        for fld in range(4):
+        parts: list[Part | None] = [None] * len(FIELDS)
+        for fld in range(len(FIELDS)):
             mine = [h for h in hits if h[0] == fld]
             if mine:
                 parts[fld] = _part(fld, mine, shares)

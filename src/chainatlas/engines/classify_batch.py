@@ -30,7 +30,14 @@ from typing import NamedTuple
 import polars as pl
 
 from chainatlas.domain.chain import Chain, load_chain
-from chainatlas.engines.classify import Classifier, Placement, Record, effective_shares, parse_products
+from chainatlas.engines.classify import (
+    Classifier,
+    Placement,
+    Record,
+    effective_shares,
+    parse_products,
+    placement_share,
+)
 from chainatlas.engines.kernel import Kernel
 
 # Columns of the frame `classify_frame` takes: the fields of `Record`, every column a string (nulls read as "");
@@ -40,7 +47,8 @@ INPUT_COLUMNS = ("id", "name", "products", "scope", "industry_code", "industry")
 # row is the firm's 0-based row in the input frame; evidence is JSON, or its CSV field (see `Kernel`).
 RESULT_COLUMNS = ("row", "id", "node_id", "node_name", "score", "confidence", "evidence", "score_text")
 ProductsOf = Callable[[str], Sequence[tuple[str, float | None]]]
-_SIGNATURE = ("name_hid", "products_key", "scope_hid", "industry_hid", "prior_key")
+SuppliedOf = Callable[[str], Sequence[tuple[str, str]]]
+_SIGNATURE = ("name_hid", "products_key", "scope_hid", "industry_hid", "prior_key", "supplied_key")
 _SAMPLE = 10_000  # rows looked at to tell a column of distinct texts from a repetitive one
 # Characters NFKC leaves as they are: ASCII, 、。 and the CJK Unified Ideographs (none of which has a
 # decomposition or combines with a neighbour; tests/test_classify_batch.py checks that).
@@ -108,27 +116,29 @@ class BatchClassifier:
         may_hit = self._may_hit(distinct)
         return _spread(may_hit, pl.Series(scan(distinct.filter(may_hit).to_list()), dtype=pl.UInt32)).gather(index)
 
-    def _product_keys(self, cells: pl.Series, products_of: ProductsOf | None) -> tuple[pl.Series, list[_Products]]:
-        """(key per product cell, the scanned product list of each key). Key 0 (no product line has a hit)
-        stands for every such list, since it changes nothing in `classify`: shares only weigh lines with hits,
-        evidence only names those."""
+    def _line_keys(self, cells: pl.Series, lines_of: ProductsOf | None, lists: list[_Products],
+                   supplied: bool = False) -> pl.Series:
+        """The key of each product cell (supplied: of each supplied-components cell) into `lists`, which gets the
+        scanned list of each new key. Key 0 (no line has a hit) stands for every such list, since it changes
+        nothing in `classify`: shares only weigh lines with hits, evidence only names those."""
         distinct, index = distinct_texts(cells)
         # cell text: its lines are pieces of it, so a cell without a chain word has no hit
-        may_hit = self._may_hit(distinct) if products_of is None else pl.repeat(True, distinct.len(), eager=True)
-        parsed = list(map(products_of or parse_products, distinct.filter(may_hit).to_list()))
-        lines = list({product for products in parsed for product, _ in products})  # lines recur across lists
+        may_hit = self._may_hit(distinct) if lines_of is None else pl.repeat(True, distinct.len(), eager=True)
+        parsed = list(map(lines_of or parse_products, distinct.filter(may_hit).to_list()))
+        lines = list({line[0] for products in parsed for line in products})  # lines recur across lists
         found_of = dict(zip(lines, self.kernel.scan_ids(lines)))
         strong = self.kernel.strong_flags()
-        lists, keys = [_Products((), (), (), False)], []
+        keys = []
         for products in parsed:
-            found = [found_of[product] for product, _ in products]
+            found = [found_of[line[0]] for line in products]
             if any(found):
                 keys.append(len(lists))
-                lists.append(_Products(tuple(found), tuple(effective_shares(products)), tuple(products),
-                                       any(strong[h] for h in found)))
+                # supplied components weigh by word, not by share (the kernel reads a share per line all the same)
+                shares = (0.0,) * len(products) if supplied else tuple(effective_shares(products))
+                lists.append(_Products(tuple(found), shares, tuple(products), any(strong[h] for h in found)))
             else:
                 keys.append(0)
-        return _spread(may_hit, pl.Series(keys, dtype=pl.UInt32)).gather(index), lists
+        return _spread(may_hit, pl.Series(keys, dtype=pl.UInt32)).gather(index)
 
     def _industry(self, frame: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
         """(industry hit id, prior key as `classify` uses it, whether that key gives any prior) per row, from its
@@ -149,15 +159,22 @@ class BatchClassifier:
 
     # ------------------------------------------------------------------ batch
 
-    def classify_frame(self, frame: pl.DataFrame, products_of: ProductsOf | None = None) -> pl.DataFrame:
+    def classify_frame(self, frame: pl.DataFrame, products_of: ProductsOf | None = None,
+                       supplied_of: SuppliedOf | None = None) -> pl.DataFrame:
         """Placements of every row of `frame` (INPUT_COLUMNS), as a frame of RESULT_COLUMNS; products cells are
-        parsed with `parse_products` unless `products_of` maps them to product lists."""
+        parsed with `parse_products` unless `products_of` maps them to product lists. A "supplied" column, with
+        `supplied_of` mapping its cells to (component, customer) lists, gives each firm's supply relations."""
         with _collector_paused():
-            return self._classify_frame(frame, products_of)
+            return self._classify_frame(frame, products_of, supplied_of)
 
-    def _classify_frame(self, frame: pl.DataFrame, products_of: ProductsOf | None) -> pl.DataFrame:
+    def _classify_frame(self, frame: pl.DataFrame, products_of: ProductsOf | None,
+                        supplied_of: SuppliedOf | None) -> pl.DataFrame:
+        supplied = frame["supplied"].cast(pl.String).fill_null("") if supplied_of is not None else None
         frame = frame.select(pl.col(c).cast(pl.String).fill_null("") for c in INPUT_COLUMNS)
-        products_key, lists = self._product_keys(frame["products"], products_of)
+        lists = [_Products((), (), (), False)]
+        products_key = self._line_keys(frame["products"], products_of, lists)
+        supplied_key = (self._line_keys(supplied, supplied_of, lists, supplied=True) if supplied is not None
+                        else pl.zeros(frame.height, dtype=pl.UInt32, eager=True))
         industry_hid, prior_key, has_prior = self._industry(frame)
         keys = pl.DataFrame({
             "row": pl.int_range(frame.height, eager=True, dtype=pl.UInt32),
@@ -165,17 +182,19 @@ class BatchClassifier:
             "scope_hid": self._hit_ids(frame["scope"]),
             "industry_hid": industry_hid,
             "prior_key": prior_key,
+            "supplied_key": supplied_key,
         })
         strong = self._strong()
+        list_strong = pl.Series([p.strong for p in lists], dtype=pl.Boolean)
         others = (
             strong.gather(keys["scope_hid"]) | strong.gather(keys["industry_hid"])
-            | pl.Series([p.strong for p in lists], dtype=pl.Boolean).gather(keys["products_key"])
+            | list_strong.gather(keys["products_key"]) | list_strong.gather(keys["supplied_key"])
         )
         # a prior lets weak words count, so a firm with one has every name word scanned
         keys = keys.with_columns(name_hid=self._hit_ids(frame["name"], others | has_prior))
         # The engine's early exit: no strong hit in any field and no prior where there is a hit, no placement.
         any_hit = ((keys["name_hid"] > 0) | (keys["products_key"] > 0) | (keys["scope_hid"] > 0)
-                   | (keys["industry_hid"] > 0))
+                   | (keys["industry_hid"] > 0) | (keys["supplied_key"] > 0))
         candidate = others | self._strong().gather(keys["name_hid"]) | (has_prior & any_hit)
         keys = keys.filter(candidate)
         signatures, sig = distinct_rows(keys.select(_SIGNATURE))
@@ -189,19 +208,21 @@ class BatchClassifier:
         return placed.with_columns(id=frame["id"].gather(placed["row"])).select(RESULT_COLUMNS)
 
     def classify_records(self, records: Sequence[Record]) -> list[Placement]:
-        """`classify_frame` over records already in memory (product lists given, not cell text)."""
-        lists: dict[str, Sequence[tuple[str, float | None]]] = {}
-        keys = []
-        for r in records:
-            key = repr(list(r.products))
-            lists.setdefault(key, r.products)
-            keys.append(key)
+        """`classify_frame` over records already in memory (product lists and supplied components given)."""
+        lists: dict[str, Sequence[tuple]] = {}
+
+        def keyed(lines: Sequence[tuple]) -> str:
+            key = repr(list(lines))
+            lists.setdefault(key, lines)
+            return key
+
         frame = pl.DataFrame({
-            "id": [r.id for r in records], "name": [r.name for r in records], "products": keys,
+            "id": [r.id for r in records], "name": [r.name for r in records],
+            "products": [keyed(r.products) for r in records],
             "scope": [r.scope for r in records], "industry_code": [r.industry_code for r in records],
-            "industry": [r.industry for r in records],
-        }, schema=dict.fromkeys(INPUT_COLUMNS, pl.String))
-        return placements_of(self.classify_frame(frame, lists.__getitem__))
+            "industry": [r.industry for r in records], "supplied": [keyed(r.supplied) for r in records],
+        }, schema=dict.fromkeys((*INPUT_COLUMNS, "supplied"), pl.String))
+        return placements_of(self.classify_frame(frame, lists.__getitem__, lists.__getitem__))
 
 
 def distinct_rows(frame: pl.DataFrame, hashes: pl.Series | None = None) -> tuple[pl.DataFrame, pl.Series]:
@@ -250,17 +271,19 @@ class _Products(NamedTuple):
     """One distinct product list as the kernel places it, with what its evidence names."""
 
     found: tuple[int, ...]  # the hit list id of each line (`Kernel.scan_ids`)
-    shares: tuple[float, ...]  # effective revenue share of each line
-    lines: tuple[tuple[str, float | None], ...]  # (product, share as given)
+    shares: tuple[float, ...]  # effective revenue share of each line (0.0 for supplied components)
+    lines: tuple[tuple[str, float | str | None], ...]  # (product, share as given) or (component, customer)
     strong: bool  # some line has a strong hit
 
 
 def placements_of(result: pl.DataFrame) -> list[Placement]:
     """The result frame as `Placement`s (for comparisons and small callers)."""
-    return [
-        Placement(id=i, node_id=n, node_name=nm, score=s, confidence=c, evidence=json.loads(e))
-        for i, n, nm, s, c, e in result.select(RESULT_COLUMNS[1:7]).iter_rows()
-    ]
+    out = []
+    for i, n, nm, s, c, e in result.select(RESULT_COLUMNS[1:7]).iter_rows():
+        evidence = json.loads(e)
+        out.append(Placement(id=i, node_id=n, node_name=nm, score=s, confidence=c, evidence=evidence,
+                             share=placement_share(evidence)))
+    return out
 
 
 # ---------------------------------------------------------------------- several cores
