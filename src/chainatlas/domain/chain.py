@@ -6,9 +6,10 @@ Errors name the file and the line, because the people who edit chain files are a
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
@@ -149,7 +150,7 @@ def builtin_chain_ids() -> list[str]:
     return sorted(p.stem for p in folder.glob("*.yaml"))
 
 
-_CACHE: dict[tuple[str, float], Chain] = {}
+_CACHE: dict[tuple[str, float, float | None], Chain] = {}
 
 
 def registered_chain_path(chain_id: str) -> Path:
@@ -179,13 +180,41 @@ def chain_file(name_or_path: str | Path) -> Path:
     return path
 
 
-def load_chain(name_or_path: str | Path) -> Chain:
-    """Load a chain by built-in id (`nev-icv`) or by path to a YAML file, validated; cached per file version."""
+def derived_vocabulary_path(chain: Chain) -> Path:
+    """`<chain>.derived.csv` beside the chain file: weak words derived from the product graph
+    (scripts/derive_product_vocabulary.py writes it; columns term, node, path)."""
+    return Path(chain.path).with_suffix(".derived.csv")
+
+
+def load_chain(name_or_path: str | Path, derived: bool = True) -> Chain:
+    """Load a chain by built-in id (`nev-icv`) or by path to a YAML file, validated; cached per file version.
+    derived: with the weak words of its derived vocabulary file, when there is one (`derived_vocabulary_path`)."""
     path = chain_file(name_or_path)
-    key = (str(path.resolve()), path.stat().st_mtime)
+    extra = path.with_suffix(".derived.csv")
+    extra_time = extra.stat().st_mtime if derived and extra.exists() else None
+    key = (str(path.resolve()), path.stat().st_mtime, extra_time)
     if key not in _CACHE:
-        _CACHE[key] = parse_chain(path.read_text(encoding="utf-8"), str(path))
+        chain = parse_chain(path.read_text(encoding="utf-8"), str(path))
+        _CACHE[key] = with_derived_words(chain, extra) if extra_time is not None else chain
     return _CACHE[key]
+
+
+def with_derived_words(chain: Chain, derived: Path) -> Chain:
+    """The chain with the terms of a derived vocabulary file added to its nodes' weak keywords (a term that is a
+    word of the chain already is left as the chain file has it)."""
+    known = {w.lower() for n in chain.nodes.values() for w in (*n.keywords, *n.weak_keywords, *n.exclude)}
+    added: dict[str, list[str]] = {}
+    with open(derived, encoding="utf-8", newline="") as fh:
+        for line, row in enumerate(csv.DictReader(fh), start=2):
+            term, node = (row.get("term") or "").strip(), (row.get("node") or "").strip()
+            if node not in chain.nodes or not term:
+                raise ChainFileError(str(derived), [(line, f"派生词表第 {line} 行：环节“{node}”不在产业链中或词为空，"
+                                                          "请重新运行 scripts/derive_product_vocabulary.py")])
+            if term.lower() not in known:
+                added.setdefault(node, []).append(term)
+    nodes = {nid: replace(n, weak_keywords=n.weak_keywords + tuple(added[nid])) if nid in added else n
+             for nid, n in chain.nodes.items()}
+    return Chain(chain.id, chain.name_zh, chain.name_en, chain.version, chain.stages, nodes, chain.source, chain.path)
 
 
 def _line(node: yaml.Node) -> int:
