@@ -88,6 +88,7 @@ def test_cli_check_rejects_with_file_and_line(tmp_path: Path) -> None:
 def test_cli_check_and_show_shipped_chain() -> None:
     result = runner.invoke(app, ["chain", "check", "nev-icv"])
     assert result.exit_code == 0, result.output
+    assert "产品图谱派生词" in result.output and "nev-icv.derived.csv" in result.output  # the words in force, and whence
     shown = runner.invoke(app, ["chain", "show", "nev-icv", "--format", "json"])
     rows = json.loads(shown.output)
     ids = {r["id"] for r in rows}

@@ -54,7 +54,7 @@ def test_defaults_and_the_environment() -> None:
         database_url=config.DEFAULT_DATABASE_URL, chain="nev-icv", zone="wuhan-edz", home=Path("./.chainatlas"),
         secret_key="", analysis_config=None, upload_ttl_hours=24.0, session_hours=12.0, cookie_secure=False,
         trusted_proxies=[], worker_memory_mb=4096, spark_master=None, baseline=None, timezone=ZoneInfo("Asia/Shanghai"),
-        stale_days=365, sqlite_busy_seconds=60.0, kernel="auto")
+        stale_days=365, sqlite_busy_seconds=60.0, kernel="auto", placement_model=True)
     s = config.settings({"CHAINATLAS_CHAIN": "ic", "CHAINATLAS_SESSION_HOURS": "0.5", "CHAINATLAS_COOKIE_SECURE": "1",
                          "CHAINATLAS_CONFIG": "/etc/chainatlas.yaml"})
     assert (s.chain, s.session_hours, s.cookie_secure, s.analysis_config) == (

@@ -143,6 +143,9 @@ SETTINGS = (
     Setting("kernel", "CHAINATLAS_KERNEL", "auto",
             "placement kernel: auto (compiled where built, else pure Python), python, compiled (refuse without it)",
             _kernel),
+    Setting("placement_model", "CHAINATLAS_PLACEMENT_MODEL", "1",
+            "1 = placement uses the chain's learned model where the chain has one (chains/<id>.model.json) to decide "
+            "among the rules' candidate segments; 0 = the rules alone", _flag),
     Setting("spark_master", "CHAINATLAS_SPARK_MASTER", "",
             "Spark master URL for `--engine spark` (spark://host:7077, yarn, k8s://…) when --master is not given; "
             "empty: local[*]", _optional_text),
@@ -171,6 +174,7 @@ class Settings:
     stale_days: int
     sqlite_busy_seconds: float
     kernel: str
+    placement_model: bool
     spark_master: str | None
     baseline: Path | None
 
@@ -249,6 +253,11 @@ def chains_dir() -> Path:
 def kernel() -> str:
     """Which placement kernel `classify` runs (engines/kernel.py): both give the same output, byte for byte."""
     return setting("kernel")
+
+
+def placement_model() -> bool:
+    """Whether placement applies a chain's learned model (engines/placement_model.py) where the chain has one."""
+    return setting("placement_model")
 
 
 def sqlite_busy_seconds() -> float:

@@ -28,7 +28,9 @@ def check(path: str = typer.Argument(..., help="产业链 YAML 文件路径或�
     except ChainFileError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc
-    typer.echo(f"✓ {chain.name_zh} ({chain.id}) 校验通过：{len(chain.segments())} 个环节，{len(chain.nodes)} 个节点")
+    derived = sum(len(n.derived) for n in chain.nodes.values())
+    also = f"，另含产品图谱派生词 {derived} 个（{Path(chain.derived_path).name}）" if chain.derived_path else ""
+    typer.echo(f"✓ {chain.name_zh} ({chain.id}) 校验通过：{len(chain.segments())} 个环节，{len(chain.nodes)} 个节点{also}")
 
 
 @chain_app.command("show")

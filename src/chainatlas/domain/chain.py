@@ -6,7 +6,6 @@ Errors name the file and the line, because the people who edit chain files are a
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 from dataclasses import dataclass, field, replace
@@ -14,6 +13,8 @@ from importlib import resources
 from pathlib import Path
 
 import yaml
+
+from chainatlas.domain.chain_derived import DerivedFileError, DerivedWord, derived_path, read_derived
 
 STAGE_IDS = ("upstream", "midstream", "downstream")
 NODE_FIELDS = {
@@ -61,13 +62,17 @@ class Node:
     supplies: tuple[str, ...] = ()
     description: str = ""
     line: int = 0
+    # words of keywords / weak_keywords that came from the chain's derived vocabulary, with the graph path of each
+    derived: tuple[tuple[str, str], ...] = ()
 
     def fingerprint(self) -> str:
         """Hash of everything that decides placements on this node: re-classify only when it changes."""
-        payload = json.dumps(
-            [self.keywords, self.weak_keywords, self.exclude, self.gbt4754, self.parent, self.industries],
-            ensure_ascii=False
-        )
+        decisive: list = [self.keywords, self.weak_keywords, self.exclude, self.gbt4754, self.parent]
+        if self.derived:  # the paths are shown as evidence; a chain without derived words keeps its old hashes
+            decisive.append(self.derived)
+        if self.industries:  # likewise for stock-industry priors
+            decisive.append(["industries", *self.industries])
+        payload = json.dumps(decisive, ensure_ascii=False)
         return hashlib.sha1(payload.encode("utf-8")).hexdigest()[:16]
 
 
@@ -81,6 +86,7 @@ class Chain:
     nodes: dict[str, Node]
     source: str = ""
     path: str = ""
+    derived_path: str = ""  # the derived-vocabulary file merged into the nodes ("" for none)
     _children: dict[str | None, list[str]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -180,41 +186,43 @@ def chain_file(name_or_path: str | Path) -> Path:
     return path
 
 
-def derived_vocabulary_path(chain: Chain) -> Path:
-    """`<chain>.derived.csv` beside the chain file: weak words derived from the product graph
-    (scripts/derive_product_vocabulary.py writes it; columns term, node, path)."""
-    return Path(chain.path).with_suffix(".derived.csv")
-
-
-def load_chain(name_or_path: str | Path, derived: bool = True) -> Chain:
-    """Load a chain by built-in id (`nev-icv`) or by path to a YAML file, validated; cached per file version.
-    derived: with the weak words of its derived vocabulary file, when there is one (`derived_vocabulary_path`)."""
+def load_chain(name_or_path: str | Path) -> Chain:
+    """Load a chain by built-in id (`nev-icv`) or by path to a YAML file, validated, with the derived vocabulary
+    beside it (`<stem>.derived.csv`) merged into its nodes when there is one; cached per version of both files."""
     path = chain_file(name_or_path)
-    extra = path.with_suffix(".derived.csv")
-    extra_time = extra.stat().st_mtime if derived and extra.exists() else None
-    key = (str(path.resolve()), path.stat().st_mtime, extra_time)
+    derived = derived_path(path)
+    derived_mtime = derived.stat().st_mtime if derived.is_file() else None
+    key = (str(path.resolve()), path.stat().st_mtime, derived_mtime)
     if key not in _CACHE:
         chain = parse_chain(path.read_text(encoding="utf-8"), str(path))
-        _CACHE[key] = with_derived_words(chain, extra) if extra_time is not None else chain
+        if derived_mtime is not None:
+            try:
+                merge_derived(chain, read_derived(derived), str(derived))
+            except DerivedFileError as exc:
+                raise ChainFileError(str(derived), [(exc.row, exc.message)]) from exc
+        _CACHE[key] = chain
     return _CACHE[key]
 
 
-def with_derived_words(chain: Chain, derived: Path) -> Chain:
-    """The chain with the terms of a derived vocabulary file added to its nodes' weak keywords (a term that is a
-    word of the chain already is left as the chain file has it)."""
-    known = {w.lower() for n in chain.nodes.values() for w in (*n.keywords, *n.weak_keywords, *n.exclude)}
-    added: dict[str, list[str]] = {}
-    with open(derived, encoding="utf-8", newline="") as fh:
-        for line, row in enumerate(csv.DictReader(fh), start=2):
-            term, node = (row.get("term") or "").strip(), (row.get("node") or "").strip()
-            if node not in chain.nodes or not term:
-                raise ChainFileError(str(derived), [(line, f"派生词表第 {line} 行：环节“{node}”不在产业链中或词为空，"
-                                                          "请重新运行 scripts/derive_product_vocabulary.py")])
-            if term.lower() not in known:
-                added.setdefault(node, []).append(term)
-    nodes = {nid: replace(n, weak_keywords=n.weak_keywords + tuple(added[nid])) if nid in added else n
-             for nid, n in chain.nodes.items()}
-    return Chain(chain.id, chain.name_zh, chain.name_en, chain.version, chain.stages, nodes, chain.source, chain.path)
+def merge_derived(chain: Chain, words: list[DerivedWord], path: str) -> None:
+    """Add derived words to the chain's nodes (strong → keywords, weak → weak_keywords), remembering each word's
+    graph path for the evidence. A word the node already has, or excludes, is left out: the file adds, never
+    overrides. A row naming a node the chain lacks is an error naming the file and row."""
+    problems = [(w.row, f"派生词“{w.term}”所在行的节点 “{w.node_id}” 不在产业链 {chain.id} 中") for w in words
+                if w.node_id not in chain.nodes]
+    if problems:
+        raise ChainFileError(path, problems)
+    for w in words:
+        node = chain.nodes[w.node_id]
+        if w.term.lower() in {x.lower() for x in (*node.keywords, *node.weak_keywords, *node.exclude)}:
+            continue
+        chain.nodes[w.node_id] = replace(
+            node,
+            keywords=node.keywords + (w.term,) if w.strong else node.keywords,
+            weak_keywords=node.weak_keywords if w.strong else node.weak_keywords + (w.term,),
+            derived=node.derived + ((w.term, w.path),),
+        )
+    chain.derived_path = path
 
 
 def _line(node: yaml.Node) -> int:

@@ -37,11 +37,22 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 import ahocorasick
 
+from chainatlas import config
 from chainatlas.domain.chain import STAGE_IDS, Chain, load_chain
+from chainatlas.engines.placement_model import (
+    ChainTerms,
+    Featurizer,
+    FirmView,
+    PlacementModel,
+    decide,
+    load_for_chain,
+    model_path,
+    stale,
+)
 from chainatlas.domain.products import parse_products  # noqa: F401  (part of the engine's API: how it reads a cell)
 
 FIELDS = ("name", "products", "scope", "industry", "supplied")
@@ -112,7 +123,8 @@ class Placement:
     node_name: str
     score: float  # how strongly the rules place the firm here; a firm's placements come strongest first
     confidence: float
-    # [{"field", "word", "kind", "node"[, "product", "share" | "customer"]}]: see `Classifier.evidence_entry`
+    # [{"field", "word", "kind", "node"[, "product", "share" | "customer"][, "source": "derived", "via": graph path]}]
+    # (see `Classifier.evidence_entry`)
     evidence: list[dict] = field(default_factory=list)
     share: float | None = None  # strength: the firm's revenue share in the product lines behind it; None = unknown
 
@@ -126,6 +138,8 @@ def placement_share(evidence: Sequence[dict]) -> float | None:
         if e.get("field") == "products" and real_share(share):
             shares.setdefault(e["product"], share)
     return round(min(1.0, sum(shares.values())), 4) if shares else None
+
+
 
 
 def _is_latin(ch: str) -> bool:
@@ -237,10 +251,10 @@ def _industry_names(text: str) -> list[str]:
     return [p for p in re.split(r"[\s,，;；|、/]+", unicodedata.normalize("NFKC", text).lower()) if p]
 
 
-def record_line(record: Record, fld: int, item: int) -> tuple[str, float | str | None] | None:
+def firm_line(firm: Firm, fld: int, item: int) -> tuple[str, float | str | None] | None:
     """What an evidence entry of a hit names beside the word: its product line, or its supplied component and
     customer; None for the other fields."""
-    return record.products[item] if fld == 1 else record.supplied[item] if fld == SUPPLIED else None  # type: ignore
+    return firm.lines[item] if fld == 1 else firm.supplied[item] if fld == SUPPLIED else None  # type: ignore
 
 
 def _by_segment(fields: Sequence[dict[int, Part]]) -> tuple[dict[int, list[Part | None]], bool]:
@@ -288,10 +302,42 @@ class Candidate:
     evidence: list[dict]  # every hit here, as placement evidence entries
 
 
-class Classifier:
-    """Compiled form of one chain: build once per process, then `classify` / `classify_batch` many records."""
+class SegmentView(NamedTuple):
+    """One segment a firm's hits speak for, as the rules score it (`Classifier.segment_views`): what the rules and
+    the learned layer (placement_model) decide on; `Candidate` is the same, described for readers."""
 
-    def __init__(self, chain: Chain):
+    seg: int
+    score: float  # the segment score of the rules, GB/T prior included; 0.0 when no word counts
+    parts: tuple[Part | None, ...]  # per field
+    used_weak: bool  # a strong word or a prior ties the segment to the firm, so weak words count
+    prior: float  # the prior (GB/T code, stock industry) in `score`
+
+    def hits(self, all_weak: bool = False) -> list[Hit]:
+        """The hits that speak for the segment in field and line order: strong ones, and weak ones where they
+        count (all of them with all_weak)."""
+        return [h for p in self.parts if p is not None for h in p.hits if h[4] or self.used_weak or all_weak]
+
+
+class Firm(NamedTuple):
+    """One firm as the rules read it (`Classifier.firm`): its field parts (`field_parts`, by FIELDS), the
+    effective shares of its product lines, its priors by segment, its product lines, its prior key (`prior_key`)
+    and its supplied (component, customer) lines."""
+
+    fields: tuple[dict[int, Part], ...]
+    shares: Sequence[float]
+    prior_of: dict[int, float]
+    lines: Sequence[tuple[str, float | None]]
+    code: str  # the prior key: the GB/T code, and the industry text where it names a listed stock industry
+    supplied: Sequence[tuple[str, str]] = ()
+
+
+class Classifier:
+    """Compiled form of one chain: build once per process, then `classify` / `classify_batch` many records.
+
+    model: the learned layer (placement_model) deciding among the rules' candidates; by default the chain's model
+    file where it has one and CHAINATLAS_PLACEMENT_MODEL is 1, else None (the rules alone)."""
+
+    def __init__(self, chain: Chain, model: PlacementModel | None | Literal["beside-chain"] = "beside-chain"):
         self.chain = chain
         nodes = chain.nodes
         self.node_ids = list(nodes)
@@ -348,6 +394,10 @@ class Classifier:
         ]
         self.lengths = [len(w) for w, *_ in self.words]
         self.spelling = [spelled[w] for w, *_ in self.words]
+        # Words from the chain's derived vocabulary: (word index, node index) → the graph path shown as evidence.
+        word_index = {w: i for i, (w, *_) in enumerate(self.words)}
+        self.derived_via = {(word_index[w.lower()], index[nid]): path
+                            for nid, node in nodes.items() for w, path in node.derived}
         self._cache: dict[str, tuple[tuple[int, int, int], ...]] = {}
         self._priors: dict[str, dict[int, float]] = {}
         self._prior_sources: dict[str, dict[int, list[dict]]] = {}  # prior key → segment → its evidence entries
@@ -368,6 +418,14 @@ class Classifier:
         for nid, node in nodes.items():
             for name in node.industries:
                 self.industry_prior.setdefault(unicodedata.normalize("NFKC", name).lower(), []).append(index[nid])
+        if model == "beside-chain":
+            model = load_for_chain(chain.path) if config.placement_model() else None
+        self.model = model
+        self.terms = ChainTerms(FIELDS, [self.node_ids[s] for s in self.segment_index], self.spelling,
+                                self.supplies, THRESHOLD)
+        self._featurizer = Featurizer(self.terms, model.buckets) if model is not None else None
+        if model is not None and self._featurizer is not None and model.dense != self._featurizer.dense:
+            raise stale(model_path(chain.path))
 
     def all_words(self) -> list[str]:
         """Every keyword, weak keyword and exclusion word (the pattern list a grep baseline would use)."""
@@ -464,8 +522,8 @@ class Classifier:
 
     # ------------------------------------------------------------------ scoring
 
-    def _fields(self, record: Record) -> tuple[tuple[dict[int, Part], ...], list[float], str]:
-        """(the field parts of one firm, the effective shares of its product lines, its prior key)."""
+    def firm(self, record: Record) -> Firm:
+        """A record as the placement rules read it (what `decide` takes)."""
         products = record.products
         code = (record.industry_code or "").strip()
         industry_text = record.industry or ""
@@ -473,38 +531,78 @@ class Classifier:
             industry_text, code = f"{industry_text} {code}".strip(), ""
         scan = self._scan
         shares = effective_shares(products)
-        return (
+        fields = (
             self.field_parts(0, (scan(record.name),) if record.name else (), shares),
             self.field_parts(1, [scan(product) for product, _ in products], shares),
             self.field_parts(2, (scan(record.scope),) if record.scope else (), shares),
             self.field_parts(3, (scan(industry_text),) if industry_text else (), shares),
             self.field_parts(4, [scan(component) for component, _ in record.supplied], shares),
-        ), shares, self.prior_key(code, industry_text)
+        )
+        key = self.prior_key(code, industry_text)
+        return Firm(fields, shares, self.priors(key), products, key, record.supplied)
 
     def classify(self, record: Record) -> list[Placement]:
-        fields, shares, key = self._fields(record)
-        placed = self.place(fields, shares, key)
+        firm = self.firm(record)
         out: list[Placement] = []
-        for s, seg, target, evidence in placed:
-            ev: list[dict] = []
-            for fld, item, wi, n, strong in evidence:
-                e = self.evidence_entry(fld, wi, n, strong, record_line(record, fld, item))
-                if e not in ev:
-                    ev.append(e)
-            if seg in self.priors(key):
-                ev.extend(self.prior_entries(key, seg))
-            out.append(Placement(id=record.id, node_id=self.node_ids[target], node_name=self.names[target],
-                                 score=round(s, 3), confidence=round(1.0 - math.exp(-s), 3), evidence=ev,
-                                 share=placement_share(ev)))
+        for s, seg, target, evidence, probability in self.decide([firm])[0]:
+            score = round(s, 3)
+            ev = self.evidence_list(evidence, firm, seg, probability)
+            out.append(Placement(
+                id=record.id, node_id=self.node_ids[target], node_name=self.names[target], score=score,
+                confidence=round(1.0 - math.exp(-s), 3) if probability is None else round(probability, 3),
+                evidence=ev, share=placement_share(ev)))
         return out
+
+    def view(self, firm: Firm, weak_alone: bool | None = None) -> FirmView:
+        """What the learned layer sees of a firm: its segment views and the rules' placements among them
+        (weak_alone: see `segment_views`; by default where a model decides)."""
+        weak_alone = self.model is not None if weak_alone is None else weak_alone
+        segments = self.segment_views(firm.fields, firm.prior_of, weak_alone)
+        # The product lines are part of a firm's batch signature only when one of them has a hit.
+        return FirmView(segments, self.place_views(segments, firm.shares) if segments else [],
+                        firm.shares, firm.lines if firm.fields[1] else ())
+
+    def decide(self, firms: Sequence[Firm]) -> list[list[tuple[float, int, int, list[Hit], float | None]]]:
+        """The placements of firms (`firm`; the batch engine builds them from its signatures): (rule score,
+        segment, target node, evidence hits, the model's probability or None) each, best first. The rules decide
+        alone without a model; with one, it decides among each firm's segment views, in one vectorised pass over
+        all of them (the batch engine hands it every distinct signature at once)."""
+        views = [self.view(firm) for firm in firms]
+        if self.model is None or self._featurizer is None:
+            return [[(*placed, None) for placed in view.ruled] for view in views]
+        decided = iter(decide(self.model, self._featurizer, [v for v in views if v.candidates]))
+        out = []
+        for view in views:
+            placed = []
+            for probability, k in next(decided) if view.candidates else ():
+                c = view.candidates[k]
+                # the model weighed every hit of the segment, weak ones too: all are its evidence
+                hits = c.hits(all_weak=True)
+                target = self.target(hits, view.shares) if any(h[4] for h in hits) else c.seg
+                placed.append((c.score, c.seg, target, sorted(hits, key=_HIT_STRENGTH, reverse=True), probability))
+            out.append(placed)
+        return out
+
+    def evidence_list(self, hits: Sequence[Hit], firm: Firm, seg: int, probability: float | None) -> list[dict]:
+        """A placement's evidence as `classify` gives it: one entry per distinct hit, the priors, the model's
+        probability where the model placed it."""
+        ev: list[dict] = []
+        for fld, item, wi, n, strong in hits:
+            e = self.evidence_entry(fld, wi, n, strong, firm_line(firm, fld, item))
+            if e not in ev:
+                ev.append(e)
+        if seg in firm.prior_of:
+            ev.extend(self.prior_entries(firm.code, seg))
+        if probability is not None:
+            ev.append({"field": "model", "word": f"{probability:.2f}", "kind": "model", "node": self.node_ids[seg]})
+        return ev
 
     def candidates(self, record: Record) -> list[Candidate]:
         """Every segment the firm has a chain word for, with the rule features behind it, placed ones first (in
         placement order), then by score. The public hook for a learned layer over the rules: `placed`/`rank` say
         what the rules decide; the features say why. Computed in Python per firm (not by the batch kernel)."""
-        products = record.products
-        fields, shares, key = self._fields(record)
-        prior_of = self.priors(key)
+        firm = self.firm(record)
+        fields, shares, prior_of, products = firm.fields, firm.shares, firm.prior_of, firm.lines
         rank_of = {seg: rank for rank, (_, seg, _, _) in enumerate(self.place_with_priors(fields, shares, prior_of))}
         by_seg, _ = _by_segment(fields)
         out: list[Candidate] = []
@@ -527,7 +625,7 @@ class Classifier:
                     given.append(float(share))
             evidence: list[dict] = []
             for fld, item, wi, n, st in sorted(hits, key=_HIT_STRENGTH, reverse=True):
-                e = self.evidence_entry(fld, wi, n, st, record_line(record, fld, item))
+                e = self.evidence_entry(fld, wi, n, st, firm_line(firm, fld, item))
                 if e not in evidence:
                     evidence.append(e)
             out.append(Candidate(
@@ -547,6 +645,9 @@ class Classifier:
         and its revenue share when given; for a supplied component: the component and the customer)."""
         e: dict = {"field": FIELDS[fld], "word": self.spelling[wi], "kind": "strong" if strong else "weak",
                    "node": self.node_ids[n]}
+        via = self.derived_via.get((wi, n))
+        if via is not None:  # a word the chain's keywords do not name, reached through the product graph
+            e["source"], e["via"] = "derived", via
         if line is not None:
             e["product"] = line[0]
             if fld == SUPPLIED:
@@ -631,18 +732,31 @@ class Classifier:
         self, fields: Sequence[dict[int, Part]], shares: Sequence[float], prior_of: dict[int, float]
     ) -> list[tuple[float, int, int, list[Hit]]]:
         """`place` with the priors given by segment (`priors(key)`) rather than the key."""
+        return self.place_views(self.segment_views(fields, prior_of), shares)
+
+    def segment_views(self, fields: Sequence[dict[int, Part]], prior_of: dict[int, float], weak_alone: bool = False
+                      ) -> list[SegmentView]:
+        """Every segment some hit of the firm speaks for, scored by the rules (which place those reaching
+        THRESHOLD, `place_views`; the learned layer weighs them all). For the rules, none for a firm without a
+        strong word of the chain (the common case for a registry): weak words and priors never place alone. The
+        learned layer also weighs firms with weak words only (weak_alone): a quarter of the labelled chain firms
+        name their products only in words the rules deem too generic to place on ("汽车零部件", "电机")."""
         by_seg, strong_hit = _by_segment(fields)
-        # The common case for a registry: no strong word of the chain, no prior where it has a weak one. A prior
-        # never places a firm alone, weak words never without a strong word or a prior.
-        if not strong_hit and not any(seg in prior_of for seg in by_seg):
+        # For the rules, a prior where the firm has a weak word can place it with that word (`_segment_score`).
+        if not strong_hit and not weak_alone and not any(seg in prior_of for seg in by_seg):
             return []
-        seg_score: dict[int, float] = {}
-        used_weak: dict[int, bool] = {}
+        out = []
         for seg, seg_parts in by_seg.items():
-            score, used_weak[seg] = _segment_score(seg_parts, prior_of.get(seg, 0.0))
-            if score > 0:
-                seg_score[seg] = score
-        placed = [(s, seg) for seg, s in seg_score.items() if s >= THRESHOLD]
+            prior = prior_of.get(seg, 0.0)
+            score, used_weak = _segment_score(seg_parts, prior)
+            out.append(SegmentView(seg, score, tuple(seg_parts), used_weak, prior))
+        return out
+
+    def place_views(self, views: Sequence[SegmentView], shares: Sequence[float]
+                    ) -> list[tuple[float, int, int, list[Hit]]]:
+        """The rules' placements among a firm's segment views: (score, segment, target node, evidence hits in
+        evidence order, not yet deduplicated), best first."""
+        placed = [(v.score, v.seg) for v in views if v.score >= THRESHOLD]
         if not placed:
             return []
         # A firm placed on a supplier segment at least as strongly as on the segment it supplies names its
@@ -654,9 +768,10 @@ class Classifier:
                 if not any(seg in self.supplies[a] and sa >= s for a, sa in scores.items() if a != seg)
             ]
         placed.sort(key=lambda t: (-t[0], t[1]))
+        by_seg = {v.seg: v for v in views}
         out = []
         for s, seg in placed:
-            seg_hits = [h for p in by_seg[seg] if p is not None for h in p.hits if h[4] or used_weak[seg]]
+            seg_hits = by_seg[seg].hits()
             # Evidence lists strong words first, then by field and product line: seg_hits is in field and line
             # order already, so a stable sort on strength alone gives that order.
             out.append((s, seg, self.target(seg_hits, shares), sorted(seg_hits, key=_HIT_STRENGTH, reverse=True)))

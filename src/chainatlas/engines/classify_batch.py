@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import gc
 import json
+import math
 import re
 import subprocess
 import sys
@@ -32,6 +33,7 @@ import polars as pl
 from chainatlas.domain.chain import Chain, load_chain
 from chainatlas.engines.classify import (
     Classifier,
+    Firm,
     Placement,
     Record,
     effective_shares,
@@ -63,6 +65,7 @@ class BatchClassifier:
         writes (for a CSV writer with no quoting of its own), not as JSON."""
         self.classifier = Classifier(chain)
         self.kernel = Kernel(self.classifier, csv_evidence)
+        self.csv_evidence = csv_evidence
         # Words that can yield a hit (a node's keyword or weak keyword); a text with none of them has no hits.
         self._positive = sorted({w for w, strong, weak, _ in self.classifier.words if strong or weak})
         # Words without which a text has no strong hit: strong words, and qualifiers (which make a weak head strong).
@@ -184,28 +187,69 @@ class BatchClassifier:
             "prior_key": prior_key,
             "supplied_key": supplied_key,
         })
-        strong = self._strong()
-        list_strong = pl.Series([p.strong for p in lists], dtype=pl.Boolean)
-        others = (
-            strong.gather(keys["scope_hid"]) | strong.gather(keys["industry_hid"])
-            | list_strong.gather(keys["products_key"]) | list_strong.gather(keys["supplied_key"])
-        )
-        # a prior lets weak words count, so a firm with one has every name word scanned
-        keys = keys.with_columns(name_hid=self._hit_ids(frame["name"], others | has_prior))
-        # The engine's early exit: no strong hit in any field and no prior where there is a hit, no placement.
-        any_hit = ((keys["name_hid"] > 0) | (keys["products_key"] > 0) | (keys["scope_hid"] > 0)
-                   | (keys["industry_hid"] > 0) | (keys["supplied_key"] > 0))
-        candidate = others | self._strong().gather(keys["name_hid"]) | (has_prior & any_hit)
+        if self.classifier.model is None:
+            strong = self._strong()
+            list_strong = pl.Series([p.strong for p in lists], dtype=pl.Boolean)
+            others = (
+                strong.gather(keys["scope_hid"]) | strong.gather(keys["industry_hid"])
+                | list_strong.gather(keys["products_key"]) | list_strong.gather(keys["supplied_key"])
+            )
+            # a prior lets weak words count, so a firm with one has every name word scanned
+            keys = keys.with_columns(name_hid=self._hit_ids(frame["name"], others | has_prior))
+            # The engine's early exit: no strong hit in any field and no prior where there is a hit, no placement.
+            any_hit = ((keys["name_hid"] > 0) | (keys["products_key"] > 0) | (keys["scope_hid"] > 0)
+                       | (keys["industry_hid"] > 0) | (keys["supplied_key"] > 0))
+            candidate = others | self._strong().gather(keys["name_hid"]) | (has_prior & any_hit)
+        else:
+            # The learned layer weighs firms with weak words only too (`Classifier.segment_views`): any hit counts.
+            keys = keys.with_columns(name_hid=self._hit_ids(frame["name"]))
+            candidate = ((keys["name_hid"] != 0) | (keys["products_key"] != 0) | (keys["scope_hid"] != 0)
+                         | (keys["industry_hid"] != 0) | (keys["supplied_key"] != 0))
         keys = keys.filter(candidate)
         signatures, sig = distinct_rows(keys.select(_SIGNATURE))
+        # The rules alone run compiled; a chain with a learned model goes through `Classifier.decide`.
+        place = self.kernel.place_signatures if self.classifier.model is None else self._decide_signatures
         placements = pl.DataFrame(
-            self.kernel.place_signatures(
-                *(signatures[c].to_list() for c in _SIGNATURE), lists),
+            place(*(signatures[c].to_list() for c in _SIGNATURE), lists),
             schema={"sig": pl.UInt32, "rank": pl.UInt32, "node_id": pl.String, "node_name": pl.String,
                     "score": pl.Float64, "confidence": pl.Float64, "evidence": pl.String, "score_text": pl.String},
         )
         placed = keys.select("row", sig=sig).join(placements, on="sig", how="inner").sort("row", "rank")
         return placed.with_columns(id=frame["id"].gather(placed["row"])).select(RESULT_COLUMNS)
+
+    def _decide_signatures(self, name_hids: list[int], products_keys: list[int], scope_hids: list[int],
+                           industry_hids: list[int], codes: list[str], supplied_keys: list[int],
+                           lists: list[_Products]) -> dict[str, list]:
+        """`Kernel.place_signatures` (the same columns) through `Classifier.decide`, which applies the chain's
+        model to every signature's candidates at once, exactly as `classify` applies it to one firm."""
+        clf, hit_list = self.classifier, self.kernel.hit_list
+        firms = []
+        for name, key, scope, industry, code, skey in zip(name_hids, products_keys, scope_hids, industry_hids, codes,
+                                                          supplied_keys):
+            listed, supplied = lists[key], lists[skey]
+            shares = listed.shares
+            fields = (clf.field_parts(0, (hit_list(name),), shares),
+                      clf.field_parts(1, [hit_list(h) for h in listed.found], shares),
+                      clf.field_parts(2, (hit_list(scope),), shares), clf.field_parts(3, (hit_list(industry),), shares),
+                      clf.field_parts(4, [hit_list(h) for h in supplied.found], shares))
+            firms.append(Firm(fields, shares, clf.priors(code), listed.lines, code, supplied.lines))
+        cols: dict[str, list] = {c: [] for c in ("sig", "rank", "node_id", "node_name", "score", "confidence",
+                                                  "evidence", "score_text")}
+        for sig, (placed, firm) in enumerate(zip(clf.decide(firms), firms)):
+            for rank, (s, seg, target, hits, probability) in enumerate(placed):
+                score = round(s, 3)
+                evidence = json.dumps(clf.evidence_list(hits, firm, seg, probability), ensure_ascii=False,
+                                      separators=(",", ":"))
+                cols["sig"].append(sig)
+                cols["rank"].append(rank)
+                cols["node_id"].append(clf.node_ids[target])
+                cols["node_name"].append(clf.names[target])
+                cols["score"].append(score)
+                cols["confidence"].append(round(1.0 - math.exp(-s), 3) if probability is None
+                                          else round(probability, 3))
+                cols["evidence"].append('"' + evidence.replace('"', '""') + '"' if self.csv_evidence else evidence)
+                cols["score_text"].append(f"{score:.3f}")
+        return cols
 
     def classify_records(self, records: Sequence[Record]) -> list[Placement]:
         """`classify_frame` over records already in memory (product lists and supplied components given)."""

@@ -483,6 +483,11 @@ cdef class Kernel:
             ids.append(hid)
         return ids
 
+    def hit_list(self, int hid):
+        """The hits of interned list `hid`, as `scan` gave them (for the learned layer, classify_batch)."""
+        lo, hi, flat = self.hit_lo[hid], self.hit_lo[hid + 1], self.hit_flat
+        return tuple([(flat[3 * j], flat[3 * j + 1], flat[3 * j + 2]) for j in range(lo, hi)])
+
     def strong_flags(self):
         """By hit list id: whether the list has a strong hit (strong hits come first)."""
         return self.hit_strong.tolist()

@@ -51,6 +51,10 @@ class Kernel:
             ids.append(hid)
         return ids
 
+    def hit_list(self, hid: int) -> ScanHits:
+        """The hits of interned list `hid`, as `scan` gave them (for the learned layer, classify_batch)."""
+        return self._lists[hid]
+
     def strong_flags(self) -> list[int]:
         """By hit list id: whether the list has a strong hit (strong hits come first)."""
         return list(self._strong)

@@ -53,8 +53,9 @@ class Quality:
         return self.off_placed / self.n_off if self.n_off else 0.0
 
 
-def load_labelled(shared_data: Path, chain: Chain, labels: Path) -> list[Labelled]:
-    """Join the label file to the shared company/product/industry tables."""
+def load_labelled(shared_data: Path, chain: Chain, labels: Path, splits: set[str] | None = None) -> list[Labelled]:
+    """Join the label file to the shared company/product/industry tables (only the rows of `splits` if given:
+    the others are skipped unread)."""
     folder = shared_data / "industry_chain"
     fullname: dict[str, str] = {}
     with open(folder / "ckg_company.csv", encoding="utf-8") as fh:
@@ -76,6 +77,8 @@ def load_labelled(shared_data: Path, chain: Chain, labels: Path) -> list[Labelle
     out: list[Labelled] = []
     with open(labels, encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
+            if splits is not None and row["split"] not in splits:
+                continue
             code = row["company_code"]
             gold = {chain.segment_of(g).id for g in row["gold_nodes"].split(";") if g}
             record = Record(

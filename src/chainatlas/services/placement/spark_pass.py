@@ -129,6 +129,8 @@ def classify_spark(source: str, chain: Chain, out: str, master: str | None = Non
     partitions = cells.rdd.getNumPartitions()
     starts = itertools.accumulate((per_partition.get(p, 0) for p in range(partitions)), initial=FIRST_DATA_ROW)
     sc = spark.sparkContext
+    if chain.derived_path:  # lands beside the shipped chain file, where load_chain looks for it
+        ship(spark, Path(chain.derived_path))
     job = _Job(PurePosixPath(source).name, headers, wanted, ship(spark, chain.path),
                ship(spark, mapping_file) if mapping_file else None, dict(enumerate(starts)))
     counts = (sc.accumulator(0), sc.accumulator(0), sc.accumulator(0))
