@@ -115,6 +115,41 @@ def test_50k_generated_firms_match_the_engine(chain, generated_firms: Path) -> N
     assert_same(expected, placements_of(BatchClassifier(chain).classify_frame(frame)))
 
 
+def test_diverse_registry_rows_match_the_engine(chain, shared_data: Path) -> None:
+    """Rows where almost every product cell and business scope differs (as in a real registry), from real
+    products with their revenue shares and GB/T 4754 class names: the batch engine's shortcuts for such columns
+    (scopes scanned without sifting or grouping, product cells read only where a placement needs them) change
+    nothing."""
+    import csv
+    import random
+
+    import polars as pl
+
+    rng = random.Random(20)
+    with open(shared_data / "industry_chain" / "ckg_company_product.csv", encoding="utf-8") as fh:
+        lines = [(r["product"], r["weight"]) for r in csv.DictReader(fh)][:20_000]
+    with open(shared_data / "industry_codes" / "gbt4754_2017.csv", encoding="utf-8") as fh:
+        classes = [r["name"] for r in csv.DictReader(fh) if r["level"] == "4"]
+    words = [w for node in chain.nodes.values() for w in node.keywords]
+    rows = []
+    for i in range(4000):
+        products = rng.sample(lines, rng.randint(1, 5))
+        cell = rng.choice(("；", "、")).join(f"{p}:{w}" if rng.random() < 0.6 else p for p, w in products)
+        items = rng.sample(classes, rng.randint(1, 4)) + [f"{p}制造" for p, _ in products[:2]]
+        items += rng.sample(words, rng.randint(0, 2)) + ["技术服务、技术开发", "货物进出口"]
+        rng.shuffle(items)
+        scope = f"一般项目：{'；'.join(items)}（除依法须经批准的项目外，凭营业执照依法自主开展经营活动）"
+        rows.append((f"D{i}", f"某某{rng.choice(words)}有限公司" if rng.random() < 0.1 else f"某某{i}有限公司", cell,
+                     scope, rng.choice(("3670", "3841", "C3670", "", "1419")), rng.choice(("汽车配件", "电气设备", ""))))
+    frame = pl.DataFrame(rows, schema=["id", "name", "products", "scope", "industry_code", "industry"], orient="row")
+    assert frame["scope"].n_unique() == frame.height and frame["products"].n_unique() > 0.9 * frame.height
+    records = [Record(i, name, parse_products(products), scope, code, industry)
+               for i, name, products, scope, code, industry in rows]
+    expected = engine(chain, records)
+    assert len(expected) > 500
+    assert_same(expected, placements_of(BatchClassifier(chain).classify_frame(frame)))
+
+
 def test_rows_dealt_out_to_worker_processes_come_back_in_order(chain, generated_firms: Path) -> None:
     """A file read whole (XLSX, Parquet) has its rows dealt out to worker processes, 100,000 or more each."""
     import polars as pl

@@ -6,7 +6,8 @@ Why it is fast and still exact:
   Aho-Corasick pass over the whole column, `str.contains_any`) are scanned, by the compiled kernel
   (placement_kernel.pyx: the engine's `_scan` and `place` on C arrays, equal to them bit for bit), or where it
   was not built by the pure-Python one with the same interface (engines/kernel.py chooses).
-- `Classifier.classify` is a pure function of (name hits, product list, scope hits, industry hits, prior key)
+- `Classifier.classify` is a pure function of (name hits, product list, scope hits, industry hits, prior key,
+  supplied components)
   — the name and scope texts matter only through their hits, a product list only when one of its lines has a
   hit. Firms sharing that *signature* get the same placements, so the placement rules run once per distinct
   signature and the result is joined back to every firm carrying it. Firms with no strong hit in any field are
@@ -19,27 +20,22 @@ from __future__ import annotations
 import gc
 import json
 import math
+import operator
 import re
 import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
 import polars as pl
 
 from chainatlas.domain.chain import Chain, load_chain
-from chainatlas.engines.classify import (
-    Classifier,
-    Firm,
-    Placement,
-    Record,
-    effective_shares,
-    parse_products,
-    placement_share,
-)
+from chainatlas.domain.products import parse_product_cells
+from chainatlas.engines.classify import Classifier, Firm, Placement, Record, effective_shares, placement_share
 from chainatlas.engines.kernel import Kernel
 
 # Columns of the frame `classify_frame` takes: the fields of `Record`, every column a string (nulls read as "");
@@ -51,6 +47,7 @@ RESULT_COLUMNS = ("row", "id", "node_id", "node_name", "score", "confidence", "e
 ProductsOf = Callable[[str], Sequence[tuple[str, float | None]]]
 SuppliedOf = Callable[[str], Sequence[tuple[str, str]]]
 _SIGNATURE = ("name_hid", "products_key", "scope_hid", "industry_hid", "prior_key", "supplied_key")
+_first = operator.itemgetter(0)
 _SAMPLE = 10_000  # rows looked at to tell a column of distinct texts from a repetitive one
 # Characters NFKC leaves as they are: ASCII, 、。 and the CJK Unified Ideographs (none of which has a
 # decomposition or combines with a neighbour; tests/test_classify_batch.py checks that).
@@ -108,7 +105,14 @@ class BatchClassifier:
         `placed_by_others` is False (no strong hit in the firm's other fields) the hits matter only if some are
         strong, so a text there without a strong word or qualifier is not scanned (its id is 0)."""
         scan = self.kernel.scan_ids
-        if values.head(_SAMPLE).n_unique() > _SAMPLE // 2:
+        sample = values.head(_SAMPLE)
+        distinct_share = sample.n_unique() / sample.len() if sample.len() else 0.0
+        if distinct_share > 0.9 and placed_by_others is None and self._may_hit(sample).mean() > 0.5:
+            # registry business scopes: nearly every text differs and holds some chain word, so neither sifting
+            # the texts first nor grouping equal ones saves scanning; each is scanned as it is (equal texts get
+            # equal ids all the same)
+            return pl.Series(scan(values.to_list()), dtype=pl.UInt32)
+        if distinct_share > 0.5:
             may_hit = self._may_hit(values)
             if placed_by_others is not None:
                 unsure = (may_hit & ~placed_by_others).arg_true()
@@ -119,29 +123,80 @@ class BatchClassifier:
         may_hit = self._may_hit(distinct)
         return _spread(may_hit, pl.Series(scan(distinct.filter(may_hit).to_list()), dtype=pl.UInt32)).gather(index)
 
-    def _line_keys(self, cells: pl.Series, lines_of: ProductsOf | None, lists: list[_Products],
-                   supplied: bool = False) -> pl.Series:
-        """The key of each product cell (supplied: of each supplied-components cell) into `lists`, which gets the
-        scanned list of each new key. Key 0 (no line has a hit) stands for every such list, since it changes
-        nothing in `classify`: shares only weigh lines with hits, evidence only names those."""
+    def _product_cells(self, cells: pl.Series, products_of: ProductsOf | None) -> _ProductCells:
+        """The distinct product cells, with which of them has a strong hit: only a cell holding a strong word or a
+        qualifier can have one, so only such cells are read here (the rest when a firm is placed, `_product_keys`)."""
         distinct, index = distinct_texts(cells)
-        # cell text: its lines are pieces of it, so a cell without a chain word has no hit
-        may_hit = self._may_hit(distinct) if lines_of is None else pl.repeat(True, distinct.len(), eager=True)
-        parsed = list(map(lines_of or parse_products, distinct.filter(may_hit).to_list()))
-        lines = list({line[0] for products in parsed for line in products})  # lines recur across lists
-        found_of = dict(zip(lines, self.kernel.scan_ids(lines)))
-        strong = self.kernel.strong_flags()
-        keys = []
-        for products in parsed:
-            found = [found_of[line[0]] for line in products]
+        if products_of is None:
+            # cell text: its lines are pieces of it, so a cell without a chain word has no hit
+            may_hit = self._may_hit(distinct)
+            unsure = may_hit.arg_true()
+            may_strong = may_hit.clone().scatter(unsure, self._may_hit(distinct.gather(unsure), self._may_be_strong))
+        else:
+            may_hit = may_strong = pl.repeat(True, distinct.len(), eager=True)
+        products = _ProductCells(distinct, index, may_hit, products_of, {}, {})
+        products.strong = self._cell_flags(products, may_strong.arg_true(), strong=True)
+        return products
+
+    def _cell_flags(self, products: _ProductCells, which: pl.Series, strong: bool) -> pl.Series:
+        """By distinct product cell: whether a line has a hit (strong: a strong hit), for the cells `which` (read
+        here if not yet) and the others read so far; False for the rest."""
+        read = self._read_products(products, which)
+        has = self.kernel.strong_flags().__getitem__ if strong else bool
+        return pl.zeros(products.distinct.len(), dtype=pl.Boolean, eager=True).scatter(
+            pl.Series(list(read), dtype=pl.UInt32), [any(map(has, found)) for _, found in read.values()])
+
+    def _read_products(self, products: _ProductCells, which: pl.Series) -> dict[int, tuple[list, tuple[int, ...]]]:
+        """Distinct cells `which` parsed into lines and scanned: (lines, the hit list id of each line) by cell."""
+        todo = [i for i in which.to_list() if i not in products.read]
+        cells = products.distinct.gather(todo).to_list()
+        parsed = parse_product_cells(cells) if products.products_of is None else list(map(products.products_of, cells))
+        found_of = products.found_of
+        lines = list({product for lines in parsed for product, _ in lines if product not in found_of})
+        found_of.update(zip(lines, self.kernel.scan_ids(lines)))
+        found = found_of.__getitem__
+        products.read.update(zip(todo, [(lines, tuple(map(found, map(_first, lines)))) for lines in parsed]))
+        return products.read
+
+    def _product_keys(self, products: _ProductCells, rows: pl.Series) -> tuple[pl.Series, list[_Products]]:
+        """(key of each of `rows`' product cell, the scanned product list of each key). Key 0 (no product line
+        has a hit) stands for every such list, since it changes nothing in `classify`: shares only weigh lines
+        with hits, evidence only names those."""
+        cells = products.index.gather(rows)
+        wanted = cells.unique(maintain_order=True)
+        wanted = wanted.filter(products.may_hit.gather(wanted))
+        read = self._read_products(products, wanted)
+        strong = self.kernel.strong_flags().__getitem__
+        lists, keys = [_NO_LINES], []
+        for i in wanted.to_list():
+            lines, found = read[i]
             if any(found):
                 keys.append(len(lists))
-                # supplied components weigh by word, not by share (the kernel reads a share per line all the same)
-                shares = (0.0,) * len(products) if supplied else tuple(effective_shares(products))
-                lists.append(_Products(tuple(found), shares, tuple(products), any(strong[h] for h in found)))
+                lists.append(_Products(found, tuple(effective_shares(lines)), tuple(lines), any(map(strong, found))))
             else:
                 keys.append(0)
-        return _spread(may_hit, pl.Series(keys, dtype=pl.UInt32)).gather(index)
+        key_of = pl.zeros(products.distinct.len(), dtype=pl.UInt32, eager=True).scatter(
+            wanted, pl.Series(keys, dtype=pl.UInt32))
+        return key_of.gather(cells), lists
+
+    def _supplied_keys(self, cells: pl.Series, supplied_of: SuppliedOf) -> tuple[pl.Series, list[_Products]]:
+        """(key of each supplied-components cell, the scanned list of each key; key 0: no component has a hit).
+        Supply relations come from the database only (small batches): every cell is read."""
+        distinct, index = distinct_texts(cells)
+        parsed = list(map(supplied_of, distinct.to_list()))
+        components = list({component for lines in parsed for component, _ in lines})
+        found_of = dict(zip(components, self.kernel.scan_ids(components)))
+        strong = self.kernel.strong_flags()
+        lists, keys = [_NO_LINES], []
+        for lines in parsed:
+            found = tuple(found_of[component] for component, _ in lines)
+            if any(found):
+                keys.append(len(lists))
+                # components weigh by word, not by share (the kernel reads a share per line all the same)
+                lists.append(_Products(found, (0.0,) * len(lines), tuple(lines), any(strong[h] for h in found)))
+            else:
+                keys.append(0)
+        return pl.Series(keys, dtype=pl.UInt32).gather(index), lists
 
     def _industry(self, frame: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
         """(industry hit id, prior key as `classify` uses it, whether that key gives any prior) per row, from its
@@ -172,40 +227,53 @@ class BatchClassifier:
 
     def _classify_frame(self, frame: pl.DataFrame, products_of: ProductsOf | None,
                         supplied_of: SuppliedOf | None) -> pl.DataFrame:
-        supplied = frame["supplied"].cast(pl.String).fill_null("") if supplied_of is not None else None
+        supplied_cells = frame["supplied"].cast(pl.String).fill_null("") if supplied_of is not None else None
         frame = frame.select(pl.col(c).cast(pl.String).fill_null("") for c in INPUT_COLUMNS)
-        lists = [_Products((), (), (), False)]
-        products_key = self._line_keys(frame["products"], products_of, lists)
-        supplied_key = (self._line_keys(supplied, supplied_of, lists, supplied=True) if supplied is not None
-                        else pl.zeros(frame.height, dtype=pl.UInt32, eager=True))
+        products = self._product_cells(frame["products"], products_of)
         industry_hid, prior_key, has_prior = self._industry(frame)
+        supplied_key, supplied_lists = (self._supplied_keys(supplied_cells, supplied_of) if supplied_cells is not None
+                                        else (pl.zeros(frame.height, dtype=pl.UInt32, eager=True), [_NO_LINES]))
         keys = pl.DataFrame({
             "row": pl.int_range(frame.height, eager=True, dtype=pl.UInt32),
-            "products_key": products_key,
             "scope_hid": self._hit_ids(frame["scope"]),
             "industry_hid": industry_hid,
             "prior_key": prior_key,
             "supplied_key": supplied_key,
         })
+        supplied_strong = pl.Series([p.strong for p in supplied_lists], dtype=pl.Boolean).gather(supplied_key)
         if self.classifier.model is None:
             strong = self._strong()
-            list_strong = pl.Series([p.strong for p in lists], dtype=pl.Boolean)
             others = (
                 strong.gather(keys["scope_hid"]) | strong.gather(keys["industry_hid"])
-                | list_strong.gather(keys["products_key"]) | list_strong.gather(keys["supplied_key"])
+                | products.strong.gather(products.index) | supplied_strong
             )
             # a prior lets weak words count, so a firm with one has every name word scanned
             keys = keys.with_columns(name_hid=self._hit_ids(frame["name"], others | has_prior))
-            # The engine's early exit: no strong hit in any field and no prior where there is a hit, no placement.
-            any_hit = ((keys["name_hid"] > 0) | (keys["products_key"] > 0) | (keys["scope_hid"] > 0)
-                       | (keys["industry_hid"] > 0) | (keys["supplied_key"] > 0))
-            candidate = others | self._strong().gather(keys["name_hid"]) | (has_prior & any_hit)
+            # The engine's early exit: no strong hit in any field and no prior where the firm has a hit, no
+            # placement. Product cells are read for that only for firms with a prior and no strong hit.
+            candidate = others | self._strong().gather(keys["name_hid"])
+            unsure = (has_prior & ~candidate).arg_true()
+            if unsure.len():
+                cells = products.index.gather(unsure).unique()
+                product_hit = self._cell_flags(products, cells.filter(products.may_hit.gather(cells)), strong=False)
+                any_hit = ((keys["name_hid"] != 0) | product_hit.gather(products.index) | (keys["scope_hid"] != 0)
+                           | (keys["industry_hid"] != 0) | (keys["supplied_key"] != 0))
+                candidate = candidate | (has_prior & any_hit)
         else:
             # The learned layer weighs firms with weak words only too (`Classifier.segment_views`): any hit counts.
             keys = keys.with_columns(name_hid=self._hit_ids(frame["name"]))
-            candidate = ((keys["name_hid"] != 0) | (keys["products_key"] != 0) | (keys["scope_hid"] != 0)
-                         | (keys["industry_hid"] != 0) | (keys["supplied_key"] != 0))
+            product_hit = self._cell_flags(products, products.may_hit.arg_true(), strong=False).gather(products.index)
+            candidate = ((keys["name_hid"] != 0) | product_hit | (keys["scope_hid"] != 0) | (keys["industry_hid"] != 0)
+                         | (keys["supplied_key"] != 0))
         keys = keys.filter(candidate)
+        products_key, lists = self._product_keys(products, keys["row"])
+        # the supplied lists follow the product lists in the one list of lines the kernel reads
+        offset = len(lists) - 1
+        lists.extend(supplied_lists[1:])
+        keys = keys.with_columns(
+            products_key=products_key,
+            supplied_key=pl.when(pl.col("supplied_key") > 0).then(pl.col("supplied_key") + offset).otherwise(0),
+        )
         signatures, sig = distinct_rows(keys.select(_SIGNATURE))
         # The rules alone run compiled; a chain with a learned model goes through `Classifier.decide`.
         place = self.kernel.place_signatures if self.classifier.model is None else self._decide_signatures
@@ -311,13 +379,30 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+@dataclass
+class _ProductCells:
+    """A frame's distinct product cells, read as far as placing its firms needs (`BatchClassifier._product_cells`)."""
+
+    distinct: pl.Series
+    index: pl.Series  # each row's distinct cell
+    may_hit: pl.Series  # by distinct cell: whether it holds a chain word at all
+    products_of: ProductsOf | None
+    read: dict[int, tuple[list, tuple[int, ...]]]  # by distinct cell: its lines, the hit list id of each line
+    found_of: dict[str, int]  # by product line text: its hit list id
+    strong: pl.Series | None = None  # by distinct cell: whether a line has a strong hit
+
+
 class _Products(NamedTuple):
-    """One distinct product list as the kernel places it, with what its evidence names."""
+    """One distinct product list (or supplied-components list) as the kernel places it, with what its evidence
+    names."""
 
     found: tuple[int, ...]  # the hit list id of each line (`Kernel.scan_ids`)
     shares: tuple[float, ...]  # effective revenue share of each line (0.0 for supplied components)
     lines: tuple[tuple[str, float | str | None], ...]  # (product, share as given) or (component, customer)
     strong: bool  # some line has a strong hit
+
+
+_NO_LINES = _Products((), (), (), False)  # key 0: no line has a hit
 
 
 def placements_of(result: pl.DataFrame) -> list[Placement]:
