@@ -15,7 +15,12 @@ order, ST/*ST and a trailing share-class letter dropped):
   queued     pairs the import put in the review queue (against the incoming row count)
 
 The truth pairs are split in two halves by a hash of the stock code (HOLDOUT below, fixed before any tuning):
-`tune` is what the resolver may be tuned on, `holdout` is scored once at the end. Nothing here feeds the resolver.
+`tune` is what the resolver may be tuned on, `holdout` is scored once at the end — its figures (and the overall
+ones, which contain it) are printed only with `--holdout`. Nothing here feeds the resolver; bench/fit_linkage.py
+estimates the model's m/u from the tune half only.
+
+`--mu prior` runs the resolver with the reasoned m/u values (linkage.PRIOR) instead of the shipped estimates
+(data/linkage_fit.yaml), to compare the two.
 """
 
 from __future__ import annotations
@@ -119,6 +124,7 @@ def run(variant: str) -> dict:
     groups = {key: {"rows": 0, "correct": 0, "wrong": 0, "separate": 0, "separate_queued": 0}
               for key in ("all", "readable", "tune", "tune_readable", "holdout", "holdout_readable")}
     no_truth = {"rows": 0, "wrong": 0}
+    half_of_firm: dict[int, str] = {}
     held = 0
     for row in rows_2016:
         name = row["name"] or (row["sname"] if "sname" not in dropped else "")
@@ -128,6 +134,8 @@ def run(variant: str) -> dict:
             continue
         eid = survivor(eid)
         target = by_listing.get(row["stock_code"])
+        if source.get(eid) != first_batch:  # a 2016 firm of its own: which half its queued pairs count in
+            half_of_firm[eid] = "none" if target is None else half(row["stock_code"])
         if target is None:
             no_truth["rows"] += 1
             no_truth["wrong"] += source.get(eid) == first_batch
@@ -149,6 +157,11 @@ def run(variant: str) -> dict:
                 g["separate_queued"] += 1
     incoming_rows = len(rows_2016)
     wrong_total = groups["all"]["wrong"] + no_truth["wrong"]
+    # the tune side alone: its rows and the rows without a 2024 firm (in neither half), their wrong merges and
+    # queued pairs
+    tune_rows = groups["tune"]["rows"] + no_truth["rows"]
+    tune_queued = sum(1 for pair in queued_firms
+                      if any(half_of_firm.get(x) in ("tune", "none") for x in pair))
     return {
         "database": str(work / "real.db"), "variant": variant, "incoming_rows": incoming_rows, "stored_before": first.rows_inserted,
         "seconds_2024": round(t1 - t0, 1), "seconds_2016": round(t2 - t1, 1),
@@ -161,14 +174,30 @@ def run(variant: str) -> dict:
             "wrong_share_of_incoming": round(wrong_total / incoming_rows, 4),
             "queue_share_of_incoming": round(second.rows_review / incoming_rows, 4),
         },
+        "tune_side": {"rows": tune_rows, "wrong": groups["tune"]["wrong"] + no_truth["wrong"], "queued": tune_queued,
+                      "wrong_share": round((groups["tune"]["wrong"] + no_truth["wrong"]) / tune_rows, 4),
+                      "queue_share": round(tune_queued / tune_rows, 4)},
     }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--variant", choices=("codes", "codes+short"), default="codes")
+    ap.add_argument("--mu", choices=("fitted", "prior"), default="fitted")
+    ap.add_argument("--holdout", action="store_true", help="also print the holdout half and the overall figures")
     args = ap.parse_args()
-    print(json.dumps(run(args.variant), ensure_ascii=False, indent=1))
+    if args.mu == "prior":
+        from chainatlas.engines import linkage
+
+        linkage.SETTINGS = linkage.settings(None)
+    result = run(args.variant)
+    if not args.holdout:
+        result["groups"] = {k: v for k, v in result["groups"].items() if k.startswith("tune")}
+        tune = result["groups"]["tune_readable"]
+        result["goals"] = {"tune_readable_correct_share": round(tune["correct"] / max(tune["rows"], 1), 4),
+                           "tune_readable_correct_interval": _interval(tune["correct"], tune["rows"])}
+        del result["import_2016"]  # its counts include the holdout rows
+    print(json.dumps({"mu": args.mu, **result}, ensure_ascii=False, indent=1))
 
 
 if __name__ == "__main__":

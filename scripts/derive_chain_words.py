@@ -4,10 +4,15 @@ The graph (`../shared/data/industry_chain/ckg_product_product.csv`, mined from e
 products are kinds of which (产品小类) and which are made from which (上游材料, 下游产品). It is very noisy (recipes,
 herbal medicine), so it is read only where both ends are products of listed firms or reach the chain's own words:
 
-- **subtype** (strong): B is a 产品小类 of a product A that the chain's words already place on node N, and B itself
+- **kind** (strong): B is a 产品小类 of a product A that the chain's words already place on node N, and B itself
   is placed nowhere: a kind of N's product the keyword list never names.
-- **sole input** (weak): every product the graph makes from M is placed on N: M is an input used only for N.
+- **sole input** (weak): M is placed nowhere, and every product the graph makes from M — at least two of them —
+  is placed on one upstream or midstream node N: an input used only for N.
+- **category** (weak): A is placed nowhere, and at least two of its kinds, half of them or more, are placed, all in
+  one segment: a category word whose kinds the chain's trade makes.
 
+One graph edge is an anecdote (the graph hangs 牛皮卡 under 牛皮 and a piston compressor's valve under 气阀), so the two
+weak rules ask two products to agree.
 A word is kept only if listed firms name it as a product (ckg_company_product.csv), it is no generic word, no
 exclusion word of its node touches it, it is not tied to nodes of different segments, and firms of several unrelated
 industries do not list it. The chain file is read as written (parse_chain: without an existing derived file), so
@@ -32,7 +37,8 @@ from chainatlas.engines.classify import PHRASE_SEPARATORS, Classifier, Record
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = "ChainKnowledgeGraph ckg_product_product.csv"
-SUBTYPE, SOLE_INPUT = "产品小类", "专用上游材料"
+KIND, SOLE_INPUT, CATEGORY = "产品小类", "专用上游材料", "产品大类"
+AGREE = 2  # graph products that must agree before a sole input or a category word is tied to a node
 # Category words that name no product by themselves (the graph hangs many kinds under them).
 GENERIC = frozenset(
     "材料 产品 设备 系统 服务 配件 零部件 部件 组件 附件 总成 其他 制品 软件 硬件 工程 模具 原料 原材料 化工原料 "
@@ -116,12 +122,19 @@ def derive(shared: Path, chain_path: Path) -> list[DerivedTerm]:
         if node is not None:
             for b in sorted(subtypes[a]):
                 if place(b) is None:
-                    found[b].append(DerivedTerm(node, b, "strong", SUBTYPE, f"{a} —产品小类→ {b}"))
+                    found[b].append(DerivedTerm(node, b, "strong", KIND, f"{a} —产品小类→ {b}"))
+            continue
+        kinds = sorted(b for b in subtypes[a] if place(b) is not None)
+        nodes = {place(b) for b in kinds}
+        if len(kinds) >= AGREE and 2 * len(kinds) >= len(subtypes[a]) and len({place.segment(n) for n in nodes}) == 1:
+            node = nodes.pop() if len(nodes) == 1 else place.segment(kinds[0])
+            found[a].append(DerivedTerm(node, a, "weak", CATEGORY, f"{a} —产品小类→ {'、'.join(kinds[:3])}"))
     for m in sorted(consumers):
         nodes = {place(p) for p in consumers[m]}
         # a vehicle's or a service's inputs are other segments' products (a steering system is a chassis part
         # even when the graph only names a bus chassis made from it): only materials and components are tied
-        if place(m) is None and len(nodes) == 1 and None not in nodes and chain.nodes[min(nodes)].stage != STAGE_IDS[-1]:
+        if (place(m) is None and len(consumers[m]) >= AGREE and len(nodes) == 1 and None not in nodes
+                and chain.nodes[min(nodes)].stage != STAGE_IDS[-1]):
             made = "、".join(sorted(consumers[m])[:3])
             found[m].append(DerivedTerm(nodes.pop(), m, "weak", SOLE_INPUT, f"{made} —上游材料→ {m}"))
 

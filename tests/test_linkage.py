@@ -279,18 +279,59 @@ def test_short_names_in_a_gbk_list_meet_the_full_names_of_a_real_list(shared_dat
     assert summary.rows_linked >= 4 and summary.rows_review <= 1
 
 
+_OLD, _NEW, _ADDRESS = "武汉新创汽车零部件有限公司", "武汉恒创汽车科技有限公司", "湖北省武汉市蔡甸区沌口路8号"
+_RESPELLED = "新创汽车零部件（武汉）有限公司"  # the old name with the place in brackets: no exact key meets it
+
+
 @pytest.mark.db
-def test_a_stored_former_name_is_matched_like_a_name(zone_db: str, tmp_path: Path) -> None:
-    with db.session_scope(zone_db) as s:
-        import_enterprises(s, _write(tmp_path / "a.csv", "企业名称,曾用名,注册地址\n"
-                                     "武汉恒创汽车科技有限公司,武汉新创汽车零部件有限公司,湖北省武汉市蔡甸区沌口路8号\n"))
-    with db.session_scope(zone_db) as s:
-        # the old name re-spelled (place in brackets), at the same address: only the former name can find it
-        summary = import_enterprises(s, _write(tmp_path / "b.csv", "企业名称,注册地址\n"
-                                               "新创汽车零部件（武汉）有限公司,湖北省武汉市蔡甸区沌口路8号\n"))
-    assert summary.rows_linked == 1
+@pytest.mark.parametrize("stored, incoming, former", [
+    # the stored firm keeps its former name; the file gives that name spelled its own way
+    ((_NEW, _OLD), (_RESPELLED, ""), _OLD),
+    # the file's row gives its former name, spelled its own way; the stored firm still has that name
+    ((_OLD, ""), (_NEW, _RESPELLED), _RESPELLED),
+], ids=["stored", "incoming"])
+def test_a_former_name_is_matched_like_a_name(zone_db: str, tmp_path: Path, stored: tuple, incoming: tuple,
+                                              former: str) -> None:
+    for i, (name, old) in enumerate((stored, incoming)):
+        with db.session_scope(zone_db) as s:
+            summary = import_enterprises(s, _write(tmp_path / f"{i}.csv",
+                                                   f"企业名称,曾用名,注册地址\n{name},{old},{_ADDRESS}\n"))
+    assert (summary.rows_merged, summary.rows_linked) == (0, 1)
     with db.session_scope(zone_db) as s:
         merged = s.scalar(select(Enterprise).where(Enterprise.merged_into_id.is_not(None)))
-        assert s.get(Enterprise, merged.merged_into_id).name == "武汉恒创汽车科技有限公司"
+        assert (merged.name, s.get(Enterprise, merged.merged_into_id).name) == (incoming[0], stored[0])
         [decision] = s.scalars(select(MergeCandidate).where(MergeCandidate.right_id == merged.id)).all()
-        assert "曾用名 武汉新创汽车零部件有限公司" in decision.evidence["name_core"]
+        assert f"曾用名 {former}" in decision.evidence["name_core"]
+
+
+def test_m_and_u_are_estimated_from_labelled_pairs_and_random_pairs() -> None:
+    from chainatlas.engines.linkage import MIN_PAIRS, fit
+
+    chars = [chr(c) for c in range(0x4E00, 0x4E00 + 120)]
+    records = []
+    for i in range(30):
+        core = "".join(chars[4 * i:4 * i + 4])
+        typo = core if i < 20 else core[:3] + chr(0x9000 + i)  # ten re-typed with one character changed
+        records += [{**_rec(i, core, new=False), "same_firm": str(i)},
+                    {**_rec(100 + i, typo, address=None), "same_firm": str(i)}]
+    fits = {(f.comparison, f.label): f for f in fit(pa.Table.from_pylist(records), None, "same_firm", max_pairs=1e4)}
+    same, typo = fits[("name_core", "核心名称相同")], fits[("name_core", "核心名称仅差一字")]
+    assert (same.m_pairs, typo.m_pairs) == (20, 10)
+    assert same.m == pytest.approx(20 / 30) and typo.m == pytest.approx(10 / 30)
+    # no two different firms share a core: nothing to estimate u from, so it is kept from PRIOR (None)
+    assert same.u is None and same.u_pairs < MIN_PAIRS
+    # every firm is in one county: a random pair of different firms agrees on it
+    assert fits[("place", "区县相同")].u == pytest.approx(1.0)
+
+
+def test_the_shipped_estimates_are_in_force() -> None:
+    from chainatlas.engines import linkage
+
+    fitted = linkage.fitted_values()
+    assert linkage.SETTINGS == linkage.settings(fitted)
+    level = {(c["output_column_name"], lv["label_for_charts"]): lv for c in linkage.SETTINGS["comparisons"]
+             for lv in c["comparison_levels"]}
+    estimated = [(level[(name, label)], values) for name, levels in fitted.items()
+                 for label, values in levels.items() if "m" in values]
+    assert len(estimated) >= 5
+    assert all((lv["m_probability"], lv["u_probability"]) == (v["m"], v["u"]) for lv, v in estimated)

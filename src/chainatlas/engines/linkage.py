@@ -1,10 +1,13 @@
 """Entity resolution: which incoming records are firms we already know.
 
 Deterministic keys first (USCC, stock code, normalised name — see services/ingest/imports.py); what remains is scored
-here with splink (Fellegi–Sunter) on DuckDB. The m/u probabilities are set from domain knowledge rather than
-trained, so the model behaves the same on a 10-row file as on a million rows and needs no labelled data; the
-same settings run on Spark (splink's SparkAPI, `linkage_spark`) for national-scale data: every comparison is SQL
-both dialects read alike, plus two Python functions each backend registers (`FUNCTIONS`).
+here with splink (Fellegi–Sunter) on DuckDB. The m/u probabilities are estimated once from data by splink's own
+estimators (`fit`: u by random sampling of record pairs, m from pairs that a deterministic key joins) and shipped in
+data/linkage_fit.yaml with how they were obtained (bench/fit_linkage.py writes it); a level the data cannot
+estimate keeps its reasoned value in PRIOR, and the file says which. Fixed values, not a fit per import, so the
+model behaves the same on a 10-row file as on a million rows. The same settings run on Spark (splink's SparkAPI,
+`linkage_spark`) for national-scale data: every comparison is SQL both dialects read alike, plus two Python
+functions each backend registers (`FUNCTIONS`).
 
 Input is one Arrow table of records, each marked `is_new` (from the file) or not (already in the database);
 only pairs with at least one new record are scored.
@@ -22,9 +25,11 @@ SQL (LIKE patterns and numbers computed beforehand), evaluated alike by DuckDB a
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any
 
 import duckdb
@@ -72,8 +77,9 @@ def _null(col: str, label: str = "缺失") -> dict:
 _SIDES = (("l", "r"), ("r", "l"))
 
 # Each comparison: (output column, Chinese label per level). Probabilities: m = P(level | same firm),
-# u = P(level | different firms among blocked pairs).
-SETTINGS: dict = {
+# u = P(level | two different firms). These are the reasoned values: the fit starts from them, and a level it
+# cannot estimate keeps its value here (see data/linkage_fit.yaml for which).
+PRIOR: dict = {
     "link_type": "dedupe_only",
     "unique_id_column_name": "id",
     "probability_two_random_records_match": 1e-4,
@@ -156,7 +162,8 @@ SETTINGS: dict = {
                 _null("uscc"),
                 _level("uscc_l = uscc_r", "信用代码相同", 0.99, 0.00001),
                 # two valid, different codes are two legal persons: this level outweighs any name and address
-                _level("ELSE", "信用代码不同", 0.000001, 0.99999),
+                # (with the fitted weights, all other comparisons agreeing come to about 65 bits; this is -66)
+                _level("ELSE", "信用代码不同", 1e-20, 0.99999),
             ],
         },
         {
@@ -190,15 +197,46 @@ SETTINGS: dict = {
     ],
 }
 
-# splink reports a match weight per comparison (mw_<name>); each level has its own weight log2(m/u),
-# which names the level the pair fell into — that is the evidence shown to the analyst.
-_LABELS = {
-    c["output_column_name"]: {
-        round(math.log2(lv["m_probability"] / lv["u_probability"]), 3): lv["label_for_charts"]
-        for lv in c["comparison_levels"] if not lv.get("is_null_level")
+FIT_FILE = "data/linkage_fit.yaml"
+
+
+def fitted_values() -> dict[str, dict[str, dict[str, float]]]:
+    """The shipped estimates: comparison → level label → {"m": …, "u": …} (either may be absent: kept from PRIOR)."""
+    import yaml
+
+    text = resources.files("chainatlas").joinpath(FIT_FILE).read_text(encoding="utf-8")
+    return {name: {label: {k: float(v) for k, v in level.items() if k in ("m", "u")}
+                   for label, level in levels.items()}
+            for name, levels in (yaml.safe_load(text).get("comparisons") or {}).items()}
+
+
+def settings(values: dict[str, dict[str, dict[str, float]]] | None = None) -> dict:
+    """PRIOR with the m/u of `values` (comparison → level label → m, u) put in where given."""
+    out = copy.deepcopy(PRIOR)
+    for comparison in out["comparisons"]:
+        levels = (values or {}).get(comparison["output_column_name"], {})
+        for level in comparison["comparison_levels"]:
+            fit = levels.get(level["label_for_charts"], {})
+            if "m" in fit:
+                level["m_probability"] = fit["m"]
+            if "u" in fit:
+                level["u_probability"] = fit["u"]
+    return out
+
+
+SETTINGS: dict = settings(fitted_values())
+
+
+def _labels(settings: dict) -> dict[str, dict[float, str]]:
+    """splink reports a match weight per comparison (mw_<name>); each level has its own weight log2(m/u), which
+    names the level the pair fell into — that is the evidence shown to the analyst."""
+    return {
+        c["output_column_name"]: {
+            round(math.log2(lv["m_probability"] / lv["u_probability"]), 3): lv["label_for_charts"]
+            for lv in c["comparison_levels"] if not lv.get("is_null_level")
+        }
+        for c in settings["comparisons"]
     }
-    for c in SETTINGS["comparisons"]
-}
 
 
 def _pairwise(metric: Any) -> Any:
@@ -307,9 +345,10 @@ def find_matches(records: pa.Table, threshold: float = REVIEW_THRESHOLD, model: 
         finally:
             con.close()
     matches = []
+    level_labels = _labels(SETTINGS)
     for row in rows:
         evidence = {}
-        for col, labels in _LABELS.items():
+        for col, labels in level_labels.items():
             weight = row.get(f"mw_{col}")
             if weight:  # 0 for a null level: nothing to say
                 evidence[col] = labels.get(round(weight, 3), f"{weight:+.1f}")
@@ -329,3 +368,61 @@ def predict(db_api: Any, prepared: pa.Table, threshold: float) -> list[dict]:
     logging.getLogger("splink").setLevel(logging.WARNING)
     result = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
     return result.as_pyarrow_table().to_pylist()
+
+
+MIN_PAIRS = 5  # a level seen in fewer estimation pairs keeps its PRIOR value: a count of 1–4 is noise, not a rate
+
+
+@dataclass(frozen=True)
+class LevelFit:
+    comparison: str
+    label: str
+    m: float | None  # None: kept from PRIOR
+    u: float | None
+    m_pairs: int  # labelled pairs (the same firm) that fell in the level
+    u_pairs: int  # sampled random pairs that fell in it
+
+
+def fit(records: pa.Table, model: CharModel | None, same_firm: str, *, max_pairs: float = 1e7,
+        seed: int = 25) -> list[LevelFit]:
+    """splink's own estimates, starting from PRIOR: u by random sampling of record pairs (up to `max_pairs`), m from
+    the labelled pairs — records sharing a value of the column `same_firm` are one firm (a deterministic key joined
+    them). Random pairs of two lists of the same firms hold those firms' own pairs, which splink's sampling counts
+    as different firms; their expected share of the sample is taken out of each level's u. A level with fewer than
+    MIN_PAIRS pairs behind an estimate keeps its PRIOR value."""
+    from splink import DuckDBAPI, Linker
+
+    prepared = _prepare(records, model)
+    con = duckdb.connect()
+    try:
+        con.execute("SET threads TO 2")
+        _register_functions(con)
+        db_api = DuckDBAPI(con)
+        linker = Linker(db_api.register(prepared), PRIOR, log_level=logging.WARNING, validate_settings=False)
+        linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed, min_count_per_level=None)
+        linker.training.estimate_m_from_label_column(same_firm)
+        # the labelled pairs, scored with PRIOR: their match weights name the level each fell in
+        labelled = Linker(db_api.register(prepared), {
+            **PRIOR, "blocking_rules_to_generate_predictions": [{"blocking_rule": f"l.{same_firm} = r.{same_firm}"}]},
+            log_level=logging.WARNING, validate_settings=False)
+        vectors = labelled.inference.predict(warning_mode="never").as_pyarrow_table()
+    finally:
+        con.close()
+    pairs = prepared.num_rows * (prepared.num_rows - 1) / 2
+    sampled = min(max_pairs, pairs)
+    prior_labels = _labels(PRIOR)
+    fits = []
+    for comparison in linker._settings_obj.comparisons:
+        name = comparison.output_column_name
+        seen = [prior_labels[name].get(round(w, 3)) for w in vectors.column(f"mw_{name}").to_pylist() if w]
+        for level in comparison.comparison_levels:
+            if level.is_null_level:
+                continue
+            m_pairs = seen.count(level.label_for_charts)
+            trained_u = [r["probability"] for r in level._trained_u_probabilities
+                         if isinstance(r["probability"], (int, float))]
+            u_pairs = round(trained_u[-1] * sampled - m_pairs * sampled / pairs) if trained_u else 0
+            fits.append(LevelFit(name, level.label_for_charts, level.m_probability if m_pairs >= MIN_PAIRS else None,
+                                 u_pairs / (sampled - vectors.num_rows * sampled / pairs) if u_pairs >= MIN_PAIRS
+                                 else None, m_pairs, u_pairs))
+    return fits

@@ -119,8 +119,8 @@ def link(load: EnterpriseLoad) -> EnterpriseLoad:
     if not (load.fuzzy and load.new):
         return load
     load.report("实体匹配", 0, 1)
-    records = [ref if isinstance(ref, FirmRecord) else load.rows.record(ref) for ref in load.new]
-    load.linked_ids, queued, load.survivors = link_new(load.session, records, load.ids, load.batch.id, load.by_user)
+    load.linked_ids, queued, load.survivors = link_new(load.session, load.new_records(), load.ids, load.batch.id,
+                                                       load.by_user)
     summary = load.summary
     summary.rows_linked, summary.rows_review = len(load.linked_ids), queued
     summary.rows_inserted -= len(load.linked_ids)

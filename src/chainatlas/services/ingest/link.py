@@ -3,12 +3,12 @@ blocking key; confident pairs merged (reversibly), doubtful ones queued for revi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import polars as pl
 import pyarrow as pa
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from chainatlas.engines.linkage import MERGE_THRESHOLD, REVIEW_THRESHOLD, CharModel, Match, find_matches
@@ -199,16 +199,46 @@ def known_blocking(session: Session, new_ids: set[int], cores: set[str], heads: 
     return table, model
 
 
+def linkage_records(session: Session, new: list[FirmRecord],
+                    ids: list[int]) -> tuple[pa.Table, CharModel | None, dict[int, tuple[int, str]]]:
+    """Every record splink scores for these new firms — their rows; their former names (曾用名), each a record of
+    its own with the row's other fields; the known firms sharing a blocking key with any of them; the stored firms'
+    former names — with the character model and, for each former-name record (negative id), its firm and name."""
+    renamed, renamed_ids, owner = incoming_former_names(session, new, ids)
+    table, model = linkage_table(session, new + renamed, ids + renamed_ids)
+    former, stored_owner = former_names(session, set(ids))
+    if former.num_rows:
+        table = pa.concat_tables([table, former.cast(table.schema)])
+    return table, model, {**owner, **stored_owner}
+
+
+def incoming_former_names(session: Session, new: list[FirmRecord],
+                          ids: list[int]) -> tuple[list[FirmRecord], list[int], dict[int, tuple[int, str]]]:
+    """The new rows' former names as records of their own (the row renamed, everything else kept), so a former
+    name is matched like a name — fuzzily, by short name, with the place — and not only exactly. Their ids are
+    negative and below every stored former name's (-alias id), so the two never meet."""
+    records, record_ids, owner = [], [], {}
+    next_id = -(session.scalar(select(func.max(EnterpriseAlias.id))) or 0) - 1
+    for rec, eid in zip(new, ids):
+        for alias, kind in rec.aliases:
+            key = name_key(alias) if kind == "former" else None
+            if key is None or not key.core:
+                continue
+            records.append(replace(rec, name=alias, norm=key.norm, core=key.core, is_branch=key.is_branch,
+                                   aliases=[]))
+            record_ids.append(next_id)
+            owner[next_id] = (eid, alias)
+            next_id -= 1
+    return records, record_ids, owner
+
+
 def link_new(session: Session, new: list[FirmRecord], ids: list[int], batch_id: int,
              by_user: str) -> tuple[set[int], int, set[int]]:
     """Merge confident matches (reversibly), queue doubtful ones; returns the ids merged away, the queue size and
     the firms they were merged into."""
     from chainatlas.services.ingest.review import MergePair, merge_many
 
-    table, model = linkage_table(session, new, ids)
-    former, owner = former_names(session, set(ids))
-    if former.num_rows:
-        table = pa.concat_tables([table, former.cast(table.schema)])
+    table, model, owner = linkage_records(session, new, ids)
     matches = owned(find_matches(table, REVIEW_THRESHOLD, model), owner)
     if not matches:
         return set(), 0, set()

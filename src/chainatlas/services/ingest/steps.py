@@ -76,6 +76,10 @@ class EnterpriseLoad:
     def source(self) -> str:
         return f"import:{self.batch.id}" if self.batch is not None else ""
 
+    def new_records(self) -> list[FirmRecord]:
+        """The new firms as records (what the link step scores)."""
+        return [ref if isinstance(ref, FirmRecord) else self.rows.record(ref) for ref in self.new]
+
     def touched(self) -> set[int]:
         """The firms this file created or changed (what the place step re-places)."""
         return (set(self.ids) - self.linked_ids) | self.survivors | set(self.into_existing)
