@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from chainatlas.cli.main import app
 from chainatlas.domain.chain import load_chain
-from chainatlas.engines.classify import Classifier, Record, classify_parallel, parse_products
+from chainatlas.engines.classify import THRESHOLD, Classifier, Record, classify_parallel, parse_products
 from chainatlas.engines.placement_quality import evaluate, load_labelled
 
 LABELS = Path(__file__).parent / "data" / "labels" / "nev_icv_companies.csv"
@@ -107,20 +107,55 @@ def test_no_placement_for_off_chain_firm(clf: Classifier) -> None:
     assert place(clf, ("饼干", 0.7), ("糖果", 0.3), name="某某食品有限公司", scope="食品生产、销售", code="1419") == []
 
 
-def test_revenue_share_weights_products(clf: Classifier) -> None:
-    assert nodes(clf, ("手机摄像头模组", 0.95), ("车载镜头", 0.03)) == []  # a 3% line does not place the firm
-    assert nodes(clf, ("手机摄像头模组", 0.5), ("车载镜头", 0.45)) == ["cameras"]
-    small, big = place(clf, ("车载镜头", 0.25)), place(clf, ("车载镜头", 0.6))
+def test_a_small_real_line_places_the_share_says_how_strongly(clf: Classifier) -> None:
+    # a firm making vehicle lenses is a lens maker of the chain, even at 3 % of its revenue
+    assert nodes(clf, ("手机摄像头模组", 0.95), ("车载镜头", 0.03)) == ["cameras"]
+    assert nodes(clf, ("消费类锂电池", 0.94), ("动力电池", 0.04), ("电动汽车电池", 0.02)) == ["battery-cells-packs"]
+    assert nodes(clf, ("小家电", 0.9), ("六氟磷酸锂", 0.09)) == ["electrolyte"]
+    small, big = place(clf, ("车载镜头", 0.03)), place(clf, ("车载镜头", 0.6))
     assert small and big and big[0][1] > small[0][1]
+    # the primary placement is the strongest: the larger line, whatever the segment order
+    assert nodes(clf, ("动力电池", 0.05), ("驱动电机", 0.6)) == ["drive-motor", "battery-cells-packs"]
+    assert nodes(clf, ("动力电池", 0.6), ("驱动电机", 0.05)) == ["battery-cells-packs", "drive-motor"]
     # no shares at all: each listed product is a main product
     assert nodes(clf, ("车载镜头", None)) == ["cameras"]
 
 
-def test_gbt_prior_corroborates_but_never_places_alone(clf: Classifier) -> None:
-    assert nodes(clf, ("车载镜头", 0.15)) == []
-    assert nodes(clf, ("车载镜头", 0.15), code="3962") == ["cameras"]
+def test_placeholder_shares_never_place_alone_and_all_placeholders_mean_unknown(clf: Classifier) -> None:
+    for placeholder in (0.001, 0.0, -0.2, 0.0005):
+        assert nodes(clf, ("办公家具", 0.92), ("汽车座椅", placeholder)) == [], placeholder
+    # a list where every share is a placeholder says nothing about shares: its lines are listed main products
+    assert nodes(clf, ("汽车座椅", 0.001), ("汽车座椅骨架", 0.0)) == ["body-interior-exterior"]
+    assert nodes(clf, ("汽车座椅", 0.001), ("办公家具", None)) == ["body-interior-exterior"]
+    # a placeholder line adds to a segment the firm is placed on by its real lines
+    with_line = place(clf, ("动力电池", 0.3), ("动力电池模组", 0.001))
+    assert place(clf, ("动力电池", 0.3))[0][1] < with_line[0][1]
+    [p] = clf.classify(Record("1", "", [("家具", 0.9), ("汽车座椅", 0.05), ("座椅骨架", 0.001)]))
+    assert {"field": "products", "word": "汽车座椅", "kind": "strong", "node": "body-interior-exterior",
+            "product": "汽车座椅", "share": 0.05} in p.evidence
+
+
+def test_prior_corroborates_but_never_places_alone(clf: Classifier) -> None:
+    assert place(clf, scope="车载镜头的研发") == []  # one scope word alone is not enough
+    assert nodes(clf, scope="车载镜头的研发", code="3962") == ["cameras"]
     assert nodes(clf, code="3841") == []
     assert nodes(clf, ("饼干", 1.0), code="3612") == []
+    # a stock industry listed on a node is a prior like a GB/T code, and names itself in the evidence
+    [p] = clf.classify(Record("1", "", [], "车载镜头的研发", industry="汽车配件"))
+    assert p.node_id == "cameras"
+    assert {"field": "industry", "word": "汽车配件", "kind": "prior", "node": "cameras"} in p.evidence
+    assert clf.classify(Record("2", "", [], "", industry="汽车配件")) == []
+    p = clf.classify(Record("3", "", [("汽车零部件", 0.8)], industry="底盘与发动机系统 汽车配件"))[0]
+    assert p.node_id == "chassis-parts"  # both industries lean to chassis, only Tushare's to body parts
+    assert {"field": "industry", "word": "底盘与发动机系统", "kind": "prior", "node": "chassis-parts"} in p.evidence
+
+
+def test_weak_words_count_only_with_a_strong_word_or_a_prior(clf: Classifier) -> None:
+    assert nodes(clf, ("柴油机", 0.9)) == []  # a diesel engine may be a tractor's or a ship's
+    assert nodes(clf, ("柴油机", 0.9), code="3670") == ["ice-powertrain"]  # an auto-parts firm's is a vehicle's
+    assert nodes(clf, ("柴油机", 0.9), ("汽车发动机", 0.05)) == ["ice-powertrain"]
+    # a placeholder line's strong word ties the firm's weak lines to its segment
+    assert nodes(clf, ("线束", 0.9), ("汽车连接器及线束", 0.001)) == ["connectors-harness"]
 
 
 def test_supplier_is_not_placed_on_its_customers_vehicle_segment(clf: Classifier) -> None:
@@ -354,9 +389,9 @@ def test_candidates_carry_the_rule_features_and_agree_with_classify(clf: Classif
     battery = cands[0]
     assert battery.segment == "battery-cells-packs" and battery.best_share == 0.6 and battery.prior == 0.4
     assert battery.strong_hits["products"] == 1 and battery.weak_hits["products"] == 1  # 锂电池 is a weak line
-    # a segment with weak words only is a candidate the rules leave unplaced, with its evidence
+    # a segment with a weak word and a prior only: a candidate below the threshold, with its evidence
     chassis = next(c for c in cands if c.segment == "chassis-parts")
-    assert not chassis.placed and chassis.rank is None and chassis.score == 0.0
+    assert not chassis.placed and chassis.rank is None and 0.4 < chassis.score < THRESHOLD
     assert chassis.weak_hits["scope"] == 1 and chassis.field_scores["scope"] > 0
     assert chassis.evidence == [{"field": "scope", "word": "汽车零部件", "kind": "weak", "node": "chassis-parts"}]
     assert clf.candidates(Record("2", "某某食品有限公司", [("饼干", 1.0)])) == []

@@ -73,6 +73,19 @@ def edge_records() -> list[Record]:
         Record("n6", "", [], "", "C3670", "汽车制造业"),
         Record("n7", "ＢＭＳ科技", [("BMS", None)], "ＳｉＣ功率器件", " 3670 "),
         Record("n4", "某某激光雷达科技有限公司", [], "车载激光雷达、固态激光雷达的研发", ""),  # repeated id and firm
+        # weak words a prior lets count: in the name alone, in a product line; stock industries, a GB/T code
+        Record("s1", "某某电机有限公司", [("电机", None)], "", "", "汽车配件"),
+        Record("s2", "某某汽车零部件有限公司", [], "", "", "汽车配件"),
+        Record("s3", "某某汽车零部件有限公司", [], "", "底盘与发动机系统", "汽车配件"),
+        Record("s4", "", [("柴油机", 0.9)], "", "3670"),
+        Record("s5", "", [("柴油机", 0.9)], "", "", "食品"),
+        Record("s6", "", [("汽车座椅", 0.001), ("座椅骨架", 0.0)]),  # all placeholders: shares unknown
+        Record("s7", "", [("办公家具", 0.9), ("汽车座椅", 0.001)]),  # a placeholder line alone never places
+        # supply relations: components supplied to named customers, beside thin or strong own text
+        Record("r1", "", [("机加工件", 0.9)], supplied=[("盘式制动器", "比亚迪股份有限公司"), ("Disc Brake", "BYD")]),
+        Record("r2", "某某电池有限公司", [], industry="汽车配件", supplied=[("电池包", "蔚来汽车")]),
+        Record("r3", "", [("动力电池", 0.5)], supplied=[("动力电池", "比亚迪"), ("动力电池", "吉利汽车")]),
+        Record("r4", "", [], supplied=[("饼干", "某某食品"), ("ABS ESC", "BYD")]),
     ]
     return records
 

@@ -46,8 +46,10 @@ def chain():
     return load_chain("nev-icv")
 
 
-def firm_inputs(clf: Classifier, name: str, products: str, scope: str, code: str, industry: str):
-    """What `Classifier.place` and `Kernel.place` take for one firm, from the Python engine's own scan."""
+def firm_inputs(clf: Classifier, name: str, products: str, scope: str, code: str, industry: str,
+                supplied: tuple[str, ...] = ()):
+    """What `Classifier.place` and `Kernel.place` take for one firm (supplied: the components of its supply
+    relations), from the Python engine's own scan."""
     lines = parse_products(products)
     shares = effective_shares(lines)
     found = tuple(clf._scan(p) for p, _ in lines)
@@ -56,8 +58,11 @@ def firm_inputs(clf: Classifier, name: str, products: str, scope: str, code: str
         clf.field_parts(0, (name_hits,) if name else (), shares), clf.field_parts(1, found, shares),
         clf.field_parts(2, (scope_hits,) if scope else (), shares),
         clf.field_parts(3, (industry_hits,) if industry else (), shares),
+        clf.field_parts(4, [clf._scan(c) for c in supplied], shares),
     )
-    return parts, shares, (name_hits, found, scope_hits, industry_hits, tuple(shares), clf.priors(code))
+    key = clf.prior_key(code, industry)
+    return parts, shares, key, (name_hits, found, scope_hits, industry_hits, tuple(shares), clf.priors(key),
+                                tuple(clf._scan(c) for c in supplied))
 
 
 def random_texts(clf: Classifier, n: int, seed: int) -> list[str]:
@@ -102,18 +107,27 @@ def test_scan_and_place_are_the_engines_on_generated_firms(chain, generated_firm
     texts = sorted({t for row in rows for t in (row[0], row[2], row[4])} | {
         p for row in rows for p, _ in parse_products(row[1])})
     assert [kernel.scan(t) for t in texts] == [clf._scan(t) for t in texts]
-    placed = ties = 0
-    for name, products, scope, code, industry in rows:
-        parts, shares, kernel_args = firm_inputs(clf, name, products, scope, code, industry)
-        expected = clf.place(parts, shares, code)
+    placed = ties = prior_only = 0
+    # stock industries listed on nodes (priors that let weak words count), beside the generator's industry texts
+    stock = ["汽车配件", "底盘与发动机系统 汽车配件", "锂", "电池化学品", "汽车电子电气系统"]
+    for k, (name, products, scope, code, industry) in enumerate(rows):
+        industry = stock[k % len(stock)] if k % 3 == 0 else industry
+        # every fourth firm supplies its scope's phrases to a customer (relation evidence)
+        supplied = tuple(scope.split("、")[:3]) if k % 4 == 1 else ()
+        parts, shares, key, kernel_args = firm_inputs(clf, name, products, scope, code, industry, supplied)
+        expected = clf.place(parts, shares, key)
         assert kernel.place(*kernel_args) == expected, (name, products, scope, code)
         placed += bool(expected)
         for _, _, _, evidence in expected:
             strong = {h[3] for h in evidence if h[4]}
+            if not strong:  # weak words with a prior: placed on the segment
+                prior_only += 1
+                continue
             deepest = max(clf.depth[n] for n in strong)
             ties += sum(clf.depth[n] == deepest for n in strong) > 1
     assert placed > 5_000
     assert ties > 0  # the tie between equally deep nodes, which the kernel hands back to the engine, occurs
+    assert prior_only > 0  # and placements on weak words a prior corroborates
 
 
 def test_a_chain_of_more_than_64_nodes(tmp_path: Path) -> None:
@@ -153,9 +167,9 @@ def test_a_chain_of_more_than_64_nodes(tmp_path: Path) -> None:
     assert any(n >= 64 for hits in map(clf._scan, texts) for _, n, _ in hits)
     placed = 0
     for k in range(0, len(texts) - 3, 3):
-        parts, shares, kernel_args = firm_inputs(clf, texts[k], "、".join(texts[k + 1:k + 3]), texts[k + 2],
-                                                 str(3600 + k % 45), "")
-        expected = clf.place(parts, shares, str(3600 + k % 45))
+        parts, shares, key, kernel_args = firm_inputs(clf, texts[k], "、".join(texts[k + 1:k + 3]), texts[k + 2],
+                                                      str(3600 + k % 45), "")
+        expected = clf.place(parts, shares, key)
         assert kernel.place(*kernel_args) == expected
         placed += bool(expected)
     assert placed > 100

@@ -15,6 +15,13 @@ def test_english_component_words_place_firms() -> None:
     assert _nodes("Disc Brake (Pad)") == {"chassis-parts"}
     assert _nodes("Fuel Injection") == {"ice-powertrain"}
     assert _nodes("battery pack") == {"battery-modules-packs"}  # case-blind
+    # the NEV components English product lists name (issue 20): cells, harnesses, chargers, radar, drive units
+    assert _nodes("Lithium Battery Separator") == {"separator"}
+    assert _nodes("Wiring Harness") == {"connectors-harness"}
+    assert _nodes("On-board Charger") == {"onboard-power"}
+    assert _nodes("Millimeter Wave Radar") == {"radar"}
+    assert _nodes("eAxle") == {"drive-motor"}
+    assert _nodes("EV Charger") == {"charging-swapping"}
 
 
 def test_acronyms_of_other_products_do_not_place() -> None:

@@ -32,6 +32,10 @@ def test_evidence_is_grouped_by_field_with_its_words() -> None:
           {"field": "products", "word": "乘用车整车"}]
     assert evidence_groups(ev) == [("产品", ["纯电动乘用车整车", "乘用车整车"]), ("经营范围", ["电动汽车"]),
                                    ("国民经济行业代码（GB/T 4754）", ["3612"])]
+    # a supply relation names the component and the customer; a stock industry is shown as such
+    ev = [{"field": "supplied", "word": "Disc Brake", "product": "Disc Brake", "customer": "比亚迪股份有限公司"},
+          {"field": "industry", "word": "汽车配件", "kind": "prior"}]
+    assert evidence_groups(ev) == [("供货", ["Disc Brake（客户：比亚迪股份有限公司）"]), ("所属行业", ["汽车配件"])]
 
 
 def test_times_are_shown_on_the_bureaus_clock(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -72,15 +72,18 @@ def test_database_placements_equal_classify_on_the_real_listed_companies(db_url:
 @pytest.mark.db
 def test_placeholder_shares_never_place_a_firm(db_url: str, tmp_path: Path) -> None:
     """Annual-report extracts put 0.001 on minor lines: a furniture maker with a 0.1 % seat line is no seat maker,
-    while a seat maker with its main line at 60 % is one."""
+    while a furniture maker with a real 3 % seat line is one (the share is how strongly, not whether), and a list
+    whose every share is a placeholder says nothing about shares: its lines count as listed main products."""
     path = tmp_path / "firms.csv"
     path.write_text("企业名称,主营产品\n"
                     "某某家居股份有限公司,办公家具:0.920、汽车座椅:0.001\n"
+                    "某某木业股份有限公司,办公家具:0.920、汽车座椅:0.030\n"
                     "某某叉车股份有限公司,汽车座椅:0.001、汽车座椅骨架:0.000\n"
                     "某某座椅股份有限公司,汽车座椅:0.600、办公家具:0.300\n", encoding="utf-8")
     with db.session_scope(db_url) as s:
         import_enterprises(s, path)
         placed = {r.id: r.node_id for r in placement_rows(s, "nev-icv")}
     assert "某某家居股份有限公司" not in placed
-    assert "某某叉车股份有限公司" not in placed  # placeholder lines only: still not a seat maker
+    assert placed.get("某某木业股份有限公司") == "body-interior-exterior"
+    assert placed.get("某某叉车股份有限公司") == "body-interior-exterior"  # shares unknown
     assert placed.get("某某座椅股份有限公司") == "body-interior-exterior"

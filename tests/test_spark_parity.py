@@ -142,6 +142,26 @@ def test_spark_input_errors_are_said_in_chinese(spark, tmp_path: Path) -> None:
     assert done.exit_code == 1 and "找不到企业名称" in done.output  # checked on the driver, before any task
 
 
+def test_spark_executors_read_the_derived_vocabulary_beside_the_chain(spark, tmp_path: Path) -> None:
+    """The derived file travels with the chain file, so a word of it places a firm on Spark as on one machine."""
+    import shutil
+
+    from chainatlas.domain.chain import builtin_chain_path
+
+    chain = Path(shutil.copyfile(builtin_chain_path("nev-icv"), tmp_path / "my-chain.yaml"))
+    (tmp_path / "my-chain.derived.csv").write_text(
+        "node_id,term,strength,relation,path,source\n"
+        "chassis-parts,半轴,strong,专用上游材料,驱动桥 —上游材料→ 半轴,test\n", encoding="utf-8")
+    firms = tmp_path / "firms.csv"
+    firms.write_text("企业名称,主营产品\n某某机械有限公司,汽车半轴:0.6;农机配件:0.4\n", encoding="utf-8")
+    one, on_spark = tmp_path / "one.csv", tmp_path / "spark"
+    _run("classify", str(firms), "--chain", str(chain), "--out", str(one), "--workers", "1")
+    _run("classify", str(firms), "--chain", str(chain), "--out", str(on_spark), "--engine", "spark")
+    rows = _csv_rows(sorted(on_spark.glob("part-*.csv")))
+    assert rows == _csv_rows([one]) and len(rows) == 1
+    assert rows[0][1] == "chassis-parts" and json.loads(rows[0][4])[0]["source"] == "derived"
+
+
 def test_targets_name_the_baseline_cities(generated_firms: Path, placed: Path, demo_db_url: str, tmp_path: Path,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     from chainatlas.domain.chain import load_chain

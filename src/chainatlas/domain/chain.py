@@ -19,7 +19,7 @@ from chainatlas.domain.chain_derived import DerivedFileError, DerivedWord, deriv
 STAGE_IDS = ("upstream", "midstream", "downstream")
 NODE_FIELDS = {
     "id", "parent", "stage", "name_zh", "name_en", "core", "weight", "keywords", "keywords_en", "weak_keywords",
-    "exclude", "gbt4754", "supplies", "description",
+    "exclude", "gbt4754", "industries", "supplies", "description",
 }
 
 
@@ -58,6 +58,7 @@ class Node:
     weak_keywords: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     gbt4754: tuple[str, ...] = ()
+    industries: tuple[str, ...] = ()  # stock-industry names (SW, Tushare) that make this node a prior, as gbt4754
     supplies: tuple[str, ...] = ()
     description: str = ""
     line: int = 0
@@ -69,6 +70,8 @@ class Node:
         decisive: list = [self.keywords, self.weak_keywords, self.exclude, self.gbt4754, self.parent]
         if self.derived:  # the paths are shown as evidence; a chain without derived words keeps its old hashes
             decisive.append(self.derived)
+        if self.industries:  # likewise for stock-industry priors
+            decisive.append(["industries", *self.industries])
         payload = json.dumps(decisive, ensure_ascii=False)
         return hashlib.sha1(payload.encode("utf-8")).hexdigest()[:16]
 
@@ -298,6 +301,7 @@ def parse_chain(text: str, path: str = "<chain>") -> Chain:
             weak_keywords=_str_list(raw.get("weak_keywords")),
             exclude=_str_list(raw.get("exclude")),
             gbt4754=_str_list(raw.get("gbt4754")),
+            industries=_str_list(raw.get("industries")),
             supplies=_str_list(raw.get("supplies")),
             description=str(raw.get("description", "")),
             line=line,

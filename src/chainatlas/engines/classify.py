@@ -12,9 +12,15 @@ How evidence becomes a placement (why each rule exists):
 - Head rule: in a Chinese compound the last noun is the thing made ("新能源汽车高压线束" is a harness, not a
   car), so within one phrase only the hits of the node that ends last count.
 - An exclusion word of a node (inherited by its sub-nodes) cancels that node's hits in the same phrase.
-- Weak keywords count only in a segment whose strong words alone already score WEAK_GATE.
-- Main products are weighted by revenue share where known; a word in a 3% product line does not place a firm.
-- A GB/T 4754 code listed on a node adds a prior, but never places a firm on its own.
+- Weak keywords count only in a segment with a strong word of the firm (in any field, a placeholder line too)
+  or a prior (GB/T code, stock industry): "电机" is a drive motor only for a firm something else ties to it.
+- A firm is placed on every segment it makes something for: a strong word in a product line with a real
+  revenue share places it even at 3 % of revenue (the share says how strongly, not whether: see
+  `effective_shares`). A line with a placeholder share (≤ 0.1 %, 0.000, negative: annual-report extracts put
+  0.001 on minor lines) never places a firm by itself; a list where no line has a real share counts as shares
+  unknown, each line a listed main product. The primary placement is the strongest.
+- A GB/T 4754 code or a stock industry (SW, Tushare) listed on a node adds a prior, but never places a firm on
+  its own: it corroborates the firm's words (and lets its weak words count there).
 - A generic head word qualified by another chain word ("乘用车齿轮") counts as strong.
 - A firm placed on a supplier segment at least as strongly as on the segment it supplies is a supplier: the
   customer segment named in its product lines ("乘用车", "新能源汽车") is context, not a placement.
@@ -45,27 +51,36 @@ from chainatlas.engines.placement_model import (
     decide,
     load_for_chain,
     model_path,
+    rules_decide,
     stale,
 )
 from chainatlas.domain.products import parse_products  # noqa: F401  (part of the engine's API: how it reads a cell)
 
-FIELDS = ("name", "products", "scope", "industry")
+FIELDS = ("name", "products", "scope", "industry", "supplied")
 # How much a full-strength hit in each field is worth; products are what a firm makes, the scope is a wish list.
-FIELD_WEIGHT = {"name": 0.8, "products": 2.0, "scope": 0.6, "industry": 0.8}
+# Supplied: a component the firm supplies to a named customer (a stored supply relation) is a product it makes.
+FIELD_WEIGHT = {"name": 0.8, "products": 2.0, "scope": 0.6, "industry": 0.8, "supplied": 1.0}
 # Caps on the summed hit strength per field, so ten scope words do not outweigh one main product.
-FIELD_CAP = {"name": 1.0, "products": 1.5, "scope": 2.0, "industry": 1.0}
+FIELD_CAP = {"name": 1.0, "products": 4.0, "scope": 2.0, "industry": 1.0, "supplied": 2.0}
 STRONG, WEAK = 1.0, 0.35
 PRIOR_4, PRIOR_3 = 0.4, 0.2  # GB/T 4754 class match / group (3-digit) match
+PRIOR_INDUSTRY = 0.4  # the firm's stock industry (SW, Tushare: 底盘与发动机系统, 汽车配件) is listed on the node
+PRIOR_CAP = 0.6  # priors of several sources (code, industries) agreeing on a segment add up to this
+PRIOR_KEY_SEP = "\x1f"  # between the GB/T code and the industry text in a prior key (`Classifier.prior_key`)
 THRESHOLD = 1.0  # a segment needs at least this score to be placed
-WEAK_GATE = 0.6  # weak words count only once strong words alone score this much in the segment
-RELATIVE_CUT = 0.25  # secondary placements must reach this share of the best one
-FULL_SHARE = 0.4  # product lines matching a node that add up to this revenue share count in full
-# Revenue share assumed for a product line without one: a listed main product when no line has a share;
-# a minor line (annual-report extracts put 0.001 there) when other lines carry shares.
-UNKNOWN_SHARE_ALONE, UNKNOWN_SHARE_AMONG_KNOWN = 0.25, 0.005
+FULL_SHARE = 0.4  # product lines matching a node that add up to this (scoring) share count in full
+# How a product line's revenue share weighs (`effective_shares`). A line with a real share s weighs
+# SHARE_FLOOR + (1 - SHARE_FLOOR) * s: a strong word in it alone reaches THRESHOLD however small s is, and a
+# larger line weighs more. A line without a share weighs UNKNOWN_SHARE_ALONE when no line of the firm has a real
+# share (a plain list of main products), SHARE_FLOOR beside lines with shares; a placeholder line
+# PLACEHOLDER_SHARE, too little to place a firm by itself.
+PLACEHOLDER = 0.001  # a share at or below this (0.001, 0.000, negative) is an extract's placeholder
+SHARE_FLOOR = THRESHOLD / FIELD_WEIGHT["products"] * FULL_SHARE
+UNKNOWN_SHARE_ALONE, PLACEHOLDER_SHARE = 0.25, 0.005
 
 _PRODUCTS_WEIGHT, _PRODUCTS_CAP = FIELD_WEIGHT["products"], FIELD_CAP["products"]
 _FIELD_WEIGHT_CAP = tuple((FIELD_WEIGHT[f], FIELD_CAP[f]) for f in FIELDS)
+SUPPLIED = FIELDS.index("supplied")
 
 PHRASE_SEPARATORS = ("、", "，", ",", "；", ";", "。", "：", ":", "|", "\n", "及", "和", "与", "或")
 _STRENGTH = operator.itemgetter(2)  # of a scanned hit (word, node, strong)
@@ -89,6 +104,8 @@ class Record:
 
     products: (product, revenue share 0..1 or None when unknown); industry_code: GB/T 4754 digits (a prior);
     industry: industry name as text (matched like the other fields). A non-numeric industry_code counts as text.
+    supplied: (component, customer name) of each supply relation of the firm as supplier ("盘式制动器", "比亚迪股份
+    有限公司"): the components are matched like product lines and the evidence names the customer.
     """
 
     id: str
@@ -97,6 +114,7 @@ class Record:
     scope: str = ""
     industry_code: str = ""
     industry: str = ""
+    supplied: Sequence[tuple[str, str]] = ()
 
 
 @dataclass
@@ -104,30 +122,47 @@ class Placement:
     id: str
     node_id: str
     node_name: str
-    score: float
+    score: float  # how strongly the rules place the firm here; a firm's placements come strongest first
     confidence: float
-    # [{"field", "word", "kind", "node"[, "product", "share"][, "source": "derived", "via": graph path]}]
+    # [{"field", "word", "kind", "node"[, "product", "share" | "customer"][, "source": "derived", "via": graph path]}]
+    # (see `Classifier.evidence_entry`)
     evidence: list[dict] = field(default_factory=list)
+    share: float | None = None  # strength: the firm's revenue share in the product lines behind it; None = unknown
+
+
+def placement_share(evidence: Sequence[dict]) -> float | None:
+    """A placement's strength from its evidence: the revenue shares given for the distinct product lines behind it,
+    added (at most 1.0); None when no line behind it has a real share (shares unknown, or other evidence only)."""
+    shares: dict[str, float] = {}
+    for e in evidence:
+        share = e.get("share")
+        if e.get("field") == "products" and real_share(share):
+            shares.setdefault(e["product"], share)
+    return round(min(1.0, sum(shares.values())), 4) if shares else None
+
+
 
 
 def _is_latin(ch: str) -> bool:
     return ch.isascii() and ch.isalnum()
 
 
-def _known(share: float | None) -> bool:
-    return share is not None and not math.isnan(share) and share > 0.001
+def real_share(share: float | None) -> bool:
+    """A revenue share the firm reported: a number above the placeholder (NaN counts as no share)."""
+    return share is not None and not math.isnan(share) and share > PLACEHOLDER
+
+
+def _no_share(share: float | None) -> bool:
+    return share is None or math.isnan(share)
 
 
 def effective_shares(products: Sequence[tuple[str, float | None]]) -> list[float]:
-    """Revenue share of each product line, with the unknown ones filled in (see UNKNOWN_SHARE_*)."""
+    """How much each product line weighs in the products term (see SHARE_FLOOR and the constants beside it)."""
     shares = [s for _, s in products]
-    if shares.count(None) == len(shares):  # the common case: a list of products without shares
+    if not any(map(real_share, shares)):  # no real share anywhere: every line is a listed main product
         return [UNKNOWN_SHARE_ALONE] * len(shares)
-    fill = UNKNOWN_SHARE_AMONG_KNOWN if any(map(_known, shares)) else UNKNOWN_SHARE_ALONE
-    # A share written as 0.001 or 0.000 is an extract's placeholder for a minor line, never a main product, even
-    # when no line of the firm has a real share: placeholder lines alone never place a firm.
-    return [float(s) if _known(s) else fill if s is None else UNKNOWN_SHARE_AMONG_KNOWN  # type: ignore[arg-type]
-            for s in shares]
+    return [SHARE_FLOOR + (1.0 - SHARE_FLOOR) * float(s) if real_share(s)  # type: ignore[arg-type]
+            else SHARE_FLOOR if _no_share(s) else PLACEHOLDER_SHARE for s in shares]
 
 
 Hit = tuple[int, int, int, int, int]  # (field, product line, word index, node index, strong 1/0)
@@ -193,11 +228,11 @@ def _any_weak(parts: Sequence[Part | None]) -> bool:
 
 
 def _combine(parts: Sequence[Part | None], weak: bool) -> float:
-    """Score of one segment (or node) from its field parts (name, products, scope, industry): the fields'
-    terms added products first, then name, scope, industry — float sums depend on the order — (adding 0.0 for a
-    field without one changes nothing)."""
+    """Score of one segment (or node) from its field parts (name, products, scope, industry, supplied): the
+    fields' terms added products first, then name, scope, industry, supplied — float sums depend on the order —
+    (adding 0.0 for a field without one changes nothing)."""
     score = 0.0
-    name, products, scope, industry = parts
+    name, products, scope, industry, supplied = parts
     # unrolled: this runs for every segment of every firm
     if products is not None:
         score += products.all if weak else products.strong
@@ -207,7 +242,20 @@ def _combine(parts: Sequence[Part | None], weak: bool) -> float:
         score += scope.all if weak else scope.strong
     if industry is not None:
         score += industry.all if weak else industry.strong
+    if supplied is not None:
+        score += supplied.all if weak else supplied.strong
     return score
+
+
+def _industry_names(text: str) -> list[str]:
+    """The pieces of an industry text that may name a stock industry ("汽车配件", "底盘与发动机系统 3670")."""
+    return [p for p in re.split(r"[\s,，;；|、/]+", unicodedata.normalize("NFKC", text).lower()) if p]
+
+
+def firm_line(firm: Firm, fld: int, item: int) -> tuple[str, float | str | None] | None:
+    """What an evidence entry of a hit names beside the word: its product line, or its supplied component and
+    customer; None for the other fields."""
+    return firm.lines[item] if fld == 1 else firm.supplied[item] if fld == SUPPLIED else None  # type: ignore
 
 
 def _by_segment(fields: Sequence[dict[int, Part]]) -> tuple[dict[int, list[Part | None]], bool]:
@@ -227,9 +275,10 @@ def _by_segment(fields: Sequence[dict[int, Part]]) -> tuple[dict[int, list[Part 
 
 def _segment_score(seg_parts: Sequence[Part | None], prior: float) -> tuple[float, bool]:
     """(score of one segment, 0.0 when no word counts; whether its weak words count). Weak words only add to a
-    segment that strong words already make likely; the prior adds to a segment some word scores."""
+    segment that a strong word of the firm or its industry (a prior) already makes likely; the prior adds to a
+    segment some word scores."""
     strong_only = _combine(seg_parts, False)
-    weak = strong_only >= WEAK_GATE
+    weak = prior > 0 or any(p is not None and p.strong_hit for p in seg_parts)
     score = _combine(seg_parts, True) if weak and _any_weak(seg_parts) else strong_only
     return (score + prior if score > 0 else 0.0), weak
 
@@ -246,7 +295,7 @@ class Candidate:
     score: float  # the rule score: strong words, weak words once the gate opens, the GB/T prior; 0.0 if none count
     placed: bool  # the rules place the firm here
     rank: int | None  # its rank among the firm's placements (0: the primary one); None when not placed
-    prior: float  # GB/T 4754 prior of the segment for the firm's code (0.0 for none)
+    prior: float  # prior of the segment from the firm's GB/T code or stock industry (0.0 for none)
     best_share: float | None  # largest revenue share given for a product line with a word here (None: none given)
     strong_hits: dict[str, int]  # field → distinct strong words here (product lines: lines with a strong word)
     weak_hits: dict[str, int]  # field → distinct weak words here (lines with a weak word only, for products)
@@ -261,8 +310,8 @@ class SegmentView(NamedTuple):
     seg: int
     score: float  # the segment score of the rules, GB/T prior included; 0.0 when no word counts
     parts: tuple[Part | None, ...]  # per field
-    used_weak: bool  # strong words alone reach WEAK_GATE, so weak words count
-    prior: float  # the GB/T prior in `score`
+    used_weak: bool  # a strong word or a prior ties the segment to the firm, so weak words count
+    prior: float  # the prior (GB/T code, stock industry) in `score`
 
     def hits(self, all_weak: bool = False) -> list[Hit]:
         """The hits that speak for the segment in field and line order: strong ones, and weak ones where they
@@ -272,13 +321,15 @@ class SegmentView(NamedTuple):
 
 class Firm(NamedTuple):
     """One firm as the rules read it (`Classifier.firm`): its field parts (`field_parts`, by FIELDS), the
-    effective shares of its product lines, its GB/T priors by segment, its product lines and GB/T code."""
+    effective shares of its product lines, its priors by segment, its product lines, its prior key (`prior_key`)
+    and its supplied (component, customer) lines."""
 
     fields: tuple[dict[int, Part], ...]
     shares: Sequence[float]
     prior_of: dict[int, float]
     lines: Sequence[tuple[str, float | None]]
-    code: str
+    code: str  # the prior key: the GB/T code, and the industry text where it names a listed stock industry
+    supplied: Sequence[tuple[str, str]] = ()
 
 
 class Classifier:
@@ -350,6 +401,7 @@ class Classifier:
                             for nid, node in nodes.items() for w, path in node.derived}
         self._cache: dict[str, tuple[tuple[int, int, int], ...]] = {}
         self._priors: dict[str, dict[int, float]] = {}
+        self._prior_sources: dict[str, dict[int, list[dict]]] = {}  # prior key → segment → its evidence entries
         self._phrases: dict[str, tuple[tuple[int, int, int], ...]] = {}  # normalised phrase → hits
         self._raw_phrases: dict[str, tuple[tuple[int, int, int], ...]] = {}  # phrase of a charwise text → hits
         # Latin keywords (SiC, ABS, BMS) must stand alone: "asic" is not SiC.
@@ -362,12 +414,17 @@ class Classifier:
             for code in node.gbt4754:
                 self.prior4.setdefault(code, []).append(index[nid])
                 self.prior3.setdefault(code[:3], []).append(index[nid])
+        # Stock-industry priors: industry name (as `_industry_names` reads it) → nodes.
+        self.industry_prior: dict[str, list[int]] = {}
+        for nid, node in nodes.items():
+            for name in node.industries:
+                self.industry_prior.setdefault(unicodedata.normalize("NFKC", name).lower(), []).append(index[nid])
         if model == "beside-chain":
             model = load_for_chain(chain.path) if config.placement_model() else None
         self.model = model
         self.terms = ChainTerms(FIELDS, [self.node_ids[s] for s in self.segment_index], self.spelling,
                                 self.supplies, THRESHOLD)
-        self._featurizer = Featurizer(self.terms, model.buckets) if model is not None else None
+        self._featurizer = Featurizer(self.terms, model.buckets, model.used_columns()) if model is not None else None
         if model is not None and self._featurizer is not None and model.dense != self._featurizer.dense:
             raise stale(model_path(chain.path))
 
@@ -480,18 +537,21 @@ class Classifier:
             self.field_parts(1, [scan(product) for product, _ in products], shares),
             self.field_parts(2, (scan(record.scope),) if record.scope else (), shares),
             self.field_parts(3, (scan(industry_text),) if industry_text else (), shares),
+            self.field_parts(4, [scan(component) for component, _ in record.supplied], shares),
         )
-        return Firm(fields, shares, self.priors(code), products, code)
+        key = self.prior_key(code, industry_text)
+        return Firm(fields, shares, self.priors(key), products, key, record.supplied)
 
     def classify(self, record: Record) -> list[Placement]:
         firm = self.firm(record)
         out: list[Placement] = []
         for s, seg, target, evidence, probability in self.decide([firm])[0]:
             score = round(s, 3)
+            ev = self.evidence_list(evidence, firm, seg, probability)
             out.append(Placement(
                 id=record.id, node_id=self.node_ids[target], node_name=self.names[target], score=score,
                 confidence=round(1.0 - math.exp(-s), 3) if probability is None else round(probability, 3),
-                evidence=self.evidence_list(evidence, firm.lines, firm.code, seg, firm.prior_of, probability)))
+                evidence=ev, share=placement_share(ev)))
         return out
 
     def view(self, firm: Firm, weak_alone: bool | None = None) -> FirmView:
@@ -506,16 +566,21 @@ class Classifier:
     def decide(self, firms: Sequence[Firm]) -> list[list[tuple[float, int, int, list[Hit], float | None]]]:
         """The placements of firms (`firm`; the batch engine builds them from its signatures): (rule score,
         segment, target node, evidence hits, the model's probability or None) each, best first. The rules decide
-        alone without a model; with one, it decides among each firm's segment views, in one vectorised pass over
-        all of them (the batch engine hands it every distinct signature at once)."""
+        alone without a model, and with one where they place a firm clearly (`rules_decide`); the model decides
+        the other firms among their segment views, in one vectorised pass over all of them (the batch engine hands
+        it every such signature at once)."""
         views = [self.view(firm) for firm in firms]
         if self.model is None or self._featurizer is None:
             return [[(*placed, None) for placed in view.ruled] for view in views]
-        decided = iter(decide(self.model, self._featurizer, [v for v in views if v.candidates]))
+        model_decides = [bool(v.candidates) and not rules_decide(v) for v in views]
+        decided = iter(decide(self.model, self._featurizer, [v for v, m in zip(views, model_decides) if m]))
         out = []
-        for view in views:
+        for view, by_model in zip(views, model_decides):
+            if not by_model:
+                out.append([(*placed, None) for placed in view.ruled])
+                continue
             placed = []
-            for probability, k in next(decided) if view.candidates else ():
+            for probability, k in next(decided):
                 c = view.candidates[k]
                 # the model weighed every hit of the segment, weak ones too: all are its evidence
                 hits = c.hits(all_weak=True)
@@ -524,17 +589,16 @@ class Classifier:
             out.append(placed)
         return out
 
-    def evidence_list(self, hits: Sequence[Hit], lines: Sequence[tuple[str, float | None]], code: str, seg: int,
-                      prior_of: dict[int, float], probability: float | None) -> list[dict]:
-        """A placement's evidence as `classify` gives it: one entry per distinct hit, the GB/T prior, the model's
+    def evidence_list(self, hits: Sequence[Hit], firm: Firm, seg: int, probability: float | None) -> list[dict]:
+        """A placement's evidence as `classify` gives it: one entry per distinct hit, the priors, the model's
         probability where the model placed it."""
         ev: list[dict] = []
         for fld, item, wi, n, strong in hits:
-            e = self.evidence_entry(fld, wi, n, strong, lines[item] if fld == 1 else None)
+            e = self.evidence_entry(fld, wi, n, strong, firm_line(firm, fld, item))
             if e not in ev:
                 ev.append(e)
-        if seg in prior_of:
-            ev.append(self.prior_entry(code, seg))
+        if seg in firm.prior_of:
+            ev.extend(self.prior_entries(firm.code, seg))
         if probability is not None:
             ev.append({"field": "model", "word": f"{probability:.2f}", "kind": "model", "node": self.node_ids[seg]})
         return ev
@@ -543,8 +607,8 @@ class Classifier:
         """Every segment the firm has a chain word for, with the rule features behind it, placed ones first (in
         placement order), then by score. The public hook for a learned layer over the rules: `placed`/`rank` say
         what the rules decide; the features say why. Computed in Python per firm (not by the batch kernel)."""
-        products = record.products
-        fields, shares, prior_of, _, _ = self.firm(record)
+        firm = self.firm(record)
+        fields, shares, prior_of, products = firm.fields, firm.shares, firm.prior_of, firm.lines
         rank_of = {seg: rank for rank, (_, seg, _, _) in enumerate(self.place_with_priors(fields, shares, prior_of))}
         by_seg, _ = _by_segment(fields)
         out: list[Candidate] = []
@@ -557,17 +621,17 @@ class Classifier:
                 if p is None:
                     continue
                 # products count by line, other fields by word (as `_part` scores them)
-                key = operator.itemgetter(1) if fld == 1 else operator.itemgetter(2)
-                strong_keys = {key(h) for h in p.hits if h[4]}
+                count_by = operator.itemgetter(1) if fld == 1 else operator.itemgetter(2)
+                strong_keys = {count_by(h) for h in p.hits if h[4]}
                 strong[FIELDS[fld]] = len(strong_keys)
-                weak[FIELDS[fld]] = len({key(h) for h in p.hits if not h[4]} - strong_keys)
+                weak[FIELDS[fld]] = len({count_by(h) for h in p.hits if not h[4]} - strong_keys)
             for h in hits:
                 share = products[h[1]][1] if h[0] == 1 else None
                 if share is not None and not math.isnan(share):
                     given.append(float(share))
             evidence: list[dict] = []
             for fld, item, wi, n, st in sorted(hits, key=_HIT_STRENGTH, reverse=True):
-                e = self.evidence_entry(fld, wi, n, st, products[item] if fld == 1 else None)
+                e = self.evidence_entry(fld, wi, n, st, firm_line(firm, fld, item))
                 if e not in evidence:
                     evidence.append(e)
             out.append(Candidate(
@@ -581,9 +645,10 @@ class Classifier:
         out.sort(key=lambda c: (c.rank is None, c.rank or 0, -c.score, c.segment))
         return out
 
-    def evidence_entry(self, fld: int, wi: int, n: int, strong: int, line: tuple[str, float | None] | None) -> dict:
+    def evidence_entry(self, fld: int, wi: int, n: int, strong: int, line: tuple[str, float | str | None] | None
+                       ) -> dict:
         """One evidence entry: which word matched in which field for which node (for a product line: the line
-        and its revenue share when given)."""
+        and its revenue share when given; for a supplied component: the component and the customer)."""
         e: dict = {"field": FIELDS[fld], "word": self.spelling[wi], "kind": "strong" if strong else "weak",
                    "node": self.node_ids[n]}
         via = self.derived_via.get((wi, n))
@@ -591,40 +656,67 @@ class Classifier:
             e["source"], e["via"] = "derived", via
         if line is not None:
             e["product"] = line[0]
+            if fld == SUPPLIED:
+                e["customer"] = line[1]
+                return e
             share = line[1]
-            if share is not None and not math.isnan(share):
+            if share is not None and not math.isnan(share):  # type: ignore[arg-type]
                 e["share"] = round(float(share), 4)
         return e
 
-    def prior_entry(self, code: str, seg: int) -> dict:
-        return {"field": "industry_code", "word": code, "kind": "prior", "node": self.node_ids[seg]}
+    def prior_key(self, code: str, industry: str) -> str:
+        """What `priors` takes for a firm: its GB/T code, with its industry text appended (after PRIOR_KEY_SEP) only
+        when that text names a stock industry listed on a node, so that firms differing only in an industry text
+        that gives no prior share one key (and one batch signature)."""
+        if industry and any(piece in self.industry_prior for piece in _industry_names(industry)):
+            return f"{code}{PRIOR_KEY_SEP}{industry}"
+        return code
 
-    def priors(self, code: str) -> dict[int, float]:
-        """GB/T 4754 prior per segment for an industry code of digits ("" for none); cached per code."""
-        cached = self._priors.get(code)
+    def prior_entries(self, key: str, seg: int) -> list[dict]:
+        """The evidence entries of a segment's prior for a prior key (see `priors`): one per source."""
+        return self._prior_sources[key][seg]
+
+    def priors(self, key: str) -> dict[int, float]:
+        """Prior per segment for a prior key (`prior_key`: a GB/T code of digits, "" for none, and maybe a stock
+        industry text); cached per key. Each source (the code; each stock-industry name) gives a segment its
+        largest prior there; sources that agree add up, to PRIOR_CAP (an SW 底盘与发动机系统 firm that Tushare calls
+        汽车配件 leans to chassis more than to body parts)."""
+        cached = self._priors.get(key)
         if cached is None:
-            priors: dict[int, float] = {}
+            code, _, industry = key.partition(PRIOR_KEY_SEP)
+            sources: list[tuple[dict, list[tuple[int, float]]]] = []  # (evidence entry, [(node, prior)])
             if code.isdigit():
-                for n in self.prior4.get(code[:4], ()) if len(code) >= 4 else ():
-                    priors[n] = PRIOR_4
-                for n in self.prior3.get(code[:3], ()):
-                    priors.setdefault(n, PRIOR_3)
-            cached = {}
-            for n, p in priors.items():
-                seg = self.segment_index[n]
-                cached[seg] = max(cached.get(seg, 0.0), p)
-            self._priors[code] = cached
+                found = [(n, PRIOR_4) for n in (self.prior4.get(code[:4], ()) if len(code) >= 4 else ())]
+                found += [(n, PRIOR_3) for n in self.prior3.get(code[:3], ())]
+                sources.append(({"field": "industry_code", "word": code, "kind": "prior"}, found))
+            for piece in dict.fromkeys(_industry_names(industry)):
+                found = [(n, PRIOR_INDUSTRY) for n in self.industry_prior.get(piece, ())]
+                sources.append(({"field": "industry", "word": piece, "kind": "prior"}, found))
+            cached, why = {}, {}
+            for entry, found in sources:
+                best: dict[int, float] = {}
+                for n, p in found:
+                    seg = self.segment_index[n]
+                    best[seg] = max(best.get(seg, 0.0), p)
+                for seg, p in best.items():
+                    cached[seg] = min(PRIOR_CAP, cached.get(seg, 0.0) + p)
+                    why.setdefault(seg, []).append({**entry, "node": self.node_ids[seg]})
+            self._priors[key], self._prior_sources[key] = cached, why
         return cached
 
     def field_parts(
         self, fld: int, hits_by_item: Sequence[Sequence[tuple[int, int, int]]], shares: Sequence[float]
     ) -> dict[int, Part]:
-        """One field's scanned hits (per product line for products, else one list) as a `Part` per segment.
+        """One field's scanned hits (per product line for products, else one list) as a `Part` per segment; in the
+        industry field only the strong ones.
         A pure function of its arguments (the compiled kernel, placement_kernel.pyx, computes the same parts)."""
         seg_of = self.segment_index
         grouped: dict[int, list[Hit]] = {}
+        industry = fld == 3
         for item, found in enumerate(hits_by_item):
             for wi, n, strong in found:
+                if industry and not strong:  # a category name's generic words say no more than its prior
+                    continue
                 seg = seg_of[n]
                 if seg in grouped:
                     grouped[seg].append((fld, item, wi, n, strong))
@@ -633,18 +725,19 @@ class Classifier:
         return {seg: _part(fld, hits, shares) for seg, hits in grouped.items()}
 
     def place(
-        self, fields: Sequence[dict[int, Part]], shares: Sequence[float], code: str
+        self, fields: Sequence[dict[int, Part]], shares: Sequence[float], key: str
     ) -> list[tuple[float, int, int, list[Hit]]]:
         """The placement rules on the field parts of one firm (name, products, scope, industry — see
-        `field_parts`), the effective shares of its product lines and its GB/T code: (score, segment, target
+        `field_parts`), the effective shares of its product lines and its prior key (`prior_key`; a bare GB/T
+        code is one): (score, segment, target
         node, evidence hits in evidence order, not yet deduplicated) per placement, best first. `classify`
         renders them as `Placement`s. placement_kernel.pyx computes exactly this, on C arrays, for batches."""
-        return self.place_with_priors(fields, shares, self.priors(code))
+        return self.place_with_priors(fields, shares, self.priors(key))
 
     def place_with_priors(
         self, fields: Sequence[dict[int, Part]], shares: Sequence[float], prior_of: dict[int, float]
     ) -> list[tuple[float, int, int, list[Hit]]]:
-        """`place` with the GB/T priors given by segment (`priors(code)`) rather than the code."""
+        """`place` with the priors given by segment (`priors(key)`) rather than the key."""
         return self.place_views(self.segment_views(fields, prior_of), shares)
 
     def segment_views(self, fields: Sequence[dict[int, Part]], prior_of: dict[int, float], weak_alone: bool = False
@@ -652,10 +745,11 @@ class Classifier:
         """Every segment some hit of the firm speaks for, scored by the rules (which place those reaching
         THRESHOLD, `place_views`; the learned layer weighs them all). For the rules, none for a firm without a
         strong word of the chain (the common case for a registry): weak words and priors never place alone. The
-        learned layer also weighs firms with weak words only (weak_alone): a quarter of the labelled chain firms
-        name their products only in words the rules deem too generic to place on ("汽车零部件", "电机")."""
+        learned layer also weighs firms whose product lines have weak words only (weak_alone): a quarter of the
+        labelled chain firms name their products only in words the rules deem too generic ("汽车零部件", "电机")."""
         by_seg, strong_hit = _by_segment(fields)
-        if not strong_hit and not weak_alone:
+        # For the rules, a prior where the firm has a weak word can place it with that word (`_segment_score`).
+        if not strong_hit and not (weak_alone and fields[1]) and not any(seg in prior_of for seg in by_seg):
             return []
         out = []
         for seg, seg_parts in by_seg.items():
@@ -680,12 +774,9 @@ class Classifier:
                 if not any(seg in self.supplies[a] and sa >= s for a, sa in scores.items() if a != seg)
             ]
         placed.sort(key=lambda t: (-t[0], t[1]))
-        best = placed[0][0]
         by_seg = {v.seg: v for v in views}
         out = []
         for s, seg in placed:
-            if s < RELATIVE_CUT * best:
-                continue
             seg_hits = by_seg[seg].hits()
             # Evidence lists strong words first, then by field and product line: seg_hits is in field and line
             # order already, so a stable sort on strength alone gives that order.
@@ -694,8 +785,11 @@ class Classifier:
 
     def target(self, seg_hits: Sequence[Hit], shares: Sequence[float]) -> int:
         """The node a segment's placement is reported on: the most specific node with strong evidence of its own
-        (deepest, then highest own score), from the segment's evidence hits in field and line order."""
+        (deepest, then highest own score), from the segment's evidence hits in field and line order; the segment
+        itself when no hit is strong (weak words corroborated by a prior)."""
         strong_nodes = list({h[3] for h in seg_hits if h[4]})
+        if not strong_nodes:
+            return self.segment_index[seg_hits[0][3]]
         if len(strong_nodes) > 1:  # the deepest nodes, in set order; their own scores only break a tie
             deepest = max(self.depth[n] for n in strong_nodes)
             strong_nodes = [n for n in strong_nodes if self.depth[n] == deepest]
@@ -706,8 +800,8 @@ class Classifier:
     @staticmethod
     def _node_score(hits: list[Hit], shares: Sequence[float]) -> float:
         """Strong-word score of one node from its hits, summed like a segment's."""
-        parts: list[Part | None] = [None, None, None, None]
-        for fld in range(4):
+        parts: list[Part | None] = [None] * len(FIELDS)
+        for fld in range(len(FIELDS)):
             mine = [h for h in hits if h[0] == fld]
             if mine:
                 parts[fld] = _part(fld, mine, shares)

@@ -6,7 +6,8 @@ Why it is fast and still exact:
   Aho-Corasick pass over the whole column, `str.contains_any`) are scanned, by the compiled kernel
   (placement_kernel.pyx: the engine's `_scan` and `place` on C arrays, equal to them bit for bit), or where it
   was not built by the pure-Python one with the same interface (engines/kernel.py chooses).
-- `Classifier.classify` is a pure function of (name hits, product list, scope hits, industry hits, GB/T code)
+- `Classifier.classify` is a pure function of (name hits, product list, scope hits, industry hits, prior key,
+  supplied components)
   — the name and scope texts matter only through their hits, a product list only when one of its lines has a
   hit. Firms sharing that *signature* get the same placements, so the placement rules run once per distinct
   signature and the result is joined back to every firm carrying it. Firms with no strong hit in any field are
@@ -34,8 +35,9 @@ import polars as pl
 
 from chainatlas.domain.chain import Chain, load_chain
 from chainatlas.domain.products import parse_product_cells
-from chainatlas.engines.classify import Classifier, Firm, Placement, Record, effective_shares
+from chainatlas.engines.classify import Classifier, Firm, Placement, Record, effective_shares, placement_share
 from chainatlas.engines.kernel import Kernel
+from chainatlas.engines.placement_model import RULES_DECIDE_FROM
 
 # Columns of the frame `classify_frame` takes: the fields of `Record`, every column a string (nulls read as "");
 # products is the raw cell text ("动力电池:0.82；储能系统(6%)"), or any key that `products_of` turns into the list.
@@ -44,7 +46,10 @@ INPUT_COLUMNS = ("id", "name", "products", "scope", "industry_code", "industry")
 # row is the firm's 0-based row in the input frame; evidence is JSON, or its CSV field (see `Kernel`).
 RESULT_COLUMNS = ("row", "id", "node_id", "node_name", "score", "confidence", "evidence", "score_text")
 ProductsOf = Callable[[str], Sequence[tuple[str, float | None]]]
-_SIGNATURE = ("name_hid", "products_key", "scope_hid", "industry_hid", "code_key")
+SuppliedOf = Callable[[str], Sequence[tuple[str, str]]]
+_SIGNATURE = ("name_hid", "products_key", "scope_hid", "industry_hid", "prior_key", "supplied_key")
+_PLACEMENTS = {"sig": pl.UInt32, "rank": pl.UInt32, "node_id": pl.String, "node_name": pl.String, "score": pl.Float64,
+               "confidence": pl.Float64, "evidence": pl.String, "score_text": pl.String}
 _first = operator.itemgetter(0)
 _SAMPLE = 10_000  # rows looked at to tell a column of distinct texts from a repetitive one
 # Characters NFKC leaves as they are: ASCII, 、。 and the CJK Unified Ideographs (none of which has a
@@ -165,7 +170,7 @@ class BatchClassifier:
         wanted = wanted.filter(products.may_hit.gather(wanted))
         read = self._read_products(products, wanted)
         strong = self.kernel.strong_flags().__getitem__
-        lists, keys = [_Products((), (), (), False)], []
+        lists, keys = [_NO_LINES], []
         for i in wanted.to_list():
             lines, found = read[i]
             if any(found):
@@ -177,86 +182,138 @@ class BatchClassifier:
             wanted, pl.Series(keys, dtype=pl.UInt32))
         return key_of.gather(cells), lists
 
+    def _supplied_keys(self, cells: pl.Series, supplied_of: SuppliedOf) -> tuple[pl.Series, list[_Products]]:
+        """(key of each supplied-components cell, the scanned list of each key; key 0: no component has a hit).
+        Supply relations come from the database only (small batches): every cell is read."""
+        distinct, index = distinct_texts(cells)
+        parsed = list(map(supplied_of, distinct.to_list()))
+        components = list({component for lines in parsed for component, _ in lines})
+        found_of = dict(zip(components, self.kernel.scan_ids(components)))
+        strong = self.kernel.strong_flags()
+        lists, keys = [_NO_LINES], []
+        for lines in parsed:
+            found = tuple(found_of[component] for component, _ in lines)
+            if any(found):
+                keys.append(len(lists))
+                # components weigh by word, not by share (the kernel reads a share per line all the same)
+                lists.append(_Products(found, (0.0,) * len(lines), tuple(lines), any(strong[h] for h in found)))
+            else:
+                keys.append(0)
+        return pl.Series(keys, dtype=pl.UInt32).gather(index), lists
+
     def _industry(self, frame: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
-        """(industry hit id, GB/T code as `classify` uses it) per row, from its industry and industry_code:
-        a non-numeric code is read as industry text, as `classify` does."""
+        """(industry hit id, prior key as `classify` uses it, whether that key gives any prior) per row, from its
+        industry and industry_code: a non-numeric code is read as industry text, as `classify` does."""
         pairs, index = distinct_rows(frame.select("industry", "industry_code"))
-        texts, codes = [], []
+        texts, keys, has_prior = [], [], []
+        clf = self.classifier
         for industry, raw in pairs.iter_rows():
             code = raw.strip()
             if code and not code.isdigit():
                 industry, code = f"{industry} {code}".strip(), ""
             texts.append(industry)
-            codes.append(code)
+            keys.append(key := clf.prior_key(code, industry))
+            has_prior.append(bool(clf.priors(key)))
         industry_hid = self._hit_ids(pl.Series(texts, dtype=pl.String))
-        return industry_hid.gather(index), pl.Series(codes, dtype=pl.String).gather(index)
+        return (industry_hid.gather(index), pl.Series(keys, dtype=pl.String).gather(index),
+                pl.Series(has_prior, dtype=pl.Boolean).gather(index))
 
     # ------------------------------------------------------------------ batch
 
-    def classify_frame(self, frame: pl.DataFrame, products_of: ProductsOf | None = None) -> pl.DataFrame:
+    def classify_frame(self, frame: pl.DataFrame, products_of: ProductsOf | None = None,
+                       supplied_of: SuppliedOf | None = None) -> pl.DataFrame:
         """Placements of every row of `frame` (INPUT_COLUMNS), as a frame of RESULT_COLUMNS; products cells are
-        parsed with `parse_products` unless `products_of` maps them to product lists."""
+        parsed with `parse_products` unless `products_of` maps them to product lists. A "supplied" column, with
+        `supplied_of` mapping its cells to (component, customer) lists, gives each firm's supply relations."""
         with _collector_paused():
-            return self._classify_frame(frame, products_of)
+            return self._classify_frame(frame, products_of, supplied_of)
 
-    def _classify_frame(self, frame: pl.DataFrame, products_of: ProductsOf | None) -> pl.DataFrame:
+    def _classify_frame(self, frame: pl.DataFrame, products_of: ProductsOf | None,
+                        supplied_of: SuppliedOf | None) -> pl.DataFrame:
+        supplied_cells = frame["supplied"].cast(pl.String).fill_null("") if supplied_of is not None else None
         frame = frame.select(pl.col(c).cast(pl.String).fill_null("") for c in INPUT_COLUMNS)
         products = self._product_cells(frame["products"], products_of)
-        industry_hid, code_key = self._industry(frame)
+        industry_hid, prior_key, has_prior = self._industry(frame)
+        supplied_key, supplied_lists = (self._supplied_keys(supplied_cells, supplied_of) if supplied_cells is not None
+                                        else (pl.zeros(frame.height, dtype=pl.UInt32, eager=True), [_NO_LINES]))
         keys = pl.DataFrame({
             "row": pl.int_range(frame.height, eager=True, dtype=pl.UInt32),
             "scope_hid": self._hit_ids(frame["scope"]),
             "industry_hid": industry_hid,
-            "code_key": code_key,
+            "prior_key": prior_key,
+            "supplied_key": supplied_key,
         })
-        if self.classifier.model is None:
-            strong = self._strong()
-            others = (
-                strong.gather(keys["scope_hid"]) | strong.gather(keys["industry_hid"])
-                | products.strong.gather(products.index)
-            )
-            keys = keys.with_columns(name_hid=self._hit_ids(frame["name"], others))
-            # The engine's early exit: no strong hit in any field, no placement.
-            candidate = others | self._strong().gather(keys["name_hid"])
-        else:
-            # The learned layer weighs firms with weak words only too (`Classifier.segment_views`): any hit counts.
-            keys = keys.with_columns(name_hid=self._hit_ids(frame["name"]))
-            product_hit = self._cell_flags(products, products.may_hit.arg_true(), strong=False).gather(products.index)
-            candidate = (keys["name_hid"] != 0) | product_hit | (keys["scope_hid"] != 0) | (keys["industry_hid"] != 0)
+        supplied_strong = pl.Series([p.strong for p in supplied_lists], dtype=pl.Boolean).gather(supplied_key)
+        strong = self._strong()
+        others = (
+            strong.gather(keys["scope_hid"]) | strong.gather(keys["industry_hid"])
+            | products.strong.gather(products.index) | supplied_strong
+        )
+        if self.classifier.model is not None:
+            # The learned layer also weighs firms whose product lines have weak words only (`segment_views`).
+            others = others | self._cell_flags(products, products.may_hit.arg_true(), strong=False).gather(
+                products.index)
+        # a prior lets weak words count, so a firm with one has every name word scanned
+        keys = keys.with_columns(name_hid=self._hit_ids(frame["name"], others | has_prior))
+        # The engine's early exit: no strong hit in any field (nor, with a model, a product line hit) and no prior
+        # where the firm has a hit, no placement. Product cells are read for that only for firms with a prior and
+        # no strong hit.
+        candidate = others | self._strong().gather(keys["name_hid"])
+        unsure = (has_prior & ~candidate).arg_true()
+        if unsure.len():
+            cells = products.index.gather(unsure).unique()
+            product_hit = self._cell_flags(products, cells.filter(products.may_hit.gather(cells)), strong=False)
+            any_hit = ((keys["name_hid"] != 0) | product_hit.gather(products.index) | (keys["scope_hid"] != 0)
+                       | (keys["industry_hid"] != 0) | (keys["supplied_key"] != 0))
+            candidate = candidate | (has_prior & any_hit)
         keys = keys.filter(candidate)
         products_key, lists = self._product_keys(products, keys["row"])
-        keys = keys.with_columns(products_key=products_key)
-        signatures, sig = distinct_rows(keys.select(_SIGNATURE))
-        # The rules alone run compiled; a chain with a learned model goes through `Classifier.decide`.
-        place = self.kernel.place_signatures if self.classifier.model is None else self._decide_signatures
-        placements = pl.DataFrame(
-            place(*(signatures[c].to_list() for c in _SIGNATURE), lists),
-            schema={"sig": pl.UInt32, "rank": pl.UInt32, "node_id": pl.String, "node_name": pl.String,
-                    "score": pl.Float64, "confidence": pl.Float64, "evidence": pl.String, "score_text": pl.String},
+        # the supplied lists follow the product lists in the one list of lines the kernel reads
+        offset = len(lists) - 1
+        lists.extend(supplied_lists[1:])
+        keys = keys.with_columns(
+            products_key=products_key,
+            supplied_key=pl.when(pl.col("supplied_key") > 0).then(pl.col("supplied_key") + offset).otherwise(0),
         )
+        signatures, sig = distinct_rows(keys.select(_SIGNATURE))
+        columns = [signatures[c].to_list() for c in _SIGNATURE]
+        placements = pl.DataFrame(self.kernel.place_signatures(*columns, lists), schema=_PLACEMENTS)
+        if self.classifier.model is not None:
+            # The rules' placements stand where they place a firm clearly (`placement_model.rules_decide`, on the
+            # same rounded score); `Classifier.decide` applies the model to every other signature at once.
+            clear = placements.filter((pl.col("rank") == 0) & (pl.col("score") >= RULES_DECIDE_FROM))["sig"]
+            kept = set(clear.to_list())
+            unclear = [i for i in range(signatures.height) if i not in kept]
+            decided = pl.DataFrame(self._decide_signatures(*([col[i] for i in unclear] for col in columns), lists),
+                                   schema=_PLACEMENTS)
+            decided = decided.with_columns(sig=pl.Series(unclear, dtype=pl.UInt32).gather(decided["sig"]))
+            placements = pl.concat([placements.filter(pl.col("sig").is_in(clear.implode())), decided])
         placed = keys.select("row", sig=sig).join(placements, on="sig", how="inner").sort("row", "rank")
         return placed.with_columns(id=frame["id"].gather(placed["row"])).select(RESULT_COLUMNS)
 
     def _decide_signatures(self, name_hids: list[int], products_keys: list[int], scope_hids: list[int],
-                           industry_hids: list[int], codes: list[str], lists: list[_Products]) -> dict[str, list]:
+                           industry_hids: list[int], codes: list[str], supplied_keys: list[int],
+                           lists: list[_Products]) -> dict[str, list]:
         """`Kernel.place_signatures` (the same columns) through `Classifier.decide`, which applies the chain's
         model to every signature's candidates at once, exactly as `classify` applies it to one firm."""
         clf, hit_list = self.classifier, self.kernel.hit_list
         firms = []
-        for name, key, scope, industry, code in zip(name_hids, products_keys, scope_hids, industry_hids, codes):
-            listed = lists[key]
+        for name, key, scope, industry, code, skey in zip(name_hids, products_keys, scope_hids, industry_hids, codes,
+                                                          supplied_keys):
+            listed, supplied = lists[key], lists[skey]
             shares = listed.shares
             fields = (clf.field_parts(0, (hit_list(name),), shares),
                       clf.field_parts(1, [hit_list(h) for h in listed.found], shares),
-                      clf.field_parts(2, (hit_list(scope),), shares), clf.field_parts(3, (hit_list(industry),), shares))
-            firms.append(Firm(fields, shares, clf.priors(code), listed.lines, code))
+                      clf.field_parts(2, (hit_list(scope),), shares), clf.field_parts(3, (hit_list(industry),), shares),
+                      clf.field_parts(4, [hit_list(h) for h in supplied.found], shares))
+            firms.append(Firm(fields, shares, clf.priors(code), listed.lines, code, supplied.lines))
         cols: dict[str, list] = {c: [] for c in ("sig", "rank", "node_id", "node_name", "score", "confidence",
                                                   "evidence", "score_text")}
         for sig, (placed, firm) in enumerate(zip(clf.decide(firms), firms)):
             for rank, (s, seg, target, hits, probability) in enumerate(placed):
                 score = round(s, 3)
-                evidence = json.dumps(clf.evidence_list(hits, firm.lines, firm.code, seg, firm.prior_of, probability),
-                                      ensure_ascii=False, separators=(",", ":"))
+                evidence = json.dumps(clf.evidence_list(hits, firm, seg, probability), ensure_ascii=False,
+                                      separators=(",", ":"))
                 cols["sig"].append(sig)
                 cols["rank"].append(rank)
                 cols["node_id"].append(clf.node_ids[target])
@@ -269,19 +326,21 @@ class BatchClassifier:
         return cols
 
     def classify_records(self, records: Sequence[Record]) -> list[Placement]:
-        """`classify_frame` over records already in memory (product lists given, not cell text)."""
-        lists: dict[str, Sequence[tuple[str, float | None]]] = {}
-        keys = []
-        for r in records:
-            key = repr(list(r.products))
-            lists.setdefault(key, r.products)
-            keys.append(key)
+        """`classify_frame` over records already in memory (product lists and supplied components given)."""
+        lists: dict[str, Sequence[tuple]] = {}
+
+        def keyed(lines: Sequence[tuple]) -> str:
+            key = repr(list(lines))
+            lists.setdefault(key, lines)
+            return key
+
         frame = pl.DataFrame({
-            "id": [r.id for r in records], "name": [r.name for r in records], "products": keys,
+            "id": [r.id for r in records], "name": [r.name for r in records],
+            "products": [keyed(r.products) for r in records],
             "scope": [r.scope for r in records], "industry_code": [r.industry_code for r in records],
-            "industry": [r.industry for r in records],
-        }, schema=dict.fromkeys(INPUT_COLUMNS, pl.String))
-        return placements_of(self.classify_frame(frame, lists.__getitem__))
+            "industry": [r.industry for r in records], "supplied": [keyed(r.supplied) for r in records],
+        }, schema=dict.fromkeys((*INPUT_COLUMNS, "supplied"), pl.String))
+        return placements_of(self.classify_frame(frame, lists.__getitem__, lists.__getitem__))
 
 
 def distinct_rows(frame: pl.DataFrame, hashes: pl.Series | None = None) -> tuple[pl.DataFrame, pl.Series]:
@@ -340,20 +399,26 @@ class _ProductCells:
 
 
 class _Products(NamedTuple):
-    """One distinct product list as the kernel places it, with what its evidence names."""
+    """One distinct product list (or supplied-components list) as the kernel places it, with what its evidence
+    names."""
 
     found: tuple[int, ...]  # the hit list id of each line (`Kernel.scan_ids`)
-    shares: tuple[float, ...]  # effective revenue share of each line
-    lines: tuple[tuple[str, float | None], ...]  # (product, share as given)
+    shares: tuple[float, ...]  # effective revenue share of each line (0.0 for supplied components)
+    lines: tuple[tuple[str, float | str | None], ...]  # (product, share as given) or (component, customer)
     strong: bool  # some line has a strong hit
+
+
+_NO_LINES = _Products((), (), (), False)  # key 0: no line has a hit
 
 
 def placements_of(result: pl.DataFrame) -> list[Placement]:
     """The result frame as `Placement`s (for comparisons and small callers)."""
-    return [
-        Placement(id=i, node_id=n, node_name=nm, score=s, confidence=c, evidence=json.loads(e))
-        for i, n, nm, s, c, e in result.select(RESULT_COLUMNS[1:7]).iter_rows()
-    ]
+    out = []
+    for i, n, nm, s, c, e in result.select(RESULT_COLUMNS[1:7]).iter_rows():
+        evidence = json.loads(e)
+        out.append(Placement(id=i, node_id=n, node_name=nm, score=s, confidence=c, evidence=evidence,
+                             share=placement_share(evidence)))
+    return out
 
 
 # ---------------------------------------------------------------------- several cores

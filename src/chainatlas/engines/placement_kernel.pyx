@@ -27,16 +27,18 @@ from chainatlas.engines import classify as _rules
 cdef double STRONG = _rules.STRONG
 cdef double WEAK = _rules.WEAK
 cdef double THRESHOLD = _rules.THRESHOLD
-cdef double WEAK_GATE = _rules.WEAK_GATE
-cdef double RELATIVE_CUT = _rules.RELATIVE_CUT
 cdef double FULL_SHARE = _rules.FULL_SHARE
-cdef double[4] FIELD_WEIGHT
-cdef double[4] FIELD_CAP
+cdef enum:
+    NF = 5  # fields: name, products, scope, industry, supplied (`classify.FIELDS`)
+assert len(_rules.FIELDS) == NF
+cdef int SUPPLIED = _rules.SUPPLIED
+cdef double[NF] FIELD_WEIGHT
+cdef double[NF] FIELD_CAP
 for _f, _name in enumerate(_rules.FIELDS):
     FIELD_WEIGHT[_f] = _rules.FIELD_WEIGHT[_name]
     FIELD_CAP[_f] = _rules.FIELD_CAP[_name]
-# `_combine` adds the fields' terms products first, then name, scope, industry.
-cdef int[4] COMBINE_ORDER = [1, 0, 2, 3]
+# `_combine` adds the fields' terms products first, then name, scope, industry, supplied.
+cdef int[NF] COMBINE_ORDER = [1, 0, 2, 3, 4]
 
 
 cdef inline bint _charwise(uint32_t c) noexcept nogil:
@@ -61,17 +63,17 @@ cdef inline bint _latin(uint32_t c) noexcept nogil:
 
 cdef struct Hit:
     int fld, item, wi, n, strong, seg
-    int line  # product lines: the line's id in `Kernel.lines` (for evidence), else -1
+    int line  # product lines and supplied components: the line's id in `Kernel.lines` (for evidence), else -1
 
 
 cdef struct Slot:
     # one segment a firm has hits on: its hits are bucket[lo:hi]; its field parts (`classify.Part`) by field
     int seg, lo, hi
-    double strong[4]
-    double all[4]
-    bint weak[4]
-    bint present[4]
-    bint strong_hit[4]
+    double strong[NF]
+    double all[NF]
+    bint weak[NF]
+    bint present[NF]
+    bint strong_hit[NF]
     double score
     bint used_weak, placed
 
@@ -493,8 +495,11 @@ cdef class Kernel:
     # ------------------------------------------------------------------ placement rules
 
     cdef inline void _add_hit(self, int fld, int item, int wi, int n, int strong, int line) noexcept:
-        """One hit at the end of `hits` (room made by `_grow_hits`)."""
+        """One hit at the end of `hits` (room made by `_grow_hits`); in the industry field only a strong one (as
+        `Classifier.field_parts`)."""
         cdef Hit* hit = &self.hits[self.hits_len]
+        if fld == 3 and not strong:
+            return
         hit.fld, hit.item, hit.wi, hit.n, hit.strong, hit.seg, hit.line = fld, item, wi, n, strong, self.seg_of[n], line
         self.hits_len += 1
 
@@ -513,7 +518,8 @@ cdef class Kernel:
             self._add_hit(fld, item, h[0], h[1], h[2], -1)
         return 0
 
-    cdef int _gather(self, tuple name, tuple lines, tuple scope, tuple industry, tuple shares) except -1:
+    cdef int _gather(self, tuple name, tuple lines, tuple scope, tuple industry, tuple shares,
+                     tuple supplied) except -1:
         """The firm's hits in field and line order (as `Classifier.place` sees them through its parts)."""
         cdef int item
         self.hits_len = 0
@@ -522,6 +528,8 @@ cdef class Kernel:
             self._add_hits(1, item, <tuple>lines[item])
         self._add_hits(2, 0, scope)
         self._add_hits(3, 0, industry)
+        for item in range(len(supplied)):
+            self._add_hits(SUPPLIED, item, <tuple>supplied[item])
         self._grow_shares(len(shares))
         for item in range(len(shares)):
             self.share_buf[item] = shares[item]
@@ -558,13 +566,13 @@ cdef class Kernel:
     cdef void _parts(self, Slot* slot) noexcept:
         """`classify._part` of each field's hits on the slot's segment."""
         cdef int b, c, f, lo = slot.lo, hi = slot.hi
-        cdef double[4] s
-        cdef double[4] a
+        cdef double[NF] s
+        cdef double[NF] a
         cdef bint seen, line_strong, strong_items = False
         cdef double w, cap
         cdef Hit* h
         cdef Hit* g
-        for f in range(4):
+        for f in range(NF):
             s[f] = a[f] = 0.0
             slot.weak[f] = slot.strong_hit[f] = slot.present[f] = False
         for b in range(lo, hi):
@@ -611,7 +619,7 @@ cdef class Kernel:
                 else:
                     a[f] += WEAK
                     slot.weak[f] = True
-        for f in range(4):
+        for f in range(NF):
             if not slot.present[f]:
                 continue
             w, cap = FIELD_WEIGHT[f], FIELD_CAP[f]
@@ -626,9 +634,9 @@ cdef class Kernel:
     cdef int _place(self, const double* prior) except -1:
         """`Classifier.place` on the gathered hits with these GB/T priors (by node): the placed slots, best first,
         into `placed_slots`; returns how many."""
-        cdef int i, j, k, a, f, m = 0, c = 0, kept = 0
-        cdef bint any_strong = False, anyw
-        cdef double strong_only, score, best
+        cdef int i, j, k, a, f, m = 0, c = 0
+        cdef bint any_strong = False, anyw, seg_strong
+        cdef double strong_only, score
         cdef Slot* slot
         if self.hits_len == 0:
             return 0
@@ -636,26 +644,29 @@ cdef class Kernel:
         for k in range(self.n_slots):
             slot = &self.slots[k]
             self._parts(slot)
-            for f in range(4):
+            for f in range(NF):
                 if slot.present[f] and slot.strong_hit[f]:
                     any_strong = True
+            if prior[slot.seg] > 0:  # a prior where the firm has a weak word can place it with that word
+                any_strong = True
         if not any_strong:  # weak words and priors never place alone
             return 0
         for k in range(self.n_slots):
             slot = &self.slots[k]
             strong_only = 0.0
-            anyw = False
-            for i in range(4):
+            anyw = seg_strong = False
+            for i in range(NF):
                 f = COMBINE_ORDER[i]
                 if slot.present[f]:
                     strong_only += slot.strong[f]
                     anyw = anyw or slot.weak[f]
-            # weak words only add to a segment that strong words already make likely
-            slot.used_weak = strong_only >= WEAK_GATE
+                    seg_strong = seg_strong or slot.strong_hit[f]
+            # weak words only add to a segment that a strong word or a prior already makes likely
+            slot.used_weak = prior[slot.seg] > 0 or seg_strong
             score = strong_only
             if slot.used_weak and anyw:
                 score = 0.0
-                for i in range(4):
+                for i in range(NF):
                     f = COMBINE_ORDER[i]
                     if slot.present[f]:
                         score += slot.all[f]
@@ -687,14 +698,7 @@ cdef class Kernel:
                 j -= 1
             self.placed_slots[j] = k
             c += 1
-        best = self.slots[self.placed_slots[0]].score
-        for j in range(c):
-            k = self.placed_slots[j]
-            if self.slots[k].score < RELATIVE_CUT * best:
-                continue
-            self.placed_slots[kept] = k
-            kept += 1
-        return kept
+        return c
 
     cdef inline bint _before(self, Slot* x, Slot* y) noexcept:
         return x.score > y.score or (x.score == y.score and x.seg < y.seg)
@@ -728,6 +732,8 @@ cdef class Kernel:
                     self.ev_len += 1
         if n_nodes == 1:
             return self.node_buf[0]
+        if n_nodes == 0:  # weak words corroborated by a prior: the segment itself
+            return slot.seg
         for j in range(n_nodes):
             n = self.node_buf[j]
             if self.depth[n] > deepest:
@@ -750,13 +756,15 @@ cdef class Kernel:
                 seg_hits.append((h.fld, h.item, h.wi, h.n, h.strong))
         return self.classifier.target(seg_hits, shares)
 
-    def place(self, tuple name, tuple lines, tuple scope, tuple industry, tuple shares, dict prior_of):
+    def place(self, tuple name, tuple lines, tuple scope, tuple industry, tuple shares, dict prior_of,
+              tuple supplied=()):
         """Exactly `Classifier.place` for a firm given by its scanned hits (name, per product line, scope,
-        industry), its effective shares and its GB/T priors: [(score, segment, target, evidence hits)]."""
+        industry, per supplied component), its effective shares and its priors: [(score, segment, target,
+        evidence hits)]."""
         cdef int j, e, m, target
         cdef Hit* h
         cdef Slot* slot
-        self._gather(name, lines, scope, industry, shares)
+        self._gather(name, lines, scope, industry, shares, supplied)
         for seg, p in prior_of.items():
             self.prior[seg] = p
         try:
@@ -778,20 +786,23 @@ cdef class Kernel:
     # ------------------------------------------------------------------ batch
 
     def place_signatures(self, list name_hids, list products_keys, list scope_hids, list industry_hids,
-                         list codes, list products):
-        """Placements of each signature (the five lists side by side; hit list ids from `scan_ids`), as columns:
-        sig, rank, node_id, node_name, score, confidence, evidence (JSON as `classify` gives it), score_text.
+                         list codes, list supplied_keys, list products):
+        """Placements of each signature (the six lists side by side; hit list ids from `scan_ids`, prior keys in
+        codes), as columns: sig, rank, node_id, node_name, score, confidence, evidence (JSON as `classify` gives
+        it), score_text.
 
-        products: by product key, (hit list id of each line, effective shares, lines as (product, share), ...)."""
+        products: by key, (hit list id of each line, effective shares, lines as (product, share), ...): the
+        product lists, and the supplied lists ((component, customer) lines) that supplied_keys index."""
         self._flatten(products)
         try:
-            return self._place_signatures(name_hids, products_keys, scope_hids, industry_hids, codes, products)
+            return self._place_signatures(name_hids, products_keys, scope_hids, industry_hids, codes, supplied_keys,
+                                          products)
         finally:  # the interned lists may grow again once no view holds them
             self.hid_lo = self.hid_hits = None
 
     def _place_signatures(self, list name_hids, list products_keys, list scope_hids, list industry_hids,
-                          list codes, list products):
-        cdef list nh = name_hids, pk = products_keys, sh = scope_hids, ih = industry_hids
+                          list codes, list supplied_keys, list products):
+        cdef list nh = name_hids, pk = products_keys, sh = scope_hids, ih = industry_hids, sk = supplied_keys
         cdef Py_ssize_t sig, n = len(codes)
         cdef int m, rank, target, code_index, width
         cdef double s
@@ -817,7 +828,7 @@ cdef class Kernel:
         texts = {}
         for sig in range(n):
             code_index = code_index_of[sig]
-            self._gather_flat(nh[sig], pk[sig], sh[sig], ih[sig])
+            self._gather_flat(nh[sig], pk[sig], sh[sig], ih[sig], sk[sig])
             m = self._place(&prior_table[code_index * width])
             for rank in range(m):
                 slot = &self.slots[self.placed_slots[rank]]
@@ -871,9 +882,10 @@ cdef class Kernel:
             self._add_hit(fld, item, self.hid_hits[3 * j], self.hid_hits[3 * j + 1], self.hid_hits[3 * j + 2], line)
         return 0
 
-    cdef int _gather_flat(self, int name, int key, int scope, int industry) except -1:
+    cdef int _gather_flat(self, int name, int key, int scope, int industry, int supplied) except -1:
         """`_gather` from the flattened tables: the hits of a signature in field and line order."""
         cdef int j, first = self.key_lo[key], lines = self.key_lo[key + 1] - first
+        cdef int s_first = self.key_lo[supplied], s_lines = self.key_lo[supplied + 1] - s_first
         self.hits_len = 0
         self._add_list(0, 0, name, -1)
         self._grow_shares(lines)
@@ -882,6 +894,8 @@ cdef class Kernel:
             self.share_buf[j] = self.line_share[first + j]
         self._add_list(2, 0, scope, -1)
         self._add_list(3, 0, industry, -1)
+        for j in range(s_lines):
+            self._add_list(SUPPLIED, j, self.line_hid[s_first + j], self.line_id[s_first + j])
         return 0
 
     cdef str _evidence_json(self, tuple prior):
@@ -896,18 +910,18 @@ cdef class Kernel:
         for e in range(self.ev_len):
             h = &self.hits[self.ev[e]]
             # one integer per distinct entry: (line or field, word, node, strength); lines below zero
-            key = (((h.line if h.fld == 1 else -1 - h.fld) * <long long>self.n_words + h.wi) * self.n_nodes
+            key = (((h.line if h.line >= 0 else -1 - h.fld) * <long long>self.n_words + h.wi) * self.n_nodes
                    + h.n) * 2 + h.strong
             text = cache.get(key)
             if text is None:
                 text = cache[key] = self._fragment(self.classifier.evidence_entry(
-                    h.fld, h.wi, h.n, h.strong, self.lines[h.line] if h.fld == 1 else None))
+                    h.fld, h.wi, h.n, h.strong, self.lines[h.line] if h.line >= 0 else None))
             if text not in entries:  # `classify` drops equal entries; equal entries have equal JSON
                 entries.append(text)
         if prior is not None:
             text = cache.get(prior)
             if text is None:
-                text = cache[prior] = self._fragment(self.classifier.prior_entry(*prior))
+                text = cache[prior] = ",".join([self._fragment(source) for source in self.classifier.prior_entries(*prior)])
             entries.append(text)
         return '"[' + ",".join(entries) + ']"' if self.csv else "[" + ",".join(entries) + "]"
 

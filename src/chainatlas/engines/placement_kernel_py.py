@@ -12,7 +12,7 @@ import math
 import unicodedata
 from collections.abc import Callable, Sequence
 
-from chainatlas.engines.classify import Classifier, Hit
+from chainatlas.engines.classify import SUPPLIED, Classifier, Hit
 
 ScanHits = tuple[tuple[int, int, int], ...]  # (word, node, strong 1/0), strong first, as `Classifier._scan`
 
@@ -60,27 +60,33 @@ class Kernel:
         return list(self._strong)
 
     def place(self, name: ScanHits, lines: tuple[ScanHits, ...], scope: ScanHits, industry: ScanHits,
-              shares: tuple[float, ...], prior_of: dict[int, float]) -> list[tuple[float, int, int, list[Hit]]]:
-        """Exactly `Classifier.place` for a firm given by its scanned hits and its GB/T priors by segment."""
+              shares: tuple[float, ...], prior_of: dict[int, float], supplied: tuple[ScanHits, ...] = ()
+              ) -> list[tuple[float, int, int, list[Hit]]]:
+        """Exactly `Classifier.place` for a firm given by its scanned hits (name, product lines, scope, industry,
+        supplied components) and its priors by segment."""
         clf = self.classifier
         fields = (clf.field_parts(0, (name,), shares), clf.field_parts(1, lines, shares),
-                  clf.field_parts(2, (scope,), shares), clf.field_parts(3, (industry,), shares))
+                  clf.field_parts(2, (scope,), shares), clf.field_parts(3, (industry,), shares),
+                  clf.field_parts(4, supplied, shares))
         return clf.place_with_priors(fields, shares, prior_of)
 
     def place_signatures(self, name_hids: list[int], products_keys: list[int], scope_hids: list[int],
-                         industry_hids: list[int], codes: list[str], products: list) -> dict[str, list]:
+                         industry_hids: list[int], codes: list[str], supplied_keys: list[int], products: list
+                         ) -> dict[str, list]:
         """Placements of each signature, as columns: sig, rank, node_id, node_name, score, confidence, evidence
-        (JSON as `classify` gives it), score_text. products: by product key, (hit list id of each line, effective
-        shares, lines as (product, share), ...)."""
+        (JSON as `classify` gives it), score_text. codes: prior keys (`Classifier.prior_key`). products: by key,
+        (hit list id of each line, effective shares, lines as (product, share), ...): the product lists, and the
+        supplied lists ((component, customer) lines) that supplied_keys index."""
         clf, lists = self.classifier, self._lists
         cols: dict[str, list] = {c: [] for c in ("sig", "rank", "node_id", "node_name", "score", "confidence",
                                                   "evidence", "score_text")}
-        for sig, (name, key, scope, industry, code) in enumerate(
-                zip(name_hids, products_keys, scope_hids, industry_hids, codes)):
+        for sig, (name, key, scope, industry, code, skey) in enumerate(
+                zip(name_hids, products_keys, scope_hids, industry_hids, codes, supplied_keys)):
             found, shares, lines = products[key][0], products[key][1], products[key][2]
+            supplied = products[skey]
             prior_of = clf.priors(code)
             placed = self.place(lists[name], tuple(lists[h] for h in found), lists[scope], lists[industry],
-                                shares, prior_of)
+                                shares, prior_of, tuple(lists[h] for h in supplied[0]))
             for rank, (s, seg, target, evidence) in enumerate(placed):
                 score = round(s, 3)
                 cols["sig"].append(sig)
@@ -89,28 +95,33 @@ class Kernel:
                 cols["node_name"].append(clf.names[target])
                 cols["score"].append(score)
                 cols["confidence"].append(round(1.0 - math.exp(-s), 3))
-                cols["evidence"].append(self._evidence_json(evidence, lines, (code, seg) if seg in prior_of else None))
+                cols["evidence"].append(self._evidence_json(evidence, (lines, supplied[2]),
+                                                            (code, seg) if seg in prior_of else None))
                 cols["score_text"].append(f"{score:.3f}")
         return cols
 
-    def _evidence_json(self, evidence: Sequence[Hit], lines: Sequence[tuple[str, float | None]],
+    def _evidence_json(self, evidence: Sequence[Hit], lines: tuple[Sequence[tuple], Sequence[tuple]],
                        prior: tuple[str, int] | None) -> str:
-        """The evidence as `classify` gives it: its entries' JSON, equal entries once, the GB/T prior last."""
+        """The evidence as `classify` gives it: its entries' JSON, equal entries once, the priors last. lines: the
+        product lines and the supplied (component, customer) lines the hits index."""
         entries: list[str] = []
         for fld, item, wi, n, strong in evidence:
-            line = lines[item] if fld == 1 else None
+            line = lines[0][item] if fld == 1 else lines[1][item] if fld == SUPPLIED else None
             text = self._fragment((fld, wi, n, strong, line),
                                   lambda: self.classifier.evidence_entry(fld, wi, n, strong, line))
             if text not in entries:
                 entries.append(text)
         if prior is not None:
-            entries.append(self._fragment(prior, lambda: self.classifier.prior_entry(*prior)))
+            entries.append(self._fragment(prior, lambda: self.classifier.prior_entries(*prior)))
         return '"[' + ",".join(entries) + ']"' if self.csv else "[" + ",".join(entries) + "]"
 
-    def _fragment(self, key: tuple, entry: Callable[[], dict]) -> str:
-        """One evidence entry's JSON (CSV-escaped for csv), made once per distinct entry."""
+    def _fragment(self, key: tuple, entry: Callable[[], dict | list[dict]]) -> str:
+        """One evidence entry's JSON (CSV-escaped for csv), made once per distinct entry; a list of entries (a
+        prior's sources) as their JSON texts joined by commas."""
         text = self._fragments.get(key)
         if text is None:
-            text = json.dumps(entry(), ensure_ascii=False, separators=(",", ":"))
+            made = entry()
+            text = ",".join(json.dumps(e, ensure_ascii=False, separators=(",", ":"))
+                            for e in (made if isinstance(made, list) else [made]))
             text = self._fragments[key] = text.replace('"', '""') if self.csv else text
         return text

@@ -1,7 +1,8 @@
 """Measure placement quality against a hand-labelled set of firms (precision, recall, off-chain leakage).
 
 The labelled set lists only company codes, names and gold node ids; the firms' products and SW industry are
-joined at run time from the public A-share chain graph in the shared data folder (never copied into the repo).
+joined at run time from the public A-share chain graph in the shared data folder (never copied into the repo), and
+their Tushare industry (汽车配件, 电气设备 …) from the listed-company table there when it is present.
 Scoring is at segment level: a placement on a sub-node counts for its segment.
 """
 
@@ -60,6 +61,11 @@ def load_labelled(shared_data: Path, chain: Chain, labels: Path, splits: set[str
     with open(folder / "ckg_company.csv", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
             fullname[row["code"].split(".")[0]] = row["fullname"]
+    stock_industry: dict[str, str] = {}  # Tushare's own industry, by ts_code (000030.SZ)
+    tushare = shared_data / "listed_companies" / "tushare_a_share_basic_2024.csv"
+    if tushare.exists():
+        with open(tushare, encoding="utf-8") as fh:
+            stock_industry = {row["ts_code"]: row["industry"] for row in csv.DictReader(fh)}
     industry: dict[str, str] = {}
     with open(folder / "ckg_company_sw_industry.csv", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
@@ -79,7 +85,8 @@ def load_labelled(shared_data: Path, chain: Chain, labels: Path, splits: set[str
                 id=code,
                 name=fullname.get(code.split(".")[0], row["name"]),
                 products=products.get(code, []),
-                industry_code=industry.get(code, ""),
+                industry_code=industry.get(code, ""),  # the SW industry name: read as industry text
+                industry=stock_industry.get(code, ""),
             )
             out.append(Labelled(record, gold, row["split"], row["note"]))
     return out

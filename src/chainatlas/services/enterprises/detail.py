@@ -125,8 +125,8 @@ def _capital(e: Enterprise) -> str:
 
 
 _EVIDENCE_FIELD = {"products": "产品", "name": "名称", "scope": "经营范围", "business_scope": "经营范围",
-                   "industry_code": "国民经济行业代码（GB/T 4754）", "manual": "人工判断", "import": "导入", "imported": "导入",
-                   "model": "模型判断（概率）"}
+                   "industry": "所属行业", "supplied": "供货", "industry_code": "国民经济行业代码（GB/T 4754）",
+                   "manual": "人工判断", "import": "导入", "imported": "导入", "model": "模型判断（概率）"}
 
 
 def evidence_groups(evidence: list[Any], limit: int = 6) -> list[tuple[str, list[str]]]:
@@ -152,6 +152,8 @@ def evidence_label(ev: Any) -> str:
     if ev.get("field") == "manual":
         note = ev.get("note") or ""
         return f"{field}：{ev.get('by', '')}" + (f"（{note}）" if note else "")
+    if ev.get("field") == "supplied" and ev.get("customer"):  # a supply relation: what, and to whom
+        return f"{field}：{ev.get('product') or ev.get('word') or ''}（客户：{ev['customer']}）"
     label = f"{field}：{ev.get('word') or ev.get('value') or ''}"
     # a word of the chain's derived vocabulary says so: the keyword list never named it, the product graph did
     return label + "（产品图谱派生）" if ev.get("source") == "derived" else label

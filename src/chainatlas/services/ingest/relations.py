@@ -27,7 +27,7 @@ from chainatlas.services.ingest.rows import FirmRecord
 from chainatlas.services.placement.placements import product_nodes
 from chainatlas.services.ingest.source import ImportSummary, Progress, note_file, read_mapped, summary_or_prior
 from chainatlas.store.db import audit
-from chainatlas.store.models import Enterprise, EnterpriseProduct, HeldRow, ImportBatch, MergeCandidate, Relation
+from chainatlas.store.models import Enterprise, HeldRow, ImportBatch, MergeCandidate, Relation
 
 
 def import_relations(
@@ -130,11 +130,6 @@ def import_relations(
         {"supplier_id": s, "customer_id": c, "product": p, "year": y, "value_yuan": val, "node_id": node_of.get(p),
          "source": f"import:{batch.id}"} for s, c, p, y, val in pending
     ])
-    # a supplier this file made known supplies what it lists: its products, so it is placed by them
-    new_ids = set(created)
-    supplied = {(s, p) for s, _, p, _, _ in pending if s in new_ids and p}
-    bulk.insert_rows(session, EnterpriseProduct.__table__, [
-        {"enterprise_id": s, "product": p, "revenue_share": None, "source": source} for s, p in sorted(supplied)])
     bulk.insert_rows(session, MergeCandidate.__table__, queue)
     # the counterparties no name found: splink merges the confident ones (their relations move) and queues the rest
     linked, queued, survivors = link_new(session, made, made_ids, batch.id, by_user) if made else (set(), 0, set())
@@ -147,8 +142,10 @@ def import_relations(
     bulk.insert_rows(session, HeldRow.__table__, held)
     summary.rows_inserted, summary.rows_held = len(pending), len(held)
     summary.enterprises_created = len(created) - len(linked)
-    # a counterparty's name can say what it makes
-    summary.placed = place_touched(session, (set(created) - linked) | survivors, by_user)
+    # a counterparty's name can say what it makes, and a supplier is placed by what it supplies to its customers
+    # (stored relations are evidence of the engine), known before this file or not
+    suppliers = {s for s, _, _, _, _ in pending if s not in linked}
+    summary.placed = place_touched(session, (set(created) - linked) | survivors | suppliers, by_user)
     batch.rows_inserted, batch.rows_merged, batch.rows_held = len(pending), summary.rows_merged, len(held)
     audit(session, by_user, "import.relations", "import_batch", batch.id, None, summary_dict(summary))
     session.flush()

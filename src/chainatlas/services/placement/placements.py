@@ -16,13 +16,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
 from sqlalchemy import func, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from chainatlas.domain.chain import Chain, load_chain
 from chainatlas.engines.classify import Placement as RulePlacement, Record
 from chainatlas.engines.classify_batch import BatchClassifier
 from chainatlas.store.db import audit
-from chainatlas.store.models import Enterprise, EnterpriseProduct, Placement
+from chainatlas.store.models import Enterprise, EnterpriseProduct, Placement, Relation
 
 RULE, MANUAL, IMPORTED = "rule", "manual", "imported"
 BATCH = 2_000
@@ -42,18 +42,28 @@ class ClassifySummary:
 def stored_records(session: Session, ids: Sequence[int]) -> list[Record]:
     """The firms as the engine reads them, from what the database stores: name, product lines with their revenue
     shares (in the order they were imported), business scope, GB/T 4754 code and industry text — the fields
-    `classify` reads from a file, so a firm gets the same placements either way."""
+    `classify` reads from a file, so a firm gets the same placements either way — and the components it supplies
+    to named customers (its stored supply relations, in import order), evidence a file has no column for."""
     lines: dict[int, list[tuple[str, float | None]]] = defaultdict(list)
     for eid, product, share in session.execute(
         select(EnterpriseProduct.enterprise_id, EnterpriseProduct.product, EnterpriseProduct.revenue_share)
         .where(EnterpriseProduct.enterprise_id.in_(ids)).order_by(EnterpriseProduct.id)
     ):
         lines[eid].append((product, share))
+    supplied: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    customer = aliased(Enterprise)
+    for eid, product, customer_name in session.execute(
+        select(Relation.supplier_id, Relation.product, customer.name)
+        .join(customer, customer.id == Relation.customer_id)
+        .where(Relation.supplier_id.in_(ids), Relation.product != "").order_by(Relation.id)
+    ):
+        if (product, customer_name) not in supplied[eid]:  # one line per component and customer, whatever the year
+            supplied[eid].append((product, customer_name or ""))
     firms = session.execute(
         select(Enterprise.id, Enterprise.name, Enterprise.business_scope, Enterprise.industry_code,
                Enterprise.industry).where(Enterprise.id.in_(ids)).order_by(Enterprise.id))
     return [Record(id=str(eid), name=name or "", products=lines.get(eid, []), scope=scope or "",
-                   industry_code=code or "", industry=industry or "")
+                   industry_code=code or "", industry=industry or "", supplied=supplied.get(eid, []))
             for eid, name, scope, code, industry in firms]
 
 

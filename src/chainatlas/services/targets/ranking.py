@@ -801,6 +801,9 @@ def _evidence_text(method: str, evidence: list[dict]) -> str:
         share = best.get("share")
         told = f"占营收{share:.1%}" if share is not None else "营收占比未披露"
         return f"主营“{best['product']}”{told}，匹配“{best['word']}”"
+    supplied = [e for e in evidence if e.get("field") == "supplied" and e.get("customer")]
+    if supplied:
+        return f"向“{supplied[0]['customer']}”供应“{supplied[0].get('product') or supplied[0]['word']}”"
     words = [e for e in evidence if e.get("field") in _FIELD_ZH]
     if words:
         return f"{_FIELD_ZH[words[0]['field']]}含“{words[0]['word']}”"
