@@ -29,6 +29,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import chainatlas
+from chainatlas import config
 from chainatlas.domain.chain import load_chain
 from chainatlas.engines.classify import Classifier
 
@@ -86,7 +87,7 @@ def bench(data: Path, words: Path, repeat: int) -> tuple[dict[str, list[tuple[fl
 
 
 def report(records: int, data: Path, shares: dict[str, float], patterns: int, runs: dict, counts: dict,
-           load: tuple[float, float], repeat: int) -> str:
+           load: tuple[float, float], repeat: int, model: str) -> str:
     best = {n: (min(w for w, _ in r), min(c for _, c in r)) for n, r in runs.items()}
     med = {n: (statistics.median(w for w, _ in r), statistics.median(c for _, c in r)) for n, r in runs.items()}
 
@@ -100,7 +101,7 @@ def report(records: int, data: Path, shares: dict[str, float], patterns: int, ru
     return "\n".join([
         f"- {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {machine()}, SHARED with other helpers' jobs this session: "
         f"load average {load[0]:.1f} at the start, {load[1]:.1f} at the end; best of {repeat} interleaved rounds "
-        f"(median in brackets); Python {sys.version.split()[0]}; all under `nice`",
+        f"(median in brackets); Python {sys.version.split()[0]}; all under `nice`; {model}",
         f"- input: {records:,} generated registry records ({data.stat().st_size / 1e6:.0f} MB CSV, `diverse_registry.py`),"
         f" distinct: products {shares['主营产品']:.1%}, business scope {shares['经营范围']:.1%}, names "
         f"{shares['企业名称']:.1%}, industry {shares['所属行业']:.1%} — diverse input, every per-text cache misses; "
@@ -129,7 +130,11 @@ def main() -> None:
     if not (args.shared / "industry_chain" / "ckg_company_product.csv").exists():
         sys.exit(f"the public data is not at {args.shared} (--shared)")
     compileall.compile_dir(Path(chainatlas.__file__).parent, quiet=1)  # as an install does
-    words = Classifier(load_chain("nev-icv")).all_words()
+    classifier = Classifier(load_chain("nev-icv"))
+    words = classifier.all_words()
+    model = ("the chain's learned model deciding (CHAINATLAS_PLACEMENT_MODEL=1)" if classifier.model is not None else
+             "rules alone (no learned model" + (", CHAINATLAS_PLACEMENT_MODEL=0)" if not config.placement_model()
+                                                else " for the chain)"))
     blocks = []
     with tempfile.TemporaryDirectory() as tmp:
         keywords = Path(tmp) / "keywords.txt"
@@ -143,7 +148,7 @@ def main() -> None:
             load = os.getloadavg()[0]
             runs, counts = bench(data, keywords, args.repeat)
             blocks.append(report(records, data, shares, len(words), runs, counts, (load, os.getloadavg()[0]),
-                                 args.repeat))
+                                 args.repeat, model))
             print(blocks[-1], flush=True)
     if args.append_results:
         record_results(HEADING, "\n\n".join(blocks))

@@ -38,8 +38,11 @@ from typing import NoReturn, TextIO
 
 # One polars thread per process; polars' allocator (jemalloc) keeps the pages it frees for reuse in a one-shot pass
 # instead of returning them to the system and faulting them in again (≈ 90,000 page faults, 0.5 s of a 1M-record
-# run here). Both are read when polars loads.
-ONE_PASS_ENV = {"POLARS_MAX_THREADS": "1", "_RJEM_MALLOC_CONF": "dirty_decay_ms:-1,muzzy_decay_ms:-1"}
+# run here). Both are read when polars loads. numpy (the learned layer's inference) gets one OpenBLAS thread: its
+# pool's idle threads spin at start-up beside the work (≈ 0.08 s of CPU per process here, on the same core when
+# pinned), and the inference uses no BLAS routine that would gain from them.
+ONE_PASS_ENV = {"POLARS_MAX_THREADS": "1", "_RJEM_MALLOC_CONF": "dirty_decay_ms:-1,muzzy_decay_ms:-1",
+                "OPENBLAS_NUM_THREADS": "1"}
 # A range is ≥ 32 MiB (≈ 90,000 registry rows, ≈ 0.4 s of one process's work): a worker's start (≈ 0.3 s of a core
 # to load polars) and the join ate the whole gain on an 18 MB file here, while a 73 MB file ran 1.3× faster.
 MIN_PART_BYTES = 32 << 20
