@@ -18,7 +18,7 @@ from chainatlas.domain.chain import builtin_chain_path, load_chain
 from chainatlas.engines.classify import Classifier, Record
 from chainatlas.engines.classify_batch import BatchClassifier
 from chainatlas.engines.placement_kernel_py import Kernel as PythonKernel
-from chainatlas.engines.placement_model import ModelFileError, PlacementModel, model_path
+from chainatlas.engines.placement_model import RULES_DECIDE_FROM, ModelFileError, PlacementModel, model_path
 from chainatlas.engines.placement_quality import load_labelled
 from chainatlas.services.placement import TrainingError, TrainSettings, train
 
@@ -69,10 +69,13 @@ def test_training_writes_a_model_that_loads_and_changes_decisions_it_should(chai
 
         fixed += right(after) and not right(before)
         broken += right(before) and not right(after)
-        for p in after_placements:  # rule evidence still shown, and the model's word on it
+        for p in after_placements:  # rule evidence still shown, and the model's word where it decided
             kinds = [e["kind"] for e in p.evidence]
-            assert kinds[-1] == "model" and any(k in ("strong", "weak") for k in kinds)
-            assert p.confidence >= model.threshold
+            assert any(k in ("strong", "weak") for k in kinds)
+            if kinds[-1] == "model":
+                assert p.confidence >= model.threshold
+            else:  # the rules place the firm clearly: their placements stand
+                assert after_placements[0].score >= RULES_DECIDE_FROM and before == after
     # in-sample, the model must put right more firms than it puts wrong
     assert fixed > broken
 
@@ -100,6 +103,7 @@ def test_the_batch_engine_places_as_the_engine_with_the_model_on_both_kernels(ch
                scope="汽车零部件及配件制造；电池制造；技术服务") for k, i in enumerate(labelled[:40])]
     expected = [(p.id, p.node_id, p.score, p.confidence, p.evidence) for r in records for p in engine.classify(r)]
     assert any(e["kind"] == "model" for *_, ev in expected for e in ev)
+    assert any(all(e["kind"] != "model" for e in ev) for *_, ev in expected)  # placed by the rules alone
     # some firm is placed on weak words alone, which only the learned layer does (the batch must see it too)
     assert any(not any(e["kind"] == "strong" for e in ev) for *_, ev in expected)
     compiled = BatchClassifier(chain)

@@ -51,6 +51,7 @@ from chainatlas.engines.placement_model import (
     decide,
     load_for_chain,
     model_path,
+    rules_decide,
     stale,
 )
 from chainatlas.domain.products import parse_products  # noqa: F401  (part of the engine's API: how it reads a cell)
@@ -423,7 +424,7 @@ class Classifier:
         self.model = model
         self.terms = ChainTerms(FIELDS, [self.node_ids[s] for s in self.segment_index], self.spelling,
                                 self.supplies, THRESHOLD)
-        self._featurizer = Featurizer(self.terms, model.buckets) if model is not None else None
+        self._featurizer = Featurizer(self.terms, model.buckets, model.used_columns()) if model is not None else None
         if model is not None and self._featurizer is not None and model.dense != self._featurizer.dense:
             raise stale(model_path(chain.path))
 
@@ -565,16 +566,21 @@ class Classifier:
     def decide(self, firms: Sequence[Firm]) -> list[list[tuple[float, int, int, list[Hit], float | None]]]:
         """The placements of firms (`firm`; the batch engine builds them from its signatures): (rule score,
         segment, target node, evidence hits, the model's probability or None) each, best first. The rules decide
-        alone without a model; with one, it decides among each firm's segment views, in one vectorised pass over
-        all of them (the batch engine hands it every distinct signature at once)."""
+        alone without a model, and with one where they place a firm clearly (`rules_decide`); the model decides
+        the other firms among their segment views, in one vectorised pass over all of them (the batch engine hands
+        it every such signature at once)."""
         views = [self.view(firm) for firm in firms]
         if self.model is None or self._featurizer is None:
             return [[(*placed, None) for placed in view.ruled] for view in views]
-        decided = iter(decide(self.model, self._featurizer, [v for v in views if v.candidates]))
+        model_decides = [bool(v.candidates) and not rules_decide(v) for v in views]
+        decided = iter(decide(self.model, self._featurizer, [v for v, m in zip(views, model_decides) if m]))
         out = []
-        for view in views:
+        for view, by_model in zip(views, model_decides):
+            if not by_model:
+                out.append([(*placed, None) for placed in view.ruled])
+                continue
             placed = []
-            for probability, k in next(decided) if view.candidates else ():
+            for probability, k in next(decided):
                 c = view.candidates[k]
                 # the model weighed every hit of the segment, weak ones too: all are its evidence
                 hits = c.hits(all_weak=True)
@@ -739,11 +745,11 @@ class Classifier:
         """Every segment some hit of the firm speaks for, scored by the rules (which place those reaching
         THRESHOLD, `place_views`; the learned layer weighs them all). For the rules, none for a firm without a
         strong word of the chain (the common case for a registry): weak words and priors never place alone. The
-        learned layer also weighs firms with weak words only (weak_alone): a quarter of the labelled chain firms
-        name their products only in words the rules deem too generic to place on ("汽车零部件", "电机")."""
+        learned layer also weighs firms whose product lines have weak words only (weak_alone): a quarter of the
+        labelled chain firms name their products only in words the rules deem too generic ("汽车零部件", "电机")."""
         by_seg, strong_hit = _by_segment(fields)
         # For the rules, a prior where the firm has a weak word can place it with that word (`_segment_score`).
-        if not strong_hit and not weak_alone and not any(seg in prior_of for seg in by_seg):
+        if not strong_hit and not (weak_alone and fields[1]) and not any(seg in prior_of for seg in by_seg):
             return []
         out = []
         for seg, seg_parts in by_seg.items():

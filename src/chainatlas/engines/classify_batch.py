@@ -37,6 +37,7 @@ from chainatlas.domain.chain import Chain, load_chain
 from chainatlas.domain.products import parse_product_cells
 from chainatlas.engines.classify import Classifier, Firm, Placement, Record, effective_shares, placement_share
 from chainatlas.engines.kernel import Kernel
+from chainatlas.engines.placement_model import RULES_DECIDE_FROM
 
 # Columns of the frame `classify_frame` takes: the fields of `Record`, every column a string (nulls read as "");
 # products is the raw cell text ("动力电池:0.82；储能系统(6%)"), or any key that `products_of` turns into the list.
@@ -47,6 +48,8 @@ RESULT_COLUMNS = ("row", "id", "node_id", "node_name", "score", "confidence", "e
 ProductsOf = Callable[[str], Sequence[tuple[str, float | None]]]
 SuppliedOf = Callable[[str], Sequence[tuple[str, str]]]
 _SIGNATURE = ("name_hid", "products_key", "scope_hid", "industry_hid", "prior_key", "supplied_key")
+_PLACEMENTS = {"sig": pl.UInt32, "rank": pl.UInt32, "node_id": pl.String, "node_name": pl.String, "score": pl.Float64,
+               "confidence": pl.Float64, "evidence": pl.String, "score_text": pl.String}
 _first = operator.itemgetter(0)
 # Texts scanned in slices of this many: each slice's Python strings are freed before the next is made (200,000
 # scopes: 74 MB less peak memory, 10 % fewer page faults, than one list of them all).
@@ -245,30 +248,28 @@ class BatchClassifier:
             "supplied_key": supplied_key,
         })
         supplied_strong = pl.Series([p.strong for p in supplied_lists], dtype=pl.Boolean).gather(supplied_key)
-        if self.classifier.model is None:
-            strong = self._strong()
-            others = (
-                strong.gather(keys["scope_hid"]) | strong.gather(keys["industry_hid"])
-                | products.strong.gather(products.index) | supplied_strong
-            )
-            # a prior lets weak words count, so a firm with one has every name word scanned
-            keys = keys.with_columns(name_hid=self._hit_ids(frame["name"], others | has_prior))
-            # The engine's early exit: no strong hit in any field and no prior where the firm has a hit, no
-            # placement. Product cells are read for that only for firms with a prior and no strong hit.
-            candidate = others | self._strong().gather(keys["name_hid"])
-            unsure = (has_prior & ~candidate).arg_true()
-            if unsure.len():
-                cells = products.index.gather(unsure).unique()
-                product_hit = self._cell_flags(products, cells.filter(products.may_hit.gather(cells)), strong=False)
-                any_hit = ((keys["name_hid"] != 0) | product_hit.gather(products.index) | (keys["scope_hid"] != 0)
-                           | (keys["industry_hid"] != 0) | (keys["supplied_key"] != 0))
-                candidate = candidate | (has_prior & any_hit)
-        else:
-            # The learned layer weighs firms with weak words only too (`Classifier.segment_views`): any hit counts.
-            keys = keys.with_columns(name_hid=self._hit_ids(frame["name"]))
-            product_hit = self._cell_flags(products, products.may_hit.arg_true(), strong=False).gather(products.index)
-            candidate = ((keys["name_hid"] != 0) | product_hit | (keys["scope_hid"] != 0) | (keys["industry_hid"] != 0)
-                         | (keys["supplied_key"] != 0))
+        strong = self._strong()
+        others = (
+            strong.gather(keys["scope_hid"]) | strong.gather(keys["industry_hid"])
+            | products.strong.gather(products.index) | supplied_strong
+        )
+        if self.classifier.model is not None:
+            # The learned layer also weighs firms whose product lines have weak words only (`segment_views`).
+            others = others | self._cell_flags(products, products.may_hit.arg_true(), strong=False).gather(
+                products.index)
+        # a prior lets weak words count, so a firm with one has every name word scanned
+        keys = keys.with_columns(name_hid=self._hit_ids(frame["name"], others | has_prior))
+        # The engine's early exit: no strong hit in any field (nor, with a model, a product line hit) and no prior
+        # where the firm has a hit, no placement. Product cells are read for that only for firms with a prior and
+        # no strong hit.
+        candidate = others | self._strong().gather(keys["name_hid"])
+        unsure = (has_prior & ~candidate).arg_true()
+        if unsure.len():
+            cells = products.index.gather(unsure).unique()
+            product_hit = self._cell_flags(products, cells.filter(products.may_hit.gather(cells)), strong=False)
+            any_hit = ((keys["name_hid"] != 0) | product_hit.gather(products.index) | (keys["scope_hid"] != 0)
+                       | (keys["industry_hid"] != 0) | (keys["supplied_key"] != 0))
+            candidate = candidate | (has_prior & any_hit)
         keys = keys.filter(candidate)
         products_key, lists = self._product_keys(products, keys["row"])
         # the supplied lists follow the product lists in the one list of lines the kernel reads
@@ -279,13 +280,18 @@ class BatchClassifier:
             supplied_key=pl.when(pl.col("supplied_key") > 0).then(pl.col("supplied_key") + offset).otherwise(0),
         )
         signatures, sig = distinct_rows(keys.select(_SIGNATURE))
-        # The rules alone run compiled; a chain with a learned model goes through `Classifier.decide`.
-        place = self.kernel.place_signatures if self.classifier.model is None else self._decide_signatures
-        placements = pl.DataFrame(
-            place(*(signatures[c].to_list() for c in _SIGNATURE), lists),
-            schema={"sig": pl.UInt32, "rank": pl.UInt32, "node_id": pl.String, "node_name": pl.String,
-                    "score": pl.Float64, "confidence": pl.Float64, "evidence": pl.String, "score_text": pl.String},
-        )
+        columns = [signatures[c].to_list() for c in _SIGNATURE]
+        placements = pl.DataFrame(self.kernel.place_signatures(*columns, lists), schema=_PLACEMENTS)
+        if self.classifier.model is not None:
+            # The rules' placements stand where they place a firm clearly (`placement_model.rules_decide`, on the
+            # same rounded score); `Classifier.decide` applies the model to every other signature at once.
+            clear = placements.filter((pl.col("rank") == 0) & (pl.col("score") >= RULES_DECIDE_FROM))["sig"]
+            kept = set(clear.to_list())
+            unclear = [i for i in range(signatures.height) if i not in kept]
+            decided = pl.DataFrame(self._decide_signatures(*([col[i] for i in unclear] for col in columns), lists),
+                                   schema=_PLACEMENTS)
+            decided = decided.with_columns(sig=pl.Series(unclear, dtype=pl.UInt32).gather(decided["sig"]))
+            placements = pl.concat([placements.filter(pl.col("sig").is_in(clear.implode())), decided])
         placed = keys.select("row", sig=sig).join(placements, on="sig", how="inner").sort("row", "rank")
         return placed.with_columns(id=frame["id"].gather(placed["row"])).select(RESULT_COLUMNS)
 

@@ -32,6 +32,7 @@ from chainatlas.engines.placement_model import (
     chain_digest,
     decide,
     model_path,
+    rules_decide,
 )
 from chainatlas.engines.placement_quality import Labelled, load_labelled
 
@@ -127,10 +128,11 @@ def train(chain: Chain, labels: Path, shared_data: Path, split: str = "train",
     views = [rules.view(rules.firm(item.record), weak_alone=True) for item in items]
     featurizer = Featurizer(rules.terms, settings.buckets)
     fold = [zlib.crc32(item.record.id.encode("utf-8")) % settings.folds for item in items]
-    predicted: list[list[str]] = [[] for _ in items]
+    # as placement does: the rules' placements where they are clear, the model's elsewhere
+    predicted = [[rules.terms.segment_ids[seg] for _, seg, _, _ in view.ruled] for view in views]
     for k in range(settings.folds):
         fit_on = [i for i in range(len(items)) if fold[i] != k]
-        held = [i for i in range(len(items)) if fold[i] == k and views[i].candidates]
+        held = [i for i in range(len(items)) if fold[i] == k and views[i].candidates and not rules_decide(views[i])]
         model = _fit(featurizer, [views[i] for i in fit_on], [items[i].gold for i in fit_on], rules, settings,
                      chain)
         for i, chosen in zip(held, decide(model, featurizer, [views[i] for i in held])):
