@@ -88,7 +88,8 @@ class Placer:
     """The node a product name alone is placed on by the chain's own words (None: nowhere), cached."""
 
     def __init__(self, chain: Chain):
-        self.chain, self.classifier, self.cache = chain, Classifier(chain), {}
+        # the chain's words alone: a learned layer beside the chain was trained on these words, not the reverse
+        self.chain, self.classifier, self.cache = chain, Classifier(chain, model=None), {}
 
     def __call__(self, product: str) -> str | None:
         if product not in self.cache:
