@@ -68,6 +68,13 @@ def test_latin_keywords_stand_alone(clf: Classifier) -> None:
 # ---------------------------------------------------------------- phrase rules
 
 
+def test_a_qualified_generic_head_names_a_part_only_of_one_segment(clf: Classifier) -> None:
+    assert nodes(clf, ("乘用车齿轮", 0.9)) == ["chassis-parts"]  # 齿轮 names chassis parts only: upgraded
+    # 汽车零部件 names body, chassis and engine parts: vehicle context does not say which, it stays weak
+    assert nodes(clf, ("新能源汽车零部件", 0.9)) == []
+    assert nodes(clf, ("乘用车零件", 0.5)) == []  # parts for passenger cars, not passenger cars
+
+
 def test_head_word_decides_and_longer_words_win(clf: Classifier) -> None:
     assert nodes(clf, ("新能源汽车高压线束", 0.9)) == ["connectors-harness"]
     assert nodes(clf, ("新能源汽车驱动电机控制器", 0.9)) == ["motor-controller"]
