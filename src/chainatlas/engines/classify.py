@@ -430,6 +430,14 @@ class Classifier:
         if model is not None and self._featurizer is not None and model.dense != self._featurizer.dense:
             raise stale(model_path(chain.path))
 
+    def supplied_text(self, line: tuple[str, str]) -> str:
+        """The text a supplied (component, customer) line is scanned as: a component with a chain word gets the
+        customer's name before it, in one phrase, so a customer that names a vehicle ("蔚来汽车") qualifies a generic
+        component ("电池包") as the head rule qualifies "乘用车齿轮"; the component, last, is the head, so the
+        customer's own words place nothing (and a component without a chain word is scanned alone)."""
+        component, customer = line
+        return f"{customer} {component}" if customer and self._scan(component) else component
+
     def all_words(self) -> list[str]:
         """Every keyword, weak keyword and exclusion word (the pattern list a grep baseline would use)."""
         return list(self.spelling)
@@ -540,7 +548,7 @@ class Classifier:
             self.field_parts(1, [scan(product) for product, _ in products], shares),
             self.field_parts(2, (scan(record.scope),) if record.scope else (), shares),
             self.field_parts(3, (scan(industry_text),) if industry_text else (), shares),
-            self.field_parts(4, [scan(component) for component, _ in record.supplied], shares),
+            self.field_parts(4, [scan(self.supplied_text(line)) for line in record.supplied], shares),
         )
         key = self.prior_key(code, industry_text)
         return Firm(fields, shares, self.priors(key), products, key, record.supplied)
