@@ -2,7 +2,7 @@
 distinct, drawn from real vocabulary by `diverse_registry.py`) against `grep -F -o -f <all keywords>`.
 
 Run: nice .venv/bin/python bench/classify_diverse.py [--records 200000 --records 1000000] [--repeat 5]
-     [--shared ../shared/data] [--append-results]
+     [--shared ../shared/data] [--chain nev-icv] [--append-results]
 
 What is timed, each command as a whole process (Python start and imports inside the wall time, as users wait for it):
 - `LC_ALL=C grep -F -o -f keywords FILE > matches` and `chainatlas classify FILE --workers 1`, both pinned to CPU 0
@@ -53,7 +53,8 @@ def input_file(cache: Path, records: int, shared: Path, seed: int) -> Path:
     return path
 
 
-def bench(data: Path, words: Path, repeat: int) -> tuple[dict[str, list[tuple[float, float]]], dict[str, int]]:
+def bench(data: Path, words: Path, repeat: int, chain: str
+          ) -> tuple[dict[str, list[tuple[float, float]]], dict[str, int]]:
     """Runs of each command, (wall, CPU) seconds per round; and counts of the outputs."""
     with tempfile.TemporaryDirectory(prefix="chainatlas-diverse-") as tmp:
         folder = Path(tmp)
@@ -61,7 +62,7 @@ def bench(data: Path, words: Path, repeat: int) -> tuple[dict[str, list[tuple[fl
         with data.open("rb") as fh:
             small.write_bytes(b"".join(itertools.islice(fh, 11)))
         out = {name: folder / f"{name}.out" for name in ("grep", "grep2", "one_core", "w1", "w2", "ten")}
-        classify = f"{CLI} classify {{}} --chain nev-icv --out {{}} --workers {{}} 2> /dev/null".format
+        classify = f"{CLI} classify {{}} --chain {chain} --out {{}} --workers {{}} 2> /dev/null".format
         grep = f"LC_ALL=C grep -F -o -f {words} {data} > {{}}".format
         commands = {
             "grep, one core": f"taskset -c 0 bash -c '{grep(out['grep'])}'",
@@ -125,14 +126,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20)
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "chainatlas-bench")
+    parser.add_argument("--chain", default="nev-icv", help="chain id or file (a file with a learned model beside it)")
     parser.add_argument("--append-results", action="store_true")
     args = parser.parse_args()
     if not (args.shared / "industry_chain" / "ckg_company_product.csv").exists():
         sys.exit(f"the public data is not at {args.shared} (--shared)")
     compileall.compile_dir(Path(chainatlas.__file__).parent, quiet=1)  # as an install does
-    classifier = Classifier(load_chain("nev-icv"))
+    classifier = Classifier(load_chain(args.chain))
     words = classifier.all_words()
-    model = ("the chain's learned model deciding (CHAINATLAS_PLACEMENT_MODEL=1)" if classifier.model is not None else
+    model = (f"the learned model beside {args.chain} deciding" if classifier.model is not None else
              "rules alone (no learned model" + (", CHAINATLAS_PLACEMENT_MODEL=0)" if not config.placement_model()
                                                 else " for the chain)"))
     blocks = []
@@ -146,7 +148,7 @@ def main() -> None:
             if min(shares["主营产品"], shares["经营范围"]) <= 0.9:
                 sys.exit("the input is not diverse enough (goal: > 90 % distinct product and scope cells)")
             load = os.getloadavg()[0]
-            runs, counts = bench(data, keywords, args.repeat)
+            runs, counts = bench(data, keywords, args.repeat, args.chain)
             blocks.append(report(records, data, shares, len(words), runs, counts, (load, os.getloadavg()[0]),
                                  args.repeat, model))
             print(blocks[-1], flush=True)

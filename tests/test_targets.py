@@ -318,6 +318,8 @@ def test_fit_on_placeholder_share_lines_only_is_no_candidate(world: World) -> No
         "mattress_by_name": [_evidence("床垫热管理配件", 0.001), _evidence("", None, field="name")],
         "real_line": [_evidence("热泵空调系统", 0.352), _evidence("家用空调热管理", 0.001)],
         "no_share": [_evidence("热管理模块", None)],
+        # a word of the chain's derived vocabulary (the product graph) says so in the reason
+        "derived": [{**_evidence("汽车热管理冷却液", 0.4), "source": "derived", "via": "汽车空调 —上游材料→ 热管理"}],
     }
     with db.session_scope(world.url) as s:
         ids = {}
@@ -333,6 +335,8 @@ def test_fit_on_placeholder_share_lines_only_is_no_candidate(world: World) -> No
     real = by_id[ids["real_line"]].reason_zh
     assert real.startswith("环节契合度0.80（主营“热泵空调系统”占营收35.2%，匹配“热管理”）")
     assert "营收占比未披露" in by_id[ids["no_share"]].reason_zh
+    assert "匹配“热管理”（产品图谱派生词）" in by_id[ids["derived"]].reason_zh
+    assert "产品图谱" not in real
     with db.session_scope(world.url) as s, pytest.raises(targets.TargetError, match="不在环节"):
         targets.explain_target(s, "wuhan-edz", ids["mattress"], NODE, chain_id="nev-icv")
 

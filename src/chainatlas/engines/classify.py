@@ -21,7 +21,8 @@ How evidence becomes a placement (why each rule exists):
   unknown, each line a listed main product. The primary placement is the strongest.
 - A GB/T 4754 code or a stock industry (SW, Tushare) listed on a node adds a prior, but never places a firm on
   its own: it corroborates the firm's words (and lets its weak words count there).
-- A generic head word qualified by another chain word ("乘用车齿轮") counts as strong.
+- A generic head word qualified by another chain word ("乘用车齿轮") counts as strong, when the head word names
+  one segment only (汽车零部件 names three: qualified or not, it stays weak).
 - A firm placed on a supplier segment at least as strongly as on the segment it supplies is a supplier: the
   customer segment named in its product lines ("乘用车", "新能源汽车") is context, not a placement.
 - Sub-node evidence rolls up to its segment; the placement is reported on the most specific node the
@@ -393,6 +394,7 @@ class Classifier:
             bool((set(strong) | set(weak)) & downstream) or bool(set(strong) & midstream)
             for _, strong, weak, _ in self.words
         ]
+        self.one_segment = [len({self.segment_index[n] for n in nodes_of}) == 1 for nodes_of in self.word_nodes]
         self.lengths = [len(w) for w, *_ in self.words]
         self.spelling = [spelled[w] for w, *_ in self.words]
         # Words from the chain's derived vocabulary: (word index, node index) → the graph path shown as evidence.
@@ -427,6 +429,14 @@ class Classifier:
         self._featurizer = Featurizer(self.terms, model.buckets, model.used_columns()) if model is not None else None
         if model is not None and self._featurizer is not None and model.dense != self._featurizer.dense:
             raise stale(model_path(chain.path))
+
+    def supplied_text(self, line: tuple[str, str]) -> str:
+        """The text a supplied (component, customer) line is scanned as: a component with a chain word gets the
+        customer's name before it, in one phrase, so a customer that names a vehicle ("蔚来汽车") qualifies a generic
+        component ("电池包") as the head rule qualifies "乘用车齿轮"; the component, last, is the head, so the
+        customer's own words place nothing (and a component without a chain word is scanned alone)."""
+        component, customer = line
+        return f"{customer} {component}" if customer and self._scan(component) else component
 
     def all_words(self) -> list[str]:
         """Every keyword, weak keyword and exclusion word (the pattern list a grep baseline would use)."""
@@ -508,8 +518,9 @@ class Classifier:
             if words[wi][3]:
                 excluded = excluded | words[wi][3]
         # A generic head word qualified by another chain word ("乘用车齿轮", "汽车热交换器") names a part
-        # of this chain, so the qualifier upgrades a weak head to strong.
-        qualified = len(phrase) > 1 and any(
+        # of this chain, so the qualifier upgrades a weak head to strong — if the head names one segment only:
+        # "新能源汽车零部件" says vehicle part, not which one.
+        qualified = len(phrase) > 1 and self.one_segment[last] and any(
             wi != last and self.qualifier[wi] and not self.word_nodes[wi] <= head for _, wi in phrase
         )
         for _, wi in phrase:
@@ -537,7 +548,7 @@ class Classifier:
             self.field_parts(1, [scan(product) for product, _ in products], shares),
             self.field_parts(2, (scan(record.scope),) if record.scope else (), shares),
             self.field_parts(3, (scan(industry_text),) if industry_text else (), shares),
-            self.field_parts(4, [scan(component) for component, _ in record.supplied], shares),
+            self.field_parts(4, [scan(self.supplied_text(line)) for line in record.supplied], shares),
         )
         key = self.prior_key(code, industry_text)
         return Firm(fields, shares, self.priors(key), products, key, record.supplied)

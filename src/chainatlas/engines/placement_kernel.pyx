@@ -90,7 +90,7 @@ cdef class Kernel:
     cdef object separators  # the set, for characters beyond the BMP
     # words
     cdef int32_t[::1] length, strong_lo, strong_hi, strong_nodes, weak_lo, weak_hi, weak_nodes
-    cdef unsigned char[::1] latin_left, latin_right, qualifier, positive
+    cdef unsigned char[::1] latin_left, latin_right, qualifier, positive, one_segment
     cdef uint64_t[::1] word_nodes, excluded
     # nodes
     cdef int32_t[::1] seg_of
@@ -179,6 +179,7 @@ cdef class Kernel:
         left = _zeros("B", n_words)
         right = _zeros("B", n_words)
         qualifier = _zeros("B", n_words)
+        one_segment = _zeros("B", n_words)
         positive = _zeros("B", n_words)
         word_nodes = _zeros("Q", n_words * nw)
         excluded = _zeros("Q", n_words * nw)
@@ -188,6 +189,7 @@ cdef class Kernel:
             length[wi] = clf.lengths[wi]
             left[wi], right[wi] = clf.latin_edges[wi]
             qualifier[wi] = clf.qualifier[wi]
+            one_segment[wi] = clf.one_segment[wi]
             positive[wi] = bool(clf.word_nodes[wi])
             bits(clf.word_nodes[wi], word_nodes, wi)
             bits(excl, excluded, wi)
@@ -199,6 +201,7 @@ cdef class Kernel:
             weak_hi[wi] = len(weak_nodes)
         self.length, self.latin_left, self.latin_right = length, left, right
         self.qualifier, self.positive, self.word_nodes, self.excluded = qualifier, positive, word_nodes, excluded
+        self.one_segment = one_segment
         self.strong_lo, self.strong_hi, self.weak_lo, self.weak_hi = strong_lo, strong_hi, weak_lo, weak_hi
         self.strong_nodes = array("i", strong_nodes or [0])
         self.weak_nodes = array("i", weak_nodes or [0])
@@ -369,7 +372,7 @@ cdef class Kernel:
             for j in range(nw):
                 self.excl_buf[j] |= self.excluded[w * nw + j]
         qualified = False
-        if top > 1:
+        if top > 1 and self.one_segment[last]:
             for k in range(top):
                 w = self.stack_wi[k]
                 if w != last and self.qualifier[w]:

@@ -800,7 +800,8 @@ def _evidence_text(method: str, evidence: list[dict]) -> str:
         best = max(lines, key=lambda e: (e.get("share") is not None, e.get("share") or 0.0))
         share = best.get("share")
         told = f"占营收{share:.1%}" if share is not None else "营收占比未披露"
-        return f"主营“{best['product']}”{told}，匹配“{best['word']}”"
+        derived = "（产品图谱派生词）" if best.get("source") == "derived" else ""
+        return f"主营“{best['product']}”{told}，匹配“{best['word']}”{derived}"
     supplied = [e for e in evidence if e.get("field") == "supplied" and e.get("customer")]
     if supplied:
         return f"向“{supplied[0]['customer']}”供应“{supplied[0].get('product') or supplied[0]['word']}”"
