@@ -74,6 +74,7 @@ class ChainTerms:
     spelling: Sequence[str]
     supplies: dict[int, set[int]]
     threshold: float  # the rules' placing score
+    placeholder_share: float  # the effective share of a placeholder product line (classify.PLACEHOLDER_SHARE)
 
 
 @dataclass(frozen=True)
@@ -340,6 +341,15 @@ def rules_decide(view: FirmView) -> bool:
     return bool(view.ruled) and round(view.ruled[0][0], 3) >= RULES_DECIDE_FROM
 
 
+def placeable(firm: FirmView, candidate, placeholder_share: float) -> bool:
+    """Whether the model may place a firm on a candidate segment: not on product lines with a placeholder share
+    alone (an extract's 0.001 for a minor line never places a firm, issue 20), whatever it has learned."""
+    for fld, part in enumerate(candidate.parts):
+        if part is not None and (fld != 1 or any(firm.shares[h[1]] != placeholder_share for h in part.hits)):
+            return True
+    return False
+
+
 def decide(model: PlacementModel, featurizer: Featurizer, firms: Sequence[FirmView]
            ) -> list[list[tuple[float, int]]]:
     """Per firm: (probability, candidate position) of each candidate placed, most probable first (ties: segment
@@ -348,9 +358,11 @@ def decide(model: PlacementModel, featurizer: Featurizer, firms: Sequence[FirmVi
     prob = model.probabilities(rows)
     out: list[list[tuple[float, int]]] = []
     start = 0
+    placeholder = featurizer.terms.placeholder_share
     for firm, n in zip(firms, per_firm):
         p = prob[start:start + n]
-        chosen = [(float(p[k]), k) for k in np.flatnonzero(p >= model.threshold)]
+        chosen = [(float(p[k]), k) for k in np.flatnonzero(p >= model.threshold)
+                  if placeable(firm, firm.candidates[k], placeholder)]
         chosen.sort(key=lambda t: (-t[0], firm.candidates[t[1]].seg))
         out.append(chosen)
         start += n
