@@ -425,7 +425,7 @@ class Classifier:
             model = load_for_chain(chain.path) if config.placement_model() else None
         self.model = model
         self.terms = ChainTerms(FIELDS, [self.node_ids[s] for s in self.segment_index], self.spelling,
-                                self.supplies, THRESHOLD)
+                                self.supplies, THRESHOLD, PLACEHOLDER_SHARE)
         self._featurizer = Featurizer(self.terms, model.buckets, model.used_columns()) if model is not None else None
         if model is not None and self._featurizer is not None and model.dense != self._featurizer.dense:
             raise stale(model_path(chain.path))
