@@ -8,7 +8,8 @@ resolution bench, goes through the import up to the writing of its rows, and the
 for those rows (`link.linkage_records`: the rows, their former names, the stored firms sharing a blocking key) are
 the records of the fit.
 
-- u: splink's `estimate_u_using_random_sampling` over those records (10 million random pairs, seed 25).
+- u: splink's `estimate_u_using_random_sampling` over pairs of an incoming and a stored record (the pairs an
+  import scores; up to 10 million, seed 25), with the labelled pairs' expected share taken out.
 - m: splink's `estimate_m_from_label_column`: a 2016 row and the 2024 firm with its stock code are one firm — pairs
   joined by a deterministic key (the stock code) that the import itself was not given.
 - A level with fewer than `linkage.MIN_PAIRS` pairs behind an estimate keeps its reasoned value (`linkage.PRIOR`);
@@ -23,6 +24,9 @@ the records of the fit.
   whole country (same county 1 in 1,500 pairs, same street address 1 in 70,000), while a bureau's database is
   mostly its own zone, where firms share counties, parks and buildings; those u estimated here would make a shared
   address in a zone near-proof of one firm. So place and address keep PRIOR (m and u, as above).
+
+The industry-words levels' u written here is that of these two lists (two vendors' classifications); an import
+computes its own from the words of the lists it meets (`linkage.industry_u`) and uses only the m from here.
 
 Prints each level's prior and estimated m/u with the pair counts; `--write` writes src/chainatlas/data/
 linkage_fit.yaml (what `linkage.SETTINGS` uses).
@@ -107,7 +111,8 @@ def main() -> None:
     records, model, labelled = fit_records()
     fits = [f if f.m is not None and f.u is not None and f.comparison not in LOCAL and fits_kind(f)
             else replace(f, m=None, u=None) for f in linkage.fit(records, model, "same_firm")]
-    pairs = min(1e7, records.num_rows * (records.num_rows - 1) / 2)
+    incoming = sum(records.column("is_new").to_pylist())
+    pairs = min(1e7, incoming * (records.num_rows - incoming))
     prior = {(c["output_column_name"], lv["label_for_charts"]): lv for c in linkage.PRIOR["comparisons"]
              for lv in c["comparison_levels"] if not lv.get("is_null_level")}
     print(f"records {records.num_rows}, labelled pairs {labelled}")
@@ -127,8 +132,8 @@ def main() -> None:
         "# m/u probabilities of the linkage model (engines/linkage.py), estimated from data by splink's own\n"
         "# estimators; written by bench/fit_linkage.py — its docstring says how. Data: the Tushare 2024 A-share list\n"
         "# (stored firms) and the tune half of the 2016 A-share company-info list without its stock codes, both in\n"
-        f"# ../shared/data/listed_companies (see SOURCES.md). u: random sampling of {pairs:,.0f} record pairs of the\n"
-        f"# {records.num_rows:,} records, the labelled pairs' share taken out.\n"
+        f"# ../shared/data/listed_companies (see SOURCES.md). u: random sampling of {pairs:,.0f} pairs of an incoming\n"
+        f"# and a stored record ({records.num_rows:,} records), the labelled pairs' share taken out.\n"
         "# m: labelled pairs — a 2016 row and the 2024 firm with its stock code are one firm.\n"
         "# A level without m and u here keeps both reasoned values in linkage.PRIOR: fewer than\n"
         f"# {linkage.MIN_PAIRS} pairs behind either estimate (m_pairs: labelled pairs in the level; u_pairs: sampled\n"

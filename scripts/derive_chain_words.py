@@ -2,7 +2,7 @@
 
 The graph (`../shared/data/industry_chain/ckg_product_product.csv`, mined from encyclopedia text) says which
 products are kinds of which (产品小类) and which are made from which (上游材料, 下游产品). It is very noisy (recipes,
-herbal medicine), so it is read only where both ends are products of listed firms or reach the chain's own words:
+herbal medicine), so a word is taken from it only where the chain's own words place the products around it:
 
 - **kind** (strong): B is a 产品小类 of a product A that the chain's words already place on node N, and B itself
   is placed nowhere: a kind of N's product the keyword list never names.
@@ -13,10 +13,12 @@ herbal medicine), so it is read only where both ends are products of listed firm
 
 One graph edge is an anecdote (the graph hangs 牛皮卡 under 牛皮 and a piston compressor's valve under 气阀), so the two
 weak rules ask two products to agree.
+
 A word is kept only if listed firms name it as a product (ckg_company_product.csv), it is no generic word, no
 exclusion word of its node touches it, it is not tied to nodes of different segments, and firms of several unrelated
 industries do not list it. The chain file is read as written (parse_chain: without an existing derived file), so
-reruns do not feed on their own output. Only words and graph paths are written, never facts about firms.
+reruns do not feed on their own output. Only words and graph paths are written, never facts about firms. What the
+words do to placements (train split only) is measured by bench/derived_words.py.
 
     .venv/bin/python scripts/derive_chain_words.py [--shared ../shared/data] [--chain src/chainatlas/chains/nev-icv.yaml]
 """

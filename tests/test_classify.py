@@ -382,6 +382,25 @@ def test_scan_equals_scanning_the_normalised_text(clf: Classifier) -> None:
         assert clf._scan(text) == tuple(sorted(out, key=_STRENGTH, reverse=True)), text
 
 
+# ---------------------------------------------------------------- relation evidence
+
+
+def test_supplied_components_place_the_supplier_and_name_the_customer(clf: Classifier) -> None:
+    [p] = clf.classify(Record("1", "某某机械有限公司", [("机加工件", 0.9)], supplied=[("盘式制动器", "比亚迪股份有限公司")]))
+    assert p.node_id == "chassis-parts"
+    assert {"field": "supplied", "word": "盘式制动器", "kind": "strong", "node": "chassis-parts",
+            "product": "盘式制动器", "customer": "比亚迪股份有限公司"} in p.evidence
+    assert clf.classify(Record("2", "某某机械有限公司", [("机加工件", 0.9)])) == []  # its own text is thin
+    # a generic component is a vehicle part when the customer's name says it makes vehicles
+    [p] = clf.classify(Record("3", "", [], supplied=[("电池包", "蔚来汽车科技（安徽）有限公司")]))
+    assert p.node_id == "battery-cells-packs" and p.evidence[0]["customer"] == "蔚来汽车科技（安徽）有限公司"
+    assert clf.classify(Record("4", "", [], supplied=[("电池包", "某某储能有限公司")])) == []
+    assert [p.node_id for p in clf.classify(Record("5", "", [], supplied=[("机加工件", "某某汽车有限公司")]))] == [
+        "chassis-parts"]  # machined parts for a carmaker
+    # the customer's own words never place the supplier
+    assert clf.classify(Record("6", "", [], "", "", "汽车配件", supplied=[("技术服务", "某某汽车有限公司")])) == []
+
+
 # ---------------------------------------------------------------- the candidates hook (for a learned layer)
 
 

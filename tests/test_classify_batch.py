@@ -86,6 +86,7 @@ def edge_records() -> list[Record]:
         Record("r2", "某某电池有限公司", [], industry="汽车配件", supplied=[("电池包", "蔚来汽车")]),
         Record("r3", "", [("动力电池", 0.5)], supplied=[("动力电池", "比亚迪"), ("动力电池", "吉利汽车")]),
         Record("r4", "", [], supplied=[("饼干", "某某食品"), ("ABS ESC", "BYD")]),
+        Record("r5", "", [], supplied=[("电池包", "蔚来汽车"), ("电池包", "某某储能有限公司")]),
     ]
     return records
 

@@ -193,11 +193,11 @@ def test_known_firms_block_by_each_key_with_their_stored_values(zone_db: str, tm
 
     with db.session_scope(zone_db) as s:
         import_enterprises(s, _write(tmp_path / "known.csv",
-            "企业名称,统一社会信用代码,注册地址,成立日期,股票代码\n"
-            "武汉华创智能科技有限公司,,湖北省武汉市汉南区通航大道18号,2019-01-02,600001.SH\n"
-            "武汉东风零部件有限公司,,湖北省武汉市蔡甸区沌口路5号,,\n"
-            "深圳鹏程电子有限公司,,广东省深圳市南山区科技园1号,,\n"
-            "ST长江A,,湖北省武汉市江岸区沿江大道1号,,\n"), fuzzy=False)
+            "企业名称,统一社会信用代码,注册地址,成立日期,股票代码,所属行业\n"
+            "武汉华创智能科技有限公司,,湖北省武汉市汉南区通航大道18号,2019-01-02,600001.SH,汽车配件\n"
+            "武汉东风零部件有限公司,,湖北省武汉市蔡甸区沌口路5号,,,\n"
+            "深圳鹏程电子有限公司,,广东省深圳市南山区科技园1号,,,\n"
+            "ST长江A,,湖北省武汉市江岸区沿江大道1号,,,\n"), fuzzy=False)
     with db.session_scope(zone_db) as s:
         ids = {e.name: e.id for e in s.scalars(select(Enterprise))}
 
@@ -210,7 +210,7 @@ def test_known_firms_block_by_each_key_with_their_stored_values(zone_db: str, tm
         assert row == {"id": ids["武汉华创智能科技有限公司"], "is_new": False, "name_core": "华创智能科技",
                        "is_branch": False, "district_code": "420113", "city_code": "4201", "address": "通航大道18号",
                        "uscc": None, "founded": "2019-01-02", "listing": "600001", "short_name": None,
-                       "name_full": "武汉华创智能科技", "name_en": None}
+                       "name_full": "武汉华创智能科技", "name_en": None, "industry": "汽车配件"}
         assert [r["id"] for r in block(heads={("东风", "4201")})] == [ids["武汉东风零部件有限公司"]]
         assert block(heads={("东风", None)}) == [] and block(heads={("东风", "4403")}) == []
         assert [r["id"] for r in block(tails={("零部件", "420114")})] == [ids["武汉东风零部件有限公司"]]
@@ -335,3 +335,29 @@ def test_the_shipped_estimates_are_in_force() -> None:
                  for label, values in levels.items() if "m" in values]
     assert len(estimated) >= 5
     assert all((lv["m_probability"], lv["u_probability"]) == (v["m"], v["u"]) for lv, v in estimated)
+
+
+def test_industry_words_that_agree_are_evidence_and_words_of_another_classification_weigh_little() -> None:
+    import math
+
+    def weight(left: str | None, right: str | None) -> float:
+        p = _pairs({**_rec(1, "恒通精密", new=False, address=None), "industry": left},
+                   {**_rec(2, "恒通精密", district="420114", address=None), "industry": right}).get((1, 2), 0.0)
+        return math.log2(p / (1 - p))
+
+    unknown = weight(None, "汽车配件")
+    assert weight("汽车零部件", "汽车零部件") > weight("汽车零部件", "汽车零部件与设备") > unknown + 2
+    # 申万's words against a vendor's: not a disagreement, at most a small step down
+    assert unknown - 1 < weight("汽车配件", "电子电气组件与设备") < unknown
+
+
+def test_the_chance_that_industry_words_agree_is_computed_from_the_lists_at_hand() -> None:
+    from chainatlas.engines.linkage import industry_u
+
+    # one classification on both sides: half of all pairs agree by chance
+    one = industry_u(["汽车配件", "汽车配件", None], {"汽车配件": 2, "银行": 2})["industry"]
+    assert one["行业用语相同"]["u"] == pytest.approx(0.5) and one["行业用语相近"]["u"] == pytest.approx(1e-6)
+    # two vendors' words: never the same, sometimes one inside the other (航空 / 航空航天)
+    two = industry_u(["航空", "银行"], {"航空航天": 1, "全国性银行": 1, "软件服务": 2})["industry"]
+    assert two["行业用语相同"]["u"] == pytest.approx(1e-6) and two["行业用语相近"]["u"] == pytest.approx(2 / 8)
+    assert industry_u([None], {"银行": 3}) == {}

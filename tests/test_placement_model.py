@@ -15,10 +15,16 @@ from typer.testing import CliRunner
 
 from chainatlas.cli.main import app
 from chainatlas.domain.chain import builtin_chain_path, load_chain
-from chainatlas.engines.classify import Classifier, Record
+from chainatlas.engines.classify import FIELDS, Classifier, Record
 from chainatlas.engines.classify_batch import BatchClassifier
 from chainatlas.engines.placement_kernel_py import Kernel as PythonKernel
-from chainatlas.engines.placement_model import RULES_DECIDE_FROM, ModelFileError, PlacementModel, model_path
+from chainatlas.engines.placement_model import (
+    RULES_DECIDE_FROM,
+    ModelFileError,
+    PlacementModel,
+    dense_names,
+    model_path,
+)
 from chainatlas.engines.placement_quality import load_labelled
 from chainatlas.services.placement import TrainingError, TrainSettings, train
 
@@ -131,7 +137,7 @@ class NoSklearn:
             raise ImportError("scikit-learn is not installed here")
 sys.meta_path.insert(0, NoSklearn())
 from chainatlas.domain.chain import load_chain
-from chainatlas.engines.classify import Classifier, Record
+from chainatlas.engines.classify import FIELDS, Classifier, Record
 engine = Classifier(load_chain(sys.argv[1]))
 assert engine.model is not None
 firms = json.load(sys.stdin)
@@ -181,3 +187,60 @@ def test_the_train_command_writes_model_and_metrics(tmp_path: Path, shared_data:
     missing = CliRunner().invoke(app, ["placement", "train", "--labels", str(tmp_path / "none.csv"),
                                        "--shared-data", str(shared_data)])
     assert missing.exit_code == 1 and "找不到标注文件" in missing.output
+
+
+def _constant_model(log_odds: float) -> PlacementModel:
+    """A model without trees: every candidate gets the same probability."""
+    return PlacementModel(dense_names(FIELDS), 16, log_odds, 0.1, [], 0.5, "nev-icv", "")
+
+
+def test_a_placeholder_share_never_places_a_firm_even_by_the_model() -> None:
+    yes = Classifier(load_chain("nev-icv"), model=_constant_model(10.0))
+    placeholder = Record(id="p", name="某服饰股份有限公司", products=[("服装", 0.9), ("动力电池", 0.001)])
+    assert yes.classify(placeholder) == []
+    real = Record(id="r", name="某服饰股份有限公司", products=[("服装", 0.9), ("动力电池", 0.03)])
+    placed = yes.classify(real)
+    assert [p.node_id for p in placed][:1] and placed[0].evidence[-1]["kind"] == "model"
+
+
+def test_the_rules_stand_where_they_place_clearly_and_the_model_decides_the_rest() -> None:
+    no = Classifier(load_chain("nev-icv"), model=_constant_model(-10.0))
+    rules = Classifier(load_chain("nev-icv"), model=None)
+    clear = Record(id="c", name="某动力电池股份有限公司", products=[("动力电池", 0.95)])
+    assert rules.classify(clear)[0].score >= RULES_DECIDE_FROM
+    assert no.classify(clear) == rules.classify(clear)
+    unclear = Record(id="u", name="某电子股份有限公司", products=[("消费电池", 0.9), ("动力电池", 0.03)])
+    assert 0 < rules.classify(unclear)[0].score < RULES_DECIDE_FROM
+    assert no.classify(unclear) == []
+
+
+@pytest.mark.db
+def test_the_database_service_places_with_the_model_as_the_engine_does(session, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy import select
+
+    from chainatlas.services.placement import classify_enterprises
+    from chainatlas.store.models import Enterprise, EnterpriseProduct, Placement
+
+    chain_path = Path(shutil.copyfile(builtin_chain_path("nev-icv"), tmp_path / "db-chain.yaml"))
+    (tmp_path / "db-chain.model.json").write_text(_constant_model(-10.0).to_json(), encoding="utf-8")
+    firms = {}
+    for name, products in (("某动力电池股份有限公司", [("动力电池", 0.95)]),
+                           ("某电子股份有限公司", [("消费电池", 0.9), ("动力电池", 0.03)])):
+        firm = Enterprise(name=name, source="test")
+        firm.products = [EnterpriseProduct(product=p, revenue_share=s) for p, s in products]
+        session.add(firm)
+        session.flush()
+        firms[name] = (firm.id, Record(id=str(firm.id), name=name, products=products))
+
+    def stored() -> list[tuple[int, str, float, list]]:
+        rows = session.scalars(select(Placement).where(Placement.chain_id == "nev-icv").order_by(Placement.id))
+        return sorted((r.enterprise_id, r.node_id, r.score, r.evidence) for r in rows)
+
+    classify_enterprises(session, load_chain(chain_path))
+    engine = Classifier(load_chain(chain_path))
+    expected = sorted((int(p.id), p.node_id, p.score, p.evidence) for _, r in firms.values() for p in engine.classify(r))
+    assert stored() == expected and [e[0] for e in expected] == [firms["某动力电池股份有限公司"][0]]
+    monkeypatch.setenv("CHAINATLAS_PLACEMENT_MODEL", "0")  # the rules alone place the unclear firm too
+    classify_enterprises(session, load_chain(chain_path))
+    assert {e[0] for e in stored()} == {firm_id for firm_id, _ in firms.values()}

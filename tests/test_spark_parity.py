@@ -162,6 +162,29 @@ def test_spark_executors_read_the_derived_vocabulary_beside_the_chain(spark, tmp
     assert rows[0][1] == "chassis-parts" and json.loads(rows[0][4])[0]["source"] == "derived"
 
 
+def test_spark_executors_apply_the_learned_model_beside_the_chain(spark, tmp_path: Path) -> None:
+    """The chain's model file travels with it: a model that turns down every unclear placement turns it down on
+    Spark as on one machine, and leaves the clear one to the rules on both. (A file name of its own: Spark keeps
+    the first file shipped under a name for the whole session.)"""
+    import shutil
+
+    from chainatlas.domain.chain import builtin_chain_path
+    from chainatlas.engines.classify import FIELDS
+    from chainatlas.engines.placement_model import PlacementModel, dense_names
+
+    chain = Path(shutil.copyfile(builtin_chain_path("nev-icv"), tmp_path / "modelled-chain.yaml"))
+    refuses = PlacementModel(dense_names(FIELDS), 16, -10.0, 0.1, [], 0.5, "nev-icv", "")
+    (tmp_path / "modelled-chain.model.json").write_text(refuses.to_json(), encoding="utf-8")
+    firms = tmp_path / "firms.csv"
+    firms.write_text("企业名称,主营产品\n某电子股份有限公司,消费电池:0.9;动力电池:0.03\n"
+                     "某动力电池股份有限公司,动力电池:0.95\n", encoding="utf-8")
+    one, on_spark = tmp_path / "one.csv", tmp_path / "spark"
+    _run("classify", str(firms), "--chain", str(chain), "--out", str(one), "--workers", "1")
+    _run("classify", str(firms), "--chain", str(chain), "--out", str(on_spark), "--engine", "spark")
+    rows = _csv_rows(sorted(on_spark.glob("part-*.csv")))
+    assert rows == _csv_rows([one]) and [r[1] for r in rows] == ["battery-cells-packs"]
+
+
 def test_targets_name_the_baseline_cities(generated_firms: Path, placed: Path, demo_db_url: str, tmp_path: Path,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     from chainatlas.domain.chain import load_chain

@@ -128,7 +128,13 @@ def test_placement_correction_goes_through_the_service_and_is_audited(client, ur
     r = post({"action": "add", "node_id": "radar", "note": "官网产品页"})
     assert r.status_code == 200 and "人工确认" in r.json()["message"]
     eff = {p["node_id"]: p for p in client.get(f"/api/enterprises/{eid}").json()["effective"]}
-    assert eff["radar"]["method"] == "manual"
+    assert eff["radar"]["method"] == "manual" and eff["radar"]["share"] is None  # an analyst's row has no strength
+    # a rule placement's strength is the revenue share of the product lines behind it, where the firm gave one
+    for p in eff.values():
+        lines = {e["product"]: e["share"] for e in p["evidence"] if e.get("field") == "products" and "share" in e
+                 and e["share"] > 0.001}
+        assert p["share"] == (round(min(1.0, sum(lines.values())), 4) if lines else None)
+    assert "营收占比" in client.get(f"/enterprises/{eid}").text
 
     assert post({"action": "remove", "node_id": "radar"}).status_code == 200
     assert "radar" not in {p["node_id"] for p in client.get(f"/api/enterprises/{eid}").json()["effective"]}

@@ -12,7 +12,8 @@ from chainatlas.store.models import AuditEntry, Enterprise, MergeCandidate
 from chainatlas.web.app import create_app
 from web_helpers import add_users, login
 
-READABLE = {"name_core": "全称中可读出简称（独特）", "place": "城市相同", "founded": "成立日期不同"}
+READABLE = {"name_core": "全称中可读出简称（独特）", "place": "城市相同", "founded": "成立日期不同",
+            "industry": "行业用语相近"}
 CORE = {"name_core": "核心名称相同", "place": "地区不同"}
 
 
@@ -40,8 +41,9 @@ def pairs(url) -> dict[str, list[int]]:
     made: dict[str, list[int]] = {"readable": [], "core": []}
     with db.session_scope(url) as s:
         for short, city, full, english in names:
-            a = Enterprise(name=short, name_norm=short, city_code=city)
-            b = Enterprise(name=full, name_norm=full, city_code=city if english else "4403", name_en=english or None)
+            a = Enterprise(name=short, name_norm=short, city_code=city, industry="中成药")
+            b = Enterprise(name=full, name_norm=full, city_code=city if english else "4403", name_en=english or None,
+                           industry="制药")
             s.add_all([a, b])
             s.flush()
             c = MergeCandidate(left_id=a.id, right_id=b.id, probability=0.9 if english else 0.6,
@@ -61,8 +63,9 @@ def test_the_page_groups_pairs_and_shows_each_comparison(url, pairs):
         # the largest group first, with its evidence; each pair shows names, place, industry, English name
         assert text.index("第 1 组：3 对") < text.index("第 2 组：1 对")
         assert "名称：全称中可读出简称（独特）" in text and "地区：城市相同" in text
-        for label in ("名称", "地区", "行业代码", "英文名称", "成立日期"):
+        for label in ("名称", "地区", "所属行业", "行业代码", "英文名称", "成立日期"):
             assert f"<td>{label}" in text
+        assert "所属行业：行业用语相近" in text and "中成药" in text
         assert "Yunnan Baiyao Group Co., Ltd." in text and "云南白药集团股份有限公司" in text
         groups = client.get("/api/review").json()
         assert [len(g["ids"]) for g in groups] == [3, 1] and sorted(groups[0]["ids"]) == sorted(pairs["readable"])

@@ -1,4 +1,5 @@
-"""Placement engine: put firms on chain nodes from their name, main products, business scope and industry.
+"""Placement engine: put firms on chain nodes from their name, main products, business scope and industry, and
+the components they supply to named customers (stored supply relations).
 
 Driven only by the chain file. One Aho-Corasick automaton holds every keyword, weak keyword and exclusion word
 of the chain, so each phrase is scanned once (in C), keeping maximal matches; phrases recur across firms and
@@ -25,6 +26,8 @@ How evidence becomes a placement (why each rule exists):
   one segment only (汽车零部件 names three: qualified or not, it stays weak).
 - A firm placed on a supplier segment at least as strongly as on the segment it supplies is a supplier: the
   customer segment named in its product lines ("乘用车", "新能源汽车") is context, not a placement.
+- A supplied component (a stored relation: the firm supplies 盘式制动器 to 比亚迪) is evidence of its own field,
+  like a product line the firm makes; a customer whose name names vehicles qualifies a generic component.
 - Sub-node evidence rolls up to its segment; the placement is reported on the most specific node the
   evidence supports. A firm may be placed on several segments; below the threshold it is placed nowhere.
 """
@@ -293,7 +296,7 @@ class Candidate:
 
     segment: str  # segment (top-level node) id
     node: str  # the node a placement here is reported on: the most specific one with a strong word (else segment)
-    score: float  # the rule score: strong words, weak words once the gate opens, the GB/T prior; 0.0 if none count
+    score: float  # the rule score: strong words, weak words once the gate opens, the prior; 0.0 if none count
     placed: bool  # the rules place the firm here
     rank: int | None  # its rank among the firm's placements (0: the primary one); None when not placed
     prior: float  # prior of the segment from the firm's GB/T code or stock industry (0.0 for none)
@@ -309,7 +312,7 @@ class SegmentView(NamedTuple):
     the learned layer (placement_model) decide on; `Candidate` is the same, described for readers."""
 
     seg: int
-    score: float  # the segment score of the rules, GB/T prior included; 0.0 when no word counts
+    score: float  # the segment score of the rules, prior included; 0.0 when no word counts
     parts: tuple[Part | None, ...]  # per field
     used_weak: bool  # a strong word or a prior ties the segment to the firm, so weak words count
     prior: float  # the prior (GB/T code, stock industry) in `score`
@@ -425,10 +428,18 @@ class Classifier:
             model = load_for_chain(chain.path) if config.placement_model() else None
         self.model = model
         self.terms = ChainTerms(FIELDS, [self.node_ids[s] for s in self.segment_index], self.spelling,
-                                self.supplies, THRESHOLD)
+                                self.supplies, THRESHOLD, PLACEHOLDER_SHARE)
         self._featurizer = Featurizer(self.terms, model.buckets, model.used_columns()) if model is not None else None
         if model is not None and self._featurizer is not None and model.dense != self._featurizer.dense:
             raise stale(model_path(chain.path))
+
+    def supplied_text(self, line: tuple[str, str]) -> str:
+        """The text a supplied (component, customer) line is scanned as: a component with a chain word gets the
+        customer's name before it, in one phrase, so a customer that names a vehicle ("蔚来汽车") qualifies a generic
+        component ("电池包") as the head rule qualifies "乘用车齿轮"; the component, last, is the head, so the
+        customer's own words place nothing (and a component without a chain word is scanned alone)."""
+        component, customer = line
+        return f"{customer} {component}" if customer and self._scan(component) else component
 
     def all_words(self) -> list[str]:
         """Every keyword, weak keyword and exclusion word (the pattern list a grep baseline would use)."""
@@ -540,7 +551,7 @@ class Classifier:
             self.field_parts(1, [scan(product) for product, _ in products], shares),
             self.field_parts(2, (scan(record.scope),) if record.scope else (), shares),
             self.field_parts(3, (scan(industry_text),) if industry_text else (), shares),
-            self.field_parts(4, [scan(component) for component, _ in record.supplied], shares),
+            self.field_parts(4, [scan(self.supplied_text(line)) for line in record.supplied], shares),
         )
         key = self.prior_key(code, industry_text)
         return Firm(fields, shares, self.priors(key), products, key, record.supplied)

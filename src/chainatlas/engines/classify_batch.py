@@ -35,7 +35,14 @@ import polars as pl
 
 from chainatlas.domain.chain import Chain, load_chain
 from chainatlas.domain.products import parse_product_cells
-from chainatlas.engines.classify import Classifier, Firm, Placement, Record, effective_shares, placement_share
+from chainatlas.engines.classify import (
+    Classifier,
+    Firm,
+    Placement,
+    Record,
+    effective_shares,
+    placement_share,
+)
 from chainatlas.engines.kernel import Kernel
 from chainatlas.engines.placement_model import RULES_DECIDE_FROM
 
@@ -191,12 +198,13 @@ class BatchClassifier:
         Supply relations come from the database only (small batches): every cell is read."""
         distinct, index = distinct_texts(cells)
         parsed = list(map(supplied_of, distinct.to_list()))
-        components = list({component for lines in parsed for component, _ in lines})
-        found_of = dict(zip(components, self.kernel.scan_ids(components)))
+        supplied_text = self.classifier.supplied_text
+        texts = list({supplied_text(line) for lines in parsed for line in lines})
+        found_of = dict(zip(texts, self.kernel.scan_ids(texts)))
         strong = self.kernel.strong_flags()
         lists, keys = [_NO_LINES], []
         for lines in parsed:
-            found = tuple(found_of[component] for component, _ in lines)
+            found = tuple(found_of[supplied_text(line)] for line in lines)
             if any(found):
                 keys.append(len(lists))
                 # components weigh by word, not by share (the kernel reads a share per line all the same)

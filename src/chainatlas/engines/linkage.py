@@ -5,7 +5,9 @@ here with splink (Fellegi–Sunter) on DuckDB. The m/u probabilities are estimat
 estimators (`fit`: u by random sampling of record pairs, m from pairs that a deterministic key joins) and shipped in
 data/linkage_fit.yaml with how they were obtained (bench/fit_linkage.py writes it); a level the data cannot
 estimate keeps its reasoned value in PRIOR, and the file says which. Fixed values, not a fit per import, so the
-model behaves the same on a 10-row file as on a million rows. The same settings run on Spark (splink's SparkAPI,
+model behaves the same on a 10-row file as on a million rows — with one exception: the u of the industry-words
+levels is computed at each import from the two lists' words (`industry_u`), since whether two different firms'
+words agree by chance depends on whether the lists share a classification. The same settings run on Spark (splink's SparkAPI,
 `linkage_spark`) for national-scale data: every comparison is SQL both dialects read alike, plus two Python
 functions each backend registers (`FUNCTIONS`).
 
@@ -29,11 +31,14 @@ import copy
 import logging
 import math
 from dataclasses import dataclass
+from functools import partial
 from importlib import resources
 from typing import Any
 
 import duckdb
+import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 from duckdb.sqltypes import BIGINT, DOUBLE, VARCHAR
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
@@ -41,10 +46,11 @@ MERGE_THRESHOLD = 0.95  # at or above: the same firm, merged automatically (and 
 REVIEW_THRESHOLD = 0.5  # between the two: a doubtful pair for an analyst's review queue
 
 COLUMNS = ("id", "is_new", "name_core", "is_branch", "district_code", "city_code", "address", "uscc", "founded",
-           "listing", "short_name", "name_full", "name_en")
+           "listing", "short_name", "name_full", "name_en", "industry")
 # short_name: the short form (names.short_form) of a record named by its short name, or of its short-name alias;
 # name_full: the legal stem (names.legal_stem) of a record named by its full name, NULL for a short-named one;
-# name_en: the core of its English name (names.name_key: lower case, no legal form such as Co., Ltd.).
+# name_en: the core of its English name (names.name_key: lower case, no legal form such as Co., Ltd.);
+# industry: the list's own industry words (所属行业: a vendor's, the CSRC's or GB/T category names).
 
 
 
@@ -72,6 +78,12 @@ def _readable(low: float | None, high: float | None) -> str:
 
 def _null(col: str, label: str = "缺失") -> dict:
     return {"sql_condition": f"{col}_l IS NULL OR {col}_r IS NULL", "label_for_charts": label, "is_null_level": True}
+
+
+def _words_agree(col: str, label: str, same: tuple[float, float], near: tuple[float, float]) -> list[dict]:
+    """Levels for two texts that are the same, or one's characters in order in the other's (`<col>_seq`)."""
+    return [_level(f"{col}_l = {col}_r", f"{label}相同", *same),
+            _level(f"{col}_l LIKE {col}_seq_r OR {col}_r LIKE {col}_seq_l", f"{label}相近", *near)]
 
 
 _SIDES = (("l", "r"), ("r", "l"))
@@ -186,6 +198,14 @@ PRIOR: dict = {
             ],
         },
         {
+            # Lists classify industries each their own way (申万 汽车配件, a vendor's 汽车零部件与设备, GB/T 汽车制造业),
+            # so words that do not agree are not a disagreement — they weigh what the data says (m ≈ u: little);
+            # agreement is evidence — the same words, or one's characters in order in the other's (航空 / 航空航天)
+            "output_column_name": "industry",
+            "comparison_levels": [_null("industry"), *_words_agree("industry", "行业用语", (0.10, 0.02), (0.10, 0.04)),
+                                  _level("ELSE", "行业用语不一致（分类可能不同）", 0.80, 0.94)],
+        },
+        {
             "output_column_name": "listing",
             "comparison_levels": [
                 _null("listing"),
@@ -210,9 +230,9 @@ def fitted_values() -> dict[str, dict[str, dict[str, float]]]:
             for name, levels in (yaml.safe_load(text).get("comparisons") or {}).items()}
 
 
-def settings(values: dict[str, dict[str, dict[str, float]]] | None = None) -> dict:
-    """PRIOR with the m/u of `values` (comparison → level label → m, u) put in where given."""
-    out = copy.deepcopy(PRIOR)
+def settings(values: dict[str, dict[str, dict[str, float]]] | None = None, base: dict | None = None) -> dict:
+    """`base` (PRIOR by default) with the m/u of `values` (comparison → level label → m, u) put in where given."""
+    out = copy.deepcopy(PRIOR if base is None else base)
     for comparison in out["comparisons"]:
         levels = (values or {}).get(comparison["output_column_name"], {})
         for level in comparison["comparison_levels"]:
@@ -225,6 +245,29 @@ def settings(values: dict[str, dict[str, dict[str, float]]] | None = None) -> di
 
 
 SETTINGS: dict = settings(fitted_values())
+
+
+def _in_order(short: str, long: str) -> bool:
+    chars = iter(long)
+    return all(ch in chars for ch in short)
+
+
+def industry_u(new: list[str | None], words: dict[str, int]) -> dict[str, dict[str, dict[str, float]]]:
+    """The u of the industry levels for pairs of the new records (their words, `new`) with the records they can
+    meet (word → how many use it). Whether two different firms' words agree depends on whether their lists share
+    a classification — rare across two vendors' lists, common within one — so it is computed, exactly, from the
+    two lists at hand rather than shipped (a value in `settings` form)."""
+    mine = {w: n for w, n in pl.Series(new, dtype=pl.String).drop_nulls().value_counts().iter_rows() if w}
+    total_new, total = sum(mine.values()), sum(words.values())
+    if not total_new or not total:
+        return {}
+    same = sum(n * words.get(w, 0) for w, n in mine.items()) / (total_new * total)
+    near = sum(n * m for w, n in mine.items() for v, m in words.items()
+               if w != v and len(w) >= 2 and len(v) >= 2 and (_in_order(w, v) or _in_order(v, w))) / (total_new * total)
+    # a floor: a level no pair of these lists reaches still needs a probability
+    same, near = max(same, 1e-6), max(near, 1e-6)
+    return {"industry": {"行业用语相同": {"u": same}, "行业用语相近": {"u": near},
+                         "行业用语不一致（分类可能不同）": {"u": max(1 - same - near, 1e-6)}}}
 
 
 def _labels(settings: dict) -> dict[str, dict[float, str]]:
@@ -279,8 +322,6 @@ class CharModel:
     """Bits of information per character of firm names: -log2 of the share of full names containing it."""
 
     def __init__(self, names: list[str]) -> None:
-        import polars as pl
-
         counts = (pl.Series(names, dtype=pl.String).drop_nulls().str.split("").list.unique().explode()
                   .value_counts())
         total = len(names) + 2
@@ -299,7 +340,7 @@ def _like_sequence(text: str) -> str:
 def _prepare(records: pa.Table, model: CharModel | None) -> pa.Table:
     """Blocking keys (the first two and last three characters of the core name; the heads of short and full
     names) and the short-name pattern and information."""
-    for col in ("short_name", "name_full", "name_en"):
+    for col in ("short_name", "name_full", "name_en", "industry"):
         if col not in records.column_names:
             records = records.append_column(col, pa.nulls(records.num_rows, pa.string()))
     cores = records.column("name_core").to_pylist()
@@ -315,6 +356,8 @@ def _prepare(records: pa.Table, model: CharModel | None) -> pa.Table:
         "full_head": [f[:2] if f else None for f in fulls],
         "short_head": [s[:2] if s else None for s in shorts],
         "short_seq": [_like_sequence(s) if s else None for s in shorts],
+        "industry_seq": [_like_sequence(x) if x and len(x) >= 2 else None
+                         for x in records.column("industry").to_pylist()],
     }
     for name, values in columns.items():
         records = records.append_column(name, pa.array(values, pa.string()))
@@ -323,17 +366,20 @@ def _prepare(records: pa.Table, model: CharModel | None) -> pa.Table:
 
 
 def find_matches(records: pa.Table, threshold: float = REVIEW_THRESHOLD, model: CharModel | None = None,
-                 engine: str = "duckdb", master: str | None = None) -> list[Match]:
+                 engine: str = "duckdb", master: str | None = None,
+                 values: dict[str, dict[str, dict[str, float]]] | None = None) -> list[Match]:
     """Scored pairs (at least one side new) with probability ≥ threshold, best first (then by ids). `model`: the
-    character information of the stored firm names (by default, of the full names among `records`). engine
-    "spark": splink's Spark backend with the same settings (`linkage_spark`; master as for every Spark job)."""
+    character information of the stored firm names (by default, of the full names among `records`). `values`:
+    m/u that hold for this scoring only, over SETTINGS (`industry_u`). engine "spark": splink's Spark backend with
+    the same settings (`linkage_spark`; master as for every Spark job)."""
     if records.num_rows < 2 or not any(records.column("is_new").to_pylist()):
         return []
     prepared = _prepare(records, model)
+    in_force = settings(values, SETTINGS) if values else SETTINGS
     if engine == "spark":
         from chainatlas.engines.linkage_spark import predict_on_spark
 
-        rows = predict_on_spark(prepared, threshold, predict, FUNCTIONS, master)
+        rows = predict_on_spark(prepared, threshold, partial(predict, settings=in_force), FUNCTIONS, master)
     else:
         from splink import DuckDBAPI
 
@@ -341,11 +387,11 @@ def find_matches(records: pa.Table, threshold: float = REVIEW_THRESHOLD, model: 
         try:
             con.execute("SET threads TO 2")
             _register_functions(con)
-            rows = predict(DuckDBAPI(con), prepared, threshold)
+            rows = predict(DuckDBAPI(con), prepared, threshold, in_force)
         finally:
             con.close()
     matches = []
-    level_labels = _labels(SETTINGS)
+    level_labels = _labels(in_force)
     for row in rows:
         evidence = {}
         for col, labels in level_labels.items():
@@ -358,13 +404,13 @@ def find_matches(records: pa.Table, threshold: float = REVIEW_THRESHOLD, model: 
     return matches
 
 
-def predict(db_api: Any, prepared: pa.Table, threshold: float) -> list[dict]:
+def predict(db_api: Any, prepared: pa.Table, threshold: float, settings: dict | None = None) -> list[dict]:
     """splink's scored pairs of `prepared` records on a database API (DuckDB's or Spark's): the one place the
-    settings meet a backend."""
+    settings (SETTINGS unless given) meet a backend."""
     from splink import Linker
 
     sdf = db_api.register(prepared)  # a name of splink's own: a Spark session may run many predictions
-    linker = Linker(sdf, SETTINGS, log_level=logging.WARNING, validate_settings=False)
+    linker = Linker(sdf, settings or SETTINGS, log_level=logging.WARNING, validate_settings=False)
     logging.getLogger("splink").setLevel(logging.WARNING)
     result = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
     return result.as_pyarrow_table().to_pylist()
@@ -385,36 +431,45 @@ class LevelFit:
 
 def fit(records: pa.Table, model: CharModel | None, same_firm: str, *, max_pairs: float = 1e7,
         seed: int = 25) -> list[LevelFit]:
-    """splink's own estimates, starting from PRIOR: u by random sampling of record pairs (up to `max_pairs`), m from
-    the labelled pairs — records sharing a value of the column `same_firm` are one firm (a deterministic key joined
-    them). Random pairs of two lists of the same firms hold those firms' own pairs, which splink's sampling counts
-    as different firms; their expected share of the sample is taken out of each level's u. A level with fewer than
-    MIN_PAIRS pairs behind an estimate keeps its PRIOR value."""
+    """splink's own estimates, starting from PRIOR: u by random sampling of pairs of a new and a known record (the
+    pairs an import scores; up to `max_pairs`), m from the labelled pairs — records sharing a value of the column
+    `same_firm` are one firm (a deterministic key joined them). Random pairs of two lists of the same firms hold
+    those firms' own pairs, which splink's sampling counts as different firms; their expected share of the sample
+    is taken out of each level's u. A level with fewer than MIN_PAIRS pairs behind an estimate keeps its PRIOR
+    value."""
     from splink import DuckDBAPI, Linker
 
     prepared = _prepare(records, model)
+    new, known = prepared.filter(pc.field("is_new")), prepared.filter(~pc.field("is_new"))
+    settings = {**PRIOR, "link_type": "link_only"}
     con = duckdb.connect()
     try:
         con.execute("SET threads TO 2")
         _register_functions(con)
         db_api = DuckDBAPI(con)
-        linker = Linker(db_api.register(prepared), PRIOR, log_level=logging.WARNING, validate_settings=False)
+        linker = Linker([db_api.register(new), db_api.register(known)], settings, log_level=logging.WARNING,
+                        validate_settings=False)
         linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed, min_count_per_level=None)
         linker.training.estimate_m_from_label_column(same_firm)
-        # the labelled pairs, scored with PRIOR: their match weights name the level each fell in
-        labelled = Linker(db_api.register(prepared), {
-            **PRIOR, "blocking_rules_to_generate_predictions": [{"blocking_rule": f"l.{same_firm} = r.{same_firm}"}]},
-            log_level=logging.WARNING, validate_settings=False)
+        # the labelled pairs, each level weighing its own whole number of bits (-1, -2 …): a pair's weight per
+        # comparison names the level it fell in
+        counting = copy.deepcopy(settings)
+        for comparison in counting["comparisons"]:
+            for i, level in enumerate(lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")):
+                level.update(m_probability=2.0 ** -(i + 2), u_probability=0.5)
+        counting["blocking_rules_to_generate_predictions"] = [{"blocking_rule": f"l.{same_firm} = r.{same_firm}"}]
+        labelled = Linker([db_api.register(new), db_api.register(known)], counting, log_level=logging.WARNING,
+                          validate_settings=False)
         vectors = labelled.inference.predict(warning_mode="never").as_pyarrow_table()
     finally:
         con.close()
-    pairs = prepared.num_rows * (prepared.num_rows - 1) / 2
+    pairs = new.num_rows * known.num_rows
     sampled = min(max_pairs, pairs)
-    prior_labels = _labels(PRIOR)
+    level_of = _labels(counting)
     fits = []
     for comparison in linker._settings_obj.comparisons:
         name = comparison.output_column_name
-        seen = [prior_labels[name].get(round(w, 3)) for w in vectors.column(f"mw_{name}").to_pylist() if w]
+        seen = [level_of[name].get(round(w, 3)) for w in vectors.column(f"mw_{name}").to_pylist() if w]
         for level in comparison.comparison_levels:
             if level.is_null_level:
                 continue

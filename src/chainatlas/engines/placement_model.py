@@ -74,6 +74,7 @@ class ChainTerms:
     spelling: Sequence[str]
     supplies: dict[int, set[int]]
     threshold: float  # the rules' placing score
+    placeholder_share: float  # the effective share of a placeholder product line (classify.PLACEHOLDER_SHARE)
 
 
 @dataclass(frozen=True)
@@ -108,9 +109,19 @@ class PlacementModel:
         # Only the columns some tree splits on are ever looked at: a batch becomes a dense matrix of those.
         used = sorted({int(f) for t in self.trees for f in t.feature if f >= 0})
         self._used = np.asarray(used, dtype=np.int64)
-        self._slot = {col: k for k, col in enumerate(used)}
-        self._tree_slots = [np.asarray([self._slot.get(int(f), 0) for f in t.feature], dtype=np.int64)
-                            for t in self.trees]
+        slot = {col: k for k, col in enumerate(used)}
+        # All trees' nodes in one set of arrays (node ids offset per tree), a leaf pointing to itself on both
+        # sides, so every tree of a block of rows steps down together: one gather per level, not per tree.
+        offsets = np.cumsum([0] + [len(t.feature) for t in self.trees])
+        self._roots = offsets[:-1].astype(np.int64)
+        self._depth = max((t.depth for t in self.trees), default=0)
+        nodes = [(np.where(t.left >= 0, t.left + o, np.arange(len(t.left)) + o),
+                  np.where(t.right >= 0, t.right + o, np.arange(len(t.right)) + o)) for t, o in zip(self.trees, offsets)]
+        self._left = np.concatenate([l for l, _ in nodes]) if nodes else np.zeros(0, dtype=np.int64)
+        self._right = np.concatenate([r for _, r in nodes]) if nodes else np.zeros(0, dtype=np.int64)
+        self._slots = np.asarray([slot.get(int(f), 0) for t in self.trees for f in t.feature], dtype=np.int64)
+        self._thresholds = np.concatenate([t.threshold for t in self.trees]) if nodes else np.zeros(0)
+        self._values = np.concatenate([t.value for t in self.trees]) if nodes else np.zeros(0)
 
     @classmethod
     def load(cls, path: Path) -> PlacementModel:
@@ -163,15 +174,17 @@ class PlacementModel:
         return 1.0 / (1.0 + np.exp(-z))
 
     def _trees_sum(self, values: np.ndarray) -> np.ndarray:
-        everyone = np.arange(values.shape[0])
-        total = np.zeros(values.shape[0])
-        for tree, slots in zip(self.trees, self._tree_slots):
-            node = np.zeros(values.shape[0], dtype=np.int64)
-            for _ in range(tree.depth):
-                inner = tree.left[node] >= 0
-                left = values[everyone, slots[node]] <= tree.threshold[node]
-                node = np.where(inner, np.where(left, tree.left[node], tree.right[node]), node)
-            total += self.learning_rate * tree.value[node]
+        """learning_rate × the sum of every tree's leaf value, for a block of rows (float32 column values)."""
+        n = values.shape[0]
+        node = np.broadcast_to(self._roots, (n, len(self._roots)))
+        rows = np.arange(n)[:, None]
+        for _ in range(self._depth):
+            left = values[rows, self._slots[node]] <= self._thresholds[node]
+            node = np.where(left, self._left[node], self._right[node])
+        leaves = self.learning_rate * self._values[node]
+        total = np.zeros(n)
+        for t in range(leaves.shape[1]):  # tree by tree, the same order for every row whatever the block
+            total += leaves[:, t]
         return total
 
 
@@ -236,6 +249,7 @@ class Featurizer:
         self._used: set[int] | None = None if used is None else {int(c) for c in used}
         self._tokens: dict[str, int] = {}  # token → column
         self._line_grams: dict[tuple[str, str], tuple[int, ...]] = {}  # (prefix, product line) → n-gram columns
+        self._words: dict[tuple[int, int, int, str], tuple[int, int]] = {}  # see `_word_columns`
 
     def column(self, token: str) -> int:
         """The token's column, -1 for one the model does not use."""
@@ -246,6 +260,16 @@ class Featurizer:
             col = len(self.dense) + zlib.crc32(token.encode("utf-8")) % self.buckets
             col = self._tokens[token] = col if self._used is None or col in self._used else -1
         return col
+
+    def _word_columns(self, fld: int, strong: int, wi: int, segment: str) -> tuple[int, int]:
+        """The columns of a hit's word, and of the word for this segment: a generic word names several segments,
+        which one it speaks for is learned per segment."""
+        key = (fld, strong, wi, segment)
+        cols = self._words.get(key)
+        if cols is None:
+            word = self.terms.spelling[wi]
+            cols = self._words[key] = (self.column(f"w{fld}{strong}:{word}"), self.column(f"x{fld}:{segment}:{word}"))
+        return cols
 
     def _grams(self, prefix: str, line: str) -> tuple[int, ...]:
         """The columns of a product line's n-grams, as evidence of a segment ("e:") or as firm context ("p:")."""
@@ -297,9 +321,7 @@ class Featurizer:
                 strong_lines: set[int] = set()
                 for _, item, wi, _, strong in part.hits:
                     (strong_words if strong else weak_words).add(wi)
-                    tokens.add(self.column(f"w{fld}{strong}:{terms.spelling[wi]}"))
-                    # a generic word names several segments: which one it speaks for is learned per segment
-                    tokens.add(self.column(f"x{fld}:{segment}:{terms.spelling[wi]}"))
+                    tokens.update(self._word_columns(fld, strong, wi, segment))
                     if fld == 1:
                         line_share = max(line_share, firm.shares[item])
                         given = firm.lines[item][1] if firm.lines else None
@@ -340,6 +362,15 @@ def rules_decide(view: FirmView) -> bool:
     return bool(view.ruled) and round(view.ruled[0][0], 3) >= RULES_DECIDE_FROM
 
 
+def placeable(firm: FirmView, candidate, placeholder_share: float) -> bool:
+    """Whether the model may place a firm on a candidate segment: not on product lines with a placeholder share
+    alone (an extract's 0.001 for a minor line never places a firm, issue 20), whatever it has learned."""
+    for fld, part in enumerate(candidate.parts):
+        if part is not None and (fld != 1 or any(firm.shares[h[1]] != placeholder_share for h in part.hits)):
+            return True
+    return False
+
+
 def decide(model: PlacementModel, featurizer: Featurizer, firms: Sequence[FirmView]
            ) -> list[list[tuple[float, int]]]:
     """Per firm: (probability, candidate position) of each candidate placed, most probable first (ties: segment
@@ -348,9 +379,11 @@ def decide(model: PlacementModel, featurizer: Featurizer, firms: Sequence[FirmVi
     prob = model.probabilities(rows)
     out: list[list[tuple[float, int]]] = []
     start = 0
+    placeholder = featurizer.terms.placeholder_share
     for firm, n in zip(firms, per_firm):
         p = prob[start:start + n]
-        chosen = [(float(p[k]), k) for k in np.flatnonzero(p >= model.threshold)]
+        chosen = [(float(p[k]), k) for k in np.flatnonzero(p >= model.threshold)
+                  if placeable(firm, firm.candidates[k], placeholder)]
         chosen.sort(key=lambda t: (-t[0], firm.candidates[t[1]].seg))
         out.append(chosen)
         start += n

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from chainatlas.domain.chain import Chain
 from chainatlas.domain.money import format_yuan
+from chainatlas.engines.classify import placement_share
 from chainatlas.services.catalog.chains import node_label, node_ref
 from chainatlas.services.enterprises.ego import ego_network
 from chainatlas.services.enterprises.lookup import EnterpriseNotFound, firm_brief
@@ -78,7 +79,9 @@ def enterprise_detail(session: Session, chain: Chain, enterprise_id: int) -> dic
         "designations": [{"name": d.name, "level": d.level, "year": d.year} for d in e.designations],
         "products": [p.product for p in e.products],
         "provenance": _provenance(session, e),
-        "effective": [dict(asdict(p), node=node_ref(chain, p.node_id)) for p in effective_rows],
+        # share: the strength of a rule placement, the revenue share of the product lines behind it (None: unknown)
+        "effective": [dict(asdict(p), node=node_ref(chain, p.node_id), share=placement_share(p.evidence))
+                      for p in effective_rows],
         "placement_rows": raw, "off_chain": off_chain,
         "relations": relations,
         "graph": ego_network(relations),

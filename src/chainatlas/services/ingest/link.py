@@ -11,7 +11,14 @@ import pyarrow as pa
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from chainatlas.engines.linkage import MERGE_THRESHOLD, REVIEW_THRESHOLD, CharModel, Match, find_matches
+from chainatlas.engines.linkage import (
+    MERGE_THRESHOLD,
+    REVIEW_THRESHOLD,
+    CharModel,
+    Match,
+    find_matches,
+    industry_u,
+)
 from chainatlas.ingest.name_place_columns import (
     address_rests,
     full_name_norms,
@@ -40,7 +47,7 @@ def linkage_table(session: Session, new: list[FirmRecord], ids: list[int]) -> tu
     new_ids = set(ids)
     cols: dict[str, list] = {c: [] for c in ("id", "is_new", "name_core", "is_branch", "district_code", "city_code",
                                               "address", "uscc", "founded", "listing", "short_name", "name_full",
-                                              "name_en")}
+                                              "name_en", "industry")}
     short_names = [_short_and_full(rec) for rec in new]
 
     def add(eid: int, is_new: bool, core: str, branch: bool, district: str | None, city: str | None,
@@ -63,6 +70,7 @@ def linkage_table(session: Session, new: list[FirmRecord], ids: list[int]) -> tu
         cols["short_name"].append(short)
         cols["name_full"].append(full)
         cols["name_en"].append(_english_core(v.get("name_en")))
+        cols["industry"].append(v.get("industry") or None)
     new_part = pa.table({
         "id": pa.array(cols["id"], pa.int64()), "is_new": pa.array(cols["is_new"], pa.bool_()),
         **{c: pa.array(cols[c], pa.bool_() if c == "is_branch" else pa.string())
@@ -126,13 +134,14 @@ def known_blocking(session: Session, new_ids: set[int], cores: set[str], heads: 
     as tuples are. With them, the character model of the stored full names where a short name is in play."""
     # The driver's own rows, a chunk at a time into polars: a million firms through the ORM's result processing
     # cost seconds more, and all of them as Python tuples at once a gigabyte more.
-    names = ("id", "norm", "district", "city", "address", "uscc", "founded", "listing", "name_en")
-    schema = {"id": pl.Int64, **{n: pl.String for n in names[1:6]}, "listing": pl.String, "name_en": pl.String}
+    names = ("id", "norm", "district", "city", "address", "uscc", "founded", "listing", "name_en", "industry")
+    schema = {"id": pl.Int64, **{n: pl.String for n in names[1:6]}, "listing": pl.String, "name_en": pl.String,
+              "industry": pl.String}
     frames = [pl.DataFrame(schema={n: schema.get(n, pl.String) for n in names})]
     cursor = session.connection().connection.driver_connection.cursor()
     try:
         cursor.execute("SELECT id, name_norm, district_code, city_code, address, uscc, founded_on, listing_code, "
-                       "name_en FROM enterprises WHERE merged_into_id IS NULL")
+                       "name_en, industry FROM enterprises WHERE merged_into_id IS NULL")
         while rows := cursor.fetchmany(100_000):
             frame = pl.DataFrame(dict(zip(names, map(list, zip(*rows)))), schema_overrides=schema, strict=False)
             frames.append(frame.with_columns(pl.col("founded").cast(pl.String)).select(names))  # ISO dates
@@ -187,7 +196,7 @@ def known_blocking(session: Session, new_ids: set[int], cores: set[str], heads: 
             list(listing_of), list(listing_of.values()), default=None, return_dtype=pl.String),
         short_name="short", name_full=pl.col("norm").replace_strict(stems, legal_stems(stems), default=None,
                                                                     return_dtype=pl.String),
-        name_en="name_en",
+        name_en="name_en", industry=pl.when(pl.col("industry") != "").then("industry"),
     )
     english = [x for x in table["name_en"].unique().to_list() if x]
     table = table.with_columns(name_en=pl.col("name_en").replace_strict(
@@ -239,7 +248,8 @@ def link_new(session: Session, new: list[FirmRecord], ids: list[int], batch_id: 
     from chainatlas.services.ingest.review import MergePair, merge_many
 
     table, model, owner = linkage_records(session, new, ids)
-    matches = owned(find_matches(table, REVIEW_THRESHOLD, model), owner)
+    values = industry_u([rec.values.get("industry") for rec in new], industry_words(session))
+    matches = owned(find_matches(table, REVIEW_THRESHOLD, model, values=values), owner)
     if not matches:
         return set(), 0, set()
     new_ids = set(ids)
@@ -291,6 +301,13 @@ def link_new(session: Session, new: list[FirmRecord], ids: list[int], batch_id: 
     return linked, len(queued), {p.survivor_id for p in pairs}
 
 
+def industry_words(session: Session) -> dict[str, int]:
+    """The industry words (所属行业) of the stored firms, the new ones among them, with how many firms use each."""
+    return {word: n for word, n in session.execute(
+        select(Enterprise.industry, func.count()).where(Enterprise.merged_into_id.is_(None), Enterprise.industry != "")
+        .group_by(Enterprise.industry))}
+
+
 def fits_several(matches: list[Match], short_named: set[int]) -> dict[tuple[int, int], str]:
     """The confident pairs whose one side fits several firms that are not confidently one another: a record with
     two confident partners, or a short name (short_named) with a confident partner and any other candidate (东风汽车
@@ -331,7 +348,8 @@ def former_names(session: Session, new_ids: set[int]) -> tuple[pa.Table, dict[in
         records.append({"id": -alias_id, "is_new": False, "name_core": key.core or None, "is_branch": key.is_branch,
                         "district_code": district, "city_code": city, "address": None, "uscc": None,
                         "founded": None, "listing": None, "short_name": None if full else (short_form(alias) or None),
-                        "name_full": legal_stem(key.norm) if full else None, "name_en": None})
+                        "name_full": legal_stem(key.norm) if full else None, "name_en": None,
+                        "industry": None})
         owner[-alias_id] = (firm, alias)
     return pa.Table.from_pylist(records), owner
 

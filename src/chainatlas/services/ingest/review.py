@@ -54,7 +54,7 @@ class ReviewItem:
 def _brief(ent: Enterprise) -> dict[str, Any]:
     return {"id": ent.id, "name": ent.name, "uscc": ent.uscc or "", "address": ent.address,
             "district_code": ent.district_code, "city_code": ent.city_code, "province_code": ent.province_code,
-            "industry_code": ent.industry_code or "", "name_en": ent.name_en or "", "founded_on": ent.founded_on,
+            "industry_code": ent.industry_code or "", "industry": ent.industry or "", "name_en": ent.name_en or "", "founded_on": ent.founded_on,
             "listing_code": ent.listing_code or "", "source": ent.source}
 
 
@@ -62,7 +62,7 @@ def _brief(ent: Enterprise) -> dict[str, Any]:
 # words the review page shows them; the values beside them come from the two records.
 EVIDENCE = (("name_core", "名称"), ("place", "地区"), ("address", "地址"), ("founded", "成立日期"),
             ("listing", "股票代码"), ("uscc", "信用代码"), ("is_branch", "总部/分支"), ("name_en", "英文名称"),
-            ("several", "提示"))
+            ("industry", "所属行业"), ("several", "提示"))
 
 
 @dataclass

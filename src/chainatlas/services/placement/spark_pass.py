@@ -23,8 +23,10 @@ from pathlib import Path, PurePosixPath
 import polars as pl
 import pyarrow as pa
 
+from chainatlas import config
 from chainatlas.domain.chain import Chain, load_chain
 from chainatlas.engines.classify_batch import BatchClassifier
+from chainatlas.engines.placement_model import model_path
 from chainatlas.engines.spark_session import ship, shipped, spark_session
 from chainatlas.ingest.field_columns import FIRST_DATA_ROW
 from chainatlas.ingest.mapping import load_mapping_file, map_headers
@@ -131,6 +133,9 @@ def classify_spark(source: str, chain: Chain, out: str, master: str | None = Non
     sc = spark.sparkContext
     if chain.derived_path:  # lands beside the shipped chain file, where load_chain looks for it
         ship(spark, Path(chain.derived_path))
+    model = model_path(chain.path)
+    if config.placement_model() and model.exists():  # so does the learned layer, where `Classifier` looks for it
+        ship(spark, model)
     job = _Job(PurePosixPath(source).name, headers, wanted, ship(spark, chain.path),
                ship(spark, mapping_file) if mapping_file else None, dict(enumerate(starts)))
     counts = (sc.accumulator(0), sc.accumulator(0), sc.accumulator(0))
