@@ -11,7 +11,7 @@ from the real public data in ../shared/data (SOURCES.md):
 - industry: the GB/T class name, or the Tushare industry (tushare_a_share_basic_2024.csv) of listed firms of the
   same 申万 industry, with a GB/T code as registries write it (C3670, 3670) or none;
 - names: real county and city names (admin_divisions/modood_*.csv) + a made-up brand + a trade word + a legal
-  form. No real firm's name is used, so no fact is attached to a real company.
+  form, redrawn where it is a listed firm's name, so no fact is attached to a real company.
 
 A third of the firms come from 申万 industries of the NEV/ICV chain (the zone's registry is where a bureau looks
 for chain firms), the rest from all industries as often as listed firms are in them.
@@ -126,6 +126,17 @@ def load_vocabulary(shared: Path) -> tuple[list[Industry], dict[str, list[tuple[
     return industries, by_group, places, notes
 
 
+def listed_names(shared: Path) -> set[str]:
+    """Full and short names of the listed firms in ../shared/data, which a generated name must not be."""
+    names = set()
+    for file, columns in (("industry_chain/ckg_company.csv", ("name", "fullname")),
+                          ("listed_companies/tushare_a_share_basic_2024.csv", ("name",)),
+                          ("listed_companies/wfp_a_share_company_info_2016.csv", ("name", "sname"))):
+        with open(shared / file, encoding="utf-8") as fh:
+            names.update(r[c] for r in csv.DictReader(fh) for c in columns)
+    return names
+
+
 class Generator:
     """Draws firms; one instance per file (seeded)."""
 
@@ -136,6 +147,7 @@ class Generator:
         self.chain_weights = [i.firms for i in self.chain]
         self.weights = [i.firms for i in self.industries]
         self.codes: set[str] = set()
+        self.listed_names = listed_names(shared)
 
     def industry(self) -> Industry:
         pool, weights = (self.chain, self.chain_weights) if self.rng.random() < CHAIN_SHARE else (
@@ -194,9 +206,12 @@ class Generator:
         short = place[:2] if "自治" in place else place[:-1] if len(place) > 2 and place[-1] in "市县区旗" else place
         own = [w for w in (re.sub(r"Ⅲ|其他", "", ind.name), products[0] if products else "") if 2 <= len(w) <= 4]
         trade = rng.choice((*TRADES, *own))
-        form = rng.choices([f for f, _ in FORMS], [w for _, w in FORMS])[0]
-        brand = "".join(rng.sample(BRAND, rng.choice((2, 2, 3))))
-        name = (f"{short}{brand}{trade}{form}" if rng.random() < 0.6 else f"{brand}{trade}（{short}）{form}")
+        while True:
+            form = rng.choices([f for f, _ in FORMS], [w for _, w in FORMS])[0]
+            brand = "".join(rng.sample(BRAND, rng.choice((2, 2, 3))))
+            name = (f"{short}{brand}{trade}{form}" if rng.random() < 0.6 else f"{brand}{trade}（{short}）{form}")
+            if name not in self.listed_names:  # made-up products under a listed firm's name would be invented facts
+                break
         industry = rng.random()
         industry_text = (class_name if industry < 0.45 else rng.choice(ind.tushare) if industry < 0.8 and ind.tushare
                          else "")

@@ -212,3 +212,35 @@ def test_the_rules_stand_where_they_place_clearly_and_the_model_decides_the_rest
     unclear = Record(id="u", name="某电子股份有限公司", products=[("消费电池", 0.9), ("动力电池", 0.03)])
     assert 0 < rules.classify(unclear)[0].score < RULES_DECIDE_FROM
     assert no.classify(unclear) == []
+
+
+@pytest.mark.db
+def test_the_database_service_places_with_the_model_as_the_engine_does(session, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy import select
+
+    from chainatlas.services.placement import classify_enterprises
+    from chainatlas.store.models import Enterprise, EnterpriseProduct, Placement
+
+    chain_path = Path(shutil.copyfile(builtin_chain_path("nev-icv"), tmp_path / "db-chain.yaml"))
+    (tmp_path / "db-chain.model.json").write_text(_constant_model(-10.0).to_json(), encoding="utf-8")
+    firms = {}
+    for name, products in (("某动力电池股份有限公司", [("动力电池", 0.95)]),
+                           ("某电子股份有限公司", [("消费电池", 0.9), ("动力电池", 0.03)])):
+        firm = Enterprise(name=name, source="test")
+        firm.products = [EnterpriseProduct(product=p, revenue_share=s) for p, s in products]
+        session.add(firm)
+        session.flush()
+        firms[name] = (firm.id, Record(id=str(firm.id), name=name, products=products))
+
+    def stored() -> list[tuple[int, str, float, list]]:
+        rows = session.scalars(select(Placement).where(Placement.chain_id == "nev-icv").order_by(Placement.id))
+        return sorted((r.enterprise_id, r.node_id, r.score, r.evidence) for r in rows)
+
+    classify_enterprises(session, load_chain(chain_path))
+    engine = Classifier(load_chain(chain_path))
+    expected = sorted((int(p.id), p.node_id, p.score, p.evidence) for _, r in firms.values() for p in engine.classify(r))
+    assert stored() == expected and [e[0] for e in expected] == [firms["某动力电池股份有限公司"][0]]
+    monkeypatch.setenv("CHAINATLAS_PLACEMENT_MODEL", "0")  # the rules alone place the unclear firm too
+    classify_enterprises(session, load_chain(chain_path))
+    assert {e[0] for e in stored()} == {firm_id for firm_id, _ in firms.values()}

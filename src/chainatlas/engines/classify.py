@@ -1,4 +1,5 @@
-"""Placement engine: put firms on chain nodes from their name, main products, business scope and industry.
+"""Placement engine: put firms on chain nodes from their name, main products, business scope and industry, and
+the components they supply to named customers (stored supply relations).
 
 Driven only by the chain file. One Aho-Corasick automaton holds every keyword, weak keyword and exclusion word
 of the chain, so each phrase is scanned once (in C), keeping maximal matches; phrases recur across firms and
@@ -20,11 +21,14 @@ How evidence becomes a placement (why each rule exists):
   0.001 on minor lines) never places a firm by itself; a list where no line has a real share counts as shares
   unknown, each line a listed main product. The primary placement is the strongest.
 - A GB/T 4754 code or a stock industry (SW, Tushare) listed on a node adds a prior, but never places a firm on
-  its own: it corroborates the firm's words (and lets its weak words count there).
+  its own: it corroborates the firm's words (and lets its weak words count there). An industry name holding an
+  exclusion word of a segment (农用机械 for engines) leaves that segment without a prior.
 - A generic head word qualified by another chain word ("乘用车齿轮") counts as strong, when the head word names
   one segment only (汽车零部件 names three: qualified or not, it stays weak).
 - A firm placed on a supplier segment at least as strongly as on the segment it supplies is a supplier: the
   customer segment named in its product lines ("乘用车", "新能源汽车") is context, not a placement.
+- A supplied component (a stored relation: the firm supplies 盘式制动器 to 比亚迪) is evidence of its own field,
+  like a product line the firm makes; a customer whose name names vehicles qualifies a generic component.
 - Sub-node evidence rolls up to its segment; the placement is reported on the most specific node the
   evidence supports. A firm may be placed on several segments; below the threshold it is placed nowhere.
 """
@@ -293,7 +297,7 @@ class Candidate:
 
     segment: str  # segment (top-level node) id
     node: str  # the node a placement here is reported on: the most specific one with a strong word (else segment)
-    score: float  # the rule score: strong words, weak words once the gate opens, the GB/T prior; 0.0 if none count
+    score: float  # the rule score: strong words, weak words once the gate opens, the prior; 0.0 if none count
     placed: bool  # the rules place the firm here
     rank: int | None  # its rank among the firm's placements (0: the primary one); None when not placed
     prior: float  # prior of the segment from the firm's GB/T code or stock industry (0.0 for none)
@@ -309,7 +313,7 @@ class SegmentView(NamedTuple):
     the learned layer (placement_model) decide on; `Candidate` is the same, described for readers."""
 
     seg: int
-    score: float  # the segment score of the rules, GB/T prior included; 0.0 when no word counts
+    score: float  # the segment score of the rules, prior included; 0.0 when no word counts
     parts: tuple[Part | None, ...]  # per field
     used_weak: bool  # a strong word or a prior ties the segment to the firm, so weak words count
     prior: float  # the prior (GB/T code, stock industry) in `score`
@@ -677,11 +681,18 @@ class Classifier:
 
     def prior_key(self, code: str, industry: str) -> str:
         """What `priors` takes for a firm: its GB/T code, with its industry text appended (after PRIOR_KEY_SEP) only
-        when that text names a stock industry listed on a node, so that firms differing only in an industry text
-        that gives no prior share one key (and one batch signature)."""
-        if industry and any(piece in self.industry_prior for piece in _industry_names(industry)):
+        when that text names a stock industry listed on a node or holds an exclusion word, so that firms differing
+        only in an industry text that changes no prior share one key (and one batch signature)."""
+        if industry and any(piece in self.industry_prior or self._excluded_segments(piece)
+                            for piece in _industry_names(industry)):
             return f"{code}{PRIOR_KEY_SEP}{industry}"
         return code
+
+    def _excluded_segments(self, piece: str) -> set[int]:
+        """The segments an industry name rules out: those with an exclusion word in it (农用机械 for engines)."""
+        if self.automaton is None:
+            return set()
+        return {self.segment_index[n] for _, wi in self.automaton.iter(piece) for n in self.words[wi][3]}
 
     def prior_entries(self, key: str, seg: int) -> list[dict]:
         """The evidence entries of a segment's prior for a prior key (see `priors`): one per source."""
@@ -703,12 +714,16 @@ class Classifier:
             for piece in dict.fromkeys(_industry_names(industry)):
                 found = [(n, PRIOR_INDUSTRY) for n in self.industry_prior.get(piece, ())]
                 sources.append(({"field": "industry", "word": piece, "kind": "prior"}, found))
+            # An industry that names a negative context of a segment (Tushare 农用机械: an exclusion word of engines)
+            # gives it no prior from any source: its diesel engines are a tractor's, not a vehicle's.
+            ruled_out = {seg for piece in _industry_names(industry) for seg in self._excluded_segments(piece)}
             cached, why = {}, {}
             for entry, found in sources:
                 best: dict[int, float] = {}
                 for n, p in found:
                     seg = self.segment_index[n]
-                    best[seg] = max(best.get(seg, 0.0), p)
+                    if seg not in ruled_out:
+                        best[seg] = max(best.get(seg, 0.0), p)
                 for seg, p in best.items():
                     cached[seg] = min(PRIOR_CAP, cached.get(seg, 0.0) + p)
                     why.setdefault(seg, []).append({**entry, "node": self.node_ids[seg]})

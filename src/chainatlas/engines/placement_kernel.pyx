@@ -112,7 +112,7 @@ cdef class Kernel:
     cdef int* hit_slot
     cdef int* bucket
     cdef uint64_t* excl_buf
-    cdef double* prior  # by node index: the GB/T prior of the firm being placed (0.0 for none)
+    cdef double* prior  # by node index: the prior (GB/T code, stock industry) of the firm being placed (0.0: none)
     cdef double* share_buf
     cdef int share_cap
     cdef int* placed_slots  # the slots placed, best first (see _place)
@@ -635,7 +635,7 @@ cdef class Kernel:
                 slot.all[f] = w * _min(cap, a[f]) if a[f] else 0.0
 
     cdef int _place(self, const double* prior) except -1:
-        """`Classifier.place` on the gathered hits with these GB/T priors (by node): the placed slots, best first,
+        """`Classifier.place` on the gathered hits with these priors (by node): the placed slots, best first,
         into `placed_slots`; returns how many."""
         cdef int i, j, k, a, f, m = 0, c = 0
         cdef bint any_strong = False, anyw, seg_strong
@@ -813,7 +813,7 @@ cdef class Kernel:
         cdef double[::1] prior_table
         cdef unsigned char[::1] prior_listed
         clf = self.classifier
-        # GB/T priors of each distinct code, by node (0.0 and not listed where the code gives none)
+        # the priors of each distinct prior key, by node (0.0 and not listed where the key gives none)
         code_of = {}
         code_index_of = [code_of.setdefault(code, len(code_of)) for code in codes]
         width = max(1, self.n_nodes)
