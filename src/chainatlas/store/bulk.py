@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import compress, repeat
 from typing import Any
@@ -57,10 +57,12 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
 
 
 def insert_columns(session: Session, table: Table, columns: dict[str, Sequence[Any]], *,
-                   default_marker: Any = _UNMARKED, keep: Sequence[bool] | None = None) -> int:
+                   default_marker: Any = _UNMARKED, keep: Sequence[bool] | None = None,
+                   json_text: Collection[str] = ()) -> int:
     """Insert rows given column by column (equal-length lists; the key too if the caller allocated it); with
     `keep`, only the rows where it is true (a caller's columns may hold rows it does not write, so it need not
-    copy every column without them). Returns the number of rows written.
+    copy every column without them). Returns the number of rows written. The JSON columns named in `json_text`
+    are given as JSON text already (an engine's output) and stored as they are, not serialised again.
 
     A column not given takes its Python-side default (evaluated once per call), and so does a value that is
     default_marker (None, for a caller writing sparse values without a dict per row). Otherwise None is NULL."""
@@ -80,7 +82,9 @@ def insert_columns(session: Session, table: Table, columns: dict[str, Sequence[A
     marks: list[str] = []  # "?" for a bound column; on SQLite a column the same in every row is a literal
     for name in names:
         col = table.c[name]
-        if postgres:
+        if name in json_text:
+            convert = None
+        elif postgres:
             convert = _json_text if col.type._type_affinity.__name__ == "JSON" else None
         else:
             convert = col.type._cached_bind_processor(dialect)

@@ -11,18 +11,20 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from operator import itemgetter
 from typing import Any
 
+import polars as pl
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from chainatlas.domain.chain import Chain, load_chain
-from chainatlas.engines.classify import Placement as RulePlacement, Record
-from chainatlas.engines.classify_batch import BatchClassifier
+from chainatlas.engines.classify import Record
+from chainatlas.engines.classify_batch import INPUT_COLUMNS, BatchClassifier
 from chainatlas.store import bulk
 from chainatlas.store.db import audit
 from chainatlas.store.models import Enterprise, EnterpriseProduct, Placement, Relation
@@ -58,11 +60,14 @@ def _id_filters(column: Any, ids: Sequence[int]) -> list[Any]:
     return [column.in_(ids[start:start + BATCH]) for start in range(0, len(ids), BATCH)]
 
 
-def stored_records(session: Session, ids: Sequence[int]) -> list[Record]:
+def stored_firms(session: Session, ids: Sequence[int]) -> tuple[pl.DataFrame, dict[str, Sequence[tuple]]]:
     """The firms as the engine reads them, from what the database stores: name, product lines with their revenue
     shares (in the order they were imported), business scope, GB/T 4754 code and industry text — the fields
     `classify` reads from a file, so a firm gets the same placements either way — and the components it supplies
-    to named customers (its stored supply relations, in import order), evidence a file has no column for."""
+    to named customers (its stored supply relations, in import order), evidence a file has no column for.
+
+    As `BatchClassifier.classify_frame` takes them: a frame (INPUT_COLUMNS and "supplied", in id order) whose
+    products and supplied cells are keys of the returned lists (a firm's lines as text, so equal lists share one)."""
     ids = sorted(set(ids))
     wanted = set(ids)
     lines: dict[int, list[tuple[int, str, float | None]]] = defaultdict(list)
@@ -91,11 +96,22 @@ def stored_records(session: Session, ids: Sequence[int]) -> list[Record]:
                    Enterprise.industry).where(where)
         ) if row[0] in wanted)
     firms.sort(key=_first)
-    return [Record(id=str(eid), name=name or "",
-                   products=[(product, share) for _, product, share in sorted(lines.get(eid, ()), key=_first)],
-                   scope=scope or "", industry_code=code or "", industry=industry or "",
-                   supplied=supplied.get(eid, []))
-            for eid, name, scope, code, industry in firms]
+    lists: dict[str, Sequence[tuple]] = {"[]": []}
+
+    def keyed(found: list[tuple]) -> str:
+        key = repr(found)
+        lists.setdefault(key, found)
+        return key
+
+    frame = pl.DataFrame({
+        "id": [str(row[0]) for row in firms], "name": [row[1] or "" for row in firms],
+        "products": [keyed([(product, share) for _, product, share in sorted(lines[row[0]], key=_first)])
+                     if row[0] in lines else "[]" for row in firms],
+        "scope": [row[2] or "" for row in firms], "industry_code": [row[3] or "" for row in firms],
+        "industry": [row[4] or "" for row in firms],
+        "supplied": [keyed(supplied[row[0]]) if row[0] in supplied else "[]" for row in firms],
+    }, schema=dict.fromkeys((*INPUT_COLUMNS, "supplied"), pl.String))
+    return frame, lists
 
 
 def _blocked(chain: Chain, decisions: list[Placement]) -> tuple[bool, set[str]]:
@@ -111,8 +127,8 @@ def _blocked(chain: Chain, decisions: list[Placement]) -> tuple[bool, set[str]]:
     return off_chain, blocked
 
 
-def _same(row: Placement, new: RulePlacement, fingerprint: str) -> bool:
-    return row.node_fingerprint == fingerprint and abs(row.score - new.score) < 1e-9 and row.evidence == new.evidence
+def _same(row: Placement, score: float, evidence: list, fingerprint: str) -> bool:
+    return row.node_fingerprint == fingerprint and abs(row.score - score) < 1e-9 and row.evidence == evidence
 
 
 def _standing_rows(session: Session, chain_id: str, ids: Sequence[int]) -> dict[int, list[Placement]]:
@@ -143,56 +159,77 @@ def classify_enterprises(
     ids = list(session.scalars(query)) if enterprise_ids is None else sorted(set(enterprise_ids))
     for start in range(0, len(ids), PLACE_BATCH):
         batch = ids[start:start + PLACE_BATCH]
-        records = stored_records(session, batch)
-        placed: dict[str, list[RulePlacement]] = defaultdict(list)
-        for p in classifier.classify_records(records):
-            placed[p.id].append(p)
+        frame, lists = stored_firms(session, batch)
+        placed = classifier.classify_frame(frame, lists.__getitem__, lists.__getitem__).select(
+            "id", "node_id", "score", "confidence", "evidence")
+        summary.enterprises += frame.height
         existing = _standing_rows(session, chain.id, batch)
-        # written at once, column by column, with the driver's bulk path: an import's firms bring a million rows
-        new_rows: dict[str, list] = {key: [] for key in ("enterprise_id", "node_id", "score", "confidence",
-                                                          "evidence", "node_fingerprint")}
-        for record in records:
-            firm_id = int(record.id)
-            summary.enterprises += 1
-            rows = existing.get(firm_id, ())
-            rule_rows = {r.node_id: r for r in rows if r.method == RULE}
-            off_chain, blocked = _blocked(chain, [r for r in rows if r.method != RULE]) if rows else (False, ())
-            wanted: dict[str, RulePlacement] = {}
-            for p in placed.get(record.id, ()):
-                if off_chain or p.node_id in blocked:
-                    summary.skipped_manual += 1
-                    continue
-                wanted[p.node_id] = p
-            changed = False
-            for node_id, row in rule_rows.items():
-                if node_id not in wanted:
-                    session.delete(row)
-                    summary.deleted += 1
-                    changed = True
-            for node_id, p in wanted.items():
-                row = rule_rows.get(node_id)
-                fingerprint = fingerprints[node_id]
-                if row is not None and _same(row, p, fingerprint):
-                    continue
-                changed = True
-                if row is None:
-                    for key, value in zip(new_rows, (firm_id, node_id, p.score, p.confidence, p.evidence,
-                                                     fingerprint)):
-                        new_rows[key].append(value)
-                    summary.inserted += 1
-                    continue
-                summary.updated += 1
-                row.score, row.confidence, row.evidence = p.score, p.confidence, p.evidence
-                row.node_fingerprint, row.created_by, row.rejected = fingerprint, by_user, False
-            summary.changed += changed
+        standing = pl.col("id").is_in([str(firm_id) for firm_id in existing])
+        # Firms with no row on the chain yet (every firm an import creates) take all their placements as they are;
+        # one placement per node, the later one, as for firms with rows below.
+        fresh = placed.filter(~standing).unique(["id", "node_id"], keep="last", maintain_order=True)
+        summary.inserted += fresh.height
+        summary.changed += fresh["id"].n_unique()
+        new_rows = [fresh, _replace_rule_rows(session, chain, fingerprints, existing, placed.filter(standing),
+                                              summary, by_user)]
         session.flush()
-        n = len(new_rows["enterprise_id"])
+        written = pl.concat(new_rows).with_columns(pl.col("id").cast(pl.Int64)).sort("id", maintain_order=True)
+        n = written.height
+        # the engine's evidence is JSON text already: stored as it is (the same list when read)
         bulk.insert_columns(session, Placement.__table__, {
-            **new_rows, "chain_id": [chain.id] * n, "method": [RULE] * n, "rejected": [False] * n,
-            "created_by": [by_user] * n, "note": [""] * n})
+            "enterprise_id": written["id"].to_list(), "node_id": written["node_id"].to_list(),
+            "score": written["score"].to_list(), "confidence": written["confidence"].to_list(),
+            "evidence": written["evidence"].to_list(),
+            "node_fingerprint": [fingerprints[node_id] for node_id in written["node_id"]],
+            "chain_id": [chain.id] * n, "method": [RULE] * n, "rejected": [False] * n,
+            "created_by": [by_user] * n, "note": [""] * n}, json_text=("evidence",))
     if summary.changed:  # the audit log records writes; re-placing firms that stay where they were writes nothing
         audit(session, by_user, "classify", "chain", chain.id, after=asdict(summary))
     return summary
+
+
+def _replace_rule_rows(session: Session, chain: Chain, fingerprints: dict[str, str],
+                       existing: dict[int, list[Placement]], placed: pl.DataFrame, summary: ClassifySummary,
+                       by_user: str) -> pl.DataFrame:
+    """For firms with rows on the chain: hold back what an analyst ruled out, update or delete their rule rows
+    where the placements changed; returns the placements to insert (as `placed`)."""
+    by_firm: dict[int, list[tuple]] = defaultdict(list)
+    for p in placed.iter_rows():
+        by_firm[int(p[0])].append(p)
+    inserts: list[tuple] = []
+    for firm_id in sorted(existing):
+        rows = existing[firm_id]
+        rule_rows = {r.node_id: r for r in rows if r.method == RULE}
+        off_chain, blocked = _blocked(chain, [r for r in rows if r.method != RULE])
+        wanted: dict[str, tuple] = {}
+        for p in by_firm.get(firm_id, ()):
+            if off_chain or p[1] in blocked:
+                summary.skipped_manual += 1
+                continue
+            wanted[p[1]] = p
+        changed = False
+        for node_id, row in rule_rows.items():
+            if node_id not in wanted:
+                session.delete(row)
+                summary.deleted += 1
+                changed = True
+        for node_id, p in wanted.items():
+            row = rule_rows.get(node_id)
+            _, _, score, confidence, evidence_text = p
+            evidence = json.loads(evidence_text)
+            fingerprint = fingerprints[node_id]
+            if row is not None and _same(row, score, evidence, fingerprint):
+                continue
+            changed = True
+            if row is None:
+                inserts.append(p)
+                summary.inserted += 1
+                continue
+            summary.updated += 1
+            row.score, row.confidence, row.evidence = score, confidence, evidence
+            row.node_fingerprint, row.created_by, row.rejected = fingerprint, by_user, False
+        summary.changed += changed
+    return pl.DataFrame(inserts, schema=placed.schema, orient="row")
 
 
 # ---------------------------------------------------------------- reading and correcting placements
