@@ -23,8 +23,8 @@ def clf() -> Classifier:
 
 
 def place(clf: Classifier, *products: tuple[str, float | None], name: str = "", scope: str = "",
-          code: str = "") -> list[tuple[str, float]]:
-    return [(p.node_id, p.score) for p in clf.classify(Record("x", name, list(products), scope, code))]
+          code: str = "", industry: str = "") -> list[tuple[str, float]]:
+    return [(p.node_id, p.score) for p in clf.classify(Record("x", name, list(products), scope, code, industry))]
 
 
 def nodes(clf: Classifier, *products: tuple[str, float | None], **kw: str) -> list[str]:
@@ -155,6 +155,14 @@ def test_prior_corroborates_but_never_places_alone(clf: Classifier) -> None:
     p = clf.classify(Record("3", "", [("汽车零部件", 0.8)], industry="底盘与发动机系统 汽车配件"))[0]
     assert p.node_id == "chassis-parts"  # both industries lean to chassis, only Tushare's to body parts
     assert {"field": "industry", "word": "底盘与发动机系统", "kind": "prior", "node": "chassis-parts"} in p.evidence
+
+
+def test_an_industry_naming_a_negative_context_gives_no_prior(clf: Classifier) -> None:
+    sw = "底盘与发动机系统"  # SW's auto-parts class: a prior on engines
+    assert nodes(clf, ("柴油机", 0.9), industry=sw) == ["ice-powertrain"]
+    # Tushare calls the same firm 农用机械: its diesel engines are a tractor's, the weak word no longer counts
+    assert nodes(clf, ("柴油机", 0.9), industry=f"{sw} 农用机械") == []
+    assert nodes(clf, ("汽车发动机", 0.9), industry=f"{sw} 农用机械") == ["ice-powertrain"]  # a strong word still does
 
 
 def test_weak_words_count_only_with_a_strong_word_or_a_prior(clf: Classifier) -> None:

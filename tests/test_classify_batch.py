@@ -79,6 +79,8 @@ def edge_records() -> list[Record]:
         Record("s3", "某某汽车零部件有限公司", [], "", "底盘与发动机系统", "汽车配件"),
         Record("s4", "", [("柴油机", 0.9)], "", "3670"),
         Record("s5", "", [("柴油机", 0.9)], "", "", "食品"),
+        Record("s8", "", [("柴油机", 0.9)], "", "", "底盘与发动机系统 农用机械"),  # a negative industry: no prior
+        Record("s9", "", [("柴油机", 0.9)], "", "3670", "农用机械"),
         Record("s6", "", [("汽车座椅", 0.001), ("座椅骨架", 0.0)]),  # all placeholders: shares unknown
         Record("s7", "", [("办公家具", 0.9), ("汽车座椅", 0.001)]),  # a placeholder line alone never places
         # supply relations: components supplied to named customers, beside thin or strong own text

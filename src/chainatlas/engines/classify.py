@@ -21,7 +21,8 @@ How evidence becomes a placement (why each rule exists):
   0.001 on minor lines) never places a firm by itself; a list where no line has a real share counts as shares
   unknown, each line a listed main product. The primary placement is the strongest.
 - A GB/T 4754 code or a stock industry (SW, Tushare) listed on a node adds a prior, but never places a firm on
-  its own: it corroborates the firm's words (and lets its weak words count there).
+  its own: it corroborates the firm's words (and lets its weak words count there). An industry name holding an
+  exclusion word of a segment (农用机械 for engines) leaves that segment without a prior.
 - A generic head word qualified by another chain word ("乘用车齿轮") counts as strong, when the head word names
   one segment only (汽车零部件 names three: qualified or not, it stays weak).
 - A firm placed on a supplier segment at least as strongly as on the segment it supplies is a supplier: the
@@ -680,11 +681,18 @@ class Classifier:
 
     def prior_key(self, code: str, industry: str) -> str:
         """What `priors` takes for a firm: its GB/T code, with its industry text appended (after PRIOR_KEY_SEP) only
-        when that text names a stock industry listed on a node, so that firms differing only in an industry text
-        that gives no prior share one key (and one batch signature)."""
-        if industry and any(piece in self.industry_prior for piece in _industry_names(industry)):
+        when that text names a stock industry listed on a node or holds an exclusion word, so that firms differing
+        only in an industry text that changes no prior share one key (and one batch signature)."""
+        if industry and any(piece in self.industry_prior or self._excluded_segments(piece)
+                            for piece in _industry_names(industry)):
             return f"{code}{PRIOR_KEY_SEP}{industry}"
         return code
+
+    def _excluded_segments(self, piece: str) -> set[int]:
+        """The segments an industry name rules out: those with an exclusion word in it (农用机械 for engines)."""
+        if self.automaton is None:
+            return set()
+        return {self.segment_index[n] for _, wi in self.automaton.iter(piece) for n in self.words[wi][3]}
 
     def prior_entries(self, key: str, seg: int) -> list[dict]:
         """The evidence entries of a segment's prior for a prior key (see `priors`): one per source."""
@@ -706,12 +714,16 @@ class Classifier:
             for piece in dict.fromkeys(_industry_names(industry)):
                 found = [(n, PRIOR_INDUSTRY) for n in self.industry_prior.get(piece, ())]
                 sources.append(({"field": "industry", "word": piece, "kind": "prior"}, found))
+            # An industry that names a negative context of a segment (Tushare 农用机械: an exclusion word of engines)
+            # gives it no prior from any source: its diesel engines are a tractor's, not a vehicle's.
+            ruled_out = {seg for piece in _industry_names(industry) for seg in self._excluded_segments(piece)}
             cached, why = {}, {}
             for entry, found in sources:
                 best: dict[int, float] = {}
                 for n, p in found:
                     seg = self.segment_index[n]
-                    best[seg] = max(best.get(seg, 0.0), p)
+                    if seg not in ruled_out:
+                        best[seg] = max(best.get(seg, 0.0), p)
                 for seg, p in best.items():
                     cached[seg] = min(PRIOR_CAP, cached.get(seg, 0.0) + p)
                     why.setdefault(seg, []).append({**entry, "node": self.node_ids[seg]})

@@ -14,18 +14,25 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
+from operator import itemgetter
+from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from chainatlas.domain.chain import Chain, load_chain
 from chainatlas.engines.classify import Placement as RulePlacement, Record
 from chainatlas.engines.classify_batch import BatchClassifier
+from chainatlas.store import bulk
 from chainatlas.store.db import audit
 from chainatlas.store.models import Enterprise, EnterpriseProduct, Placement, Relation
 
 RULE, MANUAL, IMPORTED = "rule", "manual", "imported"
 BATCH = 2_000
+_first = itemgetter(0)
+# Firms read and placed at once: the batch engine's cost per call is mostly fixed (a frame, its distinct texts),
+# so a million-firm import places in ten calls, not five hundred; memory stays bounded (≈ 0.2 GB of records).
+PLACE_BATCH = 100_000
 
 
 @dataclass
@@ -39,31 +46,55 @@ class ClassifySummary:
     skipped_manual: int = 0  # rule placements held back by an analyst's decision
 
 
+def _id_filters(column: Any, ids: Sequence[int]) -> list[Any]:
+    """WHERE clauses that together cover the sorted `ids` on an indexed id column: one BETWEEN where they are dense
+    (an import's new firms are one stretch of ids), else IN lists of BATCH. A clause may also match ids not asked
+    for, so callers keep only the rows of `ids`. Callers filter nothing else in SQL: with a chain_id condition
+    beside it, SQLite may walk the chain's index through every placement of the chain for each batch."""
+    if not ids:
+        return []
+    if ids[-1] - ids[0] < 2 * len(ids):
+        return [column.between(ids[0], ids[-1])]
+    return [column.in_(ids[start:start + BATCH]) for start in range(0, len(ids), BATCH)]
+
+
 def stored_records(session: Session, ids: Sequence[int]) -> list[Record]:
     """The firms as the engine reads them, from what the database stores: name, product lines with their revenue
     shares (in the order they were imported), business scope, GB/T 4754 code and industry text — the fields
     `classify` reads from a file, so a firm gets the same placements either way — and the components it supplies
     to named customers (its stored supply relations, in import order), evidence a file has no column for."""
-    lines: dict[int, list[tuple[str, float | None]]] = defaultdict(list)
-    for eid, product, share in session.execute(
-        select(EnterpriseProduct.enterprise_id, EnterpriseProduct.product, EnterpriseProduct.revenue_share)
-        .where(EnterpriseProduct.enterprise_id.in_(ids)).order_by(EnterpriseProduct.id)
-    ):
-        lines[eid].append((product, share))
-    supplied: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    ids = sorted(set(ids))
+    wanted = set(ids)
+    lines: dict[int, list[tuple[int, str, float | None]]] = defaultdict(list)
+    supplied_rows: list[tuple[int, int, str, str | None]] = []
+    firms: list[tuple] = []
     customer = aliased(Enterprise)
-    for eid, product, customer_name in session.execute(
-        select(Relation.supplier_id, Relation.product, customer.name)
-        .join(customer, customer.id == Relation.customer_id)
-        .where(Relation.supplier_id.in_(ids), Relation.product != "").order_by(Relation.id)
-    ):
+    for where in _id_filters(EnterpriseProduct.enterprise_id, ids):
+        for line_id, eid, product, share in session.execute(
+            select(EnterpriseProduct.id, EnterpriseProduct.enterprise_id, EnterpriseProduct.product,
+                   EnterpriseProduct.revenue_share).where(where)
+        ):
+            if eid in wanted:
+                lines[eid].append((line_id, product, share))
+    for where in _id_filters(Relation.supplier_id, ids):
+        supplied_rows.extend(row for row in session.execute(
+            select(Relation.id, Relation.supplier_id, Relation.product, customer.name)
+            .join(customer, customer.id == Relation.customer_id).where(where, Relation.product != "")
+        ) if row[1] in wanted)
+    supplied: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for _, eid, product, customer_name in sorted(supplied_rows, key=_first):  # import order
         if (product, customer_name) not in supplied[eid]:  # one line per component and customer, whatever the year
             supplied[eid].append((product, customer_name or ""))
-    firms = session.execute(
-        select(Enterprise.id, Enterprise.name, Enterprise.business_scope, Enterprise.industry_code,
-               Enterprise.industry).where(Enterprise.id.in_(ids)).order_by(Enterprise.id))
-    return [Record(id=str(eid), name=name or "", products=lines.get(eid, []), scope=scope or "",
-                   industry_code=code or "", industry=industry or "", supplied=supplied.get(eid, []))
+    for where in _id_filters(Enterprise.id, ids):
+        firms.extend(row for row in session.execute(
+            select(Enterprise.id, Enterprise.name, Enterprise.business_scope, Enterprise.industry_code,
+                   Enterprise.industry).where(where)
+        ) if row[0] in wanted)
+    firms.sort(key=_first)
+    return [Record(id=str(eid), name=name or "",
+                   products=[(product, share) for _, product, share in sorted(lines.get(eid, ()), key=_first)],
+                   scope=scope or "", industry_code=code or "", industry=industry or "",
+                   supplied=supplied.get(eid, []))
             for eid, name, scope, code, industry in firms]
 
 
@@ -84,6 +115,21 @@ def _same(row: Placement, new: RulePlacement, fingerprint: str) -> bool:
     return row.node_fingerprint == fingerprint and abs(row.score - new.score) < 1e-9 and row.evidence == new.evidence
 
 
+def _standing_rows(session: Session, chain_id: str, ids: Sequence[int]) -> dict[int, list[Placement]]:
+    """The firms' placement rows on the chain, as ORM objects (a rule row may be updated or deleted). Firms an
+    import has just created have none, and cost one indexed range read."""
+    wanted = set(ids)
+    row_ids = [row_id for where in _id_filters(Placement.enterprise_id, ids)
+               for row_id, eid, chain in session.execute(
+                   select(Placement.id, Placement.enterprise_id, Placement.chain_id).where(where))
+               if chain == chain_id and eid in wanted]
+    existing: dict[int, list[Placement]] = defaultdict(list)
+    for start in range(0, len(row_ids), BATCH):
+        for row in session.scalars(select(Placement).where(Placement.id.in_(row_ids[start:start + BATCH]))):
+            existing[row.enterprise_id].append(row)
+    return existing
+
+
 def classify_enterprises(
     session: Session, chain: Chain | str, enterprise_ids: Iterable[int] | None = None, by_user: str = "classifier"
 ) -> ClassifySummary:
@@ -95,24 +141,22 @@ def classify_enterprises(
     summary = ClassifySummary(chain.id)
     query = select(Enterprise.id).where(Enterprise.merged_into_id.is_(None)).order_by(Enterprise.id)
     ids = list(session.scalars(query)) if enterprise_ids is None else sorted(set(enterprise_ids))
-    for start in range(0, len(ids), BATCH):
-        batch = ids[start:start + BATCH]
+    for start in range(0, len(ids), PLACE_BATCH):
+        batch = ids[start:start + PLACE_BATCH]
         records = stored_records(session, batch)
         placed: dict[str, list[RulePlacement]] = defaultdict(list)
         for p in classifier.classify_records(records):
             placed[p.id].append(p)
-        existing: dict[int, list[Placement]] = defaultdict(list)
-        for row in session.scalars(
-            select(Placement).where(Placement.chain_id == chain.id, Placement.enterprise_id.in_(batch))
-        ):
-            existing[row.enterprise_id].append(row)
-        new_rows: list[dict] = []  # written at once with Core: an import's firms bring tens of thousands
+        existing = _standing_rows(session, chain.id, batch)
+        # written at once, column by column, with the driver's bulk path: an import's firms bring a million rows
+        new_rows: dict[str, list] = {key: [] for key in ("enterprise_id", "node_id", "score", "confidence",
+                                                          "evidence", "node_fingerprint")}
         for record in records:
             firm_id = int(record.id)
             summary.enterprises += 1
-            rows = existing.get(firm_id, [])
+            rows = existing.get(firm_id, ())
             rule_rows = {r.node_id: r for r in rows if r.method == RULE}
-            off_chain, blocked = _blocked(chain, [r for r in rows if r.method != RULE])
+            off_chain, blocked = _blocked(chain, [r for r in rows if r.method != RULE]) if rows else (False, ())
             wanted: dict[str, RulePlacement] = {}
             for p in placed.get(record.id, ()):
                 if off_chain or p.node_id in blocked:
@@ -132,10 +176,9 @@ def classify_enterprises(
                     continue
                 changed = True
                 if row is None:
-                    new_rows.append({"enterprise_id": firm_id, "chain_id": chain.id, "node_id": node_id,
-                                     "method": RULE, "rejected": False, "score": p.score, "confidence": p.confidence,
-                                     "evidence": p.evidence, "node_fingerprint": fingerprint, "created_by": by_user,
-                                     "note": ""})
+                    for key, value in zip(new_rows, (firm_id, node_id, p.score, p.confidence, p.evidence,
+                                                     fingerprint)):
+                        new_rows[key].append(value)
                     summary.inserted += 1
                     continue
                 summary.updated += 1
@@ -143,8 +186,10 @@ def classify_enterprises(
                 row.node_fingerprint, row.created_by, row.rejected = fingerprint, by_user, False
             summary.changed += changed
         session.flush()
-        if new_rows:
-            session.execute(insert(Placement), new_rows)
+        n = len(new_rows["enterprise_id"])
+        bulk.insert_columns(session, Placement.__table__, {
+            **new_rows, "chain_id": [chain.id] * n, "method": [RULE] * n, "rejected": [False] * n,
+            "created_by": [by_user] * n, "note": [""] * n})
     if summary.changed:  # the audit log records writes; re-placing firms that stay where they were writes nothing
         audit(session, by_user, "classify", "chain", chain.id, after=asdict(summary))
     return summary
@@ -297,11 +342,12 @@ def placed_count(session: Session, chain_id: str, enterprise_ids: Iterable[int])
     """How many of the firms have a placement in force on the chain: rule rows are never written against an
     analyst's veto, so a firm with any standing row on a node is placed."""
     ids = sorted(set(enterprise_ids))
-    return sum(session.scalar(
-        select(func.count(func.distinct(Placement.enterprise_id))).where(
-            Placement.chain_id == chain_id, Placement.enterprise_id.in_(ids[start:start + BATCH]),
-            Placement.rejected.is_(False), Placement.node_id.is_not(None))) or 0
-        for start in range(0, len(ids), BATCH))
+    wanted = set(ids)
+    return len({eid for where in _id_filters(Placement.enterprise_id, ids)
+                for eid, chain, rejected, node_id in session.execute(
+                    select(Placement.enterprise_id, Placement.chain_id, Placement.rejected, Placement.node_id)
+                    .where(where))
+                if chain == chain_id and not rejected and node_id is not None and eid in wanted})
 
 
 def place_firms(session: Session, enterprise_ids: Iterable[int], by_user: str) -> dict[str, ClassifySummary]:
