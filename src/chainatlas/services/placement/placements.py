@@ -70,19 +70,21 @@ def stored_firms(session: Session, ids: Sequence[int]) -> tuple[pl.DataFrame, di
     products and supplied cells are keys of the returned lists (a firm's lines as text, so equal lists share one)."""
     ids = sorted(set(ids))
     wanted = set(ids)
+    session.flush()  # the reads below go to the connection (plain rows, without the ORM's per-row cost)
+    conn = session.connection()
     lines: dict[int, list[tuple[int, str, float | None]]] = defaultdict(list)
     supplied_rows: list[tuple[int, int, str, str | None]] = []
     firms: list[tuple] = []
     customer = aliased(Enterprise)
     for where in _id_filters(EnterpriseProduct.enterprise_id, ids):
-        for line_id, eid, product, share in session.execute(
+        for line_id, eid, product, share in conn.execute(
             select(EnterpriseProduct.id, EnterpriseProduct.enterprise_id, EnterpriseProduct.product,
                    EnterpriseProduct.revenue_share).where(where)
         ):
             if eid in wanted:
                 lines[eid].append((line_id, product, share))
     for where in _id_filters(Relation.supplier_id, ids):
-        supplied_rows.extend(row for row in session.execute(
+        supplied_rows.extend(row for row in conn.execute(
             select(Relation.id, Relation.supplier_id, Relation.product, customer.name)
             .join(customer, customer.id == Relation.customer_id).where(where, Relation.product != "")
         ) if row[1] in wanted)
@@ -91,7 +93,7 @@ def stored_firms(session: Session, ids: Sequence[int]) -> tuple[pl.DataFrame, di
         if (product, customer_name) not in supplied[eid]:  # one line per component and customer, whatever the year
             supplied[eid].append((product, customer_name or ""))
     for where in _id_filters(Enterprise.id, ids):
-        firms.extend(row for row in session.execute(
+        firms.extend(row for row in conn.execute(
             select(Enterprise.id, Enterprise.name, Enterprise.business_scope, Enterprise.industry_code,
                    Enterprise.industry).where(where)
         ) if row[0] in wanted)
