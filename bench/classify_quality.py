@@ -47,10 +47,11 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--errors", action="store_true", help="list every wrong, missed and leaked firm")
     ap.add_argument("--split", default="train", help="a split of the label file (train, sealed)")
+    ap.add_argument("--chain", default="nev-icv", help="chain id or file (a learned model beside it is applied)")
     args = ap.parse_args()
     if args.split == "sealed" and os.environ.get("CHAINATLAS_SCORE_SEALED") != "1":
         ap.error("the sealed split is scored once, at the end, by setting CHAINATLAS_SCORE_SEALED=1")
-    chain = load_chain("nev-icv")
+    chain = load_chain(args.chain)
     classifier = Classifier(chain)
     items = load_labelled(SHARED, chain, LABELS)
     if not any(i.split == args.split for i in items):
