@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 from chainatlas.services.catalog import load_zone
@@ -37,12 +36,3 @@ def record_results(heading: str, block: str) -> None:
         existing = existing.rstrip("\n") + "\n\n" + heading + "\n\n" + block
     RESULTS.write_text(existing, encoding="utf-8")
 
-
-def wilson_interval(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """Wilson 95 % interval of the proportion k/n (0..1); (nan, nan) when n is 0."""
-    if n == 0:
-        return float("nan"), float("nan")
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    spread = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return centre - spread, centre + spread

@@ -16,8 +16,8 @@ from chainatlas.domain.chain import load_chain
 from chainatlas.engines.classify import Classifier
 from chainatlas.engines.classify_batch import BatchClassifier
 from chainatlas.engines.placement_quality import Quality, evaluate, load_labelled
+from chainatlas.engines.stats import wilson_interval
 
-from _common import wilson_interval
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELS = ROOT / "tests" / "data" / "labels" / "nev_icv_companies.csv"

@@ -15,8 +15,8 @@ from chainatlas.domain.chain import Chain, builtin_chain_path, merge_derived, pa
 from chainatlas.domain.chain_derived import derived_path, read_derived
 from chainatlas.engines.classify import Classifier
 from chainatlas.engines.placement_quality import Labelled, evaluate, load_labelled
+from chainatlas.engines.stats import wilson_interval
 
-from _common import wilson_interval
 from classify_quality import LABELS, SHARED
 
 SPLIT = "train"

@@ -29,12 +29,13 @@ import argparse
 import csv
 import hashlib
 import json
-import math
 import os
 import re
 import tempfile
 import time
 from pathlib import Path
+
+from chainatlas.engines.stats import wilson_interval
 
 HOLDOUT_SALT = "issue-25-holdout"  # frozen with the first commit of this file; do not change after tuning
 
@@ -64,10 +65,8 @@ def _interval(k: int, n: int) -> str:
     """Wilson 95 % interval of k/n, in percent."""
     if n == 0:
         return "n/a"
-    z, p = 1.96, k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    spread = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return f"{100 * (centre - spread):.1f}–{100 * (centre + spread):.1f} %"
+    lo, hi = wilson_interval(k, n)
+    return f"{100 * lo:.1f}–{100 * hi:.1f} %"
 
 
 def run(variant: str) -> dict:

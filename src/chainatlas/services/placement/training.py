@@ -35,6 +35,7 @@ from chainatlas.engines.placement_model import (
     rules_decide,
 )
 from chainatlas.engines.placement_quality import Labelled, load_labelled
+from chainatlas.engines.stats import wilson_interval
 
 SEALED = "sealed"
 GOAL_OFF_SHARE = 0.05  # issue 20: off-chain firms placed anywhere ≤ 5 %
@@ -99,13 +100,8 @@ class Trained:
 
 
 def wilson(k: int, n: int) -> list[float]:
-    """Wilson 95 % interval of k/n."""
-    if n == 0:
-        return [0.0, 0.0]
-    z, p = 1.96, k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    spread = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return [round(centre - spread, 4), round(centre + spread, 4)]
+    """Wilson 95 % interval of k/n, rounded for the metrics file."""
+    return [round(x, 4) for x in wilson_interval(k, n)]
 
 
 def train(chain: Chain, labels: Path, shared_data: Path, split: str = "train",
