@@ -21,7 +21,7 @@ def train_command(
     shared_data: Path = typer.Option(
         ..., "--shared-data", help="公开数据文件夹，含 industry_chain/ckg_company*.csv (folder of the public chain graph)"),
     chain: str = typer.Option(None, "--chain", help="产业链 id 或文件路径，默认 CHAINATLAS_CHAIN (chain id or YAML file)"),
-    split: str = typer.Option("train", "--split", help="用于训练与交叉验证的 split（不可为 sealed）(split to train on)"),
+    split: str = typer.Option("train", "--split", help="用于训练与交叉验证的 split（不可为 sealed / sealed2）(split to train on)"),
     folds: int = typer.Option(5, "--folds", min=2, help="交叉验证折数 (cross-validation folds)"),
     threshold: float = typer.Option(0.5, "--threshold", min=0.0, max=1.0,
                                     help="候选环节的概率达到此值才挂链 (probability from which a candidate is placed)"),

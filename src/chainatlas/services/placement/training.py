@@ -3,7 +3,7 @@ on a labelled set of firms, measure it by k-fold cross-validation against the ru
 file beside the chain with a description of its data and its figures.
 
 Needs scikit-learn (the `train` extra); placing firms with the written model needs only numpy. The `sealed` split
-is the lead's final holdout: it is refused here and its rows are never read.
+and `sealed2` splits are final holdouts: they are refused here and their rows are never read.
 
 How it is scored (the issue's rule): accuracy = on-chain firms with product text whose primary placement is on one
 of their gold segments / all such firms (an unplaced on-chain firm is wrong); off-chain share = off-chain firms
@@ -36,7 +36,7 @@ from chainatlas.engines.placement_model import (
 from chainatlas.engines.placement_quality import Labelled, Quality, load_labelled, score
 from chainatlas.engines.stats import wilson_interval
 
-SEALED = "sealed"
+SEALED_PREFIX = "sealed"  # sealed, sealed2: holdouts frozen before tuning, scored once
 GOAL_OFF_SHARE = 0.05  # issue 20: off-chain firms placed anywhere ≤ 5 %
 
 
@@ -75,8 +75,8 @@ def train(chain: Chain, labels: Path, shared_data: Path, split: str = "train",
           settings: TrainSettings = TrainSettings(), out: Path | None = None) -> Trained:
     """Fit the chain's model on the `split` rows of `labels`, cross-validate it, write it (beside the chain file
     unless `out` names a folder) with its description and figures."""
-    if split == SEALED:
-        raise TrainingError("sealed 是最终留出集，不能用于训练或评分；请用 train (the sealed split is never trained on)")
+    if split.startswith(SEALED_PREFIX):
+        raise TrainingError(f"{split} 是最终留出集，不能用于训练或评分；请用 train (a sealed split is never trained on)")
     try:
         from scipy.sparse import csr_matrix  # noqa: F401  (scikit-learn's own dependency)
         from sklearn.ensemble import GradientBoostingClassifier  # noqa: F401
