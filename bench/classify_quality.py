@@ -54,11 +54,12 @@ def main() -> None:
         ap.error("a sealed split is scored once, at the end, by setting CHAINATLAS_SCORE_SEALED=1")
     chain = load_chain(args.chain)
     classifier = Classifier(chain)
-    items = load_labelled(SHARED, chain, LABELS)
-    if not any(i.split == args.split for i in items):
+    # only the rows of the split scored are read: scoring train never touches a sealed split's firms
+    items = load_labelled(SHARED, chain, LABELS, splits={args.split})
+    if not items:
         ap.error(f"no labelled firm has split {args.split!r}")
-    report(args.split, evaluate(classifier, [i for i in items if i.split == args.split]), args.errors)
-    # `chainatlas classify` runs the batch engine: it must place every labelled firm exactly as the engine does.
+    report(args.split, evaluate(classifier, items), args.errors)
+    # `chainatlas classify` runs the batch engine: it must place the split's firms exactly as the engine does.
     records = [i.record for i in items]
     expected = [(p.id, p.node_id, p.score, p.evidence) for r in records for p in classifier.classify(r)]
     batch = [(p.id, p.node_id, p.score, p.evidence) for p in BatchClassifier(chain).classify_records(records)]
