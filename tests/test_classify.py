@@ -208,6 +208,24 @@ def test_product_terms_of_real_lists_reach_their_segment(clf: Classifier) -> Non
     assert segments(clf, ("车身贴", 0.53), ("汽车功能膜", 0.055)) == ["body-interior-exterior"]  # not a separator
 
 
+def test_vehicle_context_reaches_equipment_services_and_displays(clf: Classifier) -> None:
+    # a generic word qualified by vehicle context names this chain's product (the one-segment qualifier rule)
+    assert segments(clf, ("C智能制造装备业务", 0.78), ("汽车智能制造装备业务", 0.22)) == ["manufacturing-equipment"]
+    assert segments(clf, ("光伏设备", 0.3), ("汽车环保节能美容护理用品", 0.19)) == ["aftermarket"]
+    assert segments(clf, ("口罩机", 0.48), ("锂电池装备设备", 0.13)) == ["manufacturing-equipment"]
+    # a battery tester is equipment, a battery testing lab's service is testing
+    assert segments(clf, ("智能装备", 0.42), ("新能源电池自动检测系统", 0.13)) == ["manufacturing-equipment"]
+    assert nodes(clf, ("彩电销售", 0.98), ("车载监视器", 0.018)) == ["in-vehicle-display"]
+    assert segments(clf, ("系统集成", 0.77), ("交通云", 0.023)) == ["vehicle-road-cloud"]
+    # relays are components (passive-components), as the labelled relay maker is
+    assert segments(clf, ("通用继电器", 0.44), ("汽车继电器", 0.11)) == ["passive-components"]
+    # near misses: cosmetics, factory automation with no vehicle named, a tyred gantry crane
+    assert segments(clf, ("美容护理用品", 0.6)) == []
+    assert segments(clf, ("智能制造装备", 0.8)) == []
+    assert segments(clf, ("通用继电器", 0.9)) == []
+    assert segments(clf, ("集装箱轮胎式龙门吊", 0.13)) == []
+
+
 def test_selling_vehicles_is_the_aftermarket(clf: Classifier) -> None:
     assert segments(clf, ("机械配件", 0.96), ("整车销售", 0.75)) == ["aftermarket"]
     assert segments(clf, ("运输业", 0.33), ("乘用车销售与汽车后服务", 0.27)) == ["aftermarket"]
@@ -406,7 +424,7 @@ def test_quality_on_the_train_split_does_not_fall(shared_data: Path) -> None:
     assert q.n_on >= 400 and q.n_off >= 700
     assert q.top1_precision >= 0.90, "\n".join(q.errors)
     assert q.off_placed_share <= 0.05, "\n".join(q.errors)
-    assert q.accuracy >= 0.73, "\n".join(q.errors)
+    assert q.accuracy >= 0.74, "\n".join(q.errors)
 
 
 def test_charwise_texts_are_normalised_character_by_character() -> None:
