@@ -213,6 +213,7 @@ def test_vehicle_context_reaches_equipment_services_and_displays(clf: Classifier
     assert segments(clf, ("C智能制造装备业务", 0.78), ("汽车智能制造装备业务", 0.22)) == ["manufacturing-equipment"]
     assert segments(clf, ("光伏设备", 0.3), ("汽车环保节能美容护理用品", 0.19)) == ["aftermarket"]
     assert segments(clf, ("口罩机", 0.48), ("锂电池装备设备", 0.13)) == ["manufacturing-equipment"]
+    assert segments(clf, ("水利水电自控系统", 0.78), ("锂电池智能装备", 0.07)) == ["manufacturing-equipment"]
     # a battery tester is equipment, a battery testing lab's service is testing
     assert segments(clf, ("智能装备", 0.42), ("新能源电池自动检测系统", 0.13)) == ["manufacturing-equipment"]
     assert nodes(clf, ("彩电销售", 0.98), ("车载监视器", 0.018)) == ["in-vehicle-display"]
