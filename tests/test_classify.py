@@ -178,6 +178,76 @@ def test_supplier_is_not_placed_on_its_customers_vehicle_segment(clf: Classifier
     assert nodes(clf, ("乘用车", 0.5), ("乘用车齿轮", 0.5)) == ["chassis-parts"]
 
 
+def segments(clf: Classifier, *products: tuple[str, float | None], **kw: str) -> list[str]:
+    """The segments a firm is placed on, primary first."""
+    return [clf.chain.segment_of(n).id for n in nodes(clf, *products, **kw)]
+
+
+def test_product_terms_of_real_lists_reach_their_segment(clf: Classifier) -> None:
+    """Terms the 2021 annual-report extracts use for chain products (train split, session 10), each beside lines
+    of an unrelated main business."""
+    assert segments(clf, ("铬类", 0.61), ("锂类", 0.09)) == ["lithium-resources"]
+    assert segments(clf, ("轨道工程橡胶制品", 0.9), ("锂化物系列", 0.14)) == ["lithium-resources"]
+    assert segments(clf, ("金属贸易", 0.8), ("钴材料", 0.11)) == ["lithium-resources"]
+    assert segments(clf, ("钛白粉", 0.85), ("磷酸铁", 0.011)) == ["cathode"]  # the precursor of LFP cathode
+    assert segments(clf, ("家用箔", 0.35), ("电池箔", 0.023)) == ["battery-foils-parts"]
+    # the shell of a traction cell is a structural part: the head word, not the cell it is for
+    assert segments(clf, ("民用电加热器", 0.59), ("动力锂电池钢壳材料", 0.098)) == ["battery-foils-parts"]
+    assert segments(clf, ("空调用电加热器", 0.4), ("新能源汽车用电加热器", 0.03))[0] == "thermal-management"
+    assert segments(clf, ("木地板", 0.53), ("轮毂", 0.086)) == ["chassis-parts"]
+    assert segments(clf, ("车用整流器", 0.61), ("车用调节器", 0.33)) == ["ice-powertrain"]
+    assert segments(clf, ("车用发电机", 0.98), ("商用车发电机", 0.46)) == ["ice-powertrain"]  # an alternator
+    assert segments(clf, ("贵金属", 0.44), ("机动车催化净化器", 0.049)) == ["ice-powertrain"]
+    assert segments(clf, ("太阳能系统", 1.0), ("座舱空调系统", 0.16))[0] == "thermal-management"
+    assert segments(clf, ("汽车定子", 0.7), ("汽车转子", 0.06)) == ["drive-motor"]
+    assert segments(clf, ("管材", 0.6), ("新能源汽车动力总成", 0.18)) == ["drive-motor"]
+    assert segments(clf, ("销售商品", 1.0), ("CAN总线系统", 0.88)) == ["connectors-harness"]
+    assert segments(clf, ("通讯类", 0.34), ("汽车电子类", 0.092)) == ["passive-components"]  # an EMS firm's line
+    assert segments(clf, ("消费类电池", 0.32), ("HEV电池", 0.2)) == ["battery-cells-packs"]
+    assert segments(clf, ("铝电解电容", 0.78), ("薄膜电容", 0.074)) == ["passive-components"]
+    assert segments(clf, ("车身贴", 0.53), ("汽车功能膜", 0.055)) == ["body-interior-exterior"]  # not a separator
+
+
+def test_vehicle_context_reaches_equipment_services_and_displays(clf: Classifier) -> None:
+    # a generic word qualified by vehicle context names this chain's product (the one-segment qualifier rule)
+    assert segments(clf, ("C智能制造装备业务", 0.78), ("汽车智能制造装备业务", 0.22)) == ["manufacturing-equipment"]
+    assert segments(clf, ("光伏设备", 0.3), ("汽车环保节能美容护理用品", 0.19)) == ["aftermarket"]
+    assert segments(clf, ("口罩机", 0.48), ("锂电池装备设备", 0.13)) == ["manufacturing-equipment"]
+    assert segments(clf, ("水利水电自控系统", 0.78), ("锂电池智能装备", 0.07)) == ["manufacturing-equipment"]
+    # a battery tester is equipment, a battery testing lab's service is testing
+    assert segments(clf, ("智能装备", 0.42), ("新能源电池自动检测系统", 0.13)) == ["manufacturing-equipment"]
+    assert nodes(clf, ("彩电销售", 0.98), ("车载监视器", 0.018)) == ["in-vehicle-display"]
+    assert segments(clf, ("系统集成", 0.77), ("交通云", 0.023)) == ["vehicle-road-cloud"]
+    # relays are components (passive-components), as the labelled relay maker is
+    assert segments(clf, ("通用继电器", 0.44), ("汽车继电器", 0.11)) == ["passive-components"]
+    # near misses: cosmetics, factory automation with no vehicle named, a tyred gantry crane
+    assert segments(clf, ("美容护理用品", 0.6)) == []
+    assert segments(clf, ("智能制造装备", 0.8)) == []
+    assert segments(clf, ("通用继电器", 0.9)) == []
+    assert segments(clf, ("集装箱轮胎式龙门吊", 0.13)) == []
+
+
+def test_selling_vehicles_is_the_aftermarket(clf: Classifier) -> None:
+    assert segments(clf, ("机械配件", 0.96), ("整车销售", 0.75)) == ["aftermarket"]
+    assert segments(clf, ("运输业", 0.33), ("乘用车销售与汽车后服务", 0.27)) == ["aftermarket"]
+    assert segments(clf, ("物流", 0.6), ("轮胎贸易", 0.087), ("车后业务", 0.053)) == ["aftermarket"]
+    assert segments(clf, ("LNG贸易", 0.88), ("车辆销售", 0.14)) == ["aftermarket"]
+
+
+def test_near_misses_of_the_new_terms_stay_off(clf: Classifier) -> None:
+    # e-bike hub and mid-drive motors (an in-wheel motor alone does not say vehicle)
+    assert segments(clf, ("电踏车电机", 0.75), ("中置电机", 0.41), ("轮毂电机", 0.25)) == []
+    # a piston compressor is not an engine's piston
+    assert segments(clf, ("压缩机系列", 0.82), ("螺杆机", 0.59), ("活塞机", 0.07)) == []
+    # generators of power plants and wind turbines, appliance stators, household heaters
+    assert segments(clf, ("柴油发电机组", 0.9)) == []
+    assert segments(clf, ("风力发电机", 0.9)) == []
+    assert segments(clf, ("空调压缩机电机定子", 0.6), ("电机转子", 0.3)) == []
+    assert segments(clf, ("民用电加热器", 0.6), ("工业用电加热器", 0.4)) == []
+    assert segments(clf, ("电力电容器", 0.9)) == []
+    assert segments(clf, ("聚酯功能膜", 0.43)) == []
+
+
 def test_scope_name_and_industry_text_count(clf: Classifier) -> None:
     r = clf.classify(Record("1", "武汉某汽车有限公司", [], "汽车整车及零部件的研发、生产和销售", "3612"))
     assert [p.node_id for p in r] == ["passenger-nev"]
@@ -349,13 +419,13 @@ def test_cli_explains_a_file_without_usable_columns(tmp_path: Path) -> None:
 def test_quality_on_the_train_split_does_not_fall(shared_data: Path) -> None:
     """A floor under the figures bench/classify_quality.py reports (never the sealed split)."""
     chain = load_chain("nev-icv")
-    items = [i for i in load_labelled(shared_data, chain, LABELS) if i.split == "train"]
+    items = load_labelled(shared_data, chain, LABELS, splits={"train"})
     assert len(items) >= 1000
     q = evaluate(Classifier(chain), items)
     assert q.n_on >= 400 and q.n_off >= 700
     assert q.top1_precision >= 0.90, "\n".join(q.errors)
     assert q.off_placed_share <= 0.05, "\n".join(q.errors)
-    assert q.accuracy >= 0.66, "\n".join(q.errors)
+    assert q.accuracy >= 0.74, "\n".join(q.errors)
 
 
 def test_charwise_texts_are_normalised_character_by_character() -> None:
