@@ -201,7 +201,9 @@ def test_product_terms_of_real_lists_reach_their_segment(clf: Classifier) -> Non
     assert segments(clf, ("太阳能系统", 1.0), ("座舱空调系统", 0.16))[0] == "thermal-management"
     assert segments(clf, ("汽车定子", 0.7), ("汽车转子", 0.06)) == ["drive-motor"]
     assert segments(clf, ("管材", 0.6), ("新能源汽车动力总成", 0.18)) == ["drive-motor"]
-    assert segments(clf, ("销售商品", 1.0), ("CAN总线系统", 0.88)) == ["connectors-harness"]
+    # a CAN bus is a vehicle's only where something ties the firm to vehicles (here its stock industry)
+    assert segments(clf, ("销售商品", 1.0), ("CAN总线系统", 0.88), industry="汽车电子电气系统") == ["connectors-harness"]
+    assert segments(clf, ("销售商品", 1.0), ("汽车总线", 0.05)) == ["connectors-harness"]
     assert segments(clf, ("通讯类", 0.34), ("汽车电子类", 0.092)) == ["passive-components"]  # an EMS firm's line
     assert segments(clf, ("消费类电池", 0.32), ("HEV电池", 0.2)) == ["battery-cells-packs"]
     assert segments(clf, ("铝电解电容", 0.78), ("薄膜电容", 0.074)) == ["passive-components"]
@@ -246,6 +248,10 @@ def test_near_misses_of_the_new_terms_stay_off(clf: Classifier) -> None:
     assert segments(clf, ("民用电加热器", 0.6), ("工业用电加热器", 0.4)) == []
     assert segments(clf, ("电力电容器", 0.9)) == []
     assert segments(clf, ("聚酯功能膜", 0.43)) == []
+    assert segments(clf, ("工业CAN总线模块", 0.6)) == []  # industrial automation
+    assert segments(clf, ("VOC催化净化器", 0.6)) == []  # an industrial exhaust cleaner
+    assert segments(clf, ("飞机座舱空调", 0.6)) == []
+    assert segments(clf, ("摩托车整车销售", 0.6), ("叉车销售", 0.3)) == []
 
 
 def test_scope_name_and_industry_text_count(clf: Classifier) -> None:
