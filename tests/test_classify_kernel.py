@@ -212,20 +212,25 @@ def test_scan_column_is_scan_ids_of_its_cells(chain) -> None:
 
 
 def test_product_cells_read_and_scanned_as_the_engine_reads_them(chain) -> None:
-    """`product_lines` is `parse_products` of each cell with each product's scan; `product_flags` says whether
-    some line has a hit (1) or a strong hit (3)."""
+    """`product_lists` is `parse_products` of each cell with each product's scan and `effective_shares` (None for a
+    cell without a hit); `product_flags` says whether some line has a hit (1) or a strong hit (3)."""
     import polars as pl
 
     clf = Classifier(chain)
     kernel = Kernel(clf)
     cells = PRODUCT_CELLS + product_cells(clf, 5_000, seed=11)
     column = pl.Series([*cells, None])
-    expected = [parse_products(c) for c in cells] + [[]]
-    read = kernel.product_lines(column)
-    assert [lines for _, lines in read] == expected
-    assert sum(1 for lines in expected for _, share in lines if share is not None) > 400
-    found = [tuple(clf._scan(p) for p, _ in lines) for lines in expected]
-    assert [tuple(map(kernel.hit_list, ids)) for ids, _ in read] == found
+    parsed = [parse_products(c) for c in cells] + [[]]
+    assert sum(1 for lines in parsed for _, share in lines if share is not None) > 400
+    found = [tuple(clf._scan(p) for p, _ in lines) for lines in parsed]
     flags = [max((3 if hits[0][2] else 1 for hits in lines if hits), default=0) for lines in found]
-    assert kernel.product_flags(column) == flags
     assert set(flags) == {0, 1, 3}
+    assert kernel.product_flags(column) == flags
+    read = kernel.product_lists(column)
+    assert [listed is None for listed in read] == [not flag for flag in flags]
+    for listed, lines, hits, flag in zip(read, parsed, found, flags):
+        if listed is not None:
+            assert listed[2] == tuple(lines)
+            assert tuple(map(kernel.hit_list, listed[0])) == hits
+            assert listed[1] == tuple(effective_shares(lines))  # bit for bit
+            assert listed[3] == (flag == 3)

@@ -153,23 +153,28 @@ class BatchClassifier:
         if products.products_of is None:
             flags = pl.Series(self.kernel.product_flags(products.distinct.gather(which)), dtype=pl.UInt8)
         else:
-            listed = self._listed(products, which)
-            strong_of = self.kernel.strong_flags()
-            flags = pl.Series([max((3 if strong_of[h] else 1 for h in found if h), default=0) for found, _ in listed],
-                              dtype=pl.UInt8)
+            flags = pl.Series([0 if listed is None else 3 if listed.strong else 1
+                               for listed in self._listed(products, which)], dtype=pl.UInt8)
         return pl.zeros(products.distinct.len(), dtype=pl.Boolean, eager=True).scatter(
             which, flags >= 3 if strong else flags > 0)
 
-    def _listed(self, products: _ProductCells, which: pl.Series) -> list[tuple[tuple[int, ...], list]]:
-        """The distinct product cells `which` parsed into lines and scanned: (the hit list id of each line, the
-        lines) by cell; the compiled kernel reads cell text without a Python string per cell or line."""
+    def _listed(self, products: _ProductCells, which: pl.Series) -> list[_Products | None]:
+        """The distinct product cells `which` parsed into lines and scanned (None for a cell without a hit); the
+        compiled kernel reads cell text without a Python string per cell, and makes the lines of cells with a hit."""
         cells = products.distinct.gather(which)
         if products.products_of is None:
-            return self.kernel.product_lines(cells)
+            return [None if listed is None else _Products._make(listed)
+                    for listed in self.kernel.product_lists(cells)]
         parsed = list(map(products.products_of, cells.to_list()))
         lines = list({product for listed in parsed for product, _ in listed})
         found_of = dict(zip(lines, self.kernel.scan_ids(lines)))
-        return [(tuple(found_of[product] for product, _ in listed), listed) for listed in parsed]
+        strong = self.kernel.strong_flags()
+        out: list[_Products | None] = []
+        for listed in parsed:
+            found = tuple(found_of[product] for product, _ in listed)
+            out.append(_Products(found, tuple(effective_shares(listed)), tuple(listed), any(strong[h] for h in found))
+                       if any(found) else None)
+        return out
 
     def _product_keys(self, products: _ProductCells, rows: pl.Series) -> tuple[pl.Series, list[_Products]]:
         """(key of each of `rows`' product cell, the scanned product list of each key). Key 0 (no product line
@@ -178,15 +183,13 @@ class BatchClassifier:
         cells = products.index.gather(rows)
         wanted = cells.unique(maintain_order=True)
         wanted = wanted.filter(products.may_hit.gather(wanted))
-        listed = self._listed(products, wanted)
-        strong = self.kernel.strong_flags().__getitem__
         lists, keys = [_NO_LINES], []
-        for found, lines in listed:
-            if any(found):
-                keys.append(len(lists))
-                lists.append(_Products(found, tuple(effective_shares(lines)), tuple(lines), any(map(strong, found))))
-            else:
+        for listed in self._listed(products, wanted):
+            if listed is None:
                 keys.append(0)
+            else:
+                keys.append(len(lists))
+                lists.append(listed)
         key_of = pl.zeros(products.distinct.len(), dtype=pl.UInt32, eager=True).scatter(
             wanted, pl.Series(keys, dtype=pl.UInt32))
         return key_of.gather(cells), lists

@@ -42,6 +42,10 @@ cdef double STRONG = _rules.STRONG
 cdef double WEAK = _rules.WEAK
 cdef double THRESHOLD = _rules.THRESHOLD
 cdef double FULL_SHARE = _rules.FULL_SHARE
+cdef double PLACEHOLDER = _rules.PLACEHOLDER
+cdef double SHARE_FLOOR = _rules.SHARE_FLOOR
+cdef double PLACEHOLDER_SHARE = _rules.PLACEHOLDER_SHARE
+cdef double UNKNOWN_SHARE_ALONE = _rules.UNKNOWN_SHARE_ALONE
 cdef enum:
     NF = 5  # fields: name, products, scope, industry, supplied (`classify.FIELDS`)
 assert len(_rules.FIELDS) == NF
@@ -173,12 +177,15 @@ cdef class Kernel:
     cdef int32_t* order  # a text's hits in `found`, strong first, as interned
     cdef int order_cap
     # a product cell being read (see _parse_cell): its characters as they are, and its product lines: the product
-    # is raw[line_start:line_end], its share (-1.0: none given), the hit list id of the product
+    # is raw[line_start:line_end], the digits of its share raw[share_start:share_end] (share_start -1: none given;
+    # share_percent: in per cent), the hit list id of the product and whether a hit in it is strong
     cdef uint32_t* raw
     cdef Py_ssize_t raw_len, raw_cap
     cdef Py_ssize_t* line_start
     cdef Py_ssize_t* line_end
-    cdef double* line_given
+    cdef Py_ssize_t* share_start
+    cdef Py_ssize_t* share_end
+    cdef bint* share_percent
     cdef int32_t* line_found
     cdef bint* line_strong
     cdef int n_lines, lines_cap
@@ -210,7 +217,9 @@ cdef class Kernel:
         free(self.raw)
         free(self.line_start)
         free(self.line_end)
-        free(self.line_given)
+        free(self.share_start)
+        free(self.share_end)
+        free(self.share_percent)
         free(self.line_found)
         free(self.line_strong)
 
@@ -592,10 +601,11 @@ cdef class Kernel:
         a hit, 3 when one has a strong hit, else 0."""
         return self._each_cell(values, FLAGS)
 
-    def product_lines(self, values):
-        """By product cell of a text column (as `scan_column` reads it): (the hit list id of each line's product,
-        its lines as `parse_products` gives them)."""
-        return self._each_cell(values, LINES)
+    def product_lists(self, values):
+        """By product cell of a text column (as `scan_column` reads it): None when no line of it has a hit, else
+        (the hit list id of each line's product, each line's `effective_shares`, its lines as `parse_products`
+        gives them, whether some hit is strong)."""
+        return self._each_cell(values, LISTS)
 
     cdef list _each_cell(self, values, int mode):
         cdef ArrowArrayStream* stream
@@ -668,21 +678,45 @@ cdef class Kernel:
     # ------------------------------------------------------------------ product cells
 
     cdef object _cell_out(self, int mode):
-        """The cell in `raw` parsed into product lines and scanned: its flags (FLAGS) or its lines (LINES)."""
+        """The cell in `raw` parsed into product lines and scanned: its flags (FLAGS) or its lists (LISTS)."""
         cdef int k, flags = 0
-        cdef list lines
-        self._parse_cell(mode == LINES)
+        cdef bint real = False
+        cdef double given
+        cdef list lines, given_shares, shares
+        self._parse_cell()
+        for k in range(self.n_lines):
+            if self.line_found[k]:
+                flags |= 3 if self.line_strong[k] else 1
         if mode == FLAGS:
-            for k in range(self.n_lines):
-                if self.line_found[k]:
-                    flags |= 3 if self.line_strong[k] else 1
             return flags
-        lines = []
+        if not flags:
+            return None
+        lines, given_shares = [], []
         for k in range(self.n_lines):
             product = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, self.raw + self.line_start[k],
                                                 self.line_end[k] - self.line_start[k])
-            lines.append((product, None if self.line_given[k] < 0 else self.line_given[k]))
-        return tuple([self.line_found[k] for k in range(self.n_lines)]), lines
+            if self.share_start[k] < 0:
+                given_shares.append(-1.0)
+                lines.append((product, None))
+            else:
+                given = self._share(k)
+                given_shares.append(given)
+                lines.append((product, given))
+                real = real or given > PLACEHOLDER
+        # `classify.effective_shares` (a given share is never NaN nor negative here: digits only)
+        shares = [SHARE_FLOOR + (1.0 - SHARE_FLOOR) * g if g > PLACEHOLDER else SHARE_FLOOR if g < 0
+                  else PLACEHOLDER_SHARE for g in given_shares] if real else [UNKNOWN_SHARE_ALONE] * self.n_lines
+        return (tuple([self.line_found[k] for k in range(self.n_lines)]), tuple(shares), tuple(lines),
+                flags == 3)
+
+    cdef double _share(self, int k) except? -1.0:
+        """The share given on line k as `products._line` reads it: Python's float() of its digits, in per cent
+        where a "%" says so or the number is above 1, at most 1.0."""
+        cdef double share = PyFloat_AsDouble(PyFloat_FromString(PyUnicode_FromKindAndData(
+            PyUnicode_4BYTE_KIND, self.raw + self.share_start[k], self.share_end[k] - self.share_start[k])))
+        if self.share_percent[k] or share > 1:
+            share /= 100
+        return 1.0 if 1.0 < share else share
 
     cdef int _raw_of_str(self, str text) except -1:
         cdef Py_ssize_t i, size = len(text)
@@ -717,7 +751,7 @@ cdef class Kernel:
         self.raw_len = m
         return 0
 
-    cdef int _parse_cell(self, bint values) except -1:
+    cdef int _parse_cell(self) except -1:
         """`parse_products` of the cell in `raw` into the line buffers: items cut at the item separators, stripped
         as str.strip() strips, blank ones dropped; each read by `_line`."""
         cdef Py_ssize_t i = 0, j, a, b, n = self.raw_len
@@ -734,19 +768,17 @@ cdef class Kernel:
             while b > a and Py_UNICODE_ISSPACE(self.raw[b - 1]):
                 b -= 1
             if b > a:
-                self._line(a, b, values)
+                self._line(a, b)
             i = j
         return 0
 
-    cdef int _line(self, Py_ssize_t a, Py_ssize_t b, bint values) except -1:
+    cdef int _line(self, Py_ssize_t a, Py_ssize_t b) except -1:
         """One stripped item raw[a:b] as `products._line` reads it with `_SHARE`: the shortest product (at least one
         character) after which the rest is whitespace and a share, tried as the regular expression tries it —
-        ":" share "%"?, then "(" share "%" ")", then a space, share and "%"; else the whole item, no share.
-        values: the share's value is wanted (not only where the product ends)."""
+        ":" share "%"?, then "(" share "%" ")", then a space, share and "%"; else the whole item, no share."""
         cdef Py_ssize_t k, q, r, e, p, number = -1, number_end = -1, product_end = b
         cdef uint32_t c
         cdef bint percent = True
-        cdef double share = -1.0
         cdef uint32_t* t = self.raw
         for k in range(a + 1, b):
             q = _spaces(t, k, b)  # where the share starts, past the spaces after the product
@@ -775,27 +807,23 @@ cdef class Kernel:
                 if e >= 0 and e + 1 == b and t[e] == 0x25:
                     number, number_end, product_end, percent = q, e, k, True
                     break
-        if number >= 0 and values:
-            # Python's float() of the digits, as `products._line` reads them
-            share = PyFloat_AsDouble(PyFloat_FromString(
-                PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, t + number, number_end - number)))
-            if percent or share > 1:
-                share /= 100
-            if 1.0 < share:
-                share = 1.0
         if self.n_lines == self.lines_cap:
             self.lines_cap = max(16, 2 * self.lines_cap)
             self.line_start = <Py_ssize_t*>realloc(self.line_start, self.lines_cap * sizeof(Py_ssize_t))
             self.line_end = <Py_ssize_t*>realloc(self.line_end, self.lines_cap * sizeof(Py_ssize_t))
-            self.line_given = <double*>realloc(self.line_given, self.lines_cap * sizeof(double))
+            self.share_start = <Py_ssize_t*>realloc(self.share_start, self.lines_cap * sizeof(Py_ssize_t))
+            self.share_end = <Py_ssize_t*>realloc(self.share_end, self.lines_cap * sizeof(Py_ssize_t))
+            self.share_percent = <bint*>realloc(self.share_percent, self.lines_cap * sizeof(bint))
             self.line_found = <int32_t*>realloc(self.line_found, self.lines_cap * sizeof(int32_t))
             self.line_strong = <bint*>realloc(self.line_strong, self.lines_cap * sizeof(bint))
-            if self.line_start == NULL or self.line_end == NULL or self.line_given == NULL or self.line_found == NULL \
-                    or self.line_strong == NULL:
+            if self.line_start == NULL or self.line_end == NULL or self.share_start == NULL or self.share_end == NULL \
+                    or self.share_percent == NULL or self.line_found == NULL or self.line_strong == NULL:
                 raise MemoryError()
         self.line_start[self.n_lines] = a
         self.line_end[self.n_lines] = product_end
-        self.line_given[self.n_lines] = share
+        self.share_start[self.n_lines] = number
+        self.share_end[self.n_lines] = number_end
+        self.share_percent[self.n_lines] = percent
         self._scan_chars(a, product_end, None)
         self.line_found[self.n_lines] = self._intern()
         self.line_strong[self.n_lines] = self.found_len > 0 and self.order[2]
@@ -1252,7 +1280,7 @@ cdef class Kernel:
 cdef enum:
     SCAN = 0  # `_each_cell`: a text's hit list id
     FLAGS = 1  # a product cell's flags
-    LINES = 2  # a product cell's lines
+    LISTS = 2  # a product cell's lines, if it has a hit
 
 
 cdef inline bint _item_separator(uint32_t c) noexcept nogil:
