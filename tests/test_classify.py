@@ -245,6 +245,9 @@ def test_near_misses_of_the_new_terms_stay_off(clf: Classifier) -> None:
     assert segments(clf, ("柴油发电机组", 0.9)) == []
     assert segments(clf, ("风力发电机", 0.9)) == []
     assert segments(clf, ("空调压缩机电机定子", 0.6), ("电机转子", 0.3)) == []
+    # a rotor is a traction motor's only where the text says vehicle: not a pump's or a flowmeter's
+    assert segments(clf, ("机油泵转子", 0.5), industry="汽车配件") == ["ice-powertrain"]
+    assert segments(clf, ("转子流量计", 0.9), code="3812") == []
     assert segments(clf, ("民用电加热器", 0.6), ("工业用电加热器", 0.4)) == []
     assert segments(clf, ("电力电容器", 0.9)) == []
     assert segments(clf, ("聚酯功能膜", 0.43)) == []
@@ -431,7 +434,7 @@ def test_quality_on_the_train_split_does_not_fall(shared_data: Path) -> None:
     assert q.n_on >= 400 and q.n_off >= 700
     assert q.top1_precision >= 0.90, "\n".join(q.errors)
     assert q.off_placed_share <= 0.05, "\n".join(q.errors)
-    assert q.accuracy >= 0.74, "\n".join(q.errors)
+    assert q.accuracy >= 0.75, "\n".join(q.errors)
 
 
 def test_charwise_texts_are_normalised_character_by_character() -> None:
