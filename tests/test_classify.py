@@ -255,6 +255,7 @@ def test_near_misses_of_the_new_terms_stay_off(clf: Classifier) -> None:
     assert segments(clf, ("VOC催化净化器", 0.6)) == []  # an industrial exhaust cleaner
     assert segments(clf, ("飞机座舱空调", 0.6)) == []
     assert segments(clf, ("摩托车整车销售", 0.6), ("叉车销售", 0.3)) == []
+    assert segments(clf, ("轨道车辆维修", 0.6)) == []  # rail vehicles
 
 
 def test_scope_name_and_industry_text_count(clf: Classifier) -> None:
