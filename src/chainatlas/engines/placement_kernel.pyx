@@ -683,7 +683,7 @@ cdef class Kernel:
         cdef bint real = False
         cdef double given
         cdef list lines, given_shares, shares
-        self._parse_cell()
+        self._parse_cell(mode == LISTS)
         for k in range(self.n_lines):
             if self.line_found[k]:
                 flags |= 3 if self.line_strong[k] else 1
@@ -751,7 +751,7 @@ cdef class Kernel:
         self.raw_len = m
         return 0
 
-    cdef int _parse_cell(self) except -1:
+    cdef int _parse_cell(self, bint ids) except -1:
         """`parse_products` of the cell in `raw` into the line buffers: items cut at the item separators, stripped
         as str.strip() strips, blank ones dropped; each read by `_line`."""
         cdef Py_ssize_t i = 0, j, a, b, n = self.raw_len
@@ -768,14 +768,15 @@ cdef class Kernel:
             while b > a and Py_UNICODE_ISSPACE(self.raw[b - 1]):
                 b -= 1
             if b > a:
-                self._line(a, b)
+                self._line(a, b, ids)
             i = j
         return 0
 
-    cdef int _line(self, Py_ssize_t a, Py_ssize_t b) except -1:
+    cdef int _line(self, Py_ssize_t a, Py_ssize_t b, bint ids) except -1:
         """One stripped item raw[a:b] as `products._line` reads it with `_SHARE`: the shortest product (at least one
         character) after which the rest is whitespace and a share, tried as the regular expression tries it —
-        ":" share "%"?, then "(" share "%" ")", then a space, share and "%"; else the whole item, no share."""
+        ":" share "%"?, then "(" share "%" ")", then a space, share and "%"; else the whole item, no share.
+        ids: the product's hit list id is wanted (else only whether it has a hit, and a strong one)."""
         cdef Py_ssize_t k, q, r, e, p, number = -1, number_end = -1, product_end = b
         cdef uint32_t c
         cdef bint percent = True
@@ -825,8 +826,16 @@ cdef class Kernel:
         self.share_end[self.n_lines] = number_end
         self.share_percent[self.n_lines] = percent
         self._scan_chars(a, product_end, None)
-        self.line_found[self.n_lines] = self._intern()
-        self.line_strong[self.n_lines] = self.found_len > 0 and self.order[2]
+        if ids:
+            self.line_found[self.n_lines] = self._intern()
+            self.line_strong[self.n_lines] = self.found_len > 0 and self.order[2]
+        else:  # whether it has a hit, and a strong one
+            self.line_found[self.n_lines] = self.found_len > 0
+            self.line_strong[self.n_lines] = False
+            for k in range(self.found_len):
+                if self.found[3 * k + 2]:
+                    self.line_strong[self.n_lines] = True
+                    break
         self.n_lines += 1
         return 0
 
