@@ -27,10 +27,10 @@ cdef extern from "Python.h":
     bint Py_UNICODE_ISDECIMAL(Py_UCS4 ch)
     object PyFloat_FromString(object)
     double PyFloat_AsDouble(object) except? -1.0
+from libc.math cimport exp
 from libc.stdlib cimport free, malloc, realloc
 
 import json
-import math
 import unicodedata
 from collections import deque
 
@@ -1219,7 +1219,7 @@ cdef class Kernel:
                 c_node.append(node_ids[target])
                 c_name.append(names[target])
                 c_score.append(score)
-                c_conf.append(round(1.0 - math.exp(-s), 3))
+                c_conf.append(round(1.0 - exp(-s), 3))  # libm's exp, which math.exp calls
                 c_ev.append(self._evidence_json(
                     (codes[sig], slot.seg) if prior_listed[code_index * width + slot.seg] else None))
                 text = texts.get(score)
