@@ -111,6 +111,16 @@ cdef struct ArrowArrayStream:
     void (*release)(ArrowArrayStream*) noexcept
     void* private_data
 
+cdef struct State:
+    # one state of the automaton: its edges are edges[lo:hi] (by character), its failure link, and the first state
+    # on its output chain (itself when it ends a word; -1 when none does)
+    int32_t lo, hi, fail, out
+
+cdef struct Edge:
+    uint32_t ch
+    int32_t next
+
+
 cdef struct Hit:
     int fld, item, wi, n, strong, seg
     int line  # product lines and supplied components: the line's id in `Kernel.lines` (for evidence), else -1
@@ -134,8 +144,9 @@ cdef class Kernel:
     cdef readonly object classifier
     cdef int n_nodes, n_words, nw
     # automaton: BMP codepoint -> state from the root; per state its sorted edges; failure and output links
-    cdef int32_t[::1] root, edge_lo, edge_hi, edge_next, fail, out_word, out_link
-    cdef uint32_t[::1] edge_char
+    cdef int32_t[::1] root, out_word, out_link
+    cdef State* states
+    cdef Edge* edges
     cdef unsigned char[::1] separator  # BMP codepoint -> 1 for a phrase separator
     cdef unsigned char[::1] alpha  # BMP codepoint -> 1 if some word has it (any other character leads to the root)
     cdef object separators  # the set, for characters beyond the BMP
@@ -200,6 +211,8 @@ cdef class Kernel:
     def __dealloc__(self):
         # (C attributes of an extension type start zeroed: every pointer is NULL until its first realloc)
         free(self.text)
+        free(self.states)
+        free(self.edges)
         free(self.stack_end)
         free(self.stack_wi)
         free(self.found)
@@ -335,11 +348,15 @@ cdef class Kernel:
                 if ord(ch) < 0x10000:
                     alpha[ord(ch)] = 1
         self.alpha = alpha
-        self.edge_lo = array("i", lo)
-        self.edge_hi = array("i", hi)
-        self.edge_char = array("I", chars or [0])
-        self.edge_next = array("i", nexts or [0])
-        self.fail = array("i", fail)
+        self.states = <State*>malloc(n * sizeof(State))
+        self.edges = <Edge*>malloc(max(1, len(chars)) * sizeof(Edge))
+        if self.states == NULL or self.edges == NULL:
+            raise MemoryError()
+        for s in range(n):
+            self.states[s].lo, self.states[s].hi, self.states[s].fail = lo[s], hi[s], fail[s]
+            self.states[s].out = s if out[s] >= 0 else link[s]
+        for j in range(len(chars)):
+            self.edges[j].ch, self.edges[j].next = chars[j], nexts[j]
         self.out_word = array("i", out)
         self.out_link = array("i", link)
 
@@ -375,19 +392,23 @@ cdef class Kernel:
     # ------------------------------------------------------------------ scanning
 
     cdef inline int _step(self, int state, uint32_t c) noexcept nogil:
+        """The goto edge of `state` on c, or -1: a search of its edges (by character), most states having few."""
         cdef int lo, hi, mid
+        cdef const Edge* edges = self.edges
         if state == 0 and c < 0x10000:
             return self.root[c]
-        lo = self.edge_lo[state]
-        hi = self.edge_hi[state]
-        while lo < hi:
+        lo = self.states[state].lo
+        hi = self.states[state].hi
+        while hi - lo > 8:  # the first edge on c or above is in [lo, hi)
             mid = (lo + hi) >> 1
-            if self.edge_char[mid] < c:
+            if edges[mid].ch < c:
                 lo = mid + 1
             else:
-                hi = mid
-        if lo < self.edge_hi[state] and self.edge_char[lo] == c:
-            return self.edge_next[lo]
+                hi = mid + 1
+        while lo < hi:
+            if edges[lo].ch >= c:
+                return edges[lo].next if edges[lo].ch == c else -1
+            lo += 1
         return -1
 
     cdef int _phrase(self, int p0, int p1) except -1:
@@ -403,9 +424,12 @@ cdef class Kernel:
             self.stack_wi = <int32_t*>realloc(self.stack_wi, self.stack_cap * sizeof(int32_t))
             if self.stack_end == NULL or self.stack_wi == NULL:
                 raise MemoryError()
+        cdef const uint32_t* text = self.text
+        cdef const unsigned char* alpha = &self.alpha[0]
+        cdef const State* states = self.states
         for pos in range(p0, p1):
-            c = self.text[pos]
-            if c < 0x10000 and not self.alpha[c]:  # in no word: back to the root, which ends none
+            c = text[pos]
+            if c < 0x10000 and not alpha[c]:  # in no word: back to the root, which ends none
                 state = 0
                 continue
             while True:
@@ -415,8 +439,8 @@ cdef class Kernel:
                     break
                 if state == 0:
                     break
-                state = self.fail[state]
-            s = state if self.out_word[state] >= 0 else self.out_link[state]
+                state = states[state].fail
+            s = states[state].out
             while s >= 0:
                 wi = self.out_word[s]
                 s = self.out_link[s]
@@ -526,9 +550,11 @@ cdef class Kernel:
         cdef Py_ssize_t i, size = self.text_len
         cdef int p0 = 0
         cdef uint32_t c
+        cdef const uint32_t* text = self.text
+        cdef const unsigned char* separator = &self.separator[0]
         for i in range(size):
-            c = self.text[i]
-            if (c < 0x10000 and self.separator[c]) or (c >= 0x10000 and chr(c) in self.separators):
+            c = text[i]
+            if (c < 0x10000 and separator[c]) or (c >= 0x10000 and chr(c) in self.separators):
                 if i > p0:
                     self._phrase(p0, i)
                 p0 = i + 1
@@ -683,7 +709,7 @@ cdef class Kernel:
         cdef bint real = False
         cdef double given
         cdef list lines, given_shares, shares
-        self._parse_cell()
+        self._parse_cell(mode == LISTS)
         for k in range(self.n_lines):
             if self.line_found[k]:
                 flags |= 3 if self.line_strong[k] else 1
@@ -751,7 +777,7 @@ cdef class Kernel:
         self.raw_len = m
         return 0
 
-    cdef int _parse_cell(self) except -1:
+    cdef int _parse_cell(self, bint ids) except -1:
         """`parse_products` of the cell in `raw` into the line buffers: items cut at the item separators, stripped
         as str.strip() strips, blank ones dropped; each read by `_line`."""
         cdef Py_ssize_t i = 0, j, a, b, n = self.raw_len
@@ -768,14 +794,15 @@ cdef class Kernel:
             while b > a and Py_UNICODE_ISSPACE(self.raw[b - 1]):
                 b -= 1
             if b > a:
-                self._line(a, b)
+                self._line(a, b, ids)
             i = j
         return 0
 
-    cdef int _line(self, Py_ssize_t a, Py_ssize_t b) except -1:
+    cdef int _line(self, Py_ssize_t a, Py_ssize_t b, bint ids) except -1:
         """One stripped item raw[a:b] as `products._line` reads it with `_SHARE`: the shortest product (at least one
         character) after which the rest is whitespace and a share, tried as the regular expression tries it —
-        ":" share "%"?, then "(" share "%" ")", then a space, share and "%"; else the whole item, no share."""
+        ":" share "%"?, then "(" share "%" ")", then a space, share and "%"; else the whole item, no share.
+        ids: the product's hit list id is wanted (else only whether it has a hit, and a strong one)."""
         cdef Py_ssize_t k, q, r, e, p, number = -1, number_end = -1, product_end = b
         cdef uint32_t c
         cdef bint percent = True
@@ -825,8 +852,16 @@ cdef class Kernel:
         self.share_end[self.n_lines] = number_end
         self.share_percent[self.n_lines] = percent
         self._scan_chars(a, product_end, None)
-        self.line_found[self.n_lines] = self._intern()
-        self.line_strong[self.n_lines] = self.found_len > 0 and self.order[2]
+        if ids:
+            self.line_found[self.n_lines] = self._intern()
+            self.line_strong[self.n_lines] = self.found_len > 0 and self.order[2]
+        else:  # whether it has a hit, and a strong one
+            self.line_found[self.n_lines] = self.found_len > 0
+            self.line_strong[self.n_lines] = False
+            for k in range(self.found_len):
+                if self.found[3 * k + 2]:
+                    self.line_strong[self.n_lines] = True
+                    break
         self.n_lines += 1
         return 0
 
