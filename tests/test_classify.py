@@ -258,6 +258,60 @@ def test_near_misses_of_the_new_terms_stay_off(clf: Classifier) -> None:
     assert segments(clf, ("轨道车辆维修", 0.6)) == []  # rail vehicles
 
 
+def test_vehicle_categories_of_the_standards_are_vehicles(clf: Classifier) -> None:
+    """GB/T 4754-2017 classes 3630/3650/3660 and the GB/T 3730.1 commercial-vehicle categories, as the extracts name
+    revenue segments; the motor vehicles those standards keep apart (3640 low-speed and three-wheeled vehicles, farm
+    tractors, rail and sightseeing vehicles, motorcycles) stay off."""
+    for line in ("载货汽车业务", "轻型载货车", "载客汽车", "自卸汽车", "改装汽车", "城市客车", "无轨电车", "厢式货车",
+                 "专项作业车", "中置轴挂车"):
+        assert segments(clf, ("钢材", 0.7), (line, 0.3)) == ["commercial-nev"], line
+    for line in ("低速载货汽车", "三轮汽车", "低速汽车", "铁路货车", "铁路客车", "有轨电车", "电力机车", "场内观光车",
+                 "三轮摩托车", "拖拉机驱动桥"):
+        assert segments(clf, (line, 0.9)) == [], line
+
+
+def test_vehicle_parts_of_the_function_systems(clf: Classifier) -> None:
+    """Parts of a vehicle's function systems (engine, cooling, transmission, running gear, steering, braking,
+    electrical, body: the groups of QC/T 265) reach their segment; the same word for a tractor, motorcycle,
+    bicycle, helicopter, rail vehicle, ship or machine stays off."""
+    expected = {"钢板弹簧": "chassis-parts", "转向机": "chassis-parts", "横拉杆": "chassis-parts",
+                "制动蹄": "chassis-parts", "轮辋": "chassis-parts", "主减速器": "chassis-parts",
+                "起动机": "ice-powertrain", "点火线圈": "ice-powertrain", "喷油泵": "ice-powertrain",
+                "分动器": "ice-powertrain", "油底壳": "ice-powertrain", "节温器": "thermal-management",
+                "机油冷却器": "thermal-management", "驾驶室": "body-interior-exterior",
+                "雨刮器": "body-interior-exterior", "汽车喇叭": "body-interior-exterior"}
+    for line, seg in expected.items():
+        assert segments(clf, ("钢材", 0.7), (line, 0.3)) == [seg], line
+    for line in ("拖拉机取力器", "摩托车起动机", "园林机械点火线圈", "船用喷油泵", "自行车轮辋", "工程机械驾驶室",
+                 "直升机主减速器", "铁路制动蹄", "变压器油冷却器", "摩托车车架"):
+        assert segments(clf, (line, 0.9)) == [], line
+
+
+SEGMENT_SUFFIXES = ("业务", "板块", "分部", "类", "系列", "产品", "事业部", "收入")
+
+
+def test_a_segment_suffix_never_hides_a_chain_word(clf: Classifier) -> None:
+    """Extracts name revenue segments "<product>业务/板块/类…"; the suffix must not form another word with the
+    product's last characters (汽车板 + 块 is not auto sheet, 锰酸锂 + 类 is not a lithium salt). Checked for every
+    strong word of the chain file."""
+    hidden = []
+    for wi, (word, strong, _, _) in enumerate(clf.words):
+        if not strong:
+            continue
+        alone = {clf.segment_index[n] for w, n, s in clf._scan(word) if s}
+        for suffix in SEGMENT_SUFFIXES:
+            found = {clf.segment_index[n] for w, n, s in clf._scan(word + suffix) if s}
+            if not alone <= found:
+                hidden.append(word + suffix)
+    assert hidden == []
+    assert segments(clf, ("专用汽车板块", 0.6)) == ["commercial-nev"]
+    assert segments(clf, ("汽车板块", 0.6)) == []  # not 汽车板 (auto sheet steel)
+    assert segments(clf, ("冷轧汽车板", 0.6)) == ["lightweight-materials"]
+    assert segments(clf, ("磷酸铁锂类", 0.6)) == ["cathode"]
+    assert segments(clf, ("六氟磷酸锂类", 0.6)) == ["electrolyte"]
+    assert segments(clf, ("碳酸锂类", 0.6)) == ["lithium-resources"]
+
+
 def test_scope_name_and_industry_text_count(clf: Classifier) -> None:
     r = clf.classify(Record("1", "武汉某汽车有限公司", [], "汽车整车及零部件的研发、生产和销售", "3612"))
     assert [p.node_id for p in r] == ["passenger-nev"]
