@@ -27,10 +27,10 @@ cdef extern from "Python.h":
     bint Py_UNICODE_ISDECIMAL(Py_UCS4 ch)
     object PyFloat_FromString(object)
     double PyFloat_AsDouble(object) except? -1.0
+from libc.math cimport exp
 from libc.stdlib cimport free, malloc, realloc
 
 import json
-import math
 import unicodedata
 from collections import deque
 
@@ -144,11 +144,11 @@ cdef class Kernel:
     cdef readonly object classifier
     cdef int n_nodes, n_words, nw
     # automaton: BMP codepoint -> state from the root; per state its sorted edges; failure and output links
-    cdef int32_t[::1] root, out_word, out_link
+    cdef int32_t[::1] root, out_word, out_link  # root: by character kind (see kind), the root's edge or -1
     cdef State* states
     cdef Edge* edges
     cdef unsigned char[::1] separator  # BMP codepoint -> 1 for a phrase separator
-    cdef unsigned char[::1] alpha  # BMP codepoint -> 1 if some word has it (any other character leads to the root)
+    cdef uint16_t[::1] kind  # BMP codepoint -> its number among the words' characters, 0 for one in no word
     cdef object separators  # the set, for characters beyond the BMP
     # words
     cdef int32_t[::1] length, strong_lo, strong_hi, strong_nodes, weak_lo, weak_hi, weak_nodes
@@ -331,23 +331,20 @@ cdef class Kernel:
                 fail[s] = goto[f].get(ch, 0) if r else 0
                 f = fail[s]
                 link[s] = f if out[f] >= 0 else link[f]
-        root = array("i", [-1]) * 0x10000
+        # the BMP characters of the words numbered from 1 (0: in no word), and the root's edge on each
+        kind = _zeros("H", 0x10000)
+        root = array("i", [-1])
+        for ch in sorted({ch for w in words for ch in w if ord(ch) < 0x10000}):
+            kind[ord(ch)] = len(root)
+            root.append(goto[0].get(ch, -1))
+        self.kind, self.root = kind, root
         lo, hi, chars, nexts = [], [], [], []
         for s, edges in enumerate(goto):
             lo.append(len(chars))
             for ch in sorted(edges):
                 chars.append(ord(ch))
                 nexts.append(edges[ch])
-                if s == 0 and ord(ch) < 0x10000:
-                    root[ord(ch)] = edges[ch]
             hi.append(len(chars))
-        self.root = root
-        alpha = _zeros("B", 0x10000)
-        for w in words:
-            for ch in w:
-                if ord(ch) < 0x10000:
-                    alpha[ord(ch)] = 1
-        self.alpha = alpha
         self.states = <State*>malloc(n * sizeof(State))
         self.edges = <Edge*>malloc(max(1, len(chars)) * sizeof(Edge))
         if self.states == NULL or self.edges == NULL:
@@ -396,7 +393,7 @@ cdef class Kernel:
         cdef int lo, hi, mid
         cdef const Edge* edges = self.edges
         if state == 0 and c < 0x10000:
-            return self.root[c]
+            return self.root[self.kind[c]]
         lo = self.states[state].lo
         hi = self.states[state].hi
         while hi - lo > 8:  # the first edge on c or above is in [lo, hi)
@@ -425,11 +422,11 @@ cdef class Kernel:
             if self.stack_end == NULL or self.stack_wi == NULL:
                 raise MemoryError()
         cdef const uint32_t* text = self.text
-        cdef const unsigned char* alpha = &self.alpha[0]
+        cdef const uint16_t* kind = &self.kind[0]
         cdef const State* states = self.states
         for pos in range(p0, p1):
             c = text[pos]
-            if c < 0x10000 and not alpha[c]:  # in no word: back to the root, which ends none
+            if c < 0x10000 and not kind[c]:  # in no word: back to the root, which ends none
                 state = 0
                 continue
             while True:
@@ -1222,7 +1219,7 @@ cdef class Kernel:
                 c_node.append(node_ids[target])
                 c_name.append(names[target])
                 c_score.append(score)
-                c_conf.append(round(1.0 - math.exp(-s), 3))
+                c_conf.append(round(1.0 - exp(-s), 3))  # libm's exp, which math.exp calls
                 c_ev.append(self._evidence_json(
                     (codes[sig], slot.seg) if prior_listed[code_index * width + slot.seg] else None))
                 text = texts.get(score)
