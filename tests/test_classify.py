@@ -287,6 +287,22 @@ def test_vehicle_parts_of_the_function_systems(clf: Classifier) -> None:
         assert segments(clf, (line, 0.9)) == [], line
 
 
+def test_class_names_of_the_industry_standard_reach_their_segment(clf: Classifier) -> None:
+    """GB/T 4754-2017 class names as annual reports and registry scopes use them: 8111 汽车修理与维护, 5261-5263 and 5172
+    vehicle and parts trade, 5267 机动车充电销售, 3962 智能车载设备制造; 3670's "机动车辆…零配件" is a generic part word
+    (weak: it needs a prior, like 汽车零部件). The same words for rail vehicles, motorcycles and road haulage stay off."""
+    assert segments(clf, ("客运", 0.6), ("汽车修理业务", 0.2)) == ["mobility-services", "aftermarket"]
+    assert segments(clf, ("钢材贸易", 0.7), ("汽车零配件批发", 0.3)) == ["aftermarket"]
+    assert segments(clf, ("百货零售", 0.7), ("新车销售", 0.3)) == ["aftermarket"]
+    assert segments(clf, ("电力销售", 0.7), ("机动车充电销售", 0.3)) == ["charging-swapping"]
+    assert segments(clf, ("软件", 0.7), ("智能车载设备", 0.3)) == ["telematics-v2x"]
+    assert sorted(segments(clf, ("机动车零部件", 0.8), industry="汽车零部件")) == [
+        "body-interior-exterior", "chassis-parts", "ice-powertrain"]
+    assert segments(clf, ("机动车零部件", 0.8)) == []  # a generic part word alone places nothing
+    for line in ("LKJ车载设备", "列车车载显示屏", "摩托车新车销售", "冷藏车道路运输", "汽车普通货物运输"):
+        assert segments(clf, (line, 0.9)) == [], line
+
+
 SEGMENT_SUFFIXES = ("业务", "板块", "分部", "类", "系列", "产品", "事业部", "收入")
 
 
