@@ -178,6 +178,156 @@ def test_supplier_is_not_placed_on_its_customers_vehicle_segment(clf: Classifier
     assert nodes(clf, ("乘用车", 0.5), ("乘用车齿轮", 0.5)) == ["chassis-parts"]
 
 
+def segments(clf: Classifier, *products: tuple[str, float | None], **kw: str) -> list[str]:
+    """The segments a firm is placed on, primary first."""
+    return [clf.chain.segment_of(n).id for n in nodes(clf, *products, **kw)]
+
+
+def test_product_terms_of_real_lists_reach_their_segment(clf: Classifier) -> None:
+    """Terms the 2021 annual-report extracts use for chain products (train split, session 10), each beside lines
+    of an unrelated main business."""
+    assert segments(clf, ("铬类", 0.61), ("锂类", 0.09)) == ["lithium-resources"]
+    assert segments(clf, ("轨道工程橡胶制品", 0.9), ("锂化物系列", 0.14)) == ["lithium-resources"]
+    assert segments(clf, ("金属贸易", 0.8), ("钴材料", 0.11)) == ["lithium-resources"]
+    assert segments(clf, ("钛白粉", 0.85), ("磷酸铁", 0.011)) == ["cathode"]  # the precursor of LFP cathode
+    assert segments(clf, ("家用箔", 0.35), ("电池箔", 0.023)) == ["battery-foils-parts"]
+    # the shell of a traction cell is a structural part: the head word, not the cell it is for
+    assert segments(clf, ("民用电加热器", 0.59), ("动力锂电池钢壳材料", 0.098)) == ["battery-foils-parts"]
+    assert segments(clf, ("空调用电加热器", 0.4), ("新能源汽车用电加热器", 0.03))[0] == "thermal-management"
+    assert segments(clf, ("木地板", 0.53), ("轮毂", 0.086)) == ["chassis-parts"]
+    assert segments(clf, ("车用整流器", 0.61), ("车用调节器", 0.33)) == ["ice-powertrain"]
+    assert segments(clf, ("车用发电机", 0.98), ("商用车发电机", 0.46)) == ["ice-powertrain"]  # an alternator
+    assert segments(clf, ("贵金属", 0.44), ("机动车催化净化器", 0.049)) == ["ice-powertrain"]
+    assert segments(clf, ("太阳能系统", 1.0), ("座舱空调系统", 0.16))[0] == "thermal-management"
+    assert segments(clf, ("汽车定子", 0.7), ("汽车转子", 0.06)) == ["drive-motor"]
+    assert segments(clf, ("管材", 0.6), ("新能源汽车动力总成", 0.18)) == ["drive-motor"]
+    # a CAN bus is a vehicle's only where something ties the firm to vehicles (here its stock industry)
+    assert segments(clf, ("销售商品", 1.0), ("CAN总线系统", 0.88), industry="汽车电子电气系统") == ["connectors-harness"]
+    assert segments(clf, ("销售商品", 1.0), ("汽车总线", 0.05)) == ["connectors-harness"]
+    assert segments(clf, ("通讯类", 0.34), ("汽车电子类", 0.092)) == ["passive-components"]  # an EMS firm's line
+    assert segments(clf, ("消费类电池", 0.32), ("HEV电池", 0.2)) == ["battery-cells-packs"]
+    assert segments(clf, ("铝电解电容", 0.78), ("薄膜电容", 0.074)) == ["passive-components"]
+    assert segments(clf, ("车身贴", 0.53), ("汽车功能膜", 0.055)) == ["body-interior-exterior"]  # not a separator
+
+
+def test_vehicle_context_reaches_equipment_services_and_displays(clf: Classifier) -> None:
+    # a generic word qualified by vehicle context names this chain's product (the one-segment qualifier rule)
+    assert segments(clf, ("C智能制造装备业务", 0.78), ("汽车智能制造装备业务", 0.22)) == ["manufacturing-equipment"]
+    assert segments(clf, ("光伏设备", 0.3), ("汽车环保节能美容护理用品", 0.19)) == ["aftermarket"]
+    assert segments(clf, ("口罩机", 0.48), ("锂电池装备设备", 0.13)) == ["manufacturing-equipment"]
+    assert segments(clf, ("水利水电自控系统", 0.78), ("锂电池智能装备", 0.07)) == ["manufacturing-equipment"]
+    # a battery tester is equipment, a battery testing lab's service is testing
+    assert segments(clf, ("智能装备", 0.42), ("新能源电池自动检测系统", 0.13)) == ["manufacturing-equipment"]
+    assert nodes(clf, ("彩电销售", 0.98), ("车载监视器", 0.018)) == ["in-vehicle-display"]
+    assert segments(clf, ("系统集成", 0.77), ("交通云", 0.023)) == ["vehicle-road-cloud"]
+    # relays are components (passive-components), as the labelled relay maker is
+    assert segments(clf, ("通用继电器", 0.44), ("汽车继电器", 0.11)) == ["passive-components"]
+    # near misses: cosmetics, factory automation with no vehicle named, a tyred gantry crane
+    assert segments(clf, ("美容护理用品", 0.6)) == []
+    assert segments(clf, ("智能制造装备", 0.8)) == []
+    assert segments(clf, ("通用继电器", 0.9)) == []
+    assert segments(clf, ("集装箱轮胎式龙门吊", 0.13)) == []
+
+
+def test_selling_vehicles_is_the_aftermarket(clf: Classifier) -> None:
+    assert segments(clf, ("机械配件", 0.96), ("整车销售", 0.75)) == ["aftermarket"]
+    assert segments(clf, ("运输业", 0.33), ("乘用车销售与汽车后服务", 0.27)) == ["aftermarket"]
+    assert segments(clf, ("物流", 0.6), ("轮胎贸易", 0.087), ("车后业务", 0.053)) == ["aftermarket"]
+    assert segments(clf, ("LNG贸易", 0.88), ("车辆销售", 0.14)) == ["aftermarket"]
+
+
+def test_near_misses_of_the_new_terms_stay_off(clf: Classifier) -> None:
+    # e-bike hub and mid-drive motors (an in-wheel motor alone does not say vehicle)
+    assert segments(clf, ("电踏车电机", 0.75), ("中置电机", 0.41), ("轮毂电机", 0.25)) == []
+    # a piston compressor is not an engine's piston
+    assert segments(clf, ("压缩机系列", 0.82), ("螺杆机", 0.59), ("活塞机", 0.07)) == []
+    # generators of power plants and wind turbines, appliance stators, household heaters
+    assert segments(clf, ("柴油发电机组", 0.9)) == []
+    assert segments(clf, ("风力发电机", 0.9)) == []
+    assert segments(clf, ("空调压缩机电机定子", 0.6), ("电机转子", 0.3)) == []
+    # a rotor is a traction motor's only where the text says vehicle: not a pump's or a flowmeter's
+    assert segments(clf, ("机油泵转子", 0.5), industry="汽车配件") == ["ice-powertrain"]
+    assert segments(clf, ("转子流量计", 0.9), code="3812") == []
+    assert segments(clf, ("民用电加热器", 0.6), ("工业用电加热器", 0.4)) == []
+    assert segments(clf, ("电力电容器", 0.9)) == []
+    assert segments(clf, ("聚酯功能膜", 0.43)) == []
+    assert segments(clf, ("工业CAN总线模块", 0.6)) == []  # industrial automation
+    assert segments(clf, ("VOC催化净化器", 0.6)) == []  # an industrial exhaust cleaner
+    assert segments(clf, ("飞机座舱空调", 0.6)) == []
+    assert segments(clf, ("摩托车整车销售", 0.6), ("叉车销售", 0.3)) == []
+    assert segments(clf, ("轨道车辆维修", 0.6)) == []  # rail vehicles
+
+
+def test_vehicle_categories_of_the_standards_are_vehicles(clf: Classifier) -> None:
+    """GB/T 4754-2017 classes 3630/3650/3660 and the GB/T 3730.1 commercial-vehicle categories, as the extracts name
+    revenue segments; the motor vehicles those standards keep apart (3640 low-speed and three-wheeled vehicles, farm
+    tractors, rail and sightseeing vehicles, motorcycles) stay off."""
+    for line in ("载货汽车业务", "轻型载货车", "载客汽车", "自卸汽车", "改装汽车", "城市客车", "无轨电车", "厢式货车",
+                 "专项作业车", "中置轴挂车"):
+        assert segments(clf, ("钢材", 0.7), (line, 0.3)) == ["commercial-nev"], line
+    for line in ("低速载货汽车", "三轮汽车", "低速汽车", "铁路货车", "铁路客车", "有轨电车", "电力机车", "场内观光车",
+                 "三轮摩托车", "拖拉机驱动桥"):
+        assert segments(clf, (line, 0.9)) == [], line
+
+
+def test_vehicle_parts_of_the_function_systems(clf: Classifier) -> None:
+    """Parts of a vehicle's function systems (engine, cooling, transmission, running gear, steering, braking,
+    electrical, body: the groups of QC/T 265) reach their segment; the same word for a tractor, motorcycle,
+    bicycle, helicopter, rail vehicle, ship or machine stays off."""
+    expected = {"钢板弹簧": "chassis-parts", "转向机": "chassis-parts", "横拉杆": "chassis-parts",
+                "制动蹄": "chassis-parts", "轮辋": "chassis-parts", "主减速器": "chassis-parts",
+                "起动机": "ice-powertrain", "点火线圈": "ice-powertrain", "喷油泵": "ice-powertrain",
+                "分动器": "ice-powertrain", "油底壳": "ice-powertrain", "节温器": "thermal-management",
+                "机油冷却器": "thermal-management", "驾驶室": "body-interior-exterior",
+                "雨刮器": "body-interior-exterior", "汽车喇叭": "body-interior-exterior"}
+    for line, seg in expected.items():
+        assert segments(clf, ("钢材", 0.7), (line, 0.3)) == [seg], line
+    for line in ("拖拉机取力器", "摩托车起动机", "园林机械点火线圈", "船用喷油泵", "自行车轮辋", "工程机械驾驶室",
+                 "直升机主减速器", "铁路制动蹄", "变压器油冷却器", "摩托车车架"):
+        assert segments(clf, (line, 0.9)) == [], line
+
+
+def test_class_names_of_the_industry_standard_reach_their_segment(clf: Classifier) -> None:
+    """GB/T 4754-2017 class names as annual reports and registry scopes use them: 8111 汽车修理与维护, 5261-5263 and 5172
+    vehicle and parts trade, 5267 机动车充电销售, 3962 智能车载设备制造; 3670's "机动车辆…零配件" is a generic part word
+    (weak: it needs a prior, like 汽车零部件). The same words for rail vehicles, motorcycles and road haulage stay off."""
+    assert segments(clf, ("客运", 0.6), ("汽车修理业务", 0.2)) == ["mobility-services", "aftermarket"]
+    assert segments(clf, ("钢材贸易", 0.7), ("汽车零配件批发", 0.3)) == ["aftermarket"]
+    assert segments(clf, ("百货零售", 0.7), ("新车销售", 0.3)) == ["aftermarket"]
+    assert segments(clf, ("电力销售", 0.7), ("机动车充电销售", 0.3)) == ["charging-swapping"]
+    assert segments(clf, ("软件", 0.7), ("智能车载设备", 0.3)) == ["telematics-v2x"]
+    assert sorted(segments(clf, ("机动车零部件", 0.8), industry="汽车零部件")) == [
+        "body-interior-exterior", "chassis-parts", "ice-powertrain"]
+    assert segments(clf, ("机动车零部件", 0.8)) == []  # a generic part word alone places nothing
+    for line in ("LKJ车载设备", "列车车载显示屏", "摩托车新车销售", "冷藏车道路运输", "汽车普通货物运输"):
+        assert segments(clf, (line, 0.9)) == [], line
+
+
+SEGMENT_SUFFIXES = ("业务", "板块", "分部", "类", "系列", "产品", "事业部", "收入")
+
+
+def test_a_segment_suffix_never_hides_a_chain_word(clf: Classifier) -> None:
+    """Extracts name revenue segments "<product>业务/板块/类…"; the suffix must not form another word with the
+    product's last characters (汽车板 + 块 is not auto sheet, 锰酸锂 + 类 is not a lithium salt). Checked for every
+    strong word of the chain file."""
+    hidden = []
+    for wi, (word, strong, _, _) in enumerate(clf.words):
+        if not strong:
+            continue
+        alone = {clf.segment_index[n] for w, n, s in clf._scan(word) if s}
+        for suffix in SEGMENT_SUFFIXES:
+            found = {clf.segment_index[n] for w, n, s in clf._scan(word + suffix) if s}
+            if not alone <= found:
+                hidden.append(word + suffix)
+    assert hidden == []
+    assert segments(clf, ("专用汽车板块", 0.6)) == ["commercial-nev"]
+    assert segments(clf, ("汽车板块", 0.6)) == []  # not 汽车板 (auto sheet steel)
+    assert segments(clf, ("冷轧汽车板", 0.6)) == ["lightweight-materials"]
+    assert segments(clf, ("磷酸铁锂类", 0.6)) == ["cathode"]
+    assert segments(clf, ("六氟磷酸锂类", 0.6)) == ["electrolyte"]
+    assert segments(clf, ("碳酸锂类", 0.6)) == ["lithium-resources"]
+
+
 def test_scope_name_and_industry_text_count(clf: Classifier) -> None:
     r = clf.classify(Record("1", "武汉某汽车有限公司", [], "汽车整车及零部件的研发、生产和销售", "3612"))
     assert [p.node_id for p in r] == ["passenger-nev"]
@@ -349,13 +499,13 @@ def test_cli_explains_a_file_without_usable_columns(tmp_path: Path) -> None:
 def test_quality_on_the_train_split_does_not_fall(shared_data: Path) -> None:
     """A floor under the figures bench/classify_quality.py reports (never the sealed split)."""
     chain = load_chain("nev-icv")
-    items = [i for i in load_labelled(shared_data, chain, LABELS) if i.split == "train"]
+    items = load_labelled(shared_data, chain, LABELS, splits={"train"})
     assert len(items) >= 1000
     q = evaluate(Classifier(chain), items)
     assert q.n_on >= 400 and q.n_off >= 700
     assert q.top1_precision >= 0.90, "\n".join(q.errors)
     assert q.off_placed_share <= 0.05, "\n".join(q.errors)
-    assert q.accuracy >= 0.66, "\n".join(q.errors)
+    assert q.accuracy >= 0.75, "\n".join(q.errors)
 
 
 def test_charwise_texts_are_normalised_character_by_character() -> None:

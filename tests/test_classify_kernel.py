@@ -173,3 +173,64 @@ def test_a_chain_of_more_than_64_nodes(tmp_path: Path) -> None:
         assert kernel.place(*kernel_args) == expected
         placed += bool(expected)
     assert placed > 100
+
+
+# Product cells in every share spelling `products._SHARE` reads, and the ones it must not: whitespace of several
+# kinds around shares, digits of other scripts (\d), a share mark with no number, characters beyond the BMP.
+PRODUCT_CELLS = [
+    "动力电池:0.82；储能系统(6%)、BMS,DC/DC变换器 30%,4680电池", "储能系统 (6 %)", "电机：82%|电控:0.001||",
+    " ；、 ", "", "电芯 12", "电芯 12%", "驱动电机（35%）\n电控 (1.5%)", "正极材料:-0.07;负极材料:1.5", "\u3000隔膜\u3000：0.2",
+    "线束\x1c:0.3", "连接器:０.５", "电池:٣٤%", "电池 ٣%", "：5", ":5", "a:1.5.", "电池 : 3 %", "x(1.2 %  )", "电池(5%)x",
+    "电池:1e5", "𠀀电池:0.5、𠀀激光雷达", "Ⅱ型动力电池:50%", "ＢＭＳ主板（20％）", "电池\xa0\xa012%", "电池:0.5%%",
+    "电池(（5%)）", "电池::0.5", "BMS 1.5.2%", "电池\t:\t7", "é电机:3", "车载镜头 、激光雷达 ,毫米波雷达:0.4",
+]
+
+
+def product_cells(clf: Classifier, n: int, seed: int) -> list[str]:
+    """Cells of the chain's words with share spellings, separators and whitespace glued at random."""
+    rng = random.Random(seed)
+    words = clf.all_words()
+    pieces = [":0.82", "(6%)", " 30%", "；", "、", ",", " ", "：", "%", "（", "）", "0.5", "\n", "|", "\u3000", "１２", "(",
+              ")", "．", ".", "7"]
+    return ["".join(rng.choice(words) if rng.random() < 0.4 else rng.choice(pieces) for _ in range(rng.randint(0, 10)))
+            for _ in range(n)]
+
+
+def test_scan_column_is_scan_ids_of_its_cells(chain) -> None:
+    """A polars column scanned in place gives each cell the hits `scan` gives its text, in chunked and sliced
+    columns too; a null cell reads as ""."""
+    import polars as pl
+
+    clf = Classifier(chain)
+    kernel = Kernel(clf)
+    texts = CRAFTED + PRODUCT_CELLS + random_texts(clf, 5_000, seed=5) + ["é电机", "ａｂ", "x" * 40]
+    column = pl.concat([pl.Series(texts[:700]), pl.Series([None, *texts[700:]])], rechunk=False)
+    assert column.n_chunks() == 2
+    expected = [clf._scan(t or "") for t in column.to_list()]
+    assert [kernel.hit_list(h) for h in kernel.scan_column(column)] == expected
+    assert [kernel.hit_list(h) for h in kernel.scan_column(column.slice(650, 100))] == expected[650:750]
+
+
+def test_product_cells_read_and_scanned_as_the_engine_reads_them(chain) -> None:
+    """`product_lists` is `parse_products` of each cell with each product's scan and `effective_shares` (None for a
+    cell without a hit); `product_flags` says whether some line has a hit (1) or a strong hit (3)."""
+    import polars as pl
+
+    clf = Classifier(chain)
+    kernel = Kernel(clf)
+    cells = PRODUCT_CELLS + product_cells(clf, 5_000, seed=11)
+    column = pl.Series([*cells, None])
+    parsed = [parse_products(c) for c in cells] + [[]]
+    assert sum(1 for lines in parsed for _, share in lines if share is not None) > 400
+    found = [tuple(clf._scan(p) for p, _ in lines) for lines in parsed]
+    flags = [max((3 if hits[0][2] else 1 for hits in lines if hits), default=0) for lines in found]
+    assert set(flags) == {0, 1, 3}
+    assert kernel.product_flags(column) == flags
+    read = kernel.product_lists(column)
+    assert [listed is None for listed in read] == [not flag for flag in flags]
+    for listed, lines, hits, flag in zip(read, parsed, found, flags):
+        if listed is not None:
+            assert listed[2] == tuple(lines)
+            assert tuple(map(kernel.hit_list, listed[0])) == hits
+            assert listed[1] == tuple(effective_shares(lines))  # bit for bit
+            assert listed[3] == (flag == 3)

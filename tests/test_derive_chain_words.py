@@ -37,7 +37,7 @@ def test_each_rule_and_filter_on_a_small_hand_made_graph(script, tmp_path: Path)
         "驱动桥,产品小类,贯通桥",          # a kind of a chassis product the keywords never name: kept, strong
         "汽车机油滤清器,上游材料,滤纸", "柴油滤清器,上游材料,滤纸",  # an input only for engine parts: weak (firms list 过滤纸)
         "活塞式压缩机,上游材料,气阀",      # one product made from it is an anecdote: dropped
-        "轮毂,产品小类,刹车轮毂", "轮毂,产品小类,铝合金轮毂",  # a category whose kinds are chassis parts: weak
+        "制动件,产品小类,刹车片", "制动件,产品小类,制动鼓",  # a category whose kinds are chassis parts: weak
         "牛皮,产品小类,牛皮卡", "牛皮,产品小类,优质牛皮", "牛皮,产品小类,仿牛皮",  # one kind in three: dropped
         *(f"散热器,产品小类,{k}" for k in ("汽车散热器", "汽车空调散热器", "家用散热器", "铸铁散热器", "暖气片散热器")),
         # two vehicle kinds in five: most radiators heat homes: dropped
@@ -58,19 +58,19 @@ def test_each_rule_and_filter_on_a_small_hand_made_graph(script, tmp_path: Path)
         f"{firms[0]},贯通桥,主营产品,0.5", f"{firms[1]},过滤纸,主营产品,0.3", f"{firms[0]},铝锭,主营产品,0.2",
         f"{firms[2]},转向机构,主营产品,0.4", f"{firms[2]},原料,主营产品,0.4", f"{firms[3]},摩托车后桥,主营产品,0.4",
         f"{firms[3]},密封环,主营产品,0.4", f"{firms[4]},冰糖,主营产品,0.9", f"{firms[4]},气阀,主营产品,0.1",
-        f"{firms[0]},汽车轮毂,主营产品,0.3", f"{firms[5]},牛皮,主营产品,0.8", f"{firms[5]},散热器,主营产品,0.2",
+        f"{firms[0]},制动件,主营产品,0.3", f"{firms[5]},牛皮,主营产品,0.8", f"{firms[5]},散热器,主营产品,0.2",
         *(f"{code},通用桥,主营产品,0.1" for code in firms[1:]),
     ])
     terms = script.derive(tmp_path, builtin_chain_path("nev-icv"))
     assert [(t.node_id, t.term, t.strength, t.relation, t.path) for t in terms] == [
+        ("chassis-parts", "制动件", "weak", "产品大类", "制动件 —产品小类→ 制动鼓、刹车片"),
         ("chassis-parts", "贯通桥", "strong", "产品小类", "驱动桥 —产品小类→ 贯通桥"),
-        ("chassis-parts", "轮毂", "weak", "产品大类", "轮毂 —产品小类→ 刹车轮毂、铝合金轮毂"),
         ("ice-powertrain", "滤纸", "weak", "专用上游材料", "柴油滤清器、汽车机油滤清器 —上游材料→ 滤纸"),
     ]
     out = tmp_path / "words.csv"
     script.write(terms, out)
     assert [(w.node_id, w.term, w.strong) for w in read_derived(out)] == [
-        ("chassis-parts", "贯通桥", True), ("chassis-parts", "轮毂", False), ("ice-powertrain", "滤纸", False)]
+        ("chassis-parts", "制动件", False), ("chassis-parts", "贯通桥", True), ("ice-powertrain", "滤纸", False)]
 
 
 def test_the_shipped_file_is_what_the_generator_makes_from_the_shared_data(script, shared_data: Path) -> None:

@@ -198,3 +198,18 @@ def test_relations_file(tmp_path: Path) -> None:
     assert fast is not None
     _same_table(fast, slow)
     _same_parse(fast, slow, RELATION_FIELDS, ())
+
+
+def test_clean_column_equals_clean_on_every_cell() -> None:
+    """`clean_column` leaves a cell as it is only where `clean` would: nulls, NULs, ideographic and no-break spaces,
+    whitespace of every kind at either end and blank words in any case are cleaned; the rest is untouched."""
+    rng = random.Random(3)
+    pieces = ["动力电池", "BMS", " ", "\u3000", "\xa0", "\x00", "\t", "\x1c", "\u2029", "无", "N/A", "nan", "—", "、", "x"]
+    cells = [None, "", " ", "无", "NULL", "#N/A", " 无 ", "动力电池", "\u3000动力电池", "动力电池\xa0", "电\x00池", "\x1c"]
+    cells += ["".join(rng.choices(pieces, k=rng.randint(0, 6))) for _ in range(5_000)]
+    column = pl.Series("c", cells, dtype=pl.String)
+    expected = column.to_frame().select(columnar.clean(pl.col("c"))).to_series()
+    assert columnar.clean_column(column).to_list() == expected.to_list()
+    assert sum(a != b for a, b in zip(cells, expected.to_list())) > 1_000  # many cells do change
+    tidy = pl.Series("c", ["动力电池", "电机 电控", "BMS"])
+    assert columnar.clean_column(tidy) is tidy  # a column with nothing to clean is not copied

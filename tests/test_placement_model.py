@@ -168,8 +168,9 @@ def test_a_model_file_of_other_features_is_refused(tmp_path: Path) -> None:
 
 
 def test_the_sealed_split_is_refused(tmp_path: Path, shared_data: Path) -> None:
-    with pytest.raises(TrainingError, match="sealed"):
-        train(load_chain("nev-icv"), LABELS, shared_data, "sealed", SMALL, tmp_path)
+    for split in ("sealed", "sealed2"):
+        with pytest.raises(TrainingError, match=split):
+            train(load_chain("nev-icv"), LABELS, shared_data, split, SMALL, tmp_path)
 
 
 def test_the_train_command_writes_model_and_metrics(tmp_path: Path, shared_data: Path) -> None:

@@ -21,7 +21,7 @@ def train_command(
     shared_data: Path = typer.Option(
         ..., "--shared-data", help="公开数据文件夹，含 industry_chain/ckg_company*.csv (folder of the public chain graph)"),
     chain: str = typer.Option(None, "--chain", help="产业链 id 或文件路径，默认 CHAINATLAS_CHAIN (chain id or YAML file)"),
-    split: str = typer.Option("train", "--split", help="用于训练与交叉验证的 split（不可为 sealed）(split to train on)"),
+    split: str = typer.Option("train", "--split", help="用于训练与交叉验证的 split（不可为 sealed / sealed2）(split to train on)"),
     folds: int = typer.Option(5, "--folds", min=2, help="交叉验证折数 (cross-validation folds)"),
     threshold: float = typer.Option(0.5, "--threshold", min=0.0, max=1.0,
                                     help="候选环节的概率达到此值才挂链 (probability from which a candidate is placed)"),
@@ -40,9 +40,9 @@ def train_command(
         trained = train(chain_obj, labels, shared_data, split, TrainSettings(folds=folds, threshold=threshold), out)
     except (ChainFileError, TrainingError) as exc:
         fail(str(exc))
-    for name, s in (("规则", trained.rules), ("规则 + 模型（交叉验证）", trained.cross_validated)):
-        typer.echo(f"{name}：准确率 {s.accuracy:.3f}（{s.correct}/{s.on_chain}，未挂链 {s.unplaced}），"
-                   f"链外误挂 {s.off_share:.3f}（{s.off_placed}/{s.off_chain}）")
+    for name, q in (("规则", trained.rules), ("规则 + 模型（交叉验证）", trained.cross_validated)):
+        typer.echo(f"{name}：准确率 {q.accuracy:.3f}（{q.top1_correct}/{q.n_on}，未挂链 {q.unplaced}），"
+                   f"链外误挂 {q.off_placed_share:.3f}（{q.off_placed}/{q.n_off}）")
     typer.echo(("模型胜出" if trained.model_wins else "模型未胜出，可删除模型文件或设 CHAINATLAS_PLACEMENT_MODEL=0")
                + "；已写出 " + "、".join(str(p) for p in trained.files))
 

@@ -11,12 +11,26 @@ several equally deep nodes (`Classifier.target`, which depends on set order).
 Node sets (a word's nodes, exclusions, supply edges) are bitsets of `nw` 64-bit words per set.
 """
 
-from libc.stdint cimport int32_t, uint32_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
+from libc.string cimport memcpy, strcmp
 from cpython.bytes cimport PyBytes_FromStringAndSize
+from cpython.pycapsule cimport PyCapsule_GetPointer
+from cpython.unicode cimport PyUnicode_DecodeUTF8
+
+cdef extern from "Python.h":
+    int PyUnicode_KIND(object)
+    void* PyUnicode_DATA(object)
+    Py_UCS4 PyUnicode_READ(int kind, void* data, Py_ssize_t i)
+    object PyUnicode_FromKindAndData(int kind, const void* buffer, Py_ssize_t size)
+    int PyUnicode_4BYTE_KIND
+    bint Py_UNICODE_ISSPACE(Py_UCS4 ch)
+    bint Py_UNICODE_ISDECIMAL(Py_UCS4 ch)
+    object PyFloat_FromString(object)
+    double PyFloat_AsDouble(object) except? -1.0
+from libc.math cimport exp
 from libc.stdlib cimport free, malloc, realloc
 
 import json
-import math
 import unicodedata
 from collections import deque
 
@@ -28,6 +42,10 @@ cdef double STRONG = _rules.STRONG
 cdef double WEAK = _rules.WEAK
 cdef double THRESHOLD = _rules.THRESHOLD
 cdef double FULL_SHARE = _rules.FULL_SHARE
+cdef double PLACEHOLDER = _rules.PLACEHOLDER
+cdef double SHARE_FLOOR = _rules.SHARE_FLOOR
+cdef double PLACEHOLDER_SHARE = _rules.PLACEHOLDER_SHARE
+cdef double UNKNOWN_SHARE_ALONE = _rules.UNKNOWN_SHARE_ALONE
 cdef enum:
     NF = 5  # fields: name, products, scope, industry, supplied (`classify.FIELDS`)
 assert len(_rules.FIELDS) == NF
@@ -61,6 +79,48 @@ cdef inline bint _latin(uint32_t c) noexcept nogil:
     return (0x30 <= c <= 0x39) or (0x41 <= c <= 0x5A) or (0x61 <= c <= 0x7A)
 
 
+# The Arrow C data interface (arrow.apache.org/docs/format/CDataInterface.html): how `scan_column` reads a polars
+# text column's UTF-8 bytes in place, without a Python string per cell.
+cdef struct ArrowSchema:
+    const char* format
+    const char* name
+    const char* metadata
+    int64_t flags
+    int64_t n_children
+    ArrowSchema** children
+    ArrowSchema* dictionary
+    void (*release)(ArrowSchema*) noexcept
+    void* private_data
+
+cdef struct ArrowArray:
+    int64_t length
+    int64_t null_count
+    int64_t offset
+    int64_t n_buffers
+    int64_t n_children
+    const void** buffers
+    ArrowArray** children
+    ArrowArray* dictionary
+    void (*release)(ArrowArray*) noexcept
+    void* private_data
+
+cdef struct ArrowArrayStream:
+    int (*get_schema)(ArrowArrayStream*, ArrowSchema*) noexcept
+    int (*get_next)(ArrowArrayStream*, ArrowArray*) noexcept
+    const char* (*get_last_error)(ArrowArrayStream*) noexcept
+    void (*release)(ArrowArrayStream*) noexcept
+    void* private_data
+
+cdef struct State:
+    # one state of the automaton: its edges are edges[lo:hi] (by character), its failure link, and the first state
+    # on its output chain (itself when it ends a word; -1 when none does)
+    int32_t lo, hi, fail, out
+
+cdef struct Edge:
+    uint32_t ch
+    int32_t next
+
+
 cdef struct Hit:
     int fld, item, wi, n, strong, seg
     int line  # product lines and supplied components: the line's id in `Kernel.lines` (for evidence), else -1
@@ -84,9 +144,11 @@ cdef class Kernel:
     cdef readonly object classifier
     cdef int n_nodes, n_words, nw
     # automaton: BMP codepoint -> state from the root; per state its sorted edges; failure and output links
-    cdef int32_t[::1] root, edge_lo, edge_hi, edge_next, fail, out_word, out_link
-    cdef uint32_t[::1] edge_char
+    cdef int32_t[::1] root, out_word, out_link  # root: by character kind (see kind), the root's edge or -1
+    cdef State* states
+    cdef Edge* edges
     cdef unsigned char[::1] separator  # BMP codepoint -> 1 for a phrase separator
+    cdef uint16_t[::1] kind  # BMP codepoint -> its number among the words' characters, 0 for one in no word
     cdef object separators  # the set, for characters beyond the BMP
     # words
     cdef int32_t[::1] length, strong_lo, strong_hi, strong_nodes, weak_lo, weak_hi, weak_nodes
@@ -98,7 +160,7 @@ cdef class Kernel:
     cdef uint64_t[::1] supplies
     # buffers grown on demand
     cdef uint32_t* text  # the field text being scanned, normalised
-    cdef int text_len, text_cap
+    cdef Py_ssize_t text_len, text_cap
     cdef int32_t* stack_end
     cdef int32_t* stack_wi
     cdef int stack_cap
@@ -125,6 +187,19 @@ cdef class Kernel:
     cdef object hit_lo, hit_flat, hit_strong
     cdef int32_t* order  # a text's hits in `found`, strong first, as interned
     cdef int order_cap
+    # a product cell being read (see _parse_cell): its characters as they are, and its product lines: the product
+    # is raw[line_start:line_end], the digits of its share raw[share_start:share_end] (share_start -1: none given;
+    # share_percent: in per cent), the hit list id of the product and whether a hit in it is strong
+    cdef uint32_t* raw
+    cdef Py_ssize_t raw_len, raw_cap
+    cdef Py_ssize_t* line_start
+    cdef Py_ssize_t* line_end
+    cdef Py_ssize_t* share_start
+    cdef Py_ssize_t* share_end
+    cdef bint* share_percent
+    cdef int32_t* line_found
+    cdef bint* line_strong
+    cdef int n_lines, lines_cap
     # while placing signatures (see place_signatures): views of the interned lists, product lines by product key
     cdef int32_t[::1] hid_lo, hid_hits, key_lo, line_hid, line_id
     cdef double[::1] line_share
@@ -136,6 +211,8 @@ cdef class Kernel:
     def __dealloc__(self):
         # (C attributes of an extension type start zeroed: every pointer is NULL until its first realloc)
         free(self.text)
+        free(self.states)
+        free(self.edges)
         free(self.stack_end)
         free(self.stack_wi)
         free(self.found)
@@ -150,6 +227,14 @@ cdef class Kernel:
         free(self.prior)
         free(self.share_buf)
         free(self.order)
+        free(self.raw)
+        free(self.line_start)
+        free(self.line_end)
+        free(self.share_start)
+        free(self.share_end)
+        free(self.share_percent)
+        free(self.line_found)
+        free(self.line_strong)
 
     def __init__(self, classifier, csv=False):
         """csv: `place_signatures` gives each evidence list as the CSV field that minimal quoting writes for its
@@ -246,22 +331,29 @@ cdef class Kernel:
                 fail[s] = goto[f].get(ch, 0) if r else 0
                 f = fail[s]
                 link[s] = f if out[f] >= 0 else link[f]
-        root = array("i", [-1]) * 0x10000
+        # the BMP characters of the words numbered from 1 (0: in no word), and the root's edge on each
+        kind = _zeros("H", 0x10000)
+        root = array("i", [-1])
+        for ch in sorted({ch for w in words for ch in w if ord(ch) < 0x10000}):
+            kind[ord(ch)] = len(root)
+            root.append(goto[0].get(ch, -1))
+        self.kind, self.root = kind, root
         lo, hi, chars, nexts = [], [], [], []
         for s, edges in enumerate(goto):
             lo.append(len(chars))
             for ch in sorted(edges):
                 chars.append(ord(ch))
                 nexts.append(edges[ch])
-                if s == 0 and ord(ch) < 0x10000:
-                    root[ord(ch)] = edges[ch]
             hi.append(len(chars))
-        self.root = root
-        self.edge_lo = array("i", lo)
-        self.edge_hi = array("i", hi)
-        self.edge_char = array("I", chars or [0])
-        self.edge_next = array("i", nexts or [0])
-        self.fail = array("i", fail)
+        self.states = <State*>malloc(n * sizeof(State))
+        self.edges = <Edge*>malloc(max(1, len(chars)) * sizeof(Edge))
+        if self.states == NULL or self.edges == NULL:
+            raise MemoryError()
+        for s in range(n):
+            self.states[s].lo, self.states[s].hi, self.states[s].fail = lo[s], hi[s], fail[s]
+            self.states[s].out = s if out[s] >= 0 else link[s]
+        for j in range(len(chars)):
+            self.edges[j].ch, self.edges[j].next = chars[j], nexts[j]
         self.out_word = array("i", out)
         self.out_link = array("i", link)
 
@@ -297,19 +389,23 @@ cdef class Kernel:
     # ------------------------------------------------------------------ scanning
 
     cdef inline int _step(self, int state, uint32_t c) noexcept nogil:
+        """The goto edge of `state` on c, or -1: a search of its edges (by character), most states having few."""
         cdef int lo, hi, mid
+        cdef const Edge* edges = self.edges
         if state == 0 and c < 0x10000:
-            return self.root[c]
-        lo = self.edge_lo[state]
-        hi = self.edge_hi[state]
-        while lo < hi:
+            return self.root[self.kind[c]]
+        lo = self.states[state].lo
+        hi = self.states[state].hi
+        while hi - lo > 8:  # the first edge on c or above is in [lo, hi)
             mid = (lo + hi) >> 1
-            if self.edge_char[mid] < c:
+            if edges[mid].ch < c:
                 lo = mid + 1
             else:
-                hi = mid
-        if lo < self.edge_hi[state] and self.edge_char[lo] == c:
-            return self.edge_next[lo]
+                hi = mid + 1
+        while lo < hi:
+            if edges[lo].ch >= c:
+                return edges[lo].next if edges[lo].ch == c else -1
+            lo += 1
         return -1
 
     cdef int _phrase(self, int p0, int p1) except -1:
@@ -325,8 +421,14 @@ cdef class Kernel:
             self.stack_wi = <int32_t*>realloc(self.stack_wi, self.stack_cap * sizeof(int32_t))
             if self.stack_end == NULL or self.stack_wi == NULL:
                 raise MemoryError()
+        cdef const uint32_t* text = self.text
+        cdef const uint16_t* kind = &self.kind[0]
+        cdef const State* states = self.states
         for pos in range(p0, p1):
-            c = self.text[pos]
+            c = text[pos]
+            if c < 0x10000 and not kind[c]:  # in no word: back to the root, which ends none
+                state = 0
+                continue
             while True:
                 nxt = self._step(state, c)
                 if nxt >= 0:
@@ -334,8 +436,8 @@ cdef class Kernel:
                     break
                 if state == 0:
                     break
-                state = self.fail[state]
-            s = state if self.out_word[state] >= 0 else self.out_link[state]
+                state = states[state].fail
+            s = states[state].out
             while s >= 0:
                 wi = self.out_word[s]
                 s = self.out_link[s]
@@ -402,34 +504,54 @@ cdef class Kernel:
 
     cdef int _scan_into(self, str text) except -1:
         """The hits of one field text into `found` (phrase order, not yet strong-first)."""
-        cdef Py_ssize_t i, size
-        cdef int p0
+        self._raw_of_str(text)
+        return self._scan_chars(0, self.raw_len, text)
+
+    cdef int _scan_chars(self, Py_ssize_t a, Py_ssize_t e, str text) except -1:
+        """The hits of the text raw[a:e] into `found`; text: its str if there is one (made here if it needs NFKC)."""
+        cdef Py_ssize_t i, size = e - a
         cdef Py_UCS4 c
-        cdef bint charwise = True
         self.found_len = self.text_len = 0
         if self.n_words == 0:
             return 0
-        for c in text:
-            if not _charwise(c):
-                charwise = False
-                break
-        if not charwise:
+        _room(&self.text, &self.text_cap, size)
+        if not _fill(self.raw + a, size, self.text):
+            # NFKC and lower() of the whole text, after which every character maps to itself
+            if text is None:
+                text = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, self.raw + a, size)
             text = unicodedata.normalize("NFKC", text).lower()
-        size = self.text_len = len(text)
-        if size > self.text_cap:
-            self.text = <uint32_t*>realloc(self.text, size * sizeof(uint32_t))
-            if self.text == NULL:
-                raise MemoryError()
-            self.text_cap = size
-        # After NFKC and lower() every character maps to itself, so one loop serves both kinds of text.
-        i = 0
-        for c in text:
-            self.text[i] = _normal(c) if charwise else c
-            i += 1
-        p0 = 0
+            size = len(text)
+            _room(&self.text, &self.text_cap, size)
+            i = 0
+            for c in text:
+                self.text[i] = c
+                i += 1
+        self.text_len = size
+        return self._phrases()
+
+    cdef int _scan_utf8(self, const uint8_t* p, Py_ssize_t n) except -1:
+        """`_scan_into` of the text whose UTF-8 bytes are p[:n]; its str is made only when it needs NFKC."""
+        cdef Py_ssize_t size
+        self.found_len = self.text_len = 0
+        if self.n_words == 0:
+            return 0
+        _room(&self.text, &self.text_cap, n)  # no more characters than bytes
+        size = _fill_utf8(p, n, self.text)
+        if size < 0:
+            return self._scan_into(PyUnicode_DecodeUTF8(<const char*>p, n, NULL))
+        self.text_len = size
+        return self._phrases()
+
+    cdef int _phrases(self) except -1:
+        """The hits of the normalised text, phrase by phrase (the text cut at separators)."""
+        cdef Py_ssize_t i, size = self.text_len
+        cdef int p0 = 0
+        cdef uint32_t c
+        cdef const uint32_t* text = self.text
+        cdef const unsigned char* separator = &self.separator[0]
         for i in range(size):
-            c = self.text[i]
-            if (c < 0x10000 and self.separator[c]) or (c >= 0x10000 and chr(c) in self.separators):
+            c = text[i]
+            if (c < 0x10000 and separator[c]) or (c >= 0x10000 and chr(c) in self.separators):
                 if i > p0:
                     self._phrase(p0, i)
                 p0 = i + 1
@@ -467,24 +589,278 @@ cdef class Kernel:
         m = self._order()
         return tuple([(self.order[k], self.order[k + 1], self.order[k + 2]) for k in range(0, m, 3)])
 
+    cdef int _intern(self) except -1:
+        """The interned id of the hits in `found` (see scan_ids)."""
+        cdef int m
+        cdef bytes key
+        if self.found_len == 0:
+            return 0
+        m = self._order()
+        key = PyBytes_FromStringAndSize(<char*>self.order, m * sizeof(int32_t))
+        hid = self.hit_ids.get(key)
+        if hid is None:
+            hid = self.hit_ids[key] = len(self.hit_strong)
+            self.hit_flat.frombytes(key)
+            self.hit_lo.append(len(self.hit_flat) // 3)
+            self.hit_strong.append(1 if self.order[2] else 0)
+        return hid
+
     def scan_ids(self, list texts):
         """The interned hit list id of each text's `scan` (equal lists, equal ids; 0 for no hit)."""
         cdef str t
-        cdef int m
-        cdef bytes key
         ids = []
         for t in texts:
             self._scan_into(t)
-            m = self._order()
-            key = PyBytes_FromStringAndSize(<char*>self.order, m * sizeof(int32_t))
-            hid = self.hit_ids.get(key)
-            if hid is None:
-                hid = self.hit_ids[key] = len(self.hit_strong)
-                self.hit_flat.frombytes(key)
-                self.hit_lo.append(len(self.hit_flat) // 3)
-                self.hit_strong.append(1 if m and self.order[2] else 0)
-            ids.append(hid)
+            ids.append(self._intern())
         return ids
+
+    def scan_column(self, values):
+        """`scan_ids` of a text column (a polars Series; a null cell reads as ""), its UTF-8 bytes read where they
+        are (Arrow's C stream interface): no Python string is made for a cell that needs no NFKC."""
+        return self._each_cell(values, SCAN)
+
+    def product_flags(self, values):
+        """By product cell of a text column (as `scan_column` reads it): 1 when a line of it (`parse_products`) has
+        a hit, 3 when one has a strong hit, else 0."""
+        return self._each_cell(values, FLAGS)
+
+    def product_lists(self, values):
+        """By product cell of a text column (as `scan_column` reads it): None when no line of it has a hit, else
+        (the hit list id of each line's product, each line's `effective_shares`, its lines as `parse_products`
+        gives them, whether some hit is strong)."""
+        return self._each_cell(values, LISTS)
+
+    cdef list _each_cell(self, values, int mode):
+        cdef ArrowArrayStream* stream
+        cdef ArrowSchema schema
+        cdef ArrowArray chunk
+        cdef int kind
+        cdef str text
+        capsule = values.__arrow_c_stream__()
+        stream = <ArrowArrayStream*>PyCapsule_GetPointer(capsule, "arrow_array_stream")
+        if stream.get_schema(stream, &schema) != 0:
+            raise RuntimeError("Arrow stream without a schema")
+        kind = 1 if strcmp(schema.format, "vu") == 0 else 2 if strcmp(schema.format, "u") == 0 else \
+            3 if strcmp(schema.format, "U") == 0 else 0
+        schema.release(&schema)
+        out = []
+        if kind == 0:  # not a text column Arrow's way: its cells as Python strings
+            for text in values.fill_null("").to_list():
+                if mode == SCAN:
+                    self._scan_into(text)
+                    out.append(self._intern())
+                else:
+                    self._raw_of_str(text)
+                    out.append(self._cell_out(mode))
+            return out
+        while True:
+            if stream.get_next(stream, &chunk) != 0:
+                raise RuntimeError("Arrow stream failed")
+            if chunk.release == NULL:  # the end of the stream
+                return out
+            try:
+                self._chunk(&chunk, kind, mode, out)
+            finally:
+                chunk.release(&chunk)
+
+    cdef int _chunk(self, ArrowArray* chunk, int kind, int mode, list out) except -1:
+        """`_each_cell` of one Arrow array: string views (kind 1: 16-byte views, a text of up to 12 bytes inside
+        its view, a longer one in a data buffer) or strings with 32-bit (2) or 64-bit (3) offsets."""
+        cdef const uint8_t* valid = <const uint8_t*>chunk.buffers[0]
+        cdef const uint8_t* view
+        cdef const uint8_t* data
+        cdef int64_t j, row, start, end
+        cdef int32_t length, buffer, offset
+        for row in range(chunk.length):
+            j = chunk.offset + row
+            if valid != NULL and not (valid[j >> 3] >> (j & 7)) & 1:
+                data, length = NULL, 0
+            elif kind == 1:
+                view = <const uint8_t*>chunk.buffers[1] + 16 * j
+                memcpy(&length, view, 4)
+                if length <= 12:
+                    data = view + 4
+                else:
+                    memcpy(&buffer, view + 8, 4)
+                    memcpy(&offset, view + 12, 4)
+                    data = <const uint8_t*>chunk.buffers[2 + buffer] + offset
+            else:
+                if kind == 2:
+                    start, end = (<const int32_t*>chunk.buffers[1])[j], (<const int32_t*>chunk.buffers[1])[j + 1]
+                else:
+                    start, end = (<const int64_t*>chunk.buffers[1])[j], (<const int64_t*>chunk.buffers[1])[j + 1]
+                data, length = <const uint8_t*>chunk.buffers[2] + start, end - start
+            if mode == SCAN:
+                self._scan_utf8(data, length)
+                out.append(self._intern())
+            else:
+                self._raw_of_utf8(data, length)
+                out.append(self._cell_out(mode))
+        return 0
+
+    # ------------------------------------------------------------------ product cells
+
+    cdef object _cell_out(self, int mode):
+        """The cell in `raw` parsed into product lines and scanned: its flags (FLAGS) or its lists (LISTS)."""
+        cdef int k, flags = 0
+        cdef bint real = False
+        cdef double given
+        cdef list lines, given_shares, shares
+        self._parse_cell(mode == LISTS)
+        for k in range(self.n_lines):
+            if self.line_found[k]:
+                flags |= 3 if self.line_strong[k] else 1
+        if mode == FLAGS:
+            return flags
+        if not flags:
+            return None
+        lines, given_shares = [], []
+        for k in range(self.n_lines):
+            product = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, self.raw + self.line_start[k],
+                                                self.line_end[k] - self.line_start[k])
+            if self.share_start[k] < 0:
+                given_shares.append(-1.0)
+                lines.append((product, None))
+            else:
+                given = self._share(k)
+                given_shares.append(given)
+                lines.append((product, given))
+                real = real or given > PLACEHOLDER
+        # `classify.effective_shares` (a given share is never NaN nor negative here: digits only)
+        shares = [SHARE_FLOOR + (1.0 - SHARE_FLOOR) * g if g > PLACEHOLDER else SHARE_FLOOR if g < 0
+                  else PLACEHOLDER_SHARE for g in given_shares] if real else [UNKNOWN_SHARE_ALONE] * self.n_lines
+        return (tuple([self.line_found[k] for k in range(self.n_lines)]), tuple(shares), tuple(lines),
+                flags == 3)
+
+    cdef double _share(self, int k) except? -1.0:
+        """The share given on line k as `products._line` reads it: Python's float() of its digits, in per cent
+        where a "%" says so or the number is above 1, at most 1.0."""
+        cdef double share = PyFloat_AsDouble(PyFloat_FromString(PyUnicode_FromKindAndData(
+            PyUnicode_4BYTE_KIND, self.raw + self.share_start[k], self.share_end[k] - self.share_start[k])))
+        if self.share_percent[k] or share > 1:
+            share /= 100
+        return 1.0 if 1.0 < share else share
+
+    cdef int _raw_of_str(self, str text) except -1:
+        cdef Py_ssize_t i, size = len(text)
+        cdef int kind = PyUnicode_KIND(text)
+        cdef void* data = PyUnicode_DATA(text)
+        _room(&self.raw, &self.raw_cap, size)
+        for i in range(size):
+            self.raw[i] = PyUnicode_READ(kind, data, i)
+        self.raw_len = size
+        return 0
+
+    cdef int _raw_of_utf8(self, const uint8_t* p, Py_ssize_t n) except -1:
+        """The characters of valid UTF-8 bytes (polars' strings are) into `raw`."""
+        cdef Py_ssize_t i = 0, m = 0
+        cdef uint32_t b
+        _room(&self.raw, &self.raw_cap, n)
+        while i < n:
+            b = p[i]
+            if b < 0x80:
+                self.raw[m] = b
+                i += 1
+            elif b < 0xE0:
+                self.raw[m] = ((b & 0x1F) << 6) | (p[i + 1] & 0x3F)
+                i += 2
+            elif b < 0xF0:
+                self.raw[m] = ((b & 0x0F) << 12) | ((p[i + 1] & 0x3F) << 6) | (p[i + 2] & 0x3F)
+                i += 3
+            else:
+                self.raw[m] = ((b & 0x07) << 18) | ((p[i + 1] & 0x3F) << 12) | ((p[i + 2] & 0x3F) << 6) | (p[i + 3] & 0x3F)
+                i += 4
+            m += 1
+        self.raw_len = m
+        return 0
+
+    cdef int _parse_cell(self, bint ids) except -1:
+        """`parse_products` of the cell in `raw` into the line buffers: items cut at the item separators, stripped
+        as str.strip() strips, blank ones dropped; each read by `_line`."""
+        cdef Py_ssize_t i = 0, j, a, b, n = self.raw_len
+        self.n_lines = 0
+        while i < n:
+            while i < n and _item_separator(self.raw[i]):
+                i += 1
+            j = i
+            while j < n and not _item_separator(self.raw[j]):
+                j += 1
+            a, b = i, j
+            while a < b and Py_UNICODE_ISSPACE(self.raw[a]):
+                a += 1
+            while b > a and Py_UNICODE_ISSPACE(self.raw[b - 1]):
+                b -= 1
+            if b > a:
+                self._line(a, b, ids)
+            i = j
+        return 0
+
+    cdef int _line(self, Py_ssize_t a, Py_ssize_t b, bint ids) except -1:
+        """One stripped item raw[a:b] as `products._line` reads it with `_SHARE`: the shortest product (at least one
+        character) after which the rest is whitespace and a share, tried as the regular expression tries it —
+        ":" share "%"?, then "(" share "%" ")", then a space, share and "%"; else the whole item, no share.
+        ids: the product's hit list id is wanted (else only whether it has a hit, and a strong one)."""
+        cdef Py_ssize_t k, q, r, e, p, number = -1, number_end = -1, product_end = b
+        cdef uint32_t c
+        cdef bint percent = True
+        cdef uint32_t* t = self.raw
+        for k in range(a + 1, b):
+            q = _spaces(t, k, b)  # where the share starts, past the spaces after the product
+            c = t[q]  # (q < b: the item ends in no space)
+            if c == 0x3A or c == 0xFF1A:  # ":" or "："
+                r = _spaces(t, q + 1, b)
+                e = _number(t, r, b)
+                if e >= 0:
+                    p = _spaces(t, e, b)
+                    percent = p < b and t[p] == 0x25
+                    if p + percent == b:
+                        number, number_end, product_end = r, e, k
+                        break
+            elif c == 0x28 or c == 0xFF08:  # "(" or "（"
+                r = _spaces(t, q + 1, b)
+                e = _number(t, r, b)
+                if e >= 0:
+                    p = _spaces(t, e, b)
+                    if p < b and t[p] == 0x25:
+                        p = _spaces(t, p + 1, b)
+                        if p + 1 == b and (t[p] == 0x29 or t[p] == 0xFF09):
+                            number, number_end, product_end, percent = r, e, k, True
+                            break
+            if q > k:  # a space before the share: " 12%"
+                e = _number(t, q, b)
+                if e >= 0 and e + 1 == b and t[e] == 0x25:
+                    number, number_end, product_end, percent = q, e, k, True
+                    break
+        if self.n_lines == self.lines_cap:
+            self.lines_cap = max(16, 2 * self.lines_cap)
+            self.line_start = <Py_ssize_t*>realloc(self.line_start, self.lines_cap * sizeof(Py_ssize_t))
+            self.line_end = <Py_ssize_t*>realloc(self.line_end, self.lines_cap * sizeof(Py_ssize_t))
+            self.share_start = <Py_ssize_t*>realloc(self.share_start, self.lines_cap * sizeof(Py_ssize_t))
+            self.share_end = <Py_ssize_t*>realloc(self.share_end, self.lines_cap * sizeof(Py_ssize_t))
+            self.share_percent = <bint*>realloc(self.share_percent, self.lines_cap * sizeof(bint))
+            self.line_found = <int32_t*>realloc(self.line_found, self.lines_cap * sizeof(int32_t))
+            self.line_strong = <bint*>realloc(self.line_strong, self.lines_cap * sizeof(bint))
+            if self.line_start == NULL or self.line_end == NULL or self.share_start == NULL or self.share_end == NULL \
+                    or self.share_percent == NULL or self.line_found == NULL or self.line_strong == NULL:
+                raise MemoryError()
+        self.line_start[self.n_lines] = a
+        self.line_end[self.n_lines] = product_end
+        self.share_start[self.n_lines] = number
+        self.share_end[self.n_lines] = number_end
+        self.share_percent[self.n_lines] = percent
+        self._scan_chars(a, product_end, None)
+        if ids:
+            self.line_found[self.n_lines] = self._intern()
+            self.line_strong[self.n_lines] = self.found_len > 0 and self.order[2]
+        else:  # whether it has a hit, and a strong one
+            self.line_found[self.n_lines] = self.found_len > 0
+            self.line_strong[self.n_lines] = False
+            for k in range(self.found_len):
+                if self.found[3 * k + 2]:
+                    self.line_strong[self.n_lines] = True
+                    break
+        self.n_lines += 1
+        return 0
 
     def hit_list(self, int hid):
         """The hits of interned list `hid`, as `scan` gave them (for the learned layer, classify_batch)."""
@@ -843,7 +1219,7 @@ cdef class Kernel:
                 c_node.append(node_ids[target])
                 c_name.append(names[target])
                 c_score.append(score)
-                c_conf.append(round(1.0 - math.exp(-s), 3))
+                c_conf.append(round(1.0 - exp(-s), 3))  # libm's exp, which math.exp calls
                 c_ev.append(self._evidence_json(
                     (codes[sig], slot.seg) if prior_listed[code_index * width + slot.seg] else None))
                 text = texts.get(score)
@@ -931,6 +1307,83 @@ cdef class Kernel:
     cdef str _fragment(self, dict entry):
         text = json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
         return text.replace('"', '""') if self.csv else text
+
+
+cdef enum:
+    SCAN = 0  # `_each_cell`: a text's hit list id
+    FLAGS = 1  # a product cell's flags
+    LISTS = 2  # a product cell's lines, if it has a hit
+
+
+cdef inline bint _item_separator(uint32_t c) noexcept nogil:
+    """`products._ITEM_SPLIT`'s characters: ; ； 、 ， , newline |"""
+    return c == 0x3B or c == 0xFF1B or c == 0x3001 or c == 0xFF0C or c == 0x2C or c == 0x0A or c == 0x7C
+
+
+cdef inline Py_ssize_t _spaces(const uint32_t* t, Py_ssize_t i, Py_ssize_t n) noexcept:
+    """Past the whitespace (the regular expression's \\s) from i."""
+    while i < n and Py_UNICODE_ISSPACE(t[i]):
+        i += 1
+    return i
+
+
+cdef inline Py_ssize_t _number(const uint32_t* t, Py_ssize_t i, Py_ssize_t n) noexcept:
+    """The end of `\\d+(?:\\.\\d+)?` from i (decimal digits of any script, as \\d), or -1."""
+    cdef Py_ssize_t j = i
+    while j < n and Py_UNICODE_ISDECIMAL(t[j]):
+        j += 1
+    if j == i:
+        return -1
+    if j + 1 < n and t[j] == 0x2E and Py_UNICODE_ISDECIMAL(t[j + 1]):
+        j += 2
+        while j < n and Py_UNICODE_ISDECIMAL(t[j]):
+            j += 1
+    return j
+
+
+cdef int _room(uint32_t** buffer, Py_ssize_t* cap, Py_ssize_t size) except -1:
+    """Make `buffer` (of `cap` characters) hold at least `size`."""
+    if size > cap[0]:
+        buffer[0] = <uint32_t*>realloc(buffer[0], size * sizeof(uint32_t))
+        if buffer[0] == NULL:
+            raise MemoryError()
+        cap[0] = size
+    return 0
+
+
+cdef bint _fill(const uint32_t* data, Py_ssize_t n, uint32_t* out) noexcept nogil:
+    """The characters of a text, normalised (`_normal`), into out; False at the first one `_charwise` does not
+    hold for (the text then needs NFKC as a whole)."""
+    cdef Py_ssize_t i
+    cdef uint32_t c
+    for i in range(n):
+        c = data[i]
+        if not _charwise(c):
+            return False
+        out[i] = _normal(c)
+    return True
+
+
+cdef Py_ssize_t _fill_utf8(const uint8_t* p, Py_ssize_t n, uint32_t* out) noexcept nogil:
+    """`_fill` of a text given as UTF-8 bytes: how many characters, or -1. Every character `_charwise` holds for
+    is ASCII or three bytes long."""
+    cdef Py_ssize_t i = 0, m = 0
+    cdef uint32_t b, c
+    while i < n:
+        b = p[i]
+        if b < 0x80:
+            c = b
+            i += 1
+        elif (b & 0xF0) == 0xE0 and i + 2 < n:
+            c = ((b & 0x0F) << 12) | ((p[i + 1] & 0x3F) << 6) | (p[i + 2] & 0x3F)
+            if not _charwise(c):
+                return -1
+            i += 3
+        else:
+            return -1
+        out[m] = _normal(c)
+        m += 1
+    return m
 
 
 def _zeros(str typecode, Py_ssize_t n):

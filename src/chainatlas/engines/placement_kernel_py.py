@@ -12,9 +12,15 @@ import math
 import unicodedata
 from collections.abc import Callable, Sequence
 
-from chainatlas.engines.classify import SUPPLIED, Classifier, Hit
+from chainatlas.domain.products import parse_product_cells
+from chainatlas.engines.classify import SUPPLIED, Classifier, Hit, effective_shares
 
 ScanHits = tuple[tuple[int, int, int], ...]  # (word, node, strong 1/0), strong first, as `Classifier._scan`
+# `product_lists`: (hit list id of each line, effective share of each line, the lines, whether a hit is strong)
+ProductList = tuple[tuple[int, ...], tuple[float, ...], tuple[tuple[str, float | None], ...], bool]
+# `scan_column` makes the Python strings of this many cells at a time (200,000 scopes: 74 MB less peak memory,
+# 10 % fewer page faults, than one list of them all).
+_SLICE = 8192
 
 
 class Kernel:
@@ -29,6 +35,8 @@ class Kernel:
         self._lists: list[ScanHits] = [()]
         self._strong: list[int] = [0]
         self._fragments: dict[tuple, str] = {}  # evidence entry → its JSON (or CSV-escaped JSON)
+        self._product_ids: dict[str, int] = {}  # product line text → its hit list id (a registry's lines repeat)
+        self._cells: dict[str, ProductList | None] = {}  # product cell text → `product_lists` of it
 
     def normalised(self, text: str) -> str:
         """The text as the scan reads it (NFKC, lower case)."""
@@ -50,6 +58,38 @@ class Kernel:
                 self._strong.append(1 if hits and hits[0][2] else 0)
             ids.append(hid)
         return ids
+
+    def scan_column(self, values) -> list[int]:
+        """`scan_ids` of a text column (a polars Series; a null cell reads as ""), a slice of Python strings at a
+        time (each slice freed before the next is made)."""
+        values = values.fill_null("")
+        return [h for start in range(0, values.len(), _SLICE) for h in self.scan_ids(values.slice(start, _SLICE).to_list())]
+
+    def product_flags(self, values) -> list[int]:
+        """By product cell of a text column (a polars Series; a null cell reads as ""): 1 when a line of it
+        (`parse_products`) has a hit, 3 when one has a strong hit, else 0."""
+        return [0 if listed is None else 3 if listed[3] else 1 for listed in self.product_lists(values)]
+
+    def product_lists(self, values) -> list[ProductList | None]:
+        """By product cell of a text column (as `product_flags` reads it): None when no line of it has a hit, else
+        (the hit list id of each line's product, each line's `effective_shares`, its lines as `parse_products`
+        gives them, whether some hit is strong). Each cell is read once (the batch engine asks for the flags of a
+        cell, then for the lists of the placed firms' cells)."""
+        texts = values.fill_null("").to_list()
+        known, found_of = self._cells, self._product_ids
+        if len(known) > 500_000 or len(found_of) > 500_000:  # bound memory on endless distinct cells
+            known.clear()
+            found_of.clear()
+        todo = [text for text in dict.fromkeys(texts) if text not in known]
+        cells = parse_product_cells(todo)
+        products = list({product for lines in cells for product, _ in lines if product not in found_of})
+        found_of.update(zip(products, self.scan_ids(products)))
+        strong = self._strong
+        for text, lines in zip(todo, cells):
+            found = tuple(found_of[product] for product, _ in lines)
+            known[text] = (found, tuple(effective_shares(lines)), tuple(lines), any(strong[h] for h in found)) \
+                if any(found) else None
+        return [known[text] for text in texts]
 
     def hit_list(self, hid: int) -> ScanHits:
         """The hits of interned list `hid`, as `scan` gave them (for the learned layer, classify_batch)."""

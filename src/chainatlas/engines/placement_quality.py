@@ -15,6 +15,7 @@ from pathlib import Path
 
 from chainatlas.domain.chain import Chain
 from chainatlas.engines.classify import Classifier, Record
+from chainatlas.engines.stats import wilson_interval
 
 @dataclass
 class Labelled:
@@ -26,6 +27,8 @@ class Labelled:
 
 @dataclass
 class Quality:
+    """The issue's figures for one set of labelled firms. On-chain firms count only when they have product text."""
+
     n_on: int
     n_off: int
     on_placed: int  # on-chain firms with at least one placement
@@ -36,9 +39,13 @@ class Quality:
 
     @property
     def accuracy(self) -> float:
-        """The issue's figure: on-chain firms whose primary placement is on a gold segment, over ALL on-chain firms
-        (a firm left unplaced counts as wrong, as a user feels it)."""
+        """On-chain firms whose primary placement is on a gold segment, over ALL on-chain firms (a firm left
+        unplaced counts as wrong, as a user feels it)."""
         return self.top1_correct / self.n_on if self.n_on else 0.0
+
+    @property
+    def unplaced(self) -> int:
+        return self.n_on - self.on_placed
 
     @property
     def top1_precision(self) -> float:
@@ -51,6 +58,18 @@ class Quality:
     @property
     def off_placed_share(self) -> float:
         return self.off_placed / self.n_off if self.n_off else 0.0
+
+    def summary(self) -> dict:
+        """The figures with Wilson 95 % intervals, for a metrics file."""
+        def interval(k: int, n: int) -> list[float]:
+            return [round(x, 4) for x in wilson_interval(k, n)]
+
+        return {"accuracy": round(self.accuracy, 4), "accuracy_95": interval(self.top1_correct, self.n_on),
+                "on_chain_with_products": self.n_on, "correct": self.top1_correct, "unplaced": self.unplaced,
+                "off_chain_share": round(self.off_placed_share, 4),
+                "off_chain_95": interval(self.off_placed, self.n_off), "off_chain": self.n_off,
+                "off_chain_placed": self.off_placed,
+                "per_segment_tp_fp_fn": {seg: list(v) for seg, v in self.per_segment.items()}}
 
 
 def load_labelled(shared_data: Path, chain: Chain, labels: Path, splits: set[str] | None = None) -> list[Labelled]:
@@ -94,31 +113,38 @@ def load_labelled(shared_data: Path, chain: Chain, labels: Path, splits: set[str
 
 def evaluate(classifier: Classifier, items: list[Labelled]) -> Quality:
     chain = classifier.chain
+    return score(items, [[chain.segment_of(p.node_id).id for p in classifier.classify(item.record)]
+                         for item in items])
+
+
+def score(items: list[Labelled], predicted: list[list[str]]) -> Quality:
+    """The figures for predicted segment lists (primary first), one per item, against the items' gold segments."""
     q = Quality(n_on=0, n_off=0, on_placed=0, top1_correct=0, off_placed=0)
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for item in items:
-        placements = classifier.classify(item.record)
-        predicted = [chain.segment_of(p.node_id).id for p in placements]
+    for item, segs in zip(items, predicted, strict=True):
+        firm = f"{item.record.id} {item.record.name}"
         if item.gold:
+            if not item.record.products:
+                continue  # the issue's figures are on firms with product text
             q.n_on += 1
-            if placements:
+            if segs:
                 q.on_placed += 1
-                if predicted[0] in item.gold:
+                if segs[0] in item.gold:
                     q.top1_correct += 1
                 else:
-                    q.errors.append(f"WRONG {item.record.id} {item.record.name}: {predicted} gold {sorted(item.gold)}")
+                    q.errors.append(f"WRONG {firm}: {segs} gold {sorted(item.gold)}")
             else:
-                q.errors.append(f"MISS  {item.record.id} {item.record.name}: gold {sorted(item.gold)}")
+                q.errors.append(f"MISS  {firm}: gold {sorted(item.gold)}")
         else:
             q.n_off += 1
-            if placements:
+            if segs:
                 q.off_placed += 1
-                q.errors.append(f"OFF   {item.record.id} {item.record.name}: placed {predicted}")
-        for seg in set(predicted) | item.gold:
+                q.errors.append(f"OFF   {firm}: placed {segs}")
+        for seg in set(segs) | item.gold:
             c = counts[seg]
-            if seg in predicted and seg in item.gold:
+            if seg in segs and seg in item.gold:
                 c[0] += 1
-            elif seg in predicted:
+            elif seg in segs:
                 c[1] += 1
             else:
                 c[2] += 1

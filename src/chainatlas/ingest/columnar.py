@@ -26,6 +26,8 @@ WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u
               "\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
 # clean_text's empty cells, in every spelling whose str.lower() is one of them (is_in is far cheaper than lowering).
 BLANK_CELLS = sorted({"".join(p) for w in BLANK_WORDS for p in itertools.product(*({ch, ch.upper()} for ch in w))})
+_BLANK_BYTES = max(len(cell.encode()) for cell in BLANK_CELLS)
+_WHITESPACE_CHARS = list(WHITESPACE)
 
 
 def clean(col: pl.Expr) -> pl.Expr:
@@ -34,6 +36,20 @@ def clean(col: pl.Expr) -> pl.Expr:
         .str.strip_chars(WHITESPACE)
     # replace names `text` once: when/then/otherwise would compute it twice (eager queries share no subexpression)
     return text.replace(BLANK_CELLS, "")
+
+
+def clean_column(values: pl.Series) -> pl.Series:
+    """`clean` of a text column, made only for the cells it changes (a null, a NUL, an ideographic or no-break
+    space, whitespace at either end, a blank word): a registry's cells hardly ever need it, and each step of `clean`
+    over a column of 200,000 business scopes copies 90 MB."""
+    dirty = (values.is_null() | values.str.contains("[\x00\u3000\xa0]")
+             | values.str.head(1).is_in(_WHITESPACE_CHARS) | values.str.tail(1).is_in(_WHITESPACE_CHARS)).fill_null(True)
+    short = (values.str.len_bytes() <= _BLANK_BYTES).fill_null(False).arg_true()
+    dirty = dirty.scatter(short, dirty.gather(short) | values.gather(short).is_in(BLANK_CELLS))
+    rows = dirty.arg_true()
+    if not rows.len():
+        return values
+    return values.scatter(rows, values.gather(rows).to_frame().select(clean(pl.first())).to_series())
 
 
 def is_blank(col: pl.Expr) -> pl.Expr:

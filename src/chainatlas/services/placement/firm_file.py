@@ -23,7 +23,7 @@ import polars as pl
 from chainatlas.domain.cells import FORMULA_LEAD
 from chainatlas.domain.chain import Chain
 from chainatlas.engines.classify_batch import BatchClassifier
-from chainatlas.ingest.columnar import WHITESPACE as _WHITESPACE, clean as _clean
+from chainatlas.ingest.columnar import WHITESPACE as _WHITESPACE, clean as _clean, clean_column
 from chainatlas.ingest.mapping import (
     ENTERPRISE_FIELDS,
     FieldSpec,
@@ -154,20 +154,21 @@ def input_frame(path: Path, headers: list[str], raw: pl.DataFrame, mapping_file:
     override = load_mapping_file(mapping_file) if mapping_file else None
     mapping = map_headers(headers, FIELDS, override)
 
-    def cell(field_id: str) -> pl.Expr:
+    def cell(field_id: str) -> pl.Series:
         col = mapping.column_of(field_id)
-        return pl.col(f"c{col.index}") if col else pl.lit("")
+        return raw[f"c{col.index}"] if col else pl.repeat("", raw.height, dtype=pl.String, eager=True)
 
     if not any(mapping.column_of(f) for f in ("name", "products", "business_scope")):
         raise ReadError(
             f"{path.name}：找不到企业名称、主营产品或经营范围列（表头为：{'、'.join(headers)}）。"
             "请确认表头，或用 --mapping 指定列名对照，例如 columns: {{公司全称: name, 主要产品: products}}"
         )
-    frame = raw.select(
-        id=_clean(cell("id")), uscc=_clean(cell("uscc")), listing=_clean(cell("listing_code")), row=pl.col("row"), name=_clean(cell("name")),
-        products=_clean(cell("products")), scope=_clean(cell("business_scope")), code_cell=cell("industry_code"),
-        industry_cell=cell("industry"),
-    )
+    frame = pl.DataFrame({
+        "id": clean_column(cell("id")), "uscc": clean_column(cell("uscc")), "listing": clean_column(cell("listing_code")),
+        "row": raw["row"], "name": clean_column(cell("name")), "products": clean_column(cell("products")),
+        "scope": clean_column(cell("business_scope")), "code_cell": cell("industry_code"),
+        "industry_cell": cell("industry"),
+    })
     # A code that is not GB/T 4754 digits ("汽车零部件及配件制造") is matched as industry text. Few distinct
     # (code, industry) cells: each pair is cleaned and read once, then joined back on the raw cells.
     pairs = frame.select("code_cell", "industry_cell").unique()

@@ -3,7 +3,7 @@ on a labelled set of firms, measure it by k-fold cross-validation against the ru
 file beside the chain with a description of its data and its figures.
 
 Needs scikit-learn (the `train` extra); placing firms with the written model needs only numpy. The `sealed` split
-is the lead's final holdout: it is refused here and its rows are never read.
+and `sealed2` splits are final holdouts: they are refused here and their rows are never read.
 
 How it is scored (the issue's rule): accuracy = on-chain firms with product text whose primary placement is on one
 of their gold segments / all such firms (an unplaced on-chain firm is wrong); off-chain share = off-chain firms
@@ -16,7 +16,6 @@ import hashlib
 import json
 import math
 import zlib
-from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -34,10 +33,10 @@ from chainatlas.engines.placement_model import (
     model_path,
     rules_decide,
 )
-from chainatlas.engines.placement_quality import Labelled, load_labelled
+from chainatlas.engines.placement_quality import Labelled, Quality, load_labelled, score
 from chainatlas.engines.stats import wilson_interval
 
-SEALED = "sealed"
+SEALED_PREFIX = "sealed"  # sealed, sealed2: holdouts frozen before tuning, scored once
 GOAL_OFF_SHARE = 0.05  # issue 20: off-chain firms placed anywhere ≤ 5 %
 
 
@@ -56,37 +55,10 @@ class TrainSettings:
 
 
 @dataclass
-class Score:
-    """Accuracy (unplaced on-chain = wrong) and off-chain share, with Wilson 95 % intervals."""
-
-    on_chain: int  # on-chain firms with product text
-    correct: int
-    unplaced: int
-    off_chain: int
-    off_placed: int
-    recall_by_segment: dict[str, tuple[int, int]] = field(default_factory=dict)  # gold segment → (right, firms)
-
-    @property
-    def accuracy(self) -> float:
-        return self.correct / self.on_chain if self.on_chain else 0.0
-
-    @property
-    def off_share(self) -> float:
-        return self.off_placed / self.off_chain if self.off_chain else 0.0
-
-    def summary(self) -> dict:
-        return {"accuracy": round(self.accuracy, 4), "accuracy_95": wilson(self.correct, self.on_chain),
-                "on_chain_with_products": self.on_chain, "correct": self.correct, "unplaced": self.unplaced,
-                "off_chain_share": round(self.off_share, 4), "off_chain_95": wilson(self.off_placed, self.off_chain),
-                "off_chain": self.off_chain, "off_chain_placed": self.off_placed,
-                "recall_by_segment": {s: list(v) for s, v in sorted(self.recall_by_segment.items())}}
-
-
-@dataclass
 class Trained:
     model: PlacementModel
-    rules: Score  # the rules alone on the training firms
-    cross_validated: Score  # rules + model, each firm scored by a model that never saw it
+    rules: Quality  # the rules alone on the training firms
+    cross_validated: Quality  # rules + model, each firm scored by a model that never saw it
     description: dict  # the training data and settings
     files: list[Path] = field(default_factory=list)
 
@@ -95,21 +67,16 @@ class Trained:
         """Higher accuracy with the off-chain share within the issue's goal (or no higher than the rules'), or the
         same accuracy with a lower off-chain share."""
         r, m = self.rules, self.cross_validated
-        return (m.accuracy > r.accuracy and m.off_share <= max(r.off_share, GOAL_OFF_SHARE)) or (
-            m.accuracy >= r.accuracy and m.off_share < r.off_share)
-
-
-def wilson(k: int, n: int) -> list[float]:
-    """Wilson 95 % interval of k/n, rounded for the metrics file."""
-    return [round(x, 4) for x in wilson_interval(k, n)]
+        return (m.accuracy > r.accuracy and m.off_placed_share <= max(r.off_placed_share, GOAL_OFF_SHARE)) or (
+            m.accuracy >= r.accuracy and m.off_placed_share < r.off_placed_share)
 
 
 def train(chain: Chain, labels: Path, shared_data: Path, split: str = "train",
           settings: TrainSettings = TrainSettings(), out: Path | None = None) -> Trained:
     """Fit the chain's model on the `split` rows of `labels`, cross-validate it, write it (beside the chain file
     unless `out` names a folder) with its description and figures."""
-    if split == SEALED:
-        raise TrainingError("sealed 是最终留出集，不能用于训练或评分；请用 train (the sealed split is never trained on)")
+    if split.startswith(SEALED_PREFIX):
+        raise TrainingError(f"{split} 是最终留出集，不能用于训练或评分；请用 train (a sealed split is never trained on)")
     try:
         from scipy.sparse import csr_matrix  # noqa: F401  (scikit-learn's own dependency)
         from sklearn.ensemble import GradientBoostingClassifier  # noqa: F401
@@ -174,28 +141,6 @@ def _fit(featurizer: Featurizer, views: list[FirmView], golds: list[set[str]], r
     return model
 
 
-def score(items: list[Labelled], predicted: list[list[str]]) -> Score:
-    """The issue's figures for predicted segment lists (primary first), against the items' gold segments."""
-    s = Score(0, 0, 0, 0, 0)
-    by_segment: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for item, segs in zip(items, predicted):
-        if item.gold:
-            if not item.record.products:
-                continue
-            s.on_chain += 1
-            right = bool(segs) and segs[0] in item.gold
-            s.correct += right
-            s.unplaced += not segs
-            for g in item.gold:
-                by_segment[g][1] += 1
-                by_segment[g][0] += right
-        else:
-            s.off_chain += 1
-            s.off_placed += bool(segs)
-    s.recall_by_segment = {g: (v[0], v[1]) for g, v in by_segment.items()}
-    return s
-
-
 def write(trained: Trained, chain: Chain, out: Path | None) -> list[Path]:
     """The model file and its readable report (`<id>.model.md`), beside the chain file or in `out`."""
     path = model_path(chain.path)
@@ -212,10 +157,10 @@ def write(trained: Trained, chain: Chain, out: Path | None) -> list[Path]:
 def _report(trained: Trained, model_file: str) -> str:
     d, r, m = trained.description, trained.rules, trained.cross_validated
 
-    def line(name: str, s: Score) -> str:
-        a, o = wilson(s.correct, s.on_chain), wilson(s.off_placed, s.off_chain)
-        return (f"| {name} | {s.accuracy:.3f} ({s.correct}/{s.on_chain}; 95 % {a[0]:.3f}–{a[1]:.3f}) | {s.unplaced} "
-                f"| {s.off_share:.3f} ({s.off_placed}/{s.off_chain}; 95 % {o[0]:.3f}–{o[1]:.3f}) |")
+    def line(name: str, q: Quality) -> str:
+        a, o = wilson_interval(q.top1_correct, q.n_on), wilson_interval(q.off_placed, q.n_off)
+        return (f"| {name} | {q.accuracy:.3f} ({q.top1_correct}/{q.n_on}; 95 % {a[0]:.3f}–{a[1]:.3f}) | {q.unplaced} "
+                f"| {q.off_placed_share:.3f} ({q.off_placed}/{q.n_off}; 95 % {o[0]:.3f}–{o[1]:.3f}) |")
 
     return "\n".join([
         f"# {model_file}: the learned placement layer of chain `{trained.model.chain_id}`",
