@@ -116,10 +116,13 @@ class BatchClassifier:
         scan = self.kernel.scan_ids
         sample = values.head(_SAMPLE)
         distinct_share = sample.n_unique() / sample.len() if sample.len() else 0.0
-        if distinct_share > 0.9 and placed_by_others is None and self._may_hit(sample).mean() > 0.5:
-            # registry business scopes: nearly every text differs and holds some chain word, so neither sifting
-            # the texts first nor grouping equal ones saves scanning; each is scanned as it is (equal texts get
-            # equal ids all the same)
+        if distinct_share > 0.5 and COMPILED or (
+                distinct_share > 0.9 and placed_by_others is None and self._may_hit(sample).mean() > 0.5):
+            # Mostly distinct texts: the compiled kernel scans them all sooner than polars sifts them for chain
+            # words (200,000 firm names: 0.03 s against 0.05 s for the sift alone); registry business scopes, nearly
+            # all of which hold some chain word, are scanned as they are by either kernel (equal texts get equal
+            # ids all the same). A name scanned whole where `placed_by_others` would have spared it changes no
+            # placement: its weak hits alone place nothing.
             return pl.Series(self.kernel.scan_column(values), dtype=pl.UInt32)
         if distinct_share > 0.5:
             may_hit = self._may_hit(values)
