@@ -82,7 +82,7 @@ def fit_records() -> tuple:
         upto = [step for step in STEPS[:STEPS.index(next(st for st in STEPS if st.name == "link"))]]
         run_steps(upto, load)
         new = load.new_records()
-        table, model, _ = linkage_records(s, new, load.ids)
+        table, model, _ = linkage_records(s, load.new_firms())
         for rec, eid in zip(new, load.ids):
             row = rows[load.table.row_numbers[rec.row] - 2]  # file row 2 is the first data row
             assert row["name"] == rec.name or row["sname"] == rec.name, (row["name"], rec.name)

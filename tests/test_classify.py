@@ -292,7 +292,11 @@ def test_class_names_of_the_industry_standard_reach_their_segment(clf: Classifie
     vehicle and parts trade, 5267 机动车充电销售, 3962 智能车载设备制造; 3670's "机动车辆…零配件" is a generic part word
     (weak: it needs a prior, like 汽车零部件). The same words for rail vehicles, motorcycles and road haulage stay off."""
     assert segments(clf, ("客运", 0.6), ("汽车修理业务", 0.2)) == ["mobility-services", "aftermarket"]
-    assert segments(clf, ("钢材贸易", 0.7), ("汽车零配件批发", 0.3)) == ["aftermarket"]
+    assert segments(clf, ("钢材贸易", 0.7), ("汽车零配件批发", 0.3), code="5172") == ["aftermarket"]
+    # registries write 汽车零配件批发/零售 into almost every parts maker's scope: it corroborates a trader, it does
+    # not make a parts maker a dealer
+    scope = "汽车零部件及配件制造；汽车零配件批发；汽车零配件零售；机动车修理和维护"
+    assert "aftermarket" not in segments(clf, ("转向节", 0.9), scope=scope, code="3670")
     assert segments(clf, ("百货零售", 0.7), ("新车销售", 0.3)) == ["aftermarket"]
     assert segments(clf, ("电力销售", 0.7), ("机动车充电销售", 0.3)) == ["charging-swapping"]
     assert segments(clf, ("软件", 0.7), ("智能车载设备", 0.3)) == ["telematics-v2x"]
@@ -326,6 +330,12 @@ def test_a_segment_suffix_never_hides_a_chain_word(clf: Classifier) -> None:
     assert segments(clf, ("磷酸铁锂类", 0.6)) == ["cathode"]
     assert segments(clf, ("六氟磷酸锂类", 0.6)) == ["electrolyte"]
     assert segments(clf, ("碳酸锂类", 0.6)) == ["lithium-resources"]
+    # 汽车制造业 is GB/T 4754 division 36 (vehicles, engines, bodies and parts alike): it names no segment, and the
+    # 业 of 制造业 must not swallow a class name before it (3630 改装汽车制造 + 业务)
+    assert segments(clf, ("专用汽车制造业务", 0.6)) == ["commercial-nev"]
+    assert segments(clf, ("改装汽车制造", 0.6)) == ["commercial-nev"]
+    assert segments(clf, ("汽车制造业", 0.9)) == []
+    assert segments(clf, ("汽车制造业", 0.9), industry="乘用车") == ["passenger-nev"]
 
 
 def test_scope_name_and_industry_text_count(clf: Classifier) -> None:

@@ -42,6 +42,10 @@ import pyarrow.compute as pc
 from duckdb.sqltypes import BIGINT, DOUBLE, VARCHAR
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
+from chainatlas.engines.linkage_bounds import reachable_sql, ruled_out_alone_sql
+
+log = logging.getLogger(__name__)
+
 MERGE_THRESHOLD = 0.95  # at or above: the same firm, merged automatically (and reversibly)
 REVIEW_THRESHOLD = 0.5  # between the two: a doubtful pair for an analyst's review queue
 
@@ -406,12 +410,32 @@ def find_matches(records: pa.Table, threshold: float = REVIEW_THRESHOLD, model: 
 
 def predict(db_api: Any, prepared: pa.Table, threshold: float, settings: dict | None = None) -> list[dict]:
     """splink's scored pairs of `prepared` records on a database API (DuckDB's or Spark's): the one place the
-    settings (SETTINGS unless given) meet a backend."""
+    settings (SETTINGS unless given) meet a backend. splink's steps — blocking, then scoring — with the pairs that
+    cannot reach the threshold set aside in between (linkage_bounds): those a single comparison rules out within
+    the blocking rules, the rest of them before the comparisons that call Python functions are evaluated."""
     from splink import Linker
 
+    in_force = copy.deepcopy(settings or SETTINGS)
+    ruled_out = ruled_out_alone_sql(in_force, threshold, FUNCTIONS, prepared.column_names)
+    if ruled_out is not None:
+        for rule in in_force["blocking_rules_to_generate_predictions"]:
+            rule["blocking_rule"] = f"({rule['blocking_rule']}) AND NOT ({ruled_out})"
     sdf = db_api.register(prepared)  # a name of splink's own: a Spark session may run many predictions
-    linker = Linker(sdf, settings or SETTINGS, log_level=logging.WARNING, validate_settings=False)
+    linker = Linker(sdf, in_force, log_level=logging.WARNING, validate_settings=False)
     logging.getLogger("splink").setLevel(logging.WARNING)
+    reachable = reachable_sql(in_force, threshold, FUNCTIONS)
+    if reachable is not None:
+        blocked = linker.inference.compute_blocked_pairs_for_predict()
+        sides = ", ".join(f"l.{c} AS {c}_l, r.{c} AS {c}_r" for c in prepared.column_names)
+        scored = db_api.query_sql(
+            f"SELECT match_key, join_key_l, join_key_r FROM (SELECT b.*, {sides} FROM {blocked.physical_name} b "
+            f"JOIN {sdf.physical_name} l ON l.id = b.join_key_l JOIN {sdf.physical_name} r ON r.id = b.join_key_r) "
+            f"WHERE {reachable}")
+        if log.isEnabledFor(logging.INFO):
+            log.info("blocked pairs %d, scored %d", *(db_api.query_sql(f"SELECT count(*) AS n FROM {t.physical_name}")
+                                                     .as_record_list()[0]["n"] for t in (blocked, scored)))
+        blocked.drop_table_from_database_and_remove_from_cache()
+        linker.table_management.register_blocked_pairs_for_predict(scored)
     result = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
     return result.as_pyarrow_table().to_pylist()
 

@@ -28,6 +28,7 @@ from chainatlas.ingest.names import (
     LEGAL_SUFFIXES,
     is_place_name,
     legal_stem,
+    looks_like_full_name,
     name_key,
 )
 
@@ -238,3 +239,15 @@ def short_forms(norm: pl.Expr) -> pl.Expr:
 def full_name_norms(norm: pl.Expr) -> pl.Expr:
     """names.looks_like_full_name of name norms, as a polars expression."""
     return norm.str.contains(LEGAL_FORM.pattern)
+
+
+def full_names(names: list[str], norms: list[str]) -> list[bool]:
+    """names.looks_like_full_name of every name (norms: each one's name_key norm). A name of Chinese characters
+    without blanks or branch words (after NFKC) ends as its norm does, so the norm is read column-wise; the
+    others (Latin names, blanks, branches) go through the per-value function."""
+    text = nfkc_series(names).to_frame("text")
+    fast = text.select(pl.col("text").str.contains(_HAN) & ~pl.col("text").str.contains(_NAME_FALLBACK))["text"]
+    out = pl.Series(norms, dtype=pl.String).to_frame("norm").select(full_name_norms(pl.col("norm")))["norm"].to_list()
+    for i in fast.not_().arg_true().to_list():
+        out[i] = looks_like_full_name(names[i])
+    return out

@@ -119,8 +119,7 @@ def link(load: EnterpriseLoad) -> EnterpriseLoad:
     if not (load.fuzzy and load.new):
         return load
     load.report("实体匹配", 0, 1)
-    load.linked_ids, queued, load.survivors = link_new(load.session, load.new_records(), load.ids, load.batch.id,
-                                                       load.by_user)
+    load.linked_ids, queued, load.survivors = link_new(load.session, load.new_firms(), load.batch.id, load.by_user)
     summary = load.summary
     summary.rows_linked, summary.rows_review = len(load.linked_ids), queued
     summary.rows_inserted -= len(load.linked_ids)

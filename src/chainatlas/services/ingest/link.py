@@ -3,11 +3,12 @@ blocking key; confident pairs merged (reversibly), doubtful ones queued for revi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,7 @@ from chainatlas.engines.linkage import (
 from chainatlas.ingest.name_place_columns import (
     address_rests,
     full_name_norms,
+    full_names,
     legal_stems,
     name_keys,
     short_forms,
@@ -29,71 +31,80 @@ from chainatlas.ingest.name_place_columns import (
 from chainatlas.ingest.names import legal_stem, looks_like_full_name, name_key, short_form
 from chainatlas.store import bulk
 from chainatlas.services.ingest.resolve import listing_key
-from chainatlas.services.ingest.rows import FirmRecord
+from chainatlas.services.ingest.rows import NewFirms
 from chainatlas.store.models import Enterprise, EnterpriseAlias, MergeCandidate
 
 
-def linkage_table(session: Session, new: list[FirmRecord], ids: list[int]) -> tuple[pa.Table, CharModel]:
-    """Features of the new records and of the known firms that could block with them, and the character model of
-    the stored full names (how distinctive a short name is)."""
-    cores = {rec.core for rec in new}
-    heads = {(rec.core[:2], rec.values.get("city_code")) for rec in new}
-    tails = {(rec.core[-3:], rec.values.get("district_code")) for rec in new if len(rec.core) >= 4}
+def linkage_table(session: Session, firms: NewFirms) -> tuple[pa.Table, CharModel]:
+    """Features of the new firms and of the known firms that could block with them, and the character model of
+    the stored full names (how distinctive a short name is) — column by column: a million new firms are a
+    million-row file's."""
+    v = firms.values
+    text = {c: pl.Series(c, values, dtype=pl.String) for c, values in (
+        ("core", firms.core), ("city", v["city_code"]), ("district", v["district_code"]), ("address", v["address"]))}
+    frame = pl.DataFrame(list(text.values()))
+    core, city, district = pl.col("core"), pl.col("city"), pl.col("district")
+    cores = set(text["core"].unique().to_list())
+    heads = set(frame.select(core.str.slice(0, 2), city).unique().rows())
+    tails = set(frame.filter(core.str.len_chars() >= 4).select(core.str.slice(-3), district).unique().rows())
     # what follows the divisions in each address (road, number, building), column-wise, each address once
-    new_addresses = list(dict.fromkeys(rec.values.get("address") or "" for rec in new))
+    new_addresses = text["address"].fill_null("").unique(maintain_order=True).to_list()
     rest_of = dict(zip(new_addresses, address_rests(new_addresses)))
-    rests = {(rest_of[rec.values["address"]], rec.values.get("district_code"))
-             for rec in new if rec.values.get("address")}
-    new_ids = set(ids)
-    cols: dict[str, list] = {c: [] for c in ("id", "is_new", "name_core", "is_branch", "district_code", "city_code",
-                                              "address", "uscc", "founded", "listing", "short_name", "name_full",
-                                              "name_en", "industry")}
-    short_names = [_short_and_full(rec) for rec in new]
+    rest = text["address"].fill_null("").replace_strict(new_addresses, [rest_of[a] for a in new_addresses],
+                                                        return_dtype=pl.String)
+    rests = set(pl.DataFrame([rest, text["district"]]).filter(pl.col("address") != "").unique().rows())
+    short, full = short_and_full(firms)
 
-    def add(eid: int, is_new: bool, core: str, branch: bool, district: str | None, city: str | None,
-            address: str | None, uscc: str | None, founded: Any, listing: str | None) -> None:
-        cols["id"].append(eid)
-        cols["is_new"].append(is_new)
-        cols["name_core"].append(core or None)
-        cols["is_branch"].append(branch)
-        cols["district_code"].append(district or None)
-        cols["city_code"].append(city or None)
-        cols["address"].append(address or None)
-        cols["uscc"].append(uscc or None)
-        cols["founded"].append(str(founded) if founded else None)
-        cols["listing"].append(listing_key(listing))
+    def blank_to_null(values: Any) -> pa.Array:
+        return pl.Series(values, dtype=pl.String).to_frame("v").select(pl.when(pl.col("v") != "").then("v"))[
+            "v"].to_arrow().cast(pa.string())
 
-    for rec, eid, (short, full) in zip(new, ids, short_names):
-        v = rec.values
-        add(eid, True, rec.core, rec.is_branch, v.get("district_code"), v.get("city_code"),
-            rest_of[v.get("address") or ""], v.get("uscc"), v.get("founded_on"), v.get("listing_code"))
-        cols["short_name"].append(short)
-        cols["name_full"].append(full)
-        cols["name_en"].append(_english_core(v.get("name_en")))
-        cols["industry"].append(v.get("industry") or None)
+    founded = pl.Series(v["founded_on"], strict=False)
     new_part = pa.table({
-        "id": pa.array(cols["id"], pa.int64()), "is_new": pa.array(cols["is_new"], pa.bool_()),
-        **{c: pa.array(cols[c], pa.bool_() if c == "is_branch" else pa.string())
-           for c in cols if c not in ("id", "is_new")},
+        "id": pa.array(firms.ids, pa.int64()), "is_new": pa.array([True] * len(firms), pa.bool_()),
+        "name_core": blank_to_null(firms.core), "is_branch": pa.array(firms.is_branch, pa.bool_()),
+        "district_code": blank_to_null(v["district_code"]), "city_code": blank_to_null(v["city_code"]),
+        "address": blank_to_null(rest), "uscc": blank_to_null(v["uscc"]),
+        # ISO dates (str of a date), a text as it came
+        "founded": blank_to_null(founded.cast(pl.String) if founded.dtype != pl.String else founded),
+        "listing": pa.array(_each_once(v["listing_code"], listing_key), pa.string()),
+        "short_name": pa.array(short, pa.string()), "name_full": pa.array(full, pa.string()),
+        "name_en": pa.array(_each_once(v["name_en"], _english_core), pa.string()),
+        "industry": blank_to_null(v["industry"]),
     })
-    shorts = ShortKeys.of(short_names, [rec.core for rec in new], [rec.values.get("city_code") for rec in new])
-    known, model = known_blocking(session, new_ids, cores, heads, tails, rests, rest_of, shorts)
+    shorts = ShortKeys.of(list(zip(short, full)), firms.core, v["city_code"])
+    known, model = known_blocking(session, set(firms.ids), cores, heads, tails, rests, rest_of, shorts)
     return pa.concat_tables([new_part, known.cast(new_part.schema)]), model
+
+
+def _each_once(values: list[Any], function: Any) -> list[Any]:
+    """function of each value (None for a blank), worked out once per distinct value."""
+    done = {x: function(x) for x in set(values) if x}
+    return [done[x] if x else None for x in values]
 
 
 def _english_core(name: str | None) -> str | None:
     return (name_key(name).core or None) if name else None
 
 
-def _short_and_full(rec: FirmRecord) -> tuple[str | None, str | None]:
-    """(short form, legal stem) of a new record: a record named by its short name has no stem; one named in full
-    keeps the short form of a short-name alias (简称 column) beside its stem."""
-    if rec.values.get("name_en") == rec.name:  # an English name is neither
-        return None, None
-    if not looks_like_full_name(rec.name):
-        return short_form(rec.name) or None, None
-    alias = next((a for a, kind in rec.aliases if kind == "short"), None)
-    return (short_form(alias) or None) if alias else None, legal_stem(rec.norm)
+def short_and_full(firms: NewFirms) -> tuple[list[str | None], list[str | None]]:
+    """(short form, legal stem) of each new firm: a firm named by its short name has no stem; one named in full
+    keeps the short form of a short-name alias (简称 column) beside its stem; an English name is neither."""
+    frame = pl.DataFrame([pl.Series("norm", firms.norm, dtype=pl.String),
+                          pl.Series("full", full_names(firms.name, firms.norm), dtype=pl.Boolean),
+                          pl.Series("english", [en is not None and en == name
+                                                for en, name in zip(firms.values["name_en"], firms.name)])])
+    shorts = frame.select(pl.when(~pl.col("english") & ~pl.col("full")).then(short_forms(pl.col("norm")))
+                          .replace("", None))["norm"].to_list()
+    stems_at = frame.select((~pl.col("english") & pl.col("full")).arg_true())["english"].to_list()
+    fulls: list[str | None] = [None] * len(firms)
+    for i, stem in zip(stems_at, legal_stems([firms.norm[i] for i in stems_at])):
+        fulls[i] = stem
+    for i in stems_at:
+        alias = next((a for a, kind in firms.aliases[i] if kind == "short"), None) if firms.aliases[i] else None
+        if alias:
+            shorts[i] = short_form(alias) or None
+    return shorts, fulls
 
 
 @dataclass
@@ -140,8 +151,11 @@ def known_blocking(session: Session, new_ids: set[int], cores: set[str], heads: 
     frames = [pl.DataFrame(schema={n: schema.get(n, pl.String) for n in names})]
     cursor = session.connection().connection.driver_connection.cursor()
     try:
+        # the new firms were just written with one run of ids (a million of them in a first import): read past it
+        ids = sorted(i for i in new_ids if i > 0)
+        run = " AND (id < %d OR id > %d)" % (ids[0], ids[-1]) if ids and ids[-1] - ids[0] + 1 == len(ids) else ""
         cursor.execute("SELECT id, name_norm, district_code, city_code, address, uscc, founded_on, listing_code, "
-                       "name_en, industry FROM enterprises WHERE merged_into_id IS NULL")
+                       "name_en, industry FROM enterprises WHERE merged_into_id IS NULL" + run)
         while rows := cursor.fetchmany(100_000):
             frame = pl.DataFrame(dict(zip(names, map(list, zip(*rows)))), schema_overrides=schema, strict=False)
             frames.append(frame.with_columns(pl.col("founded").cast(pl.String)).select(names))  # ISO dates
@@ -162,8 +176,10 @@ def known_blocking(session: Session, new_ids: set[int], cores: set[str], heads: 
     known = known.with_columns(head=pl.col("core").str.slice(0, 2), tail=pl.col("core").str.slice(-3),
                                district_rest=pl.when(pl.col("district") != "").then("rest").otherwise(pl.lit("")))
     hit = pl.col("core").is_in(list(cores))
+    stored = not known.is_empty()  # else (a first import) there is nothing to look the keys up in
     for (left, right), pairs in ((("head", "city"), heads), (("tail", "district"), tails),
                                  (("district_rest", "district"), rests)):
+        pairs = pairs if stored else ()
         # a join matches equal keys exactly as the tuples would (a None never meets a stored text: none is NULL)
         found = pl.DataFrame([(a, b) for a, b in pairs if a is not None and b is not None],
                              schema={left: pl.String, right: pl.String}, orient="row").unique().with_columns(
@@ -181,6 +197,7 @@ def known_blocking(session: Session, new_ids: set[int], cores: set[str], heads: 
            | (pl.col("full") & pl.col("head").is_in(list(shorts.short_heads | shorts.short_cores))))
     for (left, right, on), pairs in ((("_sh", "city", short_head), shorts.full_heads),
                                      (("_fh", "city", pl.when("full").then(full_head)), shorts.short_city_heads)):
+        pairs = pairs if stored else ()
         found = pl.DataFrame(list(pairs), schema={left: pl.String, right: pl.String}, orient="row").with_columns(
             **{f"_{left}": pl.lit(True)})
         known = known.with_columns(on.alias(left)).join(found, on=[left, right], how="left", maintain_order="left")
@@ -208,51 +225,50 @@ def known_blocking(session: Session, new_ids: set[int], cores: set[str], heads: 
     return table, model
 
 
-def linkage_records(session: Session, new: list[FirmRecord],
-                    ids: list[int]) -> tuple[pa.Table, CharModel | None, dict[int, tuple[int, str]]]:
+def linkage_records(session: Session,
+                    firms: NewFirms) -> tuple[pa.Table, CharModel | None, dict[int, tuple[int, str]]]:
     """Every record splink scores for these new firms — their rows; their former names (曾用名), each a record of
     its own with the row's other fields; the known firms sharing a blocking key with any of them; the stored firms'
     former names — with the character model and, for each former-name record (negative id), its firm and name."""
-    renamed, renamed_ids, owner = incoming_former_names(session, new, ids)
-    table, model = linkage_table(session, new + renamed, ids + renamed_ids)
-    former, stored_owner = former_names(session, set(ids))
+    renamed, owner = incoming_former_names(session, firms)
+    table, model = linkage_table(session, firms + renamed)
+    former, stored_owner = former_names(session, set(firms.ids))
     if former.num_rows:
         table = pa.concat_tables([table, former.cast(table.schema)])
     return table, model, {**owner, **stored_owner}
 
 
-def incoming_former_names(session: Session, new: list[FirmRecord],
-                          ids: list[int]) -> tuple[list[FirmRecord], list[int], dict[int, tuple[int, str]]]:
+def incoming_former_names(session: Session, firms: NewFirms) -> tuple[NewFirms, dict[int, tuple[int, str]]]:
     """The new rows' former names as records of their own (the row renamed, everything else kept), so a former
     name is matched like a name — fuzzily, by short name, with the place — and not only exactly. Their ids are
     negative and below every stored former name's (-alias id), so the two never meet."""
-    records, record_ids, owner = [], [], {}
+    at, keys, owner = [], [], {}
     next_id = -(session.scalar(select(func.max(EnterpriseAlias.id))) or 0) - 1
-    for rec, eid in zip(new, ids):
-        for alias, kind in rec.aliases:
+    for i, aliases in enumerate(firms.aliases):
+        for alias, kind in aliases or ():
             key = name_key(alias) if kind == "former" else None
             if key is None or not key.core:
                 continue
-            records.append(replace(rec, name=alias, norm=key.norm, core=key.core, is_branch=key.is_branch,
-                                   aliases=[]))
-            record_ids.append(next_id)
-            owner[next_id] = (eid, alias)
-            next_id -= 1
-    return records, record_ids, owner
+            at.append(i)
+            keys.append(key)
+            owner[next_id - len(keys) + 1] = (firms.ids[i], alias)
+    renamed = NewFirms([next_id - k for k in range(len(keys))], [alias for _, alias in owner.values()],
+                       [k.norm for k in keys], [k.core for k in keys], [k.is_branch for k in keys],
+                       {c: [values[i] for i in at] for c, values in firms.values.items()}, [[] for _ in keys])
+    return renamed, owner
 
 
-def link_new(session: Session, new: list[FirmRecord], ids: list[int], batch_id: int,
-             by_user: str) -> tuple[set[int], int, set[int]]:
+def link_new(session: Session, firms: NewFirms, batch_id: int, by_user: str) -> tuple[set[int], int, set[int]]:
     """Merge confident matches (reversibly), queue doubtful ones; returns the ids merged away, the queue size and
     the firms they were merged into."""
     from chainatlas.services.ingest.review import MergePair, merge_many
 
-    table, model, owner = linkage_records(session, new, ids)
-    values = industry_u([rec.values.get("industry") for rec in new], industry_words(session))
+    table, model, owner = linkage_records(session, firms)
+    values = industry_u(firms.values["industry"], industry_words(session))
     matches = owned(find_matches(table, REVIEW_THRESHOLD, model, values=values), owner)
     if not matches:
         return set(), 0, set()
-    new_ids = set(ids)
+    new_ids = set(firms.ids)
     parent: dict[int, int] = {}
 
     def root(x: int) -> int:
@@ -261,8 +277,8 @@ def link_new(session: Session, new: list[FirmRecord], ids: list[int], batch_id: 
         return x
 
     # confident pairs form clusters; the survivor is a known firm if there is one, else the earliest row
-    short_named = {eid for eid, short, full in zip(table.column("id").to_pylist(), table.column("short_name").to_pylist(),
-                                                   table.column("name_full").to_pylist()) if short and full is None}
+    short_named = set(table.filter(pc.and_(pc.not_equal(table["short_name"], ""), pc.is_null(table["name_full"])))[
+        "id"].to_pylist())
     unsure = fits_several(matches, short_named)
     confident = [m for m in matches if m.probability >= MERGE_THRESHOLD and (m.left_id, m.right_id) not in unsure]
     for m in confident:

@@ -23,7 +23,7 @@ from chainatlas.services.ingest.parties import Found, Parties
 from chainatlas.services.ingest.place import place_touched
 from chainatlas.services.ingest.report import summary_dict
 from chainatlas.services.ingest.resolve import load_index
-from chainatlas.services.ingest.rows import FirmRecord
+from chainatlas.services.ingest.rows import FirmRecord, NewFirms
 from chainatlas.services.placement.placements import product_nodes
 from chainatlas.services.ingest.source import ImportSummary, Progress, note_file, read_mapped, summary_or_prior
 from chainatlas.store.db import audit
@@ -132,7 +132,8 @@ def import_relations(
     ])
     bulk.insert_rows(session, MergeCandidate.__table__, queue)
     # the counterparties no name found: splink merges the confident ones (their relations move) and queues the rest
-    linked, queued, survivors = link_new(session, made, made_ids, batch.id, by_user) if made else (set(), 0, set())
+    linked, queued, survivors = (link_new(session, NewFirms.of_records(made, made_ids), batch.id, by_user)
+                                 if made else (set(), 0, set()))
     summary.rows_linked, summary.rows_review = len(linked), queued + len(queue)
     held = []
     for i in sorted(parsed.problems):

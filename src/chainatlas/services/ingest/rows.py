@@ -90,3 +90,53 @@ def fill(target: dict[str, Any], incoming: dict[str, Any]) -> dict[str, Any]:
             changed[col] = new
             target[col] = new
     return changed
+
+
+# What the link step reads of a new firm besides its names (engines/linkage.COLUMNS come from these).
+LINK_VALUES = ("district_code", "city_code", "address", "uscc", "founded_on", "listing_code", "name_en", "industry")
+
+
+@dataclass
+class NewFirms:
+    """The new firms the link step scores, column by column, each with its id (a million FirmRecords built only to
+    be read back column by column cost seconds)."""
+
+    ids: list[int]
+    name: list[str]
+    norm: list[str]
+    core: list[str]
+    is_branch: list[bool]
+    values: dict[str, list[Any]]  # LINK_VALUES; None: not given
+    aliases: list[Any]  # each firm's (alias, kind) pairs
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def of_records(cls, records: list[FirmRecord], ids: list[int]) -> "NewFirms":
+        return cls(list(ids), [r.name for r in records], [r.norm for r in records], [r.core for r in records],
+                   [r.is_branch for r in records], {c: [r.values.get(c) for r in records] for c in LINK_VALUES},
+                   [r.aliases for r in records])
+
+    @classmethod
+    def of_rows(cls, rows: FirmRows, new: list["int | FirmRecord"], ids: list[int]) -> "NewFirms":
+        """New firms that are rows of `rows` (an index) or records a later row folded into (their values as
+        folded)."""
+        plain = [ref if isinstance(ref, int) else 0 for ref in new]
+        folded = [(k, ref) for k, ref in enumerate(new) if not isinstance(ref, int)]
+
+        def column(values: list[Any] | None, of_record: Any) -> list[Any]:
+            out = take(values, plain, -1) if values is not None else [None] * len(plain)
+            for k, rec in folded:
+                out[k] = of_record(rec)
+            return out
+
+        return cls(list(ids), column(rows.cols["name"], lambda r: r.name), column(rows.norm, lambda r: r.norm),
+                   column(rows.core, lambda r: r.core), column(rows.branch, lambda r: r.is_branch),
+                   {c: column(rows.cols.get(c), lambda r, c=c: r.values.get(c)) for c in LINK_VALUES},
+                   column(rows.aliases, lambda r: r.aliases))
+
+    def __add__(self, other: "NewFirms") -> "NewFirms":
+        return NewFirms(self.ids + other.ids, self.name + other.name, self.norm + other.norm, self.core + other.core,
+                        self.is_branch + other.is_branch, {c: self.values[c] + other.values[c] for c in LINK_VALUES},
+                        self.aliases + other.aliases)

@@ -20,7 +20,7 @@ from chainatlas.ingest.address import ZoneSpec
 from chainatlas.ingest.mapping import HeaderMapping
 from chainatlas.ingest.reader import Table
 from chainatlas.ingest.records import Parsed, Problem
-from chainatlas.services.ingest.rows import FirmRecord, FirmRows
+from chainatlas.services.ingest.rows import FirmRecord, FirmRows, NewFirms
 from chainatlas.services.ingest.source import ImportSummary, Progress
 from chainatlas.store.models import ImportBatch
 
@@ -79,6 +79,10 @@ class EnterpriseLoad:
     def new_records(self) -> list[FirmRecord]:
         """The new firms as records (what the link step scores)."""
         return [ref if isinstance(ref, FirmRecord) else self.rows.record(ref) for ref in self.new]
+
+    def new_firms(self) -> NewFirms:
+        """The new firms column by column, with their ids (what the link step scores)."""
+        return NewFirms.of_rows(self.rows, self.new, self.ids)
 
     def touched(self) -> set[int]:
         """The firms this file created or changed (what the place step re-places)."""
