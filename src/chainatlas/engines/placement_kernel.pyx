@@ -1228,27 +1228,25 @@ cdef class Kernel:
 
     cdef int _flatten(self, list products) except -1:
         """Views of the interned hit lists, and the product lists by key as C arrays, for `_gather_flat`."""
-        cdef int i, item
+        cdef Py_ssize_t i, n = len(self.lines)
         self.hid_lo = self.hit_lo
         self.hid_hits = self.hit_flat if len(self.hit_flat) else array("i", [0])
-        key_lo, line_hid, line_share, line_id = [0], [], [], []
-        ids = self.line_ids
+        key_lo, line_hid, line_share, line_id = array("i", [0]), array("i"), array("d"), array("i")
+        ids, known = self.line_ids, self.lines
         for listed in products:
-            found_lines, shares, lines = listed[0], listed[1], listed[2]
-            for item in range(len(found_lines)):
-                line_hid.append(found_lines[item])
-                line_share.append(shares[item])
-                line = lines[item]
-                i = ids.get(line, -1)
-                if i < 0:
-                    i = ids[line] = len(self.lines)
-                    self.lines.append(line)
+            line_hid.extend(listed[0])
+            line_share.extend(listed[1])
+            for line in listed[2]:
+                i = ids.setdefault(line, n)  # equal lines, one id (evidence fragments are cached by it)
+                if i == n:
+                    known.append(line)
+                    n += 1
                 line_id.append(i)
             key_lo.append(len(line_share))
-        self.key_lo = array("i", key_lo)
-        self.line_hid = array("i", line_hid or [0])
-        self.line_share = array("d", line_share or [0.0])
-        self.line_id = array("i", line_id or [0])
+        self.key_lo = key_lo
+        self.line_hid = line_hid if len(line_hid) else array("i", [0])
+        self.line_share = line_share if len(line_share) else array("d", [0.0])
+        self.line_id = line_id if len(line_id) else array("i", [0])
         return 0
 
     cdef int _add_list(self, int fld, int item, int hid, int line) except -1:
