@@ -1314,8 +1314,12 @@ cdef class Kernel:
         return '"[' + ",".join(entries) + ']"' if self.csv else "[" + ",".join(entries) + "]"
 
     cdef str _fragment(self, dict entry):
-        text = json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
+        text = _ENCODE(entry)
         return text.replace('"', '""') if self.csv else text
+
+
+# json.dumps(entry, ensure_ascii=False, separators=(",", ":")) builds this encoder anew at every call
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 cdef enum:
