@@ -45,14 +45,15 @@ def linkage_table(session: Session, firms: NewFirms) -> tuple[pa.Table, CharMode
     frame = pl.DataFrame(list(text.values()))
     core, city, district = pl.col("core"), pl.col("city"), pl.col("district")
     cores = set(text["core"].unique().to_list())
-    heads = set(frame.select(core.str.slice(0, 2), city).unique().rows())
-    tails = set(frame.filter(core.str.len_chars() >= 4).select(core.str.slice(-3), district).unique().rows())
+    # key pairs as frames (known_blocking also takes sets of tuples)
+    heads = frame.select(core.str.slice(0, 2), city).unique()
+    tails = frame.filter(core.str.len_chars() >= 4).select(core.str.slice(-3), district).unique()
     # what follows the divisions in each address (road, number, building), column-wise, each address once
     new_addresses = text["address"].fill_null("").unique(maintain_order=True).to_list()
     rest_of = dict(zip(new_addresses, address_rests(new_addresses)))
     rest = text["address"].fill_null("").replace_strict(new_addresses, [rest_of[a] for a in new_addresses],
                                                         return_dtype=pl.String)
-    rests = set(pl.DataFrame([rest, text["district"]]).filter(pl.col("address") != "").unique().rows())
+    rests = pl.DataFrame([rest, text["district"]]).filter(pl.col("address") != "").unique()
     short, full = short_and_full(firms)
 
     def blank_to_null(values: Any) -> pa.Array:
@@ -121,24 +122,34 @@ class ShortKeys:
 
     @classmethod
     def of(cls, pairs: list[tuple[str | None, str | None]], cores: list[str], cities: list[Any]) -> "ShortKeys":
-        keys = cls(set(), set(), set(), set(), set(), set(), [full for _, full in pairs if full])
-        for (short, full), core, city in zip(pairs, cores, cities):
-            if short:
-                keys.short_names.add(short)
-            if full is None and short and len(short) >= 2:
-                keys.short_heads.add(short[:2])
-                keys.short_cores.add(core[:2])
-                if city:
-                    keys.short_city_heads.add((short[:2], city))
-            elif full:
-                keys.core_heads.add(core[:2])
-                if city:
-                    keys.full_heads.add((full[:2], city))
-        return keys
+        short, full = (list(x) for x in zip(*pairs)) if pairs else ([], [])
+        frame = pl.DataFrame([pl.Series("short", short, dtype=pl.String), pl.Series("full", full, dtype=pl.String),
+                              pl.Series("core", cores, dtype=pl.String), pl.Series("city", cities, dtype=pl.String)])
+        short_named = frame.filter(pl.col("full").is_null() & (pl.col("short").str.len_chars() >= 2))
+        full_named = frame.filter(pl.col("full") != "")
+        head = pl.col("short").str.slice(0, 2)
+
+        def distinct(part: pl.DataFrame, *columns: pl.Expr) -> set:
+            found = part.select(*columns).unique()
+            return set(found.to_series()) if len(columns) == 1 else set(found.rows())
+
+        with_city = pl.col("city") != ""
+        return cls(distinct(short_named, head), distinct(short_named, pl.col("core").str.slice(0, 2)),
+                   distinct(short_named.filter(with_city), head, "city"),
+                   distinct(full_named.filter(with_city), pl.col("full").str.slice(0, 2), "city"),
+                   distinct(full_named, pl.col("core").str.slice(0, 2)),
+                   distinct(frame.filter(pl.col("short") != ""), "short"), [f for f in full if f])
 
 
-def known_blocking(session: Session, new_ids: set[int], cores: set[str], heads: set[tuple], tails: set[tuple],
-                    rests: set[tuple], rest_of: dict[str, str], shorts: ShortKeys) -> tuple[pa.Table, CharModel | None]:
+def _pair_frame(pairs: Any, left: str, right: str) -> pl.DataFrame:
+    """Key pairs (a set of tuples, or a frame of two columns) as a frame with the join's column names."""
+    if isinstance(pairs, pl.DataFrame):
+        return pairs.rename(dict(zip(pairs.columns, (left, right))))
+    return pl.DataFrame(list(pairs), schema={left: pl.String, right: pl.String}, orient="row")
+
+
+def known_blocking(session: Session, new_ids: set[int], cores: set[str], heads: Any, tails: Any, rests: Any,
+                   rest_of: dict[str, str], shorts: ShortKeys) -> tuple[pa.Table, CharModel | None]:
     """The known firms (not merged away, not among the new) that share a blocking key with a new record: its name
     core, the core's head with the city, its tail with the district, the address rest with the district, or a
     short-name key (ShortKeys) — column by column over the whole table (a million firms), with the keys compared
@@ -179,10 +190,8 @@ def known_blocking(session: Session, new_ids: set[int], cores: set[str], heads: 
     stored = not known.is_empty()  # else (a first import) there is nothing to look the keys up in
     for (left, right), pairs in ((("head", "city"), heads), (("tail", "district"), tails),
                                  (("district_rest", "district"), rests)):
-        pairs = pairs if stored else ()
         # a join matches equal keys exactly as the tuples would (a None never meets a stored text: none is NULL)
-        found = pl.DataFrame([(a, b) for a, b in pairs if a is not None and b is not None],
-                             schema={left: pl.String, right: pl.String}, orient="row").unique().with_columns(
+        found = _pair_frame(pairs if stored else (), left, right).drop_nulls().unique().with_columns(
             **{f"_{left}": pl.lit(True)})
         known = known.join(found, on=[left, right], how="left", maintain_order="left")
         hit = hit | pl.col(f"_{left}").fill_null(False)
