@@ -307,6 +307,27 @@ def test_class_names_of_the_industry_standard_reach_their_segment(clf: Classifie
         assert segments(clf, (line, 0.9)) == [], line
 
 
+def test_a_negative_context_counts_inside_a_longer_word(clf: Classifier) -> None:
+    """三轮 (three-wheeled) is a negative context of the chassis; inside 三轮汽车 — the longer match, a negative
+    context of cars — it must still keep a three-wheeler's axle off the chassis."""
+    assert segments(clf, ("汽车后桥", 0.9)) == ["chassis-parts"]
+    assert segments(clf, ("三轮汽车后桥", 0.9)) == []
+    assert segments(clf, ("电动三轮车后桥", 0.9)) == []
+    # ... in its own phrase only
+    assert segments(clf, ("汽车后桥，三轮汽车", 0.9)) == ["chassis-parts"]
+
+
+def test_no_chain_word_holds_a_negative_context_of_its_own_node(clf: Classifier) -> None:
+    """Since a negative context counts inside a longer word, a keyword holding one of its own node's negative
+    contexts would cancel itself (车载显示器 and the cockpit's 显示器 did): every positive word alone places its nodes."""
+    cancelled = []
+    for word, strong, weak, _ in clf.words:
+        hit_nodes = {n for _, n, _ in clf._scan(word)}
+        if not set(strong) | set(weak) <= hit_nodes:
+            cancelled.append(word)
+    assert cancelled == []
+
+
 SEGMENT_SUFFIXES = ("业务", "板块", "分部", "类", "系列", "产品", "事业部", "收入")
 
 

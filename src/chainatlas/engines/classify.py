@@ -12,7 +12,8 @@ How evidence becomes a placement (why each rule exists):
 - A word inside a longer matched word does not count: "电机" inside "驱动电机" is the motor, not any motor.
 - Head rule: in a Chinese compound the last noun is the thing made ("新能源汽车高压线束" is a harness, not a
   car), so within one phrase only the hits of the node that ends last count.
-- An exclusion word of a node (inherited by its sub-nodes) cancels that node's hits in the same phrase.
+- An exclusion word of a node (inherited by its sub-nodes) cancels that node's hits in the same phrase, also where
+  it sits inside a longer matched word (三轮 inside 三轮汽车 keeps "三轮汽车后桥" off the chassis).
 - Weak keywords count only in a segment with a strong word of the firm (in any field, a placeholder line too)
   or a prior (GB/T code, stock industry): "电机" is a drive motor only for a firm something else ties to it.
 - A firm is placed on every segment it makes something for: a strong word in a product line with a real
@@ -485,7 +486,10 @@ class Classifier:
         if self.automaton is None:
             return ()
         phrase: list[tuple[int, int]] = []  # (end, word index), maximal matches only
-        lengths, latin = self.lengths, self.latin_edges
+        lengths, latin, words = self.lengths, self.latin_edges, self.words
+        # A negative context counts even inside a longer word: 三轮 keeps 三轮汽车后桥 off the chassis, though the
+        # longer 三轮汽车 (a negative context of cars) is the maximal match there.
+        excluded: frozenset[int] = frozenset()
         for end, wi in self.automaton.iter(text):
             n = lengths[wi]
             left, right = latin[wi]
@@ -493,6 +497,8 @@ class Classifier:
                 right and end + 1 < len(text) and _is_latin(text[end + 1])
             ):
                 continue
+            if words[wi][3]:
+                excluded = excluded | words[wi][3]
             # Keep maximal matches only: a word inside a longer one ("电机" in "驱动电机") is dropped, while
             # overlapping words both stay ("动力电池" + "电池管理系统") for the head rule to decide.
             start = end - n
@@ -503,10 +509,11 @@ class Classifier:
             phrase.append((end, wi))
         out: list[tuple[int, int, int]] = []
         if phrase:
-            self._phrase(phrase, out)
+            self._phrase(phrase, excluded, out)
         return tuple(out)
 
-    def _phrase(self, phrase: list[tuple[int, int]], out: list[tuple[int, int, int]]) -> None:
+    def _phrase(self, phrase: list[tuple[int, int]], excluded: frozenset[int], out: list[tuple[int, int, int]]
+                ) -> None:
         words = self.words
         # Head rule: the node(s) of the last positive hit of the phrase speak for it.
         last = -1
@@ -517,10 +524,6 @@ class Classifier:
         if last < 0:
             return
         head = self.word_nodes[last]
-        excluded: frozenset[int] | set[int] = frozenset()
-        for _, wi in phrase:
-            if words[wi][3]:
-                excluded = excluded | words[wi][3]
         # A generic head word qualified by another chain word ("乘用车齿轮", "汽车热交换器") names a part
         # of this chain, so the qualifier upgrades a weak head to strong — if the head names one segment only:
         # "新能源汽车零部件" says vehicle part, not which one.

@@ -424,6 +424,8 @@ cdef class Kernel:
         cdef const uint32_t* text = self.text
         cdef const uint16_t* kind = &self.kind[0]
         cdef const State* states = self.states
+        for j in range(nw):  # negative contexts of every match, a word inside a longer one too
+            self.excl_buf[j] = 0
         for pos in range(p0, p1):
             c = text[pos]
             if c < 0x10000 and not kind[c]:  # in no word: back to the root, which ends none
@@ -446,6 +448,8 @@ cdef class Kernel:
                 if (self.latin_left[wi] and end >= n and _latin(self.text[pos - n])) or (
                         self.latin_right[wi] and pos + 1 < p1 and _latin(self.text[pos + 1])):
                     continue
+                for j in range(nw):
+                    self.excl_buf[j] |= self.excluded[wi * nw + j]
                 # maximal matches only: drop kept words inside this one, skip this one inside a kept word
                 start = end - n
                 while top and self.stack_end[top - 1] - self.length[self.stack_wi[top - 1]] >= start:
@@ -467,12 +471,6 @@ cdef class Kernel:
         if last < 0:
             return 0
         head = &self.word_nodes[last * nw]
-        for j in range(nw):
-            self.excl_buf[j] = 0
-        for k in range(top):
-            w = self.stack_wi[k]
-            for j in range(nw):
-                self.excl_buf[j] |= self.excluded[w * nw + j]
         qualified = False
         if top > 1 and self.one_segment[last]:
             for k in range(top):
