@@ -42,7 +42,7 @@ import pyarrow.compute as pc
 from duckdb.sqltypes import BIGINT, DOUBLE, VARCHAR
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
-from chainatlas.engines.linkage_bounds import reachable_sql, ruled_out_alone_sql
+from chainatlas.engines.linkage_bounds import exclusive_keys, reachable_sql, ruled_out_alone_sql, split_rules
 
 log = logging.getLogger(__name__)
 
@@ -429,6 +429,10 @@ def predict(db_api: Any, prepared: pa.Table, threshold: float, settings: dict | 
     if ruled_out is not None:
         for rule in in_force["blocking_rules_to_generate_predictions"]:
             rule["blocking_rule"] = f"({rule['blocking_rule']}) AND NOT ({ruled_out})"
+    keys = [c for c in exclusive_keys(in_force, threshold) if c in prepared.column_names]
+    if keys:  # the same pairs, with the records that have a USCC filtered on one side before each join
+        in_force["blocking_rules_to_generate_predictions"] = [{"blocking_rule": rule} for rule in split_rules(
+            [r["blocking_rule"] for r in in_force["blocking_rules_to_generate_predictions"]], keys[0])]
     sdf = db_api.register(prepared)  # a name of splink's own: a Spark session may run many predictions
     linker = Linker(sdf, in_force, log_level=logging.WARNING, validate_settings=False)
     logging.getLogger("splink").setLevel(logging.WARNING)

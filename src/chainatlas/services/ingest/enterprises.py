@@ -68,7 +68,7 @@ def validate(load: EnterpriseLoad) -> EnterpriseLoad:
 
 
 def normalise(load: EnterpriseLoad) -> EnterpriseLoad:
-    load.rows = build_rows(load.parsed, set(load.problems))
+    load.rows = build_rows(load.parsed, set(load.problems), rests=load.fuzzy)
     return load
 
 

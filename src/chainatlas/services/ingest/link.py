@@ -9,7 +9,7 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from chainatlas.engines.linkage import (
@@ -48,11 +48,17 @@ def linkage_table(session: Session, firms: NewFirms) -> tuple[pa.Table, CharMode
     # key pairs as frames (known_blocking also takes sets of tuples)
     heads = frame.select(core.str.slice(0, 2), city).unique()
     tails = frame.filter(core.str.len_chars() >= 4).select(core.str.slice(-3), district).unique()
-    # what follows the divisions in each address (road, number, building), column-wise, each address once
-    new_addresses = text["address"].fill_null("").unique(maintain_order=True).to_list()
-    rest_of = dict(zip(new_addresses, address_rests(new_addresses)))
-    rest = text["address"].fill_null("").replace_strict(new_addresses, [rest_of[a] for a in new_addresses],
-                                                        return_dtype=pl.String)
+    # what follows the divisions in each address (road, number, building), column-wise, each address once: as
+    # the normalise step read it where it did (firms.rests), else read here
+    address = text["address"].fill_null("")
+    rest = pl.Series("address", firms.rests if firms.rests is not None else [None] * len(firms), dtype=pl.String)
+    unread = rest.is_null()
+    if unread.any():
+        new_addresses = address.filter(unread).unique(maintain_order=True).to_list()
+        rest = rest.scatter(unread.arg_true(), address.filter(unread).replace_strict(
+            new_addresses, address_rests(new_addresses), return_dtype=pl.String))
+    pairs = pl.DataFrame([address.rename("a"), rest.rename("r")]).unique("a", maintain_order=True)
+    rest_of = dict(zip(pairs["a"].to_list(), pairs["r"].to_list()))
     rests = pl.DataFrame([rest, text["district"]]).filter(pl.col("address") != "").unique()
     short, full = short_and_full(firms)
 
@@ -172,12 +178,17 @@ def known_blocking(session: Session, new_ids: set[int], cores: set[str], heads: 
             frames.append(frame.with_columns(pl.col("founded").cast(pl.String)).select(names))  # ISO dates
     finally:
         cursor.close()
-    known = pl.concat(frames).filter(~pl.col("id").is_in(list(new_ids)))
+    known = pl.concat(frames)
+    # else (a first import) there is nothing to look the keys up in: none of the million new keys is listed
+    stored = not known.is_empty()
+    if stored:
+        known = known.filter(~pl.col("id").is_in(list(new_ids)))
+        stored = not known.is_empty()
     norms = known["norm"].unique(maintain_order=True).to_list()  # each stored name's key once, column-wise
     keys = name_keys(norms)
     addresses = [a for a in known["address"].unique(maintain_order=True).to_list() if a and a not in rest_of]
     rest_of.update(zip(addresses, address_rests(addresses)))
-    address_keys = [a for a in rest_of if a]
+    address_keys = [a for a in rest_of if a] if stored else []
     known = known.with_columns(
         core=pl.col("norm").replace_strict(norms, keys.core, return_dtype=pl.String),
         is_branch=pl.col("norm").replace_strict(norms, keys.is_branch, return_dtype=pl.Boolean),
@@ -186,8 +197,7 @@ def known_blocking(session: Session, new_ids: set[int], cores: set[str], heads: 
     )
     known = known.with_columns(head=pl.col("core").str.slice(0, 2), tail=pl.col("core").str.slice(-3),
                                district_rest=pl.when(pl.col("district") != "").then("rest").otherwise(pl.lit("")))
-    hit = pl.col("core").is_in(list(cores))
-    stored = not known.is_empty()  # else (a first import) there is nothing to look the keys up in
+    hit = pl.col("core").is_in(list(cores)) if stored else pl.lit(False)
     for (left, right), pairs in ((("head", "city"), heads), (("tail", "district"), tails),
                                  (("district_rest", "district"), rests)):
         # a join matches equal keys exactly as the tuples would (a None never meets a stored text: none is NULL)
@@ -200,10 +210,11 @@ def known_blocking(session: Session, new_ids: set[int], cores: set[str], heads: 
     known = known.with_columns(full=full, short=pl.when(~full & pl.col("norm").str.contains("[一-鿿]"))
                                .then(short_forms(pl.col("norm"))))
     short_head, full_head = pl.col("short").str.slice(0, 2), pl.col("norm").str.slice(0, 2)
-    hit = (hit | pl.col("short").is_in(list(shorts.short_names))
-           | short_head.is_in(list(shorts.core_heads)) | (pl.col("short").is_not_null()
-                                                          & pl.col("head").is_in(list(shorts.core_heads)))
-           | (pl.col("full") & pl.col("head").is_in(list(shorts.short_heads | shorts.short_cores))))
+    if stored:
+        hit = (hit | pl.col("short").is_in(list(shorts.short_names))
+               | short_head.is_in(list(shorts.core_heads)) | (pl.col("short").is_not_null()
+                                                              & pl.col("head").is_in(list(shorts.core_heads)))
+               | (pl.col("full") & pl.col("head").is_in(list(shorts.short_heads | shorts.short_cores))))
     for (left, right, on), pairs in ((("_sh", "city", short_head), shorts.full_heads),
                                      (("_fh", "city", pl.when("full").then(full_head)), shorts.short_city_heads)):
         pairs = pairs if stored else ()
@@ -263,7 +274,8 @@ def incoming_former_names(session: Session, firms: NewFirms) -> tuple[NewFirms, 
             owner[next_id - len(keys) + 1] = (firms.ids[i], alias)
     renamed = NewFirms([next_id - k for k in range(len(keys))], [alias for _, alias in owner.values()],
                        [k.norm for k in keys], [k.core for k in keys], [k.is_branch for k in keys],
-                       {c: [values[i] for i in at] for c, values in firms.values.items()}, [[] for _ in keys])
+                       {c: [values[i] for i in at] for c, values in firms.values.items()}, [[] for _ in keys],
+                       [firms.rests[i] for i in at] if firms.rests is not None else None)
     return renamed, owner
 
 
@@ -273,7 +285,7 @@ def link_new(session: Session, firms: NewFirms, batch_id: int, by_user: str) -> 
     from chainatlas.services.ingest.review import MergePair, merge_many
 
     table, model, owner = linkage_records(session, firms)
-    values = industry_u(firms.values["industry"], industry_words(session))
+    values = industry_u(firms.values["industry"], industry_words(session, firms))
     matches = owned(find_matches(table, REVIEW_THRESHOLD, model, values=values), owner)
     if not matches:
         return set(), 0, set()
@@ -326,11 +338,21 @@ def link_new(session: Session, firms: NewFirms, batch_id: int, by_user: str) -> 
     return linked, len(queued), {p.survivor_id for p in pairs}
 
 
-def industry_words(session: Session) -> dict[str, int]:
-    """The industry words (所属行业) of the stored firms, the new ones among them, with how many firms use each."""
-    return {word: n for word, n in session.execute(
-        select(Enterprise.industry, func.count()).where(Enterprise.merged_into_id.is_(None), Enterprise.industry != "")
-        .group_by(Enterprise.industry))}
+def industry_words(session: Session, firms: NewFirms | None = None) -> dict[str, int]:
+    """The industry words (所属行业) of the stored firms, the new ones among them, with how many firms use each.
+    New firms just written with one run of ids (`firms`) are counted from their values, the others in SQL: a
+    million-row file's own words are in memory already, and SQL would read the whole table for them."""
+    query = select(Enterprise.industry, func.count()).where(Enterprise.merged_into_id.is_(None),
+                                                            Enterprise.industry != "")
+    ids = sorted(firms.ids) if firms is not None else []
+    if not (ids and ids[0] > 0 and ids[-1] - ids[0] + 1 == len(ids)):
+        return {word: n for word, n in session.execute(query.group_by(Enterprise.industry))}
+    words = {word: n for word, n in session.execute(
+        query.where(or_(Enterprise.id < ids[0], Enterprise.id > ids[-1])).group_by(Enterprise.industry))}
+    for word, n in pl.Series(firms.values["industry"], dtype=pl.String).value_counts().iter_rows():
+        if word:
+            words[word] = words.get(word, 0) + n
+    return words
 
 
 def fits_several(matches: list[Match], short_named: set[int]) -> dict[tuple[int, int], str]:
