@@ -116,3 +116,7 @@ def test_rules_split_on_a_key_keep_exactly_the_pairs_the_key_leaves_possible() -
     assert pairs(split_rules(rules, "uscc")) == wanted
     assert len(wanted) >= 100 and len(pairs(rules)) > len(wanted)  # the key does rule pairs out
     assert (records[1]["id"], 10_001) in wanted and records[1]["uscc"] is not None
+    # no USCC given twice: no pair can have it equal, and the join on it is left out
+    assert pairs(split_rules(rules, "uscc", repeated=False)) == {
+        pair for pair in wanted if pair not in pairs([f"({rule}) AND l.uscc = r.uscc" for rule in rules])}
+    assert len(split_rules(rules, "uscc", repeated=False)) == 2 * len(rules)

@@ -431,8 +431,10 @@ def predict(db_api: Any, prepared: pa.Table, threshold: float, settings: dict | 
             rule["blocking_rule"] = f"({rule['blocking_rule']}) AND NOT ({ruled_out})"
     keys = [c for c in exclusive_keys(in_force, threshold) if c in prepared.column_names]
     if keys:  # the same pairs, with the records that have a USCC filtered on one side before each join
+        given = prepared.column(keys[0])
+        repeated = pl.from_arrow(given).drop_nulls().n_unique() < len(given) - given.null_count
         in_force["blocking_rules_to_generate_predictions"] = [{"blocking_rule": rule} for rule in split_rules(
-            [r["blocking_rule"] for r in in_force["blocking_rules_to_generate_predictions"]], keys[0])]
+            [r["blocking_rule"] for r in in_force["blocking_rules_to_generate_predictions"]], keys[0], repeated)]
     sdf = db_api.register(prepared)  # a name of splink's own: a Spark session may run many predictions
     linker = Linker(sdf, in_force, log_level=logging.WARNING, validate_settings=False)
     logging.getLogger("splink").setLevel(logging.WARNING)

@@ -115,13 +115,15 @@ def exclusive_keys(settings: dict, threshold: float) -> list[str]:
     return found
 
 
-def split_rules(rules: list[str], column: str) -> list[str]:
+def split_rules(rules: list[str], column: str, repeated: bool = True) -> list[str]:
     """Blocking rules (SQL over `l.` and `r.`) keeping only the pairs whose `column` is blank on one side or equal
     on both — the same pairs as the rules with that condition added, in rules the database can run with each
     side filtered before the join: each rule for a blank left side, each for a blank right side, and one join on
     the column itself for the rest (a million records with a USCC each are not joined on every name key only to
-    find their codes differ)."""
+    find their codes differ). `repeated` False: no value of the column is given twice, so no pair has it equal
+    and that last join is left out."""
     if not rules:
         return []
+    equal = f"l.{column} = r.{column} AND (" + " OR ".join(f"({rule})" for rule in rules) + ")"
     return [*(f"({rule}) AND {side}.{column} IS NULL" for rule in rules for side in ("l", "r")),
-            f"l.{column} = r.{column} AND (" + " OR ".join(f"({rule})" for rule in rules) + ")"]
+            *([equal] if repeated else [])]

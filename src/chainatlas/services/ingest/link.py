@@ -3,7 +3,7 @@ blocking key; confident pairs merged (reversibly), doubtful ones queued for revi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import polars as pl
@@ -44,7 +44,7 @@ def linkage_table(session: Session, firms: NewFirms) -> tuple[pa.Table, CharMode
         ("core", firms.core), ("city", v["city_code"]), ("district", v["district_code"]), ("address", v["address"]))}
     frame = pl.DataFrame(list(text.values()))
     core, city, district = pl.col("core"), pl.col("city"), pl.col("district")
-    cores = set(text["core"].unique().to_list())
+    cores = text["core"]
     # key pairs as frames (known_blocking also takes sets of tuples)
     heads = frame.select(core.str.slice(0, 2), city).unique()
     tails = frame.filter(core.str.len_chars() >= 4).select(core.str.slice(-3), district).unique()
@@ -79,7 +79,7 @@ def linkage_table(session: Session, firms: NewFirms) -> tuple[pa.Table, CharMode
         "name_en": pa.array(_each_once(v["name_en"], _english_core), pa.string()),
         "industry": blank_to_null(v["industry"]),
     })
-    shorts = ShortKeys.of(list(zip(short, full)), firms.core, v["city_code"])
+    shorts = ShortKeys.columns(short, full, firms.core, v["city_code"])
     known, model = known_blocking(session, set(firms.ids), cores, heads, tails, rests, rest_of, shorts)
     return pa.concat_tables([new_part, known.cast(new_part.schema)]), model
 
@@ -114,37 +114,69 @@ def short_and_full(firms: NewFirms) -> tuple[list[str | None], list[str | None]]
     return shorts, fulls
 
 
-@dataclass
 class ShortKeys:
-    """The short-name blocking keys of the new records, to find the known firms they could pair with."""
+    """The short-name blocking keys of the new records, to find the known firms they could pair with — each set
+    made when first asked for (a first import, with no stored firm, asks for none of the full names' keys)."""
 
-    short_heads: set[str]  # a short-named record's first two characters (against known full names' core heads)
-    short_cores: set[str]  # … its core's (place set aside)
-    short_city_heads: set[tuple[str, str]]  # … with its city (against known full names' own heads)
-    full_heads: set[tuple[str, str]]  # a full-named record's stem head and city (against known short names)
-    core_heads: set[str]  # a full-named record's core head (against known short names, with or without place)
-    short_names: set[str]
-    new_stems: list[str]  # the new full names' stems, which the character model counts with the stored ones
+    def __init__(self, frame: pl.DataFrame) -> None:
+        self.frame = frame  # short, full, core, city of each new record
 
     @classmethod
     def of(cls, pairs: list[tuple[str | None, str | None]], cores: list[str], cities: list[Any]) -> "ShortKeys":
         short, full = (list(x) for x in zip(*pairs)) if pairs else ([], [])
-        frame = pl.DataFrame([pl.Series("short", short, dtype=pl.String), pl.Series("full", full, dtype=pl.String),
-                              pl.Series("core", cores, dtype=pl.String), pl.Series("city", cities, dtype=pl.String)])
-        short_named = frame.filter(pl.col("full").is_null() & (pl.col("short").str.len_chars() >= 2))
-        full_named = frame.filter(pl.col("full") != "")
-        head = pl.col("short").str.slice(0, 2)
+        return cls.columns(short, full, cores, cities)
 
-        def distinct(part: pl.DataFrame, *columns: pl.Expr) -> set:
-            found = part.select(*columns).unique()
-            return set(found.to_series()) if len(columns) == 1 else set(found.rows())
+    @classmethod
+    def columns(cls, short: list[str | None], full: list[str | None], cores: list[str],
+                cities: list[Any]) -> "ShortKeys":
+        return cls(pl.DataFrame([pl.Series(name, values, dtype=pl.String) for name, values in (
+            ("short", short), ("full", full), ("core", cores), ("city", cities))]))
 
-        with_city = pl.col("city") != ""
-        return cls(distinct(short_named, head), distinct(short_named, pl.col("core").str.slice(0, 2)),
-                   distinct(short_named.filter(with_city), head, "city"),
-                   distinct(full_named.filter(with_city), pl.col("full").str.slice(0, 2), "city"),
-                   distinct(full_named, pl.col("core").str.slice(0, 2)),
-                   distinct(frame.filter(pl.col("short") != ""), "short"), [f for f in full if f])
+    def _distinct(self, part: pl.DataFrame, *columns: pl.Expr | str) -> set:
+        found = part.select(*columns).unique()
+        return set(found.to_series()) if len(columns) == 1 else set(found.rows())
+
+    @cached_property
+    def _short_named(self) -> pl.DataFrame:
+        return self.frame.filter(pl.col("full").is_null() & (pl.col("short").str.len_chars() >= 2))
+
+    @cached_property
+    def _full_named(self) -> pl.DataFrame:
+        return self.frame.filter(pl.col("full") != "")
+
+    @cached_property
+    def short_heads(self) -> set[str]:
+        """a short-named record's first two characters (against known full names' core heads)"""
+        return self._distinct(self._short_named, pl.col("short").str.slice(0, 2))
+
+    @cached_property
+    def short_cores(self) -> set[str]:
+        """… its core's (place set aside)"""
+        return self._distinct(self._short_named, pl.col("core").str.slice(0, 2))
+
+    @cached_property
+    def short_city_heads(self) -> set[tuple[str, str]]:
+        """… with its city (against known full names' own heads)"""
+        return self._distinct(self._short_named.filter(pl.col("city") != ""), pl.col("short").str.slice(0, 2), "city")
+
+    @cached_property
+    def full_heads(self) -> set[tuple[str, str]]:
+        """a full-named record's stem head and city (against known short names)"""
+        return self._distinct(self._full_named.filter(pl.col("city") != ""), pl.col("full").str.slice(0, 2), "city")
+
+    @cached_property
+    def core_heads(self) -> set[str]:
+        """a full-named record's core head (against known short names, with or without place)"""
+        return self._distinct(self._full_named, pl.col("core").str.slice(0, 2))
+
+    @cached_property
+    def short_names(self) -> set[str]:
+        return self._distinct(self.frame.filter(pl.col("short") != ""), "short")
+
+    @cached_property
+    def new_stems(self) -> list[str]:
+        """the new full names' stems, which the character model counts with the stored ones"""
+        return [f for f in self.frame["full"].to_list() if f]
 
 
 def _pair_frame(pairs: Any, left: str, right: str) -> pl.DataFrame:
@@ -154,7 +186,7 @@ def _pair_frame(pairs: Any, left: str, right: str) -> pl.DataFrame:
     return pl.DataFrame(list(pairs), schema={left: pl.String, right: pl.String}, orient="row")
 
 
-def known_blocking(session: Session, new_ids: set[int], cores: set[str], heads: Any, tails: Any, rests: Any,
+def known_blocking(session: Session, new_ids: set[int], cores: set[str] | pl.Series, heads: Any, tails: Any, rests: Any,
                    rest_of: dict[str, str], shorts: ShortKeys) -> tuple[pa.Table, CharModel | None]:
     """The known firms (not merged away, not among the new) that share a blocking key with a new record: its name
     core, the core's head with the city, its tail with the district, the address rest with the district, or a
@@ -197,7 +229,8 @@ def known_blocking(session: Session, new_ids: set[int], cores: set[str], heads: 
     )
     known = known.with_columns(head=pl.col("core").str.slice(0, 2), tail=pl.col("core").str.slice(-3),
                                district_rest=pl.when(pl.col("district") != "").then("rest").otherwise(pl.lit("")))
-    hit = pl.col("core").is_in(list(cores)) if stored else pl.lit(False)
+    hit = pl.col("core").is_in(cores.unique().to_list() if isinstance(cores, pl.Series) else list(cores)) \
+        if stored else pl.lit(False)
     for (left, right), pairs in ((("head", "city"), heads), (("tail", "district"), tails),
                                  (("district_rest", "district"), rests)):
         # a join matches equal keys exactly as the tuples would (a None never meets a stored text: none is NULL)

@@ -131,24 +131,25 @@ class WrittenFirms:
            industries: Sequence[str | None]) -> "WrittenFirms":
         """The firms `ids` (ascending) with the values written for them; each firm's product lines as written (a
         product cut to 200 characters, as stored), in their order. Equal lists made by one parse share a key."""
-        lists: dict[str, Sequence[tuple]] = {"[]": []}
-        key_of: dict[int, str] = {}
-        keys = []
-        for lines in products:
-            if not lines:
-                keys.append("[]")
-                continue
-            key = key_of.get(id(lines))
-            if key is None:  # "#n" never reads as a stored list's key (its repr)
-                key = key_of[id(lines)] = f"#{len(key_of)}"
-                lists[key] = [(product[:200], share) for product, share in lines]
-            keys.append(key)
+        # each list object once, keyed by its id() in decimal (a stored list's key is its repr, "[…]"): the lists
+        # one parse made for equal cells share a key
+        by_id = {id(lines): lines for lines in products if lines}
+        if any(len(product) > 200 for lines in by_id.values() for product, _ in lines):
+            by_id = {k: [(product[:200], share) for product, share in lines] for k, lines in by_id.items()}
+        lists: dict[str, Sequence[tuple]] = {"[]": [], **{str(k): lines for k, lines in by_id.items()}}
+        keys = pl.Series([id(lines) if lines else 0 for lines in products], dtype=pl.UInt64).cast(pl.String)
+        keys = keys.replace("0", "[]")
+
+        def text(values: Sequence[str | None]) -> pl.Series:
+            return pl.Series(values, dtype=pl.String).fill_null("")
+
+        number = pl.Series(ids, dtype=pl.Int64)
         frame = pl.DataFrame({
-            "id": [str(i) for i in ids], "name": [x or "" for x in names], "products": keys,
-            "scope": [x or "" for x in scopes], "industry_code": [x or "" for x in industry_codes],
-            "industry": [x or "" for x in industries], "supplied": ["[]"] * len(ids),
-        }, schema=dict.fromkeys((*INPUT_COLUMNS, "supplied"), pl.String))
-        return cls(frame.with_columns(_id=pl.Series(ids, dtype=pl.Int64)), lists)
+            "id": number.cast(pl.String), "name": text(names), "products": keys,
+            "scope": text(scopes), "industry_code": text(industry_codes), "industry": text(industries),
+            "supplied": pl.repeat("[]", len(ids), dtype=pl.String, eager=True),
+        })
+        return cls(frame.with_columns(_id=number), lists)
 
     def read(self, session: Session, ids: Sequence[int]) -> tuple[pl.DataFrame, dict[str, Sequence[tuple]]]:
         """As `stored_firms(session, ids)` (ids ascending): the firms given here from their values, the others
