@@ -6,7 +6,7 @@ import csv
 from pathlib import Path
 
 from chainatlas.ingest.address import divisions
-from chainatlas.ingest.name_place_columns import address_rests, name_keys, nfkc_all, places
+from chainatlas.ingest.name_place_columns import address_rests, name_keys, nfkc_all, places, places_and_rests
 from chainatlas.ingest.names import name_key
 from chainatlas.services.demo import generate_enterprises
 
@@ -61,6 +61,8 @@ def test_address_rests_equal_split_value_by_value(tmp_path: Path) -> None:
     table = divisions()
     assert address_rests(distinct) == [table.split(a)[1] for a in distinct]
     assert any(rest for rest in address_rests(distinct))
+    # one reading for both (the import's normalise step hands the rests on to its link step)
+    assert places_and_rests(distinct) == ([table.resolve(a) for a in distinct], [table.split(a)[1] for a in distinct])
 
 
 def test_nfkc_all_is_unicodedata_nfkc() -> None:

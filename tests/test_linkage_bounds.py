@@ -86,3 +86,37 @@ def test_a_comparison_rules_a_pair_out_alone_only_where_its_weight_outweighs_all
     expected = [m for m in everything if m.probability >= REVIEW_THRESHOLD]
     assert find_matches(table, REVIEW_THRESHOLD, values=weaker) == expected
     assert any(m.evidence.get("uscc") == "信用代码不同" for m in expected)  # now such pairs can reach review
+
+
+def test_rules_split_on_a_key_keep_exactly_the_pairs_the_key_leaves_possible() -> None:
+    """Two different USCCs rule a pair out, so blocking keeps pairs with a blank USCC on a side or one USCC on
+    both: the split rules (each side filtered before its join) give exactly those pairs of the original rules."""
+    import duckdb
+
+    from chainatlas.engines.linkage import _prepare
+    from chainatlas.engines.linkage_bounds import exclusive_keys, split_rules
+
+    assert exclusive_keys(SETTINGS, REVIEW_THRESHOLD) == ["uscc"]
+    assert exclusive_keys(SETTINGS, 0.0) == []  # nothing is ruled out without a threshold
+    assert exclusive_keys(settings({"uscc": {"信用代码不同": {"m": 1e-3}}}, SETTINGS), REVIEW_THRESHOLD) == []
+    records = _records(300, seed=5)
+    # a USCC given twice (a firm listed again), and the same USCC on a namesake elsewhere
+    twin = {**records[1], "id": 10_001, "is_new": True}
+    records += [twin, {**records[2], "id": 10_002, "is_new": True, "uscc": twin["uscc"]}]
+    prepared = _prepare(pa.Table.from_pylist(records), None)
+    rules = [r["blocking_rule"] for r in SETTINGS["blocking_rules_to_generate_predictions"]]
+    con = duckdb.connect()
+    con.register("t", prepared)
+
+    def pairs(rule_list: list[str]) -> set[tuple[int, int]]:
+        return {row for rule in rule_list for row in con.execute(
+            f"SELECT l.id, r.id FROM t l JOIN t r ON l.id < r.id AND ({rule})").fetchall()}
+
+    wanted = pairs([f"({rule}) AND (l.uscc IS NULL OR r.uscc IS NULL OR l.uscc = r.uscc)" for rule in rules])
+    assert pairs(split_rules(rules, "uscc")) == wanted
+    assert len(wanted) >= 100 and len(pairs(rules)) > len(wanted)  # the key does rule pairs out
+    assert (records[1]["id"], 10_001) in wanted and records[1]["uscc"] is not None
+    # no USCC given twice: no pair can have it equal, and the join on it is left out
+    assert pairs(split_rules(rules, "uscc", repeated=False)) == {
+        pair for pair in wanted if pair not in pairs([f"({rule}) AND l.uscc = r.uscc" for rule in rules])}
+    assert len(split_rules(rules, "uscc", repeated=False)) == 2 * len(rules)

@@ -42,7 +42,7 @@ import pyarrow.compute as pc
 from duckdb.sqltypes import BIGINT, DOUBLE, VARCHAR
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
-from chainatlas.engines.linkage_bounds import reachable_sql, ruled_out_alone_sql
+from chainatlas.engines.linkage_bounds import exclusive_keys, reachable_sql, ruled_out_alone_sql, split_rules
 
 log = logging.getLogger(__name__)
 
@@ -343,30 +343,39 @@ def _like_sequence(text: str) -> str:
 
 def _prepare(records: pa.Table, model: CharModel | None) -> pa.Table:
     """Blocking keys (the first two and last three characters of the core name; the heads of short and full
-    names) and the short-name pattern and information."""
+    names) and the short-name pattern and information — column by column, each pattern worked out once per
+    distinct text (a million records are a million-row file's)."""
     for col in ("short_name", "name_full", "name_en", "industry"):
         if col not in records.column_names:
             records = records.append_column(col, pa.nulls(records.num_rows, pa.string()))
-    cores = records.column("name_core").to_pylist()
-    fulls = records.column("name_full").to_pylist()
+    frame = pl.from_arrow(records.select(["name_core", "name_full", "short_name", "industry"]))
+    core, full, short = pl.col("name_core"), pl.col("name_full"), pl.col("short_name")
     # only a record named by its short name is read in others' full names
-    shorts = [s if f is None and s and len(s) >= 2 else None
-              for s, f in zip(records.column("short_name").to_pylist(), fulls)]
-    if model is None and any(shorts):
-        model = CharModel([f for f in fulls if f])
-    columns = {
-        "core_head": [c[:2] if c else None for c in cores],
-        "core_tail": [c[-3:] if c and len(c) >= 4 else None for c in cores],
-        "full_head": [f[:2] if f else None for f in fulls],
-        "short_head": [s[:2] if s else None for s in shorts],
-        "short_seq": [_like_sequence(s) if s else None for s in shorts],
-        "industry_seq": [_like_sequence(x) if x and len(x) >= 2 else None
-                         for x in records.column("industry").to_pylist()],
-    }
-    for name, values in columns.items():
-        records = records.append_column(name, pa.array(values, pa.string()))
-    bits = [model.information(s) if s and model else None for s in shorts]
-    return records.append_column("short_bits", pa.array(bits, pa.float64()))
+    frame = frame.with_columns(short=pl.when(full.is_null() & (short.str.len_chars() >= 2)).then(short))
+    if model is None and frame["short"].null_count() < frame.height:
+        model = CharModel(frame.filter(full != "")["name_full"].to_list())
+    shorts = [x for x in frame["short"].unique().to_list() if x]
+    industries = [x for x in frame["industry"].unique().to_list() if x and len(x) >= 2]
+
+    def each(values: list[str], function: Any, dtype: Any) -> tuple[pl.Series, pl.Series]:
+        return pl.Series(values, dtype=pl.String), pl.Series([function(x) for x in values], dtype=dtype)
+
+    short_seqs, short_bits = each(shorts, _like_sequence, pl.String), each(shorts, model.information if model else
+                                                                            (lambda x: None), pl.Float64)
+    industry_seqs = each(industries, _like_sequence, pl.String)
+    columns = frame.select(
+        core_head=pl.when(core != "").then(core.str.slice(0, 2)),
+        core_tail=pl.when(core.str.len_chars() >= 4).then(core.str.slice(-3)),
+        full_head=pl.when(full != "").then(full.str.slice(0, 2)),
+        short_head=pl.col("short").str.slice(0, 2),
+        short_seq=pl.col("short").replace_strict(*short_seqs, default=None, return_dtype=pl.String),
+        industry_seq=pl.col("industry").replace_strict(*industry_seqs, default=None, return_dtype=pl.String),
+        short_bits=pl.col("short").replace_strict(*short_bits, default=None, return_dtype=pl.Float64),
+    ).to_arrow()
+    for name in columns.column_names:
+        records = records.append_column(name, columns.column(name).cast(pa.float64() if name == "short_bits"
+                                                                        else pa.string()))
+    return records
 
 
 def find_matches(records: pa.Table, threshold: float = REVIEW_THRESHOLD, model: CharModel | None = None,
@@ -420,6 +429,12 @@ def predict(db_api: Any, prepared: pa.Table, threshold: float, settings: dict | 
     if ruled_out is not None:
         for rule in in_force["blocking_rules_to_generate_predictions"]:
             rule["blocking_rule"] = f"({rule['blocking_rule']}) AND NOT ({ruled_out})"
+    keys = [c for c in exclusive_keys(in_force, threshold) if c in prepared.column_names]
+    if keys:  # the same pairs, with the records that have a USCC filtered on one side before each join
+        given = prepared.column(keys[0])
+        repeated = pl.from_arrow(given).drop_nulls().n_unique() < len(given) - given.null_count
+        in_force["blocking_rules_to_generate_predictions"] = [{"blocking_rule": rule} for rule in split_rules(
+            [r["blocking_rule"] for r in in_force["blocking_rules_to_generate_predictions"]], keys[0], repeated)]
     sdf = db_api.register(prepared)  # a name of splink's own: a Spark session may run many predictions
     linker = Linker(sdf, in_force, log_level=logging.WARNING, validate_settings=False)
     logging.getLogger("splink").setLevel(logging.WARNING)

@@ -91,3 +91,39 @@ def ruled_out_alone_sql(settings: dict, threshold: float, functions: Iterable[st
     for column in columns:
         sql = re.sub(rf"\b{re.escape(column)}_([lr])\b", rf"\1.{column}", sql)
     return sql
+
+
+def exclusive_keys(settings: dict, threshold: float) -> list[str]:
+    """Columns compared as null / equal / different whose "different" level alone keeps a pair below `threshold`
+    (two USCCs that differ are two legal persons): every pair that can reach it has one side blank or both equal.
+    Splitting each blocking rule on that (`split_rules`) lets the database filter each side before the join."""
+    if not _prunable(settings, threshold):
+        return []
+    floor = _floor(settings, threshold)
+    best = {c["output_column_name"]: max(map(_weight, c["comparison_levels"])) for c in settings["comparisons"]}
+    total = sum(best.values())
+    found = []
+    for comparison in settings["comparisons"]:
+        levels = comparison["comparison_levels"]
+        if len(levels) != 3 or not levels[0].get("is_null_level") or not _is_else(levels[2]):
+            continue
+        null = re.fullmatch(r"(\w+)_l IS NULL OR \1_r IS NULL", levels[0]["sql_condition"].strip())
+        if null is None or levels[1]["sql_condition"].strip() != f"{null.group(1)}_l = {null.group(1)}_r":
+            continue
+        if total - best[comparison["output_column_name"]] + _weight(levels[2]) < floor:
+            found.append(null.group(1))
+    return found
+
+
+def split_rules(rules: list[str], column: str, repeated: bool = True) -> list[str]:
+    """Blocking rules (SQL over `l.` and `r.`) keeping only the pairs whose `column` is blank on one side or equal
+    on both — the same pairs as the rules with that condition added, in rules the database can run with each
+    side filtered before the join: each rule for a blank left side, each for a blank right side, and one join on
+    the column itself for the rest (a million records with a USCC each are not joined on every name key only to
+    find their codes differ). `repeated` False: no value of the column is given twice, so no pair has it equal
+    and that last join is left out."""
+    if not rules:
+        return []
+    equal = f"l.{column} = r.{column} AND (" + " OR ".join(f"({rule})" for rule in rules) + ")"
+    return [*(f"({rule}) AND {side}.{column} IS NULL" for rule in rules for side in ("l", "r")),
+            *([equal] if repeated else [])]

@@ -24,7 +24,7 @@ from chainatlas.services.catalog.zones import zone_specs
 from chainatlas.store import bulk
 from chainatlas.services.ingest.link import link_new
 from chainatlas.services.ingest.normalise import build_rows
-from chainatlas.services.ingest.place import place_touched
+from chainatlas.services.ingest.place import place_touched, written_firms
 from chainatlas.services.ingest.report import summary_dict
 from chainatlas.services.ingest.resolve import load_index, resolve_rows
 from chainatlas.services.ingest.rows import FirmRecord
@@ -68,7 +68,7 @@ def validate(load: EnterpriseLoad) -> EnterpriseLoad:
 
 
 def normalise(load: EnterpriseLoad) -> EnterpriseLoad:
-    load.rows = build_rows(load.parsed, set(load.problems))
+    load.rows = build_rows(load.parsed, set(load.problems), rests=load.fuzzy)
     return load
 
 
@@ -141,7 +141,9 @@ def hold(load: EnterpriseLoad) -> EnterpriseLoad:
 
 def place(load: EnterpriseLoad) -> EnterpriseLoad:
     load.report("归链", 0, 1)
-    load.summary.placed = place_touched(load.session, load.touched(), load.by_user)
+    # the new firms nothing changed since the write step are placed from the values it wrote (not read back)
+    written = written_firms(load.rows, load.new, load.ids, load.linked_ids | load.survivors) if load.new else None
+    load.summary.placed = place_touched(load.session, load.touched(), load.by_user, written)
     load.report("归链", 1, 1)
     return load
 

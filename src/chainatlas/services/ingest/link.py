@@ -3,13 +3,13 @@ blocking key; confident pairs merged (reversibly), doubtful ones queued for revi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from chainatlas.engines.linkage import (
@@ -44,15 +44,22 @@ def linkage_table(session: Session, firms: NewFirms) -> tuple[pa.Table, CharMode
         ("core", firms.core), ("city", v["city_code"]), ("district", v["district_code"]), ("address", v["address"]))}
     frame = pl.DataFrame(list(text.values()))
     core, city, district = pl.col("core"), pl.col("city"), pl.col("district")
-    cores = set(text["core"].unique().to_list())
-    heads = set(frame.select(core.str.slice(0, 2), city).unique().rows())
-    tails = set(frame.filter(core.str.len_chars() >= 4).select(core.str.slice(-3), district).unique().rows())
-    # what follows the divisions in each address (road, number, building), column-wise, each address once
-    new_addresses = text["address"].fill_null("").unique(maintain_order=True).to_list()
-    rest_of = dict(zip(new_addresses, address_rests(new_addresses)))
-    rest = text["address"].fill_null("").replace_strict(new_addresses, [rest_of[a] for a in new_addresses],
-                                                        return_dtype=pl.String)
-    rests = set(pl.DataFrame([rest, text["district"]]).filter(pl.col("address") != "").unique().rows())
+    cores = text["core"]
+    # key pairs as frames (known_blocking also takes sets of tuples)
+    heads = frame.select(core.str.slice(0, 2), city).unique()
+    tails = frame.filter(core.str.len_chars() >= 4).select(core.str.slice(-3), district).unique()
+    # what follows the divisions in each address (road, number, building), column-wise, each address once: as
+    # the normalise step read it where it did (firms.rests), else read here
+    address = text["address"].fill_null("")
+    rest = pl.Series("address", firms.rests if firms.rests is not None else [None] * len(firms), dtype=pl.String)
+    unread = rest.is_null()
+    if unread.any():
+        new_addresses = address.filter(unread).unique(maintain_order=True).to_list()
+        rest = rest.scatter(unread.arg_true(), address.filter(unread).replace_strict(
+            new_addresses, address_rests(new_addresses), return_dtype=pl.String))
+    pairs = pl.DataFrame([address.rename("a"), rest.rename("r")]).unique("a", maintain_order=True)
+    rest_of = dict(zip(pairs["a"].to_list(), pairs["r"].to_list()))
+    rests = pl.DataFrame([rest, text["district"]]).filter(pl.col("address") != "").unique()
     short, full = short_and_full(firms)
 
     def blank_to_null(values: Any) -> pa.Array:
@@ -72,7 +79,7 @@ def linkage_table(session: Session, firms: NewFirms) -> tuple[pa.Table, CharMode
         "name_en": pa.array(_each_once(v["name_en"], _english_core), pa.string()),
         "industry": blank_to_null(v["industry"]),
     })
-    shorts = ShortKeys.of(list(zip(short, full)), firms.core, v["city_code"])
+    shorts = ShortKeys.columns(short, full, firms.core, v["city_code"])
     known, model = known_blocking(session, set(firms.ids), cores, heads, tails, rests, rest_of, shorts)
     return pa.concat_tables([new_part, known.cast(new_part.schema)]), model
 
@@ -107,38 +114,80 @@ def short_and_full(firms: NewFirms) -> tuple[list[str | None], list[str | None]]
     return shorts, fulls
 
 
-@dataclass
 class ShortKeys:
-    """The short-name blocking keys of the new records, to find the known firms they could pair with."""
+    """The short-name blocking keys of the new records, to find the known firms they could pair with — each set
+    made when first asked for (a first import, with no stored firm, asks for none of the full names' keys)."""
 
-    short_heads: set[str]  # a short-named record's first two characters (against known full names' core heads)
-    short_cores: set[str]  # … its core's (place set aside)
-    short_city_heads: set[tuple[str, str]]  # … with its city (against known full names' own heads)
-    full_heads: set[tuple[str, str]]  # a full-named record's stem head and city (against known short names)
-    core_heads: set[str]  # a full-named record's core head (against known short names, with or without place)
-    short_names: set[str]
-    new_stems: list[str]  # the new full names' stems, which the character model counts with the stored ones
+    def __init__(self, frame: pl.DataFrame) -> None:
+        self.frame = frame  # short, full, core, city of each new record
 
     @classmethod
     def of(cls, pairs: list[tuple[str | None, str | None]], cores: list[str], cities: list[Any]) -> "ShortKeys":
-        keys = cls(set(), set(), set(), set(), set(), set(), [full for _, full in pairs if full])
-        for (short, full), core, city in zip(pairs, cores, cities):
-            if short:
-                keys.short_names.add(short)
-            if full is None and short and len(short) >= 2:
-                keys.short_heads.add(short[:2])
-                keys.short_cores.add(core[:2])
-                if city:
-                    keys.short_city_heads.add((short[:2], city))
-            elif full:
-                keys.core_heads.add(core[:2])
-                if city:
-                    keys.full_heads.add((full[:2], city))
-        return keys
+        short, full = (list(x) for x in zip(*pairs)) if pairs else ([], [])
+        return cls.columns(short, full, cores, cities)
+
+    @classmethod
+    def columns(cls, short: list[str | None], full: list[str | None], cores: list[str],
+                cities: list[Any]) -> "ShortKeys":
+        return cls(pl.DataFrame([pl.Series(name, values, dtype=pl.String) for name, values in (
+            ("short", short), ("full", full), ("core", cores), ("city", cities))]))
+
+    def _distinct(self, part: pl.DataFrame, *columns: pl.Expr | str) -> set:
+        found = part.select(*columns).unique()
+        return set(found.to_series()) if len(columns) == 1 else set(found.rows())
+
+    @cached_property
+    def _short_named(self) -> pl.DataFrame:
+        return self.frame.filter(pl.col("full").is_null() & (pl.col("short").str.len_chars() >= 2))
+
+    @cached_property
+    def _full_named(self) -> pl.DataFrame:
+        return self.frame.filter(pl.col("full") != "")
+
+    @cached_property
+    def short_heads(self) -> set[str]:
+        """a short-named record's first two characters (against known full names' core heads)"""
+        return self._distinct(self._short_named, pl.col("short").str.slice(0, 2))
+
+    @cached_property
+    def short_cores(self) -> set[str]:
+        """… its core's (place set aside)"""
+        return self._distinct(self._short_named, pl.col("core").str.slice(0, 2))
+
+    @cached_property
+    def short_city_heads(self) -> set[tuple[str, str]]:
+        """… with its city (against known full names' own heads)"""
+        return self._distinct(self._short_named.filter(pl.col("city") != ""), pl.col("short").str.slice(0, 2), "city")
+
+    @cached_property
+    def full_heads(self) -> set[tuple[str, str]]:
+        """a full-named record's stem head and city (against known short names)"""
+        return self._distinct(self._full_named.filter(pl.col("city") != ""), pl.col("full").str.slice(0, 2), "city")
+
+    @cached_property
+    def core_heads(self) -> set[str]:
+        """a full-named record's core head (against known short names, with or without place)"""
+        return self._distinct(self._full_named, pl.col("core").str.slice(0, 2))
+
+    @cached_property
+    def short_names(self) -> set[str]:
+        return self._distinct(self.frame.filter(pl.col("short") != ""), "short")
+
+    @cached_property
+    def new_stems(self) -> list[str]:
+        """the new full names' stems, which the character model counts with the stored ones"""
+        return [f for f in self.frame["full"].to_list() if f]
 
 
-def known_blocking(session: Session, new_ids: set[int], cores: set[str], heads: set[tuple], tails: set[tuple],
-                    rests: set[tuple], rest_of: dict[str, str], shorts: ShortKeys) -> tuple[pa.Table, CharModel | None]:
+def _pair_frame(pairs: Any, left: str, right: str) -> pl.DataFrame:
+    """Key pairs (a set of tuples, or a frame of two columns) as a frame with the join's column names."""
+    if isinstance(pairs, pl.DataFrame):
+        return pairs.rename(dict(zip(pairs.columns, (left, right))))
+    return pl.DataFrame(list(pairs), schema={left: pl.String, right: pl.String}, orient="row")
+
+
+def known_blocking(session: Session, new_ids: set[int], cores: set[str] | pl.Series, heads: Any, tails: Any, rests: Any,
+                   rest_of: dict[str, str], shorts: ShortKeys) -> tuple[pa.Table, CharModel | None]:
     """The known firms (not merged away, not among the new) that share a blocking key with a new record: its name
     core, the core's head with the city, its tail with the district, the address rest with the district, or a
     short-name key (ShortKeys) — column by column over the whole table (a million firms), with the keys compared
@@ -161,12 +210,17 @@ def known_blocking(session: Session, new_ids: set[int], cores: set[str], heads: 
             frames.append(frame.with_columns(pl.col("founded").cast(pl.String)).select(names))  # ISO dates
     finally:
         cursor.close()
-    known = pl.concat(frames).filter(~pl.col("id").is_in(list(new_ids)))
+    known = pl.concat(frames)
+    # else (a first import) there is nothing to look the keys up in: none of the million new keys is listed
+    stored = not known.is_empty()
+    if stored:
+        known = known.filter(~pl.col("id").is_in(list(new_ids)))
+        stored = not known.is_empty()
     norms = known["norm"].unique(maintain_order=True).to_list()  # each stored name's key once, column-wise
     keys = name_keys(norms)
     addresses = [a for a in known["address"].unique(maintain_order=True).to_list() if a and a not in rest_of]
     rest_of.update(zip(addresses, address_rests(addresses)))
-    address_keys = [a for a in rest_of if a]
+    address_keys = [a for a in rest_of if a] if stored else []
     known = known.with_columns(
         core=pl.col("norm").replace_strict(norms, keys.core, return_dtype=pl.String),
         is_branch=pl.col("norm").replace_strict(norms, keys.is_branch, return_dtype=pl.Boolean),
@@ -175,14 +229,12 @@ def known_blocking(session: Session, new_ids: set[int], cores: set[str], heads: 
     )
     known = known.with_columns(head=pl.col("core").str.slice(0, 2), tail=pl.col("core").str.slice(-3),
                                district_rest=pl.when(pl.col("district") != "").then("rest").otherwise(pl.lit("")))
-    hit = pl.col("core").is_in(list(cores))
-    stored = not known.is_empty()  # else (a first import) there is nothing to look the keys up in
+    hit = pl.col("core").is_in(cores.unique().to_list() if isinstance(cores, pl.Series) else list(cores)) \
+        if stored else pl.lit(False)
     for (left, right), pairs in ((("head", "city"), heads), (("tail", "district"), tails),
                                  (("district_rest", "district"), rests)):
-        pairs = pairs if stored else ()
         # a join matches equal keys exactly as the tuples would (a None never meets a stored text: none is NULL)
-        found = pl.DataFrame([(a, b) for a, b in pairs if a is not None and b is not None],
-                             schema={left: pl.String, right: pl.String}, orient="row").unique().with_columns(
+        found = _pair_frame(pairs if stored else (), left, right).drop_nulls().unique().with_columns(
             **{f"_{left}": pl.lit(True)})
         known = known.join(found, on=[left, right], how="left", maintain_order="left")
         hit = hit | pl.col(f"_{left}").fill_null(False)
@@ -191,10 +243,11 @@ def known_blocking(session: Session, new_ids: set[int], cores: set[str], heads: 
     known = known.with_columns(full=full, short=pl.when(~full & pl.col("norm").str.contains("[一-鿿]"))
                                .then(short_forms(pl.col("norm"))))
     short_head, full_head = pl.col("short").str.slice(0, 2), pl.col("norm").str.slice(0, 2)
-    hit = (hit | pl.col("short").is_in(list(shorts.short_names))
-           | short_head.is_in(list(shorts.core_heads)) | (pl.col("short").is_not_null()
-                                                          & pl.col("head").is_in(list(shorts.core_heads)))
-           | (pl.col("full") & pl.col("head").is_in(list(shorts.short_heads | shorts.short_cores))))
+    if stored:
+        hit = (hit | pl.col("short").is_in(list(shorts.short_names))
+               | short_head.is_in(list(shorts.core_heads)) | (pl.col("short").is_not_null()
+                                                              & pl.col("head").is_in(list(shorts.core_heads)))
+               | (pl.col("full") & pl.col("head").is_in(list(shorts.short_heads | shorts.short_cores))))
     for (left, right, on), pairs in ((("_sh", "city", short_head), shorts.full_heads),
                                      (("_fh", "city", pl.when("full").then(full_head)), shorts.short_city_heads)):
         pairs = pairs if stored else ()
@@ -254,7 +307,8 @@ def incoming_former_names(session: Session, firms: NewFirms) -> tuple[NewFirms, 
             owner[next_id - len(keys) + 1] = (firms.ids[i], alias)
     renamed = NewFirms([next_id - k for k in range(len(keys))], [alias for _, alias in owner.values()],
                        [k.norm for k in keys], [k.core for k in keys], [k.is_branch for k in keys],
-                       {c: [values[i] for i in at] for c, values in firms.values.items()}, [[] for _ in keys])
+                       {c: [values[i] for i in at] for c, values in firms.values.items()}, [[] for _ in keys],
+                       [firms.rests[i] for i in at] if firms.rests is not None else None)
     return renamed, owner
 
 
@@ -264,7 +318,7 @@ def link_new(session: Session, firms: NewFirms, batch_id: int, by_user: str) -> 
     from chainatlas.services.ingest.review import MergePair, merge_many
 
     table, model, owner = linkage_records(session, firms)
-    values = industry_u(firms.values["industry"], industry_words(session))
+    values = industry_u(firms.values["industry"], industry_words(session, firms))
     matches = owned(find_matches(table, REVIEW_THRESHOLD, model, values=values), owner)
     if not matches:
         return set(), 0, set()
@@ -317,11 +371,21 @@ def link_new(session: Session, firms: NewFirms, batch_id: int, by_user: str) -> 
     return linked, len(queued), {p.survivor_id for p in pairs}
 
 
-def industry_words(session: Session) -> dict[str, int]:
-    """The industry words (所属行业) of the stored firms, the new ones among them, with how many firms use each."""
-    return {word: n for word, n in session.execute(
-        select(Enterprise.industry, func.count()).where(Enterprise.merged_into_id.is_(None), Enterprise.industry != "")
-        .group_by(Enterprise.industry))}
+def industry_words(session: Session, firms: NewFirms | None = None) -> dict[str, int]:
+    """The industry words (所属行业) of the stored firms, the new ones among them, with how many firms use each.
+    New firms just written with one run of ids (`firms`) are counted from their values, the others in SQL: a
+    million-row file's own words are in memory already, and SQL would read the whole table for them."""
+    query = select(Enterprise.industry, func.count()).where(Enterprise.merged_into_id.is_(None),
+                                                            Enterprise.industry != "")
+    ids = sorted(firms.ids) if firms is not None else []
+    if not (ids and ids[0] > 0 and ids[-1] - ids[0] + 1 == len(ids)):
+        return {word: n for word, n in session.execute(query.group_by(Enterprise.industry))}
+    words = {word: n for word, n in session.execute(
+        query.where(or_(Enterprise.id < ids[0], Enterprise.id > ids[-1])).group_by(Enterprise.industry))}
+    for word, n in pl.Series(firms.values["industry"], dtype=pl.String).value_counts().iter_rows():
+        if word:
+            words[word] = words.get(word, 0) + n
+    return words
 
 
 def fits_several(matches: list[Match], short_named: set[int]) -> dict[tuple[int, int], str]:

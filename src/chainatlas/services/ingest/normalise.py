@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 from chainatlas.domain.uscc import division_code
 from chainatlas.ingest.address import place_from_division_code
 from chainatlas.ingest.columnar import WHITESPACE
-from chainatlas.ingest.name_place_columns import name_keys, places
+from chainatlas.ingest.name_place_columns import name_keys, places, places_and_rests
 from chainatlas.ingest.records import Parsed
 from chainatlas.ingest.values import is_foreign_invested
 from chainatlas.services.ingest.rows import FirmRows, RowPlaces, take
@@ -26,9 +26,11 @@ _DIRECT = ("uscc", "name_en", "short_name", "address", "founded_on", "industry_c
            "ownership", "listing_code", "employees", "revenue_yuan", "output_yuan", "status", "parent_group", "website")
 
 
-def build_rows(p: Parsed, bad: set[int]) -> FirmRows:
+def build_rows(p: Parsed, bad: set[int], rests: bool = False) -> FirmRows:
     """Valid rows → Enterprise column values plus names, products and designations, column by column: each
-    distinct name, address and zone text is normalised once, the common shapes with polars.
+    distinct name, address and zone text is normalised once, the common shapes with polars. With `rests`, also
+    each row's address after its divisions (RowPlaces.rests), which the link step compares, from the same reading
+    of the addresses.
 
     The source is "demo" for generated demo rows and None for the others (the caller names the batch)."""
     n = len(p)
@@ -81,7 +83,7 @@ def build_rows(p: Parsed, bad: set[int]) -> FirmRows:
     else:
         texts = [a or "" for a in address]
     distinct, spot = _distinct(texts)
-    found = places(distinct)
+    found, distinct_rests = places_and_rests(distinct) if rests else (places(distinct), None)
     row_places = np.empty(len(found), dtype=object)
     row_places[:] = found
     row_places = row_places[spot]
@@ -109,7 +111,11 @@ def build_rows(p: Parsed, bad: set[int]) -> FirmRows:
         aliases = [_aliases(*row) for row in zip(names, short_names, english, former)]
     products = [x or () for x in column("products")]
     designations = [x or () for x in column("designations")]
-    where = RowPlaces(found, spot, moved, row_places, address, column("street"), column("park"))
+    # what the link step compares of an address (road, number, building): of the address column only
+    row_rests = _spread(distinct_rests, spot) if rests else None
+    if rests and not all(address):  # a row placed from its province/city/district columns: no address to compare
+        row_rests = [r if a else "" for r, a in zip(row_rests, address)]
+    where = RowPlaces(found, spot, moved, row_places, address, column("street"), column("park"), row_rests)
     return FirmRows(rows, cols, norm, _spread(keys.core, at), _spread(keys.is_branch, at), aliases, products,
                     designations, where)
 

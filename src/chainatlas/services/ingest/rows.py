@@ -44,6 +44,7 @@ class RowPlaces:
     address: list[Any]
     streets: list[Any]
     parks: list[Any]
+    rests: list[str] | None = None  # each row's address after its divisions (names_place_columns.address_rests)
 
 
 @dataclass
@@ -108,6 +109,8 @@ class NewFirms:
     is_branch: list[bool]
     values: dict[str, list[Any]]  # LINK_VALUES; None: not given
     aliases: list[Any]  # each firm's (alias, kind) pairs
+    # each firm's address after its divisions where the normalise step read it (RowPlaces.rests); None: not read
+    rests: list[str | None] | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -131,12 +134,17 @@ class NewFirms:
                 out[k] = of_record(rec)
             return out
 
+        rests = rows.places.rests if rows.places is not None else None
         return cls(list(ids), column(rows.cols["name"], lambda r: r.name), column(rows.norm, lambda r: r.norm),
                    column(rows.core, lambda r: r.core), column(rows.branch, lambda r: r.is_branch),
                    {c: column(rows.cols.get(c), lambda r, c=c: r.values.get(c)) for c in LINK_VALUES},
-                   column(rows.aliases, lambda r: r.aliases))
+                   column(rows.aliases, lambda r: r.aliases),
+                   # a folded record's address may come from a later row: read again (None)
+                   column(rests, lambda r: None) if rests is not None else None)
 
     def __add__(self, other: "NewFirms") -> "NewFirms":
         return NewFirms(self.ids + other.ids, self.name + other.name, self.norm + other.norm, self.core + other.core,
                         self.is_branch + other.is_branch, {c: self.values[c] + other.values[c] for c in LINK_VALUES},
-                        self.aliases + other.aliases)
+                        self.aliases + other.aliases,
+                        None if self.rests is None and other.rests is None else
+                        (self.rests or [None] * len(self)) + (other.rests or [None] * len(other)))

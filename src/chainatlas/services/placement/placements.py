@@ -116,6 +116,57 @@ def stored_firms(session: Session, ids: Sequence[int]) -> tuple[pl.DataFrame, di
     return frame, lists
 
 
+@dataclass
+class WrittenFirms:
+    """Firms as the engine reads them, from a caller that has just written them and nothing since (an import's new
+    firms): the frame `stored_firms` would read back (INPUT_COLUMNS and "supplied", "id" as text, in id order, with
+    "_id" as a number) and its lists, without reading a million rows back from the database."""
+
+    frame: pl.DataFrame
+    lists: dict[str, Sequence[tuple]]
+
+    @classmethod
+    def of(cls, ids: Sequence[int], names: Sequence[str | None], products: Sequence[Sequence[tuple]],
+           scopes: Sequence[str | None], industry_codes: Sequence[str | None],
+           industries: Sequence[str | None]) -> "WrittenFirms":
+        """The firms `ids` (ascending) with the values written for them; each firm's product lines as written (a
+        product cut to 200 characters, as stored), in their order. Equal lists made by one parse share a key."""
+        # each list object once, keyed by its id() in decimal (a stored list's key is its repr, "[…]"): the lists
+        # one parse made for equal cells share a key
+        by_id = {id(lines): lines for lines in products if lines}
+        if any(len(product) > 200 for lines in by_id.values() for product, _ in lines):
+            by_id = {k: [(product[:200], share) for product, share in lines] for k, lines in by_id.items()}
+        lists: dict[str, Sequence[tuple]] = {"[]": [], **{str(k): lines for k, lines in by_id.items()}}
+        keys = pl.Series([id(lines) if lines else 0 for lines in products], dtype=pl.UInt64).cast(pl.String)
+        keys = keys.replace("0", "[]")
+
+        def text(values: Sequence[str | None]) -> pl.Series:
+            return pl.Series(values, dtype=pl.String).fill_null("")
+
+        number = pl.Series(ids, dtype=pl.Int64)
+        frame = pl.DataFrame({
+            "id": number.cast(pl.String), "name": text(names), "products": keys,
+            "scope": text(scopes), "industry_code": text(industry_codes), "industry": text(industries),
+            "supplied": pl.repeat("[]", len(ids), dtype=pl.String, eager=True),
+        })
+        return cls(frame.with_columns(_id=number), lists)
+
+    def read(self, session: Session, ids: Sequence[int]) -> tuple[pl.DataFrame, dict[str, Sequence[tuple]]]:
+        """As `stored_firms(session, ids)` (ids ascending): the firms given here from their values, the others
+        read from the database."""
+        part = self.frame.filter(pl.col("_id").is_between(ids[0], ids[-1])) if ids else self.frame.clear()
+        part = part.filter(pl.col("_id").is_in(ids)) if part.height else part
+        given = set(part["_id"].to_list())
+        rest = [i for i in ids if i not in given]
+        if not rest:
+            return part.drop("_id"), self.lists
+        frame, lists = stored_firms(session, rest)
+        if not part.height:
+            return frame, lists
+        both = pl.concat([part.drop("_id"), frame]).sort(pl.col("id").cast(pl.Int64))
+        return both, {**self.lists, **lists}
+
+
 def _blocked(chain: Chain, decisions: list[Placement]) -> tuple[bool, set[str]]:
     """(firm ruled off the chain, nodes a rule may not use) from the firm's manual and imported rows."""
     off_chain = any(d.method == MANUAL and d.rejected and d.node_id is None for d in decisions)
@@ -149,9 +200,11 @@ def _standing_rows(session: Session, chain_id: str, ids: Sequence[int]) -> dict[
 
 
 def classify_enterprises(
-    session: Session, chain: Chain | str, enterprise_ids: Iterable[int] | None = None, by_user: str = "classifier"
+    session: Session, chain: Chain | str, enterprise_ids: Iterable[int] | None = None, by_user: str = "classifier",
+    written: WrittenFirms | None = None,
 ) -> ClassifySummary:
-    """Store rule placements for the given enterprises (default: all live ones); returns what was written."""
+    """Store rule placements for the given enterprises (default: all live ones); returns what was written.
+    `written`: firms among them as the caller has just written them (not read back)."""
     if isinstance(chain, str):
         chain = load_chain(chain)
     classifier = BatchClassifier(chain)
@@ -161,7 +214,7 @@ def classify_enterprises(
     ids = list(session.scalars(query)) if enterprise_ids is None else sorted(set(enterprise_ids))
     for start in range(0, len(ids), PLACE_BATCH):
         batch = ids[start:start + PLACE_BATCH]
-        frame, lists = stored_firms(session, batch)
+        frame, lists = written.read(session, batch) if written is not None else stored_firms(session, batch)
         placed = classifier.classify_frame(frame, lists.__getitem__, lists.__getitem__).select(
             "id", "node_id", "score", "confidence", "evidence")
         summary.enterprises += frame.height
@@ -175,14 +228,14 @@ def classify_enterprises(
         new_rows = [fresh, _replace_rule_rows(session, chain, fingerprints, existing, placed.filter(standing),
                                               summary, by_user)]
         session.flush()
-        written = pl.concat(new_rows).with_columns(pl.col("id").cast(pl.Int64)).sort("id", maintain_order=True)
-        n = written.height
+        rows_out = pl.concat(new_rows).with_columns(pl.col("id").cast(pl.Int64)).sort("id", maintain_order=True)
+        n = rows_out.height
         # the engine's evidence is JSON text already: stored as it is (the same list when read)
         bulk.insert_columns(session, Placement.__table__, {
-            "enterprise_id": written["id"].to_list(), "node_id": written["node_id"].to_list(),
-            "score": written["score"].to_list(), "confidence": written["confidence"].to_list(),
-            "evidence": written["evidence"].to_list(),
-            "node_fingerprint": [fingerprints[node_id] for node_id in written["node_id"]],
+            "enterprise_id": rows_out["id"].to_list(), "node_id": rows_out["node_id"].to_list(),
+            "score": rows_out["score"].to_list(), "confidence": rows_out["confidence"].to_list(),
+            "evidence": rows_out["evidence"].to_list(),
+            "node_fingerprint": [fingerprints[node_id] for node_id in rows_out["node_id"]],
             "chain_id": [chain.id] * n, "method": [RULE] * n, "rejected": [False] * n,
             "created_by": [by_user] * n, "note": [""] * n}, json_text=("evidence",))
     if summary.changed:  # the audit log records writes; re-placing firms that stay where they were writes nothing
@@ -389,9 +442,11 @@ def placed_count(session: Session, chain_id: str, enterprise_ids: Iterable[int])
                 if chain == chain_id and not rejected and node_id is not None and eid in wanted})
 
 
-def place_firms(session: Session, enterprise_ids: Iterable[int], by_user: str) -> dict[str, ClassifySummary]:
+def place_firms(session: Session, enterprise_ids: Iterable[int], by_user: str,
+                written: WrittenFirms | None = None) -> dict[str, ClassifySummary]:
     """Place the given firms on every import chain (`placement_chain_ids`) from their stored evidence — the path
-    every import (command line, web, any format) ends with, so the database holds what `classify` would say."""
+    every import (command line, web, any format) ends with, so the database holds what `classify` would say.
+    `written`: firms among them as the caller has just written them (their stored evidence, not read back)."""
     from chainatlas.services.catalog.chains import sync_chain
 
     ids = sorted(set(enterprise_ids))
@@ -399,6 +454,6 @@ def place_firms(session: Session, enterprise_ids: Iterable[int], by_user: str) -
     for chain_id in placement_chain_ids(session):
         chain = load_chain(chain_id)
         sync_chain(session, chain)  # gaps and the map join placements to the chain's nodes
-        done[chain_id] = classify_enterprises(session, chain, ids, by_user=by_user) if ids else ClassifySummary(
-            chain_id)
+        done[chain_id] = (classify_enterprises(session, chain, ids, by_user=by_user, written=written) if ids
+                          else ClassifySummary(chain_id))
     return done
