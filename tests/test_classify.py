@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -550,6 +551,19 @@ def test_charwise_texts_are_normalised_character_by_character() -> None:
         for ch in map(chr, range(a, b + 1)):
             plain = unicodedata.normalize("NFKC", ch).lower()
             assert len(plain) == 1 and not unicodedata.combining(ch) and not unicodedata.combining(plain), hex(ord(ch))
+
+
+def test_raw_separators_are_every_charwise_character_that_reads_as_a_separator() -> None:
+    """`_RAW_SEPARATOR` looks only at the separators themselves among the CJK Unified Ideographs: the same class as
+    normalising every character of `_CHARWISE`."""
+    import unicodedata
+
+    from chainatlas.engines.classify import _CHARWISE, _RAW_SEPARATOR, PHRASE_SEPARATORS
+
+    every = "".join(ch for a, b in _CHARWISE for ch in map(chr, range(a, b + 1))
+                    if unicodedata.normalize("NFKC", ch).lower() in PHRASE_SEPARATORS)
+    assert _RAW_SEPARATOR.pattern == "[" + re.escape(every) + "]"
+    assert {"，", "｜", "及", "和"} <= set(every)
 
 
 def test_scan_equals_scanning_the_normalised_text(clf: Classifier) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -288,6 +287,8 @@ def secret_key() -> str:
         return key
     path = home() / "secret_key"
     if not path.exists():
+        import secrets  # here: with hmac and hashlib ≈ 4 ms of the start of every command, which mostly need no key
+
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # never readable by others, not even briefly
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(secrets.token_urlsafe(48))

@@ -240,15 +240,20 @@ def _str_list(value: object) -> tuple[str, ...]:
 def parse_chain(text: str, path: str = "<chain>") -> Chain:
     """Parse and check a chain file; raise ChainFileError listing every problem with its line."""
     problems: list[tuple[int, str]] = []
+    # The file is parsed once: its nodes (for line numbers), then the data built from them (what yaml.load gives).
+    loader = _LOADER(text)
     try:
-        root = yaml.compose(text, Loader=_LOADER)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ChainFileError(path, [((mark.line + 1) if mark else 0, f"YAML 语法错误：{exc}")]) from exc
-    if not isinstance(root, yaml.MappingNode):
-        raise ChainFileError(path, [(1, "文件顶层应为映射 (id, name_zh, stages, nodes)")])
+        try:
+            root = loader.get_single_node()
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            raise ChainFileError(path, [((mark.line + 1) if mark else 0, f"YAML 语法错误：{exc}")]) from exc
+        if not isinstance(root, yaml.MappingNode):
+            raise ChainFileError(path, [(1, "文件顶层应为映射 (id, name_zh, stages, nodes)")])
+        data = loader.construct_document(root)
+    finally:
+        loader.dispose()
     top = {k.value: v for k, v in root.value}
-    data = yaml.load(text, Loader=_LOADER)
     for key in ("id", "name_zh", "name_en", "stages", "nodes"):
         if key not in top:
             problems.append((1, f"缺少顶层字段 “{key}”"))
