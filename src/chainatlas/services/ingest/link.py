@@ -45,9 +45,9 @@ def linkage_table(session: Session, firms: NewFirms) -> tuple[pa.Table, CharMode
     frame = pl.DataFrame(list(text.values()))
     core, city, district = pl.col("core"), pl.col("city"), pl.col("district")
     cores = text["core"]
-    # key pairs as frames (known_blocking also takes sets of tuples)
-    heads = frame.select(core.str.slice(0, 2), city).unique()
-    tails = frame.filter(core.str.len_chars() >= 4).select(core.str.slice(-3), district).unique()
+    # key pairs as frames (known_blocking also takes sets of tuples), made only if a stored firm is there to meet
+    heads = lambda: frame.select(core.str.slice(0, 2), city).unique()  # noqa: E731
+    tails = lambda: frame.filter(core.str.len_chars() >= 4).select(core.str.slice(-3), district).unique()  # noqa: E731
     # what follows the divisions in each address (road, number, building), column-wise, each address once: as
     # the normalise step read it where it did (firms.rests), else read here
     address = text["address"].fill_null("")
@@ -57,9 +57,12 @@ def linkage_table(session: Session, firms: NewFirms) -> tuple[pa.Table, CharMode
         new_addresses = address.filter(unread).unique(maintain_order=True).to_list()
         rest = rest.scatter(unread.arg_true(), address.filter(unread).replace_strict(
             new_addresses, address_rests(new_addresses), return_dtype=pl.String))
-    pairs = pl.DataFrame([address.rename("a"), rest.rename("r")]).unique("a", maintain_order=True)
-    rest_of = dict(zip(pairs["a"].to_list(), pairs["r"].to_list()))
-    rests = pl.DataFrame([rest, text["district"]]).filter(pl.col("address") != "").unique()
+
+    def rest_of() -> dict[str, str]:
+        pairs = pl.DataFrame([address.rename("a"), rest.rename("r")]).unique("a", maintain_order=True)
+        return dict(zip(pairs["a"].to_list(), pairs["r"].to_list()))
+
+    rests = lambda: pl.DataFrame([rest, text["district"]]).filter(pl.col("address") != "").unique()  # noqa: E731
     short, full = short_and_full(firms)
 
     def blank_to_null(values: Any) -> pa.Array:
@@ -186,8 +189,9 @@ def _pair_frame(pairs: Any, left: str, right: str) -> pl.DataFrame:
     return pl.DataFrame(list(pairs), schema={left: pl.String, right: pl.String}, orient="row")
 
 
-def known_blocking(session: Session, new_ids: set[int], cores: set[str] | pl.Series, heads: Any, tails: Any, rests: Any,
-                   rest_of: dict[str, str], shorts: ShortKeys) -> tuple[pa.Table, CharModel | None]:
+def known_blocking(session: Session, new_ids: set[int], cores: set[str] | pl.Series, heads: Any, tails: Any,
+                   rests: Any, rest_of: dict[str, str] | Any,
+                   shorts: ShortKeys) -> tuple[pa.Table, CharModel | None]:
     """The known firms (not merged away, not among the new) that share a blocking key with a new record: its name
     core, the core's head with the city, its tail with the district, the address rest with the district, or a
     short-name key (ShortKeys) — column by column over the whole table (a million firms), with the keys compared
@@ -216,6 +220,9 @@ def known_blocking(session: Session, new_ids: set[int], cores: set[str] | pl.Ser
     if stored:
         known = known.filter(~pl.col("id").is_in(list(new_ids)))
         stored = not known.is_empty()
+    # keys given as functions are made only now, and only if a stored firm is there to meet them
+    heads, tails, rests = ((x() if callable(x) else x) if stored else () for x in (heads, tails, rests))
+    rest_of = (rest_of() if callable(rest_of) else rest_of) if stored else {}
     norms = known["norm"].unique(maintain_order=True).to_list()  # each stored name's key once, column-wise
     keys = name_keys(norms)
     addresses = [a for a in known["address"].unique(maintain_order=True).to_list() if a and a not in rest_of]
@@ -234,7 +241,7 @@ def known_blocking(session: Session, new_ids: set[int], cores: set[str] | pl.Ser
     for (left, right), pairs in ((("head", "city"), heads), (("tail", "district"), tails),
                                  (("district_rest", "district"), rests)):
         # a join matches equal keys exactly as the tuples would (a None never meets a stored text: none is NULL)
-        found = _pair_frame(pairs if stored else (), left, right).drop_nulls().unique().with_columns(
+        found = _pair_frame(pairs, left, right).drop_nulls().unique().with_columns(
             **{f"_{left}": pl.lit(True)})
         known = known.join(found, on=[left, right], how="left", maintain_order="left")
         hit = hit | pl.col(f"_{left}").fill_null(False)
