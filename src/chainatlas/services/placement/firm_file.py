@@ -158,15 +158,20 @@ def input_frame(path: Path, headers: list[str], raw: pl.DataFrame, mapping_file:
         col = mapping.column_of(field_id)
         return raw[f"c{col.index}"] if col else pl.repeat("", raw.height, dtype=pl.String, eager=True)
 
+    def text(field_id: str) -> pl.Series:
+        # a column the file lacks is all "", which clean_text leaves alone: not looked at (≈ 9 ms per 200k rows)
+        col = mapping.column_of(field_id)
+        return clean_column(raw[f"c{col.index}"]) if col else cell(field_id)
+
     if not any(mapping.column_of(f) for f in ("name", "products", "business_scope")):
         raise ReadError(
             f"{path.name}：找不到企业名称、主营产品或经营范围列（表头为：{'、'.join(headers)}）。"
             "请确认表头，或用 --mapping 指定列名对照，例如 columns: {{公司全称: name, 主要产品: products}}"
         )
     frame = pl.DataFrame({
-        "id": clean_column(cell("id")), "uscc": clean_column(cell("uscc")), "listing": clean_column(cell("listing_code")),
-        "row": raw["row"], "name": clean_column(cell("name")), "products": clean_column(cell("products")),
-        "scope": clean_column(cell("business_scope")), "code_cell": cell("industry_code"),
+        "id": text("id"), "uscc": text("uscc"), "listing": text("listing_code"),
+        "row": raw["row"], "name": text("name"), "products": text("products"),
+        "scope": text("business_scope"), "code_cell": cell("industry_code"),
         "industry_cell": cell("industry"),
     })
     # A code that is not GB/T 4754 digits ("汽车零部件及配件制造") is matched as industry text. Few distinct
