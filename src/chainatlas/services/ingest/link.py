@@ -3,6 +3,7 @@ blocking key; confident pairs merged (reversibly), doubtful ones queued for revi
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cached_property
 from typing import Any
 
@@ -205,10 +206,10 @@ def known_blocking(session: Session, new_ids: set[int], cores: set[str] | pl.Ser
     cursor = session.connection().connection.driver_connection.cursor()
     try:
         # the new firms were just written with one run of ids (a million of them in a first import): read past it
-        ids = sorted(i for i in new_ids if i > 0)
-        run = " AND (id < %d OR id > %d)" % (ids[0], ids[-1]) if ids and ids[-1] - ids[0] + 1 == len(ids) else ""
+        run = id_run(i for i in new_ids if i > 0)
+        run_sql = " AND (id < %d OR id > %d)" % run if run else ""
         cursor.execute("SELECT id, name_norm, district_code, city_code, address, uscc, founded_on, listing_code, "
-                       "name_en, industry FROM enterprises WHERE merged_into_id IS NULL" + run)
+                       "name_en, industry FROM enterprises WHERE merged_into_id IS NULL" + run_sql)
         while rows := cursor.fetchmany(100_000):
             frame = pl.DataFrame(dict(zip(names, map(list, zip(*rows)))), schema_overrides=schema, strict=False)
             frames.append(frame.with_columns(pl.col("founded").cast(pl.String)).select(names))  # ISO dates
@@ -378,17 +379,23 @@ def link_new(session: Session, firms: NewFirms, batch_id: int, by_user: str) -> 
     return linked, len(queued), {p.survivor_id for p in pairs}
 
 
+def id_run(ids: Iterable[int]) -> tuple[int, int] | None:
+    """(first, last) when the ids are one unbroken run — as the firms one write step inserted are — else None."""
+    ordered = sorted(ids)
+    return (ordered[0], ordered[-1]) if ordered and ordered[-1] - ordered[0] + 1 == len(ordered) else None
+
+
 def industry_words(session: Session, firms: NewFirms | None = None) -> dict[str, int]:
     """The industry words (所属行业) of the stored firms, the new ones among them, with how many firms use each.
     New firms just written with one run of ids (`firms`) are counted from their values, the others in SQL: a
     million-row file's own words are in memory already, and SQL would read the whole table for them."""
     query = select(Enterprise.industry, func.count()).where(Enterprise.merged_into_id.is_(None),
                                                             Enterprise.industry != "")
-    ids = sorted(firms.ids) if firms is not None else []
-    if not (ids and ids[0] > 0 and ids[-1] - ids[0] + 1 == len(ids)):
+    run = id_run(firms.ids) if firms is not None else None
+    if run is None or run[0] <= 0:
         return {word: n for word, n in session.execute(query.group_by(Enterprise.industry))}
     words = {word: n for word, n in session.execute(
-        query.where(or_(Enterprise.id < ids[0], Enterprise.id > ids[-1])).group_by(Enterprise.industry))}
+        query.where(or_(Enterprise.id < run[0], Enterprise.id > run[1])).group_by(Enterprise.industry))}
     for word, n in pl.Series(firms.values["industry"], dtype=pl.String).value_counts().iter_rows():
         if word:
             words[word] = words.get(word, 0) + n

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
@@ -125,15 +126,7 @@ class NewFirms:
     def of_rows(cls, rows: FirmRows, new: list["int | FirmRecord"], ids: list[int]) -> "NewFirms":
         """New firms that are rows of `rows` (an index) or records a later row folded into (their values as
         folded)."""
-        plain = [ref if isinstance(ref, int) else 0 for ref in new]
-        folded = [(k, ref) for k, ref in enumerate(new) if not isinstance(ref, int)]
-
-        def column(values: list[Any] | None, of_record: Any) -> list[Any]:
-            out = take(values, plain, -1) if values is not None else [None] * len(plain)
-            for k, rec in folded:
-                out[k] = of_record(rec)
-            return out
-
+        column = RowRefs(new).column
         rests = rows.places.rests if rows.places is not None else None
         return cls(list(ids), column(rows.cols["name"], lambda r: r.name), column(rows.norm, lambda r: r.norm),
                    column(rows.core, lambda r: r.core), column(rows.branch, lambda r: r.is_branch),
@@ -148,3 +141,18 @@ class NewFirms:
                         self.aliases + other.aliases,
                         None if self.rests is None and other.rests is None else
                         (self.rests or [None] * len(self)) + (other.rests or [None] * len(other)))
+
+
+class RowRefs:
+    """An import's new firms, each a row of its FirmRows (an index) or a record later rows folded into: their
+    values column by column, a row's from the column, a folded record's as folded."""
+
+    def __init__(self, refs: list["int | FirmRecord"]) -> None:
+        self.plain = [ref if isinstance(ref, int) else 0 for ref in refs]
+        self.folded = [(k, ref) for k, ref in enumerate(refs) if not isinstance(ref, int)]
+
+    def column(self, values: list[Any] | None, of_record: Callable[[FirmRecord], Any]) -> list[Any]:
+        out = take(values, self.plain, -1) if values is not None else [None] * len(self.plain)
+        for k, rec in self.folded:
+            out[k] = of_record(rec)
+        return out
