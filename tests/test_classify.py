@@ -143,6 +143,15 @@ def test_placeholder_shares_never_place_alone_and_all_placeholders_mean_unknown(
             "product": "汽车座椅", "share": 0.05} in p.evidence
 
 
+def test_a_negative_share_in_a_cell_is_a_placeholder_line(clf: Classifier) -> None:
+    # annual-report extracts list eliminations with negative shares ("分部间抵销:-0.000008"); such a line naming a
+    # chain word once read as a line of unknown share, and placed the firm by itself
+    cell = "办公家具:0.92、汽车座椅业务抵销:-0.041092、内部抵销:-0.000024"
+    assert parse_products(cell) == [("办公家具", 0.92), ("汽车座椅业务抵销", 0.0), ("内部抵销", 0.0)]
+    assert nodes(clf, *parse_products(cell)) == []
+    assert nodes(clf, *parse_products("办公家具:0.92、汽车座椅:0.05")) == ["body-interior-exterior"]
+
+
 def test_prior_corroborates_but_never_places_alone(clf: Classifier) -> None:
     assert place(clf, scope="车载镜头的研发") == []  # one scope word alone is not enough
     assert nodes(clf, scope="车载镜头的研发", code="3962") == ["cameras"]

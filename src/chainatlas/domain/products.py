@@ -10,13 +10,16 @@ import re
 from collections.abc import Iterable
 
 _ITEM_SPLIT = re.compile(r"[;；、，,\n|]+")
-# "动力电池:0.82", "动力电池：82%", "动力电池(82%)", "动力电池 82%"; a bare trailing number is part of the name.
-_SHARE = re.compile(r"^(.+?)\s*(?:[:：]\s*(\d+(?:\.\d+)?)\s*(%?)|[(（]\s*(\d+(?:\.\d+)?)\s*%\s*[)）]|\s(\d+(?:\.\d+)?)%)$")
+# "动力电池:0.82", "动力电池：82%", "动力电池(82%)", "动力电池 82%"; a bare trailing number is part of the name. A
+# share may be negative: annual-report extracts list eliminations ("分部间抵销:-0.000008"), read as share 0 — a
+# placeholder, like the 0.000 and 0.001 lines beside them, never a line of unknown share.
+_SHARE = re.compile(r"^(.+?)\s*(?:[:：]\s*(-?\d+(?:\.\d+)?)\s*(%?)|[(（]\s*(-?\d+(?:\.\d+)?)\s*%\s*[)）]|\s(-?\d+(?:\.\d+)?)%)$")
 _SHARE_MARK = re.compile("[:：(（%]")
 
 
 def parse_products(text: str) -> list[tuple[str, float | None]]:
-    """'动力电池:0.82；储能系统(6%)、BMS' → [('动力电池', 0.82), ('储能系统', 0.06), ('BMS', None)]."""
+    """'动力电池:0.82；储能系统(6%)、BMS' → [('动力电池', 0.82), ('储能系统', 0.06), ('BMS', None)]; a negative share
+    reads as 0.0 ('内部抵销:-0.04' → ('内部抵销', 0.0))."""
     # Every share spelling has one of these characters; most cells have none, and then no line needs the regex.
     shares = _SHARE_MARK.search(text or "") is not None
     return [line for item in _ITEM_SPLIT.split(text or "") if (line := _line(item, shares)) is not None]
@@ -55,4 +58,4 @@ def _line(item: str, shares: bool) -> tuple[str, float | None] | None:
     share = float(number)
     if m.group(3) or m.group(4) or m.group(5) or share > 1:
         share /= 100
-    return m.group(1), min(share, 1.0)
+    return m.group(1), min(max(share, 0.0), 1.0)

@@ -776,7 +776,7 @@ cdef class Kernel:
                 given_shares.append(given)
                 lines.append((product, given))
                 real = real or given > PLACEHOLDER
-        # `classify.effective_shares` (a given share is never NaN nor negative here: digits only)
+        # `classify.effective_shares` (a given share is never NaN nor negative here: digits, a negative read as 0.0)
         shares = [SHARE_FLOOR + (1.0 - SHARE_FLOOR) * g if g > PLACEHOLDER else SHARE_FLOOR if g < 0
                   else PLACEHOLDER_SHARE for g in given_shares] if real else [UNKNOWN_SHARE_ALONE] * self.n_lines
         return (tuple([self.line_found[k] for k in range(self.n_lines)]), tuple(shares), tuple(lines),
@@ -784,12 +784,12 @@ cdef class Kernel:
 
     cdef double _share(self, int k) except? -1.0:
         """The share given on line k as `products._line` reads it: Python's float() of its digits, in per cent
-        where a "%" says so or the number is above 1, at most 1.0."""
+        where a "%" says so or the number is above 1, at most 1.0, a negative one 0.0."""
         cdef double share = PyFloat_AsDouble(PyFloat_FromString(PyUnicode_FromKindAndData(
             PyUnicode_4BYTE_KIND, self.raw + self.share_start[k], self.share_end[k] - self.share_start[k])))
         if self.share_percent[k] or share > 1:
             share /= 100
-        return 1.0 if 1.0 < share else share
+        return 1.0 if 1.0 < share else 0.0 if share < 0.0 else share
 
     cdef int _raw_of_str(self, str text) except -1:
         cdef Py_ssize_t i, size = len(text)
@@ -859,7 +859,7 @@ cdef class Kernel:
             c = t[q]  # (q < b: the item ends in no space)
             if c == 0x3A or c == 0xFF1A:  # ":" or "："
                 r = _spaces(t, q + 1, b)
-                e = _number(t, r, b)
+                e = _share_number(t, r, b)
                 if e >= 0:
                     p = _spaces(t, e, b)
                     percent = p < b and t[p] == 0x25
@@ -868,7 +868,7 @@ cdef class Kernel:
                         break
             elif c == 0x28 or c == 0xFF08:  # "(" or "（"
                 r = _spaces(t, q + 1, b)
-                e = _number(t, r, b)
+                e = _share_number(t, r, b)
                 if e >= 0:
                     p = _spaces(t, e, b)
                     if p < b and t[p] == 0x25:
@@ -877,7 +877,7 @@ cdef class Kernel:
                             number, number_end, product_end, percent = r, e, k, True
                             break
             if q > k:  # a space before the share: " 12%"
-                e = _number(t, q, b)
+                e = _share_number(t, q, b)
                 if e >= 0 and e + 1 == b and t[e] == 0x25:
                     number, number_end, product_end, percent = q, e, k, True
                     break
@@ -1402,6 +1402,11 @@ cdef inline Py_ssize_t _number(const uint32_t* t, Py_ssize_t i, Py_ssize_t n) no
         while j < n and Py_UNICODE_ISDECIMAL(t[j]):
             j += 1
     return j
+
+
+cdef inline Py_ssize_t _share_number(const uint32_t* t, Py_ssize_t i, Py_ssize_t n) noexcept:
+    """The end of a share's `-?\\d+(?:\\.\\d+)?` from i, or -1."""
+    return _number(t, i + 1, n) if i < n and t[i] == 0x2D else _number(t, i, n)
 
 
 cdef int _room(uint32_t** buffer, Py_ssize_t* cap, Py_ssize_t size) except -1:
