@@ -13,7 +13,6 @@ Node sets (a word's nodes, exclusions, supply edges) are bitsets of `nw` 64-bit 
 
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.string cimport memcpy, strcmp
-from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.pycapsule cimport PyCapsule_GetPointer
 from cpython.unicode cimport PyUnicode_DecodeUTF8
 
@@ -26,9 +25,13 @@ cdef extern from "Python.h":
     bint Py_UNICODE_ISSPACE(Py_UCS4 ch)
     bint Py_UNICODE_ISDECIMAL(Py_UCS4 ch)
     object PyFloat_FromString(object)
+    ctypedef struct PyObject
+    double PyOS_string_to_double(const char* s, char** endptr, PyObject* overflow_exception) except? -1.0
     double PyFloat_AsDouble(object) except? -1.0
 from libc.math cimport exp
-from libc.stdlib cimport free, malloc, realloc
+from libc.stdlib cimport calloc, free, malloc, realloc
+from libc.string cimport memcmp
+from cpython cimport array as carray
 
 import json
 import unicodedata
@@ -190,9 +193,14 @@ cdef class Kernel:
     cdef int ev_len
     cdef int* node_buf
     # interned hit lists (see scan_ids): a list's (word, node, strong) triples, strong first, are
-    # hit_flat[3 * hit_lo[id] : 3 * hit_lo[id + 1]]; id 0 is the empty list
-    cdef dict hit_ids
+    # hit_flat[3 * hit_lo[id] : 3 * hit_lo[id + 1]]; id 0 is the empty list. The ids are found by an open-addressing
+    # table of C integers (hit_table: id, or 0 for an empty slot; hit_hash: the list's hash): a registry's business
+    # scopes are nearly all distinct lists, and a dict of their bytes keys held ≈ 10 MB of Python objects per 200,000
+    # rows (2,500 page faults here) and hashed a new bytes object per text.
     cdef object hit_lo, hit_flat, hit_strong
+    cdef int32_t* hit_table
+    cdef uint64_t* hit_hash
+    cdef Py_ssize_t hit_mask
     cdef int32_t* order  # a text's hits in `found`, strong first, as interned
     cdef int order_cap
     # a product cell being read (see _parse_cell): its characters as they are, and its product lines: the product
@@ -221,6 +229,8 @@ cdef class Kernel:
     def __dealloc__(self):
         # (C attributes of an extension type start zeroed: every pointer is NULL until its first realloc)
         free(self.text)
+        free(self.hit_table)
+        free(self.hit_hash)
         free(self.states)
         free(self.edges)
         free(self.dense)
@@ -254,7 +264,8 @@ cdef class Kernel:
         self.classifier = clf
         self.csv = csv
         self.fragments, self.line_ids, self.lines = {}, {}, []
-        self.hit_ids, self.hit_lo, self.hit_flat, self.hit_strong = {b"": 0}, array("i", [0, 0]), array("i"), array("B", [0])
+        self.hit_lo, self.hit_flat, self.hit_strong = array("i", [0, 0]), array("i"), array("B", [0])
+        self._grow_hit_table(1 << 12)
         self.n_nodes = len(clf.node_ids)
         self.n_words = len(clf.words)
         nw = self.nw = max(1, (self.n_nodes + 63) // 64)
@@ -476,21 +487,26 @@ cdef class Kernel:
             self.excl_buf[j] = 0
         for pos in range(p0, p1):
             c = text[pos]
-            k = kind[c] if c < 0x10000 else 0
-            if not k and c < 0x10000:  # in no word: back to the root, which ends none
-                state = 0
-                continue
-            while True:
-                if k and state < n_dense:
-                    state = dense[state * n_kinds + k]
-                    break
-                nxt = self._step(state, c)
-                if nxt >= 0:
-                    state = nxt
-                    break
-                if state == 0:
-                    break
-                state = states[state].fail
+            if c < 0x10000 and state < n_dense:
+                # kind 0 (in no word) leads to the root in every dense row: no branch on whether c is in a word,
+                # which in registry text is about as often as not
+                state = dense[state * n_kinds + kind[c]]
+            else:
+                k = kind[c] if c < 0x10000 else 0
+                if not k and c < 0x10000:  # in no word: back to the root, which ends none
+                    state = 0
+                    continue
+                while True:
+                    if k and state < n_dense:
+                        state = dense[state * n_kinds + k]
+                        break
+                    nxt = self._step(state, c)
+                    if nxt >= 0:
+                        state = nxt
+                        break
+                    if state == 0:
+                        break
+                    state = states[state].fail
             s = states[state].out
             while s >= 0:
                 wi = self.out_word[s]
@@ -641,19 +657,57 @@ cdef class Kernel:
 
     cdef int _intern(self) except -1:
         """The interned id of the hits in `found` (see scan_ids)."""
-        cdef int m
-        cdef bytes key
+        cdef int m, j, hid
+        cdef uint64_t h = 14695981039346656037ULL
+        cdef Py_ssize_t slot, n
+        cdef carray.array flat = self.hit_flat, lo = self.hit_lo, strong = self.hit_strong
         if self.found_len == 0:
             return 0
         m = self._order()
-        key = PyBytes_FromStringAndSize(<char*>self.order, m * sizeof(int32_t))
-        hid = self.hit_ids.get(key)
-        if hid is None:
-            hid = self.hit_ids[key] = len(self.hit_strong)
-            self.hit_flat.frombytes(key)
-            self.hit_lo.append(len(self.hit_flat) // 3)
-            self.hit_strong.append(1 if self.order[2] else 0)
+        for j in range(m):  # FNV-1a over the triples' integers
+            h = (h ^ <uint32_t>self.order[j]) * 1099511628211ULL
+        slot = <Py_ssize_t>(h >> 20) & self.hit_mask
+        while True:
+            hid = self.hit_table[slot]
+            if hid == 0:
+                break
+            if self.hit_hash[slot] == h and 3 * (lo.data.as_ints[hid + 1] - lo.data.as_ints[hid]) == m and memcmp(
+                    flat.data.as_ints + 3 * lo.data.as_ints[hid], self.order, m * sizeof(int32_t)) == 0:
+                return hid
+            slot = (slot + 1) & self.hit_mask
+        n = len(strong)
+        hid = <int>n
+        carray.extend_buffer(flat, <char*>self.order, m)
+        carray.resize_smart(lo, n + 2)
+        lo.data.as_ints[n + 1] = <int>(len(flat) // 3)
+        carray.resize_smart(strong, n + 1)
+        strong.data.as_uchars[n] = 1 if self.order[2] else 0
+        self.hit_table[slot] = hid
+        self.hit_hash[slot] = h
+        if 2 * (n + 1) > self.hit_mask:
+            self._grow_hit_table(2 * (self.hit_mask + 1))
         return hid
+
+    cdef int _grow_hit_table(self, Py_ssize_t size) except -1:
+        """The id table with `size` slots (a power of two), every interned list in it again."""
+        cdef int32_t* table = <int32_t*>calloc(size, sizeof(int32_t))
+        cdef uint64_t* hashes = <uint64_t*>malloc(size * sizeof(uint64_t))
+        cdef Py_ssize_t j, slot
+        if table == NULL or hashes == NULL:
+            free(table)
+            free(hashes)
+            raise MemoryError()
+        for j in range(self.hit_mask + 1 if self.hit_table != NULL else 0):
+            if self.hit_table[j]:
+                slot = <Py_ssize_t>(self.hit_hash[j] >> 20) & (size - 1)
+                while table[slot]:
+                    slot = (slot + 1) & (size - 1)
+                table[slot] = self.hit_table[j]
+                hashes[slot] = self.hit_hash[j]
+        free(self.hit_table)
+        free(self.hit_hash)
+        self.hit_table, self.hit_hash, self.hit_mask = table, hashes, size - 1
+        return 0
 
     def scan_ids(self, list texts):
         """The interned hit list id of each text's `scan` (equal lists, equal ids; 0 for no hit)."""
@@ -784,9 +838,23 @@ cdef class Kernel:
 
     cdef double _share(self, int k) except? -1.0:
         """The share given on line k as `products._line` reads it: Python's float() of its digits, in per cent
-        where a "%" says so or the number is above 1, at most 1.0, a negative one 0.0."""
-        cdef double share = PyFloat_AsDouble(PyFloat_FromString(PyUnicode_FromKindAndData(
-            PyUnicode_4BYTE_KIND, self.raw + self.share_start[k], self.share_end[k] - self.share_start[k])))
+        where a "%" says so or the number is above 1, at most 1.0, a negative one 0.0. ASCII digits are read by
+        the function float() itself calls, without a str made for them."""
+        cdef double share
+        cdef char digits[32]
+        cdef Py_ssize_t j, n = self.share_end[k] - self.share_start[k]
+        cdef bint ascii = n < 32
+        for j in range(n if ascii else 0):
+            if self.raw[self.share_start[k] + j] >= 0x80:
+                ascii = False
+                break
+            digits[j] = <char>self.raw[self.share_start[k] + j]
+        if ascii:
+            digits[n] = 0
+            share = PyOS_string_to_double(digits, NULL, NULL)
+        else:  # other decimal digits (full-width, Arabic-Indic …), which float() reads too
+            share = PyFloat_AsDouble(PyFloat_FromString(PyUnicode_FromKindAndData(
+                PyUnicode_4BYTE_KIND, self.raw + self.share_start[k], n)))
         if self.share_percent[k] or share > 1:
             share /= 100
         return 1.0 if 1.0 < share else 0.0 if share < 0.0 else share
@@ -1255,7 +1323,9 @@ cdef class Kernel:
                                 "score_text")}
         c_sig, c_rank, c_node, c_name = cols["sig"], cols["rank"], cols["node_id"], cols["node_name"]
         c_score, c_conf, c_ev, c_text = cols["score"], cols["confidence"], cols["evidence"], cols["score_text"]
-        texts = {}
+        # (score, confidence, score text) by raw score: scores add up from few weights, so most recur, and
+        # round(x, 3) (a correctly rounded decimal conversion) and the text are made once for each
+        scored = {}
         for sig in range(n):
             code_index = code_index_of[sig]
             self._gather_flat(nh[sig], pk[sig], sh[sig], ih[sig], sk[sig])
@@ -1264,19 +1334,20 @@ cdef class Kernel:
                 slot = &self.slots[self.placed_slots[rank]]
                 target = self._target(slot, products[pk[sig]][1])
                 s = slot.score
-                score = round(s, 3)  # as `classify` rounds
+                figures = scored.get(s)
+                if figures is None:
+                    score = round(s, 3)  # as `classify` rounds
+                    # libm's exp, which math.exp calls
+                    figures = scored[s] = (score, round(1.0 - exp(-s), 3), f"{score:.3f}")
                 c_sig.append(sig)
                 c_rank.append(rank)
                 c_node.append(node_ids[target])
                 c_name.append(names[target])
-                c_score.append(score)
-                c_conf.append(round(1.0 - exp(-s), 3))  # libm's exp, which math.exp calls
+                c_score.append(figures[0])
+                c_conf.append(figures[1])
                 c_ev.append(self._evidence_json(
                     (codes[sig], slot.seg) if prior_listed[code_index * width + slot.seg] else None))
-                text = texts.get(score)
-                if text is None:
-                    text = texts[score] = f"{score:.3f}"
-                c_text.append(text)
+                c_text.append(figures[2])
         return cols
 
     cdef int _flatten(self, list products) except -1:
