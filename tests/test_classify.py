@@ -317,6 +317,36 @@ def test_class_names_of_the_industry_standard_reach_their_segment(clf: Classifie
         assert segments(clf, (line, 0.9)) == [], line
 
 
+def test_vehicle_lines_beside_another_main_business_reach_their_segment(clf: Classifier) -> None:
+    """Lines the extracts give a vehicle use in plain words, beside a larger unrelated business (session 12, read
+    from the labelled firms' errors): tyre raw materials (tyres are chassis parts), car-body paint, automotive
+    leather and lighting, airbag yarn, a taxi line, ICE parts and torque converters, battery-grade manganese
+    sulphate for cathode precursors, truck-mounted special vehicles of GB/T 17350."""
+    chassis = {"帘帆布帘子布": 0.98, "轮胎帘子布": 0.11, "钢帘线": 0.32, "胎圈钢丝": 0.81, "无内胎载重钢轮": 0.43}
+    for line, share in chassis.items():
+        assert segments(clf, ("粘胶短纤维", 0.75), (line, share)) == ["chassis-parts"], line
+    for line in ("车用玻璃", "汽车修补漆", "车用涂料", "汽车革", "气囊丝", "汽车应用LED", "NVH"):
+        assert segments(clf, ("包装机械", 0.6), (line, 0.1)) == ["body-interior-exterior"], line
+    assert segments(clf, ("通行费", 0.79), ("出租营运", 0.17)) == ["mobility-services"]
+    assert segments(clf, ("殡葬服务", 0.9), ("内燃机配件", 0.068)) == ["ice-powertrain"]
+    assert segments(clf, ("泵系统", 0.43), ("液力变矩器", 0.089)) == ["ice-powertrain"]
+    assert segments(clf, ("无机盐", 0.7), ("高纯硫酸锰", 0.026)) == ["cathode"]
+    assert segments(clf, ("电力设备", 0.57), ("汽车装备", 0.15)) == ["manufacturing-equipment"]
+    for line in ("环卫机械", "环卫清洁装备", "沥青洒布车", "沥青碎石同步封层车"):
+        assert segments(clf, ("起重机械", 0.34), (line, 0.07)) == ["commercial-nev"], line
+
+
+def test_near_misses_of_vehicle_materials_and_vehicles_stay_off(clf: Classifier) -> None:
+    """The same materials and vehicle words where the line is not a road vehicle's: railway wheels, a tyre mould
+    or a tyre plant's software, chlor-alkali diaphragm lye, a fuel cell's separator plate, rail-car paint, a
+    carrier's vehicle haulage, a consumer LED, a street-cleaning service."""
+    for line in ("火车轮", "火车轮轴", "轮胎模具", "轮胎MES系统", "-隔膜液碱", "燃料电池隔膜板", "防腐涂料-货车",
+                 "涂料涂装一体化-客车", "乘用车运输业务", "商用车运输业务", "背光LED", "环卫服务"):
+        assert segments(clf, ("钢材", 0.6), (line, 0.3)) == [], line
+    # a tyre mould maker's placeholder line no longer turns its bare 模具 line into vehicle equipment
+    assert segments(clf, ("模具", 0.99), ("轮胎模具及橡胶机械", 0.001)) == []
+
+
 def test_a_negative_context_counts_inside_a_longer_word(clf: Classifier) -> None:
     """三轮 (three-wheeled) is a negative context of the chassis; inside 三轮汽车 — the longer match, a negative
     context of cars — it must still keep a three-wheeler's axle off the chassis."""
