@@ -334,14 +334,21 @@ def test_vehicle_lines_beside_another_main_business_reach_their_segment(clf: Cla
     assert segments(clf, ("电力设备", 0.57), ("汽车装备", 0.15)) == ["manufacturing-equipment"]
     for line in ("环卫机械", "环卫清洁装备", "沥青洒布车", "沥青碎石同步封层车"):
         assert segments(clf, ("起重机械", 0.34), (line, 0.07)) == ["commercial-nev"], line
+    # the issue's automotive PCB and battery foil, named with their use inside a PCB or metal group
+    assert segments(clf, ("企业通讯板", 0.67), ("汽车PCB", 0.17)) == ["passive-components"]
+    assert segments(clf, ("多层板", 0.9), ("汽车电路板", 0.1)) == ["passive-components"]
+    assert segments(clf, ("标准铜箔", 0.5), ("锂电池用铜箔", 0.5)) == ["battery-foils-parts"]
+    assert segments(clf, ("包装铝箔", 0.8), ("动力电池用铝箔", 0.2)) == ["battery-foils-parts"]
 
 
 def test_near_misses_of_vehicle_materials_and_vehicles_stay_off(clf: Classifier) -> None:
     """The same materials and vehicle words where the line is not a road vehicle's: railway wheels, a tyre mould
     or a tyre plant's software, chlor-alkali diaphragm lye, a fuel cell's separator plate, rail-car paint, a
-    carrier's vehicle haulage, a consumer LED, a street-cleaning service."""
+    carrier's vehicle haulage, a consumer LED, a street-cleaning service, an aircraft autopilot, a cable for
+    smart transport, bare PCBs and foil."""
     for line in ("火车轮", "火车轮轴", "轮胎模具", "轮胎MES系统", "-隔膜液碱", "燃料电池隔膜板", "防腐涂料-货车",
-                 "涂料涂装一体化-客车", "乘用车运输业务", "商用车运输业务", "背光LED", "环卫服务"):
+                 "涂料涂装一体化-客车", "乘用车运输业务", "商用车运输业务", "背光LED", "环卫服务",
+                 "自动驾驶仪", "智能交通电缆", "PCB", "铝箔"):
         assert segments(clf, ("钢材", 0.6), (line, 0.3)) == [], line
     # a tyre mould maker's placeholder line no longer turns its bare 模具 line into vehicle equipment
     assert segments(clf, ("模具", 0.99), ("轮胎模具及橡胶机械", 0.001)) == []
