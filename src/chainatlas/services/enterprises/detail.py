@@ -155,6 +155,10 @@ def evidence_label(ev: Any) -> str:
     if ev.get("field") == "manual":
         note = ev.get("note") or ""
         return f"{field}：{ev.get('by', '')}" + (f"（{note}）" if note else "")
+    if ev.get("kind") == "generic":  # the fallback for a generic line: the node is inferred, not read
+        share = ev.get("share")
+        told = f" {share:.1%}" if isinstance(share, (int, float)) else ""
+        return f"泛称推断：{ev.get('product') or ev.get('word') or ''}{told}，环节待核实"
     if ev.get("field") == "supplied" and ev.get("customer"):  # a supply relation: what, and to whom
         return f"{field}：{ev.get('product') or ev.get('word') or ''}（客户：{ev['customer']}）"
     label = f"{field}：{ev.get('word') or ev.get('value') or ''}"
