@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from chainatlas.cli.main import app
 from chainatlas.domain.chain import load_chain
-from chainatlas.engines.classify import THRESHOLD, Classifier, Record, classify_parallel, parse_products
+from chainatlas.engines.classify import THRESHOLD, Classifier, Record, parse_products
 from chainatlas.engines.placement_quality import evaluate, load_labelled
 
 LABELS = Path(__file__).parent / "data" / "labels" / "nev_icv_companies.csv"
@@ -454,14 +454,6 @@ def test_engine_is_driven_only_by_the_chain_file(tmp_path: Path) -> None:
     assert [p.node_id for p in tea.classify(Record("1", "", [("鲜叶", 0.9)]))] == ["leaf"]
     assert tea.classify(Record("2", "", [("茶园观光", 0.9)])) == []
     assert tea.classify(Record("3", "", [("动力电池", 0.9)])) == []
-
-
-def test_parallel_matches_serial(clf: Classifier) -> None:
-    records = [Record(str(i), "", [(w, 0.6)]) for i, w in enumerate(["动力电池", "饼干", "车载摄像头", "电机控制器"] * 50)]
-    serial = [p for chunk in classify_parallel(clf.chain, records, workers=1, chunk_size=30) for p in chunk]
-    parallel = [p for chunk in classify_parallel(clf.chain, records, workers=2, chunk_size=30) for p in chunk]
-    assert serial == parallel
-    assert len(serial) == 150
 
 
 # ---------------------------------------------------------------- the command on real files

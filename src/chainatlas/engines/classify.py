@@ -45,14 +45,14 @@ import math
 import operator
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
 import ahocorasick
 
 from chainatlas import config
-from chainatlas.domain.chain import STAGE_IDS, Chain, load_chain
+from chainatlas.domain.chain import STAGE_IDS, Chain
 from chainatlas.engines.placement_model import (
     ChainTerms,
     Featurizer,
@@ -951,43 +951,3 @@ class Classifier:
             out.extend(self.classify(r))
         return out
 
-
-# ---------------------------------------------------------------------- several cores
-
-_WORKER: Classifier | None = None
-_SHARED: Sequence[Record] = ()  # the input, inherited by forked workers so it is never pickled
-
-
-def _init_worker(chain_path: str) -> None:
-    global _WORKER
-    _WORKER = Classifier(load_chain(chain_path))
-
-
-def _work(task: tuple[int, int] | list[Record]) -> list[Placement]:
-    assert _WORKER is not None
-    records = _SHARED[task[0]:task[1]] if isinstance(task, tuple) else task
-    return _WORKER.classify_batch(records)
-
-
-def classify_parallel(
-    chain: Chain, records: Sequence[Record], workers: int = 1, chunk_size: int = 20_000
-) -> Iterator[list[Placement]]:
-    """Placements chunk by chunk, in input order; workers > 1 spreads chunks over that many processes."""
-    bounds = [(i, min(i + chunk_size, len(records))) for i in range(0, len(records), chunk_size)]
-    if workers <= 1:
-        classifier = Classifier(chain)
-        for start, end in bounds:
-            yield classifier.classify_batch(records[start:end])
-        return
-    global _SHARED
-    import multiprocessing  # here: the batch paths never start its pools (≈ 4 ms of every process's start)
-
-    fork = "fork" in multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("fork" if fork else "spawn")
-    _SHARED = records
-    try:
-        with ctx.Pool(workers, initializer=_init_worker, initargs=(chain.path,)) as pool:
-            tasks = bounds if fork else [list(records[a:b]) for a, b in bounds]
-            yield from pool.imap(_work, tasks)  # type: ignore[arg-type]
-    finally:
-        _SHARED = ()
