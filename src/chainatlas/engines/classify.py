@@ -238,6 +238,9 @@ def _part(fld: int, hits: Sequence[Hit], shares: Sequence[float]) -> Part:
                 strong_hit)
 
 
+_NO_PARTS: tuple[Part | None, ...] = (None,) * len(FIELDS)  # a segment without a hit of the firm
+
+
 def _any_weak(parts: Sequence[Part | None]) -> bool:
     for p in parts:
         if p is not None and p.any_weak:
@@ -615,16 +618,14 @@ class Classifier:
             if not items:
                 continue
             # the generic lines' own hits (汽车零部件 is a weak word of every parts segment) are not other evidence
-            others = [h for p in by_seg.get(seg, ()) if p is not None for h in p.hits
-                      if not (h[0] == 1 and h[1] in items)]
-            parts: list[Part | None] = [None] * len(FIELDS)
-            for fld in range(len(FIELDS)):
-                mine = [h for h in others if h[0] == fld]
-                if mine:
-                    parts[fld] = _part(fld, mine, firm.shares)
+            parts = list(by_seg.get(seg, _NO_PARTS))
+            lines = parts[1]
+            if lines is not None and any(h[1] in items for h in lines.hits):
+                rest = [h for h in lines.hits if h[1] not in items]
+                parts[1] = _part(1, rest, firm.shares) if rest else None
             support = _combine(parts, True) + firm.prior_of.get(seg, 0.0)
             if best is None or support > best[0]:
-                best = (support, seg, items, others)
+                best = (support, seg, items, [h for p in parts if p is not None for h in p.hits])
         if best is None:
             return None
         support, seg, items, others = best
