@@ -13,7 +13,7 @@ import pytest
 from chainatlas.domain.chain import ChainFileError, load_chain, parse_chain
 from chainatlas.engines.classify import GENERIC_NOTE, THRESHOLD, Classifier, Placement, Record, parse_products
 from chainatlas.engines.classify_batch import BatchClassifier, placements_of
-from chainatlas.services.enterprises import evidence_label
+from chainatlas.services.enterprises import evidence_label, method_label
 
 CHAIN_FILE = Path(__file__).parents[1] / "src" / "chainatlas" / "chains" / "nev-icv.yaml"
 
@@ -38,6 +38,8 @@ def test_a_generic_parts_line_beside_another_business_is_placed_on_the_default_n
     # below any placement of the rules (which needs THRESHOLD), and it says so in words
     assert 0 < p.score < THRESHOLD / 2 + 1e-9 and p.confidence == round(1 - math.exp(-p.score), 3)
     assert evidence_label(generic) == "泛称推断：汽车零部件 30.0%，环节待核实"
+    assert method_label("rule", p.evidence) == "泛称推断"  # the method column of pages and `show`
+    assert method_label("rule", placed(clf, ("制动盘", 0.5))[0].evidence) == "规则匹配"
 
 
 def test_placeholder_shares_and_excluded_contexts_place_nothing(clf) -> None:

@@ -145,6 +145,17 @@ def evidence_groups(evidence: list[Any], limit: int = 6) -> list[tuple[str, list
     return [(f, w[:limit]) for f, w in groups.items()]
 
 
+_METHOD = {"rule": "规则匹配", "manual": "人工确认", "imported": "导入"}
+
+
+def method_label(method: str, evidence: list[Any] | None = None) -> str:
+    """How a placement was made, as officers read it: 规则匹配, 人工确认, 导入, or 泛称推断 for a rule placement that
+    rests on a generic line only (the chain file's fallback: the node is inferred, to be checked)."""
+    if method == "rule" and any(isinstance(e, dict) and e.get("kind") == "generic" for e in evidence or ()):
+        return "泛称推断"
+    return _METHOD.get(method, method)
+
+
 def evidence_label(ev: Any) -> str:
     """One piece of placement evidence as officers read it: 产品：激光雷达 / 人工判断：王科长（官网）."""
     if isinstance(ev, str):
