@@ -1,10 +1,11 @@
 """Placement quality on the hand-labelled A-share set: per-segment precision/recall, top-1 precision, leakage.
 
-Run: .venv/bin/python bench/classify_quality.py [--errors] [--split train|sealed|sealed2]
+Run: .venv/bin/python bench/classify_quality.py [--errors] [--split train|sealed|sealed2|train,sealed,sealed2]
 Splits of the label file: `train` (what the vocabulary and the learned layer may be tuned on; cross-validate there)
 and the holdouts `sealed` (a hashed share of the firms labelled in session 9) and `sealed2` (firms chosen by rule in
 session 10), each frozen in a commit before any tuning and scored once at the end. Scoring a holdout needs
-CHAINATLAS_SCORE_SEALED=1 so it is never printed by accident.
+CHAINATLAS_SCORE_SEALED=1 so it is never printed by accident. Several splits joined by commas are scored as one set
+(all labelled firms: `--split train,sealed,sealed2`).
 """
 
 from __future__ import annotations
@@ -47,15 +48,17 @@ def report(name: str, q: Quality, show_errors: bool) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--errors", action="store_true", help="list every wrong, missed and leaked firm")
-    ap.add_argument("--split", default="train", help="a split of the label file (train, sealed, sealed2)")
+    ap.add_argument("--split", default="train",
+                    help="a split of the label file (train, sealed, sealed2), or several joined by commas")
     ap.add_argument("--chain", default="nev-icv", help="chain id or file (a learned model beside it is applied)")
     args = ap.parse_args()
-    if args.split.startswith("sealed") and os.environ.get("CHAINATLAS_SCORE_SEALED") != "1":
+    splits = set(args.split.split(","))
+    if any(s.startswith("sealed") for s in splits) and os.environ.get("CHAINATLAS_SCORE_SEALED") != "1":
         ap.error("a sealed split is scored once, at the end, by setting CHAINATLAS_SCORE_SEALED=1")
     chain = load_chain(args.chain)
     classifier = Classifier(chain)
     # only the rows of the split scored are read: scoring train never touches a sealed split's firms
-    items = load_labelled(SHARED, chain, LABELS, splits={args.split})
+    items = load_labelled(SHARED, chain, LABELS, splits=splits)
     if not items:
         ap.error(f"no labelled firm has split {args.split!r}")
     report(args.split, evaluate(classifier, items), args.errors)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -89,6 +90,8 @@ def test_cli_check_and_show_shipped_chain() -> None:
     result = runner.invoke(app, ["chain", "check", "nev-icv"])
     assert result.exit_code == 0, result.output
     assert "产品图谱派生词" in result.output and "nev-icv.derived.csv" in result.output  # the words in force, and whence
+    assert re.search(r"泛称推断：\d+ 个泛称词，默认归入“底盘与传统零部件”", result.output)  # where generic lines go
+    assert "泛称推断" not in runner.invoke(app, ["chain", "check", "pv-storage"]).output  # a chain without a fallback
     shown = runner.invoke(app, ["chain", "show", "nev-icv", "--format", "json"])
     rows = json.loads(shown.output)
     ids = {r["id"] for r in rows}

@@ -283,3 +283,21 @@ def test_review_decision_is_audited(client, url):
     assert again.status_code == 422
     with db.session_factory(url)() as s:
         assert s.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action == "enterprise.merge_rejected")) == 1
+
+
+def test_a_placement_inferred_from_a_generic_line_says_so_on_the_pages(client, url):
+    """The chain file's fallback for generic lines (泛称推断): the method column and the evidence say the node is
+    inferred from a generic word, on the firm's page and on the node's page."""
+    login(client, "analyst")
+    eid = (client.get("/api/nodes/lidar").json()["firms"] or client.get("/api/nodes/smart-cockpit").json()["firms"])[0]["id"]
+    with db.session_factory(url)() as s:
+        s.add(Placement(enterprise_id=eid, chain_id="nev-icv", node_id="chassis-parts", method="rule", score=0.385,
+                        confidence=0.32, evidence=[{"field": "products", "word": "汽车零部件", "kind": "generic",
+                                                    "node": "chassis-parts", "product": "汽车零部件", "share": 0.3,
+                                                    "note": "泛称推断，环节待核实"}]))
+        s.commit()
+    for page in (f"/enterprises/{eid}", "/nodes/chassis-parts"):
+        html = client.get(page).text
+        assert re.search(r"<td>\s*泛称推断\s*</td>", html), page
+        # the evidence chip: its field 泛称推断, its words the line, its share and what is left to check
+        assert re.search(r'<span class="chip-field">泛称推断</span><mark>汽车零部件 30.0%，环节待核实</mark>', html), page

@@ -31,6 +31,10 @@ def check(path: str = typer.Argument(..., help="产业链 YAML 文件路径或�
     derived = sum(len(n.derived) for n in chain.nodes.values())
     also = f"，另含产品图谱派生词 {derived} 个（{Path(chain.derived_path).name}）" if chain.derived_path else ""
     typer.echo(f"✓ {chain.name_zh} ({chain.id}) 校验通过：{len(chain.segments())} 个环节，{len(chain.nodes)} 个节点{also}")
+    fallback = chain.fallback
+    if fallback is not None:  # say where generic lines go, so an analyst editing the file sees it
+        typer.echo(f"  泛称推断：{len(fallback.words) + len(fallback.lines)} 个泛称词，默认归入“{chain.nodes[fallback.node].name_zh}”"
+                   f"（可选：{'、'.join(chain.nodes[n].name_zh for n in fallback.nodes)}）")
 
 
 @chain_app.command("show")

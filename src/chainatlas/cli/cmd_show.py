@@ -14,9 +14,6 @@ from chainatlas.domain.chain import ChainFileError, load_chain
 from chainatlas.services import enterprises
 from chainatlas.store import db
 
-METHODS = {"rule": "规则匹配", "manual": "人工确认", "imported": "导入"}
-
-
 def show_cmd(
     enterprise: str = typer.Argument(..., help="企业编号、统一社会信用代码或名称 (id, USCC or name)"),
     chain: str = typer.Option(None, "--chain", help="产业链 id，默认 CHAINATLAS_CHAIN (chain id)"),
@@ -62,7 +59,7 @@ def _print(console: Console, d: dict) -> None:
         for col in ("节点", "方法", "置信度", "依据"):
             placed.add_column(col, overflow="fold")
         for p in d["effective"]:
-            placed.add_row(p["node"]["name_zh"] if p["node"] else p["node_id"], METHODS.get(p["method"], p["method"]),
+            placed.add_row(p["node"]["name_zh"] if p["node"] else p["node_id"], enterprises.method_label(p["method"], p["evidence"]),
                            f"{p['confidence']:.2f}", "；".join(enterprises.evidence_label(x) for x in p["evidence"]))
         console.print(placed)
     else:

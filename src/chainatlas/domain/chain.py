@@ -76,6 +76,19 @@ class Node:
         return hashlib.sha1(payload.encode("utf-8")).hexdigest()[:16]
 
 
+@dataclass(frozen=True)
+class GenericFallback:
+    """The chain's fallback for generic product lines (the file's `generic_fallback`): a firm the rules place nowhere
+    whose product line at a real revenue share names only a generic word of the chain (汽车零部件, 汽配, a bare
+    market line such as 汽车类) is placed, marked as inferred, on the listed node its other evidence favours, else
+    on `node`. A chain file without it has no fallback."""
+
+    node: str  # the default node (nev-icv: chassis-parts, 底盘与传统零部件, the chain's conventional-parts node)
+    nodes: tuple[str, ...]  # the nodes the fallback may choose among (the default first)
+    words: tuple[str, ...]  # generic words that count anywhere in a phrase of the line
+    lines: tuple[str, ...] = ()  # generic words that count only as a whole phrase (汽车类, 汽车用: a market line)
+
+
 @dataclass
 class Chain:
     id: str
@@ -87,6 +100,7 @@ class Chain:
     source: str = ""
     path: str = ""
     derived_path: str = ""  # the derived-vocabulary file merged into the nodes ("" for none)
+    fallback: GenericFallback | None = None  # the fallback for generic product lines (None: the chain has none)
     _children: dict[str | None, list[str]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -334,6 +348,7 @@ def parse_chain(text: str, path: str = "<chain>") -> Chain:
         if current is not None and current.id in seen and node.id == min(seen[seen.index(current.id):]):
             cycle = " → ".join(seen[seen.index(current.id):] + [current.id])
             problems.append((node.line, f"上级关系成环，节点无法从任何环节到达：{cycle}"))
+    fallback = _fallback(top.get("generic_fallback"), data.get("generic_fallback"), nodes, problems)
     if problems:
         raise ChainFileError(path, sorted(problems))
     return Chain(
@@ -345,4 +360,31 @@ def parse_chain(text: str, path: str = "<chain>") -> Chain:
         nodes=nodes,
         source=str(data.get("source", "")),
         path=path,
+        fallback=fallback,
     )
+
+
+def _fallback(ynode: yaml.Node | None, raw: object, nodes: dict[str, Node], problems: list[tuple[int, str]]
+              ) -> GenericFallback | None:
+    """The file's `generic_fallback` (see `GenericFallback`), checked; None when the file has none."""
+    if ynode is None:
+        return None
+    line = _line(ynode)
+    if not isinstance(raw, dict):
+        problems.append((line, "“generic_fallback” 应为映射 (node, nodes, words, lines)"))
+        return None
+    unknown = set(raw) - {"node", "nodes", "words", "lines"}
+    if unknown:
+        problems.append((line, f"generic_fallback 有未知字段 {sorted(unknown)}；允许的字段：lines, node, nodes, words"))
+    node = str(raw.get("node") or "")
+    listed = _str_list(raw.get("nodes"))
+    choices = (node, *(n for n in listed if n != node))
+    for n in choices:
+        if n not in nodes:
+            problems.append((line, f"generic_fallback 的节点 “{n}” 不存在"))
+        elif nodes[n].parent is not None:
+            problems.append((line, f"generic_fallback 的节点 “{n}” 应为环节（顶层节点）"))
+    words, whole = _str_list(raw.get("words")), _str_list(raw.get("lines"))
+    if not words and not whole:
+        problems.append((line, "generic_fallback 需要 words 或 lines（泛称词）"))
+    return GenericFallback(node, choices, words, whole)

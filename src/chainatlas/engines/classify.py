@@ -30,6 +30,11 @@ How evidence becomes a placement (why each rule exists):
   customer segment named in its product lines ("乘用车", "新能源汽车") is context, not a placement.
 - A supplied component (a stored relation: the firm supplies 盘式制动器 to 比亚迪) is evidence of its own field,
   like a product line the firm makes; a customer whose name names vehicles qualifies a generic component.
+- Fallback for generic lines (only where the chain file declares `generic_fallback`): a firm the rules place
+  nowhere whose product line at a real revenue share names only a generic word (汽车零部件 30 %, 汽配, a bare market
+  line such as 汽车类) is a firm of the chain all the same, for 招商 a lead to check rather than a miss: it is placed
+  on the declared node its other evidence favours (weak words, priors), else on the declared default, with evidence
+  that says the node is inferred (`GENERIC_NOTE`) and a score below THRESHOLD, so below any placement of the rules.
 - Sub-node evidence rolls up to its segment; the placement is reported on the most specific node the
   evidence supports. A firm may be placed on several segments; below the threshold it is placed nowhere.
 """
@@ -40,14 +45,14 @@ import math
 import operator
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
 import ahocorasick
 
 from chainatlas import config
-from chainatlas.domain.chain import STAGE_IDS, Chain, load_chain
+from chainatlas.domain.chain import STAGE_IDS, Chain
 from chainatlas.engines.placement_model import (
     ChainTerms,
     Featurizer,
@@ -82,6 +87,11 @@ FULL_SHARE = 0.4  # product lines matching a node that add up to this (scoring) 
 PLACEHOLDER = 0.001  # a share at or below this (0.001, 0.000, negative) is an extract's placeholder
 SHARE_FLOOR = THRESHOLD / FIELD_WEIGHT["products"] * FULL_SHARE
 UNKNOWN_SHARE_ALONE, PLACEHOLDER_SHARE = 0.25, 0.005
+# A fallback placement (generic lines) scores FALLBACK_WEIGHT × its evidence (the generic lines weighed as weak
+# words, the node's other words and prior), that evidence counted up to THRESHOLD: at most half the score of any
+# placement of the rules, and more for a larger or corroborated line.
+FALLBACK_WEIGHT = 0.5
+GENERIC_NOTE = "泛称推断，环节待核实"  # said by a fallback placement's generic line (the node is inferred, not read)
 
 _PRODUCTS_WEIGHT, _PRODUCTS_CAP = FIELD_WEIGHT["products"], FIELD_CAP["products"]
 _FIELD_WEIGHT_CAP = tuple((FIELD_WEIGHT[f], FIELD_CAP[f]) for f in FIELDS)
@@ -226,6 +236,9 @@ def _part(fld: int, hits: Sequence[Hit], shares: Sequence[float]) -> Part:
     weight, cap = _FIELD_WEIGHT_CAP[fld]
     return Part(tuple(hits), weight * min(cap, s) if s else 0.0, weight * min(cap, a) if a else 0.0, any_weak,
                 strong_hit)
+
+
+_NO_PARTS: tuple[Part | None, ...] = (None,) * len(FIELDS)  # a segment without a hit of the firm
 
 
 def _any_weak(parts: Sequence[Part | None]) -> bool:
@@ -428,6 +441,12 @@ class Classifier:
         for nid, node in nodes.items():
             for name in node.industries:
                 self.industry_prior.setdefault(unicodedata.normalize("NFKC", name).lower(), []).append(index[nid])
+        # The fallback for generic lines (`fallback`): the segments it chooses among (the default first), its words
+        # as matched (normalised like a phrase) → as the file spells them; none where the chain declares none.
+        fallback = chain.fallback
+        self.fallback_segments = [index[n] for n in fallback.nodes] if fallback is not None else []
+        self.fallback_words = {unicodedata.normalize("NFKC", w).lower(): w for w in fallback.words} if fallback else {}
+        self.fallback_lines = {unicodedata.normalize("NFKC", w).lower(): w for w in fallback.lines} if fallback else {}
         if model == "beside-chain":
             model = load_for_chain(chain.path) if config.placement_model() else None
         self.model = model
@@ -541,16 +560,96 @@ class Classifier:
                 if n in head and n not in excluded:
                     out.append((wi, n, 1 if qualified and wi == last else 0))
 
+    def _phrase_exclusions(self, phrase: str) -> frozenset[int]:
+        """The nodes an exclusion word in a normalised phrase rules out (as `_scan_phrase` finds them: anywhere in the
+        phrase, a Latin word standing alone)."""
+        excluded: frozenset[int] = frozenset()
+        if self.automaton is None:
+            return excluded
+        lengths, latin, words = self.lengths, self.latin_edges, self.words
+        for end, wi in self.automaton.iter(phrase):
+            if words[wi][3]:
+                n = lengths[wi]
+                left, right = latin[wi]
+                if not ((left and end >= n and _is_latin(phrase[end - n])) or (
+                        right and end + 1 < len(phrase) and _is_latin(phrase[end + 1]))):
+                    excluded = excluded | words[wi][3]
+        return excluded
+
+    def generic_lines(self, lines: Sequence[tuple[str, float | None]]) -> list[tuple[int, str, frozenset[int]]]:
+        """The product lines the fallback reads (`fallback`): (line index, the generic word as the chain file spells
+        it, the nodes an exclusion word in its phrase rules out) for each phrase of a line with a real revenue share
+        that holds a generic word of the chain (`words`) or is a bare market line (`lines`); none without a
+        fallback. Placeholder shares never place a firm, so neither do their lines here."""
+        out: list[tuple[int, str, frozenset[int]]] = []
+        if not self.fallback_segments:
+            return out
+        for item, (product, share) in enumerate(lines):
+            if not real_share(share):
+                continue
+            for phrase in _SEPARATOR.split(unicodedata.normalize("NFKC", product).lower()):
+                phrase = phrase.strip()
+                word = self.fallback_lines.get(phrase) or next(
+                    (spelled for w, spelled in self.fallback_words.items() if w in phrase), None)
+                if word is not None:
+                    out.append((item, word, self._phrase_exclusions(phrase)))
+        return out
+
+    def fallback(self, firm: Firm) -> tuple[float, int, list[dict]] | None:
+        """The fallback placement of a firm the rules place nowhere (see the module's rules): (score, segment,
+        evidence), or None when no product line of it is generic for a segment the fallback may choose.
+
+        The segment is the one, among the chain's fallback segments whose exclusion words the generic phrase does not
+        hold, that the firm's other evidence scores highest (its words there, weak ones included, and its prior),
+        the declared order breaking ties (the default first)."""
+        # a generic line is one the scan finds a chain word in (the chain file's generic words hold one): the batch
+        # engine looks only at such product cells
+        with_hit = {h[1] for p in firm.fields[1].values() for h in p.hits}
+        generic = [g for g in self.generic_lines(firm.lines) if g[0] in with_hit] if with_hit else []
+        if not generic:
+            return None
+        by_seg, _ = _by_segment(firm.fields)
+        best: tuple[float, int, dict[int, str], list[Hit]] | None = None
+        for seg in self.fallback_segments:
+            items: dict[int, str] = {}  # generic line → its word (its first phrase not ruling the segment out)
+            for item, word, excluded in generic:
+                if seg not in excluded:
+                    items.setdefault(item, word)
+            if not items:
+                continue
+            # the generic lines' own hits (汽车零部件 is a weak word of every parts segment) are not other evidence
+            parts = list(by_seg.get(seg, _NO_PARTS))
+            lines = parts[1]
+            if lines is not None and any(h[1] in items for h in lines.hits):
+                rest = [h for h in lines.hits if h[1] not in items]
+                parts[1] = _part(1, rest, firm.shares) if rest else None
+            support = _combine(parts, True) + firm.prior_of.get(seg, 0.0)
+            if best is None or support > best[0]:
+                best = (support, seg, items, [h for p in parts if p is not None for h in p.hits])
+        if best is None:
+            return None
+        support, seg, items, others = best
+        node = self.node_ids[seg]
+        generic_term = _PRODUCTS_WEIGHT * min(_PRODUCTS_CAP, sum(WEAK * firm.shares[i] for i in items) / FULL_SHARE)
+        evidence: list[dict] = []
+        for item, word in items.items():
+            product, share = firm.lines[item]
+            evidence.append({"field": "products", "word": word, "kind": "generic", "node": node, "product": product,
+                             "share": round(float(share), 4), "note": GENERIC_NOTE})  # type: ignore[arg-type]
+        evidence.extend(self.evidence_list(sorted(others, key=_HIT_STRENGTH, reverse=True), firm, seg, None))
+        return FALLBACK_WEIGHT * min(THRESHOLD, generic_term + support), seg, evidence
+
     # ------------------------------------------------------------------ scoring
 
-    def firm(self, record: Record) -> Firm:
-        """A record as the placement rules read it (what `decide` takes)."""
+    def firm(self, record: Record, scan: Callable[[str], tuple[tuple[int, int, int], ...]] | None = None) -> Firm:
+        """A record as the placement rules read it (what `decide` takes); scan: how a text is scanned (`_scan`, or a
+        placement kernel's `scan`, equal to it)."""
         products = record.products
         code = (record.industry_code or "").strip()
         industry_text = record.industry or ""
         if code and not code.isdigit():
             industry_text, code = f"{industry_text} {code}".strip(), ""
-        scan = self._scan
+        scan = scan or self._scan
         shares = effective_shares(products)
         fields = (
             self.field_parts(0, (scan(record.name),) if record.name else (), shares),
@@ -562,8 +661,10 @@ class Classifier:
         key = self.prior_key(code, industry_text)
         return Firm(fields, shares, self.priors(key), products, key, record.supplied)
 
-    def classify(self, record: Record) -> list[Placement]:
-        firm = self.firm(record)
+    def classify(self, record: Record, scan: Callable[[str], tuple[tuple[int, int, int], ...]] | None = None
+                 ) -> list[Placement]:
+        """The firm's placements, best first (scan: see `firm`)."""
+        firm = self.firm(record, scan)
         out: list[Placement] = []
         for s, seg, target, evidence, probability in self.decide([firm])[0]:
             score = round(s, 3)
@@ -572,6 +673,13 @@ class Classifier:
                 id=record.id, node_id=self.node_ids[target], node_name=self.names[target], score=score,
                 confidence=round(1.0 - math.exp(-s), 3) if probability is None else round(probability, 3),
                 evidence=ev, share=placement_share(ev)))
+        if not out and self.fallback_segments:
+            inferred = self.fallback(firm)
+            if inferred is not None:
+                s, seg, ev = inferred
+                out.append(Placement(id=record.id, node_id=self.node_ids[seg], node_name=self.names[seg],
+                                     score=round(s, 3), confidence=round(1.0 - math.exp(-s), 3), evidence=ev,
+                                     share=placement_share(ev)))
         return out
 
     def view(self, firm: Firm, weak_alone: bool | None = None) -> FirmView:
@@ -844,43 +952,3 @@ class Classifier:
             out.extend(self.classify(r))
         return out
 
-
-# ---------------------------------------------------------------------- several cores
-
-_WORKER: Classifier | None = None
-_SHARED: Sequence[Record] = ()  # the input, inherited by forked workers so it is never pickled
-
-
-def _init_worker(chain_path: str) -> None:
-    global _WORKER
-    _WORKER = Classifier(load_chain(chain_path))
-
-
-def _work(task: tuple[int, int] | list[Record]) -> list[Placement]:
-    assert _WORKER is not None
-    records = _SHARED[task[0]:task[1]] if isinstance(task, tuple) else task
-    return _WORKER.classify_batch(records)
-
-
-def classify_parallel(
-    chain: Chain, records: Sequence[Record], workers: int = 1, chunk_size: int = 20_000
-) -> Iterator[list[Placement]]:
-    """Placements chunk by chunk, in input order; workers > 1 spreads chunks over that many processes."""
-    bounds = [(i, min(i + chunk_size, len(records))) for i in range(0, len(records), chunk_size)]
-    if workers <= 1:
-        classifier = Classifier(chain)
-        for start, end in bounds:
-            yield classifier.classify_batch(records[start:end])
-        return
-    global _SHARED
-    import multiprocessing  # here: the batch paths never start its pools (≈ 4 ms of every process's start)
-
-    fork = "fork" in multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("fork" if fork else "spawn")
-    _SHARED = records
-    try:
-        with ctx.Pool(workers, initializer=_init_worker, initargs=(chain.path,)) as pool:
-            tasks = bounds if fork else [list(records[a:b]) for a, b in bounds]
-            yield from pool.imap(_work, tasks)  # type: ignore[arg-type]
-    finally:
-        _SHARED = ()

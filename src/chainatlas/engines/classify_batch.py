@@ -312,7 +312,49 @@ class BatchClassifier:
             decided = decided.with_columns(sig=pl.Series(unclear, dtype=pl.UInt32).gather(decided["sig"]))
             placements = pl.concat([placements.filter(pl.col("sig").is_in(clear.implode())), decided])
         placed = keys.select("row", sig=sig).join(placements, on="sig", how="inner").sort("row", "rank")
-        return placed.with_columns(id=frame["id"].gather(placed["row"])).select(RESULT_COLUMNS)
+        result = placed.with_columns(id=frame["id"].gather(placed["row"])).select(RESULT_COLUMNS)
+        if self.classifier.fallback_segments:
+            result = self._with_fallback(result, frame, products, supplied_cells, supplied_of)
+        return result
+
+    def _with_fallback(self, result: pl.DataFrame, frame: pl.DataFrame, products: _ProductCells,
+                       supplied_cells: pl.Series | None, supplied_of: SuppliedOf | None) -> pl.DataFrame:
+        """`result` with the fallback placements (`Classifier.fallback`) of the firms it places nowhere whose product
+        cell has a generic line: those few firms are placed by `Classifier.classify` itself (scanning with the kernel),
+        so their placements are the engine's by construction. A generic line has a hit (`Classifier.fallback`), so
+        only cells with one that hold a generic word are read."""
+        clf = self.classifier
+        unplaced = pl.repeat(True, frame.height, dtype=pl.Boolean, eager=True).scatter(result["row"], False)
+        rows = (unplaced & products.may_hit.gather(products.index)).arg_true()
+        if not rows.len():
+            return result
+        cells = products.index.gather(rows).unique()
+        if products.products_of is None:  # cell text holds its lines' words (keys of lines given are all read)
+            cells = cells.filter(self._may_hit(products.distinct.gather(cells),
+                                               sorted({*clf.fallback_words, *clf.fallback_lines})))
+        generic: dict[int, tuple] = {}  # distinct cell → its lines, where one with a hit is generic
+        for cell, listed in zip(cells.to_list(), self._listed(products, cells)):
+            if listed is not None and clf.generic_lines([line for line, hid in zip(listed.lines, listed.found) if hid]):
+                generic[cell] = listed.lines
+        if not generic:
+            return result
+        firm_cells = products.index.gather(rows)
+        rows = rows.filter(firm_cells.is_in(pl.Series(list(generic), dtype=firm_cells.dtype).implode()))
+        cols: dict[str, list] = {c: [] for c in RESULT_COLUMNS}
+        scan = self.kernel.scan
+        firms = frame.select("id", "name", "scope", "industry_code", "industry").gather(rows).iter_rows()
+        for row, cell, (fid, name, scope, code, industry) in zip(rows.to_list(), products.index.gather(rows).to_list(),
+                                                                  firms):
+            supplied = supplied_of(supplied_cells[row]) if supplied_of is not None and supplied_cells is not None else ()
+            for p in clf.classify(Record(fid, name, generic[cell], scope, code, industry, supplied), scan):
+                evidence = json.dumps(p.evidence, ensure_ascii=False, separators=(",", ":"))
+                for c, v in zip(RESULT_COLUMNS, (row, p.id, p.node_id, p.node_name, p.score, p.confidence,
+                                                 '"' + evidence.replace('"', '""') + '"' if self.csv_evidence
+                                                 else evidence, f"{p.score:.3f}")):
+                    cols[c].append(v)
+        if not cols["row"]:
+            return result
+        return pl.concat([result, pl.DataFrame(cols, schema=result.schema)]).sort("row", maintain_order=True)
 
     def _decide_signatures(self, name_hids: list[int], products_keys: list[int], scope_hids: list[int],
                            industry_hids: list[int], codes: list[str], supplied_keys: list[int],

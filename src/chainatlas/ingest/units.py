@@ -35,11 +35,16 @@ class ColumnUnit:
     def shown(self) -> str:
         return self.unit or "未注明（按元）"
 
-    def warning(self) -> str:
+    def fact(self) -> str:
         assert self.median is not None
         return (f"“{self.header}”列（{self.label}）没有注明单位，数值中位数为 {self.median:,.0f}：按元计不到 "
-                f"{SMALL_YUAN // 10_000} 万元，很可能是万元。请选择单位后再导入：--unit 万元"
-                f"（或 --unit 元 确认按元；多列不同可写 --unit {self.header}=万元）")
+                f"{SMALL_YUAN // 10_000} 万元，很可能是万元。")
+
+    def warning(self) -> str:
+        """The fact and the three ways to choose, since the import service does not know which one the user is in."""
+        return (self.fact() + f"请选择单位后再导入：命令行加 --unit 万元（或 --unit 元 确认按元；多列不同可写 "
+                f"--unit {self.header}=万元）；网页在导入预览中为该列选择单位；接口在 mapping 中写 "
+                f'{{"{self.header}": {{"field": "{self.field}", "unit": "万元"}}}}')
 
 
 def money_units(table: Table, mapping: HeaderMapping) -> list[ColumnUnit]:

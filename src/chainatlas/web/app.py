@@ -22,7 +22,7 @@ from chainatlas.domain.money import format_yuan
 from chainatlas.store import db
 from chainatlas.web import theme, validation
 from chainatlas.services import accounts as auth
-from chainatlas.services.enterprises import evidence_groups, evidence_label
+from chainatlas.services.enterprises import evidence_groups, evidence_label, method_label
 from chainatlas.web.body_limit import BodyLimit
 from chainatlas.web.cache import ApiCache, UserCache
 from chainatlas.web.imports_web import Jobs, sweep_uploads
@@ -86,6 +86,7 @@ def make_templates() -> Jinja2Templates:
     env.filters["pagejson"] = lambda v: htmlsafe_json_dumps(jsonable(v))
     env.filters["evidence"] = evidence_label
     env.filters["evidence_groups"] = evidence_groups
+    env.filters["method_label"] = method_label
     # Stored times are UTC; officers read them on the bureau's clock (CHAINATLAS_TIMEZONE, default Asia/Shanghai).
     env.filters["localtime"] = lambda v: f"{config.local_time(v):%Y-%m-%d %H:%M}" if v else ""
     env.filters["yuan"] = format_yuan

@@ -125,7 +125,8 @@ def preview_in_worker(path: Path, kind: str, mapping: dict | None, progress: Cal
                      "unit": c.multiplier, "currency": c.currency,
                      "money": money[c.header].shown if c.header in money else "",
                      "suspect": money[c.header].suspect if c.header in money else False,
-                     "warning": money[c.header].warning() if c.header in money and money[c.header].suspect else ""}
+                     "warning": (money[c.header].fact() + "请在上面选择单位（选“元”即确认按元）")
+                     if c.header in money and money[c.header].suspect else ""}
                     for c in p.mapping.columns],
         "unit_choices": UNIT_CHOICES,
         "fields": [{"id": f.id, "label_zh": f.label_zh} for f in fields],
@@ -150,6 +151,13 @@ def import_in_worker(url: str, path: Path, kind: str, mapping: dict | None, zone
             classified = {"chain_id": chain_id, "placed": summary.placed.get(chain_id, 0)}
     return {"summary": {k: v for k, v in vars(summary).items() if k != "problems"},
             "problems": [p.as_dict() for p in summary.problems], "classified": classified}
+
+
+def units_missing(columns: list[dict], form: dict[str, Any]) -> str:
+    """The web wording of a money column that needs a unit the form did not choose ("" when none): checked before
+    a job starts, so the user is sent back to the preview instead of reading a failed job."""
+    missing = [c["header"] for c in columns if c["suspect"] and not form.get(f"unit_{c['index']}")]
+    return f"请先为“{'、'.join(missing)}”列选择单位（很可能是万元），再开始导入。" if missing else ""
 
 
 def mapping_from_form(columns: list[dict], form: dict[str, Any]) -> dict:

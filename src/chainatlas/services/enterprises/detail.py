@@ -145,6 +145,17 @@ def evidence_groups(evidence: list[Any], limit: int = 6) -> list[tuple[str, list
     return [(f, w[:limit]) for f, w in groups.items()]
 
 
+_METHOD = {"rule": "规则匹配", "manual": "人工确认", "imported": "导入"}
+
+
+def method_label(method: str, evidence: list[Any] | None = None) -> str:
+    """How a placement was made, as officers read it: 规则匹配, 人工确认, 导入, or 泛称推断 for a rule placement that
+    rests on a generic line only (the chain file's fallback: the node is inferred, to be checked)."""
+    if method == "rule" and any(isinstance(e, dict) and e.get("kind") == "generic" for e in evidence or ()):
+        return "泛称推断"
+    return _METHOD.get(method, method)
+
+
 def evidence_label(ev: Any) -> str:
     """One piece of placement evidence as officers read it: 产品：激光雷达 / 人工判断：王科长（官网）."""
     if isinstance(ev, str):
@@ -155,6 +166,10 @@ def evidence_label(ev: Any) -> str:
     if ev.get("field") == "manual":
         note = ev.get("note") or ""
         return f"{field}：{ev.get('by', '')}" + (f"（{note}）" if note else "")
+    if ev.get("kind") == "generic":  # the fallback for a generic line: the node is inferred, not read
+        share = ev.get("share")
+        told = f" {share:.1%}" if isinstance(share, (int, float)) else ""
+        return f"泛称推断：{ev.get('product') or ev.get('word') or ''}{told}，环节待核实"
     if ev.get("field") == "supplied" and ev.get("customer"):  # a supply relation: what, and to whom
         return f"{field}：{ev.get('product') or ev.get('word') or ''}（客户：{ev['customer']}）"
     label = f"{field}：{ev.get('word') or ev.get('value') or ''}"

@@ -797,10 +797,14 @@ def _evidence_text(method: str, evidence: list[dict]) -> str:
         return "分析员人工归入该环节"
     lines = [e for e in evidence if e.get("field") == "products" and e.get("product")]
     if lines:
-        best = max(lines, key=lambda e: (e.get("share") is not None, e.get("share") or 0.0))
+        # a fallback placement is told by its generic line, whatever else corroborates its node
+        generic = [e for e in lines if e.get("kind") == "generic"]
+        best = max(generic or lines, key=lambda e: (e.get("share") is not None, e.get("share") or 0.0))
         share = best.get("share")
         told = f"占营收{share:.1%}" if share is not None else "营收占比未披露"
         derived = "（产品图谱派生词）" if best.get("source") == "derived" else ""
+        if best.get("kind") == "generic":  # the fallback for a generic line: the node is inferred, not read
+            return f"主营“{best['product']}”{told}，仅泛称“{best['word']}”，环节为推断，待核实"
         return f"主营“{best['product']}”{told}，匹配“{best['word']}”{derived}"
     supplied = [e for e in evidence if e.get("field") == "supplied" and e.get("customer")]
     if supplied:

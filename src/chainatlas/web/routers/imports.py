@@ -71,8 +71,9 @@ async def run_import(token: str, request: Request, user: UserInfo = Depends(writ
         raise HTTPException(422, f"导入类型“{kind}”无效。")
     path = imports_web.uploaded(token)
     data = imports_web.preview(path, kind)
-    if data["error"]:
-        flash(request, "error", data["error"])
+    problem = data["error"] or imports_web.units_missing(data["columns"], form)
+    if problem:
+        flash(request, "error", problem)
         return RedirectResponse(f"/imports/{token}/preview?kind={kind}", status_code=303)
     zone, chain = zone_and_chain(session)
     mapping = imports_web.mapping_from_form(data["columns"], form) or None
