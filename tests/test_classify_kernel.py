@@ -237,3 +237,11 @@ def test_product_cells_read_and_scanned_as_the_engine_reads_them(chain) -> None:
             assert tuple(map(kernel.hit_list, listed[0])) == hits
             assert listed[1] == tuple(effective_shares(lines))  # bit for bit
             assert listed[3] == (flag == 3)
+    # for the rules alone: the same lists, a line without a hit None (evidence never names one)
+    named = kernel.product_lists(column, named_only=True)
+    assert sum(1 for listed in named if listed is not None and None in listed[2]) > 100
+    for listed, full in zip(named, read):
+        assert (listed is None) == (full is None)
+        if listed is not None:
+            assert listed[2] == tuple(line if h else None for line, h in zip(full[2], full[0]))
+            assert (listed[0], listed[1], listed[3]) == (full[0], full[1], full[3])

@@ -168,13 +168,16 @@ class BatchClassifier:
         return pl.zeros(products.distinct.len(), dtype=pl.Boolean, eager=True).scatter(
             which, flags >= 3 if strong else flags > 0)
 
-    def _listed(self, products: _ProductCells, which: pl.Series) -> list[_Products | None]:
+    def _listed(self, products: _ProductCells, which: pl.Series, named_only: bool = False
+                ) -> list[_Products | None]:
         """The distinct product cells `which` parsed into lines and scanned (None for a cell without a hit); the
-        compiled kernel reads cell text without a Python string per cell, and makes the lines of cells with a hit."""
+        compiled kernel reads cell text without a Python string per cell, and makes the lines of cells with a hit.
+        named_only: cell text's lines without a hit may be None (`Kernel.product_lists`)."""
         cells = products.distinct.gather(which)
         if products.products_of is None:
-            return [None if listed is None else _Products._make(listed)
-                    for listed in self.kernel.product_lists(cells)]
+            # tuple.__new__ makes the named tuple without `_make`'s Python frame (45,000 cells: 15 ms)
+            return [None if listed is None else tuple.__new__(_Products, listed)
+                    for listed in self.kernel.product_lists(cells, named_only)]
         parsed = list(map(products.products_of, cells.to_list()))
         lines = list({product for listed in parsed for product, _ in listed})
         found_of = dict(zip(lines, self.kernel.scan_ids(lines)))
@@ -194,7 +197,8 @@ class BatchClassifier:
         wanted = cells.unique(maintain_order=True)
         wanted = wanted.filter(products.may_hit.gather(wanted))
         lists, keys = [_NO_LINES], []
-        for listed in self._listed(products, wanted):
+        # the rules' evidence names only lines with a hit; the learned layer reads every line's words (placement_model)
+        for listed in self._listed(products, wanted, named_only=self.classifier.model is None):
             if listed is None:
                 keys.append(0)
             else:
@@ -469,7 +473,9 @@ class _Products(NamedTuple):
 
     found: tuple[int, ...]  # the hit list id of each line (`Kernel.scan_ids`)
     shares: tuple[float, ...]  # effective revenue share of each line (0.0 for supplied components)
-    lines: tuple[tuple[str, float | str | None], ...]  # (product, share as given) or (component, customer)
+    # (product, share as given) or (component, customer); None for a product line without a hit in a list read
+    # for the rules alone (`_product_keys`)
+    lines: tuple[tuple[str, float | str | None] | None, ...]
     strong: bool  # some line has a strong hit
 
 

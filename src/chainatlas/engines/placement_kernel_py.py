@@ -17,7 +17,7 @@ from chainatlas.engines.classify import SUPPLIED, Classifier, Hit, effective_sha
 
 ScanHits = tuple[tuple[int, int, int], ...]  # (word, node, strong 1/0), strong first, as `Classifier._scan`
 # `product_lists`: (hit list id of each line, effective share of each line, the lines, whether a hit is strong)
-ProductList = tuple[tuple[int, ...], tuple[float, ...], tuple[tuple[str, float | None], ...], bool]
+ProductList = tuple[tuple[int, ...], tuple[float, ...], tuple[tuple[str, float | None] | None, ...], bool]
 # `scan_column` makes the Python strings of this many cells at a time (200,000 scopes: 74 MB less peak memory,
 # 10 % fewer page faults, than one list of them all).
 _SLICE = 8192
@@ -70,10 +70,11 @@ class Kernel:
         (`parse_products`) has a hit, 3 when one has a strong hit, else 0."""
         return [0 if listed is None else 3 if listed[3] else 1 for listed in self.product_lists(values)]
 
-    def product_lists(self, values) -> list[ProductList | None]:
+    def product_lists(self, values, named_only: bool = False) -> list[ProductList | None]:
         """By product cell of a text column (as `product_flags` reads it): None when no line of it has a hit, else
         (the hit list id of each line's product, each line's `effective_shares`, its lines as `parse_products`
-        gives them, whether some hit is strong). Each cell is read once (the batch engine asks for the flags of a
+        gives them, whether some hit is strong); named_only: a line without a hit (evidence never names one) is
+        None, as the compiled kernel gives it. Each cell is read once (the batch engine asks for the flags of a
         cell, then for the lists of the placed firms' cells)."""
         texts = values.fill_null("").to_list()
         known, found_of = self._cells, self._product_ids
@@ -89,6 +90,10 @@ class Kernel:
             found = tuple(found_of[product] for product, _ in lines)
             known[text] = (found, tuple(effective_shares(lines)), tuple(lines), any(strong[h] for h in found)) \
                 if any(found) else None
+        if named_only:
+            return [None if listed is None else
+                    (listed[0], listed[1], tuple(line if h else None for line, h in zip(listed[2], listed[0])),
+                     listed[3]) for listed in (known[text] for text in texts)]
         return [known[text] for text in texts]
 
     def hit_list(self, hid: int) -> ScanHits:
