@@ -504,9 +504,18 @@ class Classifier:
 
     def _scan_phrase(self, text: str) -> tuple[tuple[int, int, int], ...]:
         """Hits in one phrase (normalised text without separators), in the order the phrase rules give them."""
-        if self.automaton is None:
-            return ()
+        phrase, excluded = self._matches(text)
+        out: list[tuple[int, int, int]] = []
+        if phrase:
+            self._phrase(phrase, excluded, out)
+        return tuple(out)
+
+    def _matches(self, text: str) -> tuple[list[tuple[int, int]], frozenset[int]]:
+        """The words of one normalised phrase, a Latin word standing alone: (end, word index) of the maximal
+        matches, and the nodes the phrase's exclusion words rule out."""
         phrase: list[tuple[int, int]] = []  # (end, word index), maximal matches only
+        if self.automaton is None:
+            return phrase, frozenset()
         lengths, latin, words = self.lengths, self.latin_edges, self.words
         # A negative context counts even inside a longer word: 三轮 keeps 三轮汽车后桥 off the chassis, though the
         # longer 三轮汽车 (a negative context of cars) is the maximal match there.
@@ -528,10 +537,7 @@ class Classifier:
             if phrase and phrase[-1][0] - lengths[phrase[-1][1]] <= start and phrase[-1][0] >= end:
                 continue
             phrase.append((end, wi))
-        out: list[tuple[int, int, int]] = []
-        if phrase:
-            self._phrase(phrase, excluded, out)
-        return tuple(out)
+        return phrase, excluded
 
     def _phrase(self, phrase: list[tuple[int, int]], excluded: frozenset[int], out: list[tuple[int, int, int]]
                 ) -> None:
@@ -560,22 +566,6 @@ class Classifier:
                 if n in head and n not in excluded:
                     out.append((wi, n, 1 if qualified and wi == last else 0))
 
-    def _phrase_exclusions(self, phrase: str) -> frozenset[int]:
-        """The nodes an exclusion word in a normalised phrase rules out (as `_scan_phrase` finds them: anywhere in the
-        phrase, a Latin word standing alone)."""
-        excluded: frozenset[int] = frozenset()
-        if self.automaton is None:
-            return excluded
-        lengths, latin, words = self.lengths, self.latin_edges, self.words
-        for end, wi in self.automaton.iter(phrase):
-            if words[wi][3]:
-                n = lengths[wi]
-                left, right = latin[wi]
-                if not ((left and end >= n and _is_latin(phrase[end - n])) or (
-                        right and end + 1 < len(phrase) and _is_latin(phrase[end + 1]))):
-                    excluded = excluded | words[wi][3]
-        return excluded
-
     def generic_lines(self, lines: Sequence[tuple[str, float | None]]) -> list[tuple[int, str, frozenset[int]]]:
         """The product lines the fallback reads (`fallback`): (line index, the generic word as the chain file spells
         it, the nodes an exclusion word in its phrase rules out) for each phrase of a line with a real revenue share
@@ -592,7 +582,7 @@ class Classifier:
                 word = self.fallback_lines.get(phrase) or next(
                     (spelled for w, spelled in self.fallback_words.items() if w in phrase), None)
                 if word is not None:
-                    out.append((item, word, self._phrase_exclusions(phrase)))
+                    out.append((item, word, self._matches(phrase)[1]))
         return out
 
     def fallback(self, firm: Firm) -> tuple[float, int, list[dict]] | None:
