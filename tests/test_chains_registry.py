@@ -107,3 +107,14 @@ def test_web_switches_chain_per_user_and_never_answers_500(cli_db: str, tmp_path
         login(client, "viewer")
         page = client.get("/gaps")
         assert page.status_code == 404 and "找不到产业链文件“no-such-chain”" in page.text and "pv-storage" in page.text
+
+
+def test_a_database_without_the_default_zone_opens_on_its_own_zone(cli_db: str) -> None:
+    # a bureau's own database (西安市 only), served without CHAINATLAS_ZONE: pages show its zone, not a 404 saying
+    # the default 武汉经开区 is missing while the switcher shows 西安市
+    with TestClient(create_app(cli_db)) as client:
+        login(client, "viewer")
+        assert client.get("/api/view").json()["zone"] == "zone-6101"
+        page = client.get("/")
+        assert page.status_code == 200 and "西安市" in page.text
+        assert '<option value="zone-6101" selected>' in client.get("/view/switcher").text

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from chainatlas import config
 from chainatlas.domain.chain import Chain, ChainFileError, load_chain
 from chainatlas.services import analysis as diagnosis
-from chainatlas.services.catalog import ZoneNotFound, resolve_zone
+from chainatlas.services.catalog import ZoneNotFound, resolve_zone, shown_zone
 from chainatlas.web import choice
 from chainatlas.store import data_version
 from chainatlas.store.models import Zone
@@ -42,11 +42,11 @@ def jsonable(value: Any) -> Any:
 
 
 def zone_and_chain(session: Session, zone_id: str | None = None, chain_id: str | None = None) -> tuple[Zone, Chain]:
-    """The zone and chain asked for, else the user's choice (web/choice.py), else the defaults from settings; an
-    unknown one is a 404 that names the ones there are, never a 500."""
+    """The zone and chain asked for, else the user's choice (web/choice.py), else the defaults (`shown_zone`, the
+    chain from settings); an unknown one is a 404 that names the ones there are, never a 500."""
     chosen_zone, chosen_chain = choice.current()
     try:
-        zone = resolve_zone(session, zone_id or chosen_zone or config.default_zone())
+        zone = resolve_zone(session, shown_zone(session, zone_id or chosen_zone))
     except ZoneNotFound as exc:
         raise HTTPException(404, f"{exc}。也可在“数据导入”页导入企业名单。") from None
     try:

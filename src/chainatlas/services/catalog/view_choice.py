@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chainatlas import config
 from chainatlas.domain.chain import load_chain
 from chainatlas.services.catalog.chains import list_chains
 from chainatlas.services.catalog.zones import resolve_zone
@@ -23,6 +24,19 @@ class ViewOptions:
 def view_options(session: Session) -> ViewOptions:
     zones = [(z.id, z.name) for z in session.scalars(select(Zone).order_by(Zone.id))]
     return ViewOptions(zones, [(c.chain_id, c.name_zh) for c in list_chains(session)])
+
+
+def shown_zone(session: Session, chosen: str | None = None) -> str:
+    """The zone a page shows: the one asked for or chosen, else the configured default (CHAINATLAS_ZONE, 武汉经开区)
+    when the database has it, else its first zone — a bureau's own database need not hold the default, and its
+    officers should land on their zone, not on a page saying the default is missing."""
+    if chosen:
+        return chosen
+    default = config.default_zone()
+    if session.get(Zone, default) is not None:
+        return default
+    first = session.scalar(select(Zone.id).order_by(Zone.id).limit(1))
+    return first if first is not None else default
 
 
 def choose_view(session: Session, username: str, zone: str, chain: str) -> tuple[str, str]:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from chainatlas import config
 from chainatlas.domain.chain import ChainFileError
 from chainatlas.services.accounts import UserInfo
-from chainatlas.services.catalog import choose_view, view_options
+from chainatlas.services.catalog import choose_view, shown_zone, view_options
 from chainatlas.services.catalog import ZoneNotFound
 from chainatlas.web import choice
 from chainatlas.web.responses import back, flash, render
@@ -19,9 +19,9 @@ router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["view"])
 
 
-def _current(user: UserInfo) -> dict:
+def _current(session: Session) -> dict:
     zone, chain = choice.current()
-    return {"zone": zone or config.default_zone(), "chain": chain or config.default_chain()}
+    return {"zone": shown_zone(session, zone), "chain": chain or config.default_chain()}
 
 
 def _choose(request: Request, session: Session, user: UserInfo, zone: str, chain: str) -> tuple[str, str]:
@@ -34,7 +34,7 @@ def _choose(request: Request, session: Session, user: UserInfo, zone: str, chain
 @router.get("/view/switcher")
 def switcher(request: Request, user: UserInfo = Depends(current_user), session: Session = Depends(get_session)):
     options = view_options(session)
-    return render(request, "view/_switcher.html", user, options=options, current=_current(user))
+    return render(request, "view/_switcher.html", user, options=options, current=_current(session))
 
 
 @router.post("/view")
@@ -56,7 +56,7 @@ class ViewIn(BaseModel):
 @api.get("/view", summary="当前开发区与产业链及可选项 (the zone and chain in force, and the choices)")
 def view_json(user: UserInfo = Depends(current_user), session: Session = Depends(get_session)) -> dict:
     options = view_options(session)
-    return _current(user) | {"zones": [{"id": i, "name": n} for i, n in options.zones],
+    return _current(session) | {"zones": [{"id": i, "name": n} for i, n in options.zones],
                              "chains": [{"id": i, "name": n} for i, n in options.chains]}
 
 
@@ -68,4 +68,4 @@ def switch_json(body: ViewIn, request: Request, user: UserInfo = Depends(current
     except (ZoneNotFound, ChainFileError) as exc:
         session.rollback()
         raise HTTPException(404, exc.problems[0][1] if isinstance(exc, ChainFileError) else str(exc)) from None
-    return {"zone": zone or config.default_zone(), "chain": chain or config.default_chain()}
+    return {"zone": shown_zone(session, zone), "chain": chain or config.default_chain()}
