@@ -98,3 +98,38 @@ def test_a_web_import_puts_each_firm_in_its_own_zone_whichever_zone_is_shown(tem
     assert zones == {"深圳星测激光雷达科技有限公司": shenzhen, "武汉沌口热管理系统有限公司": "wuhan-edz"}
     assert "新增企业按地址所在开发区：" in page and "深圳市 1 家" in page and "武汉经开区 1 家" in page
     db.get_engine(url).dispose()
+
+
+def test_the_ledger_reads_money_in_yi_and_names_not_raw_yuan_and_ids(template, monkeypatch, tmp_path):
+    """A project edited on its page showed 投资金额：空 → 350000000 in its history (yuan an officer reads as 亿), node
+    ids, 是/否 as True; the pipeline said 计划投资 0元 while no project had an amount."""
+    from fastapi.testclient import TestClient
+
+    from chainatlas.services import pipeline
+    from chainatlas.services.catalog import load_zone
+    from chainatlas.store import db
+    from chainatlas.web.app import create_app
+    from web_helpers import copy_db, login, web_env
+
+    web_env(monkeypatch, tmp_path)
+    url = copy_db(template, tmp_path)
+    with db.session_scope(url) as s:
+        load_zone(s, "wuhan-edz", chain_id="nev-icv")
+        p = pipeline.create_project(s, zone_id="wuhan-edz", name="虚构电驱动项目（测试）", by_user="zhang",
+                                    chain_id="nev-icv", node_ids=["drive-motor"])
+        code = p.code
+    with TestClient(create_app(url)) as client:
+        login(client, "analyst")
+        board = client.get("/pipeline").text
+        assert "计划投资 —（1 个项目未填）" in board and "0元" not in board
+        with db.session_scope(url) as s:
+            pipeline.update_project(s, code, by_user="zhang", investment_yuan=350_000_000, fdi_usd=12_000_000,
+                                    foreign_invested=True, node_ids=["drive-motor", "motor-controller"], land_mu=80.5)
+            pid = pipeline.get_project(s, code).id
+        page = client.get(f"/projects/{pid}").text
+        assert "投资金额：空 → 3.50亿元" in page and "外资金额：空 → 1,200.00万美元" in page
+        assert "是否外资：否 → 是" in page and "用地：空 → 80.5亩" in page
+        assert "产业链环节：驱动电机 → 驱动电机、电机控制器" in page
+        assert "350000000" not in page and "drive-motor" not in page.split("项目历程")[1]
+        assert "计划投资 3.50亿元。" in client.get("/pipeline").text
+    db.get_engine(url).dispose()
