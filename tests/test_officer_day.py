@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from chainatlas.services.ingest.enterprises import import_enterprises
 from chainatlas.store.models import Enterprise, HeldRow
+from web_helpers import template  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.db
 
@@ -60,3 +61,75 @@ def test_a_firm_whose_name_starts_like_a_total_is_imported(zone_session: Session
     path = tmp_path / "名录.csv"
     path.write_text("企业名称,注册地址\n合计通（武汉）科技有限公司,武汉经济技术开发区车城大道1号\n", encoding="utf-8")
     assert import_enterprises(zone_session, path).rows_inserted == 1
+
+
+def test_a_web_import_puts_each_firm_in_its_own_zone_whichever_zone_is_shown(template, monkeypatch, tmp_path):
+    """Imported in the browser while 武汉经开区 was shown, a 深圳 list left its firms in no zone (the web passed the
+    shown zone as the only one to judge) until a zone was next saved; the report now says where the new firms are."""
+    from fastapi.testclient import TestClient
+
+    from chainatlas.services.catalog import load_zone, save_zone, zone_from_divisions
+    from chainatlas.store import db
+    from chainatlas.web.app import create_app
+    from web_helpers import copy_db, finished_job, login, web_env
+
+    web_env(monkeypatch, tmp_path)
+    url = copy_db(template, tmp_path)
+    with db.session_scope(url) as s:
+        load_zone(s, "wuhan-edz", chain_id="nev-icv")
+        shenzhen = save_zone(s, zone_from_divisions("深圳市", ["440300"])).id
+    csv = ("企业名称,注册地址,主营产品\n"
+           "深圳星测激光雷达科技有限公司,广东省深圳市南山区粤海街道科技园1号,车载激光雷达\n"
+           "武汉沌口热管理系统有限公司,武汉经济技术开发区东风大道1号,汽车热管理系统\n").encode("gbk")
+    with TestClient(create_app(url)) as client:
+        token = login(client, "analyst")
+        client.post("/view", data={"zone": "wuhan-edz", "chain": "nev-icv", "csrf_token": token})
+        r = client.post("/imports/upload", data={"kind": "enterprises", "csrf_token": token},
+                        files={"file": ("深圳名录.csv", csv, "text/csv")}, follow_redirects=False)
+        upload = r.headers["location"].split("/")[2]
+        run = client.post(f"/imports/{upload}/run", data={"kind": "enterprises", "csrf_token": token},
+                          follow_redirects=False)
+        job_id = run.headers["location"].rsplit("/", 1)[1]
+        job = finished_job(client, job_id)
+        assert job["status"] == "done", job["error"]
+        page = client.get(f"/imports/jobs/{job_id}").text
+    with db.session_scope(url) as s:
+        zones = dict(s.execute(select(Enterprise.name, Enterprise.zone_id)).all())
+    assert zones == {"深圳星测激光雷达科技有限公司": shenzhen, "武汉沌口热管理系统有限公司": "wuhan-edz"}
+    assert "新增企业按地址所在开发区：" in page and "深圳市 1 家" in page and "武汉经开区 1 家" in page
+    db.get_engine(url).dispose()
+
+
+def test_the_ledger_reads_money_in_yi_and_names_not_raw_yuan_and_ids(template, monkeypatch, tmp_path):
+    """A project edited on its page showed 投资金额：空 → 350000000 in its history (yuan an officer reads as 亿), node
+    ids, 是/否 as True; the pipeline said 计划投资 0元 while no project had an amount."""
+    from fastapi.testclient import TestClient
+
+    from chainatlas.services import pipeline
+    from chainatlas.services.catalog import load_zone
+    from chainatlas.store import db
+    from chainatlas.web.app import create_app
+    from web_helpers import copy_db, login, web_env
+
+    web_env(monkeypatch, tmp_path)
+    url = copy_db(template, tmp_path)
+    with db.session_scope(url) as s:
+        load_zone(s, "wuhan-edz", chain_id="nev-icv")
+        p = pipeline.create_project(s, zone_id="wuhan-edz", name="虚构电驱动项目（测试）", by_user="zhang",
+                                    chain_id="nev-icv", node_ids=["drive-motor"])
+        code = p.code
+    with TestClient(create_app(url)) as client:
+        login(client, "analyst")
+        board = client.get("/pipeline").text
+        assert "计划投资 —（1 个项目未填）" in board and "0元" not in board
+        with db.session_scope(url) as s:
+            pipeline.update_project(s, code, by_user="zhang", investment_yuan=350_000_000, fdi_usd=12_000_000,
+                                    foreign_invested=True, node_ids=["drive-motor", "motor-controller"], land_mu=80.5)
+            pid = pipeline.get_project(s, code).id
+        page = client.get(f"/projects/{pid}").text
+        assert "投资金额：空 → 3.50亿元" in page and "外资金额：空 → 1,200.00万美元" in page
+        assert "是否外资：否 → 是" in page and "用地：空 → 80.5亩" in page
+        assert "产业链环节：驱动电机 → 驱动电机、电机控制器" in page
+        assert "350000000" not in page and "drive-motor" not in page.split("项目历程")[1]
+        assert "计划投资 3.50亿元。" in client.get("/pipeline").text
+    db.get_engine(url).dispose()
