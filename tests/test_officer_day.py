@@ -133,3 +133,29 @@ def test_the_ledger_reads_money_in_yi_and_names_not_raw_yuan_and_ids(template, m
         assert "350000000" not in page and "drive-motor" not in page.split("项目历程")[1]
         assert "计划投资 3.50亿元。" in client.get("/pipeline").text
     db.get_engine(url).dispose()
+
+
+def test_the_firm_list_export_words_evidence_and_source_as_the_enterprise_page(zone_session: Session,
+                                                                                 tmp_path: Path) -> None:
+    """The 链上企业名录 workbook's 归类依据 read “products、钴盐、strong、lithium-resources、钴盐、0.0279” (the stored
+    record's values: English field names, strengths, node ids) and 数据来源 “import:1”."""
+    from openpyxl import load_workbook
+
+    from chainatlas.services.reports import export
+
+    s = zone_session
+    path = tmp_path / "名录.csv"
+    path.write_text("企业名称,注册地址,主营产品\n武汉星测激光雷达科技有限公司,武汉经济技术开发区车城大道88号,车载激光雷达:0.9\n",
+                    encoding="utf-8")
+    batch = import_enterprises(s, path).batch_id
+    out = tmp_path / "firms.xlsx"
+    assert export(s, "firms", "wuhan-edz", out, chain_id="nev-icv") >= 1
+    ws = load_workbook(out).active
+    rows = list(ws.iter_rows(values_only=True))
+    header = next(i for i, r in enumerate(rows) if r and "归类依据" in r)
+    cols = rows[header]
+    firm = next(r for r in rows[header + 1:] if r[cols.index("企业名称")] == "武汉星测激光雷达科技有限公司")
+    evidence = firm[cols.index("归类依据")]
+    assert "产品：车载激光雷达" in evidence, evidence
+    assert not any(w in evidence for w in ("products", "strong", "lidar")), evidence
+    assert firm[cols.index("数据来源")] == f"导入批次 #{batch}" and firm[cols.index("归类方式")] == "规则匹配"

@@ -23,6 +23,7 @@ from chainatlas import config
 from chainatlas.domain.chain import load_chain
 from chainatlas.domain.money import yi
 from chainatlas.services.catalog.zones import resolve_zone
+from chainatlas.services.enterprises import evidence_label, method_label, source_label
 from chainatlas.services.reports.sheet import Col, Sheet, any_demo, sheet_note
 from chainatlas.store.models import Enterprise, Park
 
@@ -73,7 +74,6 @@ FIRM_COLS = (
     Col("产值（亿元）", 12, "yi"), Col("成立日期", 12, "date"), Col("园区", 20), Col("地址", 36),
     Col("归类方式", 9), Col("置信度", 8, "float"), Col("归类依据", 36), Col("数据来源", 14),
 )
-METHOD_ZH = {"rule": "规则", "manual": "人工", "imported": "导入"}
 
 
 def _firms(wb: xlsxwriter.Workbook, session: Session, zone_id: str, chain_id: str, year: int, as_of: date) -> int:
@@ -108,18 +108,17 @@ def _firms(wb: xlsxwriter.Workbook, session: Session, zone_id: str, chain_id: st
                 chain.stage_name(node.stage), segment.name_zh, node.name_zh, node.id, verdict, e.name, e.uscc or "",
                 e.is_leader, e.listing_code, "、".join(f"{d.level}{d.name}" for d in e.designations),
                 yi(e.registered_capital_yuan), yi(e.revenue_yuan), yi(e.output_yuan), e.founded_on,
-                parks.get(e.park_id or "", ""), e.address, METHOD_ZH.get(p.method, p.method), p.confidence,
-                _evidence_text(p.evidence), "演示数据" if e.source == "demo" else e.source,
+                parks.get(e.park_id or "", ""), e.address, method_label(p.method, p.evidence), p.confidence,
+                _evidence_text(p.evidence), source_label(e.source),
             ])
     return sheet.finish()
 
 
 def _evidence_text(evidence: Any) -> str:
-    if isinstance(evidence, (list, tuple)):
-        return "；".join(_evidence_text(e) for e in evidence[:6])
-    if isinstance(evidence, dict):
-        return "、".join(str(v) for v in evidence.values() if v not in (None, ""))
-    return str(evidence or "")
+    """The evidence as the enterprise page words it (产品：钴盐；所属行业：汽车配件), not the stored record's values
+    (products、钴盐、strong、lithium-resources …)."""
+    items = evidence if isinstance(evidence, (list, tuple)) else [evidence] if evidence else []
+    return "；".join(dict.fromkeys(evidence_label(ev) for ev in items[:6]))
 
 
 NODE_COLS = (
