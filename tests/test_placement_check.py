@@ -97,3 +97,24 @@ def test_a_viewer_sees_the_lists_without_the_forms(shanghai: str) -> None:
         page = client.get("/placements/check")
         assert page.status_code == 200 and "华测导航" in page.text and "只能查看" in page.text
         assert 'name="action"' not in page.text
+
+
+def test_the_check_list_as_a_workbook_to_hand_out(shanghai: str, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    out = tmp_path / "核实.xlsx"
+    result = runner.invoke(app, ["export", "check", "--zone", "上海市", "--out", str(out)])
+    assert result.exit_code == 0 and "归链核实清单已导出" in result.output and "（3 行）" in result.output
+    ws = load_workbook(out).active
+    rows = [[c.value for c in row] for row in ws.iter_rows()]
+    assert rows[0][0] == "上海市新能源与智能网联汽车产业链归链核实清单"
+    assert "泛称推断 1 家、未挂链 2 家（其中文本含产业链词 1 家）" in rows[1][0]
+    assert rows[2][:2] == ["类别", "企业名称"] and rows[2][7].startswith("核实结论")
+    kinds = {r[1]: (r[0], r[5]) for r in rows[3:]}
+    assert kinds == {"海立股份": ("泛称推断待核实", "底盘与传统零部件"), "华测导航": ("未挂链（有线索）", kinds["华测导航"][1]),
+                     "科华生物": ("未挂链", None)}
+    assert kinds["华测导航"][1].startswith("高精定位与地图")
+    with TestClient(create_app(shanghai)) as client:
+        login(client, "viewer")
+        download = client.get("/downloads/excel/check")
+        assert download.status_code == 200 and download.content[:2] == b"PK"

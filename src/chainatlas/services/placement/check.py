@@ -58,7 +58,7 @@ class PlacementCheck:
     unplaced: list[CheckRow]  # firms with hints first (best hint first), then firms with none
     unplaced_total: int
     unplaced_with_hints: int
-    limit: int
+    limit: int | None
 
 
 def is_inferred(placements: Sequence[EffectivePlacement]) -> bool:
@@ -109,8 +109,9 @@ def _products(session: Session, ids: Sequence[int]) -> dict[int, list[str]]:
     return out
 
 
-def placement_check(session: Session, zone_id: str, chain: Chain, limit: int = 200) -> PlacementCheck:
-    """The zone's firms to check on the chain: inferred placements, then unplaced firms (at most `limit` each)."""
+def placement_check(session: Session, zone_id: str, chain: Chain, limit: int | None = 200) -> PlacementCheck:
+    """The zone's firms to check on the chain: inferred placements, then unplaced firms (at most `limit` each, all
+    with None)."""
     firms = session.execute(
         select(Enterprise.id, Enterprise.name, Enterprise.industry)
         .where(Enterprise.zone_id == zone_id, Enterprise.merged_into_id.is_(None)).order_by(Enterprise.id)
@@ -127,7 +128,7 @@ def placement_check(session: Session, zone_id: str, chain: Chain, limit: int = 2
     unplaced_ids = [i for i in ids if i not in effective and i not in decided_off]
     hints = firm_hints(session, chain, unplaced_ids)
     unplaced_ids.sort(key=lambda i: (not hints.get(i), -(hints[i][0].score if hints.get(i) else 0.0), i))
-    shown_inferred, shown_unplaced = inferred_ids[:limit], unplaced_ids[:limit]
+    shown_inferred, shown_unplaced = inferred_ids[:limit], unplaced_ids[:limit]  # [:None] is all
     products = _products(session, shown_inferred + shown_unplaced)
     by_id = {f.id: f for f in firms}
 
