@@ -19,6 +19,7 @@ from chainatlas.services.enterprises.ego import ego_network
 from chainatlas.services.enterprises.lookup import EnterpriseNotFound, firm_brief
 from chainatlas.services.enterprises.provenance import provenances
 from chainatlas.services.pipeline.projects import project_dict
+from chainatlas.services.placement.check import firm_hints
 from chainatlas.services.placement.placements import effective_placements
 from chainatlas.store.models import Enterprise, Project, Region, Relation, Zone
 
@@ -44,6 +45,8 @@ def enterprise_detail(session: Session, chain: Chain, enterprise_id: int) -> dic
     ]
     off_chain = any(p.method == "manual" and p.rejected and p.node_id is None for p in e.placements
                     if p.chain_id == chain.id)
+    # an unplaced firm shows the chain words its text does hold (归链核实), for the officer to decide
+    hints = firm_hints(session, chain, [e.id]).get(e.id, []) if not effective_rows and not off_chain else []
     rel_rows = session.execute(
         select(Relation, Enterprise)
         .join(Enterprise, or_(
@@ -82,7 +85,7 @@ def enterprise_detail(session: Session, chain: Chain, enterprise_id: int) -> dic
         # share: the strength of a rule placement, the revenue share of the product lines behind it (None: unknown)
         "effective": [dict(asdict(p), node=node_ref(chain, p.node_id), share=placement_share(p.evidence))
                       for p in effective_rows],
-        "placement_rows": raw, "off_chain": off_chain,
+        "placement_rows": raw, "off_chain": off_chain, "hints": [asdict(h) for h in hints],
         "relations": relations,
         "graph": ego_network(relations),
         "projects": [project_dict(p, chain) for p in projects],
