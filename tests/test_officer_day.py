@@ -159,3 +159,37 @@ def test_the_firm_list_export_words_evidence_and_source_as_the_enterprise_page(z
     assert "产品：车载激光雷达" in evidence, evidence
     assert not any(w in evidence for w in ("products", "strong", "lidar")), evidence
     assert firm[cols.index("数据来源")] == f"导入批次 #{batch}" and firm[cols.index("归类方式")] == "规则匹配"
+
+
+def test_merged_record_and_batch_pages_name_things_in_chinese(template, monkeypatch, tmp_path):
+    """A merged record said “该记录已合并到 企业 #1091” (an id); a batch page said “enterprises · 38 行 …”."""
+    from fastapi.testclient import TestClient
+
+    from chainatlas.services.catalog import load_zone
+    from chainatlas.store import db
+    from chainatlas.web.app import create_app
+    from web_helpers import copy_db, login, web_env
+
+    web_env(monkeypatch, tmp_path)
+    url = copy_db(template, tmp_path)
+    path = tmp_path / "名录.csv"
+    path.write_bytes("企业名称,注册地址\n武汉星测激光雷达科技有限公司,武汉经济技术开发区车城大道88号\n".encode("gbk"))
+    with db.session_scope(url) as s:
+        load_zone(s, "wuhan-edz", chain_id="nev-icv")
+        batch = import_enterprises(s, path).batch_id
+        live = s.scalars(select(Enterprise)).one()
+        old = Enterprise(name="武汉星测激光雷达科技有限公司（分公司）", source="test", merged_into_id=live.id)
+        older = Enterprise(name="星测激光雷达", source="test")
+        s.add_all([old, older])
+        s.flush()
+        older.merged_into_id = old.id  # merged into a record that was itself merged later
+        ids = (live.id, old.id, older.id)
+    with TestClient(create_app(url)) as client:
+        login(client, "analyst")
+        for merged in ids[1:]:
+            page = client.get(f"/enterprises/{merged}").text
+            assert f'该记录已合并到 <a href="/enterprises/{ids[0]}">武汉星测激光雷达科技有限公司</a>' in page
+        assert 'id="merged-into"' not in client.get(f"/enterprises/{ids[0]}").text
+        page = client.get(f"/imports/batches/{batch}").text
+        assert "企业名单 · 1 行" in page and "enterprises ·" not in page
+    db.get_engine(url).dispose()

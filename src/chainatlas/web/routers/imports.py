@@ -100,6 +100,7 @@ def batch_page(batch_id: int, request: Request, user: UserInfo = Depends(current
     rows = [{"id": h.id, "row_number": h.row_number, "problems": h.problems,
              "bad": {p["column"] for p in h.problems}, "cells": list(h.values.items())} for h in held]
     return render(request, "imports/import_batch.html", user, "imports", batch=batch, held=rows,
+                  kind_zh=imports_web.KINDS.get(batch.kind, batch.kind),
                   fixable=batch.kind in ("enterprises", "relations"), title=f"导入批次 #{batch_id}")
 
 
