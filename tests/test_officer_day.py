@@ -241,3 +241,26 @@ def test_places_read_as_names_once_on_the_review_and_enterprise_pages(template, 
         assert "广东省 深圳市 南山区" in review and "440305" not in review
         assert "所在地</dt><dd>上海市</dd>" in client.get(f"/enterprises/{shanghai}").text.replace("\n", "")
     db.get_engine(url).dispose()
+
+
+def test_the_monthly_brief_charts_one_project_in_whole_projects(zone_session: Session) -> None:
+    """With one signed project and no targets the brief's 图2 (签约项目数) drew a gridline labelled 0.5 (个)."""
+    import re
+
+    from chainatlas import config
+    from chainatlas.services import pipeline
+    from chainatlas.services.reports.brief import brief_html
+
+    from chainatlas.services.catalog import save_zone, zone_from_divisions
+
+    s = zone_session
+    zone = save_zone(s, zone_from_divisions("上海市", ["310000"])).id  # a zone without yearly targets
+    p = pipeline.create_project(s, zone_id=zone, name="虚构测试项目（演示）", by_user="zhang", chain_id="nev-icv",
+                                on=config.today())
+    pipeline.change_stage(s, p.code, "签约", on=config.today(), by_user="zhang")
+    html = brief_html(s, zone, config.today().strftime("%Y-%m"), "nev-icv")
+    caption = html.index("图2")
+    assert html[caption: caption + 10].startswith("图2 签约项目数")
+    figure = html[html.rindex("<figure>", 0, caption): caption]
+    labels = re.findall(r"text-anchor='end'[^>]*>([^<]+)</text>", figure)
+    assert labels and all(float(v.replace(",", "")).is_integer() for v in labels), labels
