@@ -155,7 +155,13 @@ class BatchClassifier:
     def _product_cells(self, cells: pl.Series, products_of: ProductsOf | None) -> _ProductCells:
         """The distinct product cells, with which of them has a strong hit: only a cell holding a strong word or a
         qualifier can have one, so only such cells are read here (the rest when a firm is placed, `_product_keys`)."""
-        distinct, index = distinct_texts(cells)
+        sample = cells.head(_SAMPLE)
+        if products_of is None and COMPILED and sample.n_unique() > 0.9 * sample.len():
+            # nearly every cell distinct (registry product lists): each row's cell is read as its own, without
+            # grouping equal ones (200,000 diverse registry rows: 0.035 s saved, 1.4 % of the cells read twice)
+            distinct, index = cells, pl.int_range(cells.len(), dtype=pl.UInt32, eager=True)
+        else:
+            distinct, index = distinct_texts(cells)
         if products_of is None and COMPILED:
             # the compiled kernel reads every cell sooner than polars sifts them for chain words (200,000 distinct
             # cells: 0.2 s against 0.3 s): whether a cell has a hit is then known, not only whether it may
@@ -478,7 +484,8 @@ def _collector_paused() -> Iterator[None]:
 
 @dataclass
 class _ProductCells:
-    """A frame's distinct product cells, read as far as placing its firms needs (`BatchClassifier._product_cells`)."""
+    """A frame's distinct product cells (or every row's, where nearly all are distinct), read as far as placing its
+    firms needs (`BatchClassifier._product_cells`)."""
 
     distinct: pl.Series
     index: pl.Series  # each row's distinct cell
