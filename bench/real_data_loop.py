@@ -3,7 +3,7 @@
 Imports the Tushare 2024 list (5,363 A-share firms, reg_capital in 万元) and a long product file built from
 ChainKnowledgeGraph (one row per firm × main product × revenue share, ~53,000 rows), registers the second chain
 (光伏与新型储能), adds two city zones by their GB/T 2260 codes, and prints: each step's time, firms placed per
-chain, the per-node firm counts of both cities on both chains, and whether `export placements` equals `classify`
+chain, the per-node firm counts of both cities on both chains, their 归链核实 lists (firms to check by hand), and whether `export placements` equals `classify`
 on the same firms.
 
     nice .venv/bin/python bench/real_data_loop.py [--shared ../shared/data] [--city 440300 --city 310000]
@@ -26,7 +26,7 @@ from chainatlas.services.placement import add_chain
 from chainatlas.services.catalog.regions import region_name
 from chainatlas.services.catalog.zones import save_zone, zone_from_divisions
 from chainatlas.services.ingest.imports import import_enterprises, import_products
-from chainatlas.services.placement import classify_file
+from chainatlas.services.placement import classify_file, placement_check
 from chainatlas.services.placement.export import placement_rows, write_placements_csv
 from chainatlas.store import db
 
@@ -114,6 +114,11 @@ def main() -> None:
                 print(f"  {region_name(code)}: {d.zone_firm_count} firms in the zone, {d.zone_chain_firm_count} on "
                       f"the chain; per node: " + "、".join(f"{k} {v}" for k, v in
                                                           sorted(counts.items(), key=lambda kv: -kv[1])))
+                check = timed(f"  归链核实 (placement check) {region_name(code)}",
+                              lambda: placement_check(s, zone_ids[code], chain))
+                print(f"    of {check.zone_firms} zone firms: {check.placed} placed ({check.inferred_total} inferred from "
+                      f"a generic line), {check.decided_off} decided off the chain, {check.unplaced_total} unplaced "
+                      f"({check.unplaced_with_hints} of them with chain words in their text)")
         out = work / f"classify-{chain_id}.csv"
         timed(f"  classify the same firms on {chain_id} (1 worker)", lambda: classify_file(wide_file, chain, out, 1))
         same = pairs(out) == pairs(work / f"db-{chain_id}.csv")

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from chainatlas.services.targets import backtest as bt
-from chainatlas.services.targets import ranking as targets
+from chainatlas.services import targets
 from chainatlas.store import db
 
 from _common import fresh_zone_db

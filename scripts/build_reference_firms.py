@@ -19,7 +19,8 @@ from chainatlas.domain.chain import load_chain
 from chainatlas.engines.classify import Classifier, Record
 from chainatlas.ingest.address import divisions
 from chainatlas.services.ingest.reference import COLUMNS, reference_path
-from chainatlas.services.targets.ranking import rests_on_placeholders, target_settings
+from chainatlas.services.targets.ranking import rests_on_placeholders
+from chainatlas.services.targets.weights import target_settings
 
 
 def _products(shared: Path) -> dict[str, list[tuple[str, float | None]]]:

@@ -17,6 +17,20 @@ from chainatlas.store import db
 SHARED_DATA = Path(os.environ.get("CHAINATLAS_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def build_cache_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The chain build cache of the test session (CHAINATLAS_BUILD_CACHE): a folder of its own rather than the user's,
+    shared by every test and the commands they start, so chains are built afresh and read from the cache alike."""
+    folder = tmp_path_factory.mktemp("build-cache")
+    before = os.environ.get("CHAINATLAS_BUILD_CACHE")
+    os.environ["CHAINATLAS_BUILD_CACHE"] = str(folder)
+    yield folder
+    if before is None:
+        del os.environ["CHAINATLAS_BUILD_CACHE"]
+    else:
+        os.environ["CHAINATLAS_BUILD_CACHE"] = before
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The real public data beside the project (../shared/data); tests that need it skip where it is absent."""

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from chainatlas.cli.main import app
 from chainatlas.web.app import create_app
-from web_helpers import app_url, login, template  # noqa: F401 (fixtures)
+from web_helpers import app_url, import_firms_and_zone, login, template  # noqa: F401 (fixtures)
 
 runner = CliRunner()
 # Real listed firms with their Tushare city and a few of their ChainKnowledgeGraph main products and shares.
@@ -34,12 +34,7 @@ def pv_chain_file(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def cli_db(app_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("CHAINATLAS_DATABASE_URL", app_url)
-    firms = tmp_path / "firms.csv"
-    firms.write_text(FIRMS, encoding="utf-8")
-    assert runner.invoke(app, ["import", "enterprises", str(firms)]).exit_code == 0
-    assert runner.invoke(app, ["zone", "add", "--name", "西安市", "--division", "610100"]).exit_code == 0
-    return app_url
+    return import_firms_and_zone(app_url, tmp_path, monkeypatch, FIRMS, "西安市", "610100")
 
 
 def _ok(args: list[str]) -> str:

@@ -49,12 +49,18 @@ def test_nothing_outside_config_names_a_chainatlas_variable_in_code() -> None:
     assert found == []
 
 
-def test_defaults_and_the_environment() -> None:
+def test_defaults_and_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert config.settings({}) == config.Settings(
         database_url=config.DEFAULT_DATABASE_URL, chain="nev-icv", zone="wuhan-edz", home=Path("./.chainatlas"),
         secret_key="", analysis_config=None, upload_ttl_hours=24.0, session_hours=12.0, cookie_secure=False,
         trusted_proxies=[], worker_memory_mb=4096, spark_master=None, baseline=None, timezone=ZoneInfo("Asia/Shanghai"),
-        stale_days=365, sqlite_busy_seconds=60.0, kernel="auto", placement_model=True)
+        stale_days=365, sqlite_busy_seconds=60.0, kernel="auto", placement_model=True,
+        build_cache=tmp_path / "chainatlas")
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert config.settings({}).build_cache == Path.home() / ".cache" / "chainatlas"
+    assert config.settings({"CHAINATLAS_BUILD_CACHE": "off"}).build_cache is None
+    assert config.settings({"CHAINATLAS_BUILD_CACHE": "/srv/cache"}).build_cache == Path("/srv/cache")
     s = config.settings({"CHAINATLAS_CHAIN": "ic", "CHAINATLAS_SESSION_HOURS": "0.5", "CHAINATLAS_COOKIE_SECURE": "1",
                          "CHAINATLAS_CONFIG": "/etc/chainatlas.yaml"})
     assert (s.chain, s.session_hours, s.cookie_secure, s.analysis_config) == (

@@ -30,7 +30,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chainatlas.services.analysis import diagnosis as dg
+from chainatlas.services import analysis as dg
+from chainatlas.services.analysis import world as world_reader
 from chainatlas.services.analysis import SettingsError, load_settings
 from chainatlas.store import db
 from chainatlas.store.models import Base, Enterprise, Placement, Project, Relation, Zone
@@ -418,7 +419,7 @@ def test_vectorised_placements_match_the_placement_service(session: Session) -> 
     ])
     session.commit()
     service = {(f, p.node_id) for f, found in effective_placements(session, "nev-icv").items() for p in found}
-    frame = dg._effective_pairs(session, "nev-icv", dg._vetoes(session, chain), None)
+    frame = world_reader.effective_pairs(session, "nev-icv", world_reader.veto_frame(session, chain), None)
     ours = {(f, n) for f, n in frame.filter(pl.col("node").is_in(list(chain.nodes))).select("firm", "node").iter_rows()}
     assert ours == service
     assert ours == {(a, "drive-motor"), (b, "cathode"), (b, "anode"), (d, "cameras")}

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chainatlas.services.targets import ranking as targets
+from chainatlas.services import targets
 from chainatlas.services.reports.target_list import export_targets_xlsx
 from chainatlas.services.catalog.zones import load_zone
 from chainatlas.store import db

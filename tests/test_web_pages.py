@@ -56,7 +56,7 @@ def page_data(html: str) -> dict:
     return json.loads(re.search(r'<script type="application/json" id="page-data">(.*?)</script>', html, re.S).group(1))
 
 
-PAGES = ["/", "/gaps", "/targets", "/leaders", "/pipeline", "/kpi", "/kpi?year=2024", "/imports", "/screen",
+PAGES = ["/", "/gaps", "/targets", "/leaders", "/pipeline", "/kpi", "/kpi?year=2024", "/imports", "/screen", "/placements/check",
          "/search?q=东风", "/nodes/smart-cockpit", "/nodes/lidar"]
 
 

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from chainatlas.services.targets import ranking as targets
+from chainatlas.services import targets
 from chainatlas.store import db
 from chainatlas.store.models import AuditEntry, TargetWeights
 from chainatlas.web.app import create_app

@@ -74,6 +74,21 @@ def web_env(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("CHAINATLAS_HOME", str(tmp_path / "home"))
 
 
+def import_firms_and_zone(url: str, tmp_path, monkeypatch, firms_csv: str, zone_name: str, division: str) -> str:
+    """A bureau's start with the CLI: a firm list imported (and placed) into `url`, then its zone added."""
+    from typer.testing import CliRunner
+
+    from chainatlas.cli.main import app
+
+    monkeypatch.setenv("CHAINATLAS_DATABASE_URL", url)
+    firms = tmp_path / "firms.csv"
+    firms.write_text(firms_csv, encoding="utf-8")
+    runner = CliRunner()
+    assert runner.invoke(app, ["import", "enterprises", str(firms)]).exit_code == 0
+    assert runner.invoke(app, ["zone", "add", "--name", zone_name, "--division", division]).exit_code == 0
+    return url
+
+
 # Fixtures shared by the web test modules (imported there by name, as pytest finds fixtures in a module's namespace).
 
 

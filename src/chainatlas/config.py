@@ -98,6 +98,18 @@ def _optional_path(_env: str, text: str) -> Path | None:
     return Path(text.strip()) if text.strip() else None
 
 
+def _cache_folder(_env: str, text: str) -> Path | None:
+    """A folder; "" for the user's cache folder ($XDG_CACHE_HOME or ~/.cache, %LOCALAPPDATA% on Windows, then
+    chainatlas), "off" for none."""
+    text = text.strip()
+    if text.lower() == "off":
+        return None
+    if text:
+        return Path(text)
+    base = os.environ.get("LOCALAPPDATA" if os.name == "nt" else "XDG_CACHE_HOME", "").strip()
+    return (Path(base) if base else Path.home() / ".cache") / "chainatlas"
+
+
 @dataclass(frozen=True)
 class Setting:
     """One environment variable: the field of `Settings` it fills, its default (as text) and what it means."""
@@ -145,6 +157,9 @@ SETTINGS = (
     Setting("placement_model", "CHAINATLAS_PLACEMENT_MODEL", "1",
             "1 = placement uses the chain's learned model where the chain has one (chains/<id>.model.json) to decide "
             "among the rules' candidate segments; 0 = the rules alone", _flag),
+    Setting("build_cache", "CHAINATLAS_BUILD_CACHE", "",
+            "folder where a chain file's compiled form (parsed chain, word tables, automaton) is kept between "
+            "processes; empty: the user's cache folder (~/.cache/chainatlas); off: none", _cache_folder),
     Setting("spark_master", "CHAINATLAS_SPARK_MASTER", "",
             "Spark master URL for `--engine spark` (spark://host:7077, yarn, k8s://…) when --master is not given; "
             "empty: local[*]", _optional_text),
@@ -174,6 +189,7 @@ class Settings:
     sqlite_busy_seconds: float
     kernel: str
     placement_model: bool
+    build_cache: Path | None
     spark_master: str | None
     baseline: Path | None
 
@@ -257,6 +273,11 @@ def kernel() -> str:
 def placement_model() -> bool:
     """Whether placement applies a chain's learned model (engines/placement_model.py) where the chain has one."""
     return setting("placement_model")
+
+
+def build_cache() -> Path | None:
+    """The folder of the chain build cache (domain/build_cache.py); None: no cache."""
+    return setting("build_cache")
 
 
 def sqlite_busy_seconds() -> float:

@@ -125,7 +125,7 @@ def _print_summary(summary: Any, errors_out: Path | None) -> None:
     for label, n in lines:
         console.print(f"  {label}：{n:,}", highlight=False)
     for zid, n in summary.zone_counts.items():
-        console.print(f"  新增企业中位于开发区 {zid}：{n:,}", highlight=False)
+        console.print(f"  新增企业中位于开发区“{summary.zone_names.get(zid, zid)}”的：{n:,}", highlight=False)
     for chain_id, n in summary.placed.items():
         console.print(f"  本次涉及的企业归到产业链 {chain_id} 上的：{n:,}", highlight=False)
     if summary.rows_review:

@@ -27,6 +27,7 @@ class ExportKind(str, Enum):
     targets = "targets"
     ledger = "ledger"
     kpi = "kpi"
+    check = "check"
     placements = "placements"
 
 
@@ -57,7 +58,7 @@ def wallchart(
 
 
 def export(
-    kind: ExportKind = typer.Argument(..., help="firms 企业名录 | gaps 缺口 | targets 目标企业 | ledger 台账 | kpi 年度目标 | "
+    kind: ExportKind = typer.Argument(..., help="firms 企业名录 | gaps 缺口 | targets 目标企业 | ledger 台账 | kpi 年度目标 | check 归链核实清单 | "
                                            "placements 全库归链结果 CSV（与 classify 同列）"),
     out: Path = typer.Option(..., "--out", help="输出文件：Excel .xlsx；placements 为 .csv (output file)"),
     zone: str = typer.Option(config.default_zone(), "--zone", help="开发区 id 或名称 (zone id or name)"),
@@ -65,7 +66,7 @@ def export(
     year: int = typer.Option(None, "--year", help="年度（年度目标与台账月度汇总），默认今年 (year)"),
     as_of: str = typer.Option(None, "--as-of", help="统计截止日 YYYY-MM-DD，默认今天 (as-of date)"),
 ) -> None:
-    """导出 Excel：企业名录、缺口与机会、目标企业、项目台账、年度目标；或全库归链结果 CSV (export)."""
+    """导出 Excel：企业名录、缺口与机会、目标企业、项目台账、年度目标、归链核实清单；或全库归链结果 CSV (export)."""
     from chainatlas.services.reports import EXPORT_TITLES, export as run_export
 
     if kind is ExportKind.placements:

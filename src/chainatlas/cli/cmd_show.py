@@ -64,6 +64,8 @@ def _print(console: Console, d: dict) -> None:
         console.print(placed)
     else:
         console.print(f"产业链位置：尚未归入“{chain_name}”的任何节点。")
+        for h in d["hints"]:  # the chain words the text holds, below the rules' gate: for the officer to decide
+            console.print(f"  文本中的产业链词 · {h['node_name']}：" + "；".join(enterprises.evidence_label(x) for x in h["evidence"][:3]))
     if d["relations"]:
         rel = Table(title="供应关系")
         for col in ("方向", "企业", "产品", "年份", "金额"):

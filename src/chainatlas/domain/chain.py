@@ -7,24 +7,27 @@ Errors name the file and the line, because the people who edit chain files are a
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import yaml
+from chainatlas.domain import build_cache
+from chainatlas.domain.chain_derived import DerivedFileError, DerivedWord, derived_path, derived_words
 
-from chainatlas.domain.chain_derived import DerivedFileError, DerivedWord, derived_path, read_derived
+if TYPE_CHECKING:  # yaml is imported where a file is parsed: a chain from the build cache needs none of it (≈ 11 ms)
+    import yaml
+
+T = TypeVar("T")
 
 STAGE_IDS = ("upstream", "midstream", "downstream")
 NODE_FIELDS = {
     "id", "parent", "stage", "name_zh", "name_en", "core", "weight", "keywords", "keywords_en", "weak_keywords",
     "exclude", "gbt4754", "industries", "supplies", "description",
 }
-
-
-# libyaml when present: the pure-Python parser takes seconds over a chain file of this size.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class ChainFileError(ValueError):
@@ -102,10 +105,26 @@ class Chain:
     derived_path: str = ""  # the derived-vocabulary file merged into the nodes ("" for none)
     fallback: GenericFallback | None = None  # the fallback for generic product lines (None: the chain has none)
     _children: dict[str | None, list[str]] = field(default_factory=dict, repr=False)
+    # what the engines built from the chain (`compiled`), and the build cache entry they are kept in (None: not kept)
+    _builds: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _entry: build_cache.Entry | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for node in self.nodes.values():
             self._children.setdefault(node.parent, []).append(node.id)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_entry": None}  # where it is kept is no part of what is kept
+
+    def compiled(self, name: str, build: Callable[[], T]) -> T:
+        """What `build` makes of this chain (an engine's tables of its words), made once per chain: kept with it and,
+        for a chain loaded from a file, in the build cache beside it, so the next process reads it instead.
+        `build` must depend on nothing but the chain and the code of domain/ and engines/ (see build_cache)."""
+        if name not in self._builds:
+            self._builds[name] = build()
+            if self._entry is not None:
+                self._entry.store(self)
+        return self._builds[name]
 
     def node(self, node_id: str) -> Node:
         return self.nodes[node_id]
@@ -208,12 +227,22 @@ def load_chain(name_or_path: str | Path) -> Chain:
     derived_mtime = derived.stat().st_mtime if derived.is_file() else None
     key = (str(path.resolve()), path.stat().st_mtime, derived_mtime)
     if key not in _CACHE:
-        chain = parse_chain(path.read_text(encoding="utf-8"), str(path))
-        if derived_mtime is not None:
-            try:
-                merge_derived(chain, read_derived(derived), str(derived))
-            except DerivedFileError as exc:
-                raise ChainFileError(str(derived), [(exc.row, exc.message)]) from exc
+        sources = (path.read_bytes(), *((derived.read_bytes(),) if derived_mtime is not None else ()))
+        entry = build_cache.entry(path, sources)
+        chain = entry.load() if entry is not None else None
+        if isinstance(chain, Chain):
+            chain.path = str(path)  # as this process names the files (the entry knows them resolved)
+            chain.derived_path = str(derived) if derived_mtime is not None else ""
+        else:  # built from the very bytes the entry is kept for
+            chain = parse_chain(io.TextIOWrapper(io.BytesIO(sources[0]), encoding="utf-8").read(), str(path))
+            if derived_mtime is not None:
+                try:
+                    merge_derived(chain, derived_words(sources[1]), str(derived))
+                except DerivedFileError as exc:
+                    raise ChainFileError(str(derived), [(exc.row, exc.message)]) from exc
+            if entry is not None:
+                entry.store(chain)
+        chain._entry = entry
         _CACHE[key] = chain
     return _CACHE[key]
 
@@ -253,9 +282,12 @@ def _str_list(value: object) -> tuple[str, ...]:
 
 def parse_chain(text: str, path: str = "<chain>") -> Chain:
     """Parse and check a chain file; raise ChainFileError listing every problem with its line."""
+    import yaml
+
     problems: list[tuple[int, str]] = []
-    # The file is parsed once: its nodes (for line numbers), then the data built from them (what yaml.load gives).
-    loader = _LOADER(text)
+    # The file is parsed once: its nodes (for line numbers), then the data built from them (what yaml.load gives);
+    # by libyaml when present: the pure-Python parser takes seconds over a chain file of this size.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:
         try:
             root = loader.get_single_node()

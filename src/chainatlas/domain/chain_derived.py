@@ -9,6 +9,7 @@ evidence names the path. Only words, never facts about firms.
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,7 +43,12 @@ def derived_path(chain_path: Path) -> Path:
 
 def read_derived(path: Path) -> list[DerivedWord]:
     """The rows of a derived-vocabulary file, checked; DerivedFileError (Chinese first) at the first bad cell."""
-    with open(path, encoding="utf-8-sig", newline="") as fh:
+    return derived_words(path.read_bytes())
+
+
+def derived_words(data: bytes) -> list[DerivedWord]:
+    """`read_derived` of a file's bytes."""
+    with io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="") as fh:
         reader = csv.DictReader(fh)
         missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
         if missing:

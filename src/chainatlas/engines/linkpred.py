@@ -8,7 +8,7 @@ the customer's peers, each weighted by similarity² (and a bonus for peers of th
 worth the peer's edge weight (recency, when the caller gives one).
 The popularity baseline ranks suppliers by how many customers they serve.
 
-Pure numpy/scipy: callers (services/targets/backtest.py, services/targets/ranking.py) turn rows into index arrays.
+Pure numpy/scipy: callers (services/targets/backtest.py, services/targets/leader_links.py, leaders.py) turn rows into index arrays.
 """
 
 from __future__ import annotations

@@ -271,55 +271,20 @@ cdef class Kernel:
         self.n_nodes = len(clf.node_ids)
         self.n_words = len(clf.words)
         nw = self.nw = max(1, (self.n_nodes + 63) // 64)
-        self._build_automaton([w for w, *_ in clf.words])
+        # The tables of the chain's words and nodes: made once per chain and kept with it, also between processes
+        # (the build cache): ≈ 10 ms of every process's start here.
+        automaton, words = clf.chain.compiled("kernel tables", lambda: (_automaton([w for w, *_ in clf.words]),
+                                                                        _word_tables(clf, nw)))
+        self._build_automaton(automaton)
+        (self.length, self.latin_left, self.latin_right, self.qualifier, self.one_segment, self.positive,
+         self.word_nodes, self.excluded, self.strong_lo, self.strong_hi, self.weak_lo, self.weak_hi,
+         self.strong_nodes, self.weak_nodes, self.seg_of, self.depth, self.supplies) = words
         sep = _zeros("B", 0x10000)
         for ch in _rules.PHRASE_SEPARATORS:
             if ord(ch) < 0x10000:
                 sep[ord(ch)] = 1
         self.separator = sep
         self.separators = set(_rules.PHRASE_SEPARATORS)
-
-        def bits(nodes, out, row):
-            for n in nodes:
-                out[row * nw + n // 64] |= 1 << (n % 64)
-
-        n_words = self.n_words
-        length = _zeros("i", n_words)
-        left = _zeros("B", n_words)
-        right = _zeros("B", n_words)
-        qualifier = _zeros("B", n_words)
-        one_segment = _zeros("B", n_words)
-        positive = _zeros("B", n_words)
-        word_nodes = _zeros("Q", n_words * nw)
-        excluded = _zeros("Q", n_words * nw)
-        strong_lo, strong_hi, weak_lo, weak_hi = [_zeros("i", n_words) for _ in range(4)]
-        strong_nodes, weak_nodes = [], []
-        for wi, (_, strong, weak, excl) in enumerate(clf.words):
-            length[wi] = clf.lengths[wi]
-            left[wi], right[wi] = clf.latin_edges[wi]
-            qualifier[wi] = clf.qualifier[wi]
-            one_segment[wi] = clf.one_segment[wi]
-            positive[wi] = bool(clf.word_nodes[wi])
-            bits(clf.word_nodes[wi], word_nodes, wi)
-            bits(excl, excluded, wi)
-            strong_lo[wi] = len(strong_nodes)
-            strong_nodes.extend(strong)
-            strong_hi[wi] = len(strong_nodes)
-            weak_lo[wi] = len(weak_nodes)
-            weak_nodes.extend(weak)
-            weak_hi[wi] = len(weak_nodes)
-        self.length, self.latin_left, self.latin_right = length, left, right
-        self.qualifier, self.positive, self.word_nodes, self.excluded = qualifier, positive, word_nodes, excluded
-        self.one_segment = one_segment
-        self.strong_lo, self.strong_hi, self.weak_lo, self.weak_hi = strong_lo, strong_hi, weak_lo, weak_hi
-        self.strong_nodes = array("i", strong_nodes or [0])
-        self.weak_nodes = array("i", weak_nodes or [0])
-        self.seg_of = array("i", clf.segment_index or [0])
-        self.depth = array("i", clf.depth or [0])
-        supplies = _zeros("Q", max(1, self.n_nodes) * nw)
-        for seg, targets in clf.supplies.items():
-            bits(targets, supplies, seg)
-        self.supplies = supplies
         self.excl_buf = <uint64_t*>malloc(nw * sizeof(uint64_t))
         self.prior = <double*>malloc(max(1, self.n_nodes) * sizeof(double))
         if self.excl_buf == NULL or self.prior == NULL:
@@ -327,73 +292,23 @@ cdef class Kernel:
         for n in range(self.n_nodes):
             self.prior[n] = 0.0
 
-    def _build_automaton(self, words):
-        """Aho-Corasick over the (lower-cased) words: every occurrence of every word, as pyahocorasick's iter."""
-        goto = [{}]
-        out = [-1]
-        for wi, w in enumerate(words):
-            s = 0
-            for ch in w:
-                nxt = goto[s].get(ch)
-                if nxt is None:
-                    nxt = goto[s][ch] = len(goto)
-                    goto.append({})
-                    out.append(-1)
-                s = nxt
-            out[s] = wi
-        n = len(goto)
-        # states numbered breadth-first (by depth), so that the shallow ones (the dense rows) come first
-        order = [0]
-        for r in order:
-            order.extend(goto[r][ch] for ch in sorted(goto[r]))
-        new = [0] * n
-        for i, r in enumerate(order):
-            new[r] = i
-        goto = [{ch: new[t] for ch, t in goto[r].items()} for r in order]
-        out = [out[r] for r in order]
-        depth = [0] * n
-        for r in range(n):
-            for t in goto[r].values():
-                depth[t] = depth[r] + 1
-        fail = [0] * n
-        link = [-1] * n  # nearest state on the failure chain that ends a word
-        queue = deque(goto[0].values())
-        while queue:
-            r = queue.popleft()
-            for ch, s in goto[r].items():
-                queue.append(s)
-                f = fail[r]
-                while f and ch not in goto[f]:
-                    f = fail[f]
-                fail[s] = goto[f].get(ch, 0) if r else 0
-                f = fail[s]
-                link[s] = f if out[f] >= 0 else link[f]
-        # the BMP characters of the words numbered from 1 (0: in no word), and the root's edge on each
-        kind = _zeros("H", 0x10000)
-        root = array("i", [-1])
-        for ch in sorted({ch for w in words for ch in w if ord(ch) < 0x10000}):
-            kind[ord(ch)] = len(root)
-            root.append(goto[0].get(ch, -1))
-        self.kind, self.root = kind, root
-        lo, hi, chars, nexts = [], [], [], []
-        for s, edges in enumerate(goto):
-            lo.append(len(chars))
-            for ch in sorted(edges):
-                chars.append(ord(ch))
-                nexts.append(edges[ch])
-            hi.append(len(chars))
+    def _build_automaton(self, tables):
+        """The automaton's C tables from the Python ones (`_automaton`)."""
+        cdef int32_t[::1] lo, hi, chars, nexts, fail, out, link
+        cdef Py_ssize_t s, j, n
+        self.kind, self.root, lo, hi, chars, nexts, fail, out, link, n_dense = tables
+        n = lo.shape[0]
         self.states = <State*>malloc(n * sizeof(State))
-        self.edges = <Edge*>malloc(max(1, len(chars)) * sizeof(Edge))
+        self.edges = <Edge*>malloc(max(1, chars.shape[0]) * sizeof(Edge))
         if self.states == NULL or self.edges == NULL:
             raise MemoryError()
         for s in range(n):
             self.states[s].lo, self.states[s].hi, self.states[s].fail = lo[s], hi[s], fail[s]
             self.states[s].out = s if out[s] >= 0 else link[s]
-        for j in range(len(chars)):
+        for j in range(chars.shape[0]):
             self.edges[j].ch, self.edges[j].next = chars[j], nexts[j]
-        self.out_word = array("i", out)
-        self.out_link = array("i", link)
-        self._build_dense(sum(1 for d in depth if d <= DENSE_DEPTH) if n < 0xFFFF else 0)
+        self.out_word, self.out_link = out, link
+        self._build_dense(n_dense)
 
     cdef int _build_dense(self, int n_dense) except -1:
         """The dense rows of states 0 .. n_dense - 1 (each one's failure link is shallower, so its row is there)."""
@@ -1582,6 +1497,110 @@ cdef bint _space_at_end(const uint8_t* p, Py_ssize_t n) noexcept:
     while j > 0 and (p[j] & 0xC0) == 0x80:  # back to the last character's first byte
         j -= 1
     return Py_UNICODE_ISSPACE(_utf8_char(p + j))
+
+
+def _automaton(words):
+    """Aho-Corasick over the (lower-cased) words: every occurrence of every word, as pyahocorasick's iter. As Python
+    tables (arrays and numbers, kept in the build cache; `Kernel._build_automaton` makes the C ones): (kind, root,
+    each state's first and end edge, the edges' characters and next states, failure, output and output-link states,
+    the number of dense states)."""
+    goto = [{}]
+    out = [-1]
+    for wi, w in enumerate(words):
+        s = 0
+        for ch in w:
+            nxt = goto[s].get(ch)
+            if nxt is None:
+                nxt = goto[s][ch] = len(goto)
+                goto.append({})
+                out.append(-1)
+            s = nxt
+        out[s] = wi
+    n = len(goto)
+    # states numbered breadth-first (by depth), so that the shallow ones (the dense rows) come first
+    order = [0]
+    for r in order:
+        order.extend(goto[r][ch] for ch in sorted(goto[r]))
+    new = [0] * n
+    for i, r in enumerate(order):
+        new[r] = i
+    goto = [{ch: new[t] for ch, t in goto[r].items()} for r in order]
+    out = [out[r] for r in order]
+    depth = [0] * n
+    for r in range(n):
+        for t in goto[r].values():
+            depth[t] = depth[r] + 1
+    fail = [0] * n
+    link = [-1] * n  # nearest state on the failure chain that ends a word
+    queue = deque(goto[0].values())
+    while queue:
+        r = queue.popleft()
+        for ch, s in goto[r].items():
+            queue.append(s)
+            f = fail[r]
+            while f and ch not in goto[f]:
+                f = fail[f]
+            fail[s] = goto[f].get(ch, 0) if r else 0
+            f = fail[s]
+            link[s] = f if out[f] >= 0 else link[f]
+    # the BMP characters of the words numbered from 1 (0: in no word), and the root's edge on each
+    kind = _zeros("H", 0x10000)
+    root = array("i", [-1])
+    for ch in sorted({ch for w in words for ch in w if ord(ch) < 0x10000}):
+        kind[ord(ch)] = len(root)
+        root.append(goto[0].get(ch, -1))
+    lo, hi, chars, nexts = array("i"), array("i"), array("i"), array("i")
+    for s, edges in enumerate(goto):
+        lo.append(len(chars))
+        for ch in sorted(edges):
+            chars.append(ord(ch))
+            nexts.append(edges[ch])
+        hi.append(len(chars))
+    n_dense = sum(1 for d in depth if d <= DENSE_DEPTH) if n < 0xFFFF else 0
+    return kind, root, lo, hi, chars, nexts, array("i", fail), array("i", out), array("i", link), n_dense
+
+
+def _word_tables(clf, int nw):
+    """A classifier's words and nodes as arrays (kept in the build cache): each word's length, Latin edges, whether it
+    is a qualifier, names one segment, names any node; its nodes and excluded nodes as bitsets of `nw` words; its
+    strong and weak nodes (strong_nodes[strong_lo[wi]:strong_hi[wi]], as weak); each node's segment and depth; the
+    supply edges between segments as bitsets."""
+
+    def bits(nodes, out, row):
+        for n in nodes:
+            out[row * nw + n // 64] |= 1 << (n % 64)
+
+    n_words, n_nodes = len(clf.words), len(clf.node_ids)
+    length = _zeros("i", n_words)
+    left = _zeros("B", n_words)
+    right = _zeros("B", n_words)
+    qualifier = _zeros("B", n_words)
+    one_segment = _zeros("B", n_words)
+    positive = _zeros("B", n_words)
+    word_nodes = _zeros("Q", n_words * nw)
+    excluded = _zeros("Q", n_words * nw)
+    strong_lo, strong_hi, weak_lo, weak_hi = [_zeros("i", n_words) for _ in range(4)]
+    strong_nodes, weak_nodes = [], []
+    for wi, (_, strong, weak, excl) in enumerate(clf.words):
+        length[wi] = clf.lengths[wi]
+        left[wi], right[wi] = clf.latin_edges[wi]
+        qualifier[wi] = clf.qualifier[wi]
+        one_segment[wi] = clf.one_segment[wi]
+        positive[wi] = bool(clf.word_nodes[wi])
+        bits(clf.word_nodes[wi], word_nodes, wi)
+        bits(excl, excluded, wi)
+        strong_lo[wi] = len(strong_nodes)
+        strong_nodes.extend(strong)
+        strong_hi[wi] = len(strong_nodes)
+        weak_lo[wi] = len(weak_nodes)
+        weak_nodes.extend(weak)
+        weak_hi[wi] = len(weak_nodes)
+    supplies = _zeros("Q", max(1, n_nodes) * nw)
+    for seg, targets in clf.supplies.items():
+        bits(targets, supplies, seg)
+    return (length, left, right, qualifier, one_segment, positive, word_nodes, excluded, strong_lo, strong_hi, weak_lo,
+            weak_hi, array("i", strong_nodes or [0]), array("i", weak_nodes or [0]), array("i", clf.segment_index or [0]),
+            array("i", clf.depth or [0]), supplies)
 
 
 def _zeros(str typecode, Py_ssize_t n):

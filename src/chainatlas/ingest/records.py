@@ -36,6 +36,10 @@ MAX_LENGTHS = {"name": 200, "name_en": 300, "short_name": 100, "address": 500, "
                "parent_group": 200, "website": 200, "industry_code": 8, "industry": 200, "listing_code": 20, "street": 100,
                "product": 200, "supplier_name": 200, "customer_name": 200}
 _MISSING = object()
+# A totals row under a bureau's list (合计 | 37家, 小计：12): its label stands in the first column or the name column,
+# sometimes spaced out (合 计) or with a colon and a count after it. Such a row is no firm and no relation.
+_TOTALS = r"^\s*(合|总|小|共)\s*计\s*([:：].*)?$"
+_TOTALS_RE = re.compile(_TOTALS, re.S)
 
 
 @dataclass
@@ -238,6 +242,9 @@ def parse_table(table: Table, mapping: HeaderMapping, file_name: str,
                     Problem(file_name, table.row_numbers[i], col.header if col else labels.get(field_id, field_id), "",
                             f"{labels.get(field_id, field_id)}为空", f"请补全{labels.get(field_id, field_id)}，或删除该行")
                 )
+    for i, header, cell in _totals_rows(table, mapping):  # its one problem: its other cells are no data either
+        problems[i] = [Problem(file_name, table.row_numbers[i], header, cell, "合计、小计等汇总行，不是数据行",
+                               "汇总行不导入；如该行确是数据，请改正该单元格后重新导入")]
     name_col = mapping.column_of("name")
     if "name" in parsed.values and name_col is not None:
         limit = MAX_LENGTHS["name"]
@@ -251,6 +258,24 @@ def parse_table(table: Table, mapping: HeaderMapping, file_name: str,
                             "企业名称超过200字", "请核对是否把多列内容粘贴到了名称列")
                 )
     return parsed
+
+
+def _totals_rows(table: Table, mapping: HeaderMapping) -> list[tuple[int, str, str]]:
+    """(row, header, cell) of the rows whose first column or name column holds a totals label (合计, 小计 …)."""
+    name_col = mapping.column_of("name")
+    indexes = sorted({0} | ({name_col.index} if name_col is not None else set())) if table.headers else []
+    found: dict[int, tuple[int, str, str]] = {}
+    for k in indexes:
+        raw = table.columns[k]
+        # the literal 计 first: a scan for one character costs little, the pattern runs on the few cells with it
+        if isinstance(raw, columnar.LazyColumn):
+            maybe = raw.series.str.contains("计", literal=True).fill_null(False).arg_true()
+            rows = maybe.filter(raw.series.gather(maybe).str.contains("(?s)" + _TOTALS)).to_list()
+        else:
+            rows = [i for i, v in enumerate(raw) if isinstance(v, str) and "计" in v and _TOTALS_RE.match(v)]
+        for i in rows:
+            found.setdefault(i, (i, table.headers[k], clean_text(raw[i])))
+    return [found[i] for i in sorted(found)]
 
 
 def _longer_than(raw: Sequence[Any], limit: int) -> list[tuple[int, Any]]:

@@ -159,13 +159,13 @@ def create_app(database_url: str | None = None) -> FastAPI:
         )
 
     from chainatlas.web.routers import (
-        chain, downloads, enterprises, gaps, imports, kpi, leaders, projects, review, screen, search,
+        chain, downloads, enterprises, gaps, imports, kpi, leaders, placement_check, projects, review, screen, search,
         session_routes, sites, target_weights, targets, users, view, zones,
     )
 
     # One router module per resource: its pages (`router`) and its JSON routes under /api (`api`).
-    for resource in (session_routes, chain, enterprises, search, gaps, targets, target_weights, leaders, projects,
-                     kpi, screen, imports, review, users, sites, view, zones):
+    for resource in (session_routes, chain, enterprises, placement_check, search, gaps, targets, target_weights, leaders,
+                     projects, kpi, screen, imports, review, users, sites, view, zones):
         app.include_router(resource.router)
         app.include_router(resource.api)
     app.include_router(downloads.router)

@@ -134,14 +134,16 @@ def preview_in_worker(path: Path, kind: str, mapping: dict | None, progress: Cal
     }
 
 
-def import_in_worker(url: str, path: Path, kind: str, mapping: dict | None, zone_id: str, chain_id: str,
-                     by_user: str, progress: Callable[..., None]) -> dict:
+def import_in_worker(url: str, path: Path, kind: str, mapping: dict | None, chain_id: str, by_user: str,
+                     progress: Callable[..., None]) -> dict:
     """The import, which places the firms it touched (as on the command line), in one transaction, in the worker
-    process."""
+    process. Each firm's zone is judged against every zone, as `chainatlas import` does without --zone: the zone the
+    user happens to be looking at is not where the list's firms are (a 深圳 list imported while 上海 was shown left
+    its firms in no zone at all, until a zone was next saved)."""
     classified = None
     with db.session_scope(url) as session:
         if kind == "enterprises":
-            summary = imports.import_enterprises(session, path, zone_id=zone_id, mapping=mapping, by_user=by_user,
+            summary = imports.import_enterprises(session, path, mapping=mapping, by_user=by_user,
                                                  progress=progress)
         elif kind == "products":
             summary = imports.import_products(session, path, mapping=mapping, by_user=by_user, progress=progress)
@@ -224,23 +226,23 @@ class Jobs:
         with self._lock:
             return sorted(self._jobs.values(), key=lambda j: j.started, reverse=True)[:n]
 
-    def start(self, database_url: str, path: Path, kind: str, mapping: dict | None, zone_id: str, chain_id: str,
+    def start(self, database_url: str, path: Path, kind: str, mapping: dict | None, chain_id: str,
               by_user: str) -> Job:
         job = Job(secrets.token_hex(6), kind, path.name, by_user)
         with self._lock:
             self._jobs[job.id] = job
-        threading.Thread(target=self._run, args=(job, database_url, path, mapping, zone_id, chain_id, self.on_change),
+        threading.Thread(target=self._run, args=(job, database_url, path, mapping, chain_id, self.on_change),
                          daemon=True, name=f"import-{job.id}").start()
         return job
 
     @staticmethod
-    def _run(job: Job, url: str, path: Path, mapping: dict | None, zone_id: str, chain_id: str,
+    def _run(job: Job, url: str, path: Path, mapping: dict | None, chain_id: str,
              on_change: Callable[[], None]) -> None:
         def progress(stage: str, done: int, total: int) -> None:
             job.stage, job.done, job.total = stage, done, total
 
         try:
-            done = worker.run(import_in_worker, url, path, job.kind, mapping, zone_id, chain_id, job.by_user,
+            done = worker.run(import_in_worker, url, path, job.kind, mapping, chain_id, job.by_user,
                               progress=progress)
             job.summary, job.problems, job.classified = done["summary"], done["problems"], done["classified"]
             on_change()

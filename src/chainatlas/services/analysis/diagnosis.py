@@ -1,7 +1,8 @@
-"""Chain diagnosis for a zone: node strength and verdicts, gaps, relatedness, chain-leader supply, opportunity, what-if.
+"""Chain diagnosis for a zone: node strength and verdicts, gaps and their opportunity, relatedness.
 
-Everything is read with SELECTs and computed in memory (numpy/polars); nothing here writes to the database, so
-the what-if variant (hypothetical firms, a pipeline project) is the same computation on modified copies.
+Everything is read with SELECTs (world.py) and computed in memory (numpy/polars); nothing here writes to the
+database, so the what-if variant (whatif.py: hypothetical firms, a pipeline project) is the same computation on
+modified copies. The chain leaders' demand a gap shows comes from leader_supply.py.
 
 How the numbers are built (why):
 - A firm on a sub-node also counts on its ancestors (a battery-cell maker is in the battery segment); counts are
@@ -16,31 +17,27 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 import polars as pl
-from sqlalchemy import Select, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chainatlas import config
 from chainatlas.domain.cells import csv_cell
-from chainatlas.domain.chain import Chain, load_chain
+from chainatlas.domain.chain import Chain
 from chainatlas.domain.money import format_yuan
 from chainatlas.engines import relatedness as rel
-from chainatlas.services.placement.placements import MANUAL, RULE
-from chainatlas.services.analysis.matrix import load_baseline, rollup_frame
 from chainatlas.services.analysis.settings import AnalysisSettings, load_settings
-from chainatlas.services.catalog.zones import resolve_zone
-from chainatlas.store.models import Designation, Enterprise, Placement, Project, Relation, Zone
+from chainatlas.services.analysis.leader_supply import leader_demand
+from chainatlas.services.analysis.world import MEASURE_COLUMNS, HypotheticalFirm, World, load_world
+from chainatlas.store.models import Enterprise
 
 VERDICT_RANK = {"未知": -1, "缺": 0, "样本不足": 1, "弱": 1, "较强": 2, "强": 3}
-# Columns of scale measures in the frames below, and how each is named and shown.
-MEASURE_COLUMNS = {"capital": Enterprise.registered_capital_yuan, "revenue": Enterprise.revenue_yuan,
-                   "output": Enterprise.output_yuan, "employees": Enterprise.employees}
+# How each scale measure (world.MEASURE_COLUMNS) is named and shown.
 MEASURE_ZH = {"capital": "注册资本", "revenue": "营业收入", "output": "产值", "employees": "从业人数"}
 QUADRANTS = {
     (True, True): "优势且关联强",
@@ -51,25 +48,6 @@ QUADRANTS = {
 
 
 # ---------------------------------------------------------------- public types
-
-
-@dataclass
-class HypotheticalFirm:
-    """A firm that does not exist (yet): a target being courted or a pipeline project, for what-if only.
-
-    serves_leaders: the new local firm is assumed to take over the zone leaders' outside purchases on its nodes.
-    """
-
-    node_ids: tuple[str, ...]
-    count: int = 1
-    name: str = "假设企业"
-    capital_yuan: int | None = None
-    revenue_yuan: int | None = None
-    output_yuan: int | None = None
-    employees: int | None = None
-    is_leader: bool = False
-    listed: bool = False
-    serves_leaders: bool = True
 
 
 @dataclass
@@ -130,232 +108,6 @@ class Diagnosis:
     coi: float | None = None
     settings_source: str = ""
     hypothetical: list[HypotheticalFirm] = field(default_factory=list)
-
-
-@dataclass
-class SupplierLink:
-    enterprise_id: int | None  # None for a hypothetical firm
-    name: str
-    city_code: str
-    node_id: str | None
-    node_name: str
-    local: bool
-    value_yuan: int | None
-    product: str = ""
-    hypothetical: bool = False
-
-
-@dataclass
-class OutsideNode:
-    node_id: str
-    name_zh: str
-    supplier_count: int
-    value_yuan: int | None
-    local_firm_count: int  # zone firms already on the node (could be courted as local suppliers)
-
-
-@dataclass
-class LeaderView:
-    leader_id: int
-    leader_name: str
-    zone_id: str
-    suppliers_by_node: dict[str, list[SupplierLink]]
-    local_ratio_count: float | None
-    local_ratio_value: float | None
-    outside_nodes: list[OutsideNode]
-    chain_id: str
-    supplier_count: int = 0
-    value_known_count: int = 0
-    reasons: list[str] = field(default_factory=list)
-    is_demo: bool = False
-
-
-@dataclass
-class NodeChange:
-    node_id: str
-    name_zh: str
-    verdict_before: str
-    verdict_after: str
-    firms_before: int
-    firms_after: int
-    lq_before: float | None
-    lq_after: float | None
-    opportunity_before: float | None
-    opportunity_after: float | None
-
-
-@dataclass
-class WhatIf:
-    before: Diagnosis
-    after: Diagnosis
-    changes: list[NodeChange]
-    leaders: list[tuple[LeaderView, LeaderView]]
-
-
-# ---------------------------------------------------------------- reading the database (SELECT only)
-
-
-@dataclass
-class _World:
-    chain: Chain
-    node_ids: list[str]
-    rollup: pl.DataFrame  # node -> rolled (self and every ancestor)
-    placed: pl.DataFrame  # firm, node (rolled up), city, measures — effective placements of live firms
-    zone_placed: pl.DataFrame  # the rows of `placed` whose firm is in the zone
-    zone_stats: dict[str, dict]  # node -> ids, money sums and known counts, listed/leader/designated counts
-    zone_chain_total: int
-    regions: list[str]  # city codes with chain firms, sorted
-    x: np.ndarray  # regions × nodes, distinct firms
-    row_totals: np.ndarray  # distinct chain firms per region
-    node_all: np.ndarray  # distinct firms per node in the whole database (with or without a city)
-    city_totals: dict[str, int]  # all live enterprises per city code
-    all_total: int
-    zone: Zone
-    zone_firms: pl.DataFrame  # id, name, measures, listed, leader, designated, demo
-    is_demo: bool
-    baseline: str = ""  # the baseline matrix file the regions and totals come from; "" for the database
-
-
-def _fetch(session: Session, stmt: Select) -> list[tuple]:
-    """Rows of a SELECT straight from the DBAPI cursor: at a million rows, the Result layer costs a third more.
-
-    Values are rendered as escaped SQL literals by SQLAlchemy's compiler, so no paramstyle differs by backend.
-    """
-    sql = str(stmt.compile(dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}))
-    cursor = session.connection().connection.cursor()
-    try:
-        cursor.execute(sql)
-        return cursor.fetchall()
-    finally:
-        cursor.close()
-
-
-def _vetoes(session: Session, chain: Chain) -> pl.DataFrame:
-    """Analysts' rejections as (firm, node); node None = "not on this chain"; a node covers its sub-nodes."""
-    rows = session.execute(
-        select(Placement.enterprise_id, Placement.node_id).where(
-            Placement.chain_id == chain.id, Placement.rejected.is_(True), Placement.method == MANUAL)
-    ).all()
-    expanded = [
-        (firm, node_id)
-        for firm, node in rows
-        for node_id in ([node] if node is None or node not in chain.nodes else [node, *(d.id for d in chain.descendants(node))])
-    ]
-    return pl.DataFrame(expanded, schema={"firm": pl.Int64, "node": pl.String}, orient="row")
-
-
-def _apply_vetoes(pairs: pl.DataFrame, vetoes: pl.DataFrame) -> pl.DataFrame:
-    """The rule of services/placement.effective_placements, on a frame: "not on this chain" drops every row of the
-    firm; "not on node X" drops *rule* rows on X and below (an analyst's own placement there stands).
-    effective_placements itself builds an object per row, too slow for a million firms; a test keeps both equal."""
-    if not vetoes.height:
-        return pairs
-    pairs = pairs.join(vetoes.filter(pl.col("node").is_null()).select("firm"), on="firm", how="anti")
-    node_vetoes = vetoes.filter(pl.col("node").is_not_null()).with_columns(pl.lit(True).alias("rule"))
-    return pairs.join(node_vetoes, on=["firm", "node", "rule"], how="anti")
-
-
-def _effective_pairs(session: Session, chain_id: str, vetoes: pl.DataFrame, zone_id: str | None) -> pl.DataFrame:
-    """(firm, node, city, rule, measures…) for the effective placements of live (not merged) firms, of one zone or
-    of all; the measures of scale come along so the benchmark's node and chain sums need no second read."""
-    stmt = (
-        select(Placement.enterprise_id, Placement.node_id, Enterprise.city_code, Placement.method == RULE,
-               *MEASURE_COLUMNS.values())
-        .join(Enterprise, Enterprise.id == Placement.enterprise_id)
-        .where(Placement.chain_id == chain_id, Placement.rejected.is_(False), Placement.node_id.is_not(None),
-               Enterprise.merged_into_id.is_(None))
-    )
-    if zone_id is not None:
-        stmt = stmt.where(Enterprise.zone_id == zone_id)
-    pairs = pl.DataFrame(
-        _fetch(session, stmt),
-        schema={"firm": pl.Int64, "node": pl.String, "city": pl.String, "rule": pl.Boolean,
-                **{m: pl.Int64 for m in MEASURE_COLUMNS}},
-        orient="row",
-    )
-    return _apply_vetoes(pairs, vetoes)
-
-
-def _load_world(session: Session, zone_id: str, chain_id: str, zone_only: bool = False,
-                baseline: Path | None = None) -> _World:
-    """Read what the diagnosis needs; zone_only skips the other regions (enough for a leader's view). With a
-    baseline matrix (`chainatlas matrix`), the regions and totals the zone is compared with are the baseline's
-    (a national registry placed on Spark) instead of the firms in the database; the zone's own firms still come
-    from the database."""
-    chain = load_chain(chain_id)
-    zone = resolve_zone(session, zone_id)
-    rollup = rollup_frame(chain)
-    vetoes = _vetoes(session, chain)
-    placed = (
-        _effective_pairs(session, chain.id, vetoes, zone.id if zone_only else None)
-        .join(rollup, on="node", how="inner")  # nodes no longer in the chain file drop out here
-        .select("firm", pl.col("rolled").alias("node"), "city", *MEASURE_COLUMNS)
-        .unique(["firm", "node"])
-    )
-    # All firms per city minus merged ones, as two index-only reads: filtering merged rows in the count would
-    # visit every table row (6 s at a million firms on SQLite), and "merged_into_id > 0" (ids are positive) uses
-    # the index where IS NOT NULL makes SQLite scan the table.
-    city_totals: dict[str, int] = {}
-    if not zone_only:
-        for code, n in session.execute(select(Enterprise.city_code, func.count()).group_by(Enterprise.city_code)).all():
-            city_totals[code or ""] = int(n)
-        for (code,) in session.execute(select(Enterprise.city_code).where(Enterprise.merged_into_id > 0)).all():
-            city_totals[code or ""] -= 1
-    designated = select(Designation.enterprise_id)
-    zrows = session.execute(
-        select(
-            Enterprise.id, Enterprise.name, Enterprise.registered_capital_yuan, Enterprise.revenue_yuan,
-            Enterprise.output_yuan, Enterprise.employees, Enterprise.listing_code != "", Enterprise.is_leader,
-            Enterprise.id.in_(designated), Enterprise.source == "demo",
-        ).where(Enterprise.zone_id == zone.id, Enterprise.merged_into_id.is_(None))
-    ).all()
-    zone_firms = pl.DataFrame(
-        zrows,
-        schema={
-            "id": pl.Int64, "name": pl.String, "capital": pl.Int64, "revenue": pl.Int64, "output": pl.Int64,
-            "employees": pl.Int64, "listed": pl.Boolean, "leader": pl.Boolean, "designated": pl.Boolean, "demo": pl.Boolean,
-        },
-        orient="row",
-    )
-    # Demo rows anywhere shape the benchmark, so the full diagnosis looks at the whole table.
-    is_demo = bool(zone_firms["demo"].any()) or (
-        not zone_only and session.scalar(select(Enterprise.id).where(Enterprise.source == "demo").limit(1)) is not None
-    )
-    nodes = list(chain.nodes)
-    # World matrix: cities × nodes of distinct firms (rows of `placed` are unique (firm, node) pairs already);
-    # firms without a city code count in the benchmark but stay out of relatedness.
-    with_city = placed.filter(pl.col("city").is_not_null() & (pl.col("city") != ""))
-    by_city = with_city.group_by("city").agg(pl.col("firm").n_unique().alias("n")).sort("city")
-    regions = by_city["city"].to_list()
-    node_all = np.zeros(len(nodes))
-    node_index = {n: j for j, n in enumerate(nodes)}
-    for node_id, n in placed.group_by("node").len().iter_rows():
-        node_all[node_index[node_id]] = n
-    zone_placed = placed.filter(pl.col("firm").is_in(zone_firms["id"].implode()))
-    zone_stats = (
-        zone_placed.select("firm", "node").join(zone_firms, left_on="firm", right_on="id")
-        .group_by("node")
-        .agg(
-            pl.col("firm").sort().alias("ids"),
-            *(pl.col(k).sum().alias(k) for k in MEASURE_COLUMNS),
-            *(pl.col(k).count().alias(f"{k}_known") for k in MEASURE_COLUMNS),
-            *(pl.col(k).sum().alias(k) for k in ("listed", "leader", "designated")),
-        )
-    )
-    world = _World(
-        chain=chain, node_ids=nodes, rollup=rollup, placed=placed, zone_placed=zone_placed,
-        zone_stats={row["node"]: row for row in zone_stats.iter_rows(named=True)},
-        zone_chain_total=zone_placed["firm"].n_unique(), regions=regions,
-        x=rel.count_matrix(with_city, regions, nodes, region_col="city", firm_col="firm", distinct=False),
-        row_totals=by_city["n"].to_numpy().astype(float), node_all=node_all, city_totals=city_totals,
-        all_total=sum(city_totals.values()), zone=zone, zone_firms=zone_firms, is_demo=is_demo,
-    )
-    if baseline is not None and not zone_only:
-        national = load_baseline(baseline, chain)
-        world.regions, world.x, world.row_totals = national.regions, national.x, national.row_totals
-        world.node_all, world.city_totals = national.node_all, national.city_totals
-        world.all_total, world.baseline = sum(national.city_totals.values()), Path(baseline).name
-    return world
 
 
 # ---------------------------------------------------------------- diagnosis
@@ -508,11 +260,11 @@ def diagnose(
     """Node strength, verdicts, relatedness and ranked gaps for a zone; extra_firms are added in memory only.
     baseline: a region × node matrix to compare the zone with (default CHAINATLAS_BASELINE; none: the database)."""
     settings = settings or load_settings()
-    world = _load_world(session, zone_id, chain_id, baseline=baseline or config.baseline_path())
-    return _diagnose(session, world, settings, list(extra_firms or []))
+    world = load_world(session, zone_id, chain_id, baseline=baseline or config.baseline_path())
+    return diagnose_world(session, world, settings, list(extra_firms or []))
 
 
-def _diagnose(session: Session, world: _World, settings: AnalysisSettings, extra: list[HypotheticalFirm]) -> Diagnosis:
+def diagnose_world(session: Session, world: World, settings: AnalysisSettings, extra: list[HypotheticalFirm]) -> Diagnosis:
     chain, nodes, zone = world.chain, world.node_ids, world.zone
     n_nodes = len(nodes)
     node_index = {n: j for j, n in enumerate(nodes)}
@@ -653,7 +405,7 @@ def _diagnose(session: Session, world: _World, settings: AnalysisSettings, extra
             scale_measure=scale.measure if scale else "", scale_share=scale.share if scale else None,
         )
 
-    demand = _leader_demand(session, world, extra)
+    demand = leader_demand(session, world, extra)
     gaps = _gaps(chain, result, demand, settings)
     return Diagnosis(
         zone_id=zone.id, chain_id=chain.id, nodes=result, gaps=gaps, generated_at=datetime.now(timezone.utc),
@@ -726,237 +478,6 @@ def _gaps(
 
 def _importance(core: bool, weight: float, max_weight: float, core_share: float) -> float:
     return core_share * float(core) + (1.0 - core_share) * (weight / max_weight if max_weight else 0.0)
-
-
-# ---------------------------------------------------------------- chain leaders
-
-
-@dataclass
-class _Purchase:
-    leader_id: int
-    supplier_id: int
-    supplier_name: str
-    supplier_city: str
-    local: bool
-    node_id: str | None
-    value_yuan: int | None
-    product: str
-
-
-def _purchases(session: Session, world: _World, leader_ids: Sequence[int]) -> list[_Purchase]:
-    """Relations into the given customers, each with its node (relation's own, else supplier's best placement)."""
-    if not leader_ids:
-        return []
-    rows = session.execute(
-        select(
-            Relation.customer_id, Relation.supplier_id, Enterprise.name, Enterprise.city_code, Enterprise.zone_id,
-            Relation.node_id, Relation.value_yuan, Relation.product,
-        )
-        .join(Enterprise, Enterprise.id == Relation.supplier_id)
-        .where(Relation.customer_id.in_(list(leader_ids)))
-        .order_by(Relation.id)
-    ).all()
-    # A supplier without a node on the relation is put on its first effective placement (manual first, then best
-    # score), the order services/placement.effective_placements uses.
-    supplier_ids = sorted({r[1] for r in rows})
-    found = session.execute(
-        select(Placement.enterprise_id, Placement.node_id, Placement.method == RULE, Placement.score).where(
-            Placement.chain_id == world.chain.id, Placement.rejected.is_(False),
-            Placement.enterprise_id.in_(supplier_ids), Placement.node_id.in_(world.node_ids))
-    ).all()
-    frame = pl.DataFrame(found, schema={"firm": pl.Int64, "node": pl.String, "rule": pl.Boolean, "score": pl.Float64},
-                         orient="row")
-    best = (
-        _apply_vetoes(frame, _vetoes(session, world.chain))
-        .sort(["firm", "rule", "score", "node"], descending=[False, False, True, False])
-        .unique("firm", keep="first")
-    )
-    best_node = dict(zip(best["firm"].to_list(), best["node"].to_list()))
-    out = []
-    for cust, sup, name, city, zone_id, node_id, value, product in rows:
-        node = node_id if node_id in world.chain.nodes else best_node.get(sup)
-        out.append(_Purchase(cust, sup, name, city or "", zone_id == world.zone.id, node, value, product or ""))
-    return out
-
-
-def _localised_nodes(chain: Chain, extra: Iterable[HypotheticalFirm]) -> set[str]:
-    """Nodes whose outside purchases a hypothetical local firm would take over (its nodes and their sub-nodes)."""
-    out: set[str] = set()
-    for firm in extra:
-        if firm.serves_leaders:
-            for node_id in firm.node_ids:
-                out.add(node_id)
-                out |= {d.id for d in chain.descendants(node_id)}
-    return out
-
-
-def _leader_demand(session: Session, world: _World, extra: list[HypotheticalFirm]) -> dict[str, tuple[int, int | None]]:
-    """Per node (rolled up): how many purchases the zone's leaders make outside the zone, and their known value."""
-    leaders = world.zone_firms.filter(pl.col("leader"))["id"].to_list()
-    localised = _localised_nodes(world.chain, extra)
-    demand: dict[str, tuple[int, int | None]] = {}
-    for p in _purchases(session, world, leaders):
-        if p.local or p.node_id is None or p.node_id in localised:
-            continue
-        current: str | None = p.node_id
-        while current is not None:
-            count, value = demand.get(current, (0, None))
-            if p.value_yuan is not None:
-                value = (value or 0) + p.value_yuan
-            demand[current] = (count + 1, value)
-            current = world.chain.nodes[current].parent
-    return demand
-
-
-def _find_leader(session: Session, zone: Zone, leader_id_or_name: str | int) -> Enterprise:
-    key = str(leader_id_or_name).strip()
-    if key.isdigit() and (firm := session.get(Enterprise, int(key))) is not None:
-        return firm
-    exact = session.scalars(
-        select(Enterprise).where((Enterprise.name == key) | (Enterprise.short_name == key)).order_by(
-            (Enterprise.zone_id == zone.id).desc(), Enterprise.is_leader.desc(), Enterprise.id
-        )
-    ).first()
-    if exact is not None:
-        return exact
-    like = session.scalars(
-        select(Enterprise).where(Enterprise.name.contains(key)).order_by(
-            (Enterprise.zone_id == zone.id).desc(), Enterprise.is_leader.desc(), Enterprise.id
-        ).limit(2)
-    ).all()
-    if len(like) == 1 or (like and like[0].is_leader and not like[1].is_leader):
-        return like[0]
-    leaders = session.scalars(
-        select(Enterprise.name).where(Enterprise.zone_id == zone.id, Enterprise.is_leader).order_by(Enterprise.name)
-    ).all()
-    hint = "、".join(leaders) or "（本区尚未标记链主企业）"
-    found = "名称不唯一" if like else "找不到"
-    raise LookupError(f"链主企业“{key}”{found}。请输入企业全称、简称或 id；本区链主：{hint}")
-
-
-def leader_view(
-    session: Session,
-    zone_id: str,
-    leader_id_or_name: str | int,
-    chain_id: str,
-    extra_firms: list[HypotheticalFirm] | None = None,
-) -> LeaderView:
-    """A leader's suppliers by node, local supply ratio (by count and by value), and nodes bought from outside."""
-    world = _load_world(session, zone_id, chain_id, zone_only=True)
-    leader = _find_leader(session, world.zone, leader_id_or_name)
-    return _leader_view(session, world, leader, list(extra_firms or []))
-
-
-def _leader_view(session: Session, world: _World, leader: Enterprise, extra: list[HypotheticalFirm]) -> LeaderView:
-    chain = world.chain
-    localised = _localised_nodes(chain, extra)
-    purchases = _purchases(session, world, [leader.id])
-    by_node: dict[str, list[SupplierLink]] = {}
-    seen: set[tuple[int, str | None]] = set()
-    for p in purchases:
-        local = p.local or (p.node_id is not None and p.node_id in localised)
-        link = SupplierLink(
-            p.supplier_id, p.supplier_name, p.supplier_city, p.node_id,
-            chain.nodes[p.node_id].name_zh if p.node_id else "未定环节", local, p.value_yuan, p.product,
-        )
-        key = p.node_id or ""
-        if (p.supplier_id, p.node_id) in seen:
-            # Several products or years from the same supplier on one node: one supplier, values added.
-            for existing in by_node[key]:
-                if existing.enterprise_id == p.supplier_id and p.value_yuan is not None:
-                    existing.value_yuan = (existing.value_yuan or 0) + p.value_yuan
-            continue
-        seen.add((p.supplier_id, p.node_id))
-        by_node.setdefault(key, []).append(link)
-    links = [link for group in by_node.values() for link in group]
-    n_links = len(links)
-    n_local = sum(link.local for link in links)
-    valued = [link for link in links if link.value_yuan is not None]
-    total_value = sum(link.value_yuan or 0 for link in valued)
-    local_value = sum(link.value_yuan or 0 for link in valued if link.local)
-    ratio_count = n_local / n_links if n_links else None
-    ratio_value = local_value / total_value if valued and total_value else None
-
-    zone_on_node = (
-        world.zone_placed.group_by("node").agg(pl.col("firm").n_unique())
-    )
-    zone_counts = dict(zone_on_node.iter_rows())
-    outside: list[OutsideNode] = []
-    for node_id, group in by_node.items():
-        away = [link for link in group if not link.local]
-        if not away or not node_id:
-            continue
-        values = [link.value_yuan for link in away if link.value_yuan is not None]
-        outside.append(
-            OutsideNode(node_id, chain.nodes[node_id].name_zh, len(away), sum(values) if values else None,
-                        int(zone_counts.get(node_id, 0)))
-        )
-    outside.sort(key=lambda o: (-o.supplier_count, -(o.value_yuan or 0), o.node_id))
-
-    reasons = []
-    if not n_links:
-        reasons.append("库中没有该企业的供应商关系（relations 表无记录），无法计算本地配套率")
-    else:
-        reasons.append(f"按家数：本地供应商 {n_local}/{n_links} = {ratio_count:.1%}")
-        if ratio_value is None:
-            reasons.append("按金额：数据不足（供应关系均无金额）")
-        else:
-            reasons.append(
-                f"按金额：本地 {format_yuan(local_value)} / 已知金额 {format_yuan(total_value)} = {ratio_value:.1%}"
-                f"（{len(valued)}/{n_links} 条有金额）"
-            )
-        if localised:
-            reasons.append(f"假设情形：本地新增企业承接 {'、'.join(sorted(chain.nodes[n].name_zh for n in localised))} 的区外采购")
-    return LeaderView(
-        leader_id=leader.id, leader_name=leader.name, zone_id=world.zone.id, suppliers_by_node=by_node,
-        local_ratio_count=ratio_count, local_ratio_value=ratio_value, outside_nodes=outside,
-        supplier_count=n_links, value_known_count=len(valued), reasons=reasons,
-        is_demo=world.is_demo or leader.source == "demo", chain_id=chain.id,
-    )
-
-
-# ---------------------------------------------------------------- what-if
-
-
-def firms_from_project(session: Session, project_id: int) -> list[HypotheticalFirm]:
-    """A pipeline project as the firm it would bring (its nodes, planned output), for what-if."""
-    project = session.get(Project, project_id)
-    if project is None:
-        raise LookupError(f"找不到项目 id={project_id}；请用项目台账中的 id。")
-    if not project.node_ids:
-        raise ValueError(f"项目“{project.name}”（{project.code}）未指定产业链环节，无法推演；请先在台账中填写环节。")
-    return [HypotheticalFirm(
-        node_ids=tuple(project.node_ids), name=project.investor_name or project.name,
-        output_yuan=project.expected_output_yuan,
-    )]
-
-
-def what_if(
-    session: Session,
-    zone_id: str,
-    firms: list[HypotheticalFirm],
-    chain_id: str,
-    settings: AnalysisSettings | None = None,
-) -> WhatIf:
-    """Diagnosis and leader views before and after adding hypothetical firms; the database is only read."""
-    settings = settings or load_settings()
-    world = _load_world(session, zone_id, chain_id, baseline=config.baseline_path())
-    before = _diagnose(session, world, settings, [])
-    after = _diagnose(session, world, settings, list(firms))
-    before_gap = {g.node_id: g.opportunity for g in before.gaps}
-    after_gap = {g.node_id: g.opportunity for g in after.gaps}
-    changes = []
-    for node_id, b in before.nodes.items():
-        a = after.nodes[node_id]
-        if (b.verdict, b.firm_count, before_gap.get(node_id)) != (a.verdict, a.firm_count, after_gap.get(node_id)):
-            changes.append(NodeChange(node_id, b.name_zh, b.verdict, a.verdict, b.firm_count, a.firm_count, b.lq, a.lq,
-                                      before_gap.get(node_id), after_gap.get(node_id)))
-    leaders = session.scalars(
-        select(Enterprise).where(Enterprise.zone_id == world.zone.id, Enterprise.is_leader,
-                                 Enterprise.merged_into_id.is_(None)).order_by(Enterprise.id)
-    ).all()
-    views = [(_leader_view(session, world, ld, []), _leader_view(session, world, ld, list(firms))) for ld in leaders]
-    return WhatIf(before, after, changes, views)
 
 
 # ---------------------------------------------------------------- export

@@ -19,6 +19,7 @@ from chainatlas.services.enterprises.ego import ego_network
 from chainatlas.services.enterprises.lookup import EnterpriseNotFound, firm_brief
 from chainatlas.services.enterprises.provenance import provenances
 from chainatlas.services.pipeline.projects import project_dict
+from chainatlas.services.placement.check import firm_hints
 from chainatlas.services.placement.placements import effective_placements
 from chainatlas.store.models import Enterprise, Project, Region, Relation, Zone
 
@@ -44,6 +45,8 @@ def enterprise_detail(session: Session, chain: Chain, enterprise_id: int) -> dic
     ]
     off_chain = any(p.method == "manual" and p.rejected and p.node_id is None for p in e.placements
                     if p.chain_id == chain.id)
+    # an unplaced firm shows the chain words its text does hold (归链核实), for the officer to decide
+    hints = firm_hints(session, chain, [e.id]).get(e.id, []) if not effective_rows and not off_chain else []
     rel_rows = session.execute(
         select(Relation, Enterprise)
         .join(Enterprise, or_(
@@ -60,6 +63,7 @@ def enterprise_detail(session: Session, chain: Chain, enterprise_id: int) -> dic
     ]
     projects = session.scalars(select(Project).where(Project.investor_id == e.id).order_by(Project.id)).all()
     zone = session.get(Zone, e.zone_id) if e.zone_id else None
+    survivor = _survivor(session, e)
     fields = [
         ("统一社会信用代码", e.uscc or "—"), ("英文名称", e.name_en or "—"), ("简称", e.short_name or "—"),
         ("地址", e.address or "—"),
@@ -73,7 +77,8 @@ def enterprise_detail(session: Session, chain: Chain, enterprise_id: int) -> dic
     ]
     return {
         "enterprise": dict(firm_brief(e), name_en=e.name_en, address=e.address, business_scope=e.business_scope,
-                           risk_flags=e.risk_flags, merged_into_id=e.merged_into_id, source=e.source),
+                           risk_flags=e.risk_flags, merged_into_id=e.merged_into_id, source=e.source,
+                           merged_into={"id": survivor.id, "name": survivor.name} if survivor else None),
         "fields": [{"label": k, "value": v.isoformat() if isinstance(v, date) else v} for k, v in fields],
         "aliases": [{"alias": a.alias, "kind": a.kind, "source": a.source} for a in e.aliases],
         "designations": [{"name": d.name, "level": d.level, "year": d.year} for d in e.designations],
@@ -82,7 +87,7 @@ def enterprise_detail(session: Session, chain: Chain, enterprise_id: int) -> dic
         # share: the strength of a rule placement, the revenue share of the product lines behind it (None: unknown)
         "effective": [dict(asdict(p), node=node_ref(chain, p.node_id), share=placement_share(p.evidence))
                       for p in effective_rows],
-        "placement_rows": raw, "off_chain": off_chain,
+        "placement_rows": raw, "off_chain": off_chain, "hints": [asdict(h) for h in hints],
         "relations": relations,
         "graph": ego_network(relations),
         "projects": [project_dict(p, chain) for p in projects],
@@ -105,6 +110,20 @@ def _provenance(session: Session, e: Enterprise) -> list[dict]:
         rows.append({"fact": "主营产品：" + "、".join(lines[:6]) + (f" 等 {len(lines)} 条" if len(lines) > 6 else ""),
                      **asdict(prov)})
     return rows
+
+
+def _survivor(session: Session, e: Enterprise) -> Enterprise | None:
+    """The firm a merged record now lives in (following merges of merges), None for a live firm: the page names
+    it instead of “企业 #1091”."""
+    seen = {e.id}
+    firm = e
+    while firm.merged_into_id is not None and firm.merged_into_id not in seen:
+        seen.add(firm.merged_into_id)
+        nxt = session.get(Enterprise, firm.merged_into_id)
+        if nxt is None:
+            break
+        firm = nxt
+    return firm if firm is not e else None
 
 
 def source_label(source: str) -> str:

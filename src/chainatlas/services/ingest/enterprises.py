@@ -14,7 +14,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from chainatlas import config
@@ -40,7 +40,9 @@ from chainatlas.services.ingest.steps import EnterpriseLoad, Step, run_steps
 from chainatlas.services.ingest.write import DEFER_INDEXES_ROWS, insert_new, update_existing
 from chainatlas.services.ingest.zoning import place_zones
 from chainatlas.store.db import audit
-from chainatlas.store.models import Designation, Enterprise, EnterpriseAlias, EnterpriseProduct, HeldRow, ImportBatch
+from chainatlas.store.models import (
+    Designation, Enterprise, EnterpriseAlias, EnterpriseProduct, HeldRow, ImportBatch, Zone,
+)
 
 
 def read(load: EnterpriseLoad) -> EnterpriseLoad:
@@ -155,6 +157,9 @@ def report(load: EnterpriseLoad) -> EnterpriseLoad:
         zid = ref.values.get("zone_id") if isinstance(ref, FirmRecord) else zones[ref]
         if zid and eid not in load.linked_ids:
             summary.zone_counts[zid] = summary.zone_counts.get(zid, 0) + 1
+    if summary.zone_counts:
+        named = select(Zone.id, Zone.name).where(Zone.id.in_(summary.zone_counts))
+        summary.zone_names = dict(session.execute(named).all())
     batch.rows_inserted, batch.rows_merged, batch.rows_held = (
         summary.rows_inserted, summary.rows_merged + summary.rows_linked, summary.rows_held)
     audit(session, load.by_user, "import.enterprises", "import_batch", batch.id, None, summary_dict(summary))

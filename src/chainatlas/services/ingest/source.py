@@ -56,7 +56,8 @@ class ImportSummary:
     sheet: str = ""
     mapping: dict = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
-    zone_counts: dict[str, int] = field(default_factory=dict)
+    zone_counts: dict[str, int] = field(default_factory=dict)  # zone id → new firms in it
+    zone_names: dict[str, str] = field(default_factory=dict)  # zone id → its name, for the zones counted
     placed: dict[str, int] = field(default_factory=dict)  # chain id → firms this import touched now placed on it
     seconds: float = 0.0
 

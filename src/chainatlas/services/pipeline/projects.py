@@ -7,7 +7,7 @@ CLI, the web app and the Excel import all keep the same history.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from chainatlas import config
-from chainatlas.domain.chain import Chain, load_chain
-from chainatlas.domain.money import format_yuan
+from chainatlas.domain.chain import Chain, ChainFileError, load_chain
+from chainatlas.domain.money import WAN, format_yuan
 from chainatlas.domain.stages import (
     ALL_STAGES,
     DATE_FIELD,
@@ -504,6 +504,40 @@ class HistoryEvent:
     by_user: str
 
 
+def _history_values(session: Session, project: Project) -> Callable[[str, Any], str]:
+    """How an edited value reads in the history: the audit keeps yuan, ids and flags; an officer reads 3.50亿元,
+    万美元, node and park names, the investor's name, 是/否."""
+    try:
+        chain = load_chain(project.chain_id) if project.chain_id else None
+    except ChainFileError:  # a chain since removed: its node ids are shown as stored
+        chain = None
+
+    def shown(key: str, value: Any) -> str:
+        if value is None or value == "" or value == []:
+            return "空"
+        if key == "fdi_usd":
+            return f"{value / WAN:,.2f}万美元"
+        if key in _MONEY:
+            return format_yuan(int(value))
+        if key == "foreign_invested":
+            return "是" if value else "否"
+        if key == "land_mu":
+            return f"{float(value):g}亩"
+        if key == "jobs":
+            return f"{value}人"
+        if key == "node_ids":
+            return "、".join(chain.nodes[n].name_zh if chain and n in chain.nodes else str(n) for n in value)
+        if key == "park_id":
+            park = session.get(Park, value)
+            return park.name if park else str(value)
+        if key == "investor_id":
+            firm = session.get(Enterprise, value)
+            return firm.name if firm else str(value)
+        return str(value)
+
+    return shown
+
+
 def project_history(session: Session, project_id: int | str) -> list[HistoryEvent]:
     """One timeline: stage changes, contacts and field edits (from the audit log), oldest first."""
     project = get_project(session, project_id)
@@ -518,9 +552,10 @@ def project_history(session: Session, project_id: int | str) -> list[HistoryEven
                                  AuditEntry.action.in_(["project.update", "project.import"]))
         .order_by(AuditEntry.id)
     )
+    shown = _history_values(session, project)
     for e in edits:
         before, after = e.before or {}, e.after or {}
-        parts = [f"{FIELD_LABELS.get(k, k)}：{before.get(k) or '空'} → {after.get(k) or '空'}"
+        parts = [f"{FIELD_LABELS.get(k, k)}：{shown(k, before.get(k))} → {shown(k, after.get(k))}"
                  for k in after if before.get(k) != after.get(k)]
         if parts:
             events.append(HistoryEvent(e.at.date(), e.at, "修改", "；".join(parts), e.username))

@@ -1,7 +1,7 @@
 """Placement of firms on chain nodes: in the database, with evidence and never over an analyst (`placements`), and
 for a file with no database, the work of `chainatlas classify` (`classify_pass`, reading and writing by `firm_file`,
 worker processes by `classify_workers`; in Spark partitions `spark_pass`); retraining a chain's learned placement
-layer (`training`, `chainatlas placement train`).
+layer (`training`, `chainatlas placement train`); the zone's firms to check by hand, 归链核实 (`check`).
 
 Names load on first use (PEP 562): `chainatlas classify` imports this package before it forks its workers, which
 must happen before polars loads (`firm_file`), and it never needs the database stack (`placements`).
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from chainatlas.services.placement.training import Trained, TrainingError, TrainSettings, train
     from chainatlas.services.placement.chain_registry import ChainAdded, add_chain
     from chainatlas.services.placement.export import placement_rows, write_placements_csv
+    from chainatlas.services.placement.check import placement_check
     from chainatlas.services.placement.placements import (
         classify_enterprises,
         placement_chain_ids,
@@ -40,7 +41,7 @@ _HOME = {
     "read_frame": "firm_file", "write_placements": "firm_file",
     "SparkSummary": "spark_pass", "classify_spark": "spark_pass",
     "classify_enterprises": "placements", "correct_placement": "placements", "effective_placements": "placements",
-    "placement_chain_ids": "placements",
+    "placement_chain_ids": "placements", "placement_check": "check",
     "Trained": "training", "TrainingError": "training", "TrainSettings": "training", "train": "training", "ChainAdded": "chain_registry", "add_chain": "chain_registry", "placement_rows": "export", "write_placements_csv": "export",
 }
 __all__ = sorted(_HOME)

@@ -1,4 +1,4 @@
-"""Excel exports (企业名录、缺口与机会、目标企业、项目台账、年度目标) for people who work in spreadsheets.
+"""Excel exports (企业名录、缺口与机会、目标企业、项目台账、年度目标、归链核实清单) for people who work in spreadsheets.
 
 Every sheet: a title row, a note row (date, and 演示数据 when any demo row is in it), then one row of Chinese
 headers frozen in place; numbers are numeric cells (money in 亿元, the unit in the header), never text.
@@ -9,9 +9,8 @@ the target lists are the targets engineer's workbook (services/reports/target_li
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +22,13 @@ from chainatlas import config
 from chainatlas.domain.chain import load_chain
 from chainatlas.domain.money import yi
 from chainatlas.services.catalog.zones import resolve_zone
+from chainatlas.services.enterprises import evidence_label, method_label, source_label
 from chainatlas.services.reports.sheet import Col, Sheet, any_demo, sheet_note
 from chainatlas.store.models import Enterprise, Park
 
-EXPORT_KINDS = ("firms", "gaps", "targets", "ledger", "kpi")
+EXPORT_KINDS = ("firms", "gaps", "targets", "ledger", "kpi", "check")
 EXPORT_TITLES = {"firms": "链上企业名录", "gaps": "节点强弱与缺口", "targets": "目标企业", "ledger": "招商项目台账",
-                 "kpi": "年度目标完成情况"}
+                 "kpi": "年度目标完成情况", "check": "归链核实清单"}
 TARGETS_PER_GAP = 10
 
 
@@ -73,7 +73,6 @@ FIRM_COLS = (
     Col("产值（亿元）", 12, "yi"), Col("成立日期", 12, "date"), Col("园区", 20), Col("地址", 36),
     Col("归类方式", 9), Col("置信度", 8, "float"), Col("归类依据", 36), Col("数据来源", 14),
 )
-METHOD_ZH = {"rule": "规则", "manual": "人工", "imported": "导入"}
 
 
 def _firms(wb: xlsxwriter.Workbook, session: Session, zone_id: str, chain_id: str, year: int, as_of: date) -> int:
@@ -108,18 +107,17 @@ def _firms(wb: xlsxwriter.Workbook, session: Session, zone_id: str, chain_id: st
                 chain.stage_name(node.stage), segment.name_zh, node.name_zh, node.id, verdict, e.name, e.uscc or "",
                 e.is_leader, e.listing_code, "、".join(f"{d.level}{d.name}" for d in e.designations),
                 yi(e.registered_capital_yuan), yi(e.revenue_yuan), yi(e.output_yuan), e.founded_on,
-                parks.get(e.park_id or "", ""), e.address, METHOD_ZH.get(p.method, p.method), p.confidence,
-                _evidence_text(p.evidence), "演示数据" if e.source == "demo" else e.source,
+                parks.get(e.park_id or "", ""), e.address, method_label(p.method, p.evidence), p.confidence,
+                _evidence_text(p.evidence), source_label(e.source),
             ])
     return sheet.finish()
 
 
 def _evidence_text(evidence: Any) -> str:
-    if isinstance(evidence, (list, tuple)):
-        return "；".join(_evidence_text(e) for e in evidence[:6])
-    if isinstance(evidence, dict):
-        return "、".join(str(v) for v in evidence.values() if v not in (None, ""))
-    return str(evidence or "")
+    """The evidence as the enterprise page words it (产品：钴盐；所属行业：汽车配件), not the stored record's values
+    (products、钴盐、strong、lithium-resources …)."""
+    items = evidence if isinstance(evidence, (list, tuple)) else [evidence] if evidence else []
+    return "；".join(dict.fromkeys(evidence_label(ev) for ev in items[:6]))
 
 
 NODE_COLS = (
@@ -214,4 +212,39 @@ def _kpi(wb: xlsxwriter.Workbook, session: Session, zone_id: str, chain_id: str,
     return sheet.finish()
 
 
-_BUILDERS: dict[str, Callable[..., int]] = {"firms": _firms, "gaps": _gaps, "kpi": _kpi}
+CHECK_COLS = (
+    Col("类别", 14), Col("企业名称", 36), Col("统一社会信用代码", 21), Col("所属行业", 14), Col("主营产品", 44),
+    Col("推断或线索环节", 24), Col("依据", 60), Col("核实结论（归入环节 / 不在本链）", 26), Col("核实人", 10),
+)
+
+
+def _check(wb: xlsxwriter.Workbook, session: Session, zone_id: str, chain_id: str, year: int, as_of: date) -> int:
+    """归链核实清单: the page's two lists in full, with empty columns for the verdict of whoever checks (a street
+    office, the park), as bureaus hand such lists out; the verdicts go back in through the firm's page."""
+    from chainatlas.services.enterprises import evidence_label
+    from chainatlas.services.placement.check import placement_check
+
+    zone = resolve_zone(session, zone_id)
+    chain = load_chain(chain_id)
+    check = placement_check(session, zone.id, chain, limit=None)
+    rows = check.inferred + check.unplaced
+    uscc = dict(session.execute(select(Enterprise.id, Enterprise.uscc).where(
+        Enterprise.zone_id == zone.id, Enterprise.merged_into_id.is_(None))).all())
+    sheet = Sheet(wb, "归链核实", f"{zone.name}{chain.name_zh}产业链归链核实清单",
+                  sheet_note(as_of, f"泛称推断 {check.inferred_total} 家、未挂链 {check.unplaced_total} 家（其中文本含产业链词 "
+                                    f"{check.unplaced_with_hints} 家）"),
+                  CHECK_COLS, any_demo(session, [r.enterprise_id for r in rows]))
+    for r in rows:
+        if r.inferred is not None:
+            kind, nodes = "泛称推断待核实", [chain.nodes[r.inferred.node_id].name_zh]
+            why = [evidence_label(e) for e in r.inferred.evidence[:4]]
+        else:
+            kind = "未挂链（有线索）" if r.hints else "未挂链"
+            nodes = [h.node_name for h in r.hints]
+            why = [f"{h.node_name}：" + "、".join(evidence_label(e) for e in h.evidence[:3]) for h in r.hints]
+        sheet.append([kind, r.name, uscc.get(r.enterprise_id) or "", r.industry, "；".join(r.products),
+                      "、".join(nodes), "；".join(why), "", ""])
+    return sheet.finish()
+
+
+_BUILDERS: dict[str, Callable[..., int]] = {"firms": _firms, "gaps": _gaps, "kpi": _kpi, "check": _check}

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from chainatlas import config
 from chainatlas.domain.chain import load_chain
 from chainatlas.services.reports.sheet import Col, Sheet, any_demo, sheet_note
-from chainatlas.services.targets.ranking import (
+from chainatlas.services.targets import (
     COMPONENT_LABELS,
     COMPONENTS,
     TargetError,

@@ -1,223 +1,49 @@
-"""Ranked target enterprises for a gap node, and chain-leader attraction (按图索骥, 链主招商).
+"""Ranked target enterprises for a gap node (按图索骥).
 
 For a node of the chain, every enterprise placed on it (or on a node below it) outside the zone is scored
 on visible components — fit to the node, links to the zone's chain leaders (direct supply; supply to
 similar OEMs, predicted by engines/linkpred.py), scale, expansion, designations, foreign investment and
-distance — with weights the user may change and save. Firms already in the zone or in the pipeline are
-left out; firms with risk flags or a revoked licence are vetoed and shown as such.
+distance — with weights the user may change and save (weights.py). Firms already in the zone or in the
+pipeline are left out; firms with risk flags or a revoked licence are vetoed and shown as such. Each row
+carries its reason (reasons.py); a target moves into the project pipeline as a 线索.
 
 Speed: the per-node candidate arrays and the per-zone leader links are computed once and cached per
-process, keyed by the data version (store/data_version.py), which every committed write moves: the cache
-refreshes the moment the data changes, whichever process changed it.
+process, keyed by the data version (cache.py).
 """
 
 from __future__ import annotations
 
 import json
 import math
-import threading
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
-from sqlalchemy import Integer, String, case, cast, func, or_, select
+from sqlalchemy import Integer, String, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from chainatlas import config
 from chainatlas.domain.chain import Chain, load_chain
-from chainatlas.domain.money import format_yuan
-from chainatlas.engines import linkfeatures, linkpred
-from chainatlas.services.targets.backtest import SupplyEdge, english_name_key, recency_weights, relations_from_db
-from chainatlas.services.targets.forecast import side_info
-from chainatlas.services.placement.placements import effective_placements
 from chainatlas.services.catalog.zones import resolve_zone
-from chainatlas.store import data_version
-from chainatlas.store.db import audit
-from chainatlas.store.models import (
-    Designation,
-    Enterprise,
-    Placement,
-    Project,
-    Region,
-    Relation,
-    TargetWeights,
-    Zone,
+from chainatlas.services.placement.placements import effective_placements
+from chainatlas.services.targets import cache
+from chainatlas.services.targets.leader_links import LeaderLinks, peers_supplied, zone_leader_links
+from chainatlas.services.targets.reasons import explain, fit_evidence
+from chainatlas.services.targets.weights import (
+    COMPONENTS,
+    TargetError,
+    designation_value,
+    province_neighbours,
+    target_settings,
+    user_weights,
+    validate_weights,
+    veto_reason,
 )
+from chainatlas.store.models import Designation, Enterprise, Placement, Project, Region, Zone
 
-COMPONENTS = ("fit", "leader_supply", "leader_peers", "scale", "expansion", "designation", "foreign", "distance")
-COMPONENT_LABELS = {
-    "fit": "环节契合度",
-    "leader_supply": "已为本区链主配套",
-    "leader_peers": "为同类整车厂配套",
-    "scale": "规模",
-    "expansion": "扩张信号",
-    "designation": "资质称号",
-    "foreign": "外资",
-    "distance": "区位",
-}
 INACTIVE_STAGES = ("终止",)  # a project in any other stage keeps its investor off the target list
-
-
-class TargetError(ValueError):
-    """Bad input to the target ranking; the message is Chinese and says what to do."""
-
-
-# ---------------------------------------------------------------- settings and weights
-
-
-@dataclass(frozen=True)
-class TargetSettings:
-    weights: dict[str, float]
-    designations: dict[str, float]
-    level_bonus: dict[str, float]
-    distance: dict[str, float]
-    scale: dict[str, float]
-    expansion_years: int
-    expansion_full_at: int
-    veto_risk_flags: tuple[str, ...]
-    veto_status: tuple[str, ...]
-    min_fit: float
-    placeholder_share: float
-    forecast_weights: dict[str, float]
-
-
-def _data_path(name: str) -> Path:
-    return Path(str(resources.files("chainatlas") / "data" / name))
-
-
-@lru_cache(maxsize=1)
-def target_settings() -> TargetSettings:
-    raw = yaml.safe_load(_data_path("targets.yaml").read_text(encoding="utf-8"))
-    return TargetSettings(
-        weights={k: float(raw["weights"][k]) for k in COMPONENTS},
-        designations={str(k): float(v) for k, v in raw["designations"].items()},
-        level_bonus={str(k): float(v) for k, v in raw.get("level_bonus", {}).items()},
-        distance={k: float(v) for k, v in raw["distance"].items()},
-        scale={k: float(v) for k, v in raw["scale"].items()},
-        expansion_years=int(raw["expansion_years"]),
-        expansion_full_at=int(raw["expansion_full_at"]),
-        veto_risk_flags=tuple(raw["veto_risk_flags"]),
-        veto_status=tuple(raw["veto_status"]),
-        min_fit=float(raw.get("min_fit", 0.0)),
-        placeholder_share=float(raw.get("placeholder_share", 0.001)),
-        forecast_weights={k: float(raw["forecast_weights"][k]) for k in (*linkfeatures.FEATURES, "intercept")},
-    )
-
-
-@lru_cache(maxsize=1)
-def province_neighbours() -> dict[str, frozenset[str]]:
-    raw = yaml.safe_load(_data_path("province_neighbours.yaml").read_text(encoding="utf-8"))
-    return {str(k): frozenset(str(x) for x in v) for k, v in raw.items()}
-
-
-def default_weights() -> dict[str, float]:
-    return dict(target_settings().weights)
-
-
-def validate_weights(weights: dict[str, Any]) -> dict[str, float]:
-    """Known components, non-negative numbers, not all zero; missing components keep their default."""
-    unknown = sorted(set(weights) - set(COMPONENTS))
-    if unknown:
-        known = "、".join(f"{k}（{COMPONENT_LABELS[k]}）" for k in COMPONENTS)
-        raise TargetError(f"未知的权重项：{'、'.join(unknown)}。可用：{known}")
-    out = default_weights()
-    for key, value in weights.items():
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise TargetError(f"权重“{key}（{COMPONENT_LABELS[key]}）”应为数字，收到“{value}”") from None
-        if not math.isfinite(number) or number < 0:
-            raise TargetError(f"权重“{key}（{COMPONENT_LABELS[key]}）”应为不小于 0 的数，收到“{value}”")
-        out[key] = number
-    if sum(out.values()) <= 0:
-        raise TargetError("权重不能全部为 0：至少给一项正的权重")
-    return out
-
-
-def user_weights(session: Session, username: str | None) -> dict[str, float]:
-    """The user's saved weights over the defaults (a saved set may predate a new component)."""
-    if username:
-        row = session.get(TargetWeights, username)
-        if row is not None and row.weights:
-            return validate_weights({k: v for k, v in row.weights.items() if k in COMPONENTS})
-    return default_weights()
-
-
-def weights_in_force(session: Session, username: str | None) -> tuple[dict[str, float], bool]:
-    """The weights rank_targets uses for this user, and whether they are the user's own saved set."""
-    row = session.get(TargetWeights, username) if username else None
-    return user_weights(session, username), row is not None and bool(row.weights)
-
-
-def save_weights(session: Session, username: str, weights: dict[str, Any], by_user: str | None = None) -> dict[str, float]:
-    """Validate and store a user's weights (audited); returns what was stored."""
-    if not username:
-        raise TargetError("保存权重需要用户名")
-    clean = validate_weights(weights)
-    row = session.get(TargetWeights, username)
-    before = dict(row.weights) if row is not None else None
-    if row is None:
-        row = TargetWeights(username=username, weights=clean)
-        session.add(row)
-    else:
-        row.weights = clean
-    session.flush()
-    audit(session, by_user or username, "target_weights.save", "target_weights", username, before, clean)
-    return clean
-
-
-def reset_weights(session: Session, username: str, by_user: str | None = None) -> dict[str, float]:
-    row = session.get(TargetWeights, username)
-    if row is not None:
-        audit(session, by_user or username, "target_weights.reset", "target_weights", username, dict(row.weights), None)
-        session.delete(row)
-        session.flush()
-    return default_weights()
-
-
-# ---------------------------------------------------------------- cache invalidation
-
-def _data_version(session: Session) -> tuple:
-    return (str(session.get_bind().url), *data_version.cache_key(session))
-
-
-class _Cache:
-    """(key) → (version, value); values are rebuilt when the version moves."""
-
-    def __init__(self, size: int = 32) -> None:
-        self._items: dict[tuple, tuple[tuple, Any]] = {}
-        self._size = size
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple, version: tuple) -> Any | None:
-        with self._lock:
-            hit = self._items.get(key)
-        if hit is None or hit[0] != version:
-            return None
-        return hit[1]
-
-    def put(self, key: tuple, version: tuple, value: Any) -> None:
-        with self._lock:
-            if len(self._items) >= self._size:
-                self._items.pop(next(iter(self._items)))
-            self._items[key] = (version, value)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-
-_CACHE = _Cache()
-
-
-def clear_cache() -> None:
-    _CACHE.clear()
 
 
 # ---------------------------------------------------------------- candidates on a node
@@ -337,23 +163,6 @@ def _log_scale(values: np.ndarray, floor: float, ceiling: float) -> np.ndarray:
     return np.clip(out, 0.0, 1.0)
 
 
-def designation_value(name: str, level: str, settings: TargetSettings | None = None) -> float:
-    settings = settings or target_settings()
-    best = max((v for k, v in settings.designations.items() if k in name), default=0.0)
-    return max(0.0, best + settings.level_bonus.get(level, 0.0)) if best else 0.0
-
-
-def veto_reason(status: str, risk_flags: Iterable[str], settings: TargetSettings | None = None) -> str:
-    """'' when the firm may be approached, else the Chinese reason it may not."""
-    settings = settings or target_settings()
-    flags = [str(f) for f in (risk_flags or []) if any(w in str(f) for w in settings.veto_risk_flags)]
-    if flags:
-        return f"风险标记“{'、'.join(flags)}”"
-    if status and any(w in status for w in settings.veto_status):
-        return f"登记状态为“{status}”"
-    return ""
-
-
 def _plain_rows(session: Session, stmt: Any) -> list[tuple]:
     """Rows as the driver returns them (tuples), skipping SQLAlchemy's per-row processing: the columns are
     cast in SQL to plain numbers and text, and a million rows load in seconds rather than a minute."""
@@ -471,106 +280,7 @@ def _load_candidates(session: Session, chain_id: str, node_ids: Sequence[str]) -
     )
 
 
-# ---------------------------------------------------------------- the zone's leaders in the supply network
-
-
-@dataclass
-class _LeaderLinks:
-    """What the zone's chain leaders buy, and what the network predicts they would buy (cached per zone)."""
-
-    leader_ids: list[int]
-    direct: dict[int, list[tuple[int, str]]]  # supplier id → [(leader id, node id or product)]
-    direct_ids: np.ndarray  # sorted supplier ids supplying a leader
-    pred_ids: np.ndarray  # sorted supplier ids with a positive prediction
-    pred_values: np.ndarray  # best normalised prediction over the leaders, aligned with pred_ids
-    graph: linkpred.Bipartite | None
-    leader_rows: list[int]  # rows of the leaders in graph (leaders with no purchases are absent)
-    leader_of_row: list[int]
-    similarity: np.ndarray | None  # leader rows × customers
-    names: dict[int, str] = field(default_factory=dict)  # short names of the leaders and of every customer
-
-
-def _zone_leaders(session: Session, zone_id: str) -> list[int]:
-    return list(
-        session.scalars(
-            select(Enterprise.id).where(
-                Enterprise.zone_id == zone_id, Enterprise.is_leader.is_(True), Enterprise.merged_into_id.is_(None)
-            ).order_by(Enterprise.id)
-        )
-    )
-
-
-def _short_names(session: Session, ids: Iterable[int]) -> dict[int, str]:
-    ids = sorted(set(ids))
-    out: dict[int, str] = {}
-    for i in range(0, len(ids), 900):  # stay under SQLite's bound-parameter limit
-        for eid, name, short in session.execute(
-            select(Enterprise.id, Enterprise.name, Enterprise.short_name).where(Enterprise.id.in_(ids[i:i + 900]))
-        ):
-            out[eid] = short or name
-    return out
-
-
-def _build_leader_links(session: Session, zone_id: str) -> _LeaderLinks:
-    links = _compute_leader_links(session, zone_id)
-    links.names = _short_names(session, set(links.leader_ids) | set(links.graph.customers if links.graph else ()))
-    return links
-
-
-def _compute_leader_links(session: Session, zone_id: str) -> _LeaderLinks:
-    leaders = _zone_leaders(session, zone_id)
-    rel = session.execute(
-        select(Relation.customer_id, Relation.supplier_id, Relation.node_id, Relation.product, Relation.year)
-    ).all()
-    direct: dict[int, list[tuple[int, str]]] = {}
-    leader_set = set(leaders)
-    for c, s_, node, product, _ in rel:
-        if c in leader_set:
-            direct.setdefault(s_, []).append((c, node or product or ""))
-    empty = np.zeros(0, dtype=np.int64)
-    # The graph is built whenever relations exist: a firm not flagged 链主 can still be asked about (suppliers).
-    if not rel:
-        return _LeaderLinks(leaders, direct, np.array(sorted(direct), dtype=np.int64), empty, np.zeros(0),
-                            None, [], [], None)
-    # Current relations count more (see backtest.recency_weights): the ranking forecasts who is bought from next.
-    pairs = {(c, s_) for c, s_, *_ in rel}
-    weights = recency_weights([SupplyEdge(c, s_, y) for c, s_, _, _, y in rel], pairs, config.today().year)
-    graph = linkpred.bipartite((c, s_, weights[(c, s_)]) for c, s_ in sorted(pairs))
-    rows = [graph.customer_index[lid] for lid in leaders if lid in graph.customer_index]
-    if not rows:
-        return _LeaderLinks(leaders, direct, np.array(sorted(direct), dtype=np.int64), empty, np.zeros(0),
-                            graph, [], [], None)
-    groups = dict(
-        session.execute(
-            select(Enterprise.id, Enterprise.parent_group).where(
-                Enterprise.id.in_(list(graph.customers)), Enterprise.parent_group != ""
-            )
-        ).all()
-    )
-    codes: dict[str, int] = {}
-    group_codes = np.asarray([codes.setdefault(groups[c], len(codes)) if c in groups else -1 for c in graph.customers])
-    params = linkpred.Params()
-    # "Supplies the leaders' peers": other OEMs vote; a supplier of one local leader is 'leader_supply' already.
-    scores = linkpred.score_suppliers(graph, rows, params, group_codes, mute=rows)
-    known = graph.binary[rows].toarray() > 0
-    scores[known] = 0.0  # a leader's own suppliers are 'leader_supply', not a prediction
-    top = scores.max(axis=1, keepdims=True)
-    norm = np.where(top > 0, scores / np.maximum(top, 1e-12), 0.0).max(axis=0)
-    sup_ids = np.asarray(graph.suppliers, dtype=np.int64)
-    keep = norm > 0
-    order = np.argsort(sup_ids[keep])
-    sim = linkpred.customer_similarity(graph, rows, params.measure) ** params.sharpen
-    return _LeaderLinks(
-        leader_ids=leaders,
-        direct=direct,
-        direct_ids=np.array(sorted(direct), dtype=np.int64),
-        pred_ids=sup_ids[keep][order],
-        pred_values=norm[keep][order].astype(np.float32),
-        graph=graph,
-        leader_rows=rows,
-        leader_of_row=[graph.customers[r] for r in rows],
-        similarity=sim,
-    )
+# ---------------------------------------------------------------- ranking
 
 
 def _lookup(sorted_ids: np.ndarray, values: np.ndarray | None, ids: np.ndarray) -> np.ndarray:
@@ -583,29 +293,6 @@ def _lookup(sorted_ids: np.ndarray, values: np.ndarray | None, ids: np.ndarray) 
     hit = sorted_ids[pos_c] == ids
     out[hit] = 1.0 if values is None else values[pos_c[hit]]
     return out
-
-
-def peers_supplied(links: _LeaderLinks, supplier_id: int, leader_id: int | None = None, limit: int = 2) -> list[int]:
-    """Why a supplier is predicted: the OEMs it serves that are most similar to the zone's leaders (other
-    than the leaders themselves), or to one named leader (any OEM, the zone's other leaders included)."""
-    g = links.graph
-    if g is None or links.similarity is None or supplier_id not in g.supplier_index:
-        return []
-    served = g.customers_of(g.supplier_index[supplier_id])
-    if leader_id is None:
-        sim = links.similarity
-        served = served[~np.isin(served, links.leader_rows)]
-    elif leader_id in links.leader_of_row:
-        sim = links.similarity[[links.leader_of_row.index(leader_id)]]
-    else:
-        return []
-    if served.size == 0:
-        return []
-    votes = sim[:, served].max(axis=0)
-    return [g.customers[served[i]] for i in np.argsort(-votes)[:limit] if votes[i] > 0]
-
-
-# ---------------------------------------------------------------- ranking
 
 
 @dataclass
@@ -627,26 +314,23 @@ class _ZoneNode:
     """Zone-specific component arrays for one node's candidates (cached with the candidates)."""
 
     cand: _Candidates
-    links: _LeaderLinks
+    links: LeaderLinks
     matrix: np.ndarray  # len(COMPONENTS) × n, float32
     blocked: np.ndarray  # positions never listed openly: in the zone, or vetoed
     vetoed: np.ndarray  # positions vetoed and outside the zone (listed after the open list, flagged)
 
 
 def _zone_node(session: Session, zone: Zone, chain: Chain, node_id: str) -> _ZoneNode:
-    version = _data_version(session)
+    version = cache.version(session)
     key = ("zone-node", zone.id, zone.city_code, chain.id, node_id)
-    hit = _CACHE.get(key, version)
+    hit = cache.CACHE.get(key, version)
     if hit is not None:
         return hit
-    cand = _CACHE.get(("cand", chain.id, node_id), version)
+    cand = cache.CACHE.get(("cand", chain.id, node_id), version)
     if cand is None:
         cand = _load_candidates(session, chain.id, _node_ids(chain, node_id))
-        _CACHE.put(("cand", chain.id, node_id), version, cand)
-    links = _CACHE.get(("links", zone.id), version)
-    if links is None:
-        links = _build_leader_links(session, zone.id)
-        _CACHE.put(("links", zone.id), version, links)
+        cache.CACHE.put(("cand", chain.id, node_id), version, cand)
+    links = zone_leader_links(session, zone.id)
     d = target_settings().distance
     zc = int(zone.city_code) if zone.city_code.isdigit() else -1
     zp = int(zone.city_code[:2]) if zone.city_code[:2].isdigit() else -1
@@ -670,7 +354,7 @@ def _zone_node(session: Session, zone: Zone, chain: Chain, node_id: str) -> _Zon
     code = cand.zone_codes.get(zone.id)
     in_zone = cand.zone == code if code is not None else np.zeros(cand.ids.size, dtype=bool)
     value = _ZoneNode(cand, links, matrix, np.flatnonzero(in_zone | cand.veto), np.flatnonzero(cand.veto & ~in_zone))
-    _CACHE.put(key, version, value)
+    cache.CACHE.put(key, version, value)
     return value
 
 
@@ -759,9 +443,9 @@ def _rows(
     ):
         desig.setdefault(d.enterprise_id, []).append(d)
     peer_ids = {i: peers_supplied(zn.links, i) for i, k in zip(ids, idx) if zn.matrix[2, k] > 0}
-    fit_why = _fit_evidence(session, chain.id, _node_ids(chain, node_id), ids)
+    fit_why = fit_evidence(session, chain.id, _node_ids(chain, node_id), ids)
     names = zn.links.names
-    cities = _city_names(session, {e.city_code for e in ents.values() if e.city_code})
+    cities = city_names(session, {e.city_code for e in ents.values() if e.city_code})
     out = []
     for pos, (i, eid) in enumerate(zip(idx, ids)):
         ent = ents[eid]
@@ -788,49 +472,8 @@ def _rows(
     return out
 
 
-_FIELD_ZH = {"name": "企业名称", "scope": "经营范围", "industry": "所属行业"}
 
-
-def _evidence_text(method: str, evidence: list[dict]) -> str:
-    """What a placement rests on, in words: the matched product line and its revenue share first."""
-    if method == "manual":
-        return "分析员人工归入该环节"
-    lines = [e for e in evidence if e.get("field") == "products" and e.get("product")]
-    if lines:
-        # a fallback placement is told by its generic line, whatever else corroborates its node
-        generic = [e for e in lines if e.get("kind") == "generic"]
-        best = max(generic or lines, key=lambda e: (e.get("share") is not None, e.get("share") or 0.0))
-        share = best.get("share")
-        told = f"占营收{share:.1%}" if share is not None else "营收占比未披露"
-        derived = "（产品图谱派生词）" if best.get("source") == "derived" else ""
-        if best.get("kind") == "generic":  # the fallback for a generic line: the node is inferred, not read
-            return f"主营“{best['product']}”{told}，仅泛称“{best['word']}”，环节为推断，待核实"
-        return f"主营“{best['product']}”{told}，匹配“{best['word']}”{derived}"
-    supplied = [e for e in evidence if e.get("field") == "supplied" and e.get("customer")]
-    if supplied:
-        return f"向“{supplied[0]['customer']}”供应“{supplied[0].get('product') or supplied[0]['word']}”"
-    words = [e for e in evidence if e.get("field") in _FIELD_ZH]
-    if words:
-        return f"{_FIELD_ZH[words[0]['field']]}含“{words[0]['word']}”"
-    return ""
-
-
-def _fit_evidence(session: Session, chain_id: str, node_ids: Sequence[str], ids: Sequence[int]) -> dict[int, str]:
-    """For each listed firm, the evidence of its best placement on the node (or a node below it)."""
-    rows = session.execute(
-        select(Placement.enterprise_id, Placement.method, Placement.confidence, Placement.evidence).where(
-            Placement.chain_id == chain_id, Placement.node_id.in_(list(node_ids)), Placement.rejected.is_(False),
-            Placement.enterprise_id.in_(list(ids)))
-    ).all()
-    best: dict[int, tuple[float, str]] = {}
-    for eid, method, confidence, evidence in rows:
-        rank = 2.0 if method == "manual" else float(confidence or 0.0)
-        if eid not in best or rank > best[eid][0]:
-            best[eid] = (rank, _evidence_text(method, evidence or []))
-    return {eid: text for eid, (_, text) in best.items()}
-
-
-def _city_names(session: Session, codes: set[str]) -> dict[str, str]:
+def city_names(session: Session, codes: set[str]) -> dict[str, str]:
     if not codes:
         return {}
     return dict(session.execute(select(Region.code, Region.name).where(Region.code.in_(codes))).all())
@@ -870,48 +513,6 @@ def _facts(
     }
 
 
-_PLACE_ZH = {"same_city": "与本区同城", "same_province": "与本区同省", "neighbour_province": "位于相邻省份"}
-
-
-def explain(components: dict[str, float], weights: dict[str, float], facts: dict[str, Any]) -> str:
-    """One Chinese sentence: the facts behind the components that carry the most weight, strongest first."""
-    parts: list[tuple[float, str]] = []
-
-    def add(key: str, text: str) -> None:
-        if text and components.get(key, 0) > 0:
-            parts.append((weights.get(key, 0) * components[key], text))
-
-    if facts["leaders_supplied"]:
-        by_leader: dict[str, list[str]] = {}
-        for leader, what in facts["leaders_supplied"]:
-            if what and what not in by_leader.setdefault(leader, []):
-                by_leader[leader].append(what)
-        text = "、".join(
-            f"{leader}配套{'、'.join(w[:2])}" if w else leader for leader, w in list(by_leader.items())[:2]
-        )
-        add("leader_supply", f"已为本区链主{text}" if "配套" in text else f"已为本区链主{text}供货")
-    if facts["peers"]:
-        add("leader_peers", f"为与本区链主相近的{'、'.join(facts['peers'])}配套")
-    add("designation", facts["designation"])
-    if facts["listing_code"]:
-        add("scale", f"上市公司（{facts['listing_code']}）")
-    if facts["capital_yuan"]:
-        add("scale", f"注册资本{format_yuan(facts['capital_yuan'])}")
-    elif facts["revenue_yuan"]:
-        add("scale", f"营业收入{format_yuan(facts['revenue_yuan'])}")
-    elif facts["employees"]:
-        add("scale", f"员工{facts['employees']}人")
-    elif not facts.get("scale_known", True):
-        add("scale", f"规模数据缺失（按本环节候选企业中位数计{components['scale']:.2f}）")
-    if facts["expansion_count"]:
-        add("expansion", f"近{target_settings().expansion_years}年所属集团新设企业{facts['expansion_count']}家")
-    add("foreign", "外资企业" if facts["foreign_invested"] else "")
-    add("distance", _PLACE_ZH.get(facts["place"], "所在地不详（按中位数计）" if facts["place"] == "unknown" else ""))
-    parts.sort(key=lambda p: -p[0])
-    # The fit always shows with what it rests on: it is why the firm is on this node's list at all.
-    fit = f"环节契合度{facts['fit']:.2f}" + (f"（{facts['fit_evidence']}）" if facts.get("fit_evidence") else "")
-    chosen = [fit] + [t for _, t in parts[:4]]
-    return "；".join(chosen) + "。"
 
 
 def explain_target(session: Session, zone_id: str, enterprise_id: int, node_id: str, chain_id: str,
@@ -966,183 +567,3 @@ def target_to_project(session: Session, zone_id: str, enterprise_id: int, node_i
         source_detail=f"目标企业推荐（得分 {row.score:.1f}）：{row.reason_zh}"[:300],
         foreign_invested=bool(ent.foreign_invested),
     )
-
-
-# ---------------------------------------------------------------- chain-leader attraction (链主招商)
-
-
-@dataclass
-class SupplierLink:
-    enterprise_id: int
-    name: str
-    city_name: str
-    node_id: str  # '' when neither the relation nor a placement says
-    node_name: str
-    products: list[str]
-    score: float | None  # network prediction for potential suppliers (0–1, best = 1); None for known ones
-    via: list[str]  # similar OEMs it supplies (why it is predicted)
-    warm_paths: list[str]  # local firms that already trade with it
-
-
-@dataclass
-class LeaderSuppliers:
-    leader_id: int
-    leader_name: str
-    zone_id: str
-    known_by_node: dict[str, list[SupplierLink]]  # known suppliers outside the zone, by node
-    local_known: int  # known suppliers inside the zone
-    outside_known: int
-    potential: list[SupplierLink]  # predicted suppliers outside the zone, best first
-
-
-def resolve_enterprise(session: Session, id_or_name: str | int) -> Enterprise:
-    """An enterprise by id, full or short Chinese name, or English name (case and legal form ignored)."""
-    text = str(id_or_name).strip()
-    if text.isdigit():
-        ent = session.get(Enterprise, int(text))
-        if ent is not None:
-            return ent
-    ent = session.scalar(
-        select(Enterprise).where(or_(Enterprise.name == text, Enterprise.short_name == text), Enterprise.merged_into_id.is_(None))
-    )
-    if ent is not None:
-        return ent
-    ent = session.scalar(select(Enterprise).where(func.lower(Enterprise.name_en) == text.lower(),
-                                                  Enterprise.merged_into_id.is_(None)).limit(1))
-    if ent is not None:
-        return ent
-    key = english_name_key(text)  # "DONGFENG MOTOR CORP." finds "Dongfeng Motor Corporation"
-    for cand in session.scalars(select(Enterprise).where(Enterprise.name_en != "", Enterprise.merged_into_id.is_(None))):
-        if english_name_key(cand.name_en) == key:
-            return cand
-    like = session.scalars(select(Enterprise).where(Enterprise.name.contains(text)).limit(6)).all()
-    hint = "、".join(e.name for e in like) if like else "无相近名称"
-    raise TargetError(f"找不到企业“{text}”。相近的企业：{hint}。请用企业全称、简称、英文名或编号")
-
-
-def _best_nodes(session: Session, chain_id: str, ids: Iterable[int]) -> dict[int, str]:
-    """Each enterprise's first effective placement (manual first, then best score)."""
-    return {eid: ps[0].node_id for eid, ps in effective_placements(session, chain_id, ids).items() if ps}
-
-
-def _warm_paths(session: Session, zone_id: str, supplier_ids: Iterable[int], exclude: int) -> dict[int, list[str]]:
-    ids = list(set(supplier_ids))
-    if not ids:
-        return {}
-    local = select(Enterprise.id).where(Enterprise.zone_id == zone_id, Enterprise.id != exclude)
-    out: dict[int, list[str]] = {}
-    pairs = session.execute(
-        select(Relation.supplier_id, Relation.customer_id).where(
-            or_(
-                Relation.supplier_id.in_(ids) & Relation.customer_id.in_(local),
-                Relation.customer_id.in_(ids) & Relation.supplier_id.in_(local),
-            )
-        )
-    ).all()
-    other = {c if s in ids else s for s, c in pairs}
-    names = dict(session.execute(select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(other))).all()) if other else {}
-    for s_, c in pairs:
-        firm, partner = (s_, c) if s_ in ids else (c, s_)
-        lst = out.setdefault(firm, [])
-        if names.get(partner) and names[partner] not in lst:
-            lst.append(names[partner])
-    return out
-
-
-def suppliers_for_leader(session: Session, zone_id: str, leader: str | int, chain_id: str,
-                         limit: int = 30) -> LeaderSuppliers:
-    """A chain leader's known suppliers outside the zone, by node, and the suppliers the network predicts
-    for it (firms that supply OEMs similar to it), each with the local firms already trading with it."""
-    zone = resolve_zone(session, zone_id)
-    chain = load_chain(chain_id)
-    ent = resolve_enterprise(session, leader)
-    rels = session.execute(
-        select(Relation.supplier_id, Relation.node_id, Relation.product).where(Relation.customer_id == ent.id)
-    ).all()
-    sup_ids = {r[0] for r in rels}
-    sups = {e.id: e for e in session.scalars(select(Enterprise).where(Enterprise.id.in_(sup_ids)))} if sup_ids else {}
-    outside = [i for i in sup_ids if sups[i].zone_id != zone.id]
-    placed = _best_nodes(session, chain.id, outside)
-
-    links = _CACHE.get(("links", zone.id), _data_version(session))
-    if links is None or ent.id not in links.leader_ids:
-        links = _build_leader_links_for(session, zone.id, ent.id)
-    potential_ids, potential_scores = _predicted_for(session, ent.id, limit * 3)
-    pot_ents = {e.id: e for e in session.scalars(select(Enterprise).where(Enterprise.id.in_(potential_ids)))} if potential_ids else {}
-    keep = [(i, sc) for i, sc in zip(potential_ids, potential_scores) if i in pot_ents and pot_ents[i].zone_id != zone.id
-            and pot_ents[i].merged_into_id is None and not veto_reason(pot_ents[i].status, pot_ents[i].risk_flags or [])][:limit]
-    placed.update(_best_nodes(session, chain.id, [i for i, _ in keep]))
-    warm = _warm_paths(session, zone.id, outside + [i for i, _ in keep], ent.id)
-    all_ents = {**sups, **pot_ents}
-    cities = _city_names(session, {e.city_code for e in all_ents.values() if e.city_code})
-    via_ids = {i: peers_supplied(links, i, ent.id) for i, _ in keep}
-    via_names = dict(session.execute(
-        select(Enterprise.id, func.coalesce(func.nullif(Enterprise.short_name, ""), Enterprise.name)).where(
-            Enterprise.id.in_({p for ps in via_ids.values() for p in ps}))
-    ).all()) if via_ids else {}
-
-    def link(eid: int, node: str, products: list[str], score: float | None, via: list[str]) -> SupplierLink:
-        e = all_ents[eid]
-        return SupplierLink(eid, e.name, cities.get(e.city_code, ""), node,
-                            chain.nodes[node].name_zh if node in chain.nodes else "未归类", products, score, via,
-                            warm.get(eid, []))
-
-    order = {node_id: i for i, node_id in enumerate(chain.nodes)}
-    by_node: dict[str, list[SupplierLink]] = {}
-    for sid in sorted(outside, key=lambda i: sups[i].name):
-        node = next((n for s_, n, _ in rels if s_ == sid and n), "") or placed.get(sid, "")
-        products = sorted({p for s_, _, p in rels if s_ == sid and p})
-        by_node.setdefault(node, []).append(link(sid, node, products, None, []))
-    potential = [
-        link(i, placed.get(i, ""), [], round(float(sc), 4), [via_names.get(p, str(p)) for p in via_ids[i]])
-        for i, sc in keep
-    ]
-    return LeaderSuppliers(
-        leader_id=ent.id,
-        leader_name=ent.short_name or ent.name,
-        zone_id=zone.id,
-        known_by_node=dict(sorted(by_node.items(), key=lambda kv: order.get(kv[0], len(order)))),  # chain order
-        local_known=len(sup_ids) - len(outside),
-        outside_known=len(outside),
-        potential=potential,
-    )
-
-
-def _build_leader_links_for(session: Session, zone_id: str, leader_id: int) -> _LeaderLinks:
-    """Links computed with one named firm as the leader (a leader of another zone, or not flagged 链主)."""
-    links = _build_leader_links(session, zone_id)
-    if leader_id in links.leader_ids or links.graph is None or leader_id not in links.graph.customer_index:
-        return links
-    g = links.graph
-    row = g.customer_index[leader_id]
-    sim = linkpred.customer_similarity(g, [row], linkpred.Params().measure) ** linkpred.Params().sharpen
-    return replace(
-        links,
-        leader_ids=links.leader_ids + [leader_id],
-        leader_rows=links.leader_rows + [row],
-        leader_of_row=links.leader_of_row + [leader_id],
-        similarity=sim if links.similarity is None else np.vstack([links.similarity, sim]),
-    )
-
-
-def _predicted_for(session: Session, leader_id: int, limit: int) -> tuple[list[int], list[float]]:
-    """The maker's likeliest next suppliers by the forecasting model (engines/linkfeatures.py, weights in
-    data/targets.yaml, fitted by year on real supply links), among firms with some network evidence for this
-    maker (a peer vote or co-supply); scores are probabilities scaled to the best (1.0)."""
-    data = relations_from_db(session)
-    pairs = {(e.customer, e.supplier) for e in data.edges}
-    key = str(leader_id)
-    if not any(c == key for c, _ in pairs):
-        return [], []
-    year = date.today().year
-    recency = recency_weights(data.edges, pairs, year)
-    graph = linkpred.bipartite((c, s_, recency[(c, s_)]) for c, s_ in sorted(pairs))
-    row = graph.customer_index[key]
-    feats = linkfeatures.features(graph, [row], side_info(data, graph, year))[0]
-    weights = np.asarray([*target_settings().forecast_weights.values()])
-    prob = 1.0 / (1.0 + np.exp(-linkfeatures.score(feats, weights)))
-    evidence = (feats[:, linkfeatures.FEATURES.index("peers")] > 0) | (feats[:, linkfeatures.FEATURES.index("co_supply")] > 0)
-    prob[~evidence | (graph.binary[row].toarray().ravel() > 0)] = 0.0
-    order = [i for i in np.argsort(-prob, kind="stable")[:limit] if prob[i] > 0]
-    top = prob[order[0]] if order else 1.0
-    return [int(graph.suppliers[i]) for i in order], [float(prob[i] / top) for i in order]

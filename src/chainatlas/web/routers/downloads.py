@@ -43,7 +43,7 @@ def wallchart(size: str = "A0", user: UserInfo = Depends(current_user), session:
                  f"{zone.name}{chain.name_zh}产业链挂图_{size}.pdf")
 
 
-@router.get("/excel/{kind}", summary="Excel 导出 (firms / gaps / targets / ledger / kpi)", responses=XLSX_FILE)
+@router.get("/excel/{kind}", summary="Excel 导出 (firms / gaps / targets / ledger / kpi / check)", responses=XLSX_FILE)
 def excel(kind: str, year: int | None = YEAR, user: UserInfo = Depends(current_user),
           session: Session = Depends(get_session)):
     zone, chain = zone_and_chain(session)

@@ -22,6 +22,8 @@ router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["api"])
 
 WEB_ACTIONS = {"add": "place", "remove": "reject", "off_chain": "off_chain", "clear": "clear"}
+# Pages a correction form may come from and go back to (a fixed list: a form field never names a free URL).
+RETURN_TO = {"check": "/placements/check"}
 
 
 def enterprise_view(session: Session, chain: Chain, enterprise_id: int) -> dict:
@@ -67,7 +69,7 @@ def enterprise_page(enterprise_id: int, request: Request, user: UserInfo = Depen
 
 @router.post("/enterprises/{enterprise_id}/placements")
 def correct_placement_form(enterprise_id: int, request: Request, action: str = Form(...), node_id: str = Form(""),
-                           note: str = Form(""), user: UserInfo = Depends(writer),
+                           note: str = Form(""), return_to: str = Form(""), user: UserInfo = Depends(writer),
                            session: Session = Depends(get_session)):
     _, chain = zone_and_chain(session)
     try:
@@ -78,7 +80,8 @@ def correct_placement_form(enterprise_id: int, request: Request, action: str = F
     else:
         commit(request, session)
         flash(request, "success", message)
-    return RedirectResponse(f"/enterprises/{enterprise_id}#placements", status_code=303)
+    back = RETURN_TO.get(return_to, "/enterprises/{id}#placements").format(id=enterprise_id)
+    return RedirectResponse(back, status_code=303)
 
 
 class PlacementCorrection(BaseModel):

@@ -75,9 +75,9 @@ async def run_import(token: str, request: Request, user: UserInfo = Depends(writ
     if problem:
         flash(request, "error", problem)
         return RedirectResponse(f"/imports/{token}/preview?kind={kind}", status_code=303)
-    zone, chain = zone_and_chain(session)
+    _, chain = zone_and_chain(session)
     mapping = imports_web.mapping_from_form(data["columns"], form) or None
-    job = _jobs(request).start(request.app.state.database_url, path, kind, mapping, zone.id, chain.id, user.username)
+    job = _jobs(request).start(request.app.state.database_url, path, kind, mapping, chain.id, user.username)
     return RedirectResponse(f"/imports/jobs/{job.id}", status_code=303)
 
 
@@ -100,6 +100,7 @@ def batch_page(batch_id: int, request: Request, user: UserInfo = Depends(current
     rows = [{"id": h.id, "row_number": h.row_number, "problems": h.problems,
              "bad": {p["column"] for p in h.problems}, "cells": list(h.values.items())} for h in held]
     return render(request, "imports/import_batch.html", user, "imports", batch=batch, held=rows,
+                  kind_zh=imports_web.KINDS.get(batch.kind, batch.kind),
                   fixable=batch.kind in ("enterprises", "relations"), title=f"导入批次 #{batch_id}")
 
 
@@ -164,9 +165,9 @@ async def import_json(request: Request, file: UploadFile = File(...), kind: str 
         override = json.loads(mapping) if mapping else None
     except json.JSONDecodeError as exc:
         raise HTTPException(422, f"mapping 不是合法的 JSON：{exc}") from None
-    zone, chain = zone_and_chain(session)  # before saving: a refused request leaves no file behind
+    _, chain = zone_and_chain(session)  # before saving: a refused request leaves no file behind
     _, path = await imports_web.save_upload(file)
-    job = _jobs(request).start(request.app.state.database_url, path, kind, override, zone.id, chain.id, user.username)
+    job = _jobs(request).start(request.app.state.database_url, path, kind, override, chain.id, user.username)
     return job.as_dict()
 
 

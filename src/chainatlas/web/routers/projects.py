@@ -34,10 +34,14 @@ def pipeline(session: Session, zone: Zone, chain: Chain) -> dict:
     columns = [{"stage": stage, "projects": [project_dict(p, chain) for p in projects]}
                for stage, projects in board.items()]
     all_rows = [p for c in columns for p in c["projects"]]
+    # the sum of the amounts entered, and how many projects have none: unknown is not 0元
+    known = [p["investment_yuan"] for p in all_rows if p["investment_yuan"] is not None]
+    missing = len(all_rows) - len(known)
     return {"zone": {"id": zone.id, "name": zone.name}, "chain": {"id": chain.id, "name_zh": chain.name_zh},
             "columns": columns, "projects": sorted(all_rows, key=lambda p: p["code"], reverse=True),
             "stages": list(pipeline_service.ALL_STAGES), "total": len(all_rows),
-            "total_investment_zh": format_yuan(sum(p["investment_yuan"] or 0 for p in all_rows)),
+            "total_investment_zh": format_yuan(sum(known) if known else None)
+            + (f"（{missing} 个项目未填）" if missing else ""),
             "is_demo": any(p["is_demo"] for p in all_rows)}
 
 

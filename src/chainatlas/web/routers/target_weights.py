@@ -1,6 +1,6 @@
 """目标企业 ranking weights in the browser: each analyst saves their own weights or goes back to the defaults.
 
-The writes go through services/targets/ranking.py (validated, audited, per user); viewers and leaders see the weights
+The writes go through services/targets/weights.py (validated, audited, per user); viewers and leaders see the weights
 in force but are refused (403) like every other write. An htmx request gets the weights form and the re-ranked
 table back in one fragment; a plain form post is redirected to the page with a message.
 """

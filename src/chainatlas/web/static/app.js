@@ -39,7 +39,9 @@
     });
     var page = document.body.getAttribute("data-page");
     if (page === "screen") fitScreen();
-    if (page && RENDER[page]) RENDER[page](pageData());
+    // a page with nothing to draw (链主 page of a zone without leaders) carries no page data
+    var data = pageData();
+    if (page && RENDER[page] && data) RENDER[page](data);
   });
 
   function markReady(chart) {
@@ -292,7 +294,9 @@
         legend: { top: 0, textStyle: textStyle({ fontSize: 11 }), itemWidth: 22 },
         tooltip: { trigger: "axis" },
         xAxis: { type: "category", data: months },
-        yAxis: { type: "value", name: r.chart_unit, nameTextStyle: textStyle({ fontSize: 11 }) },
+        // a count of projects has no fractional ticks (1 signed project drew 0.2 … 1 个)
+        yAxis: { type: "value", name: r.chart_unit, minInterval: r.chart_unit === "个" ? 1 : 0,
+                 nameTextStyle: textStyle({ fontSize: 11 }) },
         series: series
       });
     });
@@ -347,7 +351,7 @@
       funnel.setOption({
         backgroundColor: "transparent", textStyle: textStyle(), animation: false,
         grid: { left: 60, right: 30, top: 10, bottom: 24 },
-        xAxis: { type: "value", splitLine: { lineStyle: { color: "rgba(120,170,255,.12)" } } },
+        xAxis: { type: "value", minInterval: 1, splitLine: { lineStyle: { color: "rgba(120,170,255,.12)" } } },
         yAxis: { type: "category", inverse: true, data: data.funnel.map(function (f) { return f.stage; }) },
         series: [{ type: "bar", data: data.funnel.map(function (f) { return f.count; }), barWidth: 16,
           label: { show: true, position: "right", color: "#dbe7ff" },

@@ -1,0 +1,195 @@
+"""What an officer's day on the real listed-company data tripped over (session 13): each test fails on the code
+before its fix. Files are made as a bureau has them: an .xlsx with merged title rows and a totals row under the
+list, a GBK CSV."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from chainatlas.services.ingest.enterprises import import_enterprises
+from chainatlas.store.models import Enterprise, HeldRow
+from web_helpers import template  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.db
+
+
+def _bureau_xlsx(path: Path, footer: list[object]) -> Path:
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["2026年汽车零部件重点企业名单"])
+    ws.merge_cells("A1:E1")
+    ws.append(["填报单位：区投资促进局　　单位：万元"])
+    ws.merge_cells("A2:E2")
+    ws.append(["序号", "企业名称", "注册地址", "主营产品", "注册资本（万元）"])
+    ws.append([1, "武汉星测激光雷达科技有限公司", "武汉经济技术开发区车城大道88号", "车载激光雷达", 5000])
+    ws.append([2, "武汉沌口热管理系统有限公司", "武汉经济技术开发区东风大道1号", "汽车热管理系统", 3000])
+    ws.append([])
+    ws.append(footer)
+    ws.merge_cells(start_row=ws.max_row, start_column=2, end_row=ws.max_row, end_column=5)
+    wb.save(path)
+    return path
+
+
+@pytest.mark.parametrize("footer", [["合计", "2家"], ["合　计：2家"], [None, "小计：2家"]])
+def test_a_totals_row_under_the_list_is_held_not_a_firm(zone_session: Session, tmp_path: Path,
+                                                        footer: list[object]) -> None:
+    s = zone_session
+    summary = import_enterprises(s, _bureau_xlsx(tmp_path / "名单.xlsx", footer))
+    assert (summary.rows_inserted, summary.rows_held) == (2, 1)  # was 3 firms: one named "2家" or "合计：2家"
+    assert sorted(s.scalars(select(Enterprise.name))) == ["武汉星测激光雷达科技有限公司", "武汉沌口热管理系统有限公司"]
+    problem = summary.problems[0]
+    assert problem.row == 7 and "汇总行" in problem.problem  # the spreadsheet's row, the column that says 合计
+    assert problem.column == ("企业名称" if footer[0] is None else "序号")
+    assert s.scalars(select(HeldRow)).one().problems[0]["row"] == 7
+
+
+def test_a_totals_row_in_a_gbk_csv_is_held(zone_session: Session, tmp_path: Path) -> None:
+    path = tmp_path / "名录.csv"
+    path.write_bytes("企业名称,注册地址\n武汉星测激光雷达科技有限公司,武汉经济技术开发区车城大道88号\n"
+                     "武汉星测激光雷达科技有限公司,武汉经济技术开发区车城大道88号\n合 计,2\n".encode("gbk"))
+    summary = import_enterprises(zone_session, path)
+    assert (summary.rows_inserted, summary.rows_held) == (1, 1)
+    assert [(p.row, p.column, p.value) for p in summary.problems] == [(4, "企业名称", "合 计")]
+
+
+def test_a_firm_whose_name_starts_like_a_total_is_imported(zone_session: Session, tmp_path: Path) -> None:
+    path = tmp_path / "名录.csv"
+    path.write_text("企业名称,注册地址\n合计通（武汉）科技有限公司,武汉经济技术开发区车城大道1号\n", encoding="utf-8")
+    assert import_enterprises(zone_session, path).rows_inserted == 1
+
+
+def test_a_web_import_puts_each_firm_in_its_own_zone_whichever_zone_is_shown(template, monkeypatch, tmp_path):
+    """Imported in the browser while 武汉经开区 was shown, a 深圳 list left its firms in no zone (the web passed the
+    shown zone as the only one to judge) until a zone was next saved; the report now says where the new firms are."""
+    from fastapi.testclient import TestClient
+
+    from chainatlas.services.catalog import load_zone, save_zone, zone_from_divisions
+    from chainatlas.store import db
+    from chainatlas.web.app import create_app
+    from web_helpers import copy_db, finished_job, login, web_env
+
+    web_env(monkeypatch, tmp_path)
+    url = copy_db(template, tmp_path)
+    with db.session_scope(url) as s:
+        load_zone(s, "wuhan-edz", chain_id="nev-icv")
+        shenzhen = save_zone(s, zone_from_divisions("深圳市", ["440300"])).id
+    csv = ("企业名称,注册地址,主营产品\n"
+           "深圳星测激光雷达科技有限公司,广东省深圳市南山区粤海街道科技园1号,车载激光雷达\n"
+           "武汉沌口热管理系统有限公司,武汉经济技术开发区东风大道1号,汽车热管理系统\n").encode("gbk")
+    with TestClient(create_app(url)) as client:
+        token = login(client, "analyst")
+        client.post("/view", data={"zone": "wuhan-edz", "chain": "nev-icv", "csrf_token": token})
+        r = client.post("/imports/upload", data={"kind": "enterprises", "csrf_token": token},
+                        files={"file": ("深圳名录.csv", csv, "text/csv")}, follow_redirects=False)
+        upload = r.headers["location"].split("/")[2]
+        run = client.post(f"/imports/{upload}/run", data={"kind": "enterprises", "csrf_token": token},
+                          follow_redirects=False)
+        job_id = run.headers["location"].rsplit("/", 1)[1]
+        job = finished_job(client, job_id)
+        assert job["status"] == "done", job["error"]
+        page = client.get(f"/imports/jobs/{job_id}").text
+    with db.session_scope(url) as s:
+        zones = dict(s.execute(select(Enterprise.name, Enterprise.zone_id)).all())
+    assert zones == {"深圳星测激光雷达科技有限公司": shenzhen, "武汉沌口热管理系统有限公司": "wuhan-edz"}
+    assert "新增企业按地址所在开发区：" in page and "深圳市 1 家" in page and "武汉经开区 1 家" in page
+    db.get_engine(url).dispose()
+
+
+def test_the_ledger_reads_money_in_yi_and_names_not_raw_yuan_and_ids(template, monkeypatch, tmp_path):
+    """A project edited on its page showed 投资金额：空 → 350000000 in its history (yuan an officer reads as 亿), node
+    ids, 是/否 as True; the pipeline said 计划投资 0元 while no project had an amount."""
+    from fastapi.testclient import TestClient
+
+    from chainatlas.services import pipeline
+    from chainatlas.services.catalog import load_zone
+    from chainatlas.store import db
+    from chainatlas.web.app import create_app
+    from web_helpers import copy_db, login, web_env
+
+    web_env(monkeypatch, tmp_path)
+    url = copy_db(template, tmp_path)
+    with db.session_scope(url) as s:
+        load_zone(s, "wuhan-edz", chain_id="nev-icv")
+        p = pipeline.create_project(s, zone_id="wuhan-edz", name="虚构电驱动项目（测试）", by_user="zhang",
+                                    chain_id="nev-icv", node_ids=["drive-motor"])
+        code = p.code
+    with TestClient(create_app(url)) as client:
+        login(client, "analyst")
+        board = client.get("/pipeline").text
+        assert "计划投资 —（1 个项目未填）" in board and "0元" not in board
+        with db.session_scope(url) as s:
+            pipeline.update_project(s, code, by_user="zhang", investment_yuan=350_000_000, fdi_usd=12_000_000,
+                                    foreign_invested=True, node_ids=["drive-motor", "motor-controller"], land_mu=80.5)
+            pid = pipeline.get_project(s, code).id
+        page = client.get(f"/projects/{pid}").text
+        assert "投资金额：空 → 3.50亿元" in page and "外资金额：空 → 1,200.00万美元" in page
+        assert "是否外资：否 → 是" in page and "用地：空 → 80.5亩" in page
+        assert "产业链环节：驱动电机 → 驱动电机、电机控制器" in page
+        assert "350000000" not in page and "drive-motor" not in page.split("项目历程")[1]
+        assert "计划投资 3.50亿元。" in client.get("/pipeline").text
+    db.get_engine(url).dispose()
+
+
+def test_the_firm_list_export_words_evidence_and_source_as_the_enterprise_page(zone_session: Session,
+                                                                                 tmp_path: Path) -> None:
+    """The 链上企业名录 workbook's 归类依据 read “products、钴盐、strong、lithium-resources、钴盐、0.0279” (the stored
+    record's values: English field names, strengths, node ids) and 数据来源 “import:1”."""
+    from openpyxl import load_workbook
+
+    from chainatlas.services.reports import export
+
+    s = zone_session
+    path = tmp_path / "名录.csv"
+    path.write_text("企业名称,注册地址,主营产品\n武汉星测激光雷达科技有限公司,武汉经济技术开发区车城大道88号,车载激光雷达:0.9\n",
+                    encoding="utf-8")
+    batch = import_enterprises(s, path).batch_id
+    out = tmp_path / "firms.xlsx"
+    assert export(s, "firms", "wuhan-edz", out, chain_id="nev-icv") >= 1
+    ws = load_workbook(out).active
+    rows = list(ws.iter_rows(values_only=True))
+    header = next(i for i, r in enumerate(rows) if r and "归类依据" in r)
+    cols = rows[header]
+    firm = next(r for r in rows[header + 1:] if r[cols.index("企业名称")] == "武汉星测激光雷达科技有限公司")
+    evidence = firm[cols.index("归类依据")]
+    assert "产品：车载激光雷达" in evidence, evidence
+    assert not any(w in evidence for w in ("products", "strong", "lidar")), evidence
+    assert firm[cols.index("数据来源")] == f"导入批次 #{batch}" and firm[cols.index("归类方式")] == "规则匹配"
+
+
+def test_merged_record_and_batch_pages_name_things_in_chinese(template, monkeypatch, tmp_path):
+    """A merged record said “该记录已合并到 企业 #1091” (an id); a batch page said “enterprises · 38 行 …”."""
+    from fastapi.testclient import TestClient
+
+    from chainatlas.services.catalog import load_zone
+    from chainatlas.store import db
+    from chainatlas.web.app import create_app
+    from web_helpers import copy_db, login, web_env
+
+    web_env(monkeypatch, tmp_path)
+    url = copy_db(template, tmp_path)
+    path = tmp_path / "名录.csv"
+    path.write_bytes("企业名称,注册地址\n武汉星测激光雷达科技有限公司,武汉经济技术开发区车城大道88号\n".encode("gbk"))
+    with db.session_scope(url) as s:
+        load_zone(s, "wuhan-edz", chain_id="nev-icv")
+        batch = import_enterprises(s, path).batch_id
+        live = s.scalars(select(Enterprise)).one()
+        old = Enterprise(name="武汉星测激光雷达科技有限公司（分公司）", source="test", merged_into_id=live.id)
+        older = Enterprise(name="星测激光雷达", source="test")
+        s.add_all([old, older])
+        s.flush()
+        older.merged_into_id = old.id  # merged into a record that was itself merged later
+        ids = (live.id, old.id, older.id)
+    with TestClient(create_app(url)) as client:
+        login(client, "analyst")
+        for merged in ids[1:]:
+            page = client.get(f"/enterprises/{merged}").text
+            assert f'该记录已合并到 <a href="/enterprises/{ids[0]}">武汉星测激光雷达科技有限公司</a>' in page
+        assert 'id="merged-into"' not in client.get(f"/enterprises/{ids[0]}").text
+        page = client.get(f"/imports/batches/{batch}").text
+        assert "企业名单 · 1 行" in page and "enterprises ·" not in page
+    db.get_engine(url).dispose()
