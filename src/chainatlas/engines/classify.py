@@ -41,7 +41,6 @@ How evidence becomes a placement (why each rule exists):
 
 from __future__ import annotations
 
-import functools
 import math
 import operator
 import re
@@ -355,8 +354,8 @@ class Firm(NamedTuple):
 
 
 # The attributes of a `Classifier` that depend on its chain alone (see `Classifier._tables`).
-_TABLES = ("node_ids", "segment_index", "depth", "names", "supplies", "words", "word_nodes", "qualifier", "one_segment",
-           "lengths", "spelling", "derived_via", "latin_edges", "prior4", "prior3", "industry_prior",
+_TABLES = ("node_ids", "segment_index", "depth", "names", "supplies", "words", "automaton", "word_nodes", "qualifier",
+           "one_segment", "lengths", "spelling", "derived_via", "latin_edges", "prior4", "prior3", "industry_prior",
            "fallback_segments", "fallback_words", "fallback_lines")
 
 
@@ -421,12 +420,16 @@ class Classifier:
             for w in node.exclude:
                 words.setdefault(w.lower(), (set(), set(), set()))[2].update(applies[i])
         self.words: list[tuple[str, tuple[int, ...], tuple[int, ...], frozenset[int]]] = []
+        automaton = ahocorasick.Automaton()
         for w, (strong, weak, excl) in words.items():
             if _SEPARATOR.search(w):  # some separator in it (one regular expression: ≈ 3 ms less per process)
                 # A keyword spanning a separator could never match inside one phrase; the chain file is wrong.
                 raise ValueError(f"关键词 “{w}” 含有分隔符，无法匹配 (keyword contains a phrase separator)")
             # A word both strong and weak for a node counts as strong.
             self.words.append((w, tuple(sorted(strong)), tuple(sorted(weak - strong)), frozenset(excl)))
+            automaton.add_word(w, len(self.words) - 1)
+        automaton.make_automaton()
+        self.automaton = automaton if self.words else None  # pyahocorasick cannot search with no word
         # Words that can qualify a generic head word with vehicle context: any word naming a downstream
         # (vehicle, service) node, or a strong word of a midstream (system) node — not upstream components.
         downstream = {index[nid] for nid, node in nodes.items() if node.stage == STAGE_IDS[-1]}
@@ -465,18 +468,6 @@ class Classifier:
         self.fallback_words = {unicodedata.normalize("NFKC", w).lower(): w for w in fallback.words} if fallback else {}
         self.fallback_lines = {unicodedata.normalize("NFKC", w).lower(): w for w in fallback.lines} if fallback else {}
         return {name: vars(self)[name] for name in _TABLES}
-
-    @functools.cached_property
-    def automaton(self) -> ahocorasick.Automaton | None:
-        """Every word of `words` (by index) for the Python scan; None for a chain without words (pyahocorasick cannot
-        search with none). Made on first use: the compiled kernel scans with its own automaton."""
-        if not self.words:
-            return None
-        automaton = ahocorasick.Automaton()
-        for wi, (w, *_) in enumerate(self.words):
-            automaton.add_word(w, wi)
-        automaton.make_automaton()
-        return automaton
 
     def supplied_text(self, line: tuple[str, str]) -> str:
         """The text a supplied (component, customer) line is scanned as: a component with a chain word gets the

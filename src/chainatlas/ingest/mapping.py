@@ -78,6 +78,8 @@ ENTERPRISE_FIELDS: tuple[FieldSpec, ...] = (
        "operatingrevenue", "amount"),
     field_spec("output_yuan", "产值", "产值|工业总产值|年产值|总产值|工业产值|output|outputvalue", "amount"),
     field_spec("status", "经营状态", "经营状态|登记状态|企业状态|状态|status"),
+    # a bureau's risk column (经营异常、失信、ST …); the 一票否决 of the target list reads it (data/targets.yaml)
+    field_spec("risk_flags", "风险提示", "风险提示|风险信息|风险标签|风险情况|风险|riskflags|risk", "list"),
     field_spec("designations", "企业资质", "企业资质|资质|荣誉|资质荣誉|认定|企业标签|标签|designations|称号", "designations"),
     field_spec("is_leader", "是否链主", "是否链主|链主|链主企业", "bool"),
     field_spec("parent_group", "所属集团", "所属集团|集团|母公司|控股股东|parentgroup|parent"),

@@ -4,6 +4,7 @@ USCC — each distinct name and address worked out once, the common shapes with 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -109,6 +110,9 @@ def build_rows(p: Parsed, bad: set[int], rests: bool = False) -> FirmRows:
     aliases: list[Any] = [()] * m
     if short_names is not empty or english is not empty or former is not empty:
         aliases = [_aliases(*row) for row in zip(names, short_names, english, former)]
+    flags = risk_flags(names, short_names, column("risk_flags"))
+    if any(flags):
+        cols["risk_flags"] = flags
     products = [x or () for x in column("products")]
     designations = [x or () for x in column("designations")]
     # what the link step compares of an address (road, number, building): of the address column only
@@ -142,6 +146,24 @@ def _spread(values: list[Any], at: np.ndarray) -> list[Any]:
     array = np.empty(len(values), dtype=object)
     array[:] = values
     return array[at].tolist()
+
+
+# An exchange's risk warning leads the listed short name (*ST恒立, ST长城): a public fact. Only before a Chinese
+# character: STMicroelectronics and ST Engineering are names.
+_EXCHANGE_WARNING = re.compile(r"^(\*ST|ST)(?=[\u4e00-\u9fff])")
+
+
+def risk_flags(names: list[str], short_names: list[Any], given: list[Any]) -> list[list[str] | None]:
+    """Each row's risk flags: those of the file's risk column, and an exchange warning (*ST, ST) leading its name or
+    short name (证券简称 “*ST恒立”); None for a row with none (a new firm then takes the empty default)."""
+    out: list[list[str] | None] = []
+    for name, short, listed in zip(names, short_names, given):
+        flags = list(listed or ())
+        warning = next((m.group(1) for text in (short, name) if text and (m := _EXCHANGE_WARNING.match(text))), None)
+        if warning and warning not in flags:
+            flags.append(warning)
+        out.append(flags or None)
+    return out
 
 
 def _aliases(name: str, short: str | None, english: str | None, former: list[str] | None) -> list[tuple[str, str]]:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chainatlas.ingest.names import name_key
+from chainatlas.services.ingest.normalise import risk_flags
 from chainatlas.services.placement.placements import classify_enterprises
 from chainatlas.store.models import Enterprise, EnterpriseProduct
 
@@ -69,14 +70,6 @@ def read_reference(chain_id: str) -> list[ReferenceFirm]:
         return [firm_from_row(row) for row in csv.DictReader(fh)]
 
 
-def _st_flags(short_name: str) -> list[str]:
-    """An exchange's risk warning is part of the listed short name (*ST, ST): a public fact the veto reads."""
-    for flag in ("*ST", "ST"):
-        if short_name.upper().startswith(flag):
-            return [flag]
-    return []
-
-
 def add_firms(session: Session, firms: list[ReferenceFirm], chain_id: str,
               source: str = REFERENCE_SOURCE) -> list[Enterprise]:
     """Insert the firms with their public facts and place them on the chain (no check for ones already held)."""
@@ -87,7 +80,7 @@ def add_firms(session: Session, firms: list[ReferenceFirm], chain_id: str,
             city_code=f.city_code, registered_capital=f.registered_capital_yuan,
             registered_capital_yuan=f.registered_capital_yuan, employees=f.employees,
             # Tushare's industry is a name, not a GB/T 4754 code; the classifier reads a name there as text.
-            industry_code=f.industry[:8], source=source, status="存续", risk_flags=_st_flags(f.short_name),
+            industry_code=f.industry[:8], source=source, status="存续", risk_flags=risk_flags([f.name], [f.short_name], [None])[0] or [],
         )
         ent.products = [EnterpriseProduct(product=p, revenue_share=s) for p, s in f.products]
         added.append(ent)

@@ -16,7 +16,7 @@ VALUE_COLUMNS = (
     "uscc", "name_en", "short_name", "address", "province_code", "city_code", "district_code", "street_code",
     "zone_id", "park_id", "registered_capital", "capital_currency", "registered_capital_yuan", "founded_on",
     "industry_code", "industry", "business_scope", "ownership", "foreign_invested", "listing_code", "employees",
-    "revenue_yuan", "output_yuan", "status", "is_leader", "parent_group", "website",
+    "revenue_yuan", "output_yuan", "status", "is_leader", "parent_group", "website", "risk_flags",
 )
 
 
@@ -86,9 +86,9 @@ def fill(target: dict[str, Any], incoming: dict[str, Any]) -> dict[str, Any]:
     changed = {}
     for col in VALUE_COLUMNS:
         new = incoming.get(col)
-        if new in (None, "", False):
+        if new in (None, "", False, []):
             continue
-        if target.get(col) in (None, "", False):
+        if target.get(col) in (None, "", False, []):
             changed[col] = new
             target[col] = new
     return changed
