@@ -264,3 +264,11 @@ def test_the_monthly_brief_charts_one_project_in_whole_projects(zone_session: Se
     figure = html[html.rindex("<figure>", 0, caption): caption]
     labels = re.findall(r"text-anchor='end'[^>]*>([^<]+)</text>", figure)
     assert labels and all(float(v.replace(",", "")).is_integer() for v in labels), labels
+
+
+def test_target_weights_are_named_for_any_chain() -> None:
+    """On 光伏与新型储能 the 目标企业 weights offered “为同类整车厂配套” (vehicle makers) as a criterion."""
+    from chainatlas.services.targets import COMPONENT_LABELS
+
+    assert COMPONENT_LABELS["leader_peers"] == "为链主同行配套"
+    assert not any("整车" in label for label in COMPONENT_LABELS.values())
