@@ -77,3 +77,19 @@ def test_project_counts_are_charted_in_whole_projects(server, browser):  # noqa:
     ticks = _ticks(page, "screen-funnel", "xAxis")
     assert ticks and all(t == int(t) for t in ticks), ticks
     assert page.errors == []
+
+
+def test_target_names_and_cities_are_readable_at_1366(server, browser):  # noqa: F811
+    """The eight score columns squeezed the firm column of 目标企业 to two characters a line (江特 / 电机, 宜春 / 市)."""
+    page = _page(browser, server["root"])
+    page.goto(f"{server['root']}/targets")
+    page.wait_for_selector("#target-table tbody tr")
+    page.screenshot(path=str(SHOTS / "targets-1366.png"))
+    size = page.evaluate("""() => {
+        const row = document.querySelector('#target-table tbody tr');
+        const em = parseFloat(getComputedStyle(row).fontSize);
+        const city = row.cells[2];
+        return {firm: row.cells[1].getBoundingClientRect().width / em,
+                cityOneLine: getComputedStyle(city).whiteSpace === 'nowrap' && city.scrollWidth <= city.clientWidth};
+    }""")
+    assert size["firm"] >= 9 and size["cityOneLine"], size  # 江特电机 on the real data: 3.5 em, two lines
