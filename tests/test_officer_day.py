@@ -193,3 +193,82 @@ def test_merged_record_and_batch_pages_name_things_in_chinese(template, monkeypa
         page = client.get(f"/imports/batches/{batch}").text
         assert "企业名单 · 1 行" in page and "enterprises ·" not in page
     db.get_engine(url).dispose()
+
+
+def test_search_finds_a_name_typed_with_other_brackets_or_widths(zone_session: Session, tmp_path: Path) -> None:
+    """An officer typing 上海振华重工（集团）股份有限公司 (full-width brackets, as in most Chinese documents) found nothing:
+    the list had imported it as 上海振华重工(集团)股份有限公司."""
+    from chainatlas.services.enterprises import search
+
+    path = tmp_path / "名录.csv"
+    path.write_bytes("企业名称,注册地址\n上海振华重工(集团)股份有限公司,上海市东方路3261号\n"
+                     "武汉星测激光雷达科技有限责任公司,武汉经济技术开发区车城大道88号\n".encode("gbk"))
+    import_enterprises(zone_session, path)
+    for typed, found in [("上海振华重工（集团）股份有限公司", "上海振华重工(集团)股份有限公司"),
+                         ("振华重工（集团）", "上海振华重工(集团)股份有限公司"),
+                         ("武汉星测激光雷达科技有限公司", "武汉星测激光雷达科技有限责任公司"),
+                         ("ＳＨＡＮＧＨＡＩ", None)]:
+        names = [r["name"] for r in search(zone_session, typed)["results"]]
+        assert names[:1] == ([found] if found else []), (typed, names)
+
+
+def test_places_read_as_names_once_on_the_review_and_enterprise_pages(template, monkeypatch, tmp_path):
+    """The merge-review page compared 地区 as raw codes (4403 | 440305); a 上海 firm's page said 所在地 上海市 上海市."""
+    from fastapi.testclient import TestClient
+
+    from chainatlas.services.catalog import load_zone
+    from chainatlas.store import db
+    from chainatlas.store.models import MergeCandidate
+    from chainatlas.web.app import create_app
+    from web_helpers import copy_db, login, web_env
+
+    web_env(monkeypatch, tmp_path)
+    url = copy_db(template, tmp_path)
+    with db.session_scope(url) as s:
+        load_zone(s, "wuhan-edz", chain_id="nev-icv")
+        a = Enterprise(name="兴森科技", source="test", province_code="44", city_code="4403")
+        b = Enterprise(name="深圳市兴森快捷电路科技股份有限公司", source="test", province_code="44", city_code="4403",
+                       district_code="440305")
+        c = Enterprise(name="华域汽车", source="test", province_code="31", city_code="3101")
+        s.add_all([a, b, c])
+        s.flush()
+        s.add(MergeCandidate(left_id=a.id, right_id=b.id, probability=0.8, evidence={"place": "城市相同（区县未知）"},
+                             status="pending"))
+        shanghai = c.id
+    with TestClient(create_app(url)) as client:
+        login(client, "analyst")
+        review = client.get("/review").text
+        assert "广东省 深圳市 南山区" in review and "440305" not in review
+        assert "所在地</dt><dd>上海市</dd>" in client.get(f"/enterprises/{shanghai}").text.replace("\n", "")
+    db.get_engine(url).dispose()
+
+
+def test_the_monthly_brief_charts_one_project_in_whole_projects(zone_session: Session) -> None:
+    """With one signed project and no targets the brief's 图2 (签约项目数) drew a gridline labelled 0.5 (个)."""
+    import re
+
+    from chainatlas import config
+    from chainatlas.services import pipeline
+    from chainatlas.services.reports.brief import brief_html
+
+    from chainatlas.services.catalog import save_zone, zone_from_divisions
+
+    s = zone_session
+    zone = save_zone(s, zone_from_divisions("上海市", ["310000"])).id  # a zone without yearly targets
+    p = pipeline.create_project(s, zone_id=zone, name="虚构测试项目（演示）", by_user="zhang", chain_id="nev-icv",
+                                on=config.today())
+    pipeline.change_stage(s, p.code, "签约", on=config.today(), by_user="zhang")
+    html = brief_html(s, zone, config.today().strftime("%Y-%m"), "nev-icv")
+    caption = html.index("图2")
+    assert html[caption: caption + 10].startswith("图2 签约项目数")
+    figure = html[html.rindex("<figure>", 0, caption): caption]
+    labels = re.findall(r"text-anchor='end'[^>]*>([^<]+)</text>", figure)
+    assert labels and all(float(v.replace(",", "")).is_integer() for v in labels), labels
+
+
+def test_target_weights_are_named_for_any_chain() -> None:
+    """On 光伏与新型储能 the 目标企业 weights offered “为同类整车厂配套” (vehicle makers) as a criterion."""
+    from chainatlas.services.targets import COMPONENT_LABELS
+
+    assert COMPONENT_LABELS["leader_peers"] == "为链主同行配套"
+    assert not any("整车" in label for label in COMPONENT_LABELS.values())

@@ -8,8 +8,9 @@ What makes an entry safe to use:
   (`<stem>.derived.csv`) and is compared with them byte for byte, so a changed file never meets a stale entry, whatever
   its modification time says;
 - and only for the code that made it: the size and modification time of every module of `domain/` and `engines/`
-  (what Python's own .pyc check trusts) and the Python version are part of the entry, so a changed module, an
-  upgrade or another Python reads none of it (its payload is not even unpickled: it could name classes that changed);
+  and of the libraries whose objects it holds (what Python's own .pyc check trusts) and the Python version are part
+  of the entry, so a changed module, an upgrade or another Python reads none of it (its payload is not even
+  unpickled: it could name classes that changed);
 - anything wrong with an entry (truncated, corrupt, unreadable, another user's) is a miss: the chain is built as
   without a cache and the entry written again;
 - an entry is written whole or not at all (a temporary file renamed over it); a folder that cannot be made or
@@ -28,7 +29,7 @@ import io
 import os
 import pickle
 import sys
-from importlib.util import source_hash
+from importlib.util import find_spec, source_hash
 from pathlib import Path
 
 from chainatlas import config
@@ -37,11 +38,12 @@ from chainatlas import config
 _FORMAT = 1
 _PACKAGE = Path(__file__).resolve().parent.parent
 _CODE_FOLDERS = ("domain", "engines")
+_LIBRARIES = ("ahocorasick",)  # the classifier's automaton is pyahocorasick's, pickled by it
 
 
 def _code_version() -> tuple:
     """The code an entry was made by: the Python, and (name, size, mtime in ns) of every module of the folders whose
-    code parses a chain or builds from it (the compiled kernel's shared object included)."""
+    code parses a chain or builds from it (the compiled kernel's shared object included) and of the libraries."""
     found = []
     for folder in _CODE_FOLDERS:
         with os.scandir(_PACKAGE / folder) as entries:
@@ -49,6 +51,11 @@ def _code_version() -> tuple:
                 if entry.name.endswith((".py", ".so", ".pyd")) and entry.is_file():
                     st = entry.stat()
                     found.append((f"{folder}/{entry.name}", st.st_size, st.st_mtime_ns))
+    for name in _LIBRARIES:
+        spec = find_spec(name)
+        if spec is not None and spec.origin:
+            st = os.stat(spec.origin)
+            found.append((spec.origin, st.st_size, st.st_mtime_ns))
     return (_FORMAT, sys.version, sys.implementation.cache_tag, tuple(sorted(found)))
 
 

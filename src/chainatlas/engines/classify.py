@@ -41,7 +41,6 @@ How evidence becomes a placement (why each rule exists):
 
 from __future__ import annotations
 
-import functools
 import math
 import operator
 import re
@@ -355,8 +354,8 @@ class Firm(NamedTuple):
 
 
 # The attributes of a `Classifier` that depend on its chain alone (see `Classifier._tables`).
-_TABLES = ("node_ids", "segment_index", "depth", "names", "supplies", "words", "word_nodes", "qualifier", "one_segment",
-           "lengths", "spelling", "derived_via", "latin_edges", "prior4", "prior3", "industry_prior",
+_TABLES = ("node_ids", "segment_index", "depth", "names", "supplies", "words", "automaton", "word_nodes", "qualifier",
+           "one_segment", "lengths", "spelling", "derived_via", "latin_edges", "prior4", "prior3", "industry_prior",
            "fallback_segments", "fallback_words", "fallback_lines")
 
 
@@ -421,12 +420,16 @@ class Classifier:
             for w in node.exclude:
                 words.setdefault(w.lower(), (set(), set(), set()))[2].update(applies[i])
         self.words: list[tuple[str, tuple[int, ...], tuple[int, ...], frozenset[int]]] = []
+        automaton = ahocorasick.Automaton()
         for w, (strong, weak, excl) in words.items():
             if _SEPARATOR.search(w):  # some separator in it (one regular expression: ≈ 3 ms less per process)
                 # A keyword spanning a separator could never match inside one phrase; the chain file is wrong.
                 raise ValueError(f"关键词 “{w}” 含有分隔符，无法匹配 (keyword contains a phrase separator)")
             # A word both strong and weak for a node counts as strong.
             self.words.append((w, tuple(sorted(strong)), tuple(sorted(weak - strong)), frozenset(excl)))
+            automaton.add_word(w, len(self.words) - 1)
+        automaton.make_automaton()
+        self.automaton = automaton if self.words else None  # pyahocorasick cannot search with no word
         # Words that can qualify a generic head word with vehicle context: any word naming a downstream
         # (vehicle, service) node, or a strong word of a midstream (system) node — not upstream components.
         downstream = {index[nid] for nid, node in nodes.items() if node.stage == STAGE_IDS[-1]}
@@ -465,18 +468,6 @@ class Classifier:
         self.fallback_words = {unicodedata.normalize("NFKC", w).lower(): w for w in fallback.words} if fallback else {}
         self.fallback_lines = {unicodedata.normalize("NFKC", w).lower(): w for w in fallback.lines} if fallback else {}
         return {name: vars(self)[name] for name in _TABLES}
-
-    @functools.cached_property
-    def automaton(self) -> ahocorasick.Automaton | None:
-        """Every word of `words` (by index) for the Python scan; None for a chain without words (pyahocorasick cannot
-        search with none). Made on first use: the compiled kernel scans with its own automaton."""
-        if not self.words:
-            return None
-        automaton = ahocorasick.Automaton()
-        for wi, (w, *_) in enumerate(self.words):
-            automaton.add_word(w, wi)
-        automaton.make_automaton()
-        return automaton
 
     def supplied_text(self, line: tuple[str, str]) -> str:
         """The text a supplied (component, customer) line is scanned as: a component with a chain word gets the
@@ -653,9 +644,11 @@ class Classifier:
 
     # ------------------------------------------------------------------ scoring
 
-    def firm(self, record: Record, scan: Callable[[str], tuple[tuple[int, int, int], ...]] | None = None) -> Firm:
+    def firm(self, record: Record, scan: Callable[[str], tuple[tuple[int, int, int], ...]] | None = None,
+             scope_hits: tuple[tuple[int, int, int], ...] | None = None) -> Firm:
         """A record as the placement rules read it (what `decide` takes); scan: how a text is scanned (`_scan`, or a
-        placement kernel's `scan`, equal to it)."""
+        placement kernel's `scan`, equal to it); scope_hits: the scope's hits where they are known instead of its
+        text (the batch engine scans scopes as it reads a file)."""
         products = record.products
         code = (record.industry_code or "").strip()
         industry_text = record.industry or ""
@@ -666,17 +659,18 @@ class Classifier:
         fields = (
             self.field_parts(0, (scan(record.name),) if record.name else (), shares),
             self.field_parts(1, [scan(product) for product, _ in products], shares),
-            self.field_parts(2, (scan(record.scope),) if record.scope else (), shares),
+            self.field_parts(2, (scope_hits,) if scope_hits is not None else (scan(record.scope),) if record.scope
+                             else (), shares),
             self.field_parts(3, (scan(industry_text),) if industry_text else (), shares),
             self.field_parts(4, [scan(self.supplied_text(line)) for line in record.supplied], shares),
         )
         key = self.prior_key(code, industry_text)
         return Firm(fields, shares, self.priors(key), products, key, record.supplied)
 
-    def classify(self, record: Record, scan: Callable[[str], tuple[tuple[int, int, int], ...]] | None = None
-                 ) -> list[Placement]:
-        """The firm's placements, best first (scan: see `firm`)."""
-        firm = self.firm(record, scan)
+    def classify(self, record: Record, scan: Callable[[str], tuple[tuple[int, int, int], ...]] | None = None,
+                 scope_hits: tuple[tuple[int, int, int], ...] | None = None) -> list[Placement]:
+        """The firm's placements, best first (scan, scope_hits: see `firm`)."""
+        firm = self.firm(record, scan, scope_hits)
         out: list[Placement] = []
         for s, seg, target, evidence, probability in self.decide([firm])[0]:
             score = round(s, 3)
