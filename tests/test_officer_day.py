@@ -272,3 +272,39 @@ def test_target_weights_are_named_for_any_chain() -> None:
 
     assert COMPONENT_LABELS["leader_peers"] == "为链主同行配套"
     assert not any("整车" in label for label in COMPONENT_LABELS.values())
+
+
+def test_a_zone_file_reloaded_with_a_new_target_updates_it(zone_session: Session, tmp_path: Path) -> None:
+    """Raising a year's target in the zone file and loading it again left the old target in force (15, not 20):
+    save_zone only inserted targets it did not have."""
+    from chainatlas.services.catalog import load_zone
+    from chainatlas.services.pipeline import kpi_report
+
+    zone_file = tmp_path / "zone.yaml"
+    for n in (15, 20):
+        zone_file.write_text("id: test-edz\nname: 测试经开区\nmembers:\n  - {code: '420114070'}\ntargets:\n"
+                             f"  - {{year: 2026, measure: signed_projects, target: {n}, source: 年度计划}}\n",
+                             encoding="utf-8")
+        load_zone(zone_session, zone_file, chain_id="nev-icv")
+        report = kpi_report(zone_session, "test-edz", 2026, chain_id="nev-icv")
+        assert next(r.target for r in report.rows if r.measure == "signed_projects") == n
+
+
+def test_the_kpi_page_says_how_to_set_targets_when_there_are_none(template, monkeypatch, tmp_path):
+    """A zone made from its division code (上海市 from the listed-company file) showed 未设目标 on every row with no
+    word on where targets come from; the page now says it."""
+    from fastapi.testclient import TestClient
+
+    from chainatlas.services.catalog import save_zone, zone_from_divisions
+    from chainatlas.store import db
+    from chainatlas.web.app import create_app
+    from web_helpers import copy_db, login, web_env
+
+    web_env(monkeypatch, tmp_path)
+    url = copy_db(template, tmp_path)
+    with db.session_scope(url) as s:
+        save_zone(s, zone_from_divisions("上海市", ["310000"]))
+    with TestClient(create_app(url)) as client:
+        login(client, "analyst")
+        page = client.get("/kpi").text
+        assert 'id="no-targets"' in page and "chainatlas zone add" in page
