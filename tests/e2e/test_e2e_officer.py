@@ -93,3 +93,19 @@ def test_target_names_and_cities_are_readable_at_1366(server, browser):  # noqa:
                 cityOneLine: getComputedStyle(city).whiteSpace === 'nowrap' && city.scrollWidth <= city.clientWidth};
     }""")
     assert size["firm"] >= 9 and size["cityOneLine"], size  # 江特电机 on the real data: 3.5 em, two lines
+
+
+def test_the_search_box_hint_fits_at_1366(server, browser):  # noqa: F811
+    """The top bar's search hint was cut off at 1366 px (企业名称 / 曾用名 / 英文: — the box is 180 px there)."""
+    page = _page(browser, server["root"])
+    page.goto(f"{server['root']}/")
+    fit = page.evaluate("""() => {
+        const box = document.querySelector('.search input');
+        const cs = getComputedStyle(box);
+        const ctx = document.createElement('canvas').getContext('2d');
+        ctx.font = `${cs.fontSize} ${cs.fontFamily}`;
+        const room = box.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+        return {text: ctx.measureText(box.placeholder).width, room: room, title: box.title};
+    }""")
+    assert fit["text"] <= fit["room"], fit
+    assert "曾用名" in fit["title"] and "信用代码" in fit["title"]  # what it searches is still said
