@@ -239,6 +239,8 @@ def test_places_read_as_names_once_on_the_review_and_enterprise_pages(template, 
         login(client, "analyst")
         review = client.get("/review").text
         assert "广东省 深圳市 南山区" in review and "440305" not in review
+        imports = client.get("/imports").text  # its short review list named the comparisons by their keys
+        assert "地区：城市相同（区县未知）" in imports and "place：" not in imports
         assert "所在地</dt><dd>上海市</dd>" in client.get(f"/enterprises/{shanghai}").text.replace("\n", "")
     db.get_engine(url).dispose()
 
