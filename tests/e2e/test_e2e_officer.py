@@ -109,3 +109,25 @@ def test_the_search_box_hint_fits_at_1366(server, browser):  # noqa: F811
     }""")
     assert fit["text"] <= fit["room"], fit
     assert "曾用名" in fit["title"] and "信用代码" in fit["title"]  # what it searches is still said
+
+
+def test_the_screen_map_shows_every_node_name_whole(server, browser):  # noqa: F811
+    """The 大屏's chain map cut long node names in its short pills (★车载信息娱乐与音… at every screen size, at 1366 px
+    in 6 px type): a label that does not fit on one line at 9 px now puts the firm count on a second line."""
+    page = _page(browser, server["root"])
+    page.goto(f"{server['root']}/screen")
+    page.wait_for_function("() => window.echarts && echarts.getInstanceByDom(document.getElementById('screen-map'))")
+    cut = page.evaluate("""() => {
+        const chart = echarts.getInstanceByDom(document.getElementById('screen-map'));
+        const ctx = document.createElement('canvas').getContext('2d');
+        const out = [];
+        for (const d of chart.getOption().series[0].data) {
+            if (!d.label || d.stage || !d.label.width) continue;
+            ctx.font = `${d.label.fontWeight || 'normal'} ${d.label.fontSize}px ${d.label.fontFamily}`;
+            for (const line of String(d.label.formatter).split('\\n'))
+                if (ctx.measureText(line).width > d.label.width + 1) out.push([line, d.label.fontSize, d.label.width]);
+        }
+        return out;
+    }""")
+    page.screenshot(path=str(SHOTS / "screen-1366.png"))
+    assert cut == [], cut
