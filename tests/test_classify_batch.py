@@ -205,6 +205,43 @@ def test_command_output_is_what_the_engine_writes(tmp_path: Path) -> None:
     assert out.read_bytes() == ("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8")
 
 
+def test_scopes_scanned_as_read_are_the_engines_scan_of_the_clean_text(tmp_path: Path) -> None:
+    """A file placed in one process has its scopes scanned as its frame is made, only the cells the clean-up may
+    change cleaned first: the same placements as the engine on the cleaned texts (not on the raw ones: a NUL
+    inside a word), blank rows skipped as before."""
+    import csv
+
+    from chainatlas.ingest.values import clean_text
+    from chainatlas.services.placement import classify_file
+
+    scopes = [" 车载激光雷达的研发 ", "车载\u3000激光雷达", "车载激光雷达\xa0的研发", "无", "\u2028车载镜头\u2029", "动力\x00电池",
+              "车载\x00镜头", "", "   ", "ｅｖ充电桩（直流）", "动力电池", "电机", "NULL", "车载镜头、激光雷达", "\t动力电池管理系统"]
+    rows = [(f"f{i}", "车载镜头:0.2" if i % 3 else "", scope, "3670" if i % 2 else "") for i, scope in enumerate(scopes)]
+    src, out = tmp_path / "firms.csv", tmp_path / "out.csv"
+    with open(src, "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([["编号", "主营产品", "经营范围", "行业代码"], *rows[:7], ["", " ", "\u3000 ", ""], *rows[7:]])
+    done = classify_file(src, load_chain("nev-icv"), out, workers=1)
+    clf = Classifier(load_chain("nev-icv"))
+
+    def engine_on(text: Callable[[str], str]) -> list[tuple]:
+        return [(p.id, p.node_id, f"{p.score:.3f}", p.evidence) for fid, products, scope, code in rows
+                for p in clf.classify(Record(fid, "", parse_products(products), text(scope), code))]
+
+    expected = engine_on(clean_text)
+    assert (done.firms, done.processes) == (len(scopes), 1) and len({p[0] for p in expected}) > 8
+    assert engine_on(str) != expected
+    assert placements_of_file(out) == expected
+
+
+def placements_of_file(out: Path) -> list[tuple]:
+    """(id, node_id, score text, evidence) of each row of a `chainatlas classify` output."""
+    import csv
+    import json
+
+    with open(out, encoding="utf-8-sig", newline="") as fh:
+        return [(r["id"], r["node_id"], r["score"], json.loads(r["evidence"])) for r in csv.DictReader(fh)]
+
+
 def test_columnar_cleaning_is_clean_text() -> None:
     import polars as pl
 

@@ -214,6 +214,33 @@ def test_scan_column_is_scan_ids_of_its_cells(chain) -> None:
     assert [kernel.hit_list(h) for h in kernel.scan_column(column.slice(650, 100))] == expected[650:750]
 
 
+def test_scan_column_leaves_to_the_caller_the_texts_the_clean_up_may_change(chain) -> None:
+    """With `short`, a text that ingest's clean-up may change (`may_change`: a NUL, U+3000 or U+00A0 in it, white
+    space at either end, at most `short` bytes) gets -1, every other one the hits of its text; and the clean-up
+    changes no text but those."""
+    import polars as pl
+
+    from chainatlas.engines.placement_kernel_py import may_change
+    from chainatlas.ingest.columnar import BLANK_BYTES
+    from chainatlas.ingest.values import clean_text
+
+    clf = Classifier(chain)
+    kernel = Kernel(clf)
+    rng = random.Random(7)
+    odd = [" ", "\u3000", "\xa0", "\x00", "\u2028", "\t", "\n", "\x1c", "无", "null", "N/A", "#DIV/0!", "é", "Ⅱ", "𠀀"]
+    texts = CRAFTED + random_texts(clf, 3_000, seed=9)
+    texts += [rng.choice(odd) + t if rng.random() < 0.5 else t + rng.choice(odd) for t in texts[:2_000]]
+    texts += [t[:k] + rng.choice(odd) + t[k:] for t in texts[:1_000] for k in [rng.randint(0, len(t))]]
+    texts += ["", "无", "暂无", "#SPILL!", "abcdefg", "abcdefgh", "电机", "电机a", " 电机", "电机\u3000"]
+    column = pl.Series([*texts, None])
+    got = kernel.scan_column(column, BLANK_BYTES)
+    for text, hid in zip([*texts, ""], got):
+        assert (hid < 0) == may_change(text, BLANK_BYTES), repr(text)
+        assert hid < 0 or kernel.hit_list(hid) == clf._scan(text), repr(text)
+        assert may_change(text, BLANK_BYTES) or clean_text(text) == text, repr(text)
+    assert sum(h < 0 for h in got) > 2_000
+
+
 def test_product_cells_read_and_scanned_as_the_engine_reads_them(chain) -> None:
     """`product_lists` is `parse_products` of each cell with each product's scan and `effective_shares` (None for a
     cell without a hit); `product_flags` says whether some line has a hit (1) or a strong hit (3)."""

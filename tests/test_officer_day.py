@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from chainatlas.services.ingest.enterprises import import_enterprises
-from chainatlas.store.models import Enterprise, HeldRow
+from chainatlas.store.models import Enterprise, HeldRow, Placement
 from web_helpers import template  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.db
@@ -190,6 +190,131 @@ def test_merged_record_and_batch_pages_name_things_in_chinese(template, monkeypa
             page = client.get(f"/enterprises/{merged}").text
             assert f'该记录已合并到 <a href="/enterprises/{ids[0]}">武汉星测激光雷达科技有限公司</a>' in page
         assert 'id="merged-into"' not in client.get(f"/enterprises/{ids[0]}").text
+        # a correction on a merged record landed on no firm that any page or count shows: refused, with where to go
+        assert 'id="add-placement"' not in client.get(f"/enterprises/{ids[1]}").text
+        token = client.get("/api/me").json()["csrf_token"]
+        r = client.post(f"/enterprises/{ids[1]}/placements", data={"action": "add", "node_id": "lidar", "note": "",
+                                                                  "csrf_token": token})
+        assert "已合并到“武汉星测激光雷达科技有限公司”" in r.text  # the flash on the page it returns to
+        with db.session_scope(url) as s:
+            assert s.scalar(select(func.count(Placement.id)).where(Placement.enterprise_id == ids[1])) == 0
         page = client.get(f"/imports/batches/{batch}").text
         assert "企业名单 · 1 行" in page and "enterprises ·" not in page
     db.get_engine(url).dispose()
+
+
+def test_search_finds_a_name_typed_with_other_brackets_or_widths(zone_session: Session, tmp_path: Path) -> None:
+    """An officer typing 上海振华重工（集团）股份有限公司 (full-width brackets, as in most Chinese documents) found nothing:
+    the list had imported it as 上海振华重工(集团)股份有限公司."""
+    from chainatlas.services.enterprises import search
+
+    path = tmp_path / "名录.csv"
+    path.write_bytes("企业名称,注册地址\n上海振华重工(集团)股份有限公司,上海市东方路3261号\n"
+                     "武汉星测激光雷达科技有限责任公司,武汉经济技术开发区车城大道88号\n".encode("gbk"))
+    import_enterprises(zone_session, path)
+    for typed, found in [("上海振华重工（集团）股份有限公司", "上海振华重工(集团)股份有限公司"),
+                         ("振华重工（集团）", "上海振华重工(集团)股份有限公司"),
+                         ("武汉星测激光雷达科技有限公司", "武汉星测激光雷达科技有限责任公司"),
+                         ("ＳＨＡＮＧＨＡＩ", None)]:
+        names = [r["name"] for r in search(zone_session, typed)["results"]]
+        assert names[:1] == ([found] if found else []), (typed, names)
+
+
+def test_places_read_as_names_once_on_the_review_and_enterprise_pages(template, monkeypatch, tmp_path):
+    """The merge-review page compared 地区 as raw codes (4403 | 440305); a 上海 firm's page said 所在地 上海市 上海市."""
+    from fastapi.testclient import TestClient
+
+    from chainatlas.services.catalog import load_zone
+    from chainatlas.store import db
+    from chainatlas.store.models import MergeCandidate
+    from chainatlas.web.app import create_app
+    from web_helpers import copy_db, login, web_env
+
+    web_env(monkeypatch, tmp_path)
+    url = copy_db(template, tmp_path)
+    with db.session_scope(url) as s:
+        load_zone(s, "wuhan-edz", chain_id="nev-icv")
+        a = Enterprise(name="兴森科技", source="test", province_code="44", city_code="4403")
+        b = Enterprise(name="深圳市兴森快捷电路科技股份有限公司", source="test", province_code="44", city_code="4403",
+                       district_code="440305")
+        c = Enterprise(name="华域汽车", source="test", province_code="31", city_code="3101")
+        s.add_all([a, b, c])
+        s.flush()
+        s.add(MergeCandidate(left_id=a.id, right_id=b.id, probability=0.8, evidence={"place": "城市相同（区县未知）"},
+                             status="pending"))
+        shanghai = c.id
+    with TestClient(create_app(url)) as client:
+        login(client, "analyst")
+        review = client.get("/review").text
+        assert "广东省 深圳市 南山区" in review and "440305" not in review
+        imports = client.get("/imports").text  # its short review list named the comparisons by their keys
+        assert "地区：城市相同（区县未知）" in imports and "place：" not in imports
+        assert "所在地</dt><dd>上海市</dd>" in client.get(f"/enterprises/{shanghai}").text.replace("\n", "")
+    db.get_engine(url).dispose()
+
+
+def test_the_monthly_brief_charts_one_project_in_whole_projects(zone_session: Session) -> None:
+    """With one signed project and no targets the brief's 图2 (签约项目数) drew a gridline labelled 0.5 (个)."""
+    import re
+
+    from chainatlas import config
+    from chainatlas.services import pipeline
+    from chainatlas.services.reports.brief import brief_html
+
+    from chainatlas.services.catalog import save_zone, zone_from_divisions
+
+    s = zone_session
+    zone = save_zone(s, zone_from_divisions("上海市", ["310000"])).id  # a zone without yearly targets
+    p = pipeline.create_project(s, zone_id=zone, name="虚构测试项目（演示）", by_user="zhang", chain_id="nev-icv",
+                                on=config.today())
+    pipeline.change_stage(s, p.code, "签约", on=config.today(), by_user="zhang")
+    html = brief_html(s, zone, config.today().strftime("%Y-%m"), "nev-icv")
+    caption = html.index("图2")
+    assert html[caption: caption + 10].startswith("图2 签约项目数")
+    figure = html[html.rindex("<figure>", 0, caption): caption]
+    labels = re.findall(r"text-anchor='end'[^>]*>([^<]+)</text>", figure)
+    assert labels and all(float(v.replace(",", "")).is_integer() for v in labels), labels
+
+
+def test_target_weights_are_named_for_any_chain() -> None:
+    """On 光伏与新型储能 the 目标企业 weights offered “为同类整车厂配套” (vehicle makers) as a criterion."""
+    from chainatlas.services.targets import COMPONENT_LABELS
+
+    assert COMPONENT_LABELS["leader_peers"] == "为链主同行配套"
+    assert not any("整车" in label for label in COMPONENT_LABELS.values())
+
+
+def test_a_zone_file_reloaded_with_a_new_target_updates_it(zone_session: Session, tmp_path: Path) -> None:
+    """Raising a year's target in the zone file and loading it again left the old target in force (15, not 20):
+    save_zone only inserted targets it did not have."""
+    from chainatlas.services.catalog import load_zone
+    from chainatlas.services.pipeline import kpi_report
+
+    zone_file = tmp_path / "zone.yaml"
+    for n in (15, 20):
+        zone_file.write_text("id: test-edz\nname: 测试经开区\nmembers:\n  - {code: '420114070'}\ntargets:\n"
+                             f"  - {{year: 2026, measure: signed_projects, target: {n}, source: 年度计划}}\n",
+                             encoding="utf-8")
+        load_zone(zone_session, zone_file, chain_id="nev-icv")
+        report = kpi_report(zone_session, "test-edz", 2026, chain_id="nev-icv")
+        assert next(r.target for r in report.rows if r.measure == "signed_projects") == n
+
+
+def test_the_kpi_page_says_how_to_set_targets_when_there_are_none(template, monkeypatch, tmp_path):
+    """A zone made from its division code (上海市 from the listed-company file) showed 未设目标 on every row with no
+    word on where targets come from; the page now says it."""
+    from fastapi.testclient import TestClient
+
+    from chainatlas.services.catalog import save_zone, zone_from_divisions
+    from chainatlas.store import db
+    from chainatlas.web.app import create_app
+    from web_helpers import copy_db, login, web_env
+
+    web_env(monkeypatch, tmp_path)
+    url = copy_db(template, tmp_path)
+    with db.session_scope(url) as s:
+        save_zone(s, zone_from_divisions("上海市", ["310000"]))
+    with TestClient(create_app(url)) as client:
+        login(client, "analyst")
+        page = client.get("/kpi").text
+        assert 'id="no-targets"' in page and "chainatlas zone add" in page

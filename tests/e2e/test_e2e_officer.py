@@ -77,3 +77,57 @@ def test_project_counts_are_charted_in_whole_projects(server, browser):  # noqa:
     ticks = _ticks(page, "screen-funnel", "xAxis")
     assert ticks and all(t == int(t) for t in ticks), ticks
     assert page.errors == []
+
+
+def test_target_names_and_cities_are_readable_at_1366(server, browser):  # noqa: F811
+    """The eight score columns squeezed the firm column of 目标企业 to two characters a line (江特 / 电机, 宜春 / 市)."""
+    page = _page(browser, server["root"])
+    page.goto(f"{server['root']}/targets")
+    page.wait_for_selector("#target-table tbody tr")
+    page.screenshot(path=str(SHOTS / "targets-1366.png"))
+    size = page.evaluate("""() => {
+        const row = document.querySelector('#target-table tbody tr');
+        const em = parseFloat(getComputedStyle(row).fontSize);
+        const city = row.cells[2];
+        return {firm: row.cells[1].getBoundingClientRect().width / em,
+                cityOneLine: getComputedStyle(city).whiteSpace === 'nowrap' && city.scrollWidth <= city.clientWidth};
+    }""")
+    assert size["firm"] >= 9 and size["cityOneLine"], size  # 江特电机 on the real data: 3.5 em, two lines
+
+
+def test_the_search_box_hint_fits_at_1366(server, browser):  # noqa: F811
+    """The top bar's search hint was cut off at 1366 px (企业名称 / 曾用名 / 英文: — the box is 180 px there)."""
+    page = _page(browser, server["root"])
+    page.goto(f"{server['root']}/")
+    fit = page.evaluate("""() => {
+        const box = document.querySelector('.search input');
+        const cs = getComputedStyle(box);
+        const ctx = document.createElement('canvas').getContext('2d');
+        ctx.font = `${cs.fontSize} ${cs.fontFamily}`;
+        const room = box.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+        return {text: ctx.measureText(box.placeholder).width, room: room, title: box.title};
+    }""")
+    assert fit["text"] <= fit["room"], fit
+    assert "曾用名" in fit["title"] and "信用代码" in fit["title"]  # what it searches is still said
+
+
+def test_the_screen_map_shows_every_node_name_whole(server, browser):  # noqa: F811
+    """The 大屏's chain map cut long node names in its short pills (★车载信息娱乐与音… at every screen size, at 1366 px
+    in 6 px type): a label that does not fit on one line at 9 px now puts the firm count on a second line."""
+    page = _page(browser, server["root"])
+    page.goto(f"{server['root']}/screen")
+    page.wait_for_function("() => window.echarts && echarts.getInstanceByDom(document.getElementById('screen-map'))")
+    cut = page.evaluate("""() => {
+        const chart = echarts.getInstanceByDom(document.getElementById('screen-map'));
+        const ctx = document.createElement('canvas').getContext('2d');
+        const out = [];
+        for (const d of chart.getOption().series[0].data) {
+            if (!d.label || d.stage || !d.label.width) continue;
+            ctx.font = `${d.label.fontWeight || 'normal'} ${d.label.fontSize}px ${d.label.fontFamily}`;
+            for (const line of String(d.label.formatter).split('\\n'))
+                if (ctx.measureText(line).width > d.label.width + 1) out.push([line, d.label.fontSize, d.label.width]);
+        }
+        return out;
+    }""")
+    page.screenshot(path=str(SHOTS / "screen-1366.png"))
+    assert cut == [], cut

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 from html import escape
 
@@ -55,8 +57,10 @@ def progress_bars(items: list[Progress], width: float = 480) -> str:
     return _svg(width, height, body)
 
 
-def monthly_columns(values: list[float], target: float | None, months_done: int, unit: str, width: float = 480) -> str:
-    """Columns of each month's amount, a line of the cumulative total and, dashed, the even path to the target."""
+def monthly_columns(values: list[float], target: float | None, months_done: int, unit: str, width: float = 480,
+                    whole: bool = False) -> str:
+    """Columns of each month's amount, a line of the cumulative total and, dashed, the even path to the target.
+    `whole`: the values count things (projects), so the gridlines at half and full scale are whole numbers."""
     height, left, bottom, top = 180.0, 40.0, 22.0, 20.0
     plot_w, plot_h = width - left - 10, height - bottom - top
     cumulative, total = [], 0.0
@@ -64,6 +68,8 @@ def monthly_columns(values: list[float], target: float | None, months_done: int,
         total += v
         cumulative.append(total)
     scale_max = max([*cumulative, target or 0, 1.0])
+    if whole:  # one signed project drew a gridline at 0.5 个
+        scale_max = 2.0 * math.ceil(scale_max / 2)
     step = plot_w / 12
 
     def y_of(v: float) -> float:

@@ -644,9 +644,11 @@ class Classifier:
 
     # ------------------------------------------------------------------ scoring
 
-    def firm(self, record: Record, scan: Callable[[str], tuple[tuple[int, int, int], ...]] | None = None) -> Firm:
+    def firm(self, record: Record, scan: Callable[[str], tuple[tuple[int, int, int], ...]] | None = None,
+             scope_hits: tuple[tuple[int, int, int], ...] | None = None) -> Firm:
         """A record as the placement rules read it (what `decide` takes); scan: how a text is scanned (`_scan`, or a
-        placement kernel's `scan`, equal to it)."""
+        placement kernel's `scan`, equal to it); scope_hits: the scope's hits where they are known instead of its
+        text (the batch engine scans scopes as it reads a file)."""
         products = record.products
         code = (record.industry_code or "").strip()
         industry_text = record.industry or ""
@@ -657,17 +659,18 @@ class Classifier:
         fields = (
             self.field_parts(0, (scan(record.name),) if record.name else (), shares),
             self.field_parts(1, [scan(product) for product, _ in products], shares),
-            self.field_parts(2, (scan(record.scope),) if record.scope else (), shares),
+            self.field_parts(2, (scope_hits,) if scope_hits is not None else (scan(record.scope),) if record.scope
+                             else (), shares),
             self.field_parts(3, (scan(industry_text),) if industry_text else (), shares),
             self.field_parts(4, [scan(self.supplied_text(line)) for line in record.supplied], shares),
         )
         key = self.prior_key(code, industry_text)
         return Firm(fields, shares, self.priors(key), products, key, record.supplied)
 
-    def classify(self, record: Record, scan: Callable[[str], tuple[tuple[int, int, int], ...]] | None = None
-                 ) -> list[Placement]:
-        """The firm's placements, best first (scan: see `firm`)."""
-        firm = self.firm(record, scan)
+    def classify(self, record: Record, scan: Callable[[str], tuple[tuple[int, int, int], ...]] | None = None,
+                 scope_hits: tuple[tuple[int, int, int], ...] | None = None) -> list[Placement]:
+        """The firm's placements, best first (scan, scope_hits: see `firm`)."""
+        firm = self.firm(record, scan, scope_hits)
         out: list[Placement] = []
         for s, seg, target, evidence, probability in self.decide([firm])[0]:
             score = round(s, 3)

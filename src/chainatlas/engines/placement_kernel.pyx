@@ -40,6 +40,7 @@ from collections import deque
 from array import array
 
 from chainatlas.engines import classify as _rules
+from chainatlas.engines.placement_kernel_py import may_change
 
 cdef double STRONG = _rules.STRONG
 cdef double WEAK = _rules.WEAK
@@ -224,6 +225,7 @@ cdef class Kernel:
     # evidence JSON: one text per distinct entry; product lines (product, share as given) by id
     cdef dict fragments, line_ids
     cdef bint csv  # evidence as a CSV field: quoted, its quotes doubled (see __init__)
+    cdef bint odd  # the text `_scan_utf8` scanned holds a NUL, U+3000 or U+00A0 (see scan_column)
     cdef list lines
 
     def __dealloc__(self):
@@ -511,15 +513,19 @@ cdef class Kernel:
         return self._phrases()
 
     cdef int _scan_utf8(self, const uint8_t* p, Py_ssize_t n) except -1:
-        """`_scan_into` of the text whose UTF-8 bytes are p[:n]; its str is made only when it needs NFKC."""
+        """`_scan_into` of the text whose UTF-8 bytes are p[:n]; its str is made only when it needs NFKC. Sets
+        `odd` (with words to scan for)."""
         cdef Py_ssize_t size
         self.found_len = self.text_len = 0
+        self.odd = False
         if self.n_words == 0:
             return 0
         _room(&self.text, &self.text_cap, n)  # no more characters than bytes
-        size = _fill_utf8(p, n, self.text)
+        size = _fill_utf8(p, n, self.text, &self.odd)
         if size < 0:
-            return self._scan_into(PyUnicode_DecodeUTF8(<const char*>p, n, NULL))
+            text = PyUnicode_DecodeUTF8(<const char*>p, n, NULL)
+            self.odd = "\x00" in text or "\u3000" in text or "\xa0" in text
+            return self._scan_into(text)
         self.text_len = size
         return self._phrases()
 
@@ -633,10 +639,14 @@ cdef class Kernel:
             ids.append(self._intern())
         return ids
 
-    def scan_column(self, values):
+    def scan_column(self, values, Py_ssize_t short=-1):
         """`scan_ids` of a text column (a polars Series; a null cell reads as ""), its UTF-8 bytes read where they
-        are (Arrow's C stream interface): no Python string is made for a cell that needs no NFKC."""
-        return self._each_cell(values, SCAN)
+        are (Arrow's C stream interface): no Python string is made for a cell that needs no NFKC.
+
+        short >= 0: the id of a text that ingest's clean-up (`clean_text`) may change is -1, for the caller to
+        clean and scan: one with a NUL, U+3000 or U+00A0 in it, white space (str.isspace) at either end, or of at
+        most `short` bytes (a blank word, a null); the clean-up leaves every other text as it is."""
+        return self._each_cell(values, SCAN, short)
 
     def product_flags(self, values):
         """By product cell of a text column (as `scan_column` reads it): 1 when a line of it (`parse_products`) has
@@ -650,7 +660,7 @@ cdef class Kernel:
         None (200,000 diverse registry rows: 117,000 of the 200,000 lines of cells with a hit not made)."""
         return self._each_cell(values, NAMED if named_only else LISTS)
 
-    cdef list _each_cell(self, values, int mode):
+    cdef list _each_cell(self, values, int mode, Py_ssize_t short=-1):
         cdef ArrowArrayStream* stream
         cdef ArrowSchema schema
         cdef ArrowArray chunk
@@ -668,7 +678,7 @@ cdef class Kernel:
             for text in values.fill_null("").to_list():
                 if mode == SCAN:
                     self._scan_into(text)
-                    out.append(self._intern())
+                    out.append(-1 if short >= 0 and may_change(text, short) else self._intern())
                 else:
                     self._raw_of_str(text)
                     out.append(self._cell_out(mode))
@@ -679,11 +689,11 @@ cdef class Kernel:
             if chunk.release == NULL:  # the end of the stream
                 return out
             try:
-                self._chunk(&chunk, kind, mode, out)
+                self._chunk(&chunk, kind, mode, out, short)
             finally:
                 chunk.release(&chunk)
 
-    cdef int _chunk(self, ArrowArray* chunk, int kind, int mode, list out) except -1:
+    cdef int _chunk(self, ArrowArray* chunk, int kind, int mode, list out, Py_ssize_t short) except -1:
         """`_each_cell` of one Arrow array: string views (kind 1: 16-byte views, a text of up to 12 bytes inside
         its view, a longer one in a data buffer) or strings with 32-bit (2) or 64-bit (3) offsets."""
         cdef const uint8_t* valid = <const uint8_t*>chunk.buffers[0]
@@ -710,9 +720,11 @@ cdef class Kernel:
                 else:
                     start, end = (<const int64_t*>chunk.buffers[1])[j], (<const int64_t*>chunk.buffers[1])[j + 1]
                 data, length = <const uint8_t*>chunk.buffers[2] + start, end - start
-            if mode == SCAN:
+            if mode == SCAN and short >= 0 and (length <= short or _space_at_end(data, length)):
+                out.append(-1)
+            elif mode == SCAN:
                 self._scan_utf8(data, length)
-                out.append(self._intern())
+                out.append(-1 if short >= 0 and self.odd else self._intern())
             else:
                 self._raw_of_utf8(data, length)
                 out.append(self._cell_out(mode))
@@ -1439,26 +1451,52 @@ cdef bint _fill(const uint32_t* data, Py_ssize_t n, uint32_t* out) noexcept nogi
     return True
 
 
-cdef Py_ssize_t _fill_utf8(const uint8_t* p, Py_ssize_t n, uint32_t* out) noexcept nogil:
+cdef Py_ssize_t _fill_utf8(const uint8_t* p, Py_ssize_t n, uint32_t* out, bint* odd) noexcept nogil:
     """`_fill` of a text given as UTF-8 bytes: how many characters, or -1. Every character `_charwise` holds for
-    is ASCII or three bytes long."""
+    is ASCII or three bytes long. odd: set where a NUL or U+3000 is met (U+00A0 is not charwise)."""
     cdef Py_ssize_t i = 0, m = 0
     cdef uint32_t b, c
     while i < n:
         b = p[i]
         if b < 0x80:
             c = b
+            if b == 0:
+                odd[0] = True
             i += 1
         elif (b & 0xF0) == 0xE0 and i + 2 < n:
             c = ((b & 0x0F) << 12) | ((p[i + 1] & 0x3F) << 6) | (p[i + 2] & 0x3F)
             if not _charwise(c):
                 return -1
+            if c == 0x3000:
+                odd[0] = True
             i += 3
         else:
             return -1
         out[m] = _normal(c)
         m += 1
     return m
+
+
+cdef inline uint32_t _utf8_char(const uint8_t* p) noexcept nogil:
+    """The character whose valid UTF-8 encoding starts at p."""
+    cdef uint32_t b = p[0]
+    if b < 0x80:
+        return b
+    if b < 0xE0:
+        return ((b & 0x1F) << 6) | (p[1] & 0x3F)
+    if b < 0xF0:
+        return ((b & 0x0F) << 12) | ((p[1] & 0x3F) << 6) | (p[2] & 0x3F)
+    return ((b & 0x07) << 18) | ((p[1] & 0x3F) << 12) | ((p[2] & 0x3F) << 6) | (p[3] & 0x3F)
+
+
+cdef bint _space_at_end(const uint8_t* p, Py_ssize_t n) noexcept:
+    """Whether the (valid, non-empty) UTF-8 text p[:n] starts or ends with white space (str.isspace)."""
+    cdef Py_ssize_t j = n - 1
+    if Py_UNICODE_ISSPACE(_utf8_char(p)):
+        return True
+    while j > 0 and (p[j] & 0xC0) == 0x80:  # back to the last character's first byte
+        j -= 1
+    return Py_UNICODE_ISSPACE(_utf8_char(p + j))
 
 
 def _automaton(words):

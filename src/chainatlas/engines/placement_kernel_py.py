@@ -23,6 +23,13 @@ ProductList = tuple[tuple[int, ...], tuple[float, ...], tuple[tuple[str, float |
 _SLICE = 8192
 
 
+def may_change(text: str, short: int) -> bool:
+    """Whether ingest's clean-up (`clean_text`) may change the text: it holds a NUL, U+3000 or U+00A0, has white
+    space (str.isspace) at either end, or is at most `short` bytes long (a blank word: 无, null …)."""
+    return (len(text) <= short and len(text.encode()) <= short) or text[:1].isspace() or text[-1:].isspace() \
+        or "\x00" in text or "\u3000" in text or "\xa0" in text
+
+
 class Kernel:
     """One `Classifier`'s scan and placement rules behind the compiled kernel's methods (one per process)."""
 
@@ -59,11 +66,17 @@ class Kernel:
             ids.append(hid)
         return ids
 
-    def scan_column(self, values) -> list[int]:
+    def scan_column(self, values, short: int = -1) -> list[int]:
         """`scan_ids` of a text column (a polars Series; a null cell reads as ""), a slice of Python strings at a
-        time (each slice freed before the next is made)."""
+        time (each slice freed before the next is made). short >= 0: -1 for a text `may_change` holds for (see the
+        compiled kernel)."""
         values = values.fill_null("")
-        return [h for start in range(0, values.len(), _SLICE) for h in self.scan_ids(values.slice(start, _SLICE).to_list())]
+        ids = []
+        for start in range(0, values.len(), _SLICE):
+            texts = values.slice(start, _SLICE).to_list()
+            ids.extend(-1 if short >= 0 and may_change(text, short) else h
+                       for text, h in zip(texts, self.scan_ids(texts)))
+        return ids
 
     def product_flags(self, values) -> list[int]:
         """By product cell of a text column (a polars Series; a null cell reads as ""): 1 when a line of it

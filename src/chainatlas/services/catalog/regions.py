@@ -63,6 +63,12 @@ def region_name(code: str) -> str:
     return found.name if found else ""
 
 
+def place_label(*codes: str) -> str:
+    """Where a firm is, as officers write it: 广东省 深圳市 南山区 from its province, city and county codes, each
+    name once (a municipality's province and city are both 上海市); "" when no code is known."""
+    return " ".join(dict.fromkeys(name for name in (region_name(c) for c in codes if c) if name))
+
+
 def ensure_regions(session: Session) -> int:
     """Put every province, city and county of the table into `regions` (streets where a zone names them);
     returns how many rows were added. Runs in a few milliseconds once they are there."""

@@ -160,6 +160,8 @@ def _target(session: Session, zone_id: str, t: dict[str, Any], chain_id: str) ->
     if row is None:
         session.add(YearlyTarget(zone_id=zone_id, year=t["year"], measure=t["measure"], chain_id=chain_id, node_id="",
                                  target_value=int(t["target"]), source=t.get("source", "")))
+    else:  # the file says the target now (a year's target raised from 15 to 20 projects stayed 15)
+        row.target_value, row.source = int(t["target"]), t.get("source", "")
 
 
 def load_zone(session: Session, zone_id_or_path: str | Path, chain_id: str | None = None,

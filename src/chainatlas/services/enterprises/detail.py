@@ -15,13 +15,14 @@ from chainatlas.domain.chain import Chain
 from chainatlas.domain.money import format_yuan
 from chainatlas.engines.classify import placement_share
 from chainatlas.services.catalog.chains import node_label, node_ref
+from chainatlas.services.catalog.regions import place_label
 from chainatlas.services.enterprises.ego import ego_network
 from chainatlas.services.enterprises.lookup import EnterpriseNotFound, firm_brief
 from chainatlas.services.enterprises.provenance import provenances
 from chainatlas.services.pipeline.projects import project_dict
 from chainatlas.services.placement.check import firm_hints
 from chainatlas.services.placement.placements import effective_placements
-from chainatlas.store.models import Enterprise, Project, Region, Relation, Zone
+from chainatlas.store.models import Enterprise, Project, Relation, Zone
 
 
 def enterprise_detail(session: Session, chain: Chain, enterprise_id: int) -> dict:
@@ -33,9 +34,6 @@ def enterprise_detail(session: Session, chain: Chain, enterprise_id: int) -> dic
     )
     if e is None:
         raise EnterpriseNotFound(f"找不到编号为 {enterprise_id} 的企业。")
-    region_names = dict(session.execute(
-        select(Region.code, Region.name).where(Region.code.in_([e.province_code, e.city_code, e.district_code]))
-    ).all())
     effective_rows = effective_placements(session, chain.id, [e.id]).get(e.id, [])
     raw = [
         {"id": p.id, "node": node_ref(chain, p.node_id), "method": p.method, "rejected": p.rejected,
@@ -67,7 +65,7 @@ def enterprise_detail(session: Session, chain: Chain, enterprise_id: int) -> dic
     fields = [
         ("统一社会信用代码", e.uscc or "—"), ("英文名称", e.name_en or "—"), ("简称", e.short_name or "—"),
         ("地址", e.address or "—"),
-        ("所在地", " ".join(region_names.get(c, "") for c in (e.province_code, e.city_code, e.district_code)).strip() or "—"),
+        ("所在地", place_label(e.province_code, e.city_code, e.district_code) or "—"),
         ("所属开发区", zone.name if zone else "区外"), ("注册资本", _capital(e)), ("成立日期", e.founded_on or "—"),
         ("国民经济行业", e.industry_code or "—"), ("企业类型", e.ownership or "—"),
         ("外资企业", "是" if e.foreign_invested else "否"), ("上市代码", e.listing_code or "—"),

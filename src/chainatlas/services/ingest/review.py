@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from chainatlas.ingest.names import is_latin, looks_like_full_name
+from chainatlas.services.catalog.regions import place_label
 from chainatlas.store.db import audit
 from chainatlas.store.models import (
     AuditEntry,
@@ -54,6 +55,7 @@ class ReviewItem:
 def _brief(ent: Enterprise) -> dict[str, Any]:
     return {"id": ent.id, "name": ent.name, "uscc": ent.uscc or "", "address": ent.address,
             "district_code": ent.district_code, "city_code": ent.city_code, "province_code": ent.province_code,
+            "place": place_label(ent.province_code, ent.city_code, ent.district_code),
             "industry_code": ent.industry_code or "", "industry": ent.industry or "", "name_en": ent.name_en or "", "founded_on": ent.founded_on,
             "listing_code": ent.listing_code or "", "source": ent.source}
 

@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chainatlas.domain.chain import Chain
-from chainatlas.engines.classify_batch import classify_frame_parallel, processes_for
+from chainatlas.engines.classify_batch import BatchClassifier, classify_frame_parallel, processes_for
 from chainatlas.services.placement.classify_workers import PartWorkers, WorkerFailed
 from chainatlas.services.placement.firm_file import (
     csv_bytes,
+    input_frame,
     place_part,
-    read_frame,
     read_range,
+    read_rows,
     write_placements,
     write_rows,
 )
@@ -49,10 +50,15 @@ def classify_file(path: Path, chain: Chain, out: Path, workers: int, mapping_fil
         try:
             done = _classify_in_parts(path, chain, partial, part_workers, mapping_file) if part_workers else None
             if done is None:
-                frame = read_frame(path, mapping_file)
-                rows, placed = write_placements(partial, classify_frame_parallel(chain, frame, workers,
-                                                                                 csv_evidence=True))
-                done = Summary(frame.height, placed, rows, processes_for(frame.height, workers))
+                headers, raw = read_rows(path, mapping_file)
+                processes = processes_for(raw.height, workers)
+                # placed here: the classifier reads the raw scopes as the frame is made (`input_frame`)
+                classifier = BatchClassifier(chain, csv_evidence=True) if processes == 1 else None
+                frame = input_frame(path, headers, raw, mapping_file, classifier)
+                del raw  # (scanned, the scopes' text is freed before placing: polars reuses its memory)
+                rows, placed = write_placements(partial, classifier.classify_frame(frame) if classifier else
+                                                classify_frame_parallel(chain, frame, workers, csv_evidence=True))
+                done = Summary(frame.height, placed, rows, processes)
             partial.replace(out)
         finally:
             partial.unlink(missing_ok=True)

@@ -22,8 +22,8 @@ import polars as pl
 
 from chainatlas.domain.cells import FORMULA_LEAD
 from chainatlas.domain.chain import Chain
-from chainatlas.engines.classify_batch import BatchClassifier
-from chainatlas.ingest.columnar import WHITESPACE as _WHITESPACE, clean as _clean, clean_column
+from chainatlas.engines.classify_batch import BatchClassifier, CleanUp
+from chainatlas.ingest.columnar import BLANK_BYTES, WHITESPACE as _WHITESPACE, clean as _clean, clean_column
 from chainatlas.ingest.mapping import (
     ENTERPRISE_FIELDS,
     FieldSpec,
@@ -134,6 +134,11 @@ def read_frame(path: Path, mapping_file: Path | None = None) -> pl.DataFrame:
     `export placements` names it by), else "第N行" (N = the row in the file, as Excel shows it).
     """
     path = Path(path)
+    return input_frame(path, *read_rows(path, mapping_file), mapping_file)
+
+
+def read_rows(path: Path, mapping_file: Path | None) -> tuple[list[str], pl.DataFrame]:
+    """The file's header and its firms' raw cells, as `input_frame` takes them."""
     layout = _csv_layout(path, mapping_file)
     raw = _read_csv_fast(path, layout) if layout else None
     if layout and raw is not None:
@@ -145,12 +150,14 @@ def read_frame(path: Path, mapping_file: Path | None = None) -> pl.DataFrame:
         headers = table.headers
         raw = pl.DataFrame({f"c{j}": [clean_text(v) for v in col] for j, col in enumerate(table.columns)}
                            | {"row": table.row_numbers}, schema_overrides={"row": pl.Int64})
-    return input_frame(path, headers, raw, mapping_file)
+    return headers, raw
 
 
-def input_frame(path: Path, headers: list[str], raw: pl.DataFrame, mapping_file: Path | None) -> pl.DataFrame:
+def input_frame(path: Path, headers: list[str], raw: pl.DataFrame, mapping_file: Path | None,
+                classifier: BatchClassifier | None = None) -> pl.DataFrame:
     """The batch classifier's input frame from raw cells c0…cN and each row's number in the file (also for the rows
-    Spark reads: `classify_spark`)."""
+    Spark reads: `classify_spark`). classifier: the one that places the rows, which scans the raw scopes, cleaning
+    only those the clean-up may change (the frame holds their hit list ids, scope_hid, instead of their text)."""
     override = load_mapping_file(mapping_file) if mapping_file else None
     mapping = map_headers(headers, FIELDS, override)
 
@@ -168,10 +175,14 @@ def input_frame(path: Path, headers: list[str], raw: pl.DataFrame, mapping_file:
             f"{path.name}：找不到企业名称、主营产品或经营范围列（表头为：{'、'.join(headers)}）。"
             "请确认表头，或用 --mapping 指定列名对照，例如 columns: {{公司全称: name, 主要产品: products}}"
         )
+    scope_col = mapping.column_of("business_scope")
+    scope = ("scope_hid", classifier.scope_ids(raw[f"c{scope_col.index}"], CleanUp(clean_column, BLANK_BYTES))) \
+        if classifier is not None and scope_col else ("scope", text("business_scope"))
+
     frame = pl.DataFrame({
         "id": text("id"), "uscc": text("uscc"), "listing": text("listing_code"),
         "row": raw["row"], "name": text("name"), "products": text("products"),
-        "scope": text("business_scope"), "code_cell": cell("industry_code"),
+        scope[0]: scope[1], "code_cell": cell("industry_code"),
         "industry_cell": cell("industry"),
     })
     # A code that is not GB/T 4754 digits ("汽车零部件及配件制造") is matched as industry text. Few distinct
@@ -188,8 +199,7 @@ def input_frame(path: Path, headers: list[str], raw: pl.DataFrame, mapping_file:
     frame = frame.join(pairs, on=["code_cell", "industry_cell"], how="left", maintain_order="left", nulls_equal=True)
     rid = (pl.when(pl.col("id") != "").then("id").when(pl.col("uscc") != "").then("uscc")
            .when(pl.col("listing") != "").then("listing"))  # else null
-    frame = frame.select(id=rid, name="name", products="products", scope="scope", industry_code="industry_code",
-                         industry="industry", row="row")
+    frame = frame.select(rid.alias("id"), "name", "products", scope[0], "industry_code", "industry", "row")
     # "第N行" is made for the rows without id or USCC only: formatting every row's number costs 0.07 s per million
     missing = frame["id"].is_null().arg_true()
     ids = frame["id"].scatter(missing, "第" + frame["row"].gather(missing).cast(pl.String) + "行")
@@ -310,8 +320,9 @@ def place_part(read: RangeRead, first_row: int, chain: Chain) -> PlacedPart:
     """Place the rows of one byte range, numbered from `first_row`."""
     raw = drop_blank_rows(read.raw.with_columns(row=pl.int_range(pl.len(), dtype=pl.Int64) + first_row),
                           read.layout.wanted)
-    frame = input_frame(read.path, read.layout.headers, raw, read.mapping_file)
-    result = BatchClassifier(chain, csv_evidence=True).classify_frame(frame)
+    classifier = BatchClassifier(chain, csv_evidence=True)
+    frame = input_frame(read.path, read.layout.headers, raw, read.mapping_file, classifier)
+    result = classifier.classify_frame(frame)
     ids = result["id"]
     return PlacedPart(_csv_rows(result), {
         "height": frame.height, "rows": result.height, "firms": _firms(result),

@@ -128,8 +128,10 @@ def brief_html(session: Session, zone_id: str, month: str, chain_id: str) -> str
     h.append(f"<figure>{progress_bars(bars)}<figcaption>图1 目标完成率（绿色：达到时序进度；红色：滞后；蓝色虚线：时序进度 "
              f"{time_pct:.0f}%）</figcaption></figure>")
     main = next((r for r in report.rows if r.measure == "signed_investment_yuan" and r.target), None) or rows[0]
+    columns = monthly_columns([kpi_value(main.unit, v) or 0.0 for v in main.monthly], kpi_value(main.unit, main.target),
+                              m.month, kpi_unit(main.unit), whole=main.unit == "个")
     h.append(
-        f"<figure>{monthly_columns([kpi_value(main.unit, v) or 0.0 for v in main.monthly], kpi_value(main.unit, main.target), m.month, kpi_unit(main.unit))}"
+        f"<figure>{columns}"
         f"<figcaption>图2 {esc(main.label_zh)}：柱为各月完成，绿线为累计，蓝色虚线为均衡进度下的全年目标路径"
         f"（单位：{esc(kpi_unit(main.unit))}）</figcaption></figure>"
     )

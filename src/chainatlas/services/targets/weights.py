@@ -25,7 +25,7 @@ COMPONENTS = ("fit", "leader_supply", "leader_peers", "scale", "expansion", "des
 COMPONENT_LABELS = {
     "fit": "环节契合度",
     "leader_supply": "已为本区链主配套",
-    "leader_peers": "为同类整车厂配套",
+    "leader_peers": "为链主同行配套",  # the chain leaders' peers: 整车厂 on the vehicle chain, not on 光伏与新型储能
     "scale": "规模",
     "expansion": "扩张信号",
     "designation": "资质称号",

@@ -42,7 +42,8 @@ def overview(session: Session, jobs: imports_web.Jobs) -> dict:
 @router.get("/imports")
 def imports_page(request: Request, user: UserInfo = Depends(current_user), session: Session = Depends(get_session)):
     data = overview(session, _jobs(request))
-    return render(request, "imports/imports.html", user, "imports", data=data, title="数据导入")
+    return render(request, "imports/imports.html", user, "imports", data=data, evidence=review.EVIDENCE,
+                  title="数据导入")
 
 
 @router.post("/imports/upload")
