@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from chainatlas.services.ingest.enterprises import import_enterprises
-from chainatlas.store.models import Enterprise, HeldRow
+from chainatlas.store.models import Enterprise, HeldRow, Placement
 from web_helpers import template  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.db
@@ -190,6 +190,14 @@ def test_merged_record_and_batch_pages_name_things_in_chinese(template, monkeypa
             page = client.get(f"/enterprises/{merged}").text
             assert f'该记录已合并到 <a href="/enterprises/{ids[0]}">武汉星测激光雷达科技有限公司</a>' in page
         assert 'id="merged-into"' not in client.get(f"/enterprises/{ids[0]}").text
+        # a correction on a merged record landed on no firm that any page or count shows: refused, with where to go
+        assert 'id="add-placement"' not in client.get(f"/enterprises/{ids[1]}").text
+        token = client.get("/api/me").json()["csrf_token"]
+        r = client.post(f"/enterprises/{ids[1]}/placements", data={"action": "add", "node_id": "lidar", "note": "",
+                                                                  "csrf_token": token})
+        assert "已合并到“武汉星测激光雷达科技有限公司”" in r.text  # the flash on the page it returns to
+        with db.session_scope(url) as s:
+            assert s.scalar(select(func.count(Placement.id)).where(Placement.enterprise_id == ids[1])) == 0
         page = client.get(f"/imports/batches/{batch}").text
         assert "企业名单 · 1 行" in page and "enterprises ·" not in page
     db.get_engine(url).dispose()

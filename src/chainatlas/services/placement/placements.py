@@ -364,8 +364,13 @@ def correct_placement(
     "clear" (withdraw the analyst's earlier decisions on node_id, or all of them when node_id is None).
     """
     chain = load_chain(chain_id)
-    if session.get(Enterprise, enterprise_id) is None:
+    firm = session.get(Enterprise, enterprise_id)
+    if firm is None:
         raise PlacementError(f"企业 {enterprise_id} 不存在")
+    if firm.merged_into_id is not None:  # a decision on a merged record is on no firm any page or count shows
+        into = session.get(Enterprise, firm.merged_into_id)
+        raise PlacementError(f"“{firm.name}”已合并到“{into.name if into else firm.merged_into_id}”，"
+                             "请在合并后的企业页面修正归链")
     if action in {"place", "reject"} and node_id not in chain.nodes:
         raise PlacementError(f"产业链“{chain.name_zh}”中没有节点“{node_id}”：请从节点列表中选择")
     manual = list(

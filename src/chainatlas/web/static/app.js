@@ -85,10 +85,26 @@
 
   // The largest size (down to 9 px) at which a label fits its box: CJK about 1 em a character, digits and
   // spaces about 0.55 em; only a name too long even at 9 px is cut (the tooltip shows it whole).
-  function fitFont(text, width, size) {
+  function ems(text) {
     var em = 0;
     for (var i = 0; i < text.length; i++) em += text.charCodeAt(i) > 255 ? 1 : 0.55;
-    return Math.max(9, Math.min(size, Math.floor(width / em)));
+    return em;
+  }
+  function fitFont(text, width, size) {
+    return Math.max(9, Math.min(size, Math.floor(width / ems(text))));
+  }
+
+  // A node's label: name and firm count on one line where they fit at 9 px or more, else (the 大屏's short pills:
+  // ★车载信息娱乐与音响 was cut to ★车载信息娱乐与音… at every screen size) the count on a second line when the pill
+  // is tall enough for two.
+  function nodeLabel(name, count, width, height, size) {
+    var line = name + "  " + count;
+    if (ems(line) * 9 <= width || height < 2 * 9 * 1.2 + 2) {
+      return { formatter: line, fontSize: fitFont(line, width, size) };
+    }
+    var fs = Math.max(9, Math.min(size, Math.floor(width / Math.max(ems(name), ems(count))),
+                                  Math.floor((height - 2) / 2.4)));
+    return { formatter: name + "\n" + count, fontSize: fs, lineHeight: Math.round(fs * 1.2) };
   }
 
   function textStyle(extra) {
@@ -156,10 +172,10 @@
         itemStyle: { color: n.color, borderColor: dark ? "rgba(158,197,255,.6)" : "rgba(15,61,122,.35)",
           borderWidth: it.kind === "segment" ? 1 : 0, opacity: it.kind === "segment" ? 1 : 0.9,
           shadowBlur: it.kind === "segment" ? 4 : 0, shadowColor: "rgba(15,40,80,.18)", shadowOffsetY: 1 },
-        label: { show: true, color: n.verdict === "较强" || n.verdict === "未知" || n.verdict === "样本不足" ? "#10243f" : "#fff",
-          fontFamily: FONT, fontSize: fitFont(name + "  " + n.firm_count + "家" + (n.signed_projects && !n.firm_count ? "·签约" + n.signed_projects : ""), it.w - 10, it.kind === "segment" ? 13 : 12),
-          fontWeight: it.kind === "segment" ? "bold" : "normal", width: it.w - 10, overflow: "truncate",
-          formatter: name + "  " + n.firm_count + "家" + (n.signed_projects && !n.firm_count ? "·签约" + n.signed_projects : "") }
+        label: Object.assign({ show: true, color: n.verdict === "较强" || n.verdict === "未知" || n.verdict === "样本不足" ? "#10243f" : "#fff",
+          fontFamily: FONT, fontWeight: it.kind === "segment" ? "bold" : "normal", width: it.w - 10, overflow: "truncate" },
+          nodeLabel(name, n.firm_count + "家" + (n.signed_projects && !n.firm_count ? "·签约" + n.signed_projects : ""),
+                    it.w - 10, it.h, it.kind === "segment" ? 13 : 12))
       };
     });
     chart.setOption({
