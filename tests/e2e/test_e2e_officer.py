@@ -133,3 +133,20 @@ def test_the_screen_map_shows_every_node_name_whole(server, browser):  # noqa: F
     }""")
     page.screenshot(path=str(SHOTS / "screen-1366.png"))
     assert cut == [], cut
+
+
+def test_the_gap_quadrant_axis_name_is_whole_at_1366(server, browser):  # noqa: F811
+    """缺链补链's quadrant centred its y-axis name on the axis, 60 px from the chart's edge: at 1366 px it read
+    “会得分（越高越优先）” with 机 cut off."""
+    page = _page(browser, server["root"])
+    page.goto(f"{server['root']}/gaps")
+    page.wait_for_function("() => window.echarts && echarts.getInstanceByDom(document.getElementById('quadrant-chart'))")
+    left = page.evaluate("""() => {
+        const chart = echarts.getInstanceByDom(document.getElementById('quadrant-chart'));
+        const name = chart.getZr().storage.getDisplayList().find(el => el.style && el.style.text === '机会得分（越高越优先）');
+        const rect = name.getBoundingRect().clone();
+        const m = name.getComputedTransform();
+        if (m) rect.applyTransform(m);
+        return rect.x;
+    }""")
+    assert left >= 0, left

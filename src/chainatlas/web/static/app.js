@@ -225,7 +225,8 @@
         "）<br>机会得分：" + p.data.value[1].toFixed(2) + "（排名依据）<br>可行性（关联密度，已计入机会得分）：" +
         p.data.value[0].toFixed(2) + "<br>强弱：" + esc(p.data.verdict); } },
       xAxis: { name: "可行性（关联密度）", nameLocation: "middle", nameGap: 30, splitLine: { show: false } },
-      yAxis: { name: "机会得分（越高越优先）", splitLine: { show: false } },
+      // the name starts at the axis and runs right: centred on it, its first characters fell off the chart's left edge
+      yAxis: { name: "机会得分（越高越优先）", nameTextStyle: { align: "left" }, splitLine: { show: false } },
       series: [{ type: "scatter", data: pts, labelLayout: { hideOverlap: true },
         label: { show: true, position: "right", formatter: function (p) { return p.data.rank + " " + p.data.name; },
           fontFamily: FONT, fontSize: 11 } }]
