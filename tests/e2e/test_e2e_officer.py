@@ -80,19 +80,21 @@ def test_project_counts_are_charted_in_whole_projects(server, browser):  # noqa:
 
 
 def test_target_names_and_cities_are_readable_at_1366(server, browser):  # noqa: F811
-    """The eight score columns squeezed the firm column of 目标企业 to two characters a line (江特 / 电机, 宜春 / 市)."""
+    """The score columns squeezed the ranked firm to two characters a line (江特 / 电机, 宜春 / 市) on 目标企业 and on
+    the node page's 推荐目标企业."""
     page = _page(browser, server["root"])
-    page.goto(f"{server['root']}/targets")
-    page.wait_for_selector("#target-table tbody tr")
-    page.screenshot(path=str(SHOTS / "targets-1366.png"))
-    size = page.evaluate("""() => {
-        const row = document.querySelector('#target-table tbody tr');
-        const em = parseFloat(getComputedStyle(row).fontSize);
-        const city = row.cells[2];
-        return {firm: row.cells[1].getBoundingClientRect().width / em,
-                cityOneLine: getComputedStyle(city).whiteSpace === 'nowrap' && city.scrollWidth <= city.clientWidth};
-    }""")
-    assert size["firm"] >= 9 and size["cityOneLine"], size  # 江特电机 on the real data: 3.5 em, two lines
+    for path in ("/targets", "/nodes/battery-cells"):
+        page.goto(f"{server['root']}{path}")
+        row = page.locator("table.data:has(th:text-is('推荐理由')) tbody tr").first
+        row.wait_for()
+        page.screenshot(path=str(SHOTS / f"targets-1366{path.replace('/', '-')}.png"))
+        size = row.evaluate("""(row) => {
+            const em = parseFloat(getComputedStyle(row).fontSize);
+            const city = row.cells[2];
+            return {firm: row.cells[1].getBoundingClientRect().width / em,
+                    cityOneLine: getComputedStyle(city).whiteSpace === 'nowrap' && city.scrollWidth <= city.clientWidth};
+        }""")
+        assert size["firm"] >= 9 and size["cityOneLine"], (path, size)  # 江特电机 on the real data: 3.5 em, two lines
 
 
 def test_the_search_box_hint_fits_at_1366(server, browser):  # noqa: F811
