@@ -318,3 +318,25 @@ def test_the_kpi_page_says_how_to_set_targets_when_there_are_none(template, monk
         login(client, "analyst")
         page = client.get("/kpi").text
         assert 'id="no-targets"' in page and "chainatlas zone add" in page
+
+
+def test_a_workbook_opening_on_a_notes_sheet_imports_the_list_on_the_next(zone_session: Session,
+                                                                          tmp_path: Path) -> None:
+    """A workbook whose first sheet is 说明 (“本表为2026年重点企业名单，见第二个工作表”) imported nothing — the sentence was
+    read as the header — and counted as imported, so the same file could not be imported again, not even with
+    --sheet."""
+    from chainatlas.services.ingest import preview
+
+    wb = Workbook()
+    wb.active.title = "说明"
+    wb.active.append(["本表为2026年重点企业名单，见第二个工作表"])
+    wb.active.append(["填表人：区投资促进局"])
+    ws = wb.create_sheet("名单")
+    ws.append(["企业名称", "注册地址", "主营产品"])
+    ws.append(["武汉星测激光雷达科技有限公司", "武汉经济技术开发区车城大道88号", "车载激光雷达"])
+    path = tmp_path / "名单.xlsx"
+    wb.save(path)
+    assert preview(path).table.sheet == "名单"
+    summary = import_enterprises(zone_session, path)
+    assert (summary.rows_total, summary.rows_inserted) == (1, 1)
+    assert zone_session.scalars(select(Enterprise.name)).all() == ["武汉星测激光雷达科技有限公司"]

@@ -118,3 +118,13 @@ def test_the_check_list_as_a_workbook_to_hand_out(shanghai: str, tmp_path: Path)
         login(client, "viewer")
         download = client.get("/downloads/excel/check")
         assert download.status_code == 200 and download.content[:2] == b"PK"
+
+
+def test_the_demo_zone_has_firms_to_check(demo_db_url: str) -> None:
+    # the default deployment shows the page's two lists: generated firms whose text does not settle their place
+    with db.session_factory(demo_db_url)() as s:
+        check = placement_check(s, "wuhan-edz", load_chain("nev-icv"))
+    assert check.inferred_total == 1 and check.inferred[0].inferred.node_id == "chassis-parts"
+    assert check.unplaced_total == 4 and check.unplaced_with_hints == 2
+    assert all(r.name.startswith("武汉") and "有限公司" in r.name for r in check.inferred + check.unplaced)
+    assert [h.node_id for r in check.unplaced[:2] for h in r.hints[:1]] == ["onboard-power", "body-interior-exterior"]

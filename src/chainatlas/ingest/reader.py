@@ -32,6 +32,13 @@ class ReadError(ValueError):
     """A file we cannot read; the message says which file and what to do, in Chinese."""
 
 
+_PLACEHOLDER = re.compile(r"第\d+列")
+
+
+class HeaderNotFound(ReadError):
+    """No row among the first ones reads as a header."""
+
+
 @dataclass
 class Table:
     path: Path
@@ -107,7 +114,7 @@ def _find_header(rows: list[list[Any]], fields: tuple[FieldSpec, ...], path: Pat
         data = any(_DATA_CELL.fullmatch(c) for c in cells if c)
         scores.append(0 if data else header_score(cells, fields))
     if not scores or max(scores) == 0:
-        raise ReadError(
+        raise HeaderNotFound(
             f"{path.name}：前{HEADER_SCAN_ROWS}行中找不到表头（如“企业名称”“统一社会信用代码”）。"
             "请确认表头行存在，或用 --mapping 指定列名对照"
         )
@@ -331,6 +338,41 @@ def _plain_quotes(data: bytes, offset: int, delimiter: bytes) -> bool:
 
 
 def _read_xlsx(path: Path, fields: tuple[FieldSpec, ...], sheet: str | None) -> Table:
+    """The sheet named, else the first worksheet — unless that is a cover or a 填表说明 sheet: no header, no data
+    rows, or a “header” that is one sentence (“本表为2026年重点企业名单，见第二个工作表” reads as 企业名称). Importing
+    such a sheet imported nothing while the file, by its hash, counted as imported; the next worksheet with a
+    header and rows is taken instead. A plain list on the first sheet costs no second read."""
+    from chainatlas.ingest.xlsx import sheet_names
+
+    if sheet is not None:
+        return _read_xlsx_sheet(path, fields, sheet)
+    try:
+        first: Table | None = _read_xlsx_sheet(path, fields, None)
+    except HeaderNotFound as exc:
+        first, problem = None, exc
+    if first is not None and len(first) and not _prose_header(first.headers):
+        return first
+    for name in sheet_names(path):
+        if first is not None and name == first.sheet:
+            continue
+        try:
+            other = _read_xlsx_sheet(path, fields, name)
+        except ReadError:  # no header there either, or a chart sheet
+            continue
+        if len(other) and not _prose_header(other.headers):
+            return other
+    if first is None:
+        raise problem
+    return first
+
+
+def _prose_header(headers: list[str]) -> bool:
+    """A header row that is one sentence in one cell, not column names (the others are 第N列 placeholders)."""
+    named = [h for h in headers if not _PLACEHOLDER.fullmatch(h)]
+    return len(named) == 1 and (len(named[0]) > 15 or any(p in named[0] for p in "，。；：,;"))
+
+
+def _read_xlsx_sheet(path: Path, fields: tuple[FieldSpec, ...], sheet: str | None) -> Table:
     from chainatlas.ingest.xlsx import ExcelOpenError, SheetNotFound, read_sheet
 
     try:

@@ -119,13 +119,29 @@ def _node_words(chain: Chain, node_id: str) -> list[str]:
 def _generated_firm(
     rng: random.Random, chain: Chain, node_id: str, profile: dict, city: str, city_name: str, zone: Zone | None
 ) -> Enterprise:
+    """A generated firm making the node's products (its words), named and placed like a firm of the place."""
     node = chain.node(node_id)
     words = _node_words(chain, node_id)
     products = rng.sample(words, k=min(len(words), rng.randint(1, 3)))
     brand = "".join(rng.sample(profile["brands"], 2))
-    place = "武汉" if zone else city_name.removesuffix("市")
     suffix = rng.choice(["科技有限公司", "汽车零部件有限公司", "股份有限公司", "新能源科技有限公司", "智能科技有限公司"])
-    name = f"{place}{brand}{suffix}"
+    return _new_firm(rng, brand + suffix, [(p, round(1 / len(products), 2)) for p in products],
+                     f"{'、'.join(products)}的研发、生产、销售；技术服务；货物进出口。",
+                     node.gbt4754[0] if node.gbt4754 else "3670", profile, city, city_name, zone)
+
+
+def _firm_to_check(rng: random.Random, spec: dict, profile: dict, zone: Zone) -> Enterprise:
+    """A generated local firm whose registry text does not settle its place on the chain (zone_profile.yaml
+    `to_check`): what the 归链核实 page lists."""
+    brand = "".join(rng.sample(profile["brands"], 2))
+    return _new_firm(rng, brand + spec["suffix"], [(p, float(share)) for p, share in spec["products"]], spec["scope"],
+                     str(spec["industry_code"]), profile, "4201", "武汉市", zone)
+
+
+def _new_firm(rng: random.Random, name_tail: str, products: list[tuple[str, float]], scope: str, industry_code: str,
+              profile: dict, city: str, city_name: str, zone: Zone | None) -> Enterprise:
+    place = "武汉" if zone else city_name.removesuffix("市")
+    name = f"{place}{name_tail}"
     capital = rng.choice([500, 1000, 2000, 3000, 5000, 8000, 10000, 20000, 50000]) * 10_000
     ent = Enterprise(
         name=name,
@@ -136,14 +152,14 @@ def _generated_firm(
         registered_capital=capital,
         registered_capital_yuan=capital,
         founded_on=date(rng.randint(1995, 2022), rng.randint(1, 12), rng.randint(1, 28)),
-        industry_code=node.gbt4754[0] if node.gbt4754 else "3670",
-        business_scope=f"{'、'.join(products)}的研发、生产、销售；技术服务；货物进出口。",
+        industry_code=industry_code,
+        business_scope=scope,
         employees=rng.randint(30, 3000),
         revenue_yuan=capital * rng.randint(1, 12) if rng.random() < 0.7 else None,
         source=DEMO,
         status="存续",
     )
-    ent.products = [EnterpriseProduct(product=p, revenue_share=round(1 / len(products), 2)) for p in products]
+    ent.products = [EnterpriseProduct(product=p, revenue_share=share) for p, share in products]
     if zone is not None:
         street = rng.choices(list(profile["local_street_weights"]), weights=list(profile["local_street_weights"].values()))[0]
         ent.zone_id = zone.id
@@ -182,7 +198,10 @@ def load_demo(session: Session, zone_id: str = DEMO_ZONE, chain_id: str = DEMO_C
         _generated_firm(rng, chain, node_id, profile, "4201", "武汉市", zone)
         for node_id, count in profile["local"].items() for _ in range(count)
     ]
-    session.add_all(generated)
+    # their own random stream, and no supply relations: the rest of the demo stays as it was without them
+    to_check_rng = random.Random(profile["seed"] + 13)
+    to_check = [_firm_to_check(to_check_rng, spec, profile, zone) for spec in profile.get("to_check", ())]
+    session.add_all(generated + to_check)
     session.flush()
 
     placed = classify_enterprises(session, chain).inserted
@@ -190,9 +209,9 @@ def load_demo(session: Session, zone_id: str = DEMO_ZONE, chain_id: str = DEMO_C
     relations = _generated_relations(session, rng, real, generated, zone, chain.id)
     projects = len(load_demo_ledger(session, zone_id=zone.id, chain_id=chain.id))
     load_demo_sites(session, zone, chain, profile["seed"] + 26)  # its own generator: the rest stays as it was
-    total = len(real) + len(generated) + reference
+    total = len(real) + len(generated) + len(to_check) + reference
     audit(session, by_user, "demo.load", "zone", zone.id, None, {"enterprises": total})
-    local = sum(1 for e in real + generated if e.zone_id == zone.id)
+    local = sum(1 for e in real + generated + to_check if e.zone_id == zone.id)
     return DemoSummary(total, local, relations, placed, projects)
 
 

