@@ -340,3 +340,29 @@ def test_a_workbook_opening_on_a_notes_sheet_imports_the_list_on_the_next(zone_s
     summary = import_enterprises(zone_session, path)
     assert (summary.rows_total, summary.rows_inserted) == (1, 1)
     assert zone_session.scalars(select(Enterprise.name)).all() == ["武汉星测激光雷达科技有限公司"]
+
+
+def test_switching_chain_on_a_node_page_lands_on_a_page_of_the_new_chain(template, monkeypatch, tmp_path):
+    """Switched from 新能源与智能网联汽车 to 光伏与新型储能 on /nodes/drive-motor (or 目标企业 of that node), the officer got
+    404 产业链“光伏与新型储能”中没有节点“drive-motor”."""
+    from fastapi.testclient import TestClient
+
+    from chainatlas.services.catalog import load_zone
+    from chainatlas.store import db
+    from chainatlas.web.app import create_app
+    from web_helpers import copy_db, login, web_env
+
+    web_env(monkeypatch, tmp_path)
+    url = copy_db(template, tmp_path)
+    with db.session_scope(url) as s:
+        load_zone(s, "wuhan-edz", chain_id="nev-icv")
+    with TestClient(create_app(url)) as client:
+        token = login(client, "analyst")
+        for page, lands in (("/nodes/drive-motor", "/"), ("/targets?node=drive-motor", "/targets"),
+                            ("/kpi?year=2026", "/kpi?year=2026")):
+            client.post("/view", data={"zone": "wuhan-edz", "chain": "nev-icv", "csrf_token": token})
+            r = client.post("/view", data={"zone": "wuhan-edz", "chain": "pv-storage", "csrf_token": token},
+                            headers={"referer": f"http://testserver{page}"}, follow_redirects=False)
+            assert r.status_code == 303 and r.headers["location"] == lands, (page, r.headers["location"])
+            assert client.get(lands).status_code == 200
+    db.get_engine(url).dispose()

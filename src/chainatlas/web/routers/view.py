@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
@@ -45,7 +48,17 @@ def switch_form(request: Request, zone: str = Form(""), chain: str = Form(""), u
     except (ZoneNotFound, ChainFileError) as exc:
         session.rollback()
         flash(request, "error", exc.problems[0][1] if isinstance(exc, ChainFileError) else str(exc))
-    return back(request, "/")
+    return _back_to_view(request)
+
+
+def _back_to_view(request: Request) -> RedirectResponse:
+    """Back to the page the switch was made on, less what belonged to the chain or zone left behind: switched on
+    /nodes/drive-motor to 光伏与新型储能, the officer got 404 “没有节点“drive-motor””. A node page goes to the chain
+    map; ?node= and ?leader= are dropped (目标企业 and 链主企业 then show the new view's first)."""
+    url = urlsplit(back(request, "/").headers["location"])
+    path = "/" if url.path.startswith("/nodes/") else url.path
+    query = urlencode([(k, v) for k, v in parse_qsl(url.query) if k not in ("node", "leader")])
+    return RedirectResponse(path + (f"?{query}" if query else ""), status_code=303)
 
 
 class ViewIn(BaseModel):
