@@ -60,6 +60,12 @@ def test_defaults_and_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path:
     monkeypatch.delenv("XDG_CACHE_HOME")
     assert config.settings({}).build_cache == Path.home() / ".cache" / "chainatlas"
     assert config.settings({"CHAINATLAS_BUILD_CACHE": "off"}).build_cache is None
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", no_home)
+    assert config.settings({}).build_cache is None
     assert config.settings({"CHAINATLAS_BUILD_CACHE": "/srv/cache"}).build_cache == Path("/srv/cache")
     s = config.settings({"CHAINATLAS_CHAIN": "ic", "CHAINATLAS_SESSION_HOURS": "0.5", "CHAINATLAS_COOKIE_SECURE": "1",
                          "CHAINATLAS_CONFIG": "/etc/chainatlas.yaml"})

@@ -107,7 +107,12 @@ def _cache_folder(_env: str, text: str) -> Path | None:
     if text:
         return Path(text)
     base = os.environ.get("LOCALAPPDATA" if os.name == "nt" else "XDG_CACHE_HOME", "").strip()
-    return (Path(base) if base else Path.home() / ".cache") / "chainatlas"
+    if base:
+        return Path(base) / "chainatlas"
+    try:
+        return Path.home() / ".cache" / "chainatlas"
+    except (RuntimeError, KeyError):  # no home folder (a service account): no cache rather than no command
+        return None
 
 
 @dataclass(frozen=True)
