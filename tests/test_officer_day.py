@@ -366,3 +366,27 @@ def test_switching_chain_on_a_node_page_lands_on_a_page_of_the_new_chain(templat
             assert r.status_code == 303 and r.headers["location"] == lands, (page, r.headers["location"])
             assert client.get(lands).status_code == 200
     db.get_engine(url).dispose()
+
+
+def test_a_batch_merge_does_not_make_several_companies_one(zone_session: Session) -> None:
+    """After the 上海 list, 上海电气 (a listed firm's short name) was paired with 上海电气集团、上海置信电气、上海广电电气、
+    上海摩恩电气 (“符合4家企业，需人工确认”), all in one review group, all pre-checked: 勾选的全部合并 merged four different
+    companies into one. A batch now merges such a pair only when it is its record's only pair in the batch."""
+    from chainatlas.services.ingest import decide_many
+    from chainatlas.store.models import MergeCandidate
+
+    s = zone_session
+    short = Enterprise(name="上海电气", source="test")
+    fulls = [Enterprise(name=n, source="test") for n in ("上海电气集团股份有限公司", "上海置信电气股份有限公司",
+                                                            "上海摩恩电气股份有限公司")]
+    s.add_all([short, *fulls])
+    s.flush()
+    pairs = [MergeCandidate(left_id=short.id, right_id=f.id, probability=0.96, status="pending",
+                            evidence={"several": "符合3家企业，需人工确认"}) for f in fulls]
+    s.add_all(pairs)
+    s.flush()
+    result = decide_many(s, [p.id for p in pairs], "accept", "zhang")
+    assert result.done == [] and len(result.refused) == 3 and "只能与其中确为同一家的一家合并" in result.refused[0]
+    assert all(f.merged_into_id is None for f in fulls)
+    result = decide_many(s, [pairs[0].id], "accept", "zhang")  # the one pair the officer checked alone
+    assert result.done == [pairs[0].id] and fulls[0].merged_into_id == short.id

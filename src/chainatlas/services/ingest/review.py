@@ -8,6 +8,7 @@ Every decision is audited.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
@@ -103,7 +104,11 @@ def decide_many(session: Session, candidate_ids: list[int], decision: str, by_us
         raise ReviewError(f"未知的审核操作“{decision}”：可选 accept（合并）或 reject（不是同一家）")
     act = accept if decision == "accept" else reject
     result = BatchDecision([], [])
+    ambiguous = _ambiguous_in_batch(session, list(dict.fromkeys(candidate_ids))) if decision == "accept" else {}
     for cid in dict.fromkeys(candidate_ids):
+        if cid in ambiguous:
+            result.refused.append(f"#{cid}：{ambiguous[cid]}")
+            continue
         try:
             with session.begin_nested():
                 act(session, cid, by_user)
@@ -112,6 +117,24 @@ def decide_many(session: Session, candidate_ids: list[int], decision: str, by_us
         else:
             result.done.append(cid)
     return result
+
+
+def _ambiguous_in_batch(session: Session, candidate_ids: list[int]) -> dict[int, str]:
+    """The pairs of a batch merge that pair one record with several firms the import could not tell apart
+    (evidence “several”, 符合N家企业): merged together they made four different companies one (上海电气 with
+    上海置信电气, 上海广电电气, 上海摩恩电气 …). Such a pair is merged only when it is the only one of its record in the
+    batch; the others are refused with why."""
+    pairs = [c for c in (session.get(MergeCandidate, cid) for cid in candidate_ids)
+             if c is not None and (c.evidence or {}).get("several")]
+    seen = Counter(x for c in pairs for x in (c.left_id, c.right_id))
+    out = {}
+    for c in pairs:
+        shared = next((x for x in (c.left_id, c.right_id) if seen[x] > 1), None)
+        if shared is not None:
+            firm = session.get(Enterprise, shared)
+            out[c.id] = (f"“{firm.name if firm else shared}”在本批中与多家企业配对（导入时它符合多家企业），"
+                         "只能与其中确为同一家的一家合并：请只勾选那一对")
+    return out
 
 
 def list_candidates(session: Session, status: str = "pending", limit: int = 100) -> list[ReviewItem]:
