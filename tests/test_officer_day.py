@@ -392,3 +392,34 @@ def test_a_batch_merge_does_not_make_several_companies_one(zone_session: Session
     assert all(f.merged_into_id is None for f in fulls)
     result = decide_many(s, [pairs[0].id], "accept", "zhang")  # the one pair the officer checked alone
     assert result.done == [pairs[0].id] and fulls[0].merged_into_id == short.id
+
+
+def test_pages_say_who_did_it_by_display_name(template, monkeypatch, tmp_path):
+    """The ledger's 项目历程 and the import pages named people by login (zhang) while the top bar said 张科长."""
+    from fastapi.testclient import TestClient
+
+    from chainatlas.services import pipeline
+    from chainatlas.services.accounts import create_user
+    from chainatlas.services.catalog import load_zone
+    from chainatlas.store import db
+    from chainatlas.web.app import create_app
+    from web_helpers import copy_db, login, web_env
+
+    web_env(monkeypatch, tmp_path)
+    url = copy_db(template, tmp_path)
+    path = tmp_path / "名录.csv"
+    path.write_text("企业名称,注册地址\n武汉星测激光雷达科技有限公司,武汉经济技术开发区车城大道88号\n", encoding="utf-8")
+    with db.session_scope(url) as s:
+        load_zone(s, "wuhan-edz", chain_id="nev-icv")
+        create_user(s, "zhang", "zhang-pass-12345", "analyst", display_name="张科长")
+        p = pipeline.create_project(s, zone_id="wuhan-edz", name="虚构测试项目（演示）", by_user="zhang",
+                                    chain_id="nev-icv")
+        pid = p.id
+        batch = import_enterprises(s, path, by_user="zhang").batch_id
+    with TestClient(create_app(url)) as client:
+        login(client, "analyst")
+        history = client.get(f"/projects/{pid}").text.split("项目历程")[1]
+        assert "张科长" in history and "zhang" not in history
+        assert "导入人 张科长" in client.get(f"/imports/batches/{batch}").text
+        assert "<td>张科长</td>" in client.get("/imports").text
+    db.get_engine(url).dispose()

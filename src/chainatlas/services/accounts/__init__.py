@@ -8,6 +8,7 @@ from chainatlas.services.accounts.auth import (
     UserInfo,
     authenticate,
     create_user,
+    display_names,
     end_sessions,
     get_user,
     list_users,
@@ -21,6 +22,6 @@ from chainatlas.services.accounts.throttle import FIRST_DELAY, FREE_FAILURES
 
 __all__ = [
     "FIRST_DELAY", "FREE_FAILURES", "MIN_PASSWORD_LENGTH", "ROLE_NAMES", "ROLES",
-    "AuthError", "UserInfo", "authenticate", "create_user", "end_sessions", "get_user", "list_users", "set_active",
+    "AuthError", "UserInfo", "authenticate", "create_user", "display_names", "end_sessions", "get_user", "list_users", "set_active",
     "set_password", "set_role", "unlock", "user_records",
 ]

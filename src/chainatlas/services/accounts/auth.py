@@ -9,6 +9,7 @@ adds colleagues, resets passwords, changes roles and disables accounts on the we
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -192,6 +193,16 @@ class UserRecord:
     @property
     def role_zh(self) -> str:
         return ROLE_NAMES.get(self.role, self.role)
+
+
+def display_names(session: Session, usernames: Iterable[str]) -> dict[str, str]:
+    """Each account's name as colleagues know it (张科长 for zhang; the username where none is set), for pages that
+    say who did something; names that are no account (system, a CLI user) are left out."""
+    wanted = {u for u in usernames if u}
+    if not wanted:
+        return {}
+    rows = session.execute(select(User.username, User.display_name).where(User.username.in_(wanted))).all()
+    return {u: d or u for u, d in rows}
 
 
 def user_records(session: Session, *, now: datetime | None = None) -> list[UserRecord]:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from chainatlas.services import ingest as held_service
 from chainatlas.services import ingest as review
+from chainatlas.services import accounts
 from chainatlas.services.accounts import UserInfo
 from chainatlas.store.models import HeldRow, ImportBatch
 from chainatlas.web import imports_web
@@ -28,14 +29,17 @@ def _jobs(request: Request) -> imports_web.Jobs:
 
 def overview(session: Session, jobs: imports_web.Jobs) -> dict:
     batches = session.scalars(select(ImportBatch).order_by(ImportBatch.id.desc()).limit(20)).all()
+    jobs_now = [j.as_dict() for j in jobs.recent()]
+    people = accounts.display_names(session, [b.by_user for b in batches] + [j["by_user"] for j in jobs_now])
     return {
         "batches": [{"id": b.id, "kind": b.kind, "kind_zh": imports_web.KINDS.get(b.kind, b.kind),
                      "file_name": b.file_name, "rows_total": b.rows_total, "rows_inserted": b.rows_inserted,
-                     "rows_merged": b.rows_merged, "rows_held": b.rows_held, "by_user": b.by_user, "at": b.at}
+                     "rows_merged": b.rows_merged, "rows_held": b.rows_held,
+                     "by_user": people.get(b.by_user, b.by_user), "at": b.at}
                     for b in batches],
         "review_pending": review.count_pending(session),
         "review": [jsonable(item) for item in review.list_candidates(session, "pending", limit=50)],
-        "jobs": [j.as_dict() for j in jobs.recent()],
+        "jobs": [dict(j, by_user=people.get(j["by_user"], j["by_user"])) for j in jobs_now],
     }
 
 
@@ -83,11 +87,13 @@ async def run_import(token: str, request: Request, user: UserInfo = Depends(writ
 
 
 @router.get("/imports/jobs/{job_id}")
-def job_page(job_id: str, request: Request, user: UserInfo = Depends(current_user)):
+def job_page(job_id: str, request: Request, user: UserInfo = Depends(current_user),
+             session: Session = Depends(get_session)):
     job = _jobs(request).get(job_id).as_dict()
     if request.headers.get("hx-request"):
         return render(request, "imports/_import_job.html", user, job=job)
-    return render(request, "imports/import_job.html", user, "imports", job=job, title="导入进度")
+    by = accounts.display_names(session, [job["by_user"]]).get(job["by_user"], job["by_user"])
+    return render(request, "imports/import_job.html", user, "imports", job=job, by=by, title="导入进度")
 
 
 @router.get("/imports/batches/{batch_id}")
@@ -102,6 +108,7 @@ def batch_page(batch_id: int, request: Request, user: UserInfo = Depends(current
              "bad": {p["column"] for p in h.problems}, "cells": list(h.values.items())} for h in held]
     return render(request, "imports/import_batch.html", user, "imports", batch=batch, held=rows,
                   kind_zh=imports_web.KINDS.get(batch.kind, batch.kind),
+                  by=accounts.display_names(session, [batch.by_user]).get(batch.by_user, batch.by_user),
                   fixable=batch.kind in ("enterprises", "relations"), title=f"导入批次 #{batch_id}")
 
 

@@ -15,6 +15,7 @@ from chainatlas import config
 from chainatlas.domain.chain import Chain
 from chainatlas.domain.money import format_yuan
 from chainatlas.domain.stages import StageError
+from chainatlas.services import accounts
 from chainatlas.services.accounts import UserInfo
 from chainatlas.services import pipeline as project_form
 from chainatlas.services import pipeline as pipeline_service
@@ -49,14 +50,17 @@ def project_view(session: Session, chain: Chain, project_id: int) -> dict:
     p = session.get(Project, project_id)
     if p is None:
         raise HTTPException(404, f"找不到编号为 {project_id} 的项目。")
-    history = pipeline_service.project_history(session, p.id)
+    history = jsonable(pipeline_service.project_history(session, p.id))
+    people = accounts.display_names(session, (h["by_user"] for h in history))
+    for h in history:  # who did it, as colleagues know them (张科长), not the login name
+        h["by_user"] = people.get(h["by_user"], h["by_user"])
     return {"activity_kinds": list(pipeline_service.ACTIVITY_KINDS),
             "project": dict(project_dict(p, chain), summary=p.summary, notes=p.notes,
                             fixed_investment_zh=format_yuan(p.fixed_investment_yuan),
                             expected_output_zh=format_yuan(p.expected_output_yuan),
                             expected_tax_zh=format_yuan(p.expected_tax_yuan), jobs=p.jobs, land_mu=p.land_mu,
                             source_detail=p.source_detail, registered_on=p.registered_on),
-            "history": jsonable(history), "stages": list(pipeline_service.ALL_STAGES)}
+            "history": history, "stages": list(pipeline_service.ALL_STAGES)}
 
 
 def _parse_day(text: str) -> date:
