@@ -1364,6 +1364,11 @@ cdef class Kernel:
         cache = self.fragments
         for e in range(self.ev_len):
             h = &self.hits[self.ev[e]]
+            text = self._line_fragment(h) if h.line >= 0 and h.fld == 1 else None
+            if text is not None:
+                if text not in entries:
+                    entries.append(text)
+                continue
             line = self._line_id(h.line) if h.line >= 0 else -1
             # one integer per distinct entry: (line or field, word, node, strength); lines below zero
             key = (((line if line >= 0 else -1 - h.fld) * <long long>self.n_words + h.wi) * self.n_nodes
@@ -1381,6 +1386,33 @@ cdef class Kernel:
             entries.append(text)
         return '"[' + ",".join(entries) + ']"' if self.csv else "[" + ",".join(entries) + "]"
 
+    cdef str _line_fragment(self, Hit* h):
+        """The fragment of a product line's entry made from the text of the entry without its line (cached) and
+        the line's own JSON, without giving the line an id (`_line_id` hashes its tuple): None where the line is
+        not a str product with a float share or none (the entry is then made whole)."""
+        cdef long long key = (((-1 - h.fld) * <long long>self.n_words + h.wi) * self.n_nodes + h.n) * 2 + h.strong
+        line = self.flat_lines[h.line]
+        product, share = line[0], line[1]
+        if type(product) is not str:
+            return None
+        if share is None or (type(share) is float and share != share):  # `evidence_entry` gives no share
+            tail = "}"
+        elif type(share) is float:
+            share = round(share, 4)
+            if share - share != 0.0:  # inf: the encoder's own spelling
+                return None
+            tail = (',""share"":' if self.csv else ',"share":') + repr(share) + "}"
+        else:
+            return None
+        head = self.fragments.get(key)
+        if head is None:
+            head = self.fragments[key] = self._fragment(self.classifier.evidence_entry(h.fld, h.wi, h.n, h.strong,
+                                                                                      None))
+        product = _ENCODE_TEXT(product)
+        if self.csv:
+            return head[:-1] + ',""product"":' + product.replace('"', '""') + tail
+        return head[:-1] + ',"product":' + product + tail
+
     cdef str _fragment(self, dict entry):
         text = _ENCODE(entry)
         return text.replace('"', '""') if self.csv else text
@@ -1388,6 +1420,8 @@ cdef class Kernel:
 
 # json.dumps(entry, ensure_ascii=False, separators=(",", ":")) builds this encoder anew at every call
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+# how that encoder writes a str (ensure_ascii=False)
+_ENCODE_TEXT = json.encoder.encode_basestring
 
 
 cdef enum:
