@@ -109,3 +109,13 @@ def legal_stem(norm: str) -> str:
         if norm.endswith(suffix) and len(norm) > len(suffix) + 1:
             return norm[: -len(suffix)]
     return norm
+
+
+# An exchange's risk warning leads the listed short name (*ST恒立, ST长城): a public fact. Only before a Chinese
+# character: STMicroelectronics and ST Engineering are names.
+_EXCHANGE_WARNING = re.compile(r"^(\*ST|ST)(?=[\u4e00-\u9fff])")
+
+
+def exchange_warning(*names: str | None) -> str | None:
+    """The exchange warning (*ST, ST) leading the first of `names` that has one (a short name, then the name)."""
+    return next((m.group(1) for text in names if text and (m := _EXCHANGE_WARNING.match(text))), None)

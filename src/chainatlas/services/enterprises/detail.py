@@ -21,7 +21,7 @@ from chainatlas.services.enterprises.lookup import EnterpriseNotFound, firm_brie
 from chainatlas.services.enterprises.provenance import provenances
 from chainatlas.services.pipeline.projects import project_dict
 from chainatlas.services.placement.check import firm_hints
-from chainatlas.services.placement.placements import effective_placements
+from chainatlas.services.placement.placements import effective_placements, inferred_from_generic_line
 from chainatlas.store.models import Enterprise, Project, Relation, Zone
 
 
@@ -168,7 +168,7 @@ _METHOD = {"rule": "规则匹配", "manual": "人工确认", "imported": "导入
 def method_label(method: str, evidence: list[Any] | None = None) -> str:
     """How a placement was made, as officers read it: 规则匹配, 人工确认, 导入, or 泛称推断 for a rule placement that
     rests on a generic line only (the chain file's fallback: the node is inferred, to be checked)."""
-    if method == "rule" and any(isinstance(e, dict) and e.get("kind") == "generic" for e in evidence or ()):
+    if inferred_from_generic_line(method, evidence):
         return "泛称推断"
     return _METHOD.get(method, method)
 

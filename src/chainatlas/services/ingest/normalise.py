@@ -4,7 +4,6 @@ USCC — each distinct name and address worked out once, the common shapes with 
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import numpy as np
@@ -15,6 +14,7 @@ from chainatlas.domain.uscc import division_code
 from chainatlas.ingest.address import place_from_division_code
 from chainatlas.ingest.columnar import WHITESPACE
 from chainatlas.ingest.name_place_columns import name_keys, places, places_and_rests
+from chainatlas.ingest.names import exchange_warning
 from chainatlas.ingest.records import Parsed
 from chainatlas.ingest.values import is_foreign_invested
 from chainatlas.services.ingest.rows import FirmRows, RowPlaces, take
@@ -148,18 +148,13 @@ def _spread(values: list[Any], at: np.ndarray) -> list[Any]:
     return array[at].tolist()
 
 
-# An exchange's risk warning leads the listed short name (*ST恒立, ST长城): a public fact. Only before a Chinese
-# character: STMicroelectronics and ST Engineering are names.
-_EXCHANGE_WARNING = re.compile(r"^(\*ST|ST)(?=[\u4e00-\u9fff])")
-
-
 def risk_flags(names: list[str], short_names: list[Any], given: list[Any]) -> list[list[str] | None]:
     """Each row's risk flags: those of the file's risk column, and an exchange warning (*ST, ST) leading its name or
     short name (证券简称 “*ST恒立”); None for a row with none (a new firm then takes the empty default)."""
     out: list[list[str] | None] = []
     for name, short, listed in zip(names, short_names, given):
         flags = list(listed or ())
-        warning = next((m.group(1) for text in (short, name) if text and (m := _EXCHANGE_WARNING.match(text))), None)
+        warning = exchange_warning(short, name)
         if warning and warning not in flags:
             flags.append(warning)
         out.append(flags or None)

@@ -15,8 +15,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chainatlas.ingest.names import name_key
-from chainatlas.services.ingest.normalise import risk_flags
+from chainatlas.ingest.names import exchange_warning, name_key
 from chainatlas.services.placement.placements import classify_enterprises
 from chainatlas.store.models import Enterprise, EnterpriseProduct
 
@@ -80,7 +79,8 @@ def add_firms(session: Session, firms: list[ReferenceFirm], chain_id: str,
             city_code=f.city_code, registered_capital=f.registered_capital_yuan,
             registered_capital_yuan=f.registered_capital_yuan, employees=f.employees,
             # Tushare's industry is a name, not a GB/T 4754 code; the classifier reads a name there as text.
-            industry_code=f.industry[:8], source=source, status="存续", risk_flags=risk_flags([f.name], [f.short_name], [None])[0] or [],
+            industry_code=f.industry[:8], source=source, status="存续",
+            risk_flags=[w] if (w := exchange_warning(f.short_name, f.name)) else [],
         )
         ent.products = [EnterpriseProduct(product=p, revenue_share=s) for p, s in f.products]
         added.append(ent)

@@ -15,12 +15,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import polars as pl
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chainatlas.domain.chain import Chain
 from chainatlas.engines.classify import Classifier, Record
-from chainatlas.services.placement.placements import MANUAL, EffectivePlacement, effective_placements, stored_firms
+from chainatlas.services.placement.placements import (
+    MANUAL,
+    EffectivePlacement,
+    effective_placements,
+    inferred_from_generic_line,
+    stored_firms,
+)
 from chainatlas.store.models import Enterprise, Placement
 
 HINTS_PER_FIRM = 3
@@ -63,10 +70,7 @@ class PlacementCheck:
 
 def is_inferred(placements: Sequence[EffectivePlacement]) -> bool:
     """The firm's placements rest on generic lines only: every one is a rule placement by the fallback."""
-    return bool(placements) and all(
-        p.method != MANUAL and any(isinstance(e, dict) and e.get("kind") == "generic" for e in p.evidence)
-        for p in placements
-    )
+    return bool(placements) and all(inferred_from_generic_line(p.method, p.evidence) for p in placements)
 
 
 _classifiers: dict[str, tuple[Chain, Classifier]] = {}
@@ -85,7 +89,11 @@ def firm_hints(session: Session, chain: Chain, enterprise_ids: Sequence[int]) ->
     """For each firm, the nodes its stored text speaks for that the rules do not place it on, best first."""
     if not enterprise_ids:
         return {}
-    frame, lists = stored_firms(session, enterprise_ids)
+    return _hints(chain, *stored_firms(session, enterprise_ids))
+
+
+def _hints(chain: Chain, frame: pl.DataFrame, lists: dict[str, Sequence[tuple]]) -> dict[int, list[Hint]]:
+    """`firm_hints` of the firms `stored_firms` read."""
     classifier = _classifier(chain)
     out: dict[int, list[Hint]] = {}
     for row in frame.iter_rows(named=True):
@@ -101,8 +109,8 @@ def firm_hints(session: Session, chain: Chain, enterprise_ids: Sequence[int]) ->
     return out
 
 
-def _products(session: Session, ids: Sequence[int]) -> dict[int, list[str]]:
-    frame, lists = stored_firms(session, ids)
+def _products(frame: pl.DataFrame, lists: dict[str, Sequence[tuple]]) -> dict[int, list[str]]:
+    """Each firm's first product lines as a page shows them (产品 35.0%)."""
     out: dict[int, list[str]] = {}
     for eid, key in zip(frame["id"].to_list(), frame["products"].to_list()):
         out[int(eid)] = [f"{p} {s:.1%}" if isinstance(s, float) else p for p, s in lists[key][:PRODUCTS_SHOWN]]
@@ -126,10 +134,11 @@ def placement_check(session: Session, zone_id: str, chain: Chain, limit: int | N
     ))
     inferred_ids = [i for i in ids if is_inferred(effective.get(i, ()))]
     unplaced_ids = [i for i in ids if i not in effective and i not in decided_off]
-    hints = firm_hints(session, chain, unplaced_ids)
+    # the firms as stored, read once: the unplaced ones' text gives their hints, every listed one its product lines
+    frame, lists = stored_firms(session, inferred_ids + unplaced_ids)
+    hints = _hints(chain, frame.filter(pl.col("id").cast(pl.Int64).is_in(unplaced_ids)), lists) if unplaced_ids else {}
     unplaced_ids.sort(key=lambda i: (not hints.get(i), -(hints[i][0].score if hints.get(i) else 0.0), i))
-    shown_inferred, shown_unplaced = inferred_ids[:limit], unplaced_ids[:limit]  # [:None] is all
-    products = _products(session, shown_inferred + shown_unplaced)
+    products = _products(frame, lists)
     by_id = {f.id: f for f in firms}
 
     def row(eid: int) -> CheckRow:
@@ -139,7 +148,8 @@ def placement_check(session: Session, zone_id: str, chain: Chain, limit: int | N
 
     return PlacementCheck(
         zone_firms=len(ids), placed=len(effective), decided_off=len(decided_off),
-        inferred=[row(i) for i in shown_inferred], inferred_total=len(inferred_ids), unplaced=[row(i) for i in shown_unplaced],
+        inferred=[row(i) for i in inferred_ids[:limit]], inferred_total=len(inferred_ids),  # [:None] is all
+        unplaced=[row(i) for i in unplaced_ids[:limit]],
         unplaced_total=len(unplaced_ids), unplaced_with_hints=sum(1 for i in unplaced_ids if hints.get(i)),
         limit=limit,
     )

@@ -290,6 +290,12 @@ def _replace_rule_rows(session: Session, chain: Chain, fingerprints: dict[str, s
 # ---------------------------------------------------------------- reading and correcting placements
 
 
+def inferred_from_generic_line(method: str, evidence: Sequence[Any] | None) -> bool:
+    """A rule placement made by the chain's fallback for generic lines (evidence kind "generic", engines/classify.py):
+    its node is inferred from a word such as 汽车零部件, not read, and is for an officer to check (泛称推断)."""
+    return method == RULE and any(isinstance(e, dict) and e.get("kind") == "generic" for e in evidence or ())
+
+
 @dataclass(frozen=True)
 class EffectivePlacement:
     """A placement as the rest of the system sees it: after manual decisions have overruled the rules."""
